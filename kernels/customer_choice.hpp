@@ -1,0 +1,177 @@
+// The customer market, one thread per (replicate, customer): MODEL.md section 4, step 7.
+//
+// A non-adopter in segment s adopts with the Bass hazard h_s = p + q F_s; an adopter chooses
+// again with probability `reconsider_rate`. A chooser draws a consideration set of k firms from
+// the awareness sampler (with replacement, duplicates dropped, the current provider always
+// kept; k = 0 means every firm serving s) and picks firm j by multinomial logit on
+//
+//   u_j = beta_quality q_{s,j} - beta_price tau_i log p_{s,j} + beta_home [region_j = r_i]
+//         + beta_language fit_{j,r_i} + beta_network log(1 + share_{s,j})
+//         - switching_cost [j != current provider] + Gumbel noise,
+//
+// i.e. P(j) = exp(v_j) / sum_{k in set} exp(v_k), sampled by inverse CDF with one uniform.
+// tau_i = exp(price_taste_sd z_i) is the customer's persistent price taste (z_i standard
+// normal, drawn from the customer's own counter so it needs no storage). A switch moves one
+// unit between the integer tallies with atomic adds, which makes the tallies independent of
+// thread order. Cost per chooser: O(k) with sampling, O(firms) with k = 0.
+#pragma once
+
+#include <cstdint>
+
+#include "model/dimensions.hpp"
+#include "kernels/alias_table.hpp"
+#include "kernels/counter_rng.hpp"
+#include "kernels/demand_params.hpp"
+#include "kernels/det_math.hpp"
+#include "kernels/hd.hpp"
+#include "kernels/market_state.hpp"
+#include "kernels/normal_draw.hpp"
+
+namespace aimarket {
+
+constexpr int kMaxConsiderationSet = 64;
+
+struct CustomerChoiceStep {
+  std::uint64_t seed;
+  std::uint32_t step;
+  DemandParams demand;
+  bool consider_all_firms;  // consideration_set == 0 or >= firms
+  CustomerView customer;
+  FirmView firm;
+  SegmentMarketView market;
+
+  AIMARKET_HD void operator()(std::int64_t index) const {
+    const std::int64_t replicate = index / customer.customers;
+    const std::int64_t c = index - replicate * customer.customers;
+    const std::int32_t current = customer.provider[index];
+    const int segment = customer.segment[c];
+    const std::int64_t replicate_segment = replicate * kSegments + segment;
+
+    const DrawBlock decision =
+        draw_block(seed, static_cast<std::uint32_t>(replicate), step, static_cast<std::uint32_t>(c),
+                   DrawPurpose::kAdoptOrReconsider, 0);
+    const double chance = current < 0 ? market.adoption_hazard[replicate_segment]
+                                      : demand.reconsider_rate;
+    if (!(uniform_open01(decision.word[0]) < chance)) return;
+
+    const std::int32_t chosen = choose(replicate, c, current, segment, replicate_segment,
+                                       uniform_open01(decision.word[1]));
+    if (chosen < 0 || chosen == current) return;
+    customer.provider[index] = chosen;
+    const std::int64_t tally_row = replicate_segment * firm.firms;
+    atomic_add_tally(market.tally + tally_row + chosen, 1);
+    if (current >= 0) atomic_add_tally(market.tally + tally_row + current, -1);
+  }
+
+ private:
+  struct Chooser {
+    std::int64_t replicate_segment;
+    int region;
+    std::int32_t current;
+    double price_weight;  // beta_price * tau_i
+  };
+
+  AIMARKET_HD double utility(const Chooser& who, std::int32_t j, std::int64_t segment_row) const {
+    double u = firm.quality_term[segment_row + j] - who.price_weight * firm.log_price[segment_row + j];
+    u = u + firm.region_term[static_cast<std::int64_t>(j) * kRegions + who.region];
+    u = u + market.network_term[who.replicate_segment * firm.firms + j];
+    if (who.current >= 0 && j != who.current) u = u - demand.switching_cost;
+    return u;
+  }
+
+  AIMARKET_HD std::int32_t choose(std::int64_t replicate, std::int64_t c, std::int32_t current,
+                                  int segment, std::int64_t replicate_segment,
+                                  double logit_uniform) const {
+    Chooser who;
+    who.replicate_segment = replicate_segment;
+    who.region = customer.region[c];
+    who.current = current;
+    who.price_weight = demand.beta_price;
+    if (demand.price_taste_sd > 0.0) {
+      const double z = standard_normal(seed, static_cast<std::uint32_t>(replicate), kTimelessStep,
+                                       static_cast<std::uint32_t>(c), DrawPurpose::kPriceTaste);
+      who.price_weight = demand.beta_price * det_exp(demand.price_taste_sd * z);
+    }
+    const std::int64_t segment_row = static_cast<std::int64_t>(segment) * firm.firms;
+    if (consider_all_firms) return choose_among_all(who, segment_row, logit_uniform);
+    return choose_among_sampled(who, replicate, c, segment_row, logit_uniform);
+  }
+
+  // k = 0: every firm serving the segment. Three passes (max, normaliser, inverse CDF) keep
+  // memory O(1) per customer; exp is taken of u - max so large utilities cannot overflow.
+  AIMARKET_HD std::int32_t choose_among_all(const Chooser& who, std::int64_t segment_row,
+                                            double logit_uniform) const {
+    const std::uint8_t* serves = firm.serves + segment_row;
+    double best = 0.0;
+    bool any = false;
+    for (std::int32_t j = 0; j < firm.firms; ++j) {
+      if (!serves[j]) continue;
+      const double u = utility(who, j, segment_row);
+      if (!any || u > best) best = u;
+      any = true;
+    }
+    if (!any) return -1;
+    double total = 0.0;
+    for (std::int32_t j = 0; j < firm.firms; ++j) {
+      if (serves[j]) total += det_exp(utility(who, j, segment_row) - best);
+    }
+    const double target = logit_uniform * total;
+    double cumulative = 0.0;
+    std::int32_t last = -1;
+    for (std::int32_t j = 0; j < firm.firms; ++j) {
+      if (!serves[j]) continue;
+      cumulative += det_exp(utility(who, j, segment_row) - best);
+      last = j;
+      if (target < cumulative) return j;
+    }
+    return last;  // only reached through rounding at the very top of the CDF
+  }
+
+  AIMARKET_HD std::int32_t choose_among_sampled(const Chooser& who, std::int64_t replicate,
+                                                std::int64_t c, std::int64_t segment_row,
+                                                double logit_uniform) const {
+    std::int32_t candidate[kMaxConsiderationSet + 1];
+    double value[kMaxConsiderationSet + 1];
+    int n = 0;
+    if (who.current >= 0) candidate[n++] = who.current;
+    if (market.segment_has_supply[who.replicate_segment]) {
+      const std::int64_t table = who.replicate_segment * firm.firms;
+      const int draws = demand.consideration_set;
+      for (int block = 0; 2 * block < draws; ++block) {
+        const DrawBlock d = draw_block(seed, static_cast<std::uint32_t>(replicate), step,
+                                       static_cast<std::uint32_t>(c),
+                                       DrawPurpose::kConsiderationSet,
+                                       static_cast<std::uint32_t>(block));
+        for (int half = 0; half < 2 && 2 * block + half < draws; ++half) {
+          const std::int32_t j =
+              sample_alias_table(firm.firms, market.alias_prob + table,
+                                 market.alias_index + table, d.word[2 * half],
+                                 d.word[2 * half + 1]);
+          bool seen = false;
+          for (int m = 0; m < n; ++m) seen = seen || candidate[m] == j;
+          if (!seen) candidate[n++] = j;
+        }
+      }
+    }
+    if (n == 0) return -1;
+    double best = 0.0;
+    for (int m = 0; m < n; ++m) {
+      value[m] = utility(who, candidate[m], segment_row);
+      if (m == 0 || value[m] > best) best = value[m];
+    }
+    double total = 0.0;
+    for (int m = 0; m < n; ++m) {
+      value[m] = det_exp(value[m] - best);
+      total += value[m];
+    }
+    const double target = logit_uniform * total;
+    double cumulative = 0.0;
+    for (int m = 0; m < n; ++m) {
+      cumulative += value[m];
+      if (target < cumulative) return candidate[m];
+    }
+    return candidate[n - 1];
+  }
+};
+
+}  // namespace aimarket

@@ -1,0 +1,43 @@
+// Raw-pointer views of the customer market's arrays, as the step functors see them.
+// Structure of arrays; the replicate is always the outermost index, so all replicates of an
+// ensemble live in one allocation and advance in the same launches.
+#pragma once
+
+#include <cstdint>
+
+namespace aimarket {
+
+// Per-customer state. Only `provider` is per replicate; a customer's segment and region are
+// the same in every replicate (the population is stratified, see docs/MODEL.md), so the
+// device state is 4 bytes per customer-replicate plus 2 bytes per customer.
+struct CustomerView {
+  std::int32_t* provider;        // [replicate][customer]: firm index, or -1 = not an adopter
+  const std::uint8_t* segment;   // [customer]
+  const std::uint8_t* region;    // [customer]
+  std::int64_t customers;        // per replicate
+};
+
+// Firm attributes that enter utility, fixed while firm state is frozen.
+struct FirmView {
+  std::int32_t firms;
+  const double* quality_term;   // [segment][firm]  beta_quality * quality
+  const double* log_price;      // [segment][firm]  log(price)
+  const std::uint8_t* serves;   // [segment][firm]  1 if the firm sells to the segment
+  const double* region_term;    // [firm][region]   beta_home [home] + beta_language * fit
+  const double* awareness;      // [firm]           marketing awareness weight
+};
+
+// Market aggregates recomputed at the start of each step from the tallies, per replicate.
+struct SegmentMarketView {
+  std::int32_t* tally;             // [replicate][segment][firm] customers per provider
+  std::int32_t* adopters;          // [replicate][segment]
+  double* adoption_hazard;         // [replicate][segment] Bass hazard p + q F
+  double* network_term;            // [replicate][segment][firm] beta_network log(1 + share)
+  double* alias_prob;              // [replicate][segment][firm] consideration-set sampler
+  std::int32_t* alias_index;       // [replicate][segment][firm]
+  std::int32_t* alias_scratch_a;   // [replicate][segment][firm]
+  std::int32_t* alias_scratch_b;   // [replicate][segment][firm]
+  std::uint8_t* segment_has_supply;  // [replicate][segment] 1 if any firm can be drawn
+};
+
+}  // namespace aimarket

@@ -1,0 +1,24 @@
+// The CPU backend: the shared step code compiled by the host compiler for Thrust's OpenMP
+// device system (this target is built with THRUST_DEVICE_SYSTEM=OMP).
+#include <omp.h>
+#include <thrust/system/omp/execution_policy.h>
+
+#include "backend/step_includes.hpp"
+
+namespace aimarket {
+namespace cpu {
+constexpr const char* kBackendName = "cpu";
+#define AIMARKET_EXEC thrust::omp::par
+#include "kernels/ensemble_engine.inl"
+#undef AIMARKET_EXEC
+}  // namespace cpu
+
+std::unique_ptr<EnsembleBackend> make_cpu_backend(const MarketSetup& setup) {
+  return std::make_unique<cpu::Engine>(setup);
+}
+
+void set_cpu_threads(int threads) {
+  if (threads > 0) omp_set_num_threads(threads);
+}
+
+}  // namespace aimarket

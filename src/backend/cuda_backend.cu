@@ -1,0 +1,39 @@
+// The CUDA backend: the shared step code compiled by nvcc for Thrust's CUDA system.
+#include <cuda_runtime.h>
+#include <thrust/system/cuda/execution_policy.h>
+
+#include <string>
+
+#include "backend/step_includes.hpp"
+
+namespace aimarket {
+namespace cuda {
+constexpr const char* kBackendName = "cuda";
+#define AIMARKET_EXEC thrust::cuda::par
+#include "kernels/ensemble_engine.inl"
+#undef AIMARKET_EXEC
+}  // namespace cuda
+
+bool cuda_backend_usable(std::string* why_not) {
+  int devices = 0;
+  const cudaError_t status = cudaGetDeviceCount(&devices);
+  if (status != cudaSuccess) {
+    // Clear the error so that a later CUDA call does not see it.
+    (void)cudaGetLastError();
+    if (why_not) {
+      *why_not = std::string("no usable CUDA GPU: ") + cudaGetErrorString(status) + ".";
+    }
+    return false;
+  }
+  if (devices == 0) {
+    if (why_not) *why_not = "no usable CUDA GPU: the driver reports no device.";
+    return false;
+  }
+  return true;
+}
+
+std::unique_ptr<EnsembleBackend> make_cuda_backend(const MarketSetup& setup) {
+  return std::make_unique<cuda::Engine>(setup);
+}
+
+}  // namespace aimarket

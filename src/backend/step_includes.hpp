@@ -1,0 +1,12 @@
+// Headers every backend's copy of the step code needs (see kernels/ensemble_engine.inl).
+#pragma once
+
+#include <thrust/copy.h>
+#include <thrust/device_vector.h>
+#include <thrust/fill.h>
+#include <thrust/for_each.h>
+#include <thrust/iterator/counting_iterator.h>
+
+#include "backend/backend.hpp"
+#include "kernels/customer_choice.hpp"
+#include "kernels/segment_state.hpp"

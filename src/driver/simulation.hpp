@@ -1,0 +1,81 @@
+// The host-side step driver: builds the population, opens a backend, advances the ensemble
+// step by step and hands recorded steps to the trajectory writer.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "backend/backend.hpp"
+#include "config/config.hpp"
+#include "output/trajectory_writer.hpp"
+#include "population/population.hpp"
+
+namespace aimarket {
+
+enum class BackendChoice { kAuto, kCpu, kCuda };
+
+// The requested backend cannot run here (e.g. --backend cuda without a usable GPU).
+class BackendUnavailable : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// One ensemble in memory: population, backend, and the step counter. Tests drive it directly.
+class Simulation {
+ public:
+  // `note` receives one line saying which backend was chosen and why.
+  Simulation(const Config& config, BackendChoice choice, std::string* note = nullptr);
+
+  void step();  // advances every replicate by one step
+  std::int64_t steps_done() const { return steps_done_; }
+  const Config& config() const { return config_; }
+  const FirmTable& firms() const { return firms_; }
+  const CustomerPopulation& customers() const { return customers_; }
+  EnsembleBackend& backend() { return *backend_; }
+
+  // The current state as an output frame (tallies read from the device).
+  RecordFrame record_frame();
+  RunMetadata metadata() const;
+
+ private:
+  Config config_;
+  FirmTable firms_;
+  CustomerPopulation customers_;
+  std::unique_ptr<EnsembleBackend> backend_;
+  std::int64_t steps_done_ = 0;
+  std::vector<std::int32_t> tally_buffer_;
+};
+
+// The recorded-step rule: every record_every-th step, and always the last one.
+bool is_recorded_step(std::int64_t step, std::int64_t record_every, std::int64_t steps);
+
+// Adopters, service shares and HHI per replicate from the tallies [replicate][segment][firm].
+RecordFrame make_record_frame(std::int64_t step, const std::vector<std::int32_t>& tally,
+                              std::int64_t replicates, std::int32_t firms);
+
+enum class ProgressMode { kAuto, kBar, kLines, kNone };
+
+struct RunOptions {
+  std::string out_path;
+  bool overwrite = false;
+  BackendChoice backend = BackendChoice::kAuto;
+  int threads = 0;  // CPU threads; 0 = OpenMP's default
+  ProgressMode progress = ProgressMode::kAuto;
+};
+
+struct RunSummary {
+  std::string backend;
+  std::int64_t steps_done = 0;
+  bool interrupted = false;
+  double seconds = 0.0;
+  double customer_updates_per_second = 0.0;
+};
+
+// Runs a whole job: refuses an existing output file unless overwrite, runs all steps (or
+// until SIGINT/SIGTERM), writes the trajectory. Throws BackendUnavailable or runtime_error.
+RunSummary run_simulation(const Config& config, const RunOptions& options);
+
+}  // namespace aimarket

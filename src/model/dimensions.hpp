@@ -1,0 +1,24 @@
+// Fixed dimensions of the model: customer segments, regions and value-chain layers.
+// Their order is the order of every array indexed by them, in memory and in the output file.
+#pragma once
+
+namespace aimarket {
+
+constexpr int kSegments = 6;
+constexpr const char* kSegmentNames[kSegments] = {"consumer", "enterprise", "finance",
+                                                  "healthcare", "legal", "manufacturing"};
+
+constexpr int kRegions = 5;
+constexpr const char* kRegionNames[kRegions] = {"US", "KR", "EU", "CN", "ROW"};
+
+constexpr int kArchetypes = 10;
+constexpr const char* kArchetypeNames[kArchetypes] = {
+    "big_tech", "model_lab",   "chip_vendor", "memory_vendor", "npu_startup",
+    "cloud",    "kr_service",  "vertical_ai", "consumer_ai",   "data_vendor"};
+
+// Layers of the value chain. Only `service` is simulated so far; the others arrive with
+// the upstream markets.
+constexpr int kLayers = 5;
+constexpr const char* kLayerNames[kLayers] = {"hbm", "accelerator", "cloud", "model", "service"};
+
+}  // namespace aimarket

@@ -1,0 +1,69 @@
+// HDF5 trajectory file of one run: the layout is documented in docs/OUTPUT.md, and every
+// dataset name used in the file is defined in output_schema.hpp.
+//
+// The writer owns a background thread: the step loop hands it a RecordFrame and goes on
+// simulating while the frame is appended to the file. At most two frames wait in the queue
+// (double buffering); push() blocks when both slots are full so memory stays bounded.
+// The file is flushed at least every `flush_seconds`, so a killed run leaves a file that
+// HDF5 opens, holding every recorded step written before the last flush; the root attribute
+// `steps_recorded` says how many.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace aimarket {
+
+// Everything the file carries to make the run reproducible and its arrays readable.
+struct RunMetadata {
+  std::string config_path;
+  std::string resolved_config;    // the effective config, as TOML text
+  std::uint64_t seed = 0;
+  std::string program_version;
+  std::string git_revision;
+  std::string backend;            // "cpu" or "cuda"
+  std::string start_month;        // "YYYY-MM" of step 0
+  std::int64_t steps = 0;         // steps the run was asked for
+  std::int64_t record_every = 1;
+  std::int64_t replicates = 0;
+  std::int64_t customers_per_replicate = 0;
+  double customer_weight = 1.0;
+  // The firm table, one entry per firm slot.
+  std::vector<std::string> firm_name;
+  std::vector<std::string> firm_archetype;
+  std::vector<std::string> firm_region;
+};
+
+// One recorded step, for all replicates. Row-major, outermost index first.
+struct RecordFrame {
+  std::int64_t step = 0;                    // step index (0 = state after the first step)
+  std::vector<std::int32_t> customers;      // [replicate][segment][firm] customer agents
+  std::vector<std::int32_t> adopters;       // [replicate][segment]
+  std::vector<double> service_share;        // [replicate][firm] share of adopters, all segments
+  std::vector<double> service_hhi;          // [replicate] Herfindahl index of service_share
+};
+
+class TrajectoryWriter {
+ public:
+  // Creates the file (fails if it exists and overwrite is false) and writes the metadata,
+  // coordinates and firm table. Throws std::runtime_error naming the file on failure.
+  TrajectoryWriter(const std::string& path, const RunMetadata& meta, bool overwrite,
+                   double flush_seconds);
+  ~TrajectoryWriter();  // finishes (as finish()) if not done; never throws
+  TrajectoryWriter(const TrajectoryWriter&) = delete;
+  TrajectoryWriter& operator=(const TrajectoryWriter&) = delete;
+
+  // Queues a frame for writing. Rethrows an error the writer thread met.
+  void push(RecordFrame frame);
+  // Writes what is queued, sets the root attribute `status` ("complete", or the given
+  // failure text), flushes and closes. Rethrows an error the writer thread met.
+  void finish(const std::string& status = "complete");
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace aimarket

@@ -1,0 +1,48 @@
+// Who is in the market at the start of a run: the firm table (named firms from the config,
+// then synthetic firms drawn from documented distributions) and the customer population.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "backend/backend.hpp"
+#include "config/config.hpp"
+
+namespace aimarket {
+
+struct FirmTable {
+  std::vector<std::string> name;
+  std::vector<std::string> archetype;
+  std::vector<int> region;                   // index into kRegionNames
+  std::vector<double> quality;               // [segment][firm]
+  std::vector<double> price;                 // [segment][firm]
+  std::vector<std::uint8_t> serves;          // [segment][firm]
+  std::vector<double> awareness;             // [firm]
+  std::vector<double> language_fit;          // [firm][region]
+  std::int32_t size() const { return static_cast<std::int32_t>(name.size()); }
+};
+
+// Named firms in config order, then `population.synthetic_firms` synthetic ones. A synthetic
+// firm's region follows population.region_shares; its quality in each segment is
+// Normal(synthetic_quality_mean, synthetic_quality_sd) and its price LogNormal(log
+// synthetic_price_median, synthetic_price_log_sd); it serves every segment. Draws come from
+// the counter-based generator keyed by the run seed, so a seed gives the same firms anywhere.
+FirmTable build_firm_table(const Config& config);
+
+// Customer agents of one replicate (the same in every replicate). Each (segment, region) cell
+// gets round(customers * segment_share * region_share) agents by the largest-remainder method,
+// so cell sizes match the shares exactly up to one agent; agents are stored cell by cell.
+struct CustomerPopulation {
+  std::vector<std::uint8_t> segment;
+  std::vector<std::uint8_t> region;
+  std::array<std::int64_t, kSegments> customers_in_segment{};
+};
+CustomerPopulation build_customer_population(const PopulationSettings& population);
+
+// The device-side inputs: utility terms premultiplied by their coefficients.
+MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
+                              const CustomerPopulation& customers);
+
+}  // namespace aimarket

@@ -1,0 +1,274 @@
+// The customer market's mechanisms one by one, against closed forms, and its invariants.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "test_support.hpp"
+
+namespace aimarket {
+namespace {
+
+std::string write_config(const std::string& name, const std::string& text) {
+  const auto path = std::filesystem::temp_directory_path() / ("aimarket_test_" + name + ".toml");
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+Config load_text(const std::string& name, const std::string& text,
+                 const std::vector<std::string>& assignments = {}) {
+  std::vector<ConfigOverride> overrides;
+  for (const auto& a : assignments) overrides.push_back({a, "test " + a});
+  return load_config(write_config(name, text), overrides);
+}
+
+// Two regions, three firms that differ in quality, price, home region and language fit.
+const char* kFullUtilityConfig = R"(
+[run]
+replicates = 2
+seed = 7
+[population]
+customers = 300000
+segment_shares = { enterprise = 1.0 }
+region_shares = { US = 0.5, KR = 0.5 }
+[demand]
+bass_p = 1.0
+bass_q = 0.0
+reconsider_rate = 0.0
+consideration_set = 0
+beta_quality = 1.3
+beta_price = 0.8
+beta_home = 0.6
+beta_language = 0.9
+beta_network = 0.0
+switching_cost = 0.0
+[[firm]]
+name = "GlobalLab"
+archetype = "model_lab"
+region = "US"
+quality = 1.0
+price = 2.0
+language_fit = { KR = 0.3 }
+[[firm]]
+name = "LocalService"
+archetype = "kr_service"
+region = "KR"
+quality = 0.4
+price = 0.7
+[[firm]]
+name = "Challenger"
+archetype = "model_lab"
+region = "EU"
+quality = 0.7
+price = 1.0
+)";
+
+TEST(CustomerMarket, FirstChoiceFollowsLogitOnTheFullUtility) {
+  const Config config = load_text("full_utility", kFullUtilityConfig);
+  Simulation sim(config, BackendChoice::kCpu);
+  sim.step();  // bass_p = 1: everyone adopts, choosing among all firms
+  std::vector<std::int32_t> provider;
+  sim.backend().read_providers(provider);
+  const auto& firms = sim.firms();
+  const auto& d = config.demand;
+  const int segment = 1;  // enterprise
+  for (int region : {0, 1}) {
+    std::vector<double> utility;
+    for (std::int32_t j = 0; j < firms.size(); ++j) {
+      const std::size_t sj = static_cast<std::size_t>(segment * firms.size() + j);
+      utility.push_back(d.beta_quality * firms.quality[sj] - d.beta_price * std::log(firms.price[sj]) +
+                        (firms.region[static_cast<std::size_t>(j)] == region ? d.beta_home : 0.0) +
+                        d.beta_language * firms.language_fit[static_cast<std::size_t>(j * kRegions + region)]);
+    }
+    const auto expected = testing::softmax(utility);
+    std::vector<double> count(expected.size(), 0.0);
+    double n = 0;
+    const auto& customers = sim.customers();
+    for (std::int64_t r = 0; r < config.run.replicates; ++r) {
+      for (std::int64_t c = 0; c < config.population.customers; ++c) {
+        if (customers.region[static_cast<std::size_t>(c)] != region) continue;
+        ++count[static_cast<std::size_t>(provider[static_cast<std::size_t>(r * config.population.customers + c)])];
+        ++n;
+      }
+    }
+    for (std::size_t j = 0; j < expected.size(); ++j) {
+      const double sd = std::sqrt(expected[j] * (1 - expected[j]) / n);  // binomial
+      EXPECT_NEAR(count[j] / n, expected[j], 4.5 * sd) << "region " << region << " firm " << j;
+    }
+  }
+}
+
+TEST(CustomerMarket, SwitchingCostSetsTheSwitchProbability) {
+  // Two identical firms: after everyone adopts, each reconsidering adopter stays with
+  // probability 1 / (1 + exp(-switching_cost)).
+  const Config config = load_text("switching", R"(
+[run]
+replicates = 2
+[population]
+customers = 200000
+[demand]
+bass_p = 1.0
+bass_q = 0.0
+reconsider_rate = 1.0
+consideration_set = 0
+beta_network = 0.0
+beta_home = 0.0
+beta_language = 0.0
+switching_cost = 1.5
+[[firm]]
+name = "A"
+archetype = "consumer_ai"
+region = "US"
+[[firm]]
+name = "B"
+archetype = "consumer_ai"
+region = "US"
+)");
+  Simulation sim(config, BackendChoice::kCpu);
+  sim.step();
+  std::vector<std::int32_t> before, after;
+  sim.backend().read_providers(before);
+  sim.step();
+  sim.backend().read_providers(after);
+  double switched = 0;
+  for (std::size_t i = 0; i < before.size(); ++i) switched += before[i] != after[i];
+  const double n = static_cast<double>(before.size());
+  const double expected = 1.0 - 1.0 / (1.0 + std::exp(-config.demand.switching_cost));
+  EXPECT_NEAR(switched / n, expected, 4.5 * std::sqrt(expected * (1 - expected) / n));
+}
+
+TEST(CustomerMarket, ConsiderationSetOfOneDrawsByAwareness) {
+  // A single candidate, no current provider, no adopters yet: the first choice is the sampled
+  // firm itself, drawn with probability awareness_j / sum(awareness).
+  const Config config = load_text("awareness", R"(
+[run]
+replicates = 2
+[population]
+customers = 200000
+[demand]
+bass_p = 1.0
+bass_q = 0.0
+consideration_set = 1
+[[firm]]
+name = "Loud"
+archetype = "consumer_ai"
+region = "US"
+awareness = 6.0
+[[firm]]
+name = "Medium"
+archetype = "consumer_ai"
+region = "US"
+awareness = 3.0
+quality = 5.0
+[[firm]]
+name = "Quiet"
+archetype = "consumer_ai"
+region = "US"
+awareness = 1.0
+)");
+  Simulation sim(config, BackendChoice::kCpu);
+  sim.step();
+  const RecordFrame frame = sim.record_frame();
+  const double expected[] = {0.6, 0.3, 0.1};
+  for (std::int64_t r = 0; r < config.run.replicates; ++r) {
+    for (int j = 0; j < 3; ++j) {
+      const double share = frame.service_share[static_cast<std::size_t>(r * 3 + j)];
+      const double sd = std::sqrt(expected[j] * (1 - expected[j]) / config.population.customers);
+      EXPECT_NEAR(share, expected[j], 4.5 * sd) << "replicate " << r << " firm " << j;
+    }
+  }
+}
+
+// A market with many firms, sampling, every utility term on, and persistent tastes.
+Config busy_market(const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> assignments = {"population.customers=20000",
+                                          "population.synthetic_firms=300",
+                                          "run.replicates=3",
+                                          "demand.price_taste_sd=0.4",
+                                          "demand.reconsider_rate=0.2",
+                                          "demand.bass_p=0.05"};
+  assignments.insert(assignments.end(), extra.begin(), extra.end());
+  return testing::load_repo_config("configs/baseline.toml", assignments);
+}
+
+TEST(CustomerMarket, CustomersAreConservedAndTalliesMatchProviders) {
+  const Config config = busy_market();
+  Simulation sim(config, BackendChoice::kCpu);
+  const std::int64_t m = config.population.customers;
+  const std::int32_t firms = sim.firms().size();
+  for (int t = 0; t < 12; ++t) {
+    sim.step();
+    std::vector<std::int32_t> provider, tally;
+    sim.backend().read_providers(provider);
+    sim.backend().read_tallies(tally);
+    std::vector<std::int32_t> recount(tally.size(), 0);
+    for (std::int64_t r = 0; r < config.run.replicates; ++r) {
+      std::int64_t adopters = 0;
+      for (std::int64_t c = 0; c < m; ++c) {
+        const std::int32_t j = provider[static_cast<std::size_t>(r * m + c)];
+        ASSERT_GE(j, -1);
+        ASSERT_LT(j, firms);
+        if (j < 0) continue;
+        ++adopters;
+        const int s = sim.customers().segment[static_cast<std::size_t>(c)];
+        ++recount[static_cast<std::size_t>((r * kSegments + s) * firms + j)];
+      }
+      const RecordFrame frame = sim.record_frame();
+      std::int64_t recorded = 0;
+      for (int s = 0; s < kSegments; ++s) recorded += frame.adopters[static_cast<std::size_t>(r * kSegments + s)];
+      EXPECT_EQ(recorded, adopters) << "step " << t;
+      EXPECT_LE(adopters, m);
+      double share_sum = 0.0;
+      for (std::int32_t j = 0; j < firms; ++j) share_sum += frame.service_share[static_cast<std::size_t>(r * firms + j)];
+      // Each share carries one rounding of 2^-53 relative; the sum of F of them is off by at
+      // most F * 2^-53 (plus the additions' own rounding), far below 1e-12 for F < 10^3.
+      if (adopters > 0) EXPECT_NEAR(share_sum, 1.0, 1e-12) << "step " << t;
+    }
+    ASSERT_EQ(recount, tally) << "step " << t;
+  }
+}
+
+TEST(CustomerMarket, SameSeedSameRunDifferentSeedDifferentRun) {
+  const Config config = busy_market();
+  const auto first = testing::run_and_read_providers(config, 8, BackendChoice::kCpu);
+  const auto second = testing::run_and_read_providers(config, 8, BackendChoice::kCpu);
+  EXPECT_EQ(first, second);
+  const auto other = testing::run_and_read_providers(busy_market({"run.seed=999"}), 8, BackendChoice::kCpu);
+  EXPECT_NE(first, other);
+}
+
+TEST(CustomerMarket, ThreadCountDoesNotChangeTheResult) {
+  const Config config = busy_market();
+  set_cpu_threads(1);
+  const auto one = testing::run_and_read_providers(config, 8, BackendChoice::kCpu);
+  set_cpu_threads(2);
+  const auto two = testing::run_and_read_providers(config, 8, BackendChoice::kCpu);
+  set_cpu_threads(4);
+  const auto four = testing::run_and_read_providers(config, 8, BackendChoice::kCpu);
+  EXPECT_EQ(one, two);
+  EXPECT_EQ(one, four);
+}
+
+TEST(CustomerMarket, CpuAndCudaAgreeBitwise) {
+  std::string why_not;
+  if (!cuda_backend_usable(&why_not)) GTEST_SKIP() << "skipped: " << why_not;
+  for (const std::string consideration : {"demand.consideration_set=8", "demand.consideration_set=0"}) {
+    const Config config = busy_market({consideration});
+    const auto cpu = testing::run_and_read_providers(config, 10, BackendChoice::kCpu);
+    const auto gpu = testing::run_and_read_providers(config, 10, BackendChoice::kCuda);
+    EXPECT_EQ(cpu, gpu) << consideration;
+  }
+}
+
+TEST(CustomerMarket, CustomerStateFitsSixteenBytes) {
+  const Config config = busy_market();
+  Simulation sim(config, BackendChoice::kCpu);
+  EXPECT_LE(sim.backend().customer_state_bytes(), 16.0);
+}
+
+}  // namespace
+}  // namespace aimarket

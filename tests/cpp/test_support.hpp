@@ -1,0 +1,47 @@
+// Shared helpers for the C++ tests.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "driver/simulation.hpp"
+
+namespace aimarket::testing {
+
+inline std::string source_path(const std::string& relative) {
+  return std::string(AIMARKET_SOURCE_DIR) + "/" + relative;
+}
+
+// Loads a config from the repository with "key=value" overrides.
+inline Config load_repo_config(const std::string& relative,
+                               const std::vector<std::string>& assignments = {}) {
+  std::vector<ConfigOverride> overrides;
+  for (const auto& a : assignments) overrides.push_back({a, "test override " + a});
+  return load_config(source_path(relative), overrides);
+}
+
+// Runs `steps` steps on the CPU backend and returns the simulation for inspection.
+inline std::vector<std::int32_t> run_and_read_providers(const Config& config, std::int64_t steps,
+                                                        BackendChoice backend) {
+  Simulation sim(config, backend);
+  for (std::int64_t t = 0; t < steps; ++t) sim.step();
+  std::vector<std::int32_t> provider;
+  sim.backend().read_providers(provider);
+  return provider;
+}
+
+// Softmax of values (reference for logit shares), in long double for a clean reference.
+inline std::vector<double> softmax(const std::vector<double>& v) {
+  long double max = v[0];
+  for (double x : v) max = std::max<long double>(max, x);
+  long double total = 0;
+  for (double x : v) total += std::exp(static_cast<long double>(x) - max);
+  std::vector<double> p;
+  for (double x : v) p.push_back(static_cast<double>(std::exp(static_cast<long double>(x) - max) / total));
+  return p;
+}
+
+}  // namespace aimarket::testing

@@ -1,0 +1,132 @@
+"""The command line: help, validation, refusals with exit status 2, and backend selection."""
+import re
+
+import pytest
+
+from conftest import REPO
+
+BASELINE = str(REPO / "configs" / "baseline.toml")
+
+
+def test_help_everywhere(run_aimarket):
+    for args in ([], ["run"], ["validate"], ["keys"]):
+        result = run_aimarket(*args, "--help")
+        assert result.returncode == 0, result.stderr
+        assert "Usage" in result.stdout or "usage" in result.stdout.lower()
+    assert "--backend" in run_aimarket("run", "--help").stdout
+
+
+def test_validate_accepts_every_shipped_config(run_aimarket):
+    for config in sorted((REPO / "configs").rglob("*.toml")):
+        result = run_aimarket("validate", config)
+        assert result.returncode == 0, f"{config}: {result.stderr}"
+        assert "valid" in result.stdout
+
+
+def test_keys_prints_the_reference(run_aimarket):
+    result = run_aimarket("keys")
+    assert result.returncode == 0
+    assert "demand.bass_p" in result.stdout or "bass_p" in result.stdout
+
+
+BAD_INPUTS = [
+    # (extra args, text the error must contain)
+    (["--steps", "0"], "--steps 0"),
+    (["--replicates", "-3"], "--replicates -3"),
+    (["--set", "demand.bass_p=-0.1"], "demand.bass_p"),
+    (["--set", "demand.bass_pp=0.1"], "did you mean"),
+    (["--set", "demand.beta_price=nan"], "demand.beta_price"),
+    (["--set", "run.steps=inf"], "run.steps"),
+    (["--set", "demand.reconsider_rate=\"often\""], "demand.reconsider_rate"),
+    (["--set", "noequals"], "noequals"),
+    (["--threads", "0"], "--threads"),
+    (["--backend", "tpu"], "--backend"),
+]
+
+
+@pytest.mark.parametrize("extra,needle", BAD_INPUTS)
+def test_bad_command_line_values_exit_2_and_write_nothing(run_aimarket, tmp_path, extra, needle):
+    out = tmp_path / "refused.h5"
+    result = run_aimarket("run", BASELINE, "--out", out, *extra)
+    assert result.returncode == 2, result.stderr
+    assert needle in result.stderr
+    assert "Traceback" not in result.stderr and "terminate" not in result.stderr
+    assert not out.exists()
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+FIRM = '[[firm]]\nname = "A"\narchetype = "model_lab"\nregion = "US"\n'
+
+
+@pytest.mark.parametrize("text,needle,line", [
+    ("[demand\nbass_p = 0.1\n", "malformed", 1),
+    ("[demand]\nbass_pp = 0.1\n" + FIRM, "did you mean", 2),
+    ("[demand]\nbass_p = \"high\"\n" + FIRM, "demand.bass_p", 2),
+    ("[demand]\nbass_p = -0.5\n" + FIRM, "demand.bass_p", 2),
+    ("[demand]\nbeta_quality = nan\n" + FIRM, "demand.beta_quality", 2),
+    ("[run]\nsteps = 2.5\n" + FIRM, "run.steps", 2),
+    (FIRM + FIRM, "A", 5),
+])
+def test_bad_config_files_name_file_line_and_key(run_aimarket, tmp_path, text, needle, line):
+    config = write(tmp_path, "bad.toml", text)
+    out = tmp_path / "refused.h5"
+    result = run_aimarket("run", config, "--out", out)
+    assert result.returncode == 2, result.stderr
+    assert needle in result.stderr
+    assert re.search(rf"bad\.toml:{line}\b", result.stderr), result.stderr
+    assert not out.exists()
+    assert run_aimarket("validate", config).returncode == 2
+
+
+def test_missing_config_file(run_aimarket, tmp_path):
+    result = run_aimarket("run", tmp_path / "nope.toml", "--out", tmp_path / "x.h5")
+    assert result.returncode == 2
+    assert "nope.toml" in result.stderr
+    assert not (tmp_path / "x.h5").exists()
+
+
+def test_existing_output_is_not_overwritten(run_aimarket, tmp_path, small_config):
+    out = tmp_path / "keep.h5"
+    out.write_bytes(b"precious")
+    result = run_aimarket("run", *small_config, "--out", out)
+    assert result.returncode == 2
+    assert "--overwrite" in result.stderr
+    assert out.read_bytes() == b"precious"
+    result = run_aimarket("run", *small_config, "--out", out, "--overwrite", "--backend", "cpu")
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes()[:8] == b"\x89HDF\r\n\x1a\n"
+
+
+def test_missing_output_folder(run_aimarket, tmp_path, small_config):
+    result = run_aimarket("run", *small_config, "--out", tmp_path / "no" / "such" / "x.h5")
+    assert result.returncode == 2
+    assert "does not exist" in result.stderr
+
+
+def test_auto_backend_says_which_it_picked(run_aimarket, tmp_path, small_config):
+    result = run_aimarket("run", *small_config, "--out", tmp_path / "a.h5")
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"backend: (cpu|cuda)", result.stderr)
+
+
+def test_cuda_backend_without_gpu_is_one_clear_sentence(run_aimarket, tmp_path, small_config):
+    probe = run_aimarket("run", *small_config, "--out", tmp_path / "probe.h5")
+    if "backend: cuda" in probe.stderr:
+        pytest.skip("a GPU is usable here; this checks the no-GPU path")
+    out = tmp_path / "cuda.h5"
+    result = run_aimarket("run", *small_config, "--out", out, "--backend", "cuda")
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "cuda" in lines[0].lower() and ("gpu" in lines[0].lower() or "without" in lines[0])
+    assert not out.exists()
+
+
+def test_progress_lines_when_not_a_terminal(run_aimarket, tmp_path, small_config):
+    result = run_aimarket("run", *small_config, "--out", tmp_path / "p.h5")
+    assert re.search(r"^step 12/12 \(100%\)", result.stderr, re.M), result.stderr

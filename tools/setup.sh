@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what aimarket needs on a Debian 12 machine (as root, or with sudo), skipping what is
+# already there: compilers and CMake, HDF5, CLI11, toml++, Random123, GoogleTest, OpenMP, and
+# Debian's Python 3 with numpy, h5py, xarray, h5netcdf and pytest (used as /usr/bin/python3).
+# The CUDA toolkit (nvcc, Thrust/CCCL) is not a Debian package: install NVIDIA's toolkit for
+# the CUDA backend. Without nvcc the build still needs Thrust's headers from it or from
+# Debian's libthrust-dev (installed here when no toolkit is found).
+set -euo pipefail
+
+packages=(build-essential cmake pkg-config git
+          libhdf5-dev hdf5-tools libcli11-dev libtomlplusplus-dev librandom123-dev
+          libgtest-dev libomp-dev
+          python3 python3-numpy python3-h5py python3-xarray python3-h5netcdf python3-pytest)
+if ! command -v nvcc >/dev/null 2>&1 && [ ! -d /usr/local/cuda/include/cccl/thrust ]; then
+  packages+=(libthrust-dev)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all packages present"
+  exit 0
+fi
+
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+echo "setup: installing ${missing[*]}"
+"${sudo_cmd[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
+  "${missing[@]}" >/dev/null
+echo "setup: done"
