@@ -34,7 +34,9 @@ TEST(AliasTable, ImpliedProbabilitiesEqualNormalisedWeights) {
   for (std::size_t j = 0; j < weights.size(); ++j) {
     // Rounding only: a few operations of 2^-53 relative each.
     EXPECT_NEAR(p[j], weights[j] / total, 1e-14) << "firm " << j;
-    if (weights[j] == 0.0) EXPECT_EQ(p[j], 0.0) << "a zero-weight firm must never be drawn";
+    if (weights[j] == 0.0) {
+      EXPECT_EQ(p[j], 0.0) << "a zero-weight firm must never be drawn";
+    }
   }
 }
 

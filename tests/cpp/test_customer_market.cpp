@@ -226,7 +226,9 @@ TEST(CustomerMarket, CustomersAreConservedAndTalliesMatchProviders) {
       for (std::int32_t j = 0; j < firms; ++j) share_sum += frame.service_share[static_cast<std::size_t>(r * firms + j)];
       // Each share carries one rounding of 2^-53 relative; the sum of F of them is off by at
       // most F * 2^-53 (plus the additions' own rounding), far below 1e-12 for F < 10^3.
-      if (adopters > 0) EXPECT_NEAR(share_sum, 1.0, 1e-12) << "step " << t;
+      if (adopters > 0) {
+        EXPECT_NEAR(share_sum, 1.0, 1e-12) << "step " << t;
+      }
     }
     ASSERT_EQ(recount, tally) << "step " << t;
   }

@@ -1,0 +1,616 @@
+// Tests of the HDF5 trajectory writer: a small file written and read back with the HDF5 C
+// API (values, extents, dimension scales, attributes), overwrite refusal, frame validation,
+// errors met by the writer thread, and what a killed run leaves behind.
+//
+// Set AIMARKET_KEEP_SAMPLE=PATH to keep a copy of the sample file for the Python format checks
+// (tests/python/test_output_format.py reads it with h5py and xarray).
+#include <gtest/gtest.h>
+#include <hdf5.h>
+#include <hdf5_hl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "model/dimensions.hpp"
+#include "output/output_schema.hpp"
+#include "output/trajectory_writer.hpp"
+
+namespace aimarket {
+namespace {
+
+namespace fs = std::filesystem;
+namespace schema = output_schema;
+
+constexpr std::int64_t kReplicates = 2;
+constexpr std::int64_t kFirms = 3;
+
+RunMetadata SampleMetadata() {
+  RunMetadata meta;
+  meta.config_path = "configs/sample.toml";
+  meta.resolved_config = "[run]\nsteps = 4\nstart = \"2024-11\"\n";
+  meta.seed = 18446744073709551557ULL;  // above INT64_MAX: the attribute must be unsigned
+  meta.program_version = "0.1.0";
+  meta.git_revision = "abcdef123456";
+  meta.backend = "cpu";
+  meta.start_month = "2024-11";  // two steps later the year turns
+  meta.steps = 4;
+  meta.record_every = 1;
+  meta.replicates = kReplicates;
+  meta.customers_per_replicate = 1000;
+  meta.customer_weight = 2500.0;
+  meta.firm_name = {"OpenAI", "Naver", "Mistral"};
+  meta.firm_archetype = {"model_lab", "kr_service", "model_lab"};
+  meta.firm_region = {"US", "KR", "EU"};
+  return meta;
+}
+
+// Distinct, recomputable values for every element of a frame.
+RecordFrame SampleFrame(std::int64_t step, std::int64_t replicates = kReplicates,
+                        std::int64_t firms = kFirms) {
+  RecordFrame frame;
+  frame.step = step;
+  for (std::int64_t r = 0; r < replicates; ++r) {
+    double hhi = 0.0;
+    for (int s = 0; s < kSegments; ++s) {
+      frame.adopters.push_back(static_cast<std::int32_t>(1000 * step + 100 * r + s));
+      for (std::int64_t f = 0; f < firms; ++f) {
+        frame.customers.push_back(static_cast<std::int32_t>(10000 * step + 1000 * r + 10 * s + f));
+      }
+    }
+    for (std::int64_t f = 0; f < firms; ++f) {
+      const double share = (1.0 + static_cast<double>(f + r + step)) / 100.0;
+      frame.service_share.push_back(share);
+      hhi += share * share;
+    }
+    frame.service_hhi.push_back(hhi);
+  }
+  return frame;
+}
+
+// A fresh path in a per-test directory.
+std::string TestPath(const std::string& name) {
+  const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  const fs::path dir = fs::path(::testing::TempDir()) /
+                       ("aimarket_writer_" + std::to_string(::getpid())) / info->name();
+  fs::create_directories(dir);
+  const fs::path path = dir / name;
+  fs::remove(path);
+  return path.string();
+}
+
+std::string ReadFileBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// --- Reading back with the HDF5 C API ---------------------------------------------------------
+
+// Closes an HDF5 identifier at scope exit.
+class Id {
+ public:
+  Id(hid_t id, herr_t (*closer)(hid_t)) : id_(id), closer_(closer) {}
+  ~Id() {
+    if (id_ >= 0) closer_(id_);
+  }
+  Id(const Id&) = delete;
+  Id& operator=(const Id&) = delete;
+  hid_t get() const { return id_; }
+
+ private:
+  hid_t id_;
+  herr_t (*closer_)(hid_t);
+};
+
+std::string ReadStringAttribute(hid_t location, const char* name) {
+  Id attribute(H5Aopen(location, name, H5P_DEFAULT), H5Aclose);
+  if (attribute.get() < 0) return "<missing " + std::string(name) + ">";
+  Id file_type(H5Aget_type(attribute.get()), H5Tclose);
+  EXPECT_EQ(H5Tget_class(file_type.get()), H5T_STRING) << name;
+  EXPECT_TRUE(H5Tis_variable_str(file_type.get())) << name;
+  EXPECT_EQ(H5Tget_cset(file_type.get()), H5T_CSET_UTF8) << name;
+  Id memory_type(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(memory_type.get(), H5T_VARIABLE);
+  H5Tset_cset(memory_type.get(), H5T_CSET_UTF8);
+  char* text = nullptr;
+  if (H5Aread(attribute.get(), memory_type.get(), &text) < 0 || text == nullptr) return "";
+  std::string value(text);
+  H5free_memory(text);
+  return value;
+}
+
+template <typename T>
+T ReadScalarAttribute(hid_t location, const char* name, hid_t memory_type) {
+  T value{};
+  Id attribute(H5Aopen(location, name, H5P_DEFAULT), H5Aclose);
+  EXPECT_GE(attribute.get(), 0) << name;
+  EXPECT_GE(H5Aread(attribute.get(), memory_type, &value), 0) << name;
+  return value;
+}
+
+std::int64_t ReadInt64Attribute(hid_t location, const char* name) {
+  return ReadScalarAttribute<std::int64_t>(location, name, H5T_NATIVE_INT64);
+}
+
+std::vector<hsize_t> Extent(hid_t file, const char* name) {
+  Id dataset(H5Dopen2(file, name, H5P_DEFAULT), H5Dclose);
+  Id space(H5Dget_space(dataset.get()), H5Sclose);
+  std::vector<hsize_t> dims(static_cast<std::size_t>(H5Sget_simple_extent_ndims(space.get())));
+  H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+  return dims;
+}
+
+template <typename T>
+std::vector<T> ReadAll(hid_t file, const char* name, hid_t memory_type) {
+  Id dataset(H5Dopen2(file, name, H5P_DEFAULT), H5Dclose);
+  Id space(H5Dget_space(dataset.get()), H5Sclose);
+  std::vector<T> values(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space.get())));
+  if (!values.empty()) {
+    EXPECT_GE(H5Dread(dataset.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
+              0)
+        << name;
+  }
+  return values;
+}
+
+std::vector<std::string> ReadStrings(hid_t file, const char* name) {
+  Id memory_type(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(memory_type.get(), H5T_VARIABLE);
+  H5Tset_cset(memory_type.get(), H5T_CSET_UTF8);
+  std::vector<char*> texts = ReadAll<char*>(file, name, memory_type.get());
+  std::vector<std::string> values;
+  for (char* text : texts) {
+    values.emplace_back(text == nullptr ? "" : text);
+    H5free_memory(text);
+  }
+  return values;
+}
+
+// The values a file must hold for SampleFrame(0 .. steps-1), in the file's layout.
+void ExpectSampleFrames(hid_t file, std::int64_t steps, std::int64_t replicates = kReplicates) {
+  const auto S = static_cast<std::int64_t>(kSegments);
+  const std::vector<std::int32_t> customers =
+      ReadAll<std::int32_t>(file, schema::kCustomers.name, H5T_NATIVE_INT32);
+  const std::vector<std::int32_t> adopters =
+      ReadAll<std::int32_t>(file, schema::kAdopters.name, H5T_NATIVE_INT32);
+  const std::vector<double> shares =
+      ReadAll<double>(file, schema::kMarketShare.name, H5T_NATIVE_DOUBLE);
+  const std::vector<double> hhi = ReadAll<double>(file, schema::kHhi.name, H5T_NATIVE_DOUBLE);
+  ASSERT_EQ(customers.size(), static_cast<std::size_t>(replicates * steps * S * kFirms));
+  ASSERT_EQ(hhi.size(), static_cast<std::size_t>(replicates * steps));
+  for (std::int64_t t = 0; t < steps; ++t) {
+    const RecordFrame frame = SampleFrame(t, replicates);
+    for (std::int64_t r = 0; r < replicates; ++r) {
+      for (std::int64_t s = 0; s < S; ++s) {
+        ASSERT_EQ(adopters[static_cast<std::size_t>((r * steps + t) * S + s)],
+                  frame.adopters[static_cast<std::size_t>(r * S + s)]);
+        for (std::int64_t f = 0; f < kFirms; ++f) {
+          ASSERT_EQ(customers[static_cast<std::size_t>(((r * steps + t) * S + s) * kFirms + f)],
+                    frame.customers[static_cast<std::size_t>((r * S + s) * kFirms + f)])
+              << "replicate " << r << " step " << t << " segment " << s << " firm " << f;
+        }
+      }
+      for (std::int64_t f = 0; f < kFirms; ++f) {
+        ASSERT_EQ(shares[static_cast<std::size_t>((r * steps + t) * kFirms + f)],
+                  frame.service_share[static_cast<std::size_t>(r * kFirms + f)]);
+      }
+      ASSERT_EQ(hhi[static_cast<std::size_t>(r * steps + t)],
+                frame.service_hhi[static_cast<std::size_t>(r)]);
+    }
+  }
+}
+
+hid_t OpenReadOnly(const std::string& path) {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  return H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+}
+
+// --- Tests -------------------------------------------------------------------------------------
+
+TEST(TrajectoryWriter, WritesFramesCoordinatesAndMetadata) {
+  const std::string path = TestPath("sample.h5");
+  constexpr std::int64_t kSteps = 4;
+  {
+    TrajectoryWriter writer(path, SampleMetadata(), /*overwrite=*/false, /*flush_seconds=*/2.0);
+    for (std::int64_t t = 0; t < kSteps; ++t) writer.push(SampleFrame(t));
+    writer.finish();
+  }
+  if (const char* keep = std::getenv("AIMARKET_KEEP_SAMPLE")) {
+    fs::copy_file(path, keep, fs::copy_options::overwrite_existing);
+  }
+
+  Id file(OpenReadOnly(path), H5Fclose);
+  ASSERT_GE(file.get(), 0);
+  const hid_t f = file.get();
+
+  // Root attributes.
+  const RunMetadata meta = SampleMetadata();
+  EXPECT_EQ(ReadStringAttribute(f, schema::kTitleAttr), "aimarket trajectory");
+  EXPECT_EQ(ReadStringAttribute(f, schema::kConfigAttr), meta.resolved_config);
+  EXPECT_EQ(ReadStringAttribute(f, schema::kConfigPathAttr), meta.config_path);
+  EXPECT_EQ(ReadScalarAttribute<std::uint64_t>(f, schema::kSeedAttr, H5T_NATIVE_UINT64),
+            meta.seed);
+  {
+    Id seed(H5Aopen(f, schema::kSeedAttr, H5P_DEFAULT), H5Aclose);
+    Id type(H5Aget_type(seed.get()), H5Tclose);
+    EXPECT_EQ(H5Tget_sign(type.get()), H5T_SGN_NONE);
+    EXPECT_EQ(H5Tget_size(type.get()), 8u);
+  }
+  EXPECT_EQ(ReadStringAttribute(f, schema::kProgramVersionAttr), "0.1.0");
+  EXPECT_EQ(ReadStringAttribute(f, schema::kGitRevisionAttr), "abcdef123456");
+  EXPECT_EQ(ReadStringAttribute(f, schema::kBackendAttr), "cpu");
+  EXPECT_EQ(ReadStringAttribute(f, schema::kStartMonthAttr), "2024-11");
+  EXPECT_EQ(ReadInt64Attribute(f, schema::kStepsRequestedAttr), 4);
+  EXPECT_EQ(ReadInt64Attribute(f, schema::kRecordEveryAttr), 1);
+  EXPECT_EQ(ReadInt64Attribute(f, schema::kReplicatesAttr), kReplicates);
+  EXPECT_EQ(ReadInt64Attribute(f, schema::kCustomersPerReplicateAttr), 1000);
+  EXPECT_EQ(ReadScalarAttribute<double>(f, schema::kCustomerWeightAttr, H5T_NATIVE_DOUBLE),
+            2500.0);
+  const std::string created = ReadStringAttribute(f, schema::kCreatedAttr);
+  EXPECT_EQ(created.size(), 20u) << created;  // 2024-05-01T12:34:56Z
+  EXPECT_EQ(created.substr(10, 1), "T") << created;
+  EXPECT_EQ(created.substr(19, 1), "Z") << created;
+  EXPECT_EQ(ReadInt64Attribute(f, schema::kStepsRecordedAttr), kSteps);
+  EXPECT_EQ(ReadStringAttribute(f, schema::kStatusAttr), "complete");
+
+  // Extents: `step` grew by one per frame and is unlimited; the others are fixed.
+  const auto S = static_cast<hsize_t>(kSegments);
+  const hsize_t R = kReplicates, F = kFirms, T = kSteps;
+  EXPECT_EQ(Extent(f, schema::kCustomers.name), (std::vector<hsize_t>{R, T, S, F}));
+  EXPECT_EQ(Extent(f, schema::kAdopters.name), (std::vector<hsize_t>{R, T, S}));
+  EXPECT_EQ(Extent(f, schema::kMarketShare.name), (std::vector<hsize_t>{R, T, 1, F}));
+  EXPECT_EQ(Extent(f, schema::kHhi.name), (std::vector<hsize_t>{R, T, 1}));
+  {
+    Id step(H5Dopen2(f, schema::kStep.name, H5P_DEFAULT), H5Dclose);
+    Id space(H5Dget_space(step.get()), H5Sclose);
+    hsize_t size = 0, max_size = 0;
+    H5Sget_simple_extent_dims(space.get(), &size, &max_size);
+    EXPECT_EQ(size, T);
+    EXPECT_EQ(max_size, H5S_UNLIMITED);
+  }
+
+  // Coordinates and the firm table.
+  EXPECT_EQ(ReadAll<std::int64_t>(f, schema::kReplicate.name, H5T_NATIVE_INT64),
+            (std::vector<std::int64_t>{0, 1}));
+  EXPECT_EQ(ReadAll<std::int64_t>(f, schema::kStep.name, H5T_NATIVE_INT64),
+            (std::vector<std::int64_t>{0, 1, 2, 3}));
+  EXPECT_EQ(ReadStrings(f, schema::kDate.name),
+            (std::vector<std::string>{"2024-11", "2024-12", "2025-01", "2025-02"}));
+  EXPECT_EQ(ReadAll<std::int64_t>(f, schema::kFirm.name, H5T_NATIVE_INT64),
+            (std::vector<std::int64_t>{0, 1, 2}));
+  EXPECT_EQ(ReadStrings(f, schema::kFirmName.name), meta.firm_name);
+  EXPECT_EQ(ReadStrings(f, schema::kFirmArchetype.name), meta.firm_archetype);
+  EXPECT_EQ(ReadStrings(f, schema::kFirmRegion.name), meta.firm_region);
+  EXPECT_EQ(ReadStrings(f, schema::kSegment.name),
+            std::vector<std::string>(kSegmentNames, kSegmentNames + kSegments));
+  EXPECT_EQ(ReadStrings(f, schema::kRegion.name),
+            std::vector<std::string>(kRegionNames, kRegionNames + kRegions));
+  EXPECT_EQ(ReadStrings(f, schema::kLayer.name), std::vector<std::string>{"service"});
+
+  // Every dimension of every variable has its coordinate attached as a dimension scale.
+  const std::vector<std::pair<const char*, std::vector<const char*>>> dims_of = {
+      {schema::kCustomers.name, {"replicate", "step", "segment", "firm"}},
+      {schema::kAdopters.name, {"replicate", "step", "segment"}},
+      {schema::kMarketShare.name, {"replicate", "step", "layer", "firm"}},
+      {schema::kHhi.name, {"replicate", "step", "layer"}},
+      {schema::kDate.name, {"step"}},
+      {schema::kFirmName.name, {"firm"}},
+      {schema::kFirmArchetype.name, {"firm"}},
+      {schema::kFirmRegion.name, {"firm"}},
+  };
+  for (const auto& [variable, dims] : dims_of) {
+    Id dataset(H5Dopen2(f, variable, H5P_DEFAULT), H5Dclose);
+    ASSERT_GE(dataset.get(), 0) << variable;
+    EXPECT_EQ(H5DSget_num_scales(dataset.get(), 0), 1) << variable;
+    for (unsigned axis = 0; axis < dims.size(); ++axis) {
+      Id scale(H5Dopen2(f, dims[axis], H5P_DEFAULT), H5Dclose);
+      EXPECT_GT(H5DSis_scale(scale.get()), 0) << dims[axis];
+      EXPECT_GT(H5DSis_attached(dataset.get(), scale.get(), axis), 0)
+          << dims[axis] << " on axis " << axis << " of " << variable;
+      char name[64] = {};
+      H5DSget_scale_name(scale.get(), name, sizeof name);
+      EXPECT_STREQ(name, dims[axis]);
+    }
+  }
+
+  // Variable attributes, chunking and filters.
+  for (const schema::VariableSpec* spec :
+       {&schema::kCustomers, &schema::kAdopters, &schema::kMarketShare, &schema::kHhi}) {
+    Id dataset(H5Dopen2(f, spec->name, H5P_DEFAULT), H5Dclose);
+    EXPECT_EQ(ReadStringAttribute(dataset.get(), schema::kUnitsAttr), spec->units);
+    EXPECT_EQ(ReadStringAttribute(dataset.get(), schema::kLongNameAttr), spec->long_name);
+    Id dcpl(H5Dget_create_plist(dataset.get()), H5Pclose);
+    EXPECT_EQ(H5Pget_layout(dcpl.get()), H5D_CHUNKED) << spec->name;
+    EXPECT_GT(H5Pall_filters_avail(dcpl.get()), 0);
+    unsigned flags = 0;
+    size_t n_values = 0;
+    EXPECT_GE(H5Pget_filter_by_id2(dcpl.get(), H5Z_FILTER_SHUFFLE, &flags, &n_values, nullptr,
+                                   0, nullptr, nullptr),
+              0)
+        << spec->name;
+    unsigned level = 0;
+    n_values = 1;
+    EXPECT_GE(H5Pget_filter_by_id2(dcpl.get(), H5Z_FILTER_DEFLATE, &flags, &n_values, &level,
+                                   0, nullptr, nullptr),
+              0)
+        << spec->name;
+    EXPECT_EQ(level, schema::kDeflateLevel);
+  }
+  {
+    Id customers(H5Dopen2(f, schema::kCustomers.name, H5P_DEFAULT), H5Dclose);
+    EXPECT_EQ(ReadScalarAttribute<double>(customers.get(), schema::kCustomerWeightAttr,
+                                          H5T_NATIVE_DOUBLE),
+              2500.0);
+    Id dcpl(H5Dget_create_plist(customers.get()), H5Pclose);
+    hsize_t chunk[4] = {};
+    ASSERT_EQ(H5Pget_chunk(dcpl.get(), 4, chunk), 4);
+    EXPECT_EQ(std::vector<hsize_t>(chunk, chunk + 4), (std::vector<hsize_t>{1, 1, S, F}));
+  }
+
+  ExpectSampleFrames(f, kSteps);
+}
+
+TEST(TrajectoryWriter, RefusesToReplaceAnExistingFile) {
+  const std::string path = TestPath("existing.h5");
+  { std::ofstream(path) << "results of another run"; }
+  try {
+    TrajectoryWriter writer(path, SampleMetadata(), /*overwrite=*/false, 2.0);
+    FAIL() << "an existing file was accepted";
+  } catch (const std::runtime_error& error) {
+    EXPECT_EQ(std::string(error.what()),
+              "output file '" + path + "' exists; pass --overwrite to replace it");
+  }
+  EXPECT_EQ(ReadFileBytes(path), "results of another run");
+}
+
+TEST(TrajectoryWriter, OverwriteReplacesAnExistingFile) {
+  const std::string path = TestPath("replaced.h5");
+  { std::ofstream(path) << "results of another run"; }
+  {
+    TrajectoryWriter writer(path, SampleMetadata(), /*overwrite=*/true, 2.0);
+    writer.push(SampleFrame(0));
+    writer.finish();
+  }
+  Id file(OpenReadOnly(path), H5Fclose);
+  ASSERT_GE(file.get(), 0);
+  EXPECT_EQ(ReadInt64Attribute(file.get(), schema::kStepsRecordedAttr), 1);
+  ExpectSampleFrames(file.get(), 1);
+}
+
+TEST(TrajectoryWriter, UnwritableFileIsAnErrorNamingIt) {
+  const std::string path = TestPath("no_such_directory") + "/run.h5";
+  try {
+    TrajectoryWriter writer(path, SampleMetadata(), /*overwrite=*/false, 2.0);
+    FAIL() << "a file in a missing directory was created";
+  } catch (const std::runtime_error& error) {
+    EXPECT_NE(std::string(error.what()).find("output file '" + path + "'"), std::string::npos)
+        << error.what();
+    EXPECT_NE(std::string(error.what()).find("creating the file"), std::string::npos)
+        << error.what();
+  }
+}
+
+TEST(TrajectoryWriter, WrongSizeFrameIsAnErrorNamingTheField) {
+  const std::string path = TestPath("wrong_size.h5");
+  TrajectoryWriter writer(path, SampleMetadata(), /*overwrite=*/false, 2.0);
+  const auto expect_rejected = [&writer](RecordFrame frame, const std::string& field) {
+    try {
+      writer.push(std::move(frame));
+      ADD_FAILURE() << "a frame with a wrong '" << field << "' was accepted";
+    } catch (const std::invalid_argument& error) {
+      EXPECT_NE(std::string(error.what()).find("'" + field + "'"), std::string::npos)
+          << error.what();
+    }
+  };
+  RecordFrame frame = SampleFrame(0);
+  frame.customers.pop_back();
+  expect_rejected(frame, "customers");
+  frame = SampleFrame(0);
+  frame.adopters.push_back(1);
+  expect_rejected(frame, "adopters");
+  frame = SampleFrame(0);
+  frame.service_share.clear();
+  expect_rejected(frame, "service_share");
+  frame = SampleFrame(0);
+  frame.service_hhi.resize(1);
+  expect_rejected(frame, "service_hhi");
+  // A rejected frame leaves the writer usable.
+  writer.push(SampleFrame(0));
+  expect_rejected(SampleFrame(0), "step");  // steps must increase
+  writer.finish();
+
+  Id file(OpenReadOnly(path), H5Fclose);
+  EXPECT_EQ(ReadInt64Attribute(file.get(), schema::kStepsRecordedAttr), 1);
+  ExpectSampleFrames(file.get(), 1);
+}
+
+TEST(TrajectoryWriter, InvalidMetadataIsRejectedBeforeCreatingTheFile) {
+  const std::string path = TestPath("bad_metadata.h5");
+  RunMetadata meta = SampleMetadata();
+  meta.start_month = "2024-13";
+  EXPECT_THROW(TrajectoryWriter(path, meta, false, 2.0), std::invalid_argument);
+  meta = SampleMetadata();
+  meta.firm_region.pop_back();
+  EXPECT_THROW(TrajectoryWriter(path, meta, false, 2.0), std::invalid_argument);
+  meta = SampleMetadata();
+  meta.replicates = 0;
+  EXPECT_THROW(TrajectoryWriter(path, meta, false, 2.0), std::invalid_argument);
+  EXPECT_FALSE(fs::exists(path));
+}
+
+TEST(TrajectoryWriter, FinishIsIdempotentAndRecordsTheGivenStatus) {
+  const std::string path = TestPath("failed_run.h5");
+  {
+    TrajectoryWriter writer(path, SampleMetadata(), /*overwrite=*/false, 2.0);
+    writer.push(SampleFrame(0));
+    writer.push(SampleFrame(1));
+    writer.finish("numerical guard: NaN in firm state at step 2");
+    writer.finish("complete");  // ignored: the file is already closed
+    EXPECT_THROW(writer.push(SampleFrame(2)), std::logic_error);
+  }
+  Id file(OpenReadOnly(path), H5Fclose);
+  EXPECT_EQ(ReadStringAttribute(file.get(), schema::kStatusAttr),
+            "numerical guard: NaN in firm state at step 2");
+  EXPECT_EQ(ReadInt64Attribute(file.get(), schema::kStepsRecordedAttr), 2);
+  ExpectSampleFrames(file.get(), 2);
+}
+
+TEST(TrajectoryWriter, DestructorWithoutFinishMarksTheFileIncomplete) {
+  const std::string path = TestPath("unfinished.h5");
+  {
+    TrajectoryWriter writer(path, SampleMetadata(), /*overwrite=*/false, 1000.0);
+    for (std::int64_t t = 0; t < 3; ++t) writer.push(SampleFrame(t));
+  }
+  Id file(OpenReadOnly(path), H5Fclose);
+  EXPECT_EQ(ReadStringAttribute(file.get(), schema::kStatusAttr), schema::kStatusIncomplete);
+  // Queued frames are completed steps: they are written, not dropped.
+  EXPECT_EQ(ReadInt64Attribute(file.get(), schema::kStepsRecordedAttr), 3);
+  ExpectSampleFrames(file.get(), 3);
+}
+
+// Long enough for the chunk index to outgrow the metadata cache, which the writer then
+// empties by reopening the file after a flush: the steps before and after read back intact.
+TEST(TrajectoryWriter, LongRunReadsBackAcrossReopens) {
+  const std::string path = TestPath("long_run.h5");
+  constexpr std::int64_t kManyReplicates = 50;
+  constexpr std::int64_t kSteps = 400;  // 200 chunks a step, 80000 in all
+  RunMetadata meta = SampleMetadata();
+  meta.replicates = kManyReplicates;
+  {
+    TrajectoryWriter writer(path, meta, /*overwrite=*/false, /*flush_seconds=*/0.0);
+    for (std::int64_t t = 0; t < kSteps; ++t) writer.push(SampleFrame(t, kManyReplicates));
+    writer.finish();
+  }
+  Id file(OpenReadOnly(path), H5Fclose);
+  ASSERT_GE(file.get(), 0);
+  EXPECT_EQ(ReadInt64Attribute(file.get(), schema::kStepsRecordedAttr), kSteps);
+  ExpectSampleFrames(file.get(), kSteps, kManyReplicates);
+}
+
+// --- Failures and kills, in a child process -----------------------------------------------
+
+// Runs `body` in a forked child and returns how the child ended (waitpid status).
+template <typename Body>
+int RunInChild(Body body) {
+  const pid_t child = ::fork();
+  if (child == 0) {
+    int code = 0;
+    try {
+      code = body();
+    } catch (...) {
+      code = 99;
+    }
+    ::_exit(code);
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  return status;
+}
+
+// A run killed between flushes leaves a file HDF5 opens with exactly the steps of the last
+// flush: here only the first frame, which is flushed at once, although many more frames
+// (enough to split chunk-index nodes) were written after it.
+TEST(TrajectoryWriter, KilledRunKeepsEveryStepUpToTheLastFlush) {
+  const std::string path = TestPath("killed.h5");
+  const int status = RunInChild([&path] {
+    TrajectoryWriter writer(path, SampleMetadata(), /*overwrite=*/false,
+                            /*flush_seconds=*/1.0e6);
+    for (std::int64_t t = 0; t < 1500; ++t) writer.push(SampleFrame(t));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    ::raise(SIGKILL);
+    return 1;
+  });
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "child status " << status;
+
+  Id file(OpenReadOnly(path), H5Fclose);
+  ASSERT_GE(file.get(), 0) << "a killed run left a file HDF5 cannot open";
+  EXPECT_EQ(ReadStringAttribute(file.get(), schema::kStatusAttr), "running");
+  EXPECT_EQ(ReadInt64Attribute(file.get(), schema::kStepsRecordedAttr), 1);
+  EXPECT_EQ(Extent(file.get(), schema::kStep.name), std::vector<hsize_t>{1});
+  ExpectSampleFrames(file.get(), 1);
+}
+
+// Flushing after every frame: whenever the run is killed, `steps_recorded` agrees with the
+// extent of every step-indexed dataset, and the steps it counts hold their values.
+TEST(TrajectoryWriter, KilledRunFlushedEveryFrameIsConsistent) {
+  const std::string path = TestPath("killed_flushing.h5");
+  constexpr std::int64_t kPushed = 300;
+  const int status = RunInChild([&path] {
+    TrajectoryWriter writer(path, SampleMetadata(), /*overwrite=*/false, /*flush_seconds=*/0.0);
+    for (std::int64_t t = 0; t < kPushed; ++t) writer.push(SampleFrame(t));
+    ::raise(SIGKILL);
+    return 1;
+  });
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "child status " << status;
+
+  Id file(OpenReadOnly(path), H5Fclose);
+  ASSERT_GE(file.get(), 0) << "a killed run left a file HDF5 cannot open";
+  const std::int64_t recorded = ReadInt64Attribute(file.get(), schema::kStepsRecordedAttr);
+  // push() returns once at most two frames wait and one is being written.
+  EXPECT_GE(recorded, kPushed - 3);
+  EXPECT_LE(recorded, kPushed);
+  const auto steps = static_cast<hsize_t>(recorded);
+  EXPECT_EQ(Extent(file.get(), schema::kStep.name), std::vector<hsize_t>{steps});
+  EXPECT_EQ(Extent(file.get(), schema::kDate.name), std::vector<hsize_t>{steps});
+  EXPECT_EQ(Extent(file.get(), schema::kHhi.name)[1], steps);
+  EXPECT_EQ(Extent(file.get(), schema::kCustomers.name)[1], steps);
+  ExpectSampleFrames(file.get(), recorded);
+}
+
+// An HDF5 failure in the writer thread (here: the file may not grow) reaches the owner through
+// the next push(), once, as an error naming the file; later pushes fail too, and finish()
+// does not throw the same error again.
+TEST(TrajectoryWriter, WriterThreadErrorReachesTheOwnerOnce) {
+  const std::string path = TestPath("file_too_large.h5");
+  const int status = RunInChild([&path] {
+    ::signal(SIGXFSZ, SIG_IGN);  // a write past the limit then fails with EFBIG
+    // Big frames, so the first one outgrows the limit.
+    RunMetadata meta = SampleMetadata();
+    constexpr std::int64_t kManyFirms = 20000;
+    meta.firm_name.assign(kManyFirms, "firm");
+    meta.firm_archetype.assign(kManyFirms, "consumer_ai");
+    meta.firm_region.assign(kManyFirms, "US");
+    TrajectoryWriter writer(path, meta, /*overwrite=*/false, /*flush_seconds=*/0.0);
+    const rlimit limit{static_cast<rlim_t>(fs::file_size(path) + 4096),
+                       static_cast<rlim_t>(fs::file_size(path) + 4096)};
+    if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) return 2;
+    int errors_naming_the_file = 0;
+    int other_errors = 0;
+    for (std::int64_t t = 0; t < 20; ++t) {
+      try {
+        writer.push(SampleFrame(t, kReplicates, kManyFirms));
+      } catch (const std::runtime_error& error) {
+        const std::string message = error.what();
+        if (message.find("output file '" + path + "'") == std::string::npos) return 3;
+        if (message.find("after the earlier error") == std::string::npos) {
+          ++errors_naming_the_file;
+        } else {
+          ++other_errors;
+        }
+      }
+    }
+    if (errors_naming_the_file != 1 || other_errors == 0) return 4;
+    try {
+      writer.finish("failed: file too large");
+    } catch (...) {
+      return 5;  // the error was delivered already
+    }
+    return 0;
+  });
+  ASSERT_TRUE(WIFEXITED(status)) << "child status " << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+}  // namespace
+}  // namespace aimarket
