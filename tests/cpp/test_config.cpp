@@ -22,9 +22,9 @@ class ConfigTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    directory_ = fs::temp_directory_path() /
-                 ("aimarket_test_config_" + std::string(info->name()) + "_" +
-                  std::to_string(reinterpret_cast<std::uintptr_t>(this)));
+    directory_ =
+        fs::temp_directory_path() / ("aimarket_test_config_" + std::string(info->name()) + "_" +
+                                     std::to_string(reinterpret_cast<std::uintptr_t>(this)));
     fs::create_directories(directory_);
   }
   void TearDown() override {
@@ -203,7 +203,7 @@ TEST_F(ConfigTest, FullFileIsReadIntoEveryField) {
   EXPECT_EQ(naver.name, "Naver");
   EXPECT_EQ(naver.archetype, "kr_service");
   EXPECT_EQ(naver.region, 1);  // KR
-  const std::array<bool, kSegments> consumer_and_enterprise = {true, true, false,
+  const std::array<bool, kSegments> consumer_and_enterprise = {true,  true,  false,
                                                                false, false, false};
   EXPECT_EQ(naver.serves, consumer_and_enterprise);
   const std::array<double, kSegments> naver_quality = {1.0, 0.5, 0.0, 0.0, 0.0, 0.0};
@@ -374,9 +374,8 @@ TEST_F(ConfigTest, SharesMustSumToOneAndNameKnownSegments) {
   EXPECT_EQ(lines[0], path +
                           ":2:18: population.segment_shares: shares must sum to 1 (within "
                           "1e-9), they sum to 0.9");
-  EXPECT_EQ(lines[1].rfind(path +
-                               ":3:29: population.region_shares.KOR: unknown region 'KOR' (did "
-                               "you mean 'KR'?); regions are: US, KR, EU, CN, ROW",
+  EXPECT_EQ(lines[1].rfind(path + ":3:29: population.region_shares.KOR: unknown region 'KOR' (did "
+                                  "you mean 'KR'?); regions are: US, KR, EU, CN, ROW",
                            0),
             0u)
       << lines[1];
@@ -384,18 +383,18 @@ TEST_F(ConfigTest, SharesMustSumToOneAndNameKnownSegments) {
 
 TEST_F(ConfigTest, FirmTablesAreChecked) {
   const std::string path = write(
-      "[[firm]]\n"                                     // 1
-      "name = \"Upstage\"\n"                           // 2
-      "archetype = \"kr_servce\"\n"                    // 3
-      "region = \"KR\"\n"                              // 4
-      "quality = { legal = 1.0 }\n"                    // 5
-      "price = { legal = 2.0, finance = 0 }\n"         // 6
-      "qualty = 3\n"                                   // 7
-      "\n"                                             // 8
-      "[[firm]]\n"                                     // 9
-      "archetype = \"model_lab\"\n"                    // 10
-      "quality = {}\n"                                 // 11
-      "language_fit = { EU = 2 }\n");                  // 12
+      "[[firm]]\n"                              // 1
+      "name = \"Upstage\"\n"                    // 2
+      "archetype = \"kr_servce\"\n"             // 3
+      "region = \"KR\"\n"                       // 4
+      "quality = { legal = 1.0 }\n"             // 5
+      "price = { legal = 2.0, finance = 0 }\n"  // 6
+      "qualty = 3\n"                            // 7
+      "\n"                                      // 8
+      "[[firm]]\n"                              // 9
+      "archetype = \"model_lab\"\n"             // 10
+      "quality = {}\n"                          // 11
+      "language_fit = { EU = 2 }\n");           // 12
   const auto lines = lines_of(error_of(path));
   ASSERT_EQ(lines.size(), 7u);
   EXPECT_EQ(lines[0], path +
@@ -452,19 +451,18 @@ TEST_F(ConfigTest, EveryProblemIsReportedInFileOrder) {
 
 TEST_F(ConfigTest, OverridesReplaceFileValuesAndDefaults) {
   const std::string path = write("[demand]\nbass_p = 0.05\n");
-  const Config config = load_config(
-      path, {{"demand.bass_p=0.03", "--set demand.bass_p=0.03"},
-             {"run.start=2025-03", "--set run.start=2025-03"},  // a bare string
-             {" run.steps = 12 ", "--steps 12"},
-             {"population.segment_shares={consumer=1}", "--set ..."},
-             {"firms.synthetic_archetype=kr_service", "--set ..."},
-             {"run.seed=7", "--seed 7"},
-             {"run.seed=8", "--set run.seed=8"}});  // the last one wins
+  const Config config =
+      load_config(path, {{"demand.bass_p=0.03", "--set demand.bass_p=0.03"},
+                         {"run.start=2025-03", "--set run.start=2025-03"},  // a bare string
+                         {" run.steps = 12 ", "--steps 12"},
+                         {"population.segment_shares={consumer=1}", "--set ..."},
+                         {"firms.synthetic_archetype=kr_service", "--set ..."},
+                         {"run.seed=7", "--seed 7"},
+                         {"run.seed=8", "--set run.seed=8"}});  // the last one wins
   EXPECT_EQ(config.demand.bass_p, 0.03);
   EXPECT_EQ(config.run.start, "2025-03");
   EXPECT_EQ(config.run.steps, 12);
-  EXPECT_EQ(config.population.segment_shares,
-            (std::array<double, kSegments>{1, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(config.population.segment_shares, (std::array<double, kSegments>{1, 0, 0, 0, 0, 0}));
   EXPECT_EQ(config.firms.synthetic_archetype, "kr_service");
   EXPECT_EQ(config.run.seed, 8u);
 }
@@ -486,21 +484,25 @@ TEST_F(ConfigTest, OverrideErrorsNameTheirOrigin) {
   EXPECT_EQ(lines[0],
             "--set demand.bass_p=2: demand.bass_p: out of range: got 2, valid range [0, 1]");
   EXPECT_EQ(lines[1], "--steps 0: run.steps: out of range: got 0, valid range [1, 10000000]");
-  EXPECT_EQ(lines[2], "--set demand.bass_pp=0.1: demand.bass_pp: unknown key "
-                      "'demand.bass_pp' (did you mean 'demand.bass_p'?)");
+  EXPECT_EQ(lines[2],
+            "--set demand.bass_pp=0.1: demand.bass_pp: unknown key "
+            "'demand.bass_pp' (did you mean 'demand.bass_p'?)");
   EXPECT_EQ(lines[3],
             "--set demand.bass_p: demand.bass_p: missing '=': expected section.key=value");
-  EXPECT_EQ(lines[4],
-            "--replicates 2.0: run.replicates: expected an integer, got a float (2.0)");
-  EXPECT_EQ(lines[5], "--set compute.fabs=3: compute.fabs: section [compute] is not "
-                      "implemented in this version");
-  EXPECT_EQ(lines[6], "--set demand=1: demand: a whole section cannot be set: use "
-                      "section.key=value");
-  EXPECT_EQ(lines[7], "--set population.segment_shares.c: population.segment_shares.consumer: "
-                      "'population.segment_shares' is a table: set it whole, e.g. "
-                      "population.segment_shares={name = value, ...}");
-  EXPECT_EQ(lines[8], "--set damand.bass_p=0.1: damand.bass_p: unknown key 'damand.bass_p' "
-                      "(did you mean 'demand.bass_p'?)");
+  EXPECT_EQ(lines[4], "--replicates 2.0: run.replicates: expected an integer, got a float (2.0)");
+  EXPECT_EQ(lines[5],
+            "--set compute.fabs=3: compute.fabs: section [compute] is not "
+            "implemented in this version");
+  EXPECT_EQ(lines[6],
+            "--set demand=1: demand: a whole section cannot be set: use "
+            "section.key=value");
+  EXPECT_EQ(lines[7],
+            "--set population.segment_shares.c: population.segment_shares.consumer: "
+            "'population.segment_shares' is a table: set it whole, e.g. "
+            "population.segment_shares={name = value, ...}");
+  EXPECT_EQ(lines[8],
+            "--set damand.bass_p=0.1: damand.bass_p: unknown key 'damand.bass_p' "
+            "(did you mean 'demand.bass_p'?)");
   EXPECT_EQ(lines[9],
             "--set demand.beta_home=nan: demand.beta_home: must be a finite number, got nan");
 }
@@ -516,10 +518,10 @@ TEST_F(ConfigTest, OverrideErrorsFollowFileErrors) {
 
 TEST_F(ConfigTest, OverrideReachesANamedFirm) {
   const std::string path = write(kFullConfig);
-  const Config config = load_config(
-      path, {{"firm.Naver.quality=1.5", "--set firm.Naver.quality=1.5"},
-             {"firm.OpenAI \"ChatGPT\".region=EU", "--set ..."},
-             {"firm.Naver.language_fit={KR = 0.5}", "--set ..."}});
+  const Config config =
+      load_config(path, {{"firm.Naver.quality=1.5", "--set firm.Naver.quality=1.5"},
+                         {"firm.OpenAI \"ChatGPT\".region=EU", "--set ..."},
+                         {"firm.Naver.language_fit={KR = 0.5}", "--set ..."}});
   const FirmSpec& naver = config.named_firms[0];
   // A number for quality: every segment, served; the price table's one entry stays.
   EXPECT_EQ(naver.quality, (std::array<double, kSegments>{1.5, 1.5, 1.5, 1.5, 1.5, 1.5}));
@@ -531,19 +533,22 @@ TEST_F(ConfigTest, OverrideReachesANamedFirm) {
 
 TEST_F(ConfigTest, FirmOverrideErrors) {
   const std::string path = write(kFullConfig);
-  const auto lines = lines_of(error_of(
-      path, {{"firm.Nava.quality=1", "--set firm.Nava.quality=1"},
-             {"firm.Naver.qualty=1", "--set firm.Naver.qualty=1"},
-             {"firm.Naver.quality=-1000", "--set firm.Naver.quality=-1000"},
-             {"firm.Naver=1", "--set firm.Naver=1"},
-             {"firm.Naver.archetype=kr_serv", "--set firm.Naver.archetype=kr_serv"}}));
+  const auto lines = lines_of(
+      error_of(path, {{"firm.Nava.quality=1", "--set firm.Nava.quality=1"},
+                      {"firm.Naver.qualty=1", "--set firm.Naver.qualty=1"},
+                      {"firm.Naver.quality=-1000", "--set firm.Naver.quality=-1000"},
+                      {"firm.Naver=1", "--set firm.Naver=1"},
+                      {"firm.Naver.archetype=kr_serv", "--set firm.Naver.archetype=kr_serv"}}));
   ASSERT_EQ(lines.size(), 5u);
-  EXPECT_EQ(lines[0], "--set firm.Nava.quality=1: firm.Nava.quality: unknown firm 'Nava' (did "
-                      "you mean 'Naver'?); the config names: Naver, OpenAI \"ChatGPT\"");
-  EXPECT_EQ(lines[1], "--set firm.Naver.qualty=1: firm.Naver.qualty: unknown key "
-                      "'firm.Naver.qualty' (did you mean 'firm.Naver.quality'?)");
-  EXPECT_EQ(lines[2], "--set firm.Naver.quality=-1000: firm.Naver.quality: out of range: got "
-                      "-1000, valid range [-100, 100]");
+  EXPECT_EQ(lines[0],
+            "--set firm.Nava.quality=1: firm.Nava.quality: unknown firm 'Nava' (did "
+            "you mean 'Naver'?); the config names: Naver, OpenAI \"ChatGPT\"");
+  EXPECT_EQ(lines[1],
+            "--set firm.Naver.qualty=1: firm.Naver.qualty: unknown key "
+            "'firm.Naver.qualty' (did you mean 'firm.Naver.quality'?)");
+  EXPECT_EQ(lines[2],
+            "--set firm.Naver.quality=-1000: firm.Naver.quality: out of range: got "
+            "-1000, valid range [-100, 100]");
   EXPECT_EQ(lines[3], "--set firm.Naver=1: firm.Naver: expected firm.NAME.key=value");
   EXPECT_EQ(lines[4].rfind("--set firm.Naver.archetype=kr_serv: firm.Naver.archetype: unknown "
                            "archetype 'kr_serv' (did you mean 'kr_service'?)",
@@ -559,11 +564,23 @@ TEST_F(ConfigTest, OverrideCannotReachAFirmTheConfigDoesNotName) {
             "names no [[firm]]");
 }
 
+TEST_F(ConfigTest, FirmNameInAnOverrideMayBeQuoted) {
+  const std::string path =
+      write("[[firm]]\nname = \"Naver Cloud\"\narchetype = \"cloud\"\nregion = \"KR\"\n");
+  const Config config = load_config(path, {{"firm.\"Naver Cloud\".awareness=3", "--set ..."},
+                                           {"firm.Naver Cloud.price=2", "--set ..."}});
+  EXPECT_EQ(config.named_firms[0].awareness, 3.0);
+  EXPECT_EQ(config.named_firms[0].price, (std::array<double, kSegments>{2, 2, 2, 2, 2, 2}));
+}
+
+TEST_F(ConfigTest, EmptyPathIsRefused) {
+  EXPECT_EQ(error_of(""), "cannot read the config file: no path given");
+}
+
 TEST_F(ConfigTest, OverrideCanTurnFrozenOffOnlyToBeRefused) {
   const std::string path = write("");
   const std::string error = error_of(path, {{"firms.frozen=false", "--set firms.frozen=false"}});
-  EXPECT_EQ(error.rfind("--set firms.frozen=false: firms.frozen: false is not supported", 0),
-            0u)
+  EXPECT_EQ(error.rfind("--set firms.frozen=false: firms.frozen: false is not supported", 0), 0u)
       << error;
 }
 
@@ -649,12 +666,12 @@ TEST_F(ConfigTest, ResolvedTomlOfDefaultsReadsBackToTheSameConfig) {
 
 TEST(ConfigReference, NamesEverySectionAndKey) {
   const std::string reference = config_reference_markdown();
-  for (const char* section : {"### `[run]`", "### `[population]`", "### `[firms]`",
-                              "### `[demand]`", "### `[[firm]]`"}) {
+  for (const char* section :
+       {"### `[run]`", "### `[population]`", "### `[firms]`", "### `[demand]`", "### `[[firm]]`"}) {
     EXPECT_NE(reference.find(section), std::string::npos) << section;
   }
-  for (const char* key : {"| `steps` |", "| `bass_p` |", "| `segment_shares` |",
-                          "| `frozen` |", "| `language_fit` |", "| `price_taste_sd` |"}) {
+  for (const char* key : {"| `steps` |", "| `bass_p` |", "| `segment_shares` |", "| `frozen` |",
+                          "| `language_fit` |", "| `price_taste_sd` |"}) {
     EXPECT_NE(reference.find(key), std::string::npos) << key;
   }
 }

@@ -1,0 +1,114 @@
+// The config schema: every key a config may set, with its type, default, unit, valid range and
+// meaning. This one table drives parsing, validation, the resolved TOML written into every
+// output file, and the reference in docs/CONFIG.md, so that none of them can drift from the
+// others. Internal to src/config: the rest of the program sees only config.hpp.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "config/config.hpp"
+
+namespace aimarket::config_schema {
+
+enum class KeyKind {
+  kInteger,     // TOML integer within [int_min, int_max]; a float is refused
+  kFloat,       // finite number within the range; an integer is accepted
+  kBool,        // true or false
+  kMonth,       // string "YYYY-MM"
+  kChoice,      // string, one of `names`
+  kString,      // non-empty string
+  kShares,      // table keyed by `names`: fractions in the range, missing names 0, sum 1
+  kPerSegment,  // one number for every segment, or a table keyed by segment name
+  kPerRegion,   // table keyed by region name
+};
+
+// Valid values of a number, or of each number in a table. Open ends exclude the bound.
+struct Range {
+  double min;
+  double max;
+  bool min_open;
+  bool max_open;
+  std::int64_t int_min;  // integer keys use these, so that 2^63-1 stays exact
+  std::int64_t int_max;
+};
+
+constexpr Range Closed(double lo, double hi) { return Range{lo, hi, false, false, 0, 0}; }
+constexpr Range OpenClosed(double lo, double hi) { return Range{lo, hi, true, false, 0, 0}; }
+constexpr Range Integers(std::int64_t lo, std::int64_t hi) {
+  return Range{0.0, 0.0, false, false, lo, hi};
+}
+constexpr Range NoRange() { return Range{0.0, 0.0, false, false, 0, 0}; }
+
+// The names a value or a table key may take, and what one of them is called in messages.
+struct NameList {
+  const char* const* names;
+  int count;
+  const char* noun;  // "segment", "region", "archetype"
+};
+
+constexpr NameList kNoNames{nullptr, 0, ""};
+constexpr NameList kSegmentList{kSegmentNames, kSegments, "segment"};
+constexpr NameList kRegionList{kRegionNames, kRegions, "region"};
+constexpr NameList kArchetypeList{kArchetypeNames, kArchetypes, "archetype"};
+
+struct DoubleSpan {
+  double* data;
+  int count;
+};
+
+// Where a key's value lives in Config.
+using FieldRef =
+    std::variant<std::int64_t*, std::uint64_t*, double*, bool*, std::string*, DoubleSpan>;
+
+struct KeySpec {
+  const char* section;  // "run", "population", "firms", "demand", or "firm" for [[firm]]
+  const char* name;
+  KeyKind kind;
+  const char* default_toml;  // default as TOML value text; nullptr: no literal default
+  const char* unit;
+  Range range;                 // of the value, or of each value in a table
+  NameList names;              // choices (kChoice) or table keys (kShares, kPer*)
+  const char* meaning;         // one line, for the docs
+  FieldRef (*field)(Config&);  // nullptr for [[firm]] keys, which the loader resolves itself
+  const char* doc_default;     // docs text when default_toml is nullptr (e.g. "required")
+  const char* doc_range;       // docs text replacing the generated range, or nullptr
+};
+
+struct SectionSpec {
+  const char* name;
+  const char* meaning;
+};
+
+// [run], [population], [firms], [demand]: sections of single settings, in docs order.
+const std::vector<SectionSpec>& settings_sections();
+// Keys of those sections, grouped by section in the same order.
+const std::vector<KeySpec>& settings_keys();
+// The [[firm]] array of tables: one named firm each.
+const SectionSpec& firm_section();
+const std::vector<KeySpec>& firm_keys();
+// Sections MODEL.md names that this version does not implement yet.
+const std::vector<const char*>& unimplemented_sections();
+
+bool is_settings_section(std::string_view name);
+bool is_unimplemented_section(std::string_view name);
+const KeySpec* find_setting(std::string_view section, std::string_view name);
+const KeySpec* find_firm_key(std::string_view name);
+
+// Docs and messages.
+std::string type_text(const KeySpec& spec);
+std::string range_text(const KeySpec& spec);
+std::string number_text(double value);  // shortest exact form, exponent as in "1e9"
+
+// TOML literals that read back to exactly the same value.
+std::string toml_float(double value);
+std::string toml_string(std::string_view text);
+
+// Closest of `candidates` to `word` when close enough to be a likely typo
+// (Levenshtein distance <= 2, or <= a third of the longer word's length); empty if none.
+std::string closest_name(std::string_view word, const std::vector<std::string>& candidates);
+
+}  // namespace aimarket::config_schema

@@ -1,0 +1,987 @@
+// Reading a config: the TOML file is parsed with toml++, the command-line overrides are
+// written into the parsed document (so that a value from --set goes through exactly the
+// checks a value from the file does), and then every key is checked against the schema and
+// stored in Config. Problems are collected, not thrown one by one, so that a user fixes a
+// config in one pass; each names where the value came from (file:line:column, or the
+// command-line option), the key, and what is wrong.
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.hpp"
+#include "config/config_schema.hpp"
+
+namespace aimarket {
+namespace {
+
+using config_schema::closest_name;
+using config_schema::KeyKind;
+using config_schema::KeySpec;
+using config_schema::NameList;
+using config_schema::Range;
+
+// Nodes parsed from an override carry this source path followed by the override's index, and
+// nodes parsed from a schema default carry kDefaultSource, so that a problem found in such a
+// node is reported against its origin rather than a line of the file. No file path starts
+// with these control characters.
+constexpr char kOverrideSource = '\x1f';
+constexpr std::string_view kDefaultSource = "\036default";
+
+constexpr double kShareSumTolerance = 1e-9;
+
+// Where a problem was found, and the order problems are listed in: the file's from top to
+// bottom, then the overrides' in command-line order.
+struct Where {
+  int group = 0;  // 0: file, 1: override, 2: built-in default
+  std::int64_t first = 0;
+  std::int64_t second = 0;
+  std::string text;
+};
+
+bool operator<(const Where& a, const Where& b) {
+  if (a.group != b.group) return a.group < b.group;
+  if (a.first != b.first) return a.first < b.first;
+  return a.second < b.second;
+}
+
+class Problems {
+ public:
+  Problems(std::string path, const std::vector<ConfigOverride>& overrides)
+      : path_(std::move(path)), overrides_(overrides) {}
+
+  Where at(const toml::source_region& region) const {
+    if (region.path && !region.path->empty() && (*region.path)[0] == kOverrideSource) {
+      std::size_t index = 0;
+      const std::string& text = *region.path;
+      std::from_chars(text.data() + 1, text.data() + text.size(), index);
+      return at_override(index);
+    }
+    if (region.path && *region.path == kDefaultSource) return Where{2, 0, 0, "built-in default"};
+    if (region.begin.line == 0) return Where{0, 0, 0, path_};  // made here, not read
+    return Where{0, region.begin.line, region.begin.column,
+                 path_ + ":" + std::to_string(region.begin.line) + ":" +
+                     std::to_string(region.begin.column)};
+  }
+  Where at(const toml::node& node) const { return at(node.source()); }
+  Where at(const toml::key& key) const { return at(key.source()); }
+  Where at_override(std::size_t index) const {
+    const std::string origin =
+        index < overrides_.size() ? overrides_[index].origin : std::string("--set");
+    return Where{1, static_cast<std::int64_t>(index), 0, origin};
+  }
+
+  void add(Where where, const std::string& key, const std::string& message) {
+    problems_.push_back({std::move(where), key + ": " + message});
+  }
+  template <typename Located>
+  void add(const Located& located, const std::string& key, const std::string& message) {
+    add(at(located), key, message);
+  }
+
+  bool empty() const { return problems_.empty(); }
+
+  [[noreturn]] void throw_all() {
+    std::stable_sort(problems_.begin(), problems_.end(),
+                     [](const Problem& a, const Problem& b) { return a.where < b.where; });
+    std::string text;
+    for (const Problem& problem : problems_) {
+      if (!text.empty()) text += '\n';
+      text += problem.where.text + ": " + problem.text;
+    }
+    throw ConfigError(text);
+  }
+
+ private:
+  struct Problem {
+    Where where;
+    std::string text;
+  };
+  std::string path_;
+  const std::vector<ConfigOverride>& overrides_;
+  std::vector<Problem> problems_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Reading single values. Each returns nothing, and records why, when the value is unusable.
+
+std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
+
+std::string describe(const toml::node& node) {
+  constexpr std::size_t kMaxShown = 40;
+  switch (node.type()) {
+    case toml::node_type::string: {
+      std::string text = *node.value<std::string>();
+      if (text.size() > kMaxShown) text = text.substr(0, kMaxShown) + "...";
+      return "a string (" + config_schema::toml_string(text) + ")";
+    }
+    case toml::node_type::integer:
+      return "an integer (" + std::to_string(*node.value_exact<std::int64_t>()) + ")";
+    case toml::node_type::floating_point:
+      return "a float (" + config_schema::toml_float(*node.value_exact<double>()) + ")";
+    case toml::node_type::boolean:
+      return std::string("a boolean (") + (*node.value_exact<bool>() ? "true" : "false") + ")";
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+    case toml::node_type::none:
+      break;
+  }
+  return "nothing";
+}
+
+std::string range_message(double value, const Range& range) {
+  const std::string bounds = std::string(range.min_open ? "(" : "[") +
+                             config_schema::number_text(range.min) + ", " +
+                             config_schema::number_text(range.max) + (range.max_open ? ")" : "]");
+  const std::string shown = config_schema::number_text(value);
+  if (value < 0.0 && range.min >= 0.0) {
+    return "must not be negative, got " + shown + " (valid range " + bounds + ")";
+  }
+  return "out of range: got " + shown + ", valid range " + bounds;
+}
+
+std::string suggestion(std::string_view word, const std::vector<std::string>& candidates,
+                       std::string_view prefix = "") {
+  const std::string best = closest_name(word, candidates);
+  return best.empty() ? std::string() : " (did you mean '" + std::string(prefix) + best + "'?)";
+}
+
+std::vector<std::string> names_of(const NameList& list) {
+  return std::vector<std::string>(list.names, list.names + list.count);
+}
+
+class Reader {
+ public:
+  explicit Reader(Problems& problems) : problems_(problems) {}
+
+  std::optional<std::int64_t> integer(const toml::node& node, const std::string& key,
+                                      const Range& range) {
+    const auto value = node.value_exact<std::int64_t>();
+    if (!value) {
+      problems_.add(node, key, "expected an integer, got " + describe(node));
+      return std::nullopt;
+    }
+    if (*value < range.int_min || *value > range.int_max) {
+      const std::string bounds =
+          "[" + std::to_string(range.int_min) + ", " + std::to_string(range.int_max) + "]";
+      problems_.add(
+          node, key,
+          *value < 0 && range.int_min >= 0
+              ? "must not be negative, got " + std::to_string(*value) + " (valid range " + bounds +
+                    ")"
+              : "out of range: got " + std::to_string(*value) + ", valid range " + bounds);
+      return std::nullopt;
+    }
+    return value;
+  }
+
+  std::optional<double> number(const toml::node& node, const std::string& key, const Range& range) {
+    double value = 0.0;
+    if (const auto exact_float = node.value_exact<double>()) {
+      value = *exact_float;
+    } else if (const auto exact_integer = node.value_exact<std::int64_t>()) {
+      value = static_cast<double>(*exact_integer);
+    } else {
+      problems_.add(node, key, "expected a float, got " + describe(node));
+      return std::nullopt;
+    }
+    if (!std::isfinite(value)) {
+      problems_.add(node, key, "must be a finite number, got " + config_schema::number_text(value));
+      return std::nullopt;
+    }
+    const bool below = range.min_open ? value <= range.min : value < range.min;
+    const bool above = range.max_open ? value >= range.max : value > range.max;
+    if (below || above) {
+      problems_.add(node, key, range_message(value, range));
+      return std::nullopt;
+    }
+    return value;
+  }
+
+  std::optional<bool> boolean(const toml::node& node, const std::string& key) {
+    const auto value = node.value_exact<bool>();
+    if (!value) problems_.add(node, key, "expected a boolean, got " + describe(node));
+    return value;
+  }
+
+  std::optional<std::string> string(const toml::node& node, const std::string& key) {
+    const auto value = node.value_exact<std::string>();
+    if (!value) problems_.add(node, key, "expected a string, got " + describe(node));
+    return value;
+  }
+
+  std::optional<std::string> month(const toml::node& node, const std::string& key) {
+    const auto text = string(node, key);
+    if (!text) return std::nullopt;
+    const std::string& t = *text;
+    const bool shape = t.size() == 7 && t[4] == '-' &&
+                       std::all_of(t.begin(), t.begin() + 4, isdigit_ascii) &&
+                       std::all_of(t.begin() + 5, t.end(), isdigit_ascii);
+    const int year = shape ? std::stoi(t.substr(0, 4)) : 0;
+    const int month_number = shape ? std::stoi(t.substr(5, 2)) : 0;
+    if (!shape || year < 1900 || year > 2999 || month_number < 1 || month_number > 12) {
+      problems_.add(node, key,
+                    "expected a month \"YYYY-MM\" from 1900-01 to 2999-12, got " +
+                        config_schema::toml_string(t));
+      return std::nullopt;
+    }
+    return text;
+  }
+
+  // Index of the name in `list`, for a string naming one of them.
+  std::optional<int> choice(const toml::node& node, const std::string& key, const NameList& list) {
+    const auto text = string(node, key);
+    if (!text) return std::nullopt;
+    const auto index = index_of(*text, list);
+    if (!index) {
+      problems_.add(node, key, unknown_name_message(*text, list));
+    }
+    return index;
+  }
+
+  // A table keyed by names of `list`, each value a number in `range`. Returns the values
+  // (0 where not listed) and which names were listed.
+  struct NamedValues {
+    std::vector<double> values;
+    std::vector<bool> listed;
+  };
+  std::optional<NamedValues> named_values(const toml::table& table, const std::string& key,
+                                          const NameList& list, const Range& range) {
+    NamedValues result{std::vector<double>(list.count, 0.0), std::vector<bool>(list.count)};
+    bool valid = true;
+    for (auto&& [name, value] : table) {
+      const std::string entry_key = key + "." + std::string(name.str());
+      const auto index = index_of(name.str(), list);
+      if (!index) {
+        problems_.add(name, entry_key, unknown_name_message(name.str(), list));
+        valid = false;
+        continue;
+      }
+      const auto number_value = number(value, entry_key, range);
+      if (!number_value) {
+        valid = false;
+        continue;
+      }
+      result.values[*index] = *number_value;
+      result.listed[*index] = true;
+    }
+    if (!valid) return std::nullopt;
+    return result;
+  }
+
+  Problems& problems() { return problems_; }
+
+ private:
+  static bool isdigit_ascii(char c) { return c >= '0' && c <= '9'; }
+
+  static std::optional<int> index_of(std::string_view name, const NameList& list) {
+    for (int i = 0; i < list.count; ++i) {
+      if (name == list.names[i]) return i;
+    }
+    return std::nullopt;
+  }
+
+  static std::string unknown_name_message(std::string_view name, const NameList& list) {
+    std::string all;
+    for (int i = 0; i < list.count; ++i) all += (i > 0 ? ", " : "") + std::string(list.names[i]);
+    return "unknown " + std::string(list.noun) + " " + quoted(name) +
+           suggestion(name, names_of(list)) + "; " + list.noun + "s are: " + all;
+  }
+
+  Problems& problems_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Settings sections: [run], [population], [firms], [demand].
+
+std::string setting_key(const KeySpec& spec) { return std::string(spec.section) + "." + spec.name; }
+
+std::vector<std::string> all_setting_keys() {
+  std::vector<std::string> keys;
+  for (const KeySpec& spec : config_schema::settings_keys()) keys.push_back(setting_key(spec));
+  return keys;
+}
+
+std::vector<std::string> setting_names_in(std::string_view section) {
+  std::vector<std::string> names;
+  for (const KeySpec& spec : config_schema::settings_keys()) {
+    if (section == spec.section) names.push_back(spec.name);
+  }
+  return names;
+}
+
+std::vector<std::string> firm_key_names() {
+  std::vector<std::string> names;
+  for (const KeySpec& spec : config_schema::firm_keys()) names.push_back(spec.name);
+  return names;
+}
+
+std::vector<std::string> known_section_names() {
+  std::vector<std::string> names;
+  for (const auto& section : config_schema::settings_sections()) names.push_back(section.name);
+  names.push_back(config_schema::firm_section().name);
+  return names;
+}
+
+// "did you mean" for a key `name` found in `section` (empty: at the top level): a key of that
+// name in another section first (a key put under the wrong header), else a close spelling.
+std::string setting_suggestion(std::string_view section, std::string_view name) {
+  for (const KeySpec& spec : config_schema::settings_keys()) {
+    if (name == spec.name && section != spec.section) {
+      return " (did you mean '" + setting_key(spec) + "'?)";
+    }
+  }
+  if (section.empty()) return suggestion(name, known_section_names());
+  return suggestion(name, setting_names_in(section), std::string(section) + ".");
+}
+
+void store_setting(const KeySpec& spec, const toml::node& node, Config& config, Reader& reader) {
+  const std::string key = setting_key(spec);
+  const config_schema::FieldRef field = spec.field(config);
+  switch (spec.kind) {
+    case KeyKind::kInteger:
+      if (const auto value = reader.integer(node, key, spec.range)) {
+        if (auto* target = std::get_if<std::int64_t*>(&field)) **target = *value;
+        if (auto* target = std::get_if<std::uint64_t*>(&field)) {
+          **target = static_cast<std::uint64_t>(*value);  // the range excludes negatives
+        }
+      }
+      break;
+    case KeyKind::kFloat:
+      if (const auto value = reader.number(node, key, spec.range)) {
+        *std::get<double*>(field) = *value;
+      }
+      break;
+    case KeyKind::kBool:
+      if (const auto value = reader.boolean(node, key)) *std::get<bool*>(field) = *value;
+      break;
+    case KeyKind::kMonth:
+      if (const auto value = reader.month(node, key)) *std::get<std::string*>(field) = *value;
+      break;
+    case KeyKind::kChoice:
+      if (const auto index = reader.choice(node, key, spec.names)) {
+        *std::get<std::string*>(field) = spec.names.names[*index];
+      }
+      break;
+    case KeyKind::kString:
+      if (const auto value = reader.string(node, key)) *std::get<std::string*>(field) = *value;
+      break;
+    case KeyKind::kShares: {
+      const toml::table* table = node.as_table();
+      if (table == nullptr) {
+        reader.problems().add(node, key,
+                              std::string("expected a table {") + spec.names.noun +
+                                  " = share, ...}, got " + describe(node));
+        break;
+      }
+      const auto shares = reader.named_values(*table, key, spec.names, spec.range);
+      if (!shares) break;
+      double sum = 0.0;
+      for (double share : shares->values) sum += share;
+      if (std::fabs(sum - 1.0) > kShareSumTolerance) {
+        reader.problems().add(
+            node, key,
+            "shares must sum to 1 (within 1e-9), they sum to " + config_schema::number_text(sum));
+        break;
+      }
+      const auto target = std::get<config_schema::DoubleSpan>(field);
+      std::copy(shares->values.begin(), shares->values.end(), target.data);
+      break;
+    }
+    case KeyKind::kPerSegment:
+    case KeyKind::kPerRegion:
+      break;  // [[firm]] kinds only
+  }
+}
+
+// The node of one TOML value given as text, parsed as `v = TEXT` so that it carries `source`
+// as its origin. Nothing when the text is not a single TOML value.
+std::optional<toml::table> parse_value(const std::string& text, std::string_view source) {
+  try {
+    toml::table table = toml::parse("v = " + text, source);
+    if (table.size() == 1 && table.contains("v")) return table;
+  } catch (const toml::parse_error&) {
+  }
+  return std::nullopt;
+}
+
+void apply_defaults(Config& config, Reader& reader) {
+  for (const KeySpec& spec : config_schema::settings_keys()) {
+    const auto parsed = parse_value(spec.default_toml, kDefaultSource);
+    if (!parsed) {
+      reader.problems().add(Where{2, 0, 0, "built-in default"}, setting_key(spec),
+                            "default is not a TOML value (a bug in config_schema.cpp)");
+      continue;
+    }
+    store_setting(spec, *parsed->get("v"), config, reader);
+  }
+}
+
+// Nodes of the settings read, by key, for checks that involve several keys.
+using SettingNodes = std::map<std::string, const toml::node*>;
+
+void read_settings(const toml::table& root, Config& config, Reader& reader, SettingNodes& nodes) {
+  Problems& problems = reader.problems();
+  for (auto&& [section_key, section_node] : root) {
+    const std::string section(section_key.str());
+    if (section == config_schema::firm_section().name) continue;  // see read_named_firms
+    if (config_schema::is_settings_section(section)) {
+      const toml::table* table = section_node.as_table();
+      if (table == nullptr) {
+        problems.add(section_node, section,
+                     "expected a table [" + section + "], got " + describe(section_node));
+        continue;
+      }
+      for (auto&& [name, value] : *table) {
+        const KeySpec* spec = config_schema::find_setting(section, name.str());
+        const std::string key = section + "." + std::string(name.str());
+        if (spec == nullptr) {
+          problems.add(name, key,
+                       "unknown key " + quoted(key) + setting_suggestion(section, name.str()));
+          continue;
+        }
+        store_setting(*spec, value, config, reader);
+        nodes[key] = &value;
+      }
+    } else if (config_schema::is_unimplemented_section(section)) {
+      problems.add(section_key, section,
+                   "section [" + section + "] is not implemented in this version");
+    } else if (section_node.is_table()) {
+      problems.add(
+          section_key, section,
+          "unknown section [" + section + "]" + suggestion(section, known_section_names()));
+    } else {
+      problems.add(section_key, section,
+                   "unknown key " + quoted(section) + setting_suggestion("", section));
+    }
+  }
+}
+
+void check_settings(const Config& config, const SettingNodes& nodes, Problems& problems) {
+  if (!config.firms.frozen) {
+    const auto found = nodes.find("firms.frozen");
+    if (found != nodes.end()) {
+      problems.add(*found->second, "firms.frozen",
+                   "false is not supported: firm dynamics are not implemented in this version "
+                   "(firms.frozen must be true)");
+    }
+  }
+  const double hazard = config.demand.bass_p + config.demand.bass_q;
+  if (hazard > 1.0) {
+    // Report where the last of the two was set, the one that tipped the sum over.
+    const toml::node* blamed = nullptr;
+    std::string blamed_key;
+    for (const char* key : {"demand.bass_p", "demand.bass_q"}) {
+      const auto found = nodes.find(key);
+      if (found == nodes.end()) continue;
+      if (blamed == nullptr || !(problems.at(*found->second) < problems.at(*blamed))) {
+        blamed = found->second;
+        blamed_key = key;
+      }
+    }
+    if (blamed != nullptr) {
+      problems.add(*blamed, blamed_key,
+                   "bass_p + bass_q = " + config_schema::number_text(config.demand.bass_p) + " + " +
+                       config_schema::number_text(config.demand.bass_q) + " = " +
+                       config_schema::number_text(hazard) +
+                       " exceeds 1: the adoption hazard bass_p + bass_q*F must be a "
+                       "probability");
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Named firms: the [[firm]] array of tables.
+
+const toml::node* firm_name_node(const toml::table& firm) {
+  const toml::node* name = firm.get("name");
+  return name != nullptr && name->is_string() ? name : nullptr;
+}
+
+std::optional<toml::table> default_node(const KeySpec& spec) {
+  return parse_value(spec.default_toml, kDefaultSource);
+}
+
+// quality or price of one firm: a number for every segment, or a table of some.
+std::optional<Reader::NamedValues> read_per_segment(const toml::node& node, const std::string& key,
+                                                    const KeySpec& spec, Reader& reader) {
+  if (const toml::table* table = node.as_table()) {
+    return reader.named_values(*table, key, spec.names, spec.range);
+  }
+  if (node.is_number()) {
+    const auto value = reader.number(node, key, spec.range);
+    if (!value) return std::nullopt;
+    return Reader::NamedValues{std::vector<double>(kSegments, *value),
+                               std::vector<bool>(kSegments, true)};
+  }
+  reader.problems().add(node, key,
+                        "expected a float or a table {segment = float}, got " + describe(node));
+  return std::nullopt;
+}
+
+void read_firm(const toml::table& firm, std::size_t index, const Config& config, Reader& reader,
+               FirmSpec& spec) {
+  Problems& problems = reader.problems();
+  const toml::node* name_node = firm_name_node(firm);
+  const std::string label = name_node != nullptr && !name_node->value<std::string>()->empty()
+                                ? "firm." + *name_node->value<std::string>()
+                                : "firm[" + std::to_string(index) + "]";
+  const auto key_of = [&](std::string_view name) { return label + "." + std::string(name); };
+
+  for (auto&& [name, value] : firm) {
+    if (config_schema::find_firm_key(name.str()) == nullptr) {
+      problems.add(name, key_of(name.str()),
+                   "unknown key " + quoted(key_of(name.str())) +
+                       suggestion(name.str(), firm_key_names(), label + "."));
+    }
+  }
+  const auto required = [&](const char* name) -> const toml::node* {
+    const toml::node* node = firm.get(name);
+    if (node == nullptr) {
+      problems.add(firm, key_of(name), std::string("missing: every [[firm]] needs a ") + name);
+    }
+    return node;
+  };
+
+  if (const toml::node* node = required("name")) {
+    if (const auto name = reader.string(*node, key_of("name"))) {
+      if (name->empty()) problems.add(*node, key_of("name"), "a firm name must not be empty");
+      spec.name = *name;
+    }
+  }
+  if (const toml::node* node = required("archetype")) {
+    const KeySpec& key_spec = *config_schema::find_firm_key("archetype");
+    if (const auto archetype = reader.choice(*node, key_of("archetype"), key_spec.names)) {
+      spec.archetype = kArchetypeNames[*archetype];
+    }
+  }
+  bool region_known = false;
+  if (const toml::node* node = required("region")) {
+    const KeySpec& key_spec = *config_schema::find_firm_key("region");
+    if (const auto region = reader.choice(*node, key_of("region"), key_spec.names)) {
+      spec.region = *region;
+      region_known = true;
+    }
+  }
+
+  // A key absent from the table takes the schema's default, read like a value from the file.
+  const auto value_or_default = [&](const char* name, std::optional<toml::table>& holder,
+                                    const KeySpec& key_spec) -> const toml::node* {
+    if (const toml::node* node = firm.get(name)) return node;
+    holder = default_node(key_spec);
+    return holder ? holder->get("v") : nullptr;
+  };
+
+  const KeySpec& quality_spec = *config_schema::find_firm_key("quality");
+  std::optional<toml::table> quality_default;
+  const toml::node* quality_node = value_or_default("quality", quality_default, quality_spec);
+  bool serves_known = false;
+  if (quality_node != nullptr) {
+    if (const auto quality =
+            read_per_segment(*quality_node, key_of("quality"), quality_spec, reader)) {
+      for (int s = 0; s < kSegments; ++s) {
+        spec.serves[s] = quality->listed[s];
+        // Quality in a segment the firm does not serve is never used; 0 keeps it canonical.
+        spec.quality[s] = quality->listed[s] ? quality->values[s] : 0.0;
+      }
+      serves_known = true;
+      if (std::none_of(spec.serves.begin(), spec.serves.end(), [](bool b) { return b; })) {
+        problems.add(*quality_node, key_of("quality"),
+                     "the firm serves no segment: list at least one segment");
+      }
+    }
+  }
+
+  const KeySpec& price_spec = *config_schema::find_firm_key("price");
+  std::optional<toml::table> price_default;
+  const toml::node* price_node = value_or_default("price", price_default, price_spec);
+  if (price_node != nullptr) {
+    if (const auto price = read_per_segment(*price_node, key_of("price"), price_spec, reader)) {
+      const bool per_segment = price_node->is_table();
+      for (int s = 0; s < kSegments; ++s) {
+        // A segment the firm does not serve gets 1.0 whatever was given: it is never used,
+        // and a canonical value lets the resolved TOML (which prices only served segments)
+        // read back to the same Config.
+        const bool served = serves_known ? spec.serves[s] : true;
+        spec.price[s] = served && price->listed[s] ? price->values[s] : 1.0;
+        if (per_segment && price->listed[s] && serves_known && !spec.serves[s]) {
+          const std::string entry_key = key_of("price") + "." + kSegmentNames[s];
+          const toml::node* entry = price_node->as_table()->get(kSegmentNames[s]);
+          problems.add(*entry, entry_key,
+                       std::string("prices segment '") + kSegmentNames[s] +
+                           "', which the firm does not serve (its quality table does not list "
+                           "it)");
+        }
+      }
+    }
+  }
+
+  const KeySpec& awareness_spec = *config_schema::find_firm_key("awareness");
+  std::optional<toml::table> awareness_default;
+  if (const toml::node* node = value_or_default("awareness", awareness_default, awareness_spec)) {
+    if (const auto awareness = reader.number(*node, key_of("awareness"), awareness_spec.range)) {
+      spec.awareness = *awareness;
+    }
+  }
+
+  const KeySpec& fit_spec = *config_schema::find_firm_key("language_fit");
+  for (int r = 0; r < kRegions; ++r) {
+    spec.language_fit[r] =
+        region_known && r == spec.region ? 1.0 : config.firms.foreign_language_fit;
+  }
+  if (const toml::node* node = firm.get("language_fit")) {
+    if (const toml::table* table = node->as_table()) {
+      if (const auto fit =
+              reader.named_values(*table, key_of("language_fit"), fit_spec.names, fit_spec.range)) {
+        for (int r = 0; r < kRegions; ++r) {
+          if (fit->listed[r]) spec.language_fit[r] = fit->values[r];
+        }
+      }
+    } else {
+      problems.add(*node, key_of("language_fit"),
+                   "expected a table {region = float}, got " + describe(*node));
+    }
+  }
+}
+
+void read_named_firms(const toml::table& root, Config& config, Reader& reader) {
+  const toml::node* node = root.get(config_schema::firm_section().name);
+  if (node == nullptr) return;
+  Problems& problems = reader.problems();
+  const toml::array* firms = node->as_array();
+  if (firms == nullptr) {
+    problems.add(*node, "firm",
+                 "expected [[firm]] tables (an array of tables), got " + describe(*node));
+    return;
+  }
+  std::map<std::string, const toml::node*> first_with_name;
+  for (std::size_t i = 0; i < firms->size(); ++i) {
+    const toml::table* firm = firms->get(i)->as_table();
+    if (firm == nullptr) {
+      problems.add(*firms->get(i), "firm[" + std::to_string(i) + "]",
+                   "expected a table, got " + describe(*firms->get(i)));
+      continue;
+    }
+    FirmSpec spec;
+    read_firm(*firm, i, config, reader, spec);
+    if (const toml::node* name_node = firm_name_node(*firm)) {
+      const std::string name = *name_node->value<std::string>();
+      const auto [first, inserted] = first_with_name.emplace(name, name_node);
+      if (!inserted) {
+        problems.add(*name_node, "firm." + name + ".name",
+                     "duplicate firm name " + quoted(name) + ", first defined at " +
+                         problems.at(*first->second).text);
+      }
+    }
+    config.named_firms.push_back(spec);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Overrides: each `section.key=value` or `firm.NAME.key=value` replaces the value in the
+// parsed document before anything is read from it.
+
+std::string trim(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return "";
+  const auto last = text.find_last_not_of(" \t");
+  return std::string(text.substr(first, last - first + 1));
+}
+
+// The override's value as a node: TOML syntax if the text is one TOML value, else the text
+// itself as a string (so that `run.start=2025-03` needs no quotes).
+std::optional<toml::table> parse_override_value(const std::string& text, std::size_t index) {
+  const std::string source = std::string(1, kOverrideSource) + std::to_string(index);
+  if (auto value = parse_value(text, source)) return value;
+  return parse_value(config_schema::toml_string(text), source);
+}
+
+toml::table* find_firm_table(toml::table& root, std::string_view name) {
+  toml::array* firms = root[config_schema::firm_section().name].as_array();
+  if (firms == nullptr) return nullptr;
+  for (toml::node& element : *firms) {
+    toml::table* firm = element.as_table();
+    if (firm == nullptr) continue;
+    const toml::node* name_node = firm_name_node(*firm);
+    if (name_node != nullptr && *name_node->value<std::string>() == name) return firm;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> firm_names(toml::table& root) {
+  std::vector<std::string> names;
+  if (toml::array* firms = root[config_schema::firm_section().name].as_array()) {
+    for (toml::node& element : *firms) {
+      if (toml::table* firm = element.as_table()) {
+        if (const toml::node* name_node = firm_name_node(*firm)) {
+          names.push_back(*name_node->value<std::string>());
+        }
+      }
+    }
+  }
+  return names;
+}
+
+bool is_table_kind(KeyKind kind) {
+  return kind == KeyKind::kShares || kind == KeyKind::kPerSegment || kind == KeyKind::kPerRegion;
+}
+
+std::string whole_table_message(const std::string& key) {
+  return quoted(key) + " is a table: set it whole, e.g. " + key + "={name = value, ...}";
+}
+
+void apply_firm_override(toml::table& root, const std::string& key_path, toml::node&& value,
+                         const Where& where, Problems& problems) {
+  const std::string rest = key_path.substr(std::string("firm.").size());
+  const auto dot = rest.rfind('.');
+  if (dot == std::string::npos || dot == 0 || dot + 1 == rest.size()) {
+    problems.add(where, key_path, "expected firm.NAME.key=value");
+    return;
+  }
+  std::string name = rest.substr(0, dot);
+  const std::string key = rest.substr(dot + 1);
+  // firm."Naver Cloud".quality: TOML-style quotes around the name are allowed, not needed.
+  if (name.size() >= 2 && name.front() == '"' && name.back() == '"') {
+    name = name.substr(1, name.size() - 2);
+  }
+  if (config_schema::find_firm_key(key) == nullptr) {
+    // firm.NAME.quality.finance: one entry of a table-valued key.
+    const auto inner_dot = name.rfind('.');
+    const KeySpec* table_spec = inner_dot == std::string::npos
+                                    ? nullptr
+                                    : config_schema::find_firm_key(name.substr(inner_dot + 1));
+    if (table_spec != nullptr && is_table_kind(table_spec->kind)) {
+      problems.add(
+          where, key_path,
+          whole_table_message("firm." + name.substr(0, inner_dot) + "." + table_spec->name));
+    } else {
+      problems.add(where, key_path,
+                   "unknown key " + quoted(key_path) +
+                       suggestion(key, firm_key_names(), "firm." + name + "."));
+    }
+    return;
+  }
+  toml::table* firm = find_firm_table(root, name);
+  if (firm == nullptr) {
+    const std::vector<std::string> names = firm_names(root);
+    std::string known;
+    for (const std::string& n : names) known += (known.empty() ? "" : ", ") + n;
+    problems.add(
+        where, key_path,
+        "unknown firm " + quoted(name) + suggestion(name, names) +
+            (names.empty() ? "; the config names no [[firm]]" : "; the config names: " + known));
+    return;
+  }
+  firm->insert_or_assign(key, std::move(value));
+}
+
+void apply_overrides(toml::table& root, const std::vector<ConfigOverride>& overrides,
+                     Problems& problems) {
+  for (std::size_t i = 0; i < overrides.size(); ++i) {
+    const Where where = problems.at_override(i);
+    const std::string& assignment = overrides[i].assignment;
+    const auto equals = assignment.find('=');
+    if (equals == std::string::npos) {
+      problems.add(where, trim(assignment), "missing '=': expected section.key=value");
+      continue;
+    }
+    const std::string key_path = trim(std::string_view(assignment).substr(0, equals));
+    const std::string value_text = trim(std::string_view(assignment).substr(equals + 1));
+    if (key_path.empty()) {
+      problems.add(where, "(no key)", "expected section.key=value");
+      continue;
+    }
+    auto holder = parse_override_value(value_text, i);
+    if (!holder) {
+      problems.add(where, key_path, "the value is neither TOML nor valid UTF-8 text");
+      continue;
+    }
+    toml::node& value = *holder->get("v");
+
+    if (key_path.rfind("firm.", 0) == 0) {
+      apply_firm_override(root, key_path, std::move(value), where, problems);
+      continue;
+    }
+    const auto dot = key_path.find('.');
+    const std::string section = key_path.substr(0, dot);
+    if (dot == std::string::npos) {
+      const bool is_section = config_schema::is_settings_section(section) ||
+                              section == config_schema::firm_section().name;
+      problems.add(where, key_path,
+                   is_section
+                       ? "a whole section cannot be set: use section.key=value"
+                       : "unknown key " + quoted(key_path) + setting_suggestion("", section));
+      continue;
+    }
+    const std::string name = key_path.substr(dot + 1);
+    if (config_schema::is_unimplemented_section(section)) {
+      problems.add(where, key_path, "section [" + section + "] is not implemented in this version");
+      continue;
+    }
+    if (!config_schema::is_settings_section(section)) {
+      problems.add(where, key_path,
+                   "unknown key " + quoted(key_path) + suggestion(key_path, all_setting_keys()));
+      continue;
+    }
+    const KeySpec* spec = config_schema::find_setting(section, name);
+    if (spec == nullptr) {
+      const auto inner_dot = name.find('.');
+      const KeySpec* table_spec =
+          inner_dot == std::string::npos
+              ? nullptr
+              : config_schema::find_setting(section, name.substr(0, inner_dot));
+      if (table_spec != nullptr && is_table_kind(table_spec->kind)) {
+        problems.add(where, key_path, whole_table_message(setting_key(*table_spec)));
+      } else {
+        problems.add(where, key_path,
+                     "unknown key " + quoted(key_path) + setting_suggestion(section, name));
+      }
+      continue;
+    }
+    if (!root.contains(section)) root.insert(section, toml::table{});
+    toml::table* table = root[section].as_table();
+    if (table == nullptr) {
+      problems.add(where, key_path,
+                   "cannot be set: " + section + " in the config file is not a table");
+      continue;
+    }
+    table->insert_or_assign(name, std::move(value));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The resolved config, as TOML that load_config reads back to the same Config.
+
+std::string values_table(const double* values, const NameList& names,
+                         const std::array<bool, kSegments>* only = nullptr) {
+  std::string text = "{ ";
+  bool first = true;
+  for (int i = 0; i < names.count; ++i) {
+    if (only != nullptr && !(*only)[i]) continue;
+    text += (first ? "" : ", ") + std::string(names.names[i]) + " = " +
+            config_schema::toml_float(values[i]);
+    first = false;
+  }
+  return text + " }";
+}
+
+std::string resolved_toml(Config config) {
+  std::string text =
+      "# Effective configuration: every key with its value after defaults and overrides.\n";
+  for (const auto& section : config_schema::settings_sections()) {
+    text += "\n[" + std::string(section.name) + "]\n";
+    for (const KeySpec& spec : config_schema::settings_keys()) {
+      if (std::string_view(spec.section) != section.name) continue;
+      const config_schema::FieldRef field = spec.field(config);
+      std::string value;
+      if (const auto* integer = std::get_if<std::int64_t*>(&field)) {
+        value = std::to_string(**integer);
+      } else if (const auto* unsigned_integer = std::get_if<std::uint64_t*>(&field)) {
+        value = std::to_string(**unsigned_integer);
+      } else if (const auto* number = std::get_if<double*>(&field)) {
+        value = config_schema::toml_float(**number);
+      } else if (const auto* flag = std::get_if<bool*>(&field)) {
+        value = **flag ? "true" : "false";
+      } else if (const auto* string = std::get_if<std::string*>(&field)) {
+        value = config_schema::toml_string(**string);
+      } else if (const auto* span = std::get_if<config_schema::DoubleSpan>(&field)) {
+        value = values_table(span->data, spec.names);
+      }
+      text += std::string(spec.name) + " = " + value + "\n";
+    }
+  }
+  for (const FirmSpec& firm : config.named_firms) {
+    text += "\n[[firm]]\n";
+    text += "name = " + config_schema::toml_string(firm.name) + "\n";
+    text += "archetype = " + config_schema::toml_string(firm.archetype) + "\n";
+    text += "region = " + config_schema::toml_string(kRegionNames[firm.region]) + "\n";
+    text += "quality = " +
+            values_table(firm.quality.data(), config_schema::kSegmentList, &firm.serves) + "\n";
+    text +=
+        "price = " + values_table(firm.price.data(), config_schema::kSegmentList, &firm.serves) +
+        "\n";
+    text += "awareness = " + config_schema::toml_float(firm.awareness) + "\n";
+    text += "language_fit = " + values_table(firm.language_fit.data(), config_schema::kRegionList) +
+            "\n";
+  }
+  return text;
+}
+
+// The whole file as text; nothing (and `reason` set) when it cannot be read.
+std::optional<std::string> read_file(const std::string& path, std::string& reason) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) {
+    reason = std::strerror(errno);
+    return std::nullopt;
+  }
+  std::string text;
+  char buffer[65536];
+  std::size_t count = 0;
+  while ((count = std::fread(buffer, 1, sizeof buffer, file)) > 0) text.append(buffer, count);
+  const bool failed = std::ferror(file) != 0;
+  const int error = errno;
+  std::fclose(file);
+  if (failed) {
+    reason = std::strerror(error);
+    return std::nullopt;
+  }
+  return text;
+}
+
+}  // namespace
+
+Config load_config(const std::string& path, const std::vector<ConfigOverride>& overrides) {
+  if (path.empty()) throw ConfigError("cannot read the config file: no path given");
+  std::string reason;
+  const auto text = read_file(path, reason);
+  if (!text) throw ConfigError(path + ": cannot read the config file: " + reason);
+
+  toml::table root;
+  try {
+    root = toml::parse(*text, path);
+  } catch (const toml::parse_error& error) {
+    std::string description(error.description());
+    if (!description.empty() && description[0] >= 'A' && description[0] <= 'Z') {
+      description[0] = static_cast<char>(description[0] - 'A' + 'a');
+    }
+    throw ConfigError(path + ":" + std::to_string(error.source().begin.line) + ":" +
+                      std::to_string(error.source().begin.column) +
+                      ": malformed TOML: " + description);
+  }
+
+  Problems problems(path, overrides);
+  apply_overrides(root, overrides, problems);
+
+  Config config;
+  Reader reader(problems);
+  SettingNodes nodes;
+  apply_defaults(config, reader);
+  read_settings(root, config, reader, nodes);
+  check_settings(config, nodes, problems);
+  read_named_firms(root, config, reader);
+  if (!problems.empty()) problems.throw_all();
+
+  config.source_path = path;
+  config.resolved_toml = resolved_toml(config);
+  return config;
+}
+
+}  // namespace aimarket
