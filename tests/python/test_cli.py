@@ -70,7 +70,7 @@ FIRM = '[[firm]]\nname = "A"\narchetype = "model_lab"\nregion = "US"\n'
     ("[demand]\nbass_p = -0.5\n" + FIRM, "demand.bass_p", 2),
     ("[demand]\nbeta_quality = nan\n" + FIRM, "demand.beta_quality", 2),
     ("[run]\nsteps = 2.5\n" + FIRM, "run.steps", 2),
-    (FIRM + FIRM, "A", 5),
+    (FIRM + FIRM, "duplicate firm name", 6),
 ])
 def test_bad_config_files_name_file_line_and_key(run_aimarket, tmp_path, text, needle, line):
     config = write(tmp_path, "bad.toml", text)
