@@ -51,8 +51,12 @@ std::unique_ptr<EnsembleBackend> make_cuda_backend(const MarketSetup& setup);
 // True when the CUDA backend was built and a GPU with a working driver is present; otherwise
 // false with one sentence in *why_not.
 bool cuda_backend_usable(std::string* why_not);
+// Name, compute capability and memory of the GPU the CUDA backend uses ("" without one).
+std::string cuda_device_description();
 
 // Sets the number of CPU threads the CPU backend uses (0 = OpenMP's default).
 void set_cpu_threads(int threads);
+// The number of CPU threads the CPU backend will use.
+int cpu_threads();
 
 }  // namespace aimarket

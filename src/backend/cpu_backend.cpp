@@ -21,4 +21,6 @@ void set_cpu_threads(int threads) {
   if (threads > 0) omp_set_num_threads(threads);
 }
 
+int cpu_threads() { return omp_get_max_threads(); }
+
 }  // namespace aimarket

@@ -14,6 +14,8 @@ bool cuda_backend_usable(std::string* why_not) {
   return false;
 }
 
+std::string cuda_device_description() { return ""; }
+
 std::unique_ptr<EnsembleBackend> make_cuda_backend(const MarketSetup&) {
   throw std::runtime_error("this aimarket was built without the CUDA backend");
 }

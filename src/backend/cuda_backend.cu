@@ -2,6 +2,7 @@
 #include <cuda_runtime.h>
 #include <thrust/system/cuda/execution_policy.h>
 
+#include <cstdio>
 #include <string>
 
 #include "backend/step_includes.hpp"
@@ -30,6 +31,19 @@ bool cuda_backend_usable(std::string* why_not) {
     return false;
   }
   return true;
+}
+
+std::string cuda_device_description() {
+  int device = 0;
+  cudaDeviceProp prop;
+  if (cudaGetDevice(&device) != cudaSuccess || cudaGetDeviceProperties(&prop, device) != cudaSuccess) {
+    (void)cudaGetLastError();
+    return "";
+  }
+  char text[320];
+  std::snprintf(text, sizeof text, "%s, sm_%d%d, %.0f GiB", prop.name, prop.major, prop.minor,
+                static_cast<double>(prop.totalGlobalMem) / (1024.0 * 1024.0 * 1024.0));
+  return text;
 }
 
 std::unique_ptr<EnsembleBackend> make_cuda_backend(const MarketSetup& setup) {

@@ -24,11 +24,12 @@ std::unique_ptr<EnsembleBackend> open_backend(BackendChoice choice, const Market
     throw BackendUnavailable("--backend cuda: " + why_not);
   }
   if (choice == BackendChoice::kCuda || (choice == BackendChoice::kAuto && gpu)) {
-    if (note) *note = "backend: cuda";
+    if (note) *note = "backend: cuda (" + cuda_device_description() + ")";
     return make_cuda_backend(setup);
   }
   if (note) {
-    *note = choice == BackendChoice::kAuto ? "backend: cpu (" + why_not + ")" : "backend: cpu";
+    *note = "backend: cpu, " + std::to_string(cpu_threads()) + " threads";
+    if (choice == BackendChoice::kAuto) *note += " (CUDA not used: " + why_not + ")";
   }
   return make_cpu_backend(setup);
 }

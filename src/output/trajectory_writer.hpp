@@ -48,17 +48,23 @@ struct RecordFrame {
 class TrajectoryWriter {
  public:
   // Creates the file (fails if it exists and overwrite is false) and writes the metadata,
-  // coordinates and firm table. Throws std::runtime_error naming the file on failure.
+  // coordinates and firm table. Throws std::runtime_error naming the file on failure, and
+  // std::invalid_argument for metadata that cannot describe a file (no replicates, an empty
+  // or ragged firm table, a start_month that is not YYYY-MM).
   TrajectoryWriter(const std::string& path, const RunMetadata& meta, bool overwrite,
                    double flush_seconds);
   ~TrajectoryWriter();  // finishes (as finish()) if not done; never throws
   TrajectoryWriter(const TrajectoryWriter&) = delete;
   TrajectoryWriter& operator=(const TrajectoryWriter&) = delete;
 
-  // Queues a frame for writing. Rethrows an error the writer thread met.
+  // Queues a frame for writing; blocks while two frames wait. Throws std::invalid_argument,
+  // naming the field, for a frame whose sizes do not match the metadata or whose step does
+  // not follow the previous one. Rethrows (once) an error the writer thread met; after that
+  // every push throws.
   void push(RecordFrame frame);
   // Writes what is queued, sets the root attribute `status` ("complete", or the given
-  // failure text), flushes and closes. Rethrows an error the writer thread met.
+  // failure text; "failed: ..." if the writer itself failed), flushes and closes. Rethrows an
+  // error the writer thread met that push() has not reported. Only the first call acts.
   void finish(const std::string& status = "complete");
 
  private:

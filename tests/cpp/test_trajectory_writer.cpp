@@ -56,21 +56,31 @@ RunMetadata SampleMetadata() {
   return meta;
 }
 
-// Distinct, recomputable values for every element of a frame.
+// Recomputable values that vary with every index and obey the model's identities: adopters
+// are the sum of customers over firms, shares are each firm's customers over all adopters, and
+// the HHI is the sum of squared shares (the Python format checks test those identities).
 RecordFrame SampleFrame(std::int64_t step, std::int64_t replicates = kReplicates,
                         std::int64_t firms = kFirms) {
   RecordFrame frame;
   frame.step = step;
   for (std::int64_t r = 0; r < replicates; ++r) {
-    double hhi = 0.0;
+    std::vector<std::int64_t> firm_customers(static_cast<std::size_t>(firms), 0);
+    std::int64_t all_adopters = 0;
     for (int s = 0; s < kSegments; ++s) {
-      frame.adopters.push_back(static_cast<std::int32_t>(1000 * step + 100 * r + s));
+      std::int64_t segment_adopters = 0;
       for (std::int64_t f = 0; f < firms; ++f) {
-        frame.customers.push_back(static_cast<std::int32_t>(10000 * step + 1000 * r + 10 * s + f));
+        const std::int64_t customers = 100 * step + 10 * r + 3 * s + f;
+        frame.customers.push_back(static_cast<std::int32_t>(customers));
+        firm_customers[static_cast<std::size_t>(f)] += customers;
+        segment_adopters += customers;
       }
+      frame.adopters.push_back(static_cast<std::int32_t>(segment_adopters));
+      all_adopters += segment_adopters;
     }
+    double hhi = 0.0;
     for (std::int64_t f = 0; f < firms; ++f) {
-      const double share = (1.0 + static_cast<double>(f + r + step)) / 100.0;
+      const double share = static_cast<double>(firm_customers[static_cast<std::size_t>(f)]) /
+                           static_cast<double>(all_adopters);
       frame.service_share.push_back(share);
       hhi += share * share;
     }
@@ -79,15 +89,29 @@ RecordFrame SampleFrame(std::int64_t step, std::int64_t replicates = kReplicates
   return frame;
 }
 
-// A fresh path in a per-test directory.
-std::string TestPath(const std::string& name) {
+// A per-test directory for the files a test writes; removed after a passing test, kept after
+// a failing one for a look.
+std::string TestDirectory() {
   const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  const fs::path dir = fs::path(::testing::TempDir()) /
-                       ("aimarket_writer_" + std::to_string(::getpid())) / info->name();
-  fs::create_directories(dir);
-  const fs::path path = dir / name;
-  fs::remove(path);
-  return path.string();
+  return (fs::path(::testing::TempDir()) /
+          ("aimarket_writer_" + std::to_string(::getpid()) + "_" + info->name()))
+      .string();
+}
+
+class TrajectoryWriterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fs::remove_all(TestDirectory());
+    fs::create_directories(TestDirectory());
+  }
+  void TearDown() override {
+    if (!HasFailure()) fs::remove_all(TestDirectory());
+  }
+};
+
+// A fresh path in the test's directory.
+std::string TestPath(const std::string& name) {
+  return (fs::path(TestDirectory()) / name).string();
 }
 
 std::string ReadFileBytes(const std::string& path) {
@@ -157,8 +181,7 @@ std::vector<T> ReadAll(hid_t file, const char* name, hid_t memory_type) {
   Id space(H5Dget_space(dataset.get()), H5Sclose);
   std::vector<T> values(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space.get())));
   if (!values.empty()) {
-    EXPECT_GE(H5Dread(dataset.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
-              0)
+    EXPECT_GE(H5Dread(dataset.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), 0)
         << name;
   }
   return values;
@@ -218,7 +241,7 @@ hid_t OpenReadOnly(const std::string& path) {
 
 // --- Tests -------------------------------------------------------------------------------------
 
-TEST(TrajectoryWriter, WritesFramesCoordinatesAndMetadata) {
+TEST_F(TrajectoryWriterTest, WritesFramesCoordinatesAndMetadata) {
   const std::string path = TestPath("sample.h5");
   constexpr std::int64_t kSteps = 4;
   {
@@ -239,8 +262,7 @@ TEST(TrajectoryWriter, WritesFramesCoordinatesAndMetadata) {
   EXPECT_EQ(ReadStringAttribute(f, schema::kTitleAttr), "aimarket trajectory");
   EXPECT_EQ(ReadStringAttribute(f, schema::kConfigAttr), meta.resolved_config);
   EXPECT_EQ(ReadStringAttribute(f, schema::kConfigPathAttr), meta.config_path);
-  EXPECT_EQ(ReadScalarAttribute<std::uint64_t>(f, schema::kSeedAttr, H5T_NATIVE_UINT64),
-            meta.seed);
+  EXPECT_EQ(ReadScalarAttribute<std::uint64_t>(f, schema::kSeedAttr, H5T_NATIVE_UINT64), meta.seed);
   {
     Id seed(H5Aopen(f, schema::kSeedAttr, H5P_DEFAULT), H5Aclose);
     Id type(H5Aget_type(seed.get()), H5Tclose);
@@ -255,8 +277,7 @@ TEST(TrajectoryWriter, WritesFramesCoordinatesAndMetadata) {
   EXPECT_EQ(ReadInt64Attribute(f, schema::kRecordEveryAttr), 1);
   EXPECT_EQ(ReadInt64Attribute(f, schema::kReplicatesAttr), kReplicates);
   EXPECT_EQ(ReadInt64Attribute(f, schema::kCustomersPerReplicateAttr), 1000);
-  EXPECT_EQ(ReadScalarAttribute<double>(f, schema::kCustomerWeightAttr, H5T_NATIVE_DOUBLE),
-            2500.0);
+  EXPECT_EQ(ReadScalarAttribute<double>(f, schema::kCustomerWeightAttr, H5T_NATIVE_DOUBLE), 2500.0);
   const std::string created = ReadStringAttribute(f, schema::kCreatedAttr);
   EXPECT_EQ(created.size(), 20u) << created;  // 2024-05-01T12:34:56Z
   EXPECT_EQ(created.substr(10, 1), "T") << created;
@@ -335,14 +356,14 @@ TEST(TrajectoryWriter, WritesFramesCoordinatesAndMetadata) {
     EXPECT_GT(H5Pall_filters_avail(dcpl.get()), 0);
     unsigned flags = 0;
     size_t n_values = 0;
-    EXPECT_GE(H5Pget_filter_by_id2(dcpl.get(), H5Z_FILTER_SHUFFLE, &flags, &n_values, nullptr,
-                                   0, nullptr, nullptr),
+    EXPECT_GE(H5Pget_filter_by_id2(dcpl.get(), H5Z_FILTER_SHUFFLE, &flags, &n_values, nullptr, 0,
+                                   nullptr, nullptr),
               0)
         << spec->name;
     unsigned level = 0;
     n_values = 1;
-    EXPECT_GE(H5Pget_filter_by_id2(dcpl.get(), H5Z_FILTER_DEFLATE, &flags, &n_values, &level,
-                                   0, nullptr, nullptr),
+    EXPECT_GE(H5Pget_filter_by_id2(dcpl.get(), H5Z_FILTER_DEFLATE, &flags, &n_values, &level, 0,
+                                   nullptr, nullptr),
               0)
         << spec->name;
     EXPECT_EQ(level, schema::kDeflateLevel);
@@ -355,13 +376,14 @@ TEST(TrajectoryWriter, WritesFramesCoordinatesAndMetadata) {
     Id dcpl(H5Dget_create_plist(customers.get()), H5Pclose);
     hsize_t chunk[4] = {};
     ASSERT_EQ(H5Pget_chunk(dcpl.get(), 4, chunk), 4);
-    EXPECT_EQ(std::vector<hsize_t>(chunk, chunk + 4), (std::vector<hsize_t>{1, 1, S, F}));
+    // A small market: every replicate in one chunk, one step per chunk, inner dims whole.
+    EXPECT_EQ(std::vector<hsize_t>(chunk, chunk + 4), (std::vector<hsize_t>{R, 1, S, F}));
   }
 
   ExpectSampleFrames(f, kSteps);
 }
 
-TEST(TrajectoryWriter, RefusesToReplaceAnExistingFile) {
+TEST_F(TrajectoryWriterTest, RefusesToReplaceAnExistingFile) {
   const std::string path = TestPath("existing.h5");
   { std::ofstream(path) << "results of another run"; }
   try {
@@ -374,7 +396,7 @@ TEST(TrajectoryWriter, RefusesToReplaceAnExistingFile) {
   EXPECT_EQ(ReadFileBytes(path), "results of another run");
 }
 
-TEST(TrajectoryWriter, OverwriteReplacesAnExistingFile) {
+TEST_F(TrajectoryWriterTest, OverwriteReplacesAnExistingFile) {
   const std::string path = TestPath("replaced.h5");
   { std::ofstream(path) << "results of another run"; }
   {
@@ -388,7 +410,7 @@ TEST(TrajectoryWriter, OverwriteReplacesAnExistingFile) {
   ExpectSampleFrames(file.get(), 1);
 }
 
-TEST(TrajectoryWriter, UnwritableFileIsAnErrorNamingIt) {
+TEST_F(TrajectoryWriterTest, UnwritableFileIsAnErrorNamingIt) {
   const std::string path = TestPath("no_such_directory") + "/run.h5";
   try {
     TrajectoryWriter writer(path, SampleMetadata(), /*overwrite=*/false, 2.0);
@@ -401,7 +423,7 @@ TEST(TrajectoryWriter, UnwritableFileIsAnErrorNamingIt) {
   }
 }
 
-TEST(TrajectoryWriter, WrongSizeFrameIsAnErrorNamingTheField) {
+TEST_F(TrajectoryWriterTest, WrongSizeFrameIsAnErrorNamingTheField) {
   const std::string path = TestPath("wrong_size.h5");
   TrajectoryWriter writer(path, SampleMetadata(), /*overwrite=*/false, 2.0);
   const auto expect_rejected = [&writer](RecordFrame frame, const std::string& field) {
@@ -435,7 +457,7 @@ TEST(TrajectoryWriter, WrongSizeFrameIsAnErrorNamingTheField) {
   ExpectSampleFrames(file.get(), 1);
 }
 
-TEST(TrajectoryWriter, InvalidMetadataIsRejectedBeforeCreatingTheFile) {
+TEST_F(TrajectoryWriterTest, InvalidMetadataIsRejectedBeforeCreatingTheFile) {
   const std::string path = TestPath("bad_metadata.h5");
   RunMetadata meta = SampleMetadata();
   meta.start_month = "2024-13";
@@ -449,7 +471,7 @@ TEST(TrajectoryWriter, InvalidMetadataIsRejectedBeforeCreatingTheFile) {
   EXPECT_FALSE(fs::exists(path));
 }
 
-TEST(TrajectoryWriter, FinishIsIdempotentAndRecordsTheGivenStatus) {
+TEST_F(TrajectoryWriterTest, FinishIsIdempotentAndRecordsTheGivenStatus) {
   const std::string path = TestPath("failed_run.h5");
   {
     TrajectoryWriter writer(path, SampleMetadata(), /*overwrite=*/false, 2.0);
@@ -466,7 +488,7 @@ TEST(TrajectoryWriter, FinishIsIdempotentAndRecordsTheGivenStatus) {
   ExpectSampleFrames(file.get(), 2);
 }
 
-TEST(TrajectoryWriter, DestructorWithoutFinishMarksTheFileIncomplete) {
+TEST_F(TrajectoryWriterTest, DestructorWithoutFinishMarksTheFileIncomplete) {
   const std::string path = TestPath("unfinished.h5");
   {
     TrajectoryWriter writer(path, SampleMetadata(), /*overwrite=*/false, 1000.0);
@@ -479,9 +501,45 @@ TEST(TrajectoryWriter, DestructorWithoutFinishMarksTheFileIncomplete) {
   ExpectSampleFrames(file.get(), 3);
 }
 
+// Many firms: the firm dimension is split so a chunk stays within 4 MiB. A config text over
+// 64 KiB (the limit of an attribute stored in an object header) is kept whole.
+TEST_F(TrajectoryWriterTest, LargeRunsSplitFirmChunksAndKeepLongConfigs) {
+  const std::string path = TestPath("many_firms.h5");
+  constexpr std::int64_t kManyFirms = 200000;
+  RunMetadata meta = SampleMetadata();
+  meta.replicates = 1;
+  meta.firm_name.assign(kManyFirms, "synthetic");
+  meta.firm_archetype.assign(kManyFirms, "consumer_ai");
+  meta.firm_region.assign(kManyFirms, "KR");
+  meta.resolved_config = std::string(200000, '#') + "\n";
+  {
+    TrajectoryWriter writer(path, meta, /*overwrite=*/false, 2.0);
+    writer.push(SampleFrame(0, 1, kManyFirms));
+    writer.finish();
+  }
+  Id file(OpenReadOnly(path), H5Fclose);
+  ASSERT_GE(file.get(), 0);
+  EXPECT_EQ(ReadStringAttribute(file.get(), schema::kConfigAttr), meta.resolved_config);
+  const auto chunk_of = [&file](const char* name) {
+    Id dataset(H5Dopen2(file.get(), name, H5P_DEFAULT), H5Dclose);
+    Id dcpl(H5Dget_create_plist(dataset.get()), H5Pclose);
+    std::vector<hsize_t> chunk(4, 0);
+    chunk.resize(static_cast<std::size_t>(H5Pget_chunk(dcpl.get(), 4, chunk.data())));
+    return chunk;
+  };
+  const hsize_t customers_firms = schema::kMaxChunkBytes / (kSegments * sizeof(std::int32_t));
+  EXPECT_EQ(chunk_of(schema::kCustomers.name),
+            (std::vector<hsize_t>{1, 1, static_cast<hsize_t>(kSegments), customers_firms}));
+  EXPECT_EQ(chunk_of(schema::kMarketShare.name),
+            (std::vector<hsize_t>{1, 1, 1, static_cast<hsize_t>(kManyFirms)}));
+  const std::vector<std::int32_t> customers =
+      ReadAll<std::int32_t>(file.get(), schema::kCustomers.name, H5T_NATIVE_INT32);
+  EXPECT_EQ(customers, SampleFrame(0, 1, kManyFirms).customers);
+}
+
 // Long enough for the chunk index to outgrow the metadata cache, which the writer then
 // empties by reopening the file after a flush: the steps before and after read back intact.
-TEST(TrajectoryWriter, LongRunReadsBackAcrossReopens) {
+TEST_F(TrajectoryWriterTest, LongRunReadsBackAcrossReopens) {
   const std::string path = TestPath("long_run.h5");
   constexpr std::int64_t kManyReplicates = 50;
   constexpr std::int64_t kSteps = 400;  // 200 chunks a step, 80000 in all
@@ -521,7 +579,7 @@ int RunInChild(Body body) {
 // A run killed between flushes leaves a file HDF5 opens with exactly the steps of the last
 // flush: here only the first frame, which is flushed at once, although many more frames
 // (enough to split chunk-index nodes) were written after it.
-TEST(TrajectoryWriter, KilledRunKeepsEveryStepUpToTheLastFlush) {
+TEST_F(TrajectoryWriterTest, KilledRunKeepsEveryStepUpToTheLastFlush) {
   const std::string path = TestPath("killed.h5");
   const int status = RunInChild([&path] {
     TrajectoryWriter writer(path, SampleMetadata(), /*overwrite=*/false,
@@ -541,14 +599,37 @@ TEST(TrajectoryWriter, KilledRunKeepsEveryStepUpToTheLastFlush) {
   ExpectSampleFrames(file.get(), 1);
 }
 
-// Flushing after every frame: whenever the run is killed, `steps_recorded` agrees with the
-// extent of every step-indexed dataset, and the steps it counts hold their values.
-TEST(TrajectoryWriter, KilledRunFlushedEveryFrameIsConsistent) {
+// A frame that arrives after a flush reaches the disk within `flush_seconds` even when no
+// further frame follows (a slow step, a stalled GPU), not only with the next frame.
+TEST_F(TrajectoryWriterTest, KilledRunKeepsAFrameOlderThanTheFlushInterval) {
+  const std::string path = TestPath("killed_idle.h5");
+  const int status = RunInChild([&path] {
+    TrajectoryWriter writer(path, SampleMetadata(), /*overwrite=*/false, /*flush_seconds=*/0.2);
+    writer.push(SampleFrame(0));  // flushed at once, as the first frame
+    writer.push(SampleFrame(1));  // flushed 0.2 s after the first flush
+    std::this_thread::sleep_for(std::chrono::milliseconds(800));
+    ::raise(SIGKILL);
+    return 1;
+  });
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "child status " << status;
+
+  Id file(OpenReadOnly(path), H5Fclose);
+  ASSERT_GE(file.get(), 0);
+  EXPECT_EQ(ReadInt64Attribute(file.get(), schema::kStepsRecordedAttr), 2);
+  ExpectSampleFrames(file.get(), 2);
+}
+
+// Flushing after every frame: a run killed while its writer waits for the next step leaves
+// every pushed step, and `steps_recorded` agrees with the extent of every step-indexed
+// dataset. (A kill during a flush itself is the one window this writer cannot close.)
+TEST_F(TrajectoryWriterTest, KilledRunFlushedEveryFrameIsConsistent) {
   const std::string path = TestPath("killed_flushing.h5");
   constexpr std::int64_t kPushed = 300;
   const int status = RunInChild([&path] {
     TrajectoryWriter writer(path, SampleMetadata(), /*overwrite=*/false, /*flush_seconds=*/0.0);
     for (std::int64_t t = 0; t < kPushed; ++t) writer.push(SampleFrame(t));
+    // The last frames take milliseconds to write; this leaves ample time on a loaded machine.
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
     ::raise(SIGKILL);
     return 1;
   });
@@ -556,22 +637,22 @@ TEST(TrajectoryWriter, KilledRunFlushedEveryFrameIsConsistent) {
 
   Id file(OpenReadOnly(path), H5Fclose);
   ASSERT_GE(file.get(), 0) << "a killed run left a file HDF5 cannot open";
-  const std::int64_t recorded = ReadInt64Attribute(file.get(), schema::kStepsRecordedAttr);
-  // push() returns once at most two frames wait and one is being written.
-  EXPECT_GE(recorded, kPushed - 3);
-  EXPECT_LE(recorded, kPushed);
-  const auto steps = static_cast<hsize_t>(recorded);
+  EXPECT_EQ(ReadStringAttribute(file.get(), schema::kStatusAttr), "running");
+  EXPECT_EQ(ReadInt64Attribute(file.get(), schema::kStepsRecordedAttr), kPushed);
+  const auto steps = static_cast<hsize_t>(kPushed);
   EXPECT_EQ(Extent(file.get(), schema::kStep.name), std::vector<hsize_t>{steps});
   EXPECT_EQ(Extent(file.get(), schema::kDate.name), std::vector<hsize_t>{steps});
   EXPECT_EQ(Extent(file.get(), schema::kHhi.name)[1], steps);
+  EXPECT_EQ(Extent(file.get(), schema::kAdopters.name)[1], steps);
+  EXPECT_EQ(Extent(file.get(), schema::kMarketShare.name)[1], steps);
   EXPECT_EQ(Extent(file.get(), schema::kCustomers.name)[1], steps);
-  ExpectSampleFrames(file.get(), recorded);
+  ExpectSampleFrames(file.get(), kPushed);
 }
 
 // An HDF5 failure in the writer thread (here: the file may not grow) reaches the owner through
 // the next push(), once, as an error naming the file; later pushes fail too, and finish()
 // does not throw the same error again.
-TEST(TrajectoryWriter, WriterThreadErrorReachesTheOwnerOnce) {
+TEST_F(TrajectoryWriterTest, WriterThreadErrorReachesTheOwnerOnce) {
   const std::string path = TestPath("file_too_large.h5");
   const int status = RunInChild([&path] {
     ::signal(SIGXFSZ, SIG_IGN);  // a write past the limit then fails with EFBIG

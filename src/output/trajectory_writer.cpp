@@ -1,0 +1,940 @@
+// HDF5 trajectory writer: the file layout is in docs/OUTPUT.md, the names in output_schema.hpp.
+//
+// Crash safety without SWMR. A file is only as good as its last flush, so the aim is that
+// nothing written between two flushes can spoil the state the last flush left on disk:
+//  * Metadata (object headers with the dataset extents, chunk B-trees, the global heap, the
+//    superblock) is written only by H5Fflush: the metadata cache is configured with
+//    evictions disabled, so it never writes a dirty entry behind our back. (Were a split
+//    B-tree node evicted without its parent, a killed run would lose recorded steps.)
+//  * Raw data written between flushes goes where the last flush's state does not look: each
+//    compressed chunk of a data variable holds one step and is written exactly once, to new
+//    space, and the `step`/`date` chunks are uncompressed, so a new entry is written in place
+//    past the entries the flush counted. No chunk is ever freed, so no freed space is reused.
+//  * `steps_recorded` is written just before each flush from the number of frames whose
+//    every dataset was extended and written, so it always equals the extent of `step`.
+// A SIGKILL during H5Fflush itself can still leave a damaged file: the cache writes its dirty
+// entries in address order, so an old chunk-index node may reach the disk pointing at a new
+// one that does not. Only SWMR orders those writes, and it needs the latest file format. The
+// window is kept short: with no chunk cache, a flush writes metadata only (a few ms).
+//
+// Threads: the constructor creates the file on the caller's thread before the writer thread
+// starts; from then on only the writer thread calls HDF5 for this file, including the final
+// flush and close, so no HDF5 handle is shared between threads.
+#include "output/trajectory_writer.hpp"
+
+#include <hdf5.h>
+#include <hdf5_hl.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <cstdio>
+#include <ctime>
+#include <deque>
+#include <exception>
+#include <filesystem>
+#include <initializer_list>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "model/dimensions.hpp"
+#include "output/output_schema.hpp"
+
+namespace aimarket {
+namespace {
+
+namespace schema = output_schema;
+
+// Frames that may wait for the writer thread; push() blocks beyond this (double buffering).
+constexpr std::size_t kMaxQueuedFrames = 2;
+
+// With evictions disabled the metadata cache keeps every chunk-index node it ever touched:
+// about 100 bytes per chunk as the cache counts them, five times that in memory. Above this
+// many counted bytes the writer flushes (whatever the interval) and then closes and reopens
+// the file, which empties the cache without writing anything the flush had not.
+constexpr std::size_t kMaxCachedMetadataBytes = std::size_t{4} << 20;
+
+// Longest flush interval honoured; longer ones (or infinity) mean "only after the first frame
+// and at finish", and keep the steady_clock arithmetic from overflowing.
+constexpr double kMaxFlushSeconds = 1.0e9;
+
+// Owns an HDF5 identifier and releases it with the matching H5?close function.
+class H5Handle {
+ public:
+  using Closer = herr_t (*)(hid_t);
+
+  H5Handle() = default;
+  H5Handle(hid_t id, Closer closer) : id_(id), closer_(closer) {}
+  ~H5Handle() { reset(); }
+  H5Handle(H5Handle&& other) noexcept : id_(other.id_), closer_(other.closer_) {
+    other.id_ = H5I_INVALID_HID;
+  }
+  H5Handle& operator=(H5Handle&& other) noexcept {
+    if (this != &other) {
+      reset();
+      id_ = std::exchange(other.id_, H5I_INVALID_HID);
+      closer_ = other.closer_;
+    }
+    return *this;
+  }
+  H5Handle(const H5Handle&) = delete;
+  H5Handle& operator=(const H5Handle&) = delete;
+
+  hid_t get() const { return id_; }
+  // Closes now; returns the close function's status (negative on failure).
+  herr_t reset() {
+    herr_t status = 0;
+    if (id_ >= 0 && closer_ != nullptr) status = closer_(id_);
+    id_ = H5I_INVALID_HID;
+    return status;
+  }
+
+ private:
+  hid_t id_ = H5I_INVALID_HID;
+  Closer closer_ = nullptr;
+};
+
+// The innermost message on the calling thread's HDF5 error stack (the most specific cause,
+// e.g. "unable to open file: ... errno = 28, error message = 'No space left on device'").
+std::string InnermostHdf5Error() {
+  std::string message;
+  H5Ewalk2(
+      H5E_DEFAULT, H5E_WALK_UPWARD,
+      [](unsigned depth, const H5E_error2_t* error, void* out) -> herr_t {
+        if (depth == 0 && error->desc != nullptr) *static_cast<std::string*>(out) = error->desc;
+        return 0;
+      },
+      &message);
+  H5Eclear2(H5E_DEFAULT);
+  return message;
+}
+
+// Reports failures as std::runtime_error naming the file and the operation.
+class Hdf5Errors {
+ public:
+  explicit Hdf5Errors(std::string path) : path_(std::move(path)) {}
+
+  [[noreturn]] void fail(const std::string& what) const {
+    std::string message = "output file '" + path_ + "': " + what + " failed";
+    const std::string cause = InnermostHdf5Error();
+    if (!cause.empty()) message += " (HDF5: " + cause + ")";
+    throw std::runtime_error(message);
+  }
+  hid_t check_id(hid_t id, const std::string& what) const {
+    if (id < 0) fail(what);
+    return id;
+  }
+  void check_status(herr_t status, const std::string& what) const {
+    if (status < 0) fail(what);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Months since year 0 of a "YYYY-MM" text, or -1 if it is not one.
+std::int64_t ParseMonthIndex(const std::string& text) {
+  if (text.size() != 7 || text[4] != '-') return -1;
+  for (std::size_t i : {0, 1, 2, 3, 5, 6}) {
+    if (text[i] < '0' || text[i] > '9') return -1;
+  }
+  const int year = std::stoi(text.substr(0, 4));
+  const int month = std::stoi(text.substr(5, 2));
+  if (month < 1 || month > 12) return -1;
+  return std::int64_t{year} * 12 + (month - 1);
+}
+
+// "YYYY-MM" of a month index (ParseMonthIndex's inverse; years past 9999 get more digits).
+std::string FormatMonth(std::int64_t month_index) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%04lld-%02d", static_cast<long long>(month_index / 12),
+                static_cast<int>(month_index % 12) + 1);
+  return text;
+}
+
+std::string UtcNowIso8601() {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+// Everything the HDF5 side of the writer does. Not thread-safe: one thread at a time.
+class TrajectoryFile {
+ public:
+  // Creates the file, writes the root attributes, coordinates and firm table, defines the
+  // data variables with no steps, and flushes, so even a run killed before its first frame
+  // leaves a file that opens. On failure nothing stays open and a file created here is
+  // removed.
+  TrajectoryFile(const std::string& path, const RunMetadata& meta, bool overwrite,
+                 std::int64_t start_month_index)
+      : errors_(path),
+        replicates_(static_cast<hsize_t>(meta.replicates)),
+        firms_(static_cast<hsize_t>(meta.firm_name.size())),
+        start_month_index_(start_month_index) {
+    try {
+      create(meta, overwrite);
+    } catch (...) {
+      const bool created = file_.get() >= 0;
+      close_all();
+      if (created) {
+        std::error_code ignored;
+        std::filesystem::remove(path, ignored);
+      }
+      throw;
+    }
+  }
+
+  std::int64_t steps_written() const { return steps_written_; }
+
+  // Extends every step-indexed dataset by one and writes the frame into the new slot. If a
+  // write fails, the extents go back to the frames fully written (best effort).
+  void append(const RecordFrame& frame) {
+    const hsize_t slot = static_cast<hsize_t>(steps_written_);
+    try {
+      const hsize_t S = kSegments;
+      const hsize_t L = schema::kRecordedLayers;
+      const hsize_t R = replicates_;
+      const hsize_t F = firms_;
+      {
+        const std::array<hsize_t, 4> extent{R, slot + 1, S, F};
+        const std::array<hsize_t, 4> start{0, slot, 0, 0};
+        const std::array<hsize_t, 4> count{R, 1, S, F};
+        write_slab(customers_, schema::kCustomers.name, extent.data(), start.data(), count.data(),
+                   4, H5T_NATIVE_INT32, frame.customers.data());
+      }
+      {
+        const std::array<hsize_t, 3> extent{R, slot + 1, S};
+        const std::array<hsize_t, 3> start{0, slot, 0};
+        const std::array<hsize_t, 3> count{R, 1, S};
+        write_slab(adopters_, schema::kAdopters.name, extent.data(), start.data(), count.data(), 3,
+                   H5T_NATIVE_INT32, frame.adopters.data());
+      }
+      {
+        // The service layer is the only one recorded so far: its slot along `layer` is 0.
+        const std::array<hsize_t, 4> extent{R, slot + 1, L, F};
+        const std::array<hsize_t, 4> start{0, slot, 0, 0};
+        const std::array<hsize_t, 4> count{R, 1, 1, F};
+        write_slab(market_share_, schema::kMarketShare.name, extent.data(), start.data(),
+                   count.data(), 4, H5T_NATIVE_DOUBLE, frame.service_share.data());
+      }
+      {
+        const std::array<hsize_t, 3> extent{R, slot + 1, L};
+        const std::array<hsize_t, 3> start{0, slot, 0};
+        const std::array<hsize_t, 3> count{R, 1, 1};
+        write_slab(hhi_, schema::kHhi.name, extent.data(), start.data(), count.data(), 3,
+                   H5T_NATIVE_DOUBLE, frame.service_hhi.data());
+      }
+      {
+        const hsize_t extent = slot + 1;
+        const hsize_t count = 1;
+        write_slab(step_, schema::kStep.name, &extent, &slot, &count, 1, H5T_NATIVE_INT64,
+                   &frame.step);
+        const std::string date = FormatMonth(start_month_index_ + frame.step);
+        const char* date_text = date.c_str();
+        H5Handle string_type = utf8_string_type();
+        write_slab(date_, schema::kDate.name, &extent, &slot, &count, 1, string_type.get(),
+                   &date_text);
+      }
+    } catch (...) {
+      shrink_step_extents(slot);
+      throw;
+    }
+    ++steps_written_;
+  }
+
+  // Records how many steps the file holds, then writes everything to disk.
+  void flush() {
+    write_steps_recorded();
+    errors_.check_status(H5Fflush(file_.get(), H5F_SCOPE_LOCAL), "flushing the file");
+    if (metadata_cache_is_full()) reopen();
+  }
+
+  // True when the metadata cache holds more than kMaxCachedMetadataBytes.
+  bool metadata_cache_is_full() const {
+    std::size_t max_size = 0;
+    std::size_t min_clean_size = 0;
+    std::size_t current_size = 0;
+    int entries = 0;
+    errors_.check_status(
+        H5Fget_mdc_size(file_.get(), &max_size, &min_clean_size, &current_size, &entries),
+        "reading the metadata cache size");
+    return current_size > kMaxCachedMetadataBytes;
+  }
+
+  // Sets the root attribute `status`; it reaches the disk with the next flush.
+  void set_status(const std::string& status) {
+    H5Handle attribute(
+        errors_.check_id(H5Aopen(file_.get(), schema::kStatusAttr, H5P_DEFAULT),
+                         std::string("opening attribute '") + schema::kStatusAttr + "'"),
+        H5Aclose);
+    H5Handle string_type = utf8_string_type();
+    const char* text = status.c_str();
+    errors_.check_status(H5Awrite(attribute.get(), string_type.get(), &text),
+                         std::string("writing attribute '") + schema::kStatusAttr + "'");
+  }
+
+  // Closes every dataset and the file; reports the first failure.
+  void close() {
+    if (close_all() < 0) errors_.fail("closing the file");
+  }
+
+ private:
+  void create(const RunMetadata& meta, bool overwrite) {
+    // Creation order tracked, as netCDF-C does: readers list variables and attributes in the
+    // order written here rather than alphabetically. It also gives the root group a version
+    // 2 object header, whose dense attribute storage takes a config text over 64 KiB.
+    H5Handle fcpl(errors_.check_id(H5Pcreate(H5P_FILE_CREATE), "creating properties"), H5Pclose);
+    constexpr unsigned kTrackOrder = H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED;
+    errors_.check_status(H5Pset_link_creation_order(fcpl.get(), kTrackOrder),
+                         "setting link creation order");
+    errors_.check_status(H5Pset_attr_creation_order(fcpl.get(), kTrackOrder),
+                         "setting attribute creation order");
+    H5Handle fapl = file_access_properties();
+    // EXCL even after the caller's existence check, so a file that appeared meanwhile is
+    // not replaced either.
+    const unsigned mode = overwrite ? H5F_ACC_TRUNC : H5F_ACC_EXCL;
+    file_ =
+        H5Handle(errors_.check_id(H5Fcreate(errors_.path().c_str(), mode, fcpl.get(), fapl.get()),
+                                  "creating the file"),
+                 H5Fclose);
+
+    write_root_attributes(meta);
+    const LabelScales scales = create_coordinates(meta);
+    create_data_variables(meta, scales);
+    flush();
+  }
+
+  H5Handle file_access_properties() const {
+    H5Handle fapl(errors_.check_id(H5Pcreate(H5P_FILE_ACCESS), "creating properties"), H5Pclose);
+    H5AC_cache_config_t cache{};
+    cache.version = H5AC__CURR_CACHE_CONFIG_VERSION;
+    errors_.check_status(H5Pget_mdc_config(fapl.get(), &cache), "reading the cache config");
+    // Evictions may only be disabled with every adaptive resize mode off.
+    cache.evictions_enabled = false;
+    cache.incr_mode = H5C_incr__off;
+    cache.flash_incr_mode = H5C_flash_incr__off;
+    cache.decr_mode = H5C_decr__off;
+    errors_.check_status(H5Pset_mdc_config(fapl.get(), &cache), "configuring the metadata cache");
+    // No raw-data chunk cache: every chunk is written whole and once, so caching gains nothing,
+    // and chunks left for H5Fflush to compress and write would lengthen the flush, the one
+    // moment a kill can damage the file.
+    int unused_metadata_elements = 0;
+    std::size_t chunk_slots = 0;
+    std::size_t chunk_bytes = 0;
+    double preemption = 0.0;
+    errors_.check_status(H5Pget_cache(fapl.get(), &unused_metadata_elements, &chunk_slots,
+                                      &chunk_bytes, &preemption),
+                         "reading the chunk cache config");
+    errors_.check_status(H5Pset_cache(fapl.get(), 0, chunk_slots, 0, preemption),
+                         "configuring the chunk cache");
+    return fapl;
+  }
+
+  // Empties the metadata cache (see kMaxCachedMetadataBytes). Only right after a flush, when
+  // every cache entry is clean, so closing writes nothing new.
+  void reopen() {
+    close();
+    H5Handle fapl = file_access_properties();
+    file_ = H5Handle(errors_.check_id(H5Fopen(errors_.path().c_str(), H5F_ACC_RDWR, fapl.get()),
+                                      "reopening the file"),
+                     H5Fclose);
+    for (const auto& [dataset, spec] : step_indexed()) {
+      *dataset = H5Handle(errors_.check_id(H5Dopen2(file_.get(), spec->name, H5P_DEFAULT),
+                                           std::string("reopening dataset '") + spec->name + "'"),
+                          H5Dclose);
+    }
+  }
+
+  // The datasets that grow along `step`, which stay open while the run writes.
+  std::array<std::pair<H5Handle*, const schema::VariableSpec*>, 6> step_indexed() {
+    return {{{&customers_, &schema::kCustomers},
+             {&adopters_, &schema::kAdopters},
+             {&market_share_, &schema::kMarketShare},
+             {&hhi_, &schema::kHhi},
+             {&step_, &schema::kStep},
+             {&date_, &schema::kDate}}};
+  }
+
+  static H5Handle utf8_string_type() {
+    H5Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(type.get(), H5T_VARIABLE);
+    H5Tset_cset(type.get(), H5T_CSET_UTF8);
+    return type;
+  }
+
+  H5Handle scalar_space() const {
+    return H5Handle(errors_.check_id(H5Screate(H5S_SCALAR), "creating a dataspace"), H5Sclose);
+  }
+
+  // A scalar attribute of a fixed-size type.
+  void write_attribute(hid_t location, const char* name, hid_t file_type, hid_t memory_type,
+                       const void* value) const {
+    const std::string what = std::string("writing attribute '") + name + "'";
+    H5Handle space = scalar_space();
+    H5Handle attribute(
+        errors_.check_id(
+            H5Acreate2(location, name, file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT), what),
+        H5Aclose);
+    errors_.check_status(H5Awrite(attribute.get(), memory_type, value), what);
+  }
+  // A scalar variable-length UTF-8 string attribute: h5py reads it as str, netCDF as string.
+  void write_attribute(hid_t location, const char* name, const std::string& value) const {
+    H5Handle string_type = utf8_string_type();
+    const char* text = value.c_str();
+    write_attribute(location, name, string_type.get(), string_type.get(), &text);
+  }
+  void write_attribute(hid_t location, const char* name, std::int64_t value) const {
+    write_attribute(location, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &value);
+  }
+  void write_attribute(hid_t location, const char* name, std::uint64_t value) const {
+    write_attribute(location, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &value);
+  }
+  void write_attribute(hid_t location, const char* name, double value) const {
+    write_attribute(location, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &value);
+  }
+
+  void write_root_attributes(const RunMetadata& meta) const {
+    const hid_t root = file_.get();
+    write_attribute(root, schema::kTitleAttr, std::string(schema::kTitle));
+    write_attribute(root, schema::kStatusAttr, std::string(schema::kStatusRunning));
+    write_attribute(root, schema::kStepsRecordedAttr, std::int64_t{0});
+    write_attribute(root, schema::kConfigPathAttr, meta.config_path);
+    write_attribute(root, schema::kConfigAttr, meta.resolved_config);
+    write_attribute(root, schema::kSeedAttr, meta.seed);
+    write_attribute(root, schema::kProgramVersionAttr, meta.program_version);
+    write_attribute(root, schema::kGitRevisionAttr, meta.git_revision);
+    write_attribute(root, schema::kBackendAttr, meta.backend);
+    write_attribute(root, schema::kStartMonthAttr, meta.start_month);
+    write_attribute(root, schema::kStepsRequestedAttr, meta.steps);
+    write_attribute(root, schema::kRecordEveryAttr, meta.record_every);
+    write_attribute(root, schema::kReplicatesAttr, meta.replicates);
+    write_attribute(root, schema::kCustomersPerReplicateAttr, meta.customers_per_replicate);
+    write_attribute(root, schema::kCustomerWeightAttr, meta.customer_weight);
+    write_attribute(root, schema::kCreatedAttr, UtcNowIso8601());
+  }
+
+  void write_steps_recorded() {
+    const std::string what = std::string("writing attribute '") + schema::kStepsRecordedAttr + "'";
+    H5Handle attribute(
+        errors_.check_id(H5Aopen(file_.get(), schema::kStepsRecordedAttr, H5P_DEFAULT), what),
+        H5Aclose);
+    errors_.check_status(H5Awrite(attribute.get(), H5T_NATIVE_INT64, &steps_written_), what);
+  }
+
+  // Creates a variable with its `units` and `long_name`. `chunk` is null for contiguous
+  // storage; `compress` adds shuffle + deflate.
+  H5Handle create_variable(const schema::VariableSpec& spec, hid_t file_type, int rank,
+                           const hsize_t* dims, const hsize_t* max_dims, const hsize_t* chunk,
+                           bool compress) const {
+    const std::string what = std::string("creating dataset '") + spec.name + "'";
+    H5Handle space(errors_.check_id(H5Screate_simple(rank, dims, max_dims), what), H5Sclose);
+    H5Handle dcpl(errors_.check_id(H5Pcreate(H5P_DATASET_CREATE), what), H5Pclose);
+    errors_.check_status(
+        H5Pset_attr_creation_order(dcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
+        what);
+    if (chunk != nullptr) {
+      errors_.check_status(H5Pset_chunk(dcpl.get(), rank, chunk), what);
+      if (compress) {
+        errors_.check_status(H5Pset_shuffle(dcpl.get()), what);
+        errors_.check_status(H5Pset_deflate(dcpl.get(), schema::kDeflateLevel), what);
+      }
+    }
+    H5Handle dataset(errors_.check_id(H5Dcreate2(file_.get(), spec.name, file_type, space.get(),
+                                                 H5P_DEFAULT, dcpl.get(), H5P_DEFAULT),
+                                      what),
+                     H5Dclose);
+    if (spec.units[0] != '\0') {
+      write_attribute(dataset.get(), schema::kUnitsAttr, std::string(spec.units));
+    }
+    write_attribute(dataset.get(), schema::kLongNameAttr, std::string(spec.long_name));
+    return dataset;
+  }
+
+  // A fixed-size 1-D variable filled with the given values at once.
+  H5Handle create_filled_variable(const schema::VariableSpec& spec,
+                                  const std::vector<std::int64_t>& values) const {
+    const hsize_t size = values.size();
+    H5Handle dataset = create_variable(spec, H5T_STD_I64LE, 1, &size, nullptr, nullptr, false);
+    errors_.check_status(
+        H5Dwrite(dataset.get(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
+        std::string("writing dataset '") + spec.name + "'");
+    return dataset;
+  }
+  H5Handle create_filled_variable(const schema::VariableSpec& spec,
+                                  const std::vector<std::string>& values) const {
+    const hsize_t size = values.size();
+    H5Handle string_type = utf8_string_type();
+    H5Handle dataset = create_variable(spec, string_type.get(), 1, &size, nullptr, nullptr, false);
+    std::vector<const char*> texts;
+    texts.reserve(values.size());
+    for (const std::string& value : values) texts.push_back(value.c_str());
+    errors_.check_status(
+        H5Dwrite(dataset.get(), string_type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, texts.data()),
+        std::string("writing dataset '") + spec.name + "'");
+    return dataset;
+  }
+
+  // Makes a coordinate variable the dimension scale of the dimension it names.
+  void make_dimension_scale(const H5Handle& dataset, const schema::VariableSpec& spec,
+                            schema::DimensionId dim_id) const {
+    const std::string what = std::string("making '") + spec.name + "' a dimension scale";
+    errors_.check_status(H5DSset_scale(dataset.get(), spec.name), what);
+    const std::int32_t id = dim_id;
+    write_attribute(dataset.get(), schema::kNetcdfDimIdAttr, H5T_STD_I32LE, H5T_NATIVE_INT32, &id);
+  }
+
+  void attach_scales(const H5Handle& dataset, const char* name,
+                     std::initializer_list<const H5Handle*> scales) const {
+    unsigned axis = 0;
+    for (const H5Handle* scale : scales) {
+      errors_.check_status(H5DSattach_scale(dataset.get(), scale->get(), axis),
+                           std::string("attaching dimension scales to '") + name + "'");
+      ++axis;
+    }
+  }
+
+  // The fixed-size dimension scales, open while the data variables are attached to them.
+  struct LabelScales {
+    H5Handle replicate, firm, segment, region, layer;
+  };
+
+  LabelScales create_coordinates(const RunMetadata& meta) {
+    LabelScales scales;
+    std::vector<std::int64_t> indices(replicates_);
+    for (std::size_t i = 0; i < indices.size(); ++i) indices[i] = static_cast<std::int64_t>(i);
+    scales.replicate = create_filled_variable(schema::kReplicate, indices);
+    make_dimension_scale(scales.replicate, schema::kReplicate, schema::kReplicateDimId);
+
+    const hsize_t no_steps = 0;
+    const hsize_t unlimited = H5S_UNLIMITED;
+    const hsize_t step_chunk = schema::kStepCoordinateChunk;
+    step_ =
+        create_variable(schema::kStep, H5T_STD_I64LE, 1, &no_steps, &unlimited, &step_chunk, false);
+    make_dimension_scale(step_, schema::kStep, schema::kStepDimId);
+    {
+      H5Handle string_type = utf8_string_type();
+      date_ = create_variable(schema::kDate, string_type.get(), 1, &no_steps, &unlimited,
+                              &step_chunk, false);
+    }
+    attach_scales(date_, schema::kDate.name, {&step_});
+
+    indices.resize(firms_);
+    for (std::size_t i = 0; i < indices.size(); ++i) indices[i] = static_cast<std::int64_t>(i);
+    scales.firm = create_filled_variable(schema::kFirm, indices);
+    make_dimension_scale(scales.firm, schema::kFirm, schema::kFirmDimId);
+    for (const auto& [spec, values] : {std::pair{&schema::kFirmName, &meta.firm_name},
+                                       std::pair{&schema::kFirmArchetype, &meta.firm_archetype},
+                                       std::pair{&schema::kFirmRegion, &meta.firm_region}}) {
+      H5Handle firm_table = create_filled_variable(*spec, *values);
+      attach_scales(firm_table, spec->name, {&scales.firm});
+    }
+
+    // Label dimensions: the coordinate values are the names, so xarray users can write
+    // ds.sel(segment="consumer").
+    scales.segment = create_filled_variable(
+        schema::kSegment, std::vector<std::string>(kSegmentNames, kSegmentNames + kSegments));
+    make_dimension_scale(scales.segment, schema::kSegment, schema::kSegmentDimId);
+    scales.region = create_filled_variable(
+        schema::kRegion, std::vector<std::string>(kRegionNames, kRegionNames + kRegions));
+    make_dimension_scale(scales.region, schema::kRegion, schema::kRegionDimId);
+    scales.layer = create_filled_variable(
+        schema::kLayer,
+        std::vector<std::string>(schema::kRecordedLayerNames,
+                                 schema::kRecordedLayerNames + schema::kRecordedLayers));
+    make_dimension_scale(scales.layer, schema::kLayer, schema::kLayerDimId);
+    return scales;
+  }
+
+  // Firms per chunk so a chunk of (1 replicate, 1 step, inner..., firms) stays within
+  // kMaxChunkBytes.
+  hsize_t firm_chunk(std::size_t bytes_per_firm) const {
+    const hsize_t fit = std::max<hsize_t>(1, schema::kMaxChunkBytes / bytes_per_firm);
+    return std::min(firms_, fit);
+  }
+
+  // Replicates per chunk: as many as fit in kTargetChunkBytes, so that small markets do not
+  // pay HDF5's per-chunk cost once per replicate and step. Every frame carries all replicates,
+  // so a chunk is still written whole and once.
+  hsize_t replicate_chunk(std::size_t bytes_per_replicate) const {
+    const hsize_t fit = std::max<hsize_t>(1, schema::kTargetChunkBytes / bytes_per_replicate);
+    return std::min(replicates_, fit);
+  }
+
+  void create_data_variables(const RunMetadata& meta, const LabelScales& scales) {
+    const hsize_t R = replicates_;
+    const hsize_t S = kSegments;
+    const hsize_t L = schema::kRecordedLayers;
+    const hsize_t F = firms_;
+    const hsize_t unlimited = H5S_UNLIMITED;
+    {
+      const std::array<hsize_t, 4> dims{R, 0, S, F};
+      const std::array<hsize_t, 4> max_dims{R, unlimited, S, F};
+      const hsize_t firm_part = firm_chunk(S * sizeof(std::int32_t));
+      const std::array<hsize_t, 4> chunk{replicate_chunk(S * firm_part * sizeof(std::int32_t)),
+                                         1, S, firm_part};
+      customers_ = create_variable(schema::kCustomers, H5T_STD_I32LE, 4, dims.data(),
+                                   max_dims.data(), chunk.data(), true);
+      attach_scales(customers_, schema::kCustomers.name,
+                    {&scales.replicate, &step_, &scales.segment, &scales.firm});
+      write_attribute(customers_.get(), schema::kCustomerWeightAttr, meta.customer_weight);
+      write_attribute(customers_.get(), schema::kCoordinatesAttr,
+                      std::string(schema::kStepFirmCoordinates));
+    }
+    {
+      const std::array<hsize_t, 3> dims{R, 0, S};
+      const std::array<hsize_t, 3> max_dims{R, unlimited, S};
+      const std::array<hsize_t, 3> chunk{replicate_chunk(S * sizeof(std::int32_t)), 1, S};
+      adopters_ = create_variable(schema::kAdopters, H5T_STD_I32LE, 3, dims.data(), max_dims.data(),
+                                  chunk.data(), true);
+      attach_scales(adopters_, schema::kAdopters.name,
+                    {&scales.replicate, &step_, &scales.segment});
+      write_attribute(adopters_.get(), schema::kCustomerWeightAttr, meta.customer_weight);
+      write_attribute(adopters_.get(), schema::kCoordinatesAttr,
+                      std::string(schema::kStepCoordinates));
+    }
+    {
+      const std::array<hsize_t, 4> dims{R, 0, L, F};
+      const std::array<hsize_t, 4> max_dims{R, unlimited, L, F};
+      const hsize_t firm_part = firm_chunk(L * sizeof(double));
+      const std::array<hsize_t, 4> chunk{replicate_chunk(L * firm_part * sizeof(double)), 1, L,
+                                         firm_part};
+      market_share_ = create_variable(schema::kMarketShare, H5T_IEEE_F64LE, 4, dims.data(),
+                                      max_dims.data(), chunk.data(), true);
+      attach_scales(market_share_, schema::kMarketShare.name,
+                    {&scales.replicate, &step_, &scales.layer, &scales.firm});
+      write_attribute(market_share_.get(), schema::kCoordinatesAttr,
+                      std::string(schema::kStepFirmCoordinates));
+    }
+    {
+      const std::array<hsize_t, 3> dims{R, 0, L};
+      const std::array<hsize_t, 3> max_dims{R, unlimited, L};
+      const std::array<hsize_t, 3> chunk{replicate_chunk(L * sizeof(double)), 1, L};
+      hhi_ = create_variable(schema::kHhi, H5T_IEEE_F64LE, 3, dims.data(), max_dims.data(),
+                             chunk.data(), true);
+      attach_scales(hhi_, schema::kHhi.name, {&scales.replicate, &step_, &scales.layer});
+      write_attribute(hhi_.get(), schema::kCoordinatesAttr, std::string(schema::kStepCoordinates));
+    }
+  }
+
+  // Extends a dataset along `step` and writes `count` at `start`.
+  void write_slab(const H5Handle& dataset, const char* name, const hsize_t* extent,
+                  const hsize_t* start, const hsize_t* count, int rank, hid_t memory_type,
+                  const void* values) const {
+    errors_.check_status(H5Dset_extent(dataset.get(), extent),
+                         std::string("extending dataset '") + name + "'");
+    const std::string what = std::string("writing dataset '") + name + "'";
+    H5Handle file_space(errors_.check_id(H5Dget_space(dataset.get()), what), H5Sclose);
+    errors_.check_status(
+        H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr),
+        what);
+    H5Handle memory_space(errors_.check_id(H5Screate_simple(rank, count, nullptr), what), H5Sclose);
+    errors_.check_status(H5Dwrite(dataset.get(), memory_type, memory_space.get(), file_space.get(),
+                                  H5P_DEFAULT, values),
+                         what);
+  }
+
+  // Puts every step-indexed dataset back to `steps` entries along `step`, ignoring errors:
+  // used only while reporting another failure.
+  void shrink_step_extents(hsize_t steps) {
+    for (const auto& [dataset, spec] : step_indexed()) {
+      if (dataset->get() < 0) continue;
+      H5Handle space(H5Dget_space(dataset->get()), H5Sclose);
+      std::array<hsize_t, H5S_MAX_RANK> extent{};
+      const int rank = H5Sget_simple_extent_dims(space.get(), extent.data(), nullptr);
+      if (rank < 2) {
+        extent[0] = std::min(extent[0], steps);
+      } else {
+        extent[1] = std::min(extent[1], steps);  // `step` is the second dimension
+      }
+      if (rank > 0) H5Dset_extent(dataset->get(), extent.data());
+    }
+    H5Eclear2(H5E_DEFAULT);
+  }
+
+  herr_t close_all() {
+    herr_t status = 0;
+    for (const auto& [dataset, spec] : step_indexed()) {
+      status = std::min(status, dataset->reset());
+    }
+    return std::min(status, file_.reset());
+  }
+
+  Hdf5Errors errors_;
+  hsize_t replicates_;
+  hsize_t firms_;
+  std::int64_t start_month_index_;
+  std::int64_t steps_written_ = 0;
+  H5Handle file_;
+  H5Handle step_, date_, customers_, adopters_, market_share_, hhi_;
+};
+
+std::string FrameSizeError(const RecordFrame& frame, const char* field, std::size_t actual,
+                           std::size_t expected, const std::string& shape) {
+  return "trajectory frame of step " + std::to_string(frame.step) + ": '" + field + "' has " +
+         std::to_string(actual) + " values, expected " + std::to_string(expected) + " (" + shape +
+         ")";
+}
+
+}  // namespace
+
+struct TrajectoryWriter::Impl {
+  Impl(const std::string& output_path, const RunMetadata& meta, bool overwrite,
+       double flush_interval_seconds)
+      : path(output_path),
+        replicates(static_cast<std::size_t>(std::max<std::int64_t>(meta.replicates, 0))),
+        firms(meta.firm_name.size()),
+        flush_interval(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+            std::chrono::duration<double>(
+                std::isnan(flush_interval_seconds)
+                    ? 0.0
+                    : std::clamp(flush_interval_seconds, 0.0, kMaxFlushSeconds)))) {
+    validate(meta);
+    // Checked before HDF5 is asked anything, so a refused file is never touched.
+    std::error_code error;
+    if (!overwrite && std::filesystem::exists(path, error)) {
+      throw std::runtime_error("output file '" + path + "' exists; pass --overwrite to replace it");
+    }
+    // Per thread in the thread-safe HDF5 build: the writer thread does the same.
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    file.emplace(path, meta, overwrite, ParseMonthIndex(meta.start_month));
+    writer_thread = std::thread([this] { run_writer(); });
+  }
+
+  void validate(const RunMetadata& meta) const {
+    const std::string prefix = "output file '" + path + "': ";
+    if (meta.replicates < 1) {
+      throw std::invalid_argument(prefix + "replicates must be at least 1, got " +
+                                  std::to_string(meta.replicates));
+    }
+    if (firms == 0) throw std::invalid_argument(prefix + "the firm table is empty");
+    if (meta.firm_archetype.size() != firms || meta.firm_region.size() != firms) {
+      throw std::invalid_argument(prefix + "the firm table columns differ in length: firm_name " +
+                                  std::to_string(firms) + ", firm_archetype " +
+                                  std::to_string(meta.firm_archetype.size()) + ", firm_region " +
+                                  std::to_string(meta.firm_region.size()));
+    }
+    if (ParseMonthIndex(meta.start_month) < 0) {
+      throw std::invalid_argument(prefix + "start_month '" + meta.start_month +
+                                  "' is not a YYYY-MM month");
+    }
+  }
+
+  void validate(const RecordFrame& frame) const {
+    const std::size_t S = kSegments;
+    const std::string dims = "replicates x segments x firms = " + std::to_string(replicates) +
+                             " x " + std::to_string(S) + " x " + std::to_string(firms);
+    if (frame.customers.size() != replicates * S * firms) {
+      throw std::invalid_argument(
+          FrameSizeError(frame, "customers", frame.customers.size(), replicates * S * firms, dims));
+    }
+    if (frame.adopters.size() != replicates * S) {
+      throw std::invalid_argument(FrameSizeError(
+          frame, "adopters", frame.adopters.size(), replicates * S,
+          "replicates x segments = " + std::to_string(replicates) + " x " + std::to_string(S)));
+    }
+    if (frame.service_share.size() != replicates * firms) {
+      throw std::invalid_argument(FrameSizeError(
+          frame, "service_share", frame.service_share.size(), replicates * firms,
+          "replicates x firms = " + std::to_string(replicates) + " x " + std::to_string(firms)));
+    }
+    if (frame.service_hhi.size() != replicates) {
+      throw std::invalid_argument(
+          FrameSizeError(frame, "service_hhi", frame.service_hhi.size(), replicates, "replicates"));
+    }
+    if (frame.step < 0 || frame.step <= last_pushed_step) {
+      throw std::invalid_argument("trajectory frame: 'step' " + std::to_string(frame.step) +
+                                  " does not follow the previous recorded step " +
+                                  std::to_string(last_pushed_step));
+    }
+  }
+
+  // Stores the writer thread's first error, drops the frames it will not write, and wakes a
+  // push() waiting for room. Caller holds `mutex`.
+  void record_error_locked(std::exception_ptr error) {
+    if (!writer_error) writer_error = std::move(error);
+    queue.clear();
+    slot_freed.notify_all();
+  }
+
+  void run_writer() {
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    using Clock = std::chrono::steady_clock;
+    Clock::time_point last_flush = Clock::now();
+    bool unflushed = false;
+    bool failed = false;
+    std::unique_lock<std::mutex> lock(mutex);
+    for (;;) {
+      const auto ready = [this] { return !queue.empty() || finish_requested; };
+      if (unflushed) {
+        frame_queued.wait_until(lock, last_flush + flush_interval, ready);
+      } else {
+        frame_queued.wait(lock, ready);
+      }
+      if (!queue.empty()) {
+        RecordFrame frame = std::move(queue.front());
+        queue.pop_front();
+        slot_freed.notify_all();
+        if (failed) continue;  // frames pushed before the error was seen are dropped
+        lock.unlock();
+        try {
+          file->append(frame);
+          unflushed = true;
+          // The first frame is flushed at once, so a run killed early still shows data.
+          if (file->steps_written() == 1 || Clock::now() - last_flush >= flush_interval ||
+              file->metadata_cache_is_full()) {
+            file->flush();
+            last_flush = Clock::now();
+            unflushed = false;
+          }
+        } catch (...) {
+          lock.lock();
+          record_error_locked(std::current_exception());
+          failed = true;
+          unflushed = false;  // nothing more is flushed before finishing
+          continue;
+        }
+        lock.lock();
+        continue;
+      }
+      if (finish_requested) break;
+      // Woken by the deadline with frames not yet on disk.
+      if (unflushed && !failed && Clock::now() - last_flush >= flush_interval) {
+        lock.unlock();
+        try {
+          file->flush();
+          last_flush = Clock::now();
+          unflushed = false;
+        } catch (...) {
+          lock.lock();
+          record_error_locked(std::current_exception());
+          failed = true;
+          unflushed = false;  // nothing more is flushed before finishing
+          continue;
+        }
+        lock.lock();
+      }
+    }
+    // Finishing: the status says what happened, then the last flush and close.
+    std::string status = final_status;
+    if (writer_error && status == schema::kStatusComplete) {
+      status = "failed: " + ErrorText(writer_error);
+    }
+    lock.unlock();
+    std::exception_ptr finish_error;
+    try {
+      file->set_status(status);
+      file->flush();
+    } catch (...) {
+      finish_error = std::current_exception();
+    }
+    try {
+      file->close();
+    } catch (...) {
+      if (!finish_error) finish_error = std::current_exception();
+    }
+    if (finish_error) {
+      lock.lock();
+      if (!writer_error) writer_error = finish_error;
+    }
+  }
+
+  static std::string ErrorText(const std::exception_ptr& error) {
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+      return e.what();
+    } catch (...) {
+      return "unknown error";
+    }
+  }
+
+  // Hands the writer thread's error to the caller, once. Caller holds `mutex`.
+  void rethrow_error_once_locked() {
+    if (writer_error && !error_delivered) {
+      error_delivered = true;
+      std::rethrow_exception(writer_error);
+    }
+  }
+
+  void push(RecordFrame frame) {
+    validate(frame);
+    std::unique_lock<std::mutex> lock(mutex);
+    if (finish_requested) {
+      throw std::logic_error("output file '" + path + "': frame pushed after finish()");
+    }
+    slot_freed.wait(lock, [this] { return queue.size() < kMaxQueuedFrames || writer_error; });
+    rethrow_error_once_locked();
+    if (writer_error) {
+      throw std::runtime_error("output file '" + path +
+                               "': no more steps are written after the earlier error");
+    }
+    last_pushed_step = frame.step;
+    queue.push_back(std::move(frame));
+    frame_queued.notify_one();
+  }
+
+  void finish(const std::string& status) {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (finish_requested) return;
+      finish_requested = true;
+      final_status = status;
+      frame_queued.notify_one();
+    }
+    writer_thread.join();
+    std::lock_guard<std::mutex> lock(mutex);
+    rethrow_error_once_locked();
+  }
+
+  // Fixed at construction.
+  const std::string path;
+  const std::size_t replicates;
+  const std::size_t firms;
+  const std::chrono::steady_clock::duration flush_interval;
+  // Used by the constructor, then only by the writer thread.
+  std::optional<TrajectoryFile> file;
+
+  // Shared between the owner and the writer thread, guarded by `mutex`.
+  std::mutex mutex;
+  std::condition_variable frame_queued;  // a frame or the finish request arrived
+  std::condition_variable slot_freed;    // the queue has room, or the writer failed
+  std::deque<RecordFrame> queue;
+  bool finish_requested = false;
+  std::string final_status;
+  std::exception_ptr writer_error;
+  bool error_delivered = false;
+
+  // Owner's thread only.
+  std::int64_t last_pushed_step = -1;
+  std::thread writer_thread;
+};
+
+TrajectoryWriter::TrajectoryWriter(const std::string& path, const RunMetadata& meta, bool overwrite,
+                                   double flush_seconds)
+    : impl_(std::make_unique<Impl>(path, meta, overwrite, flush_seconds)) {}
+
+TrajectoryWriter::~TrajectoryWriter() {
+  try {
+    impl_->finish(output_schema::kStatusIncomplete);
+  } catch (...) {
+    // A destructor must not throw; the error was the run's to handle before this point.
+  }
+}
+
+void TrajectoryWriter::push(RecordFrame frame) { impl_->push(std::move(frame)); }
+
+void TrajectoryWriter::finish(const std::string& status) { impl_->finish(status); }
+
+}  // namespace aimarket
