@@ -768,6 +768,22 @@ struct TrajectoryWriter::Impl {
     slot_freed.notify_all();
   }
 
+  // Runs `work` (file I/O) without holding `mutex`, so push() can queue meanwhile. Returns
+  // false, with the error recorded, if it threw. Caller holds `lock`; it is held again after.
+  template <typename Work>
+  bool with_lock_released(std::unique_lock<std::mutex>& lock, Work&& work) {
+    lock.unlock();
+    try {
+      work();
+    } catch (...) {
+      lock.lock();
+      record_error_locked(std::current_exception());
+      return false;
+    }
+    lock.lock();
+    return true;
+  }
+
   void run_writer() {
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
     using Clock = std::chrono::steady_clock;
@@ -787,43 +803,30 @@ struct TrajectoryWriter::Impl {
         queue.pop_front();
         slot_freed.notify_all();
         if (failed) continue;  // frames pushed before the error was seen are dropped
-        lock.unlock();
-        try {
+        const bool first_frame = file->steps_written() == 0;
+        failed = !with_lock_released(lock, [&] {
           file->append(frame);
           unflushed = true;
           // The first frame is flushed at once, so a run killed early still shows data.
-          if (file->steps_written() == 1 || Clock::now() - last_flush >= flush_interval ||
+          if (first_frame || Clock::now() - last_flush >= flush_interval ||
               file->metadata_cache_is_full()) {
             file->flush();
             last_flush = Clock::now();
             unflushed = false;
           }
-        } catch (...) {
-          lock.lock();
-          record_error_locked(std::current_exception());
-          failed = true;
-          unflushed = false;  // nothing more is flushed before finishing
-          continue;
-        }
-        lock.lock();
+        });
+        if (failed) unflushed = false;  // nothing more is flushed before finishing
         continue;
       }
       if (finish_requested) break;
       // Woken by the deadline with frames not yet on disk.
       if (unflushed && !failed && Clock::now() - last_flush >= flush_interval) {
-        lock.unlock();
-        try {
+        failed = !with_lock_released(lock, [&] {
           file->flush();
           last_flush = Clock::now();
           unflushed = false;
-        } catch (...) {
-          lock.lock();
-          record_error_locked(std::current_exception());
-          failed = true;
-          unflushed = false;  // nothing more is flushed before finishing
-          continue;
-        }
-        lock.lock();
+        });
+        if (failed) unflushed = false;
       }
     }
     // Finishing: the status says what happened, then the last flush and close.
