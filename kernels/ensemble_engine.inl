@@ -44,6 +44,7 @@ class Engine final : public EnsembleBackend {
   void step(std::int64_t t) override {
     const SegmentMarketView market = market_view();
     const auto cells = static_cast<std::int64_t>(segment_cells());
+    PhaseClock clock(*this);
     thrust::for_each_n(AIMARKET_EXEC, thrust::counting_iterator<std::int64_t>(0), cells,
                        UpdateSegmentAdoption{demand_, firms_,
                                              thrust::raw_pointer_cast(customers_in_segment_.data()),
@@ -55,10 +56,12 @@ class Engine final : public EnsembleBackend {
                          BuildAwarenessSampler{demand_.awareness_installed_base, firm_view(),
                                                market});
     }
+    clock.lap("market aggregates");
     CustomerChoiceStep choice{seed_, static_cast<std::uint32_t>(t), demand_,
                               consider_all_firms_, customer_view(), firm_view(), market};
     thrust::for_each_n(AIMARKET_EXEC, thrust::counting_iterator<std::int64_t>(0),
                        replicates_ * customers_, choice);
+    clock.lap("customer choice");
   }
 
   void read_tallies(std::vector<std::int32_t>& tally) override {
@@ -78,6 +81,23 @@ class Engine final : public EnsembleBackend {
   }
 
  private:
+  // Times the phases of one step when phase timing is on. Thrust's blocking algorithms return
+  // after their kernels finish, so a lap measures the device work of the launches before it.
+  class PhaseClock {
+   public:
+    explicit PhaseClock(Engine& engine) : engine_(engine), last_(std::chrono::steady_clock::now()) {}
+    void lap(const char* phase) {
+      if (!engine_.phase_timing_) return;
+      const auto now = std::chrono::steady_clock::now();
+      engine_.add_phase_time(phase, std::chrono::duration<double>(now - last_).count());
+      last_ = now;
+    }
+
+   private:
+    Engine& engine_;
+    std::chrono::steady_clock::time_point last_;
+  };
+
   std::size_t segment_cells() const { return static_cast<std::size_t>(replicates_ * kSegments); }
   std::size_t segment_firm_cells() const { return segment_cells() * static_cast<std::size_t>(firms_); }
 

@@ -31,6 +31,11 @@ struct MarketSetup {
   std::vector<double> awareness;               // [firm]
 };
 
+struct PhaseTime {
+  std::string phase;
+  double seconds = 0.0;
+};
+
 class EnsembleBackend {
  public:
   virtual ~EnsembleBackend() = default;
@@ -43,6 +48,19 @@ class EnsembleBackend {
   virtual void read_providers(std::vector<std::int32_t>& provider) = 0;
   // Bytes of device memory held per customer-replicate by the customer state.
   virtual double customer_state_bytes() const = 0;
+
+  // Phase timing for benchmarks: when on, step() accumulates wall-clock seconds per phase
+  // (each phase ends with its launches complete, so the times are device times too).
+  void set_phase_timing(bool on) { phase_timing_ = on; }
+  const std::vector<PhaseTime>& phase_seconds() const { return phase_seconds_; }
+
+ protected:
+  // Adds `seconds` to the named phase (in the order phases first appear).
+  void add_phase_time(const char* phase, double seconds);
+  bool phase_timing_ = false;
+
+ private:
+  std::vector<PhaseTime> phase_seconds_;
 };
 
 std::unique_ptr<EnsembleBackend> make_cpu_backend(const MarketSetup& setup);

@@ -1,6 +1,8 @@
 // Headers every backend's copy of the step code needs (see kernels/ensemble_engine.inl).
 #pragma once
 
+#include <chrono>
+
 #include <thrust/copy.h>
 #include <thrust/device_vector.h>
 #include <thrust/fill.h>
