@@ -43,9 +43,16 @@ struct CustomerChoiceStep {
   AIMARKET_HD void operator()(std::int64_t index) const {
     const std::int64_t replicate = index / customer.customers;
     const std::int64_t c = index - replicate * customer.customers;
-    const std::int32_t current = customer.provider[index];
+    std::int32_t current = customer.provider[index];
     const int segment = customer.segment[c];
     const std::int64_t replicate_segment = replicate * kSegments + segment;
+    const std::int64_t tally_row = replicate_segment * firm.firms;
+    if (current >= 0 && !firm.alive[replicate * firm.firms + current]) {
+      // The provider exited: its customers return to the market as non-adopters.
+      customer.provider[index] = -1;
+      atomic_add_tally(market.tally + tally_row + current, -1);
+      current = -1;
+    }
 
     const DrawBlock decision =
         draw_block(seed, static_cast<std::uint32_t>(replicate), step, static_cast<std::uint32_t>(c),
@@ -58,7 +65,6 @@ struct CustomerChoiceStep {
                                        uniform_open01(decision.word[1]));
     if (chosen < 0 || chosen == current) return;
     customer.provider[index] = chosen;
-    const std::int64_t tally_row = replicate_segment * firm.firms;
     atomic_add_tally(market.tally + tally_row + chosen, 1);
     if (current >= 0) atomic_add_tally(market.tally + tally_row + current, -1);
   }
@@ -71,10 +77,11 @@ struct CustomerChoiceStep {
     double price_weight;  // beta_price * tau_i
   };
 
-  AIMARKET_HD double utility(const Chooser& who, std::int32_t j, std::int64_t segment_row) const {
-    double u = firm.quality_term[segment_row + j] - who.price_weight * firm.log_price[segment_row + j];
+  AIMARKET_HD double utility(const Chooser& who, std::int32_t j) const {
+    const std::int64_t cell = who.replicate_segment * firm.firms + j;
+    double u = firm.quality_term[cell] - who.price_weight * firm.log_price[cell];
     u = u + firm.region_term[static_cast<std::int64_t>(j) * kRegions + who.region];
-    u = u + market.network_term[who.replicate_segment * firm.firms + j];
+    u = u + market.network_term[cell];
     if (who.current >= 0 && j != who.current) u = u - demand.switching_cost;
     return u;
   }
@@ -94,7 +101,7 @@ struct CustomerChoiceStep {
     }
     const std::int64_t segment_row = static_cast<std::int64_t>(segment) * firm.firms;
     if (consider_all_firms) return choose_among_all(who, segment_row, logit_uniform);
-    return choose_among_sampled(who, replicate, c, segment_row, logit_uniform);
+    return choose_among_sampled(who, replicate, c, logit_uniform);
   }
 
   // k = 0: every firm serving the segment. Three passes (max, normaliser, inverse CDF) keep
@@ -102,25 +109,26 @@ struct CustomerChoiceStep {
   AIMARKET_HD std::int32_t choose_among_all(const Chooser& who, std::int64_t segment_row,
                                             double logit_uniform) const {
     const std::uint8_t* serves = firm.serves + segment_row;
+    const std::uint8_t* alive = firm.alive + (who.replicate_segment / kSegments) * firm.firms;
     double best = 0.0;
     bool any = false;
     for (std::int32_t j = 0; j < firm.firms; ++j) {
-      if (!serves[j]) continue;
-      const double u = utility(who, j, segment_row);
+      if (!serves[j] || !alive[j]) continue;
+      const double u = utility(who, j);
       if (!any || u > best) best = u;
       any = true;
     }
     if (!any) return -1;
     double total = 0.0;
     for (std::int32_t j = 0; j < firm.firms; ++j) {
-      if (serves[j]) total += det_exp(utility(who, j, segment_row) - best);
+      if (serves[j] && alive[j]) total += det_exp(utility(who, j) - best);
     }
     const double target = logit_uniform * total;
     double cumulative = 0.0;
     std::int32_t last = -1;
     for (std::int32_t j = 0; j < firm.firms; ++j) {
-      if (!serves[j]) continue;
-      cumulative += det_exp(utility(who, j, segment_row) - best);
+      if (!serves[j] || !alive[j]) continue;
+      cumulative += det_exp(utility(who, j) - best);
       last = j;
       if (target < cumulative) return j;
     }
@@ -128,8 +136,7 @@ struct CustomerChoiceStep {
   }
 
   AIMARKET_HD std::int32_t choose_among_sampled(const Chooser& who, std::int64_t replicate,
-                                                std::int64_t c, std::int64_t segment_row,
-                                                double logit_uniform) const {
+                                                std::int64_t c, double logit_uniform) const {
     std::int32_t candidate[kMaxConsiderationSet + 1];
     double value[kMaxConsiderationSet + 1];
     int n = 0;
@@ -156,7 +163,7 @@ struct CustomerChoiceStep {
     if (n == 0) return -1;
     double best = 0.0;
     for (int m = 0; m < n; ++m) {
-      value[m] = utility(who, candidate[m], segment_row);
+      value[m] = utility(who, candidate[m]);
       if (m == 0 || value[m] > best) best = value[m];
     }
     double total = 0.0;

@@ -5,9 +5,26 @@
 // Every launch covers all replicates at once (batched ensemble). No allocation happens after
 // construction: the step loop only launches functors over preallocated arrays.
 //
-// Requires before inclusion: <thrust/device_vector.h>, <thrust/for_each.h>,
-// <thrust/iterator/counting_iterator.h>, <thrust/fill.h>, <thrust/copy.h>, backend.hpp and the
-// kernels' headers.
+// Step order (MODEL.md section 4): firm plans; HBM, accelerator, cloud, model-API and data
+// markets clear; production, data and capability accumulate; service quality and price
+// update; customers choose; finance settles. With `frozen` only the customer phases run.
+
+template <typename T>
+thrust::device_vector<T> replicate_rows(const std::vector<T>& row, std::int64_t replicates) {
+  std::vector<T> all;
+  all.reserve(row.size() * static_cast<std::size_t>(replicates));
+  for (std::int64_t r = 0; r < replicates; ++r) all.insert(all.end(), row.begin(), row.end());
+  return thrust::device_vector<T>(all.begin(), all.end());
+}
+
+template <typename T>
+T* raw(thrust::device_vector<T>& v) { return thrust::raw_pointer_cast(v.data()); }
+
+template <typename T>
+void copy_to_host(const thrust::device_vector<T>& from, std::vector<T>& to) {
+  to.resize(from.size());
+  thrust::copy(from.begin(), from.end(), to.begin());
+}
 
 class Engine final : public EnsembleBackend {
  public:
@@ -17,6 +34,8 @@ class Engine final : public EnsembleBackend {
         firms_(setup.firms),
         seed_(setup.seed),
         demand_(setup.demand),
+        frozen_(setup.frozen),
+        value_chain_(setup.value_chain),
         consider_all_firms_(setup.demand.consideration_set == 0 ||
                             setup.demand.consideration_set >= setup.firms),
         provider_(static_cast<std::size_t>(setup.replicates * setup.customers), -1),
@@ -24,11 +43,11 @@ class Engine final : public EnsembleBackend {
         region_(setup.customer_region.begin(), setup.customer_region.end()),
         customers_in_segment_(setup.customers_in_segment.begin(),
                               setup.customers_in_segment.end()),
-        quality_term_(setup.quality_term.begin(), setup.quality_term.end()),
-        log_price_(setup.log_price.begin(), setup.log_price.end()),
         serves_(setup.serves.begin(), setup.serves.end()),
         region_term_(setup.region_term.begin(), setup.region_term.end()),
-        awareness_(setup.awareness.begin(), setup.awareness.end()),
+        quality_term_(replicate_rows(setup.quality_term, setup.replicates)),
+        log_price_(replicate_rows(setup.log_price, setup.replicates)),
+        awareness_(replicate_rows(setup.awareness, setup.replicates)),
         tally_(segment_firm_cells(), 0),
         adopters_(segment_cells(), 0),
         adoption_hazard_(segment_cells(), 0.0),
@@ -37,41 +56,122 @@ class Engine final : public EnsembleBackend {
         alias_index_(consider_all_firms_ ? 0 : segment_firm_cells()),
         alias_scratch_a_(consider_all_firms_ ? 0 : segment_firm_cells()),
         alias_scratch_b_(consider_all_firms_ ? 0 : segment_firm_cells()),
-        segment_has_supply_(segment_cells(), 0) {}
+        segment_has_supply_(segment_cells(), 0),
+        layer_mask_(setup.layer_mask.begin(), setup.layer_mask.end()),
+        in_house_chips_(setup.in_house_chips.begin(), setup.in_house_chips.end()),
+        firm_region_(setup.firm_region.begin(), setup.firm_region.end()),
+        open_weights_(setup.open_weights.begin(), setup.open_weights.end()),
+        model_source_(setup.model_source.begin(), setup.model_source.end()),
+        open_weight_firms_(setup.open_weight_firms.begin(), setup.open_weight_firms.end()),
+        chip_performance_(setup.chip_performance.begin(), setup.chip_performance.end()),
+        markup_(setup.markup.begin(), setup.markup.end()),
+        spend_rate_(setup.spend_rate.begin(), setup.spend_rate.end()),
+        base_awareness_(setup.awareness.begin(), setup.awareness.end()),
+        base_quality_(setup.base_quality.begin(), setup.base_quality.end()),
+        base_price_(setup.base_price.begin(), setup.base_price.end()),
+        export_blocked_(setup.export_blocked.begin(), setup.export_blocked.end()),
+        alive_(firm_cells(), 1),
+        cash_(replicate_rows(setup.cash, setup.replicates)),
+        fab_capacity_(replicate_rows(setup.fab_capacity, setup.replicates)),
+        hbm_capacity_(replicate_rows(setup.hbm_capacity, setup.replicates)),
+        installed_compute_(replicate_rows(setup.installed_compute, setup.replicates)),
+        data_stock_(replicate_rows(setup.data_stock, setup.replicates)),
+        training_compute_(replicate_rows(setup.training_compute, setup.replicates)),
+        capability_(replicate_rows(setup.capability, setup.replicates)),
+        rd_stock_(firm_cells(), 0.0),
+        marketing_awareness_(firm_cells(), 0.0),
+        rd_budget_(firm_cells(), 0.0),
+        marketing_budget_(firm_cells(), 0.0),
+        capex_(firm_cells(), 0.0),
+        external_cost_(firm_cells(), 0),
+        service_revenue_(firm_cells(), 0),
+        service_price_(replicate_rows(setup.base_price, setup.replicates)),
+        unit_demand_(market_cells(), 0.0),
+        budget_(market_cells(), 0.0),
+        weight_total_(market_cells(), 0.0),
+        capacity_(market_cells(), 0.0),
+        demand_received_(market_cells(), 0.0),
+        ration_(market_cells(), 1.0),
+        sold_(market_cells(), 0),
+        revenue_(market_cells(), 0),
+        bought_(market_cells(), 0),
+        paid_(market_cells(), 0),
+        performance_bought_(market_cells(), 0.0),
+        price_floor_(setup.price_floor) {
+    std::vector<double> prices;
+    for (std::int64_t r = 0; r < replicates_; ++r) {
+      for (int market = 0; market < kUpstreamMarkets; ++market) {
+        prices.insert(prices.end(), setup.initial_price[market].begin(),
+                      setup.initial_price[market].end());
+      }
+    }
+    price_ = thrust::device_vector<double>(prices.begin(), prices.end());
+    for (int market = 0; market < kUpstreamMarkets; ++market) {
+      buyers_[market] = thrust::device_vector<std::int32_t>(setup.buyers[market].begin(),
+                                                            setup.buyers[market].end());
+      sellers_[market] = thrust::device_vector<std::int32_t>(setup.sellers[market].begin(),
+                                                             setup.sellers[market].end());
+    }
+  }
 
   const char* name() const override { return kBackendName; }
 
   void step(std::int64_t t) override {
+    PhaseClock clock(*this);
+    const std::int64_t firm_threads = replicates_ * firms_;
+    const FirmStepContext context = firm_context(t);
+    if (!frozen_) {
+      launch(firm_threads, PlanFirmStep{context});
+      clear_market(kMarketHbm, true);
+      launch(firm_threads, SetAcceleratorSupply{context});
+      clear_market(kMarketAccelerator, true);
+      clear_market(kMarketCloud, false);
+      clear_market(kMarketModel, false);
+      clear_market(kMarketData, false);
+      clock.lap("upstream markets");
+      launch(firm_threads, ProduceAndAccumulate{context});
+      launch(firm_threads * kSegments, UpdateServiceOffer{context});
+      clock.lap("firm state");
+    }
     const SegmentMarketView market = market_view();
     const auto cells = static_cast<std::int64_t>(segment_cells());
-    PhaseClock clock(*this);
-    thrust::for_each_n(AIMARKET_EXEC, thrust::counting_iterator<std::int64_t>(0), cells,
-                       UpdateSegmentAdoption{demand_, firms_,
-                                             thrust::raw_pointer_cast(customers_in_segment_.data()),
-                                             market});
-    thrust::for_each_n(AIMARKET_EXEC, thrust::counting_iterator<std::int64_t>(0),
-                       cells * firms_, UpdateNetworkTerm{demand_.beta_network, firms_, market});
+    launch(cells, UpdateSegmentAdoption{demand_, firms_, raw(customers_in_segment_), market});
+    launch(cells * firms_, UpdateNetworkTerm{demand_.beta_network, firms_, market});
     if (!consider_all_firms_) {
-      thrust::for_each_n(AIMARKET_EXEC, thrust::counting_iterator<std::int64_t>(0), cells,
-                         BuildAwarenessSampler{demand_.awareness_installed_base, firm_view(),
-                                               market});
+      launch(cells, BuildAwarenessSampler{demand_.awareness_installed_base, firm_view(), market});
     }
     clock.lap("market aggregates");
-    CustomerChoiceStep choice{seed_, static_cast<std::uint32_t>(t), demand_,
-                              consider_all_firms_, customer_view(), firm_view(), market};
-    thrust::for_each_n(AIMARKET_EXEC, thrust::counting_iterator<std::int64_t>(0),
-                       replicates_ * customers_, choice);
+    launch(replicates_ * customers_,
+           CustomerChoiceStep{seed_, static_cast<std::uint32_t>(t), demand_, consider_all_firms_,
+                              customer_view(), firm_view(), market});
     clock.lap("customer choice");
+    if (!frozen_) {
+      launch(firm_threads, SettleFinance{context});
+      clock.lap("finance");
+    }
   }
 
-  void read_tallies(std::vector<std::int32_t>& tally) override {
-    tally.resize(tally_.size());
-    thrust::copy(tally_.begin(), tally_.end(), tally.begin());
+  void read_tallies(std::vector<std::int32_t>& tally) override { copy_to_host(tally_, tally); }
+
+  void read_snapshot(EnsembleSnapshot& s) override {
+    copy_to_host(tally_, s.tally);
+    copy_to_host(sold_, s.sold);
+    copy_to_host(revenue_, s.revenue);
+    copy_to_host(bought_, s.bought);
+    copy_to_host(paid_, s.paid);
+    copy_to_host(price_, s.price);
+    copy_to_host(service_price_, s.service_price);
+    copy_to_host(capability_, s.capability);
+    copy_to_host(data_stock_, s.data_stock);
+    copy_to_host(installed_compute_, s.installed_compute);
+    copy_to_host(cash_, s.cash);
+    copy_to_host(service_revenue_, s.service_revenue);
+    copy_to_host(external_cost_, s.external_cost);
+    copy_to_host(alive_, s.alive);
   }
 
   void read_providers(std::vector<std::int32_t>& provider) override {
-    provider.resize(provider_.size());
-    thrust::copy(provider_.begin(), provider_.end(), provider.begin());
+    copy_to_host(provider_, provider);
   }
 
   double customer_state_bytes() const override {
@@ -98,32 +198,73 @@ class Engine final : public EnsembleBackend {
     std::chrono::steady_clock::time_point last_;
   };
 
+  template <typename Functor>
+  void launch(std::int64_t threads, const Functor& functor) {
+    if (threads > 0) {
+      thrust::for_each_n(AIMARKET_EXEC, thrust::counting_iterator<std::int64_t>(0), threads,
+                         functor);
+    }
+  }
+
+  void clear_market(int market, bool export_controlled) {
+    const auto buyers = static_cast<std::int32_t>(buyers_[market].size());
+    const auto sellers = static_cast<std::int32_t>(sellers_[market].size());
+    if (buyers == 0 || sellers == 0) return;
+    MarketClearing clearing{market, firms_, raw(buyers_[market]), buyers,
+                            raw(sellers_[market]), sellers, firm_static(), raw(alive_),
+                            raw(export_blocked_), export_controlled,
+                            value_chain_.buyer_price_sensitivity, market_arrays()};
+    const bool priced = market == kMarketHbm || market == kMarketAccelerator ||
+                        market == kMarketCloud;
+    launch(replicates_ * buyers, SumBuyerWeights{clearing});
+    launch(replicates_ * sellers, ClearSeller{clearing});
+    launch(replicates_ * buyers, ReceiveBuyer{clearing});
+    launch(replicates_ * sellers,
+           RepriceSeller{clearing, priced ? value_chain_.price_adjustment_speed : 0.0,
+                         value_chain_.max_price_change, price_floor_[market]});
+  }
+
+  std::size_t firm_cells() const { return static_cast<std::size_t>(replicates_ * firms_); }
+  std::size_t market_cells() const { return firm_cells() * kUpstreamMarkets; }
   std::size_t segment_cells() const { return static_cast<std::size_t>(replicates_ * kSegments); }
   std::size_t segment_firm_cells() const { return segment_cells() * static_cast<std::size_t>(firms_); }
 
   CustomerView customer_view() {
-    return CustomerView{thrust::raw_pointer_cast(provider_.data()),
-                        thrust::raw_pointer_cast(segment_.data()),
-                        thrust::raw_pointer_cast(region_.data()), customers_};
+    return CustomerView{raw(provider_), raw(segment_), raw(region_), customers_};
   }
   FirmView firm_view() {
-    return FirmView{firms_,
-                    thrust::raw_pointer_cast(quality_term_.data()),
-                    thrust::raw_pointer_cast(log_price_.data()),
-                    thrust::raw_pointer_cast(serves_.data()),
-                    thrust::raw_pointer_cast(region_term_.data()),
-                    thrust::raw_pointer_cast(awareness_.data())};
+    return FirmView{firms_, raw(quality_term_), raw(log_price_), raw(serves_),
+                    raw(region_term_), raw(awareness_), raw(alive_)};
   }
   SegmentMarketView market_view() {
-    return SegmentMarketView{thrust::raw_pointer_cast(tally_.data()),
-                             thrust::raw_pointer_cast(adopters_.data()),
-                             thrust::raw_pointer_cast(adoption_hazard_.data()),
-                             thrust::raw_pointer_cast(network_term_.data()),
-                             thrust::raw_pointer_cast(alias_prob_.data()),
-                             thrust::raw_pointer_cast(alias_index_.data()),
-                             thrust::raw_pointer_cast(alias_scratch_a_.data()),
-                             thrust::raw_pointer_cast(alias_scratch_b_.data()),
-                             thrust::raw_pointer_cast(segment_has_supply_.data())};
+    return SegmentMarketView{raw(tally_), raw(adopters_), raw(adoption_hazard_),
+                             raw(network_term_), raw(alias_prob_), raw(alias_index_),
+                             raw(alias_scratch_a_), raw(alias_scratch_b_),
+                             raw(segment_has_supply_)};
+  }
+  FirmStatic firm_static() {
+    return FirmStatic{firms_, raw(layer_mask_), raw(in_house_chips_), raw(firm_region_),
+                      raw(chip_performance_), raw(model_source_), raw(open_weights_),
+                      raw(markup_), raw(spend_rate_), raw(base_awareness_), raw(base_quality_),
+                      raw(base_price_), raw(serves_), raw(open_weight_firms_),
+                      static_cast<std::int32_t>(open_weight_firms_.size())};
+  }
+  FirmDynamic firm_dynamic() {
+    return FirmDynamic{raw(alive_), raw(cash_), raw(fab_capacity_), raw(hbm_capacity_),
+                       raw(installed_compute_), raw(data_stock_), raw(training_compute_),
+                       raw(capability_), raw(rd_stock_), raw(marketing_awareness_),
+                       raw(rd_budget_), raw(marketing_budget_), raw(capex_),
+                       raw(external_cost_), raw(service_revenue_), raw(awareness_),
+                       raw(quality_term_), raw(log_price_), raw(service_price_)};
+  }
+  MarketArrays market_arrays() {
+    return MarketArrays{raw(price_), raw(unit_demand_), raw(budget_), raw(weight_total_),
+                        raw(capacity_), raw(demand_received_), raw(ration_), raw(sold_),
+                        raw(revenue_), raw(bought_), raw(paid_), raw(performance_bought_)};
+  }
+  FirmStepContext firm_context(std::int64_t t) {
+    return FirmStepContext{value_chain_, firm_static(), firm_dynamic(), market_arrays(),
+                           raw(tally_), static_cast<double>(t)};
   }
 
   std::int64_t replicates_;
@@ -131,16 +272,19 @@ class Engine final : public EnsembleBackend {
   std::int32_t firms_;
   std::uint64_t seed_;
   DemandParams demand_;
+  bool frozen_;
+  ValueChainParams value_chain_;
   bool consider_all_firms_;
 
+  // Customers and the customer market.
   thrust::device_vector<std::int32_t> provider_;
   thrust::device_vector<std::uint8_t> segment_;
   thrust::device_vector<std::uint8_t> region_;
   thrust::device_vector<std::int64_t> customers_in_segment_;
-  thrust::device_vector<double> quality_term_;
-  thrust::device_vector<double> log_price_;
   thrust::device_vector<std::uint8_t> serves_;
   thrust::device_vector<double> region_term_;
+  thrust::device_vector<double> quality_term_;
+  thrust::device_vector<double> log_price_;
   thrust::device_vector<double> awareness_;
   thrust::device_vector<std::int32_t> tally_;
   thrust::device_vector<std::int32_t> adopters_;
@@ -151,4 +295,54 @@ class Engine final : public EnsembleBackend {
   thrust::device_vector<std::int32_t> alias_scratch_a_;
   thrust::device_vector<std::int32_t> alias_scratch_b_;
   thrust::device_vector<std::uint8_t> segment_has_supply_;
+
+  // Static firm attributes.
+  thrust::device_vector<std::uint8_t> layer_mask_;
+  thrust::device_vector<std::uint8_t> in_house_chips_;
+  thrust::device_vector<std::uint8_t> firm_region_;
+  thrust::device_vector<std::uint8_t> open_weights_;
+  thrust::device_vector<std::int32_t> model_source_;
+  thrust::device_vector<std::int32_t> open_weight_firms_;
+  thrust::device_vector<double> chip_performance_;
+  thrust::device_vector<double> markup_;
+  thrust::device_vector<double> spend_rate_;
+  thrust::device_vector<double> base_awareness_;
+  thrust::device_vector<double> base_quality_;
+  thrust::device_vector<double> base_price_;
+  thrust::device_vector<std::uint8_t> export_blocked_;
+
+  // Firm state per replicate.
+  thrust::device_vector<std::uint8_t> alive_;
+  thrust::device_vector<std::int64_t> cash_;
+  thrust::device_vector<double> fab_capacity_;
+  thrust::device_vector<double> hbm_capacity_;
+  thrust::device_vector<double> installed_compute_;
+  thrust::device_vector<double> data_stock_;
+  thrust::device_vector<double> training_compute_;
+  thrust::device_vector<double> capability_;
+  thrust::device_vector<double> rd_stock_;
+  thrust::device_vector<double> marketing_awareness_;
+  thrust::device_vector<double> rd_budget_;
+  thrust::device_vector<double> marketing_budget_;
+  thrust::device_vector<double> capex_;
+  thrust::device_vector<std::int64_t> external_cost_;
+  thrust::device_vector<std::int64_t> service_revenue_;
+  thrust::device_vector<double> service_price_;
+
+  // Upstream markets, [replicate][market][firm].
+  thrust::device_vector<double> price_;
+  thrust::device_vector<double> unit_demand_;
+  thrust::device_vector<double> budget_;
+  thrust::device_vector<double> weight_total_;
+  thrust::device_vector<double> capacity_;
+  thrust::device_vector<double> demand_received_;
+  thrust::device_vector<double> ration_;
+  thrust::device_vector<std::int64_t> sold_;
+  thrust::device_vector<std::int64_t> revenue_;
+  thrust::device_vector<std::int64_t> bought_;
+  thrust::device_vector<std::int64_t> paid_;
+  thrust::device_vector<double> performance_bought_;
+  std::array<thrust::device_vector<std::int32_t>, kUpstreamMarkets> buyers_;
+  std::array<thrust::device_vector<std::int32_t>, kUpstreamMarkets> sellers_;
+  std::array<double, kUpstreamMarkets> price_floor_;
 };

@@ -17,14 +17,16 @@ struct CustomerView {
   std::int64_t customers;        // per replicate
 };
 
-// Firm attributes that enter utility, fixed while firm state is frozen.
+// Firm attributes that enter the customers' choice. Quality, price, awareness and alive are
+// per replicate: the value chain moves them (they stay at their config values when frozen).
 struct FirmView {
   std::int32_t firms;
-  const double* quality_term;   // [segment][firm]  beta_quality * quality
-  const double* log_price;      // [segment][firm]  log(price)
+  const double* quality_term;   // [replicate][segment][firm]  beta_quality * quality
+  const double* log_price;      // [replicate][segment][firm]  log(price)
   const std::uint8_t* serves;   // [segment][firm]  1 if the firm sells to the segment
   const double* region_term;    // [firm][region]   beta_home [home] + beta_language * fit
-  const double* awareness;      // [firm]           marketing awareness weight
+  const double* awareness;      // [replicate][firm] awareness weight
+  const std::uint8_t* alive;    // [replicate][firm]
 };
 
 // Market aggregates recomputed at the start of each step from the tallies, per replicate.

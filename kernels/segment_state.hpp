@@ -5,6 +5,7 @@
 //   Bass adoption hazard           h_s = p + q F_s,
 //   network term                   beta_network * log(1 + n_{s,j} / adopters_s),
 //   awareness (sampling) weight    pi_{s,j} = (1 - lambda) a_j [j serves s] / sum_k a_k [k serves s]
+//                                  (only firms alive in the replicate; a_j moves with marketing)
 //                                           + lambda n_{s,j} / adopters_s,
 // where n_{s,j} is firm j's customers in segment s of the replicate, a_j its marketing
 // awareness and lambda = demand.awareness_installed_base. pi is turned into an alias table.
@@ -74,8 +75,11 @@ struct BuildAwarenessSampler {
     const std::int32_t* tally = market.tally + offset;
     double* weight = market.alias_prob + offset;
 
+    const std::int64_t replicate = replicate_segment / kSegments;
+    const double* awareness = firm.awareness + replicate * n;
+    const std::uint8_t* alive = firm.alive + replicate * n;
     double total_awareness = 0.0;
-    for (std::int32_t j = 0; j < n; ++j) total_awareness += serves[j] ? firm.awareness[j] : 0.0;
+    for (std::int32_t j = 0; j < n; ++j) total_awareness += serves[j] && alive[j] ? awareness[j] : 0.0;
     const std::int32_t adopters = market.adopters[replicate_segment];
     // Without adopters the installed-base part is undefined: awareness alone decides, and
     // vice versa when no serving firm has any marketing awareness.
@@ -83,8 +87,8 @@ struct BuildAwarenessSampler {
     const double marketing_part = total_awareness > 0.0 ? 1.0 - base_part : 0.0;
     for (std::int32_t j = 0; j < n; ++j) {
       double w = 0.0;
-      if (serves[j]) {
-        if (marketing_part > 0.0) w = marketing_part * (firm.awareness[j] / total_awareness);
+      if (serves[j] && alive[j]) {
+        if (marketing_part > 0.0) w = marketing_part * (awareness[j] / total_awareness);
         if (base_part > 0.0) w = w + base_part * (static_cast<double>(tally[j]) / adopters);
       }
       weight[j] = w;

@@ -5,12 +5,19 @@
 # The CUDA toolkit (nvcc, Thrust/CCCL) is not a Debian package: install NVIDIA's toolkit for
 # the CUDA backend. Without nvcc the build still needs Thrust's headers from it or from
 # Debian's libthrust-dev (installed here when no toolkit is found).
+#
+# Mesa, the Python agent-based framework that tools/bench/ compares aimarket with, is not a
+# Debian package: it goes into the virtual environment .venv-bench at the repository root,
+# which also sees Debian's packages (numpy, pandas, scipy, tqdm, pytest); made once.
 set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 packages=(build-essential cmake pkg-config git
           libhdf5-dev hdf5-tools libcli11-dev libtomlplusplus-dev librandom123-dev
           libgtest-dev libomp-dev
-          python3 python3-numpy python3-h5py python3-xarray python3-h5netcdf python3-pytest)
+          python3 python3-numpy python3-h5py python3-xarray python3-h5netcdf python3-pytest
+          python3-venv python3-scipy python3-tqdm)
 if ! command -v nvcc >/dev/null 2>&1 && [ ! -d /usr/local/cuda/include/cccl/thrust ]; then
   packages+=(libthrust-dev)
 fi
@@ -22,13 +29,22 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all packages present"
-  exit 0
+else
+  sudo_cmd=()
+  if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+  echo "setup: installing ${missing[*]}"
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
 fi
 
-sudo_cmd=()
-if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
-echo "setup: installing ${missing[*]}"
-"${sudo_cmd[@]}" apt-get update -qq
-DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
-  "${missing[@]}" >/dev/null
+venv="$repo/.venv-bench"
+if "$venv/bin/python" -c 'import mesa' >/dev/null 2>&1; then
+  echo "setup: .venv-bench has mesa"
+else
+  echo "setup: creating .venv-bench with mesa"
+  /usr/bin/python3 -m venv --system-site-packages "$venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+    'mesa>=3,<4'
+fi
 echo "setup: done"

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "kernels/demand_params.hpp"
+#include "kernels/value_chain_params.hpp"
+#include "kernels/value_chain_state.hpp"
 #include "model/dimensions.hpp"
 
 namespace aimarket {
@@ -29,6 +31,43 @@ struct MarketSetup {
   std::vector<std::uint8_t> serves;            // [segment][firm]
   std::vector<double> region_term;             // [firm][region]
   std::vector<double> awareness;               // [firm]
+
+  // The value chain (ignored when frozen: quality and price then stay as above).
+  bool frozen = true;
+  ValueChainParams value_chain{};
+  std::vector<std::uint8_t> layer_mask;        // [firm] kLayerBit* and kSellsDataBit
+  std::vector<std::uint8_t> in_house_chips;    // [firm]
+  std::vector<std::uint8_t> firm_region;       // [firm]
+  std::vector<std::uint8_t> open_weights;      // [firm]
+  std::vector<std::int32_t> model_source;      // [firm] kOwnModel, kOpenModel or partner
+  std::vector<std::int32_t> open_weight_firms; // firms releasing open weights
+  std::vector<double> chip_performance;        // [firm]
+  std::vector<double> markup;                  // [firm]
+  std::vector<double> spend_rate;              // [firm]
+  std::vector<double> base_quality;            // [segment][firm] (not multiplied by beta)
+  std::vector<double> base_price;              // [segment][firm] USD per customer-month
+  // Starting state of every replicate, [firm].
+  std::vector<std::int64_t> cash;              // USD
+  std::vector<double> fab_capacity, hbm_capacity, installed_compute, data_stock;
+  std::vector<double> training_compute, capability;
+  std::array<std::vector<double>, kUpstreamMarkets> initial_price;    // [firm]
+  std::array<std::vector<std::int32_t>, kUpstreamMarkets> buyers;     // firm indices
+  std::array<std::vector<std::int32_t>, kUpstreamMarkets> sellers;    // firm indices
+  std::array<double, kUpstreamMarkets> price_floor{};                 // USD per unit
+  std::array<std::uint8_t, kRegions * kRegions> export_blocked{};     // [seller][buyer region]
+};
+
+// The state a recorded step reads back from the device.
+struct EnsembleSnapshot {
+  std::vector<std::int32_t> tally;             // [replicate][segment][firm]
+  std::vector<std::int64_t> sold, revenue;     // [replicate][market][firm] fixed point, USD
+  std::vector<std::int64_t> bought, paid;      // [replicate][market][firm] fixed point, USD
+  std::vector<double> price;                   // [replicate][market][firm] USD per unit
+  std::vector<double> service_price;           // [replicate][segment][firm]
+  std::vector<double> capability, data_stock, installed_compute;  // [replicate][firm]
+  std::vector<std::int64_t> cash;              // [replicate][firm] USD
+  std::vector<std::int64_t> service_revenue, external_cost;  // [replicate][firm] USD, step
+  std::vector<std::uint8_t> alive;             // [replicate][firm]
 };
 
 struct PhaseTime {
@@ -44,6 +83,8 @@ class EnsembleBackend {
   virtual void step(std::int64_t t) = 0;
   // Customers per provider: [replicate][segment][firm].
   virtual void read_tallies(std::vector<std::int32_t>& tally) = 0;
+  // Everything a recorded step needs (and what the accounting tests check).
+  virtual void read_snapshot(EnsembleSnapshot& snapshot) = 0;
   // Every customer's provider (-1 = none): [replicate][customer]. For tests and checks.
   virtual void read_providers(std::vector<std::int32_t>& provider) = 0;
   // Bytes of device memory held per customer-replicate by the customer state.

@@ -1,7 +1,9 @@
 // Headers every backend's copy of the step code needs (see kernels/ensemble_engine.inl).
 #pragma once
 
+#include <array>
 #include <chrono>
+#include <vector>
 
 #include <thrust/copy.h>
 #include <thrust/device_vector.h>
@@ -11,4 +13,6 @@
 
 #include "backend/backend.hpp"
 #include "kernels/customer_choice.hpp"
+#include "kernels/firm_dynamics.hpp"
+#include "kernels/market_clearing.hpp"
 #include "kernels/segment_state.hpp"

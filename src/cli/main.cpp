@@ -3,13 +3,16 @@
 // interrupted by a signal (the file keeps every recorded step).
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "bench/bench.hpp"
 #include "config/config.hpp"
 #include "driver/simulation.hpp"
 #include "version.hpp"
@@ -57,6 +60,158 @@ void print_config_error(const aimarket::ConfigError& e) {
   std::fprintf(stderr, "aimarket: the configuration is invalid:\n%s\n", e.what());
 }
 
+const std::map<std::string, aimarket::BackendChoice>& backend_choices() {
+  static const std::map<std::string, aimarket::BackendChoice> choices = {
+      {"auto", aimarket::BackendChoice::kAuto},
+      {"cpu", aimarket::BackendChoice::kCpu},
+      {"cuda", aimarket::BackendChoice::kCuda}};
+  return choices;
+}
+
+// `aimarket bench`: sizes are config overrides (validated by the schema like any --set);
+// steps, warm-up and repetitions belong to the bench itself.
+struct BenchCommandOptions {
+  std::string config_path = "configs/baseline.toml";
+  std::vector<std::string> set;
+  std::string customers, replicates, consideration_set;  // strings: validated by the schema
+  std::int64_t firms = 0;                                 // 0: as the config says
+  aimarket::BenchOptions bench;
+  std::string backend_name = "auto";
+  std::string json_path;
+};
+
+void add_bench_options(CLI::App* cmd, BenchCommandOptions& opts) {
+  cmd->add_option("CONFIG", opts.config_path, "TOML config file (see docs/CONFIG.md)")
+      ->capture_default_str();
+  cmd->add_option("--customers", opts.customers,
+                  "Customer agents per replicate; overrides population.customers")
+      ->type_name("N");
+  cmd->add_option("--firms", opts.firms,
+                  "Total firms: the config's named firms plus synthetic ones to make up the "
+                  "count (sets population.synthetic_firms)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{10000000}))
+      ->type_name("N");
+  cmd->add_option("--replicates", opts.replicates,
+                  "Monte Carlo replicates, advanced together; overrides run.replicates")
+      ->type_name("R");
+  cmd->add_option("--consideration-set", opts.consideration_set,
+                  "Firms sampled per chooser (0 = all); overrides demand.consideration_set")
+      ->type_name("K");
+  cmd->add_option("--steps", opts.bench.steps, "Timed steps per repetition")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1000000}))
+      ->capture_default_str()
+      ->type_name("N");
+  cmd->add_option("--warmup", opts.bench.warmup,
+                  "Untimed steps before the timed ones, in every repetition")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1000000}))
+      ->capture_default_str()
+      ->type_name("N");
+  cmd->add_option("--repetitions", opts.bench.repetitions,
+                  "Repetitions (each a fresh ensemble); medians and min-max are over these")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str()
+      ->type_name("N");
+  cmd->add_option("--backend", opts.backend_name,
+                  "auto (a usable GPU, else the CPU), cpu, or cuda (fails without a GPU)")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+      ->capture_default_str();
+  cmd->add_option("--threads", opts.bench.threads, "CPU backend threads (default: all cores)")
+      ->check(CLI::Range(1, 4096))
+      ->type_name("N");
+  cmd->add_flag("--output", opts.bench.output,
+                "Also time writing every step to a temporary HDF5 file (in $TMPDIR) through "
+                "the trajectory writer, alternating with repetitions that do not write");
+  cmd->add_option("--json", opts.json_path, "Also write the report as JSON to FILE")
+      ->type_name("FILE");
+  cmd->add_option("--set", opts.set,
+                  "Override a config key, e.g. --set demand.reconsider_rate=0.1 (repeatable)")
+      ->type_name("KEY=VALUE");
+}
+
+std::string joined_command_line(int argc, char** argv) {
+  std::string line;
+  for (int i = 0; i < argc; ++i) {
+    if (i > 0) line += ' ';
+    line += argv[i];
+  }
+  return line;
+}
+
+int run_bench_command(BenchCommandOptions& opts, const std::string& command_line) {
+  std::vector<aimarket::ConfigOverride> overrides;
+  for (const auto& s : opts.set) overrides.push_back({s, "--set " + s});
+  const auto add = [&overrides](const std::string& key, const std::string& value,
+                                const std::string& origin) {
+    overrides.push_back({key + "=" + value, origin});
+  };
+  if (!opts.customers.empty()) {
+    add("population.customers", opts.customers, "--customers " + opts.customers);
+  }
+  if (!opts.replicates.empty()) {
+    add("run.replicates", opts.replicates, "--replicates " + opts.replicates);
+  }
+  if (!opts.consideration_set.empty()) {
+    add("demand.consideration_set", opts.consideration_set,
+        "--consideration-set " + opts.consideration_set);
+  }
+  // Every warm-up and timed step is recorded, as a run with record_every = 1 does.
+  add("run.steps", std::to_string(opts.bench.warmup + opts.bench.steps),
+      "--warmup " + std::to_string(opts.bench.warmup) + " --steps " +
+          std::to_string(opts.bench.steps));
+  add("run.record_every", "1", "bench (records every step)");
+
+  aimarket::Config config;
+  try {
+    config = aimarket::load_config(opts.config_path, overrides);
+    if (opts.firms > 0) {
+      const auto named = static_cast<std::int64_t>(config.named_firms.size());
+      if (opts.firms < named) {
+        std::fprintf(stderr,
+                     "aimarket: --firms %lld: %s names %lld firms; ask for at least that "
+                     "many\n",
+                     static_cast<long long>(opts.firms), opts.config_path.c_str(),
+                     static_cast<long long>(named));
+        return kExitBadInput;
+      }
+      add("population.synthetic_firms", std::to_string(opts.firms - named),
+          "--firms " + std::to_string(opts.firms));
+      config = aimarket::load_config(opts.config_path, overrides);
+    }
+  } catch (const aimarket::ConfigError& e) {
+    print_config_error(e);
+    return kExitBadInput;
+  }
+
+  std::error_code ec;
+  const std::filesystem::path json_parent = std::filesystem::path(opts.json_path).parent_path();
+  if (!opts.json_path.empty() && !json_parent.empty() &&
+      !std::filesystem::is_directory(json_parent, ec)) {
+    std::fprintf(stderr, "aimarket: --json %s: folder '%s' does not exist\n",
+                 opts.json_path.c_str(), json_parent.string().c_str());
+    return kExitBadInput;
+  }
+
+  opts.bench.backend = backend_choices().at(opts.backend_name);
+  opts.bench.command_line = command_line;
+  try {
+    const aimarket::BenchReport report = aimarket::run_bench(config, opts.bench);
+    std::cout << aimarket::bench_table(report) << std::flush;
+    if (!opts.json_path.empty()) {
+      std::ofstream json(opts.json_path);
+      json << aimarket::bench_json(report);
+      json.close();
+      if (!json) {
+        std::fprintf(stderr, "aimarket: could not write --json %s\n", opts.json_path.c_str());
+        return kExitRunFailed;
+      }
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "aimarket: %s\n", e.what());
+    return kExitRunFailed;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -96,6 +251,12 @@ int main(int argc, char** argv) {
       app.add_subcommand("validate", "Check a config (and overrides) without running it");
   add_config_options(validate, validate_opts);
 
+  // bench
+  BenchCommandOptions bench_opts;
+  CLI::App* bench = app.add_subcommand(
+      "bench", "Measure step throughput, phase times and memory (see docs/PERFORMANCE.md)");
+  add_bench_options(bench, bench_opts);
+
   // keys
   CLI::App* keys = app.add_subcommand(
       "keys", "Print every config key with its default, unit and range (Markdown)");
@@ -118,6 +279,7 @@ int main(int argc, char** argv) {
     std::cout << aimarket::config_reference_markdown();
     return 0;
   }
+  if (bench->parsed()) return run_bench_command(bench_opts, joined_command_line(argc, argv));
 
   const CommonConfigOptions& opts = run->parsed() ? run_opts : validate_opts;
   aimarket::Config config;
@@ -139,10 +301,6 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  const std::map<std::string, aimarket::BackendChoice> backends = {
-      {"auto", aimarket::BackendChoice::kAuto},
-      {"cpu", aimarket::BackendChoice::kCpu},
-      {"cuda", aimarket::BackendChoice::kCuda}};
   const std::map<std::string, aimarket::ProgressMode> progress_modes = {
       {"auto", aimarket::ProgressMode::kAuto},
       {"bar", aimarket::ProgressMode::kBar},
@@ -165,7 +323,7 @@ int main(int argc, char** argv) {
   aimarket::RunOptions options;
   options.out_path = out_path;
   options.overwrite = overwrite;
-  options.backend = backends.at(backend_name);
+  options.backend = backend_choices().at(backend_name);
   options.threads = threads;
   options.progress = progress_modes.at(progress_name);
 

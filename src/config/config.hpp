@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <utility>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -32,7 +33,7 @@ struct PopulationSettings {
 };
 
 struct FirmsSettings {
-  bool frozen = true;                       // firm state held fixed (only mode so far)
+  bool frozen = false;                      // true: quality and price fixed at config values
   std::string synthetic_archetype = "consumer_ai";
   double synthetic_quality_mean = 0.0;      // quality units (utility per beta_quality)
   double synthetic_quality_sd = 0.5;
@@ -40,6 +41,73 @@ struct FirmsSettings {
   double synthetic_price_log_sd = 0.3;
   double synthetic_awareness = 1.0;         // marketing awareness weight
   double foreign_language_fit = 0.5;        // language fit of a firm outside its home region
+  double synthetic_cash = 5.0;              // USD M, starting cash of a synthetic firm
+  // Spending: each step a firm spends spend_rate * cash, split by these shares (per firm
+  // overridable); shares must sum to 1.
+  double spend_rate = 0.05;                 // per step
+  double compute_share = 0.4;
+  double data_share = 0.1;
+  double rd_share = 0.3;
+  double marketing_share = 0.2;
+  double markup = 0.3;                      // price markup over AI unit cost
+  // Service quality in dynamic mode: base + these weights times the value-chain terms.
+  double quality_per_capability = 1.0;      // utility per capability unit
+  double quality_per_log_data = 0.2;        // per log(1 + domain data / data_scale)
+  double quality_per_log_rd = 0.1;          // per log(1 + R&D stock / rd_scale)
+  double domain_data_scale = 0.01;          // T tokens
+  double rd_scale = 100.0;                  // USD M
+  double rd_depreciation = 0.02;            // per step
+  double marketing_awareness_per_musd = 0.01;  // awareness added per USD M of marketing
+  double awareness_decay = 0.02;            // per step, of the marketing-built awareness
+};
+
+// The compute layers: HBM, accelerators, cloud.
+struct ComputeSettings {
+  double hbm_per_accelerator = 6.0;         // HBM stacks per accelerator unit
+  double hbm_unit_cost = 250.0;             // USD per stack (production cost)
+  double hbm_initial_price = 400.0;         // USD per stack
+  double accelerator_unit_cost = 3000.0;    // USD per unit, excluding HBM
+  double accelerator_initial_price = 25000.0;  // USD per unit
+  double cloud_operating_cost = 300.0;      // USD per H100e-month
+  double cloud_initial_price = 1500.0;      // USD per H100e-month
+  double price_performance_doubling_months = 24.8;  // compute per accelerator unit
+  double depreciation = 1.0 / 60.0;         // per step, installed compute
+  double price_adjustment_speed = 0.2;      // eta in p' = p (D/S)^eta
+  double max_price_change = 1.2;            // per step factor bound
+  double capacity_cost_accelerator = 40000.0;  // USD per unit/month of added fab capacity
+  double capacity_cost_hbm = 2000.0;        // USD per stack/month of added HBM capacity
+  double capacity_depreciation = 0.01;      // per step, fab and HBM capacity
+  double cloud_self_use_share = 0.5;        // share of a cloud-owning model firm's compute kept
+  double buyer_price_sensitivity = 2.0;     // theta: buyers split spend by (price/perf)^-theta
+};
+
+struct DataSettings {
+  double flywheel_tokens_per_customer = 2e-8;  // T tokens per real customer per step
+  double public_data_rate = 0.2;            // T tokens per step to every model developer
+  double depreciation = 0.01;               // per step
+  double data_unit_cost = 2e5;              // USD per T tokens (data vendors' cost)
+  double data_initial_price = 1e6;          // USD per T tokens
+};
+
+struct ModelsSettings {
+  double chinchilla_E = 1.69;
+  double chinchilla_A = 406.4;
+  double chinchilla_B = 410.7;
+  double chinchilla_alpha = 0.34;
+  double chinchilla_beta = 0.28;
+  double tokens_per_parameter = 20.0;       // compute-optimal D / N
+  double flop_per_h100e_month = 1.0e21;     // effective training FLOP per H100e-month
+  double algorithmic_doubling_months = 8.0;
+  double reference_compute = 1.0e21;        // FLOP where capability is 0
+  double training_share = 0.5;              // share of a model developer's compute trained on
+  double finetune_gain = 0.1;               // capability per log(1 + local data / scale)
+  double inference_compute_per_customer = 5e-4;  // H100e-months per real customer-month
+  double api_initial_price = 2.0;           // USD per real customer-month of model use
+};
+
+struct ScenarioSettings {
+  // Forbidden (seller region, buyer region) pairs for accelerators and HBM.
+  std::vector<std::pair<int, int>> export_controls;
 };
 
 struct DemandSettings {
@@ -65,6 +133,20 @@ struct FirmSpec {
   std::array<double, kSegments> quality{};          // per segment
   std::array<double, kSegments> price{};            // per segment, > 0
   std::array<bool, kSegments> serves{};             // segments the firm sells to
+  // Value chain (dynamic mode). Layers default by archetype (see docs/CONFIG.md).
+  std::array<bool, kLayers> layers{};               // active layers, kLayerNames order
+  bool sells_data = false;                          // data vendor
+  double cash = 100.0;                              // USD M
+  double fab_capacity = 0.0;                        // accelerator units per step
+  double hbm_capacity = 0.0;                        // HBM stacks per step
+  double installed_compute = 0.0;                   // H100e
+  double data_stock = 0.0;                          // T tokens
+  double training_compute = 0.0;                    // FLOP, cumulative effective, at start
+  double chip_performance = 1.0;                    // H100e per accelerator unit (2024)
+  bool open_weights = false;                        // releases its models openly
+  std::string model_source = "own";                 // "own", "open", or a partner firm name
+  double markup = -1.0;                             // < 0: firms.markup
+  double spend_rate = -1.0;                         // < 0: firms.spend_rate
   double awareness = 1.0;
   std::array<double, kRegions> language_fit{};      // fit to customers of each region, [0,1]
 };
@@ -74,6 +156,10 @@ struct Config {
   PopulationSettings population;
   FirmsSettings firms;
   DemandSettings demand;
+  ComputeSettings compute;
+  DataSettings data;
+  ModelsSettings models;
+  ScenarioSettings scenario;
   std::vector<FirmSpec> named_firms;
   std::string source_path;    // the config file as given
   std::string resolved_toml;  // every key with its effective value, as TOML text

@@ -20,18 +20,38 @@ constexpr double kMaxAwareness = 1e9;
 constexpr double kMaxCustomerWeight = 1e9;
 constexpr double kMaxQuality = 100.0;
 constexpr double kMaxBeta = 1000.0;
+constexpr double kMaxCash = 1e7;       // USD M
+constexpr double kMaxCost = 1e12;      // USD per unit of anything
+constexpr double kMaxQuantity = 1e12;  // units, stacks, H100e, T tokens
+constexpr double kMaxMonths = 1200.0;  // doubling times
+constexpr double kMaxFlop = 1e40;
 
 const std::vector<SectionSpec> kSettingsSections = {
     {"run", "Length, replication, randomness and recording of a run."},
     {"population",
      "How many customer and firm agents a replicate holds, and how customers "
      "split across segments and regions."},
-    {"firms", "Settings for all firms, and the distributions synthetic firms are drawn from."},
+    {"firms",
+     "Settings for all firms: frozen or dynamic, spending, markup, how service quality follows "
+     "the value chain, and the distributions synthetic firms are drawn from."},
     {"demand",
      "Customer adoption (Bass hazard) and choice (multinomial logit on the utility "
      "`u = beta_quality*quality - beta_price*log(price) + beta_home*[home region] + "
      "beta_network*log(1+share) + beta_language*fit - switching_cost*[switch] + "
      "Gumbel noise`)."},
+    {"compute",
+     "The compute layers: HBM, accelerators and cloud. Each market's price starts at its "
+     "`*_initial_price` and then moves toward clearing, `p' = p*(D/S)^price_adjustment_speed`, "
+     "by at most a factor `max_price_change` per step; short supply is rationed in proportion "
+     "to demand."},
+    {"data",
+     "Data: a firm's data stock grows with its customers' use (the flywheel), purchases from "
+     "data vendors and public data, and depreciates."},
+    {"models",
+     "Foundation models: capability from effective training compute and data through the "
+     "Chinchilla scaling law `L = E + A/N^alpha + B/D^beta` (N parameters, D training tokens; "
+     "Hoffmann et al. 2022), with algorithmic progress."},
+    {"scenario", "Policy levers acting between regions."},
 };
 
 const std::vector<KeySpec> kSettingsKeys = {
@@ -81,10 +101,11 @@ const std::vector<KeySpec> kSettingsKeys = {
      AIMARKET_SPAN(population.region_shares, kRegions), nullptr, nullptr},
 
     // [firms]
-    {"firms", "frozen", KeyKind::kBool, "true", "-", NoRange(), kNoNames,
-     "Hold firm state (quality, price, awareness) fixed. Firm dynamics are not implemented in "
-     "this version, so only true is accepted.",
-     AIMARKET_FIELD(firms.frozen), nullptr, "true only"},
+    {"firms", "frozen", KeyKind::kBool, "false", "-", NoRange(), kNoNames,
+     "true: every firm's quality, price and awareness stay at their config values (the "
+     "textbook reductions); false: they follow the value chain (compute, data, models, R&D, "
+     "marketing).",
+     AIMARKET_FIELD(firms.frozen), nullptr, nullptr},
     {"firms", "synthetic_archetype", KeyKind::kChoice, "\"consumer_ai\"", "-", NoRange(),
      kArchetypeList, "Archetype of every synthetic firm.",
      AIMARKET_FIELD(firms.synthetic_archetype), nullptr, nullptr},
@@ -112,6 +133,60 @@ const std::vector<KeySpec> kSettingsKeys = {
      "Language fit of a firm to customers outside its home region, unless its `language_fit` "
      "says otherwise.",
      AIMARKET_FIELD(firms.foreign_language_fit), nullptr, nullptr},
+    {"firms", "synthetic_cash", KeyKind::kFloat, "5.0", "USD M", Closed(0.0, kMaxCash), kNoNames,
+     "Cash of each synthetic firm at step 0.", AIMARKET_FIELD(firms.synthetic_cash), nullptr,
+     nullptr},
+    {"firms", "spend_rate", KeyKind::kFloat, "0.05", "per step", Closed(0.0, 1.0), kNoNames,
+     "Fraction of its cash a firm spends in a step, split by the four `*_share` keys; a "
+     "`[[firm]]` may set its own.",
+     AIMARKET_FIELD(firms.spend_rate), nullptr, nullptr},
+    {"firms", "compute_share", KeyKind::kFloat, "0.4", "fraction", Closed(0.0, 1.0), kNoNames,
+     "Share of a firm's spending on compute (accelerators, HBM, cloud). `compute_share + "
+     "data_share + rd_share + marketing_share` must be 1.",
+     AIMARKET_FIELD(firms.compute_share), nullptr, nullptr},
+    {"firms", "data_share", KeyKind::kFloat, "0.1", "fraction", Closed(0.0, 1.0), kNoNames,
+     "Share of a firm's spending on data bought from data vendors.",
+     AIMARKET_FIELD(firms.data_share), nullptr, nullptr},
+    {"firms", "rd_share", KeyKind::kFloat, "0.3", "fraction", Closed(0.0, 1.0), kNoNames,
+     "Share of a firm's spending on R&D and talent, which builds its R&D stock.",
+     AIMARKET_FIELD(firms.rd_share), nullptr, nullptr},
+    {"firms", "marketing_share", KeyKind::kFloat, "0.2", "fraction", Closed(0.0, 1.0), kNoNames,
+     "Share of a firm's spending on marketing, which builds its awareness.",
+     AIMARKET_FIELD(firms.marketing_share), nullptr, nullptr},
+    {"firms", "markup", KeyKind::kFloat, "0.3", "fraction of unit cost", Closed(0.0, 100.0),
+     kNoNames,
+     "Markup of a firm's prices over its unit cost (for a service: inference compute and model "
+     "fees); a `[[firm]]` may set its own.",
+     AIMARKET_FIELD(firms.markup), nullptr, nullptr},
+    {"firms", "quality_per_capability", KeyKind::kFloat, "1.0", "utility per capability unit",
+     Closed(-kMaxBeta, kMaxBeta), kNoNames,
+     "Service quality gained per unit of capability of the model the service runs on; in "
+     "dynamic mode a firm's quality is its `quality` plus the three weighted value-chain terms.",
+     AIMARKET_FIELD(firms.quality_per_capability), nullptr, nullptr},
+    {"firms", "quality_per_log_data", KeyKind::kFloat, "0.2",
+     "utility per unit log(1 + data / domain_data_scale)", Closed(-kMaxBeta, kMaxBeta), kNoNames,
+     "Service quality gained per unit of log(1 + the firm's data stock / `domain_data_scale`).",
+     AIMARKET_FIELD(firms.quality_per_log_data), nullptr, nullptr},
+    {"firms", "quality_per_log_rd", KeyKind::kFloat, "0.1",
+     "utility per unit log(1 + R&D stock / rd_scale)", Closed(-kMaxBeta, kMaxBeta), kNoNames,
+     "Service quality gained per unit of log(1 + the firm's R&D stock / `rd_scale`).",
+     AIMARKET_FIELD(firms.quality_per_log_rd), nullptr, nullptr},
+    {"firms", "domain_data_scale", KeyKind::kFloat, "0.01", "T tokens",
+     OpenClosed(0.0, kMaxQuantity), kNoNames,
+     "Data stock at which the data term of quality reaches log 2 times `quality_per_log_data`.",
+     AIMARKET_FIELD(firms.domain_data_scale), nullptr, nullptr},
+    {"firms", "rd_scale", KeyKind::kFloat, "100.0", "USD M", OpenClosed(0.0, kMaxCash), kNoNames,
+     "R&D stock at which the R&D term of quality reaches log 2 times `quality_per_log_rd`.",
+     AIMARKET_FIELD(firms.rd_scale), nullptr, nullptr},
+    {"firms", "rd_depreciation", KeyKind::kFloat, "0.02", "per step", Closed(0.0, 1.0), kNoNames,
+     "Fraction of a firm's R&D stock lost each step (staff turnover, obsolescence).",
+     AIMARKET_FIELD(firms.rd_depreciation), nullptr, nullptr},
+    {"firms", "marketing_awareness_per_musd", KeyKind::kFloat, "0.01", "awareness per USD M",
+     Closed(0.0, 1e6), kNoNames, "Awareness weight a firm gains per USD M spent on marketing.",
+     AIMARKET_FIELD(firms.marketing_awareness_per_musd), nullptr, nullptr},
+    {"firms", "awareness_decay", KeyKind::kFloat, "0.02", "per step", Closed(0.0, 1.0), kNoNames,
+     "Fraction of the marketing-built awareness lost each step.",
+     AIMARKET_FIELD(firms.awareness_decay), nullptr, nullptr},
 
     // [demand]
     {"demand", "bass_p", KeyKind::kFloat, "0.01", "per step", Closed(0.0, 1.0), kNoNames,
@@ -157,13 +232,159 @@ const std::vector<KeySpec> kSettingsKeys = {
      "Log-sd of a customer's persistent price sensitivity, a log-normal multiplier of "
      "beta_price (0 = every customer alike).",
      AIMARKET_FIELD(demand.price_taste_sd), nullptr, nullptr},
+
+    // [compute]
+    {"compute", "hbm_per_accelerator", KeyKind::kFloat, "6.0", "stacks per accelerator unit",
+     OpenClosed(0.0, 1000.0), kNoNames,
+     "HBM stacks one accelerator unit needs: accelerators made in a step are at most min(fab "
+     "capacity, HBM obtained / hbm_per_accelerator).",
+     AIMARKET_FIELD(compute.hbm_per_accelerator), nullptr, nullptr},
+    {"compute", "hbm_unit_cost", KeyKind::kFloat, "250.0", "USD per stack",
+     OpenClosed(0.0, kMaxCost), kNoNames, "Memory vendors' cost of producing one HBM stack.",
+     AIMARKET_FIELD(compute.hbm_unit_cost), nullptr, nullptr},
+    {"compute", "hbm_initial_price", KeyKind::kFloat, "400.0", "USD per stack",
+     OpenClosed(0.0, kMaxCost), kNoNames, "HBM price at step 0.",
+     AIMARKET_FIELD(compute.hbm_initial_price), nullptr, nullptr},
+    {"compute", "accelerator_unit_cost", KeyKind::kFloat, "3000.0", "USD per unit",
+     OpenClosed(0.0, kMaxCost), kNoNames,
+     "Chip makers' cost of producing one accelerator unit, excluding its HBM.",
+     AIMARKET_FIELD(compute.accelerator_unit_cost), nullptr, nullptr},
+    {"compute", "accelerator_initial_price", KeyKind::kFloat, "25000.0", "USD per unit",
+     OpenClosed(0.0, kMaxCost), kNoNames, "Accelerator price at step 0.",
+     AIMARKET_FIELD(compute.accelerator_initial_price), nullptr, nullptr},
+    {"compute", "cloud_operating_cost", KeyKind::kFloat, "300.0", "USD per H100e-month",
+     OpenClosed(0.0, kMaxCost), kNoNames,
+     "Cloud providers' cost of operating one H100e for a month (power, facilities, staff).",
+     AIMARKET_FIELD(compute.cloud_operating_cost), nullptr, nullptr},
+    {"compute", "cloud_initial_price", KeyKind::kFloat, "1500.0", "USD per H100e-month",
+     OpenClosed(0.0, kMaxCost), kNoNames, "Cloud compute rental price at step 0.",
+     AIMARKET_FIELD(compute.cloud_initial_price), nullptr, nullptr},
+    {"compute", "price_performance_doubling_months", KeyKind::kFloat, "24.8", "months",
+     OpenClosed(0.0, kMaxMonths), kNoNames,
+     "Months for the compute delivered per new accelerator unit to double (Epoch AI: GPU "
+     "price-performance doubles every 2.07 years for ML GPUs).",
+     AIMARKET_FIELD(compute.price_performance_doubling_months), nullptr, nullptr},
+    {"compute", "depreciation", KeyKind::kFloat, "0.016666666666666666", "per step",
+     Closed(0.0, 1.0), kNoNames,
+     "Fraction of installed compute retired each step (1/60: a five-year life).",
+     AIMARKET_FIELD(compute.depreciation), nullptr, nullptr},
+    {"compute", "price_adjustment_speed", KeyKind::kFloat, "0.2", "-", Closed(0.0, 5.0), kNoNames,
+     "Exponent eta of the price update `p' = p*(D/S)^eta` in the HBM, accelerator and cloud "
+     "markets; 0 holds prices fixed.",
+     AIMARKET_FIELD(compute.price_adjustment_speed), nullptr, nullptr},
+    {"compute", "max_price_change", KeyKind::kFloat, "1.2", "factor per step", Closed(1.0, 10.0),
+     kNoNames,
+     "Largest factor by which a price may rise or fall in one step (1 holds prices fixed).",
+     AIMARKET_FIELD(compute.max_price_change), nullptr, nullptr},
+    {"compute", "capacity_cost_accelerator", KeyKind::kFloat, "40000.0",
+     "USD per accelerator unit per step of capacity", OpenClosed(0.0, kMaxCost), kNoNames,
+     "Investment cost of one accelerator unit per step of added fab capacity.",
+     AIMARKET_FIELD(compute.capacity_cost_accelerator), nullptr, nullptr},
+    {"compute", "capacity_cost_hbm", KeyKind::kFloat, "2000.0",
+     "USD per stack per step of capacity", OpenClosed(0.0, kMaxCost), kNoNames,
+     "Investment cost of one HBM stack per step of added HBM capacity.",
+     AIMARKET_FIELD(compute.capacity_cost_hbm), nullptr, nullptr},
+    {"compute", "capacity_depreciation", KeyKind::kFloat, "0.01", "per step", Closed(0.0, 1.0),
+     kNoNames, "Fraction of fab and HBM capacity lost each step.",
+     AIMARKET_FIELD(compute.capacity_depreciation), nullptr, nullptr},
+    {"compute", "cloud_self_use_share", KeyKind::kFloat, "0.5", "fraction", Closed(0.0, 1.0),
+     kNoNames,
+     "Share of its installed compute a firm active in both cloud and model keeps for its own "
+     "models; it rents out the rest.",
+     AIMARKET_FIELD(compute.cloud_self_use_share), nullptr, nullptr},
+    {"compute", "buyer_price_sensitivity", KeyKind::kFloat, "2.0", "-", Closed(0.0, 100.0),
+     kNoNames,
+     "theta: a buyer splits its demand across the sellers it may trade with in proportion to "
+     "(price / performance)^-theta (0 = evenly).",
+     AIMARKET_FIELD(compute.buyer_price_sensitivity), nullptr, nullptr},
+
+    // [data]
+    {"data", "flywheel_tokens_per_customer", KeyKind::kFloat, "2e-8",
+     "T tokens per real customer per step", Closed(0.0, kMaxQuantity), kNoNames,
+     "Data a firm gains each step from each real customer using its service (the data "
+     "flywheel).",
+     AIMARKET_FIELD(data.flywheel_tokens_per_customer), nullptr, nullptr},
+    {"data", "public_data_rate", KeyKind::kFloat, "0.2", "T tokens per step",
+     Closed(0.0, kMaxQuantity), kNoNames,
+     "Public data every model developer (a firm with layer `model`) gains each step.",
+     AIMARKET_FIELD(data.public_data_rate), nullptr, nullptr},
+    {"data", "depreciation", KeyKind::kFloat, "0.01", "per step", Closed(0.0, 1.0), kNoNames,
+     "Fraction of a data stock that goes stale each step.", AIMARKET_FIELD(data.depreciation),
+     nullptr, nullptr},
+    {"data", "data_unit_cost", KeyKind::kFloat, "2e5", "USD per T tokens",
+     OpenClosed(0.0, kMaxCost), kNoNames, "Data vendors' cost of producing one trillion tokens.",
+     AIMARKET_FIELD(data.data_unit_cost), nullptr, nullptr},
+    {"data", "data_initial_price", KeyKind::kFloat, "1e6", "USD per T tokens",
+     OpenClosed(0.0, kMaxCost), kNoNames, "Price of data at step 0.",
+     AIMARKET_FIELD(data.data_initial_price), nullptr, nullptr},
+
+    // [models]
+    {"models", "chinchilla_E", KeyKind::kFloat, "1.69", "loss (nats per token)",
+     OpenClosed(0.0, 100.0), kNoNames,
+     "Irreducible loss E of the scaling law (Hoffmann et al. 2022: 1.69).",
+     AIMARKET_FIELD(models.chinchilla_E), nullptr, nullptr},
+    {"models", "chinchilla_A", KeyKind::kFloat, "406.4", "loss", OpenClosed(0.0, 1e6), kNoNames,
+     "Coefficient A of the parameter term A/N^alpha (Hoffmann et al. 2022: 406.4).",
+     AIMARKET_FIELD(models.chinchilla_A), nullptr, nullptr},
+    {"models", "chinchilla_B", KeyKind::kFloat, "410.7", "loss", OpenClosed(0.0, 1e6), kNoNames,
+     "Coefficient B of the data term B/D^beta (Hoffmann et al. 2022: 410.7).",
+     AIMARKET_FIELD(models.chinchilla_B), nullptr, nullptr},
+    {"models", "chinchilla_alpha", KeyKind::kFloat, "0.34", "-", OpenClosed(0.0, 2.0), kNoNames,
+     "Exponent alpha of the parameter term (Hoffmann et al. 2022: 0.34).",
+     AIMARKET_FIELD(models.chinchilla_alpha), nullptr, nullptr},
+    {"models", "chinchilla_beta", KeyKind::kFloat, "0.28", "-", OpenClosed(0.0, 2.0), kNoNames,
+     "Exponent beta of the data term (Hoffmann et al. 2022: 0.28).",
+     AIMARKET_FIELD(models.chinchilla_beta), nullptr, nullptr},
+    {"models", "tokens_per_parameter", KeyKind::kFloat, "20.0", "tokens per parameter",
+     OpenClosed(0.0, 1e6), kNoNames,
+     "Compute-optimal ratio D/N of training tokens to parameters (about 20 in Hoffmann et al. "
+     "2022).",
+     AIMARKET_FIELD(models.tokens_per_parameter), nullptr, nullptr},
+    {"models", "flop_per_h100e_month", KeyKind::kFloat, "1.0e21", "FLOP per H100e-month",
+     OpenClosed(0.0, kMaxFlop), kNoNames,
+     "Effective training FLOP one H100e delivers in a month (peak throughput times "
+     "utilisation), at 2024 algorithms.",
+     AIMARKET_FIELD(models.flop_per_h100e_month), nullptr, nullptr},
+    {"models", "algorithmic_doubling_months", KeyKind::kFloat, "8.0", "months",
+     OpenClosed(0.0, kMaxMonths), kNoNames,
+     "Months for algorithmic progress to double effective training compute (Epoch AI: the "
+     "compute needed for a fixed performance halves about every 8 months).",
+     AIMARKET_FIELD(models.algorithmic_doubling_months), nullptr, nullptr},
+    {"models", "reference_compute", KeyKind::kFloat, "1.0e21", "FLOP", OpenClosed(0.0, kMaxFlop),
+     kNoNames,
+     "Effective training compute of a model of capability 0: the origin of the "
+     "capability scale.",
+     AIMARKET_FIELD(models.reference_compute), nullptr, nullptr},
+    {"models", "training_share", KeyKind::kFloat, "0.5", "fraction", Closed(0.0, 1.0), kNoNames,
+     "Share of a model developer's compute spent on training; the rest serves inference.",
+     AIMARKET_FIELD(models.training_share), nullptr, nullptr},
+    {"models", "finetune_gain", KeyKind::kFloat, "0.1", "capability per unit log(1 + data / scale)",
+     Closed(0.0, kMaxBeta), kNoNames,
+     "Capability a firm adds to an adopted (open or partner) base model by fine-tuning, per "
+     "unit of log(1 + its local data / `firms.domain_data_scale`).",
+     AIMARKET_FIELD(models.finetune_gain), nullptr, nullptr},
+    {"models", "inference_compute_per_customer", KeyKind::kFloat, "5e-4",
+     "H100e-months per real customer-month", Closed(0.0, kMaxQuantity), kNoNames,
+     "Inference compute one real customer uses in a month of service.",
+     AIMARKET_FIELD(models.inference_compute_per_customer), nullptr, nullptr},
+    {"models", "api_initial_price", KeyKind::kFloat, "2.0", "USD per real customer-month",
+     OpenClosed(0.0, kMaxCost), kNoNames,
+     "Price a service firm pays a model developer (API fee) per real customer-month, at step 0.",
+     AIMARKET_FIELD(models.api_initial_price), nullptr, nullptr},
+
+    // [scenario]
+    {"scenario", "export_controls", KeyKind::kNamePairs, "[]", "-", NoRange(), kRegionList,
+     "Forbidden trades in accelerators and HBM: `[[\"US\", \"CN\"]]` means sellers in US may "
+     "not sell to buyers in CN.",
+     AIMARKET_FIELD(scenario.export_controls), nullptr, nullptr},
 };
 
 #undef AIMARKET_FIELD
 #undef AIMARKET_SPAN
 
 const SectionSpec kFirmSection = {
-    "firm", "One named firm per `[[firm]]` table: a service firm selling to customers."};
+    "firm",
+    "One named firm per `[[firm]]` table, active in one or more layers of the value chain."};
 
 // Defaults of [[firm]] keys are literals the loader reads like a value from the file; the
 // language fit default depends on the firm's region, so it is resolved in code.
@@ -175,16 +396,23 @@ const std::vector<KeySpec> kFirmKeys = {
      "Archetype of the firm.", nullptr, "required", nullptr},
     {"firm", "region", KeyKind::kChoice, nullptr, "-", NoRange(), kRegionList,
      "Home region of the firm.", nullptr, "required", nullptr},
+    {"firm", "layers", KeyKind::kNameSet, nullptr, "-", NoRange(), kLayerList,
+     "Layers of the value chain the firm is active in (it may be several: vertical "
+     "integration).",
+     nullptr, "by archetype (table below)", nullptr},
+    {"firm", "sells_data", KeyKind::kBool, nullptr, "-", NoRange(), kNoNames,
+     "The firm sells data to other firms (a data vendor).", nullptr,
+     "true for `data_vendor`, else false", nullptr},
     {"firm", "quality", KeyKind::kPerSegment, "0.0",
      "quality units (utility per unit beta_quality)", Closed(-kMaxQuality, kMaxQuality),
      kSegmentList,
-     "Service quality. A number: the same in every segment, and the firm serves every "
-     "segment. A table: the firm serves exactly the segments listed.",
+     "Service quality (only with layer `service`). A number: the same in every segment, and "
+     "the firm serves every segment. A table: the firm serves exactly the segments listed.",
      nullptr, nullptr, nullptr},
     {"firm", "price", KeyKind::kPerSegment, "1.0", "price units (relative, per customer-month)",
      OpenClosed(0.0, kMaxPrice), kSegmentList,
-     "Price. A number: the same in every segment. A table: per segment, segments not listed "
-     "cost 1.0; it may list only segments the firm serves.",
+     "Price (only with layer `service`). A number: the same in every segment. A table: per "
+     "segment, segments not listed cost 1.0; it may list only segments the firm serves.",
      nullptr, nullptr, nullptr},
     {"firm", "awareness", KeyKind::kFloat, "1.0", "awareness weight", Closed(0.0, kMaxAwareness),
      kNoNames, "Marketing awareness weight: how often the firm enters consideration sets.", nullptr,
@@ -194,10 +422,69 @@ const std::vector<KeySpec> kFirmKeys = {
      "Language fit to customers of each region; regions not listed get 1.0 at home and "
      "`firms.foreign_language_fit` elsewhere.",
      nullptr, "1.0 at home, `firms.foreign_language_fit` elsewhere", nullptr},
+    {"firm", "cash", KeyKind::kFloat, "100.0", "USD M", Closed(0.0, kMaxCash), kNoNames,
+     "Cash at step 0.", nullptr, nullptr, nullptr},
+    {"firm", "fab_capacity", KeyKind::kFloat, "0.0", "accelerator units per step",
+     Closed(0.0, kMaxQuantity), kNoNames,
+     "Accelerator production capacity at step 0; above 0 only with layer `accelerator`.", nullptr,
+     nullptr, nullptr},
+    {"firm", "hbm_capacity", KeyKind::kFloat, "0.0", "stacks per step", Closed(0.0, kMaxQuantity),
+     kNoNames, "HBM production capacity at step 0; above 0 only with layer `hbm`.", nullptr,
+     nullptr, nullptr},
+    {"firm", "installed_compute", KeyKind::kFloat, "0.0", "H100e", Closed(0.0, kMaxQuantity),
+     kNoNames,
+     "Compute the firm owns at step 0 (H100-equivalent accelerators): a cloud rents it out, a "
+     "model developer trains and serves on it.",
+     nullptr, nullptr, nullptr},
+    {"firm", "data_stock", KeyKind::kFloat, "0.0", "T tokens", Closed(0.0, kMaxQuantity), kNoNames,
+     "Data the firm holds at step 0.", nullptr, nullptr, nullptr},
+    {"firm", "training_compute", KeyKind::kFloat, "0.0", "FLOP", Closed(0.0, kMaxFlop), kNoNames,
+     "Cumulative effective training compute behind the firm's model at step 0; with its "
+     "`data_stock` it sets the starting capability. Above 0 only with layer `model`.",
+     nullptr, nullptr, nullptr},
+    {"firm", "chip_performance", KeyKind::kFloat, "1.0", "H100e per accelerator unit",
+     OpenClosed(0.0, 1000.0), kNoNames,
+     "Compute one accelerator unit of the firm's design delivers in 2024, relative to an NVIDIA "
+     "H100 (meaningful with layer `accelerator`).",
+     nullptr, nullptr, nullptr},
+    {"firm", "open_weights", KeyKind::kBool, "false", "-", NoRange(), kNoNames,
+     "The firm releases its models as open weights, which any firm may adopt; true only with "
+     "layer `model`.",
+     nullptr, nullptr, nullptr},
+    {"firm", "model_source", KeyKind::kString, nullptr, "-", NoRange(), kNoNames,
+     "Where the firm's model comes from: `\"own\"` (it trains its own), `\"open\"` (the best "
+     "open-weight model, fine-tuned on its data), or the name of a partner firm whose model it "
+     "licenses.",
+     nullptr, "`\"own\"` with layer `model`, else `\"open\"`",
+     "\"own\" (needs layer model), \"open\", or another [[firm]]'s name (a firm with layer "
+     "model)"},
+    {"firm", "markup", KeyKind::kFloat, nullptr, "fraction of unit cost", Closed(0.0, 100.0),
+     kNoNames, "The firm's own markup, in place of `firms.markup`.", nullptr, "`firms.markup`",
+     nullptr},
+    {"firm", "spend_rate", KeyKind::kFloat, nullptr, "per step", Closed(0.0, 1.0), kNoNames,
+     "The firm's own spending rate, in place of `firms.spend_rate`.", nullptr, "`firms.spend_rate`",
+     nullptr},
 };
 
-const std::vector<const char*> kUnimplementedSections = {
-    "compute", "data", "models", "finance", "entry", "strategy", "scenario"};
+// The layers of each archetype when its [[firm]] table lists none, in kArchetypeNames order.
+struct ArchetypeLayers {
+  const char* archetype;
+  std::vector<int> layers;
+};
+const std::vector<ArchetypeLayers> kArchetypeLayers = {
+    {"big_tech", {kLayerAccelerator, kLayerCloud, kLayerModel, kLayerService}},
+    {"model_lab", {kLayerModel, kLayerService}},
+    {"chip_vendor", {kLayerAccelerator}},
+    {"memory_vendor", {kLayerHbm}},
+    {"npu_startup", {kLayerAccelerator}},
+    {"cloud", {kLayerCloud}},
+    {"kr_service", {kLayerService}},
+    {"vertical_ai", {kLayerService}},
+    {"consumer_ai", {kLayerService}},
+    {"data_vendor", {}},
+};
+
+const std::vector<const char*> kUnimplementedSections = {"finance", "entry", "strategy"};
 
 std::string join_names(const NameList& list) {
   std::string text;
@@ -246,6 +533,16 @@ const SectionSpec& firm_section() { return kFirmSection; }
 const std::vector<KeySpec>& firm_keys() { return kFirmKeys; }
 const std::vector<const char*>& unimplemented_sections() { return kUnimplementedSections; }
 
+std::array<bool, kLayers> default_layers(int archetype) {
+  std::array<bool, kLayers> layers{};
+  if (archetype < 0 || archetype >= kArchetypes) return layers;
+  for (const ArchetypeLayers& entry : kArchetypeLayers) {
+    if (std::string_view(entry.archetype) != kArchetypeNames[archetype]) continue;
+    for (int layer : entry.layers) layers[layer] = true;
+  }
+  return layers;
+}
+
 bool is_settings_section(std::string_view name) {
   return std::any_of(kSettingsSections.begin(), kSettingsSections.end(),
                      [&](const SectionSpec& section) { return name == section.name; });
@@ -290,6 +587,10 @@ std::string type_text(const KeySpec& spec) {
       return "float, or table {segment = float}";
     case KeyKind::kPerRegion:
       return "table {region = float}";
+    case KeyKind::kNameSet:
+      return std::string("array of ") + spec.names.noun + " names";
+    case KeyKind::kNamePairs:
+      return std::string("array of [") + spec.names.noun + ", " + spec.names.noun + "]";
   }
   return "";
 }
@@ -317,6 +618,10 @@ std::string range_text(const KeySpec& spec) {
     case KeyKind::kPerRegion:
       return std::string("each in ") + bounds_text(spec.range) + "; " + spec.names.noun +
              "s: " + join_names(spec.names);
+    case KeyKind::kNameSet:
+      return "each one of: " + join_names(spec.names) + "; no repeats";
+    case KeyKind::kNamePairs:
+      return std::string(spec.names.noun) + "s: " + join_names(spec.names) + "; the two differ";
   }
   return "";
 }
@@ -421,6 +726,17 @@ std::string config_reference_markdown() {
   }
   out << "### `[[" << firm_section().name << "]]`\n\n" << firm_section().meaning << "\n\n";
   append_key_table(out, firm_keys(), firm_section().name);
+  out << "\nLayers of a firm whose `[[firm]]` table does not list them:\n\n"
+         "| Archetype | Default layers |\n|---|---|\n";
+  for (int a = 0; a < kArchetypes; ++a) {
+    const std::array<bool, kLayers> layers = default_layers(a);
+    std::string text;
+    for (int layer = 0; layer < kLayers; ++layer) {
+      if (!layers[layer]) continue;
+      text += std::string(text.empty() ? "" : ", ") + "`" + kLayerNames[layer] + "`";
+    }
+    out << "| `" << kArchetypeNames[a] << "` | " << (text.empty() ? "none" : text) << " |\n";
+  }
   out << "\nSections the model names but this version does not implement (an error if "
          "present): ";
   for (std::size_t i = 0; i < unimplemented_sections().size(); ++i) {

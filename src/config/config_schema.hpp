@@ -4,9 +4,11 @@
 // others. Internal to src/config: the rest of the program sees only config.hpp.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -24,6 +26,8 @@ enum class KeyKind {
   kShares,      // table keyed by `names`: fractions in the range, missing names 0, sum 1
   kPerSegment,  // one number for every segment, or a table keyed by segment name
   kPerRegion,   // table keyed by region name
+  kNameSet,     // array of distinct names from `names` (a firm's layers)
+  kNamePairs,   // array of two-element arrays of different names (export controls: regions)
 };
 
 // Valid values of a number, or of each number in a table. Open ends exclude the bound.
@@ -54,18 +58,34 @@ constexpr NameList kNoNames{nullptr, 0, ""};
 constexpr NameList kSegmentList{kSegmentNames, kSegments, "segment"};
 constexpr NameList kRegionList{kRegionNames, kRegions, "region"};
 constexpr NameList kArchetypeList{kArchetypeNames, kArchetypes, "archetype"};
+constexpr NameList kLayerList{kLayerNames, kLayers, "layer"};
+
+// Indices into kLayerNames of the layers the loader's rules name.
+constexpr int kLayerHbm = 0;
+constexpr int kLayerAccelerator = 1;
+constexpr int kLayerCloud = 2;
+constexpr int kLayerModel = 3;
+constexpr int kLayerService = 4;
+static_assert(std::string_view(kLayerNames[kLayerHbm]) == "hbm" &&
+                  std::string_view(kLayerNames[kLayerAccelerator]) == "accelerator" &&
+                  std::string_view(kLayerNames[kLayerCloud]) == "cloud" &&
+                  std::string_view(kLayerNames[kLayerModel]) == "model" &&
+                  std::string_view(kLayerNames[kLayerService]) == "service",
+              "layer indices out of step with kLayerNames");
 
 struct DoubleSpan {
   double* data;
   int count;
 };
 
+using IndexPairs = std::vector<std::pair<int, int>>;
+
 // Where a key's value lives in Config.
-using FieldRef =
-    std::variant<std::int64_t*, std::uint64_t*, double*, bool*, std::string*, DoubleSpan>;
+using FieldRef = std::variant<std::int64_t*, std::uint64_t*, double*, bool*, std::string*,
+                              DoubleSpan, IndexPairs*>;
 
 struct KeySpec {
-  const char* section;  // "run", "population", "firms", "demand", or "firm" for [[firm]]
+  const char* section;  // a settings section ("run", "compute", ...), or "firm" for [[firm]]
   const char* name;
   KeyKind kind;
   const char* default_toml;  // default as TOML value text; nullptr: no literal default
@@ -83,7 +103,8 @@ struct SectionSpec {
   const char* meaning;
 };
 
-// [run], [population], [firms], [demand]: sections of single settings, in docs order.
+// [run], [population], [firms], [demand], [compute], [data], [models], [scenario]: sections
+// of single settings, in docs order.
 const std::vector<SectionSpec>& settings_sections();
 // Keys of those sections, grouped by section in the same order.
 const std::vector<KeySpec>& settings_keys();
@@ -92,6 +113,9 @@ const SectionSpec& firm_section();
 const std::vector<KeySpec>& firm_keys();
 // Sections MODEL.md names that this version does not implement yet.
 const std::vector<const char*>& unimplemented_sections();
+
+// The layers a firm of this archetype is active in when its [[firm]] table lists none.
+std::array<bool, kLayers> default_layers(int archetype);
 
 bool is_settings_section(std::string_view name);
 bool is_unimplemented_section(std::string_view name);

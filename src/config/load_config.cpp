@@ -15,6 +15,7 @@
 #include <cstring>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -287,6 +288,98 @@ class Reader {
     return result;
   }
 
+  // An array of distinct names of `list`: which are listed.
+  std::optional<std::vector<bool>> name_set(const toml::node& node, const std::string& key,
+                                            const NameList& list) {
+    const toml::array* array = node.as_array();
+    if (array == nullptr) {
+      problems_.add(node, key,
+                    std::string("expected an array of ") + list.noun + " names, e.g. [\"" +
+                        list.names[list.count - 1] + "\"], got " + describe(node));
+      return std::nullopt;
+    }
+    std::vector<bool> listed(list.count, false);
+    std::vector<const toml::node*> first(list.count, nullptr);
+    bool valid = true;
+    for (std::size_t i = 0; i < array->size(); ++i) {
+      const toml::node& element = *array->get(i);
+      const std::string element_key = key + "[" + std::to_string(i) + "]";
+      const auto index = choice(element, element_key, list);
+      if (!index) {
+        valid = false;
+        continue;
+      }
+      if (listed[*index]) {
+        problems_.add(element, element_key,
+                      std::string(list.noun) + " " + quoted(list.names[*index]) +
+                          " is listed twice, first at " + problems_.at(*first[*index]).text);
+        valid = false;
+        continue;
+      }
+      listed[*index] = true;
+      first[*index] = &element;
+    }
+    if (!valid) return std::nullopt;
+    return listed;
+  }
+
+  // An array of pairs [a, b] of different names of `list`, as indices.
+  std::optional<config_schema::IndexPairs> name_pairs(const toml::node& node,
+                                                      const std::string& key,
+                                                      const NameList& list) {
+    const std::string shape = std::string("[") + list.noun + ", " + list.noun + "]";
+    const std::string example =
+        std::string("[\"") + list.names[0] + "\", \"" + list.names[list.count - 1] + "\"]";
+    const toml::array* array = node.as_array();
+    if (array == nullptr) {
+      problems_.add(node, key,
+                    "expected an array of pairs " + shape + ", e.g. [" + example + "], got " +
+                        describe(node));
+      return std::nullopt;
+    }
+    config_schema::IndexPairs pairs;
+    std::map<std::pair<int, int>, const toml::node*> first;
+    bool valid = true;
+    for (std::size_t i = 0; i < array->size(); ++i) {
+      const toml::node& element = *array->get(i);
+      const std::string element_key = key + "[" + std::to_string(i) + "]";
+      const toml::array* pair = element.as_array();
+      if (pair == nullptr || pair->size() != 2) {
+        problems_.add(element, element_key,
+                      "expected a pair " + shape + " such as " + example + ", got " +
+                          (pair == nullptr ? describe(element)
+                                           : "an array of " + std::to_string(pair->size()) +
+                                                 (pair->size() == 1 ? " element" : " elements")));
+        valid = false;
+        continue;
+      }
+      const auto a = choice(*pair->get(0), element_key + "[0]", list);
+      const auto b = choice(*pair->get(1), element_key + "[1]", list);
+      if (!a || !b) {
+        valid = false;
+        continue;
+      }
+      if (*a == *b) {
+        problems_.add(element, element_key,
+                      "the two " + std::string(list.noun) + "s must differ, got " +
+                          quoted(list.names[*a]) + " twice");
+        valid = false;
+        continue;
+      }
+      const auto [found, inserted] = first.emplace(std::make_pair(*a, *b), &element);
+      if (!inserted) {
+        problems_.add(element, element_key,
+                      "[" + quoted(list.names[*a]) + ", " + quoted(list.names[*b]) +
+                          "] is listed twice, first at " + problems_.at(*found->second).text);
+        valid = false;
+        continue;
+      }
+      pairs.emplace_back(*a, *b);
+    }
+    if (!valid) return std::nullopt;
+    return pairs;
+  }
+
   Problems& problems() { return problems_; }
 
  private:
@@ -349,11 +442,15 @@ std::string setting_suggestion(std::string_view section, std::string_view name) 
       return " (did you mean '" + setting_key(spec) + "'?)";
     }
   }
+  if (config_schema::find_firm_key(name) != nullptr) {
+    return " ('" + std::string(name) + "' is a [[firm]] key: set it in a firm's table)";
+  }
   if (section.empty()) return suggestion(name, known_section_names());
   return suggestion(name, setting_names_in(section), std::string(section) + ".");
 }
 
-void store_setting(const KeySpec& spec, const toml::node& node, Config& config, Reader& reader) {
+// Reads one setting into Config; false (the problem recorded) when the value is unusable.
+bool store_setting(const KeySpec& spec, const toml::node& node, Config& config, Reader& reader) {
   const std::string key = setting_key(spec);
   const config_schema::FieldRef field = spec.field(config);
   switch (spec.kind) {
@@ -363,53 +460,73 @@ void store_setting(const KeySpec& spec, const toml::node& node, Config& config, 
         if (auto* target = std::get_if<std::uint64_t*>(&field)) {
           **target = static_cast<std::uint64_t>(*value);  // the range excludes negatives
         }
+        return true;
       }
-      break;
+      return false;
     case KeyKind::kFloat:
       if (const auto value = reader.number(node, key, spec.range)) {
         *std::get<double*>(field) = *value;
+        return true;
       }
-      break;
+      return false;
     case KeyKind::kBool:
-      if (const auto value = reader.boolean(node, key)) *std::get<bool*>(field) = *value;
-      break;
+      if (const auto value = reader.boolean(node, key)) {
+        *std::get<bool*>(field) = *value;
+        return true;
+      }
+      return false;
     case KeyKind::kMonth:
-      if (const auto value = reader.month(node, key)) *std::get<std::string*>(field) = *value;
-      break;
+      if (const auto value = reader.month(node, key)) {
+        *std::get<std::string*>(field) = *value;
+        return true;
+      }
+      return false;
     case KeyKind::kChoice:
       if (const auto index = reader.choice(node, key, spec.names)) {
         *std::get<std::string*>(field) = spec.names.names[*index];
+        return true;
       }
-      break;
+      return false;
     case KeyKind::kString:
-      if (const auto value = reader.string(node, key)) *std::get<std::string*>(field) = *value;
-      break;
+      if (const auto value = reader.string(node, key)) {
+        *std::get<std::string*>(field) = *value;
+        return true;
+      }
+      return false;
     case KeyKind::kShares: {
       const toml::table* table = node.as_table();
       if (table == nullptr) {
         reader.problems().add(node, key,
                               std::string("expected a table {") + spec.names.noun +
                                   " = share, ...}, got " + describe(node));
-        break;
+        return false;
       }
       const auto shares = reader.named_values(*table, key, spec.names, spec.range);
-      if (!shares) break;
+      if (!shares) return false;
       double sum = 0.0;
       for (double share : shares->values) sum += share;
       if (std::fabs(sum - 1.0) > kShareSumTolerance) {
         reader.problems().add(
             node, key,
             "shares must sum to 1 (within 1e-9), they sum to " + config_schema::number_text(sum));
-        break;
+        return false;
       }
       const auto target = std::get<config_schema::DoubleSpan>(field);
       std::copy(shares->values.begin(), shares->values.end(), target.data);
-      break;
+      return true;
     }
+    case KeyKind::kNamePairs:
+      if (auto pairs = reader.name_pairs(node, key, spec.names)) {
+        *std::get<config_schema::IndexPairs*>(field) = std::move(*pairs);
+        return true;
+      }
+      return false;
     case KeyKind::kPerSegment:
     case KeyKind::kPerRegion:
+    case KeyKind::kNameSet:
       break;  // [[firm]] kinds only
   }
+  return false;
 }
 
 // The node of one TOML value given as text, parsed as `v = TEXT` so that it carries `source`
@@ -435,8 +552,13 @@ void apply_defaults(Config& config, Reader& reader) {
   }
 }
 
-// Nodes of the settings read, by key, for checks that involve several keys.
-using SettingNodes = std::map<std::string, const toml::node*>;
+// Nodes of the settings read, by key, for checks that involve several keys; a key whose value
+// was refused is in `refused` instead, and checks involving it are skipped (its value in
+// Config is still the default, which would make their message misleading).
+struct SettingNodes {
+  std::map<std::string, const toml::node*> valid;
+  std::set<std::string> refused;
+};
 
 void read_settings(const toml::table& root, Config& config, Reader& reader, SettingNodes& nodes) {
   Problems& problems = reader.problems();
@@ -458,8 +580,13 @@ void read_settings(const toml::table& root, Config& config, Reader& reader, Sett
                        "unknown key " + quoted(key) + setting_suggestion(section, name.str()));
           continue;
         }
-        store_setting(*spec, value, config, reader);
-        nodes[key] = &value;
+        if (store_setting(*spec, value, config, reader)) {
+          nodes.valid[key] = &value;
+          nodes.refused.erase(key);
+        } else {
+          nodes.valid.erase(key);
+          nodes.refused.insert(key);
+        }
       }
     } else if (config_schema::is_unimplemented_section(section)) {
       problems.add(section_key, section,
@@ -475,37 +602,59 @@ void read_settings(const toml::table& root, Config& config, Reader& reader, Sett
   }
 }
 
-void check_settings(const Config& config, const SettingNodes& nodes, Problems& problems) {
-  if (!config.firms.frozen) {
-    const auto found = nodes.find("firms.frozen");
-    if (found != nodes.end()) {
-      problems.add(*found->second, "firms.frozen",
-                   "false is not supported: firm dynamics are not implemented in this version "
-                   "(firms.frozen must be true)");
+// Checks a sum of float settings: at most `target` (`at_most`), or equal to it within
+// kShareSumTolerance. (Config is not const only because field accessors take it so.) The problem is
+// reported where the last of the keys set was set (the one that broke the sum), naming every key
+// and value.
+void check_sum(Config& config, const SettingNodes& nodes, Problems& problems,
+               const std::vector<const char*>& keys, double target, bool at_most,
+               const std::string& why) {
+  double sum = 0.0;
+  std::string names;
+  std::string values;
+  for (const char* key : keys) {
+    if (nodes.refused.count(key) != 0) return;
+    const std::string_view full(key);
+    const auto dot = full.find('.');
+    const KeySpec* spec = config_schema::find_setting(full.substr(0, dot), full.substr(dot + 1));
+    const double value = *std::get<double*>(spec->field(config));
+    sum += value;
+    names += std::string(names.empty() ? "" : " + ") + std::string(full.substr(dot + 1));
+    values += std::string(values.empty() ? "" : " + ") + config_schema::number_text(value);
+  }
+  const bool broken = at_most ? sum > target : std::fabs(sum - target) > kShareSumTolerance;
+  if (!broken) return;
+  const toml::node* blamed = nullptr;
+  std::string blamed_key;
+  for (const char* key : keys) {
+    const auto found = nodes.valid.find(key);
+    if (found == nodes.valid.end()) continue;
+    if (blamed == nullptr || !(problems.at(*found->second) < problems.at(*blamed))) {
+      blamed = found->second;
+      blamed_key = key;
     }
   }
-  const double hazard = config.demand.bass_p + config.demand.bass_q;
-  if (hazard > 1.0) {
-    // Report where the last of the two was set, the one that tipped the sum over.
-    const toml::node* blamed = nullptr;
-    std::string blamed_key;
-    for (const char* key : {"demand.bass_p", "demand.bass_q"}) {
-      const auto found = nodes.find(key);
-      if (found == nodes.end()) continue;
-      if (blamed == nullptr || !(problems.at(*found->second) < problems.at(*blamed))) {
-        blamed = found->second;
-        blamed_key = key;
-      }
-    }
-    if (blamed != nullptr) {
-      problems.add(*blamed, blamed_key,
-                   "bass_p + bass_q = " + config_schema::number_text(config.demand.bass_p) + " + " +
-                       config_schema::number_text(config.demand.bass_q) + " = " +
-                       config_schema::number_text(hazard) +
-                       " exceeds 1: the adoption hazard bass_p + bass_q*F must be a "
-                       "probability");
-    }
+  // The sum to 15 digits: 0.5 + 0.1 + 0.3 + 0.2 reads 1.1, not 1.0999999999999999.
+  char sum_text[32];
+  std::snprintf(sum_text, sizeof sum_text, "%.15g", sum);
+  const std::string text =
+      names + " = " + values + " = " + sum_text +
+      (at_most ? " exceeds " + config_schema::number_text(target)
+               : " but must be " + config_schema::number_text(target) + " (within 1e-9)") +
+      ": " + why;
+  if (blamed != nullptr) {
+    problems.add(*blamed, blamed_key, text);
+  } else {
+    problems.add(Where{2, 0, 0, "built-in default"}, keys.back(), text);
   }
+}
+
+void check_settings(Config& config, const SettingNodes& nodes, Problems& problems) {
+  check_sum(config, nodes, problems, {"demand.bass_p", "demand.bass_q"}, 1.0, true,
+            "the adoption hazard bass_p + bass_q*F must be a probability");
+  check_sum(config, nodes, problems,
+            {"firms.compute_share", "firms.data_share", "firms.rd_share", "firms.marketing_share"},
+            1.0, false, "the four shares split a firm's spending");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -537,13 +686,30 @@ std::optional<Reader::NamedValues> read_per_segment(const toml::node& node, cons
   return std::nullopt;
 }
 
-void read_firm(const toml::table& firm, std::size_t index, const Config& config, Reader& reader,
-               FirmSpec& spec) {
+// Layers as a list for messages: "accelerator, cloud", or "none".
+std::string layers_text(const std::array<bool, kLayers>& layers) {
+  std::string text;
+  for (int layer = 0; layer < kLayers; ++layer) {
+    if (layers[layer]) text += std::string(text.empty() ? "" : ", ") + kLayerNames[layer];
+  }
+  return text.empty() ? "none" : text;
+}
+
+// What read_named_firms needs to check a firm against the others once all are read.
+struct FirmFacts {
+  bool layers_known = false;            // spec.layers holds the firm's layers
+  const toml::node* partner = nullptr;  // model_source naming another firm
+};
+
+FirmFacts read_firm(const toml::table& firm, std::size_t index, const Config& config,
+                    Reader& reader, FirmSpec& spec) {
   Problems& problems = reader.problems();
+  FirmFacts facts;
   const toml::node* name_node = firm_name_node(firm);
-  const std::string label = name_node != nullptr && !name_node->value<std::string>()->empty()
-                                ? "firm." + *name_node->value<std::string>()
-                                : "firm[" + std::to_string(index) + "]";
+  const bool named = name_node != nullptr && !name_node->value<std::string>()->empty();
+  const std::string label =
+      named ? "firm." + *name_node->value<std::string>() : "firm[" + std::to_string(index) + "]";
+  const std::string who = named ? "firm " + quoted(*name_node->value<std::string>()) : label;
   const auto key_of = [&](std::string_view name) { return label + "." + std::string(name); };
 
   for (auto&& [name, value] : firm) {
@@ -567,11 +733,11 @@ void read_firm(const toml::table& firm, std::size_t index, const Config& config,
       spec.name = *name;
     }
   }
+  std::optional<int> archetype;
   if (const toml::node* node = required("archetype")) {
     const KeySpec& key_spec = *config_schema::find_firm_key("archetype");
-    if (const auto archetype = reader.choice(*node, key_of("archetype"), key_spec.names)) {
-      spec.archetype = kArchetypeNames[*archetype];
-    }
+    archetype = reader.choice(*node, key_of("archetype"), key_spec.names);
+    if (archetype) spec.archetype = kArchetypeNames[*archetype];
   }
   bool region_known = false;
   if (const toml::node* node = required("region")) {
@@ -590,45 +756,84 @@ void read_firm(const toml::table& firm, std::size_t index, const Config& config,
     return holder ? holder->get("v") : nullptr;
   };
 
-  const KeySpec& quality_spec = *config_schema::find_firm_key("quality");
-  std::optional<toml::table> quality_default;
-  const toml::node* quality_node = value_or_default("quality", quality_default, quality_spec);
-  bool serves_known = false;
-  if (quality_node != nullptr) {
-    if (const auto quality =
-            read_per_segment(*quality_node, key_of("quality"), quality_spec, reader)) {
-      for (int s = 0; s < kSegments; ++s) {
-        spec.serves[s] = quality->listed[s];
-        // Quality in a segment the firm does not serve is never used; 0 keeps it canonical.
-        spec.quality[s] = quality->listed[s] ? quality->values[s] : 0.0;
-      }
-      serves_known = true;
-      if (std::none_of(spec.serves.begin(), spec.serves.end(), [](bool b) { return b; })) {
-        problems.add(*quality_node, key_of("quality"),
-                     "the firm serves no segment: list at least one segment");
-      }
+  // Layers: listed, or the archetype's. Rules that depend on them apply only once they are
+  // known, so that a misspelt archetype or layer gives one error, not a cascade.
+  const KeySpec& layers_spec = *config_schema::find_firm_key("layers");
+  if (const toml::node* node = firm.get("layers")) {
+    if (const auto layers = reader.name_set(*node, key_of("layers"), layers_spec.names)) {
+      for (int layer = 0; layer < kLayers; ++layer) spec.layers[layer] = (*layers)[layer];
+      facts.layers_known = true;
     }
+  } else if (archetype) {
+    spec.layers = config_schema::default_layers(*archetype);
+    facts.layers_known = true;
+  }
+  const auto lacks = [&](int layer) { return facts.layers_known && !spec.layers[layer]; };
+  const auto no_layer = [&](int layer) {
+    return who + " has no " + kLayerNames[layer] +
+           " layer (its layers: " + layers_text(spec.layers) + ")";
+  };
+
+  spec.sells_data = archetype && std::string_view(kArchetypeNames[*archetype]) == "data_vendor";
+  if (const toml::node* node = firm.get("sells_data")) {
+    if (const auto sells = reader.boolean(*node, key_of("sells_data"))) spec.sells_data = *sells;
   }
 
-  const KeySpec& price_spec = *config_schema::find_firm_key("price");
-  std::optional<toml::table> price_default;
-  const toml::node* price_node = value_or_default("price", price_default, price_spec);
-  if (price_node != nullptr) {
-    if (const auto price = read_per_segment(*price_node, key_of("price"), price_spec, reader)) {
-      const bool per_segment = price_node->is_table();
-      for (int s = 0; s < kSegments; ++s) {
-        // A segment the firm does not serve gets 1.0 whatever was given: it is never used,
-        // and a canonical value lets the resolved TOML (which prices only served segments)
-        // read back to the same Config.
-        const bool served = serves_known ? spec.serves[s] : true;
-        spec.price[s] = served && price->listed[s] ? price->values[s] : 1.0;
-        if (per_segment && price->listed[s] && serves_known && !spec.serves[s]) {
-          const std::string entry_key = key_of("price") + "." + kSegmentNames[s];
-          const toml::node* entry = price_node->as_table()->get(kSegmentNames[s]);
-          problems.add(*entry, entry_key,
-                       std::string("prices segment '") + kSegmentNames[s] +
-                           "', which the firm does not serve (its quality table does not list "
-                           "it)");
+  if (lacks(config_schema::kLayerService)) {
+    // No service: no customer segment, and canonical quality and price (never used).
+    for (const char* name : {"quality", "price"}) {
+      if (const toml::node* node = firm.get(name)) {
+        problems.add(*node, key_of(name),
+                     no_layer(config_schema::kLayerService) +
+                         ", so it sells to no segment and "
+                         "takes no " +
+                         name + "; list \"service\" in its layers to give it one");
+      }
+    }
+    spec.serves.fill(false);
+    spec.quality.fill(0.0);
+    spec.price.fill(1.0);
+  } else {
+    const KeySpec& quality_spec = *config_schema::find_firm_key("quality");
+    std::optional<toml::table> quality_default;
+    const toml::node* quality_node = value_or_default("quality", quality_default, quality_spec);
+    bool serves_known = false;
+    if (quality_node != nullptr) {
+      if (const auto quality =
+              read_per_segment(*quality_node, key_of("quality"), quality_spec, reader)) {
+        for (int s = 0; s < kSegments; ++s) {
+          spec.serves[s] = quality->listed[s];
+          // Quality in a segment the firm does not serve is never used; 0 keeps it canonical.
+          spec.quality[s] = quality->listed[s] ? quality->values[s] : 0.0;
+        }
+        serves_known = true;
+        if (std::none_of(spec.serves.begin(), spec.serves.end(), [](bool b) { return b; })) {
+          problems.add(*quality_node, key_of("quality"),
+                       "the firm serves no segment: list at least one segment");
+        }
+      }
+    }
+
+    const KeySpec& price_spec = *config_schema::find_firm_key("price");
+    std::optional<toml::table> price_default;
+    const toml::node* price_node = value_or_default("price", price_default, price_spec);
+    if (price_node != nullptr) {
+      if (const auto price = read_per_segment(*price_node, key_of("price"), price_spec, reader)) {
+        const bool per_segment = price_node->is_table();
+        for (int s = 0; s < kSegments; ++s) {
+          // A segment the firm does not serve gets 1.0 whatever was given: it is never used,
+          // and a canonical value lets the resolved TOML (which prices only served segments)
+          // read back to the same Config.
+          const bool served = serves_known ? spec.serves[s] : true;
+          spec.price[s] = served && price->listed[s] ? price->values[s] : 1.0;
+          if (per_segment && price->listed[s] && serves_known && !spec.serves[s]) {
+            const std::string entry_key = key_of("price") + "." + kSegmentNames[s];
+            const toml::node* entry = price_node->as_table()->get(kSegmentNames[s]);
+            problems.add(*entry, entry_key,
+                         std::string("prices segment '") + kSegmentNames[s] +
+                             "', which the firm does not serve (its quality table does not list "
+                             "it)");
+          }
         }
       }
     }
@@ -660,6 +865,117 @@ void read_firm(const toml::table& firm, std::size_t index, const Config& config,
                    "expected a table {region = float}, got " + describe(*node));
     }
   }
+
+  // Value-chain state at step 0. A capacity needs the layer that uses it.
+  struct Quantity {
+    const char* name;
+    double* target;
+    int needs_layer;  // -1: none
+  };
+  const Quantity quantities[] = {
+      {"cash", &spec.cash, -1},
+      {"fab_capacity", &spec.fab_capacity, config_schema::kLayerAccelerator},
+      {"hbm_capacity", &spec.hbm_capacity, config_schema::kLayerHbm},
+      {"installed_compute", &spec.installed_compute, -1},
+      {"data_stock", &spec.data_stock, -1},
+      {"training_compute", &spec.training_compute, config_schema::kLayerModel},
+      {"chip_performance", &spec.chip_performance, -1},
+  };
+  for (const Quantity& quantity : quantities) {
+    const KeySpec& key_spec = *config_schema::find_firm_key(quantity.name);
+    std::optional<toml::table> holder;
+    const toml::node* node = value_or_default(quantity.name, holder, key_spec);
+    if (node == nullptr) continue;
+    const auto value = reader.number(*node, key_of(quantity.name), key_spec.range);
+    if (!value) continue;
+    *quantity.target = *value;
+    if (*value > 0.0 && quantity.needs_layer >= 0 && lacks(quantity.needs_layer)) {
+      problems.add(*node, key_of(quantity.name),
+                   no_layer(quantity.needs_layer) + ", so its " + quantity.name +
+                       " must be 0; list \"" + kLayerNames[quantity.needs_layer] +
+                       "\" in its layers to give it one");
+    }
+  }
+
+  const KeySpec& open_spec = *config_schema::find_firm_key("open_weights");
+  std::optional<toml::table> open_default;
+  if (const toml::node* node = value_or_default("open_weights", open_default, open_spec)) {
+    if (const auto open = reader.boolean(*node, key_of("open_weights"))) {
+      spec.open_weights = *open;
+      if (*open && lacks(config_schema::kLayerModel)) {
+        problems.add(*node, key_of("open_weights"),
+                     no_layer(config_schema::kLayerModel) +
+                         ", so it has no model to release: open_weights must be false");
+      }
+    }
+  }
+
+  // model_source: "own", "open", or a partner, which read_named_firms checks.
+  spec.model_source = lacks(config_schema::kLayerModel) ? "open" : "own";
+  if (const toml::node* node = firm.get("model_source")) {
+    if (const auto source = reader.string(*node, key_of("model_source"))) {
+      spec.model_source = *source;
+      if (source->empty()) {
+        problems.add(*node, key_of("model_source"),
+                     "must not be empty: use \"own\", \"open\" or the name of a partner firm");
+      } else if (*source == "own") {
+        if (lacks(config_schema::kLayerModel)) {
+          problems.add(*node, key_of("model_source"),
+                       no_layer(config_schema::kLayerModel) +
+                           ", so it has no own model: model_source must be \"open\" or the "
+                           "name of a partner firm with layer model");
+        }
+      } else if (*source != "open") {
+        facts.partner = node;
+      }
+    }
+  }
+
+  // Absent: -1, meaning the [firms] setting of the same name.
+  for (const auto& [name, target] : {std::pair<const char*, double*>{"markup", &spec.markup},
+                                     {"spend_rate", &spec.spend_rate}}) {
+    const KeySpec& key_spec = *config_schema::find_firm_key(name);
+    if (const toml::node* node = firm.get(name)) {
+      if (const auto value = reader.number(*node, key_of(name), key_spec.range)) *target = *value;
+    }
+  }
+  return facts;
+}
+
+// A firm's model partner must be another named firm with layer model.
+void check_partners(const std::vector<FirmSpec>& firms, const std::vector<FirmFacts>& facts,
+                    Problems& problems) {
+  std::map<std::string, std::size_t> index_of;
+  std::vector<std::string> candidates = {"open", "own"};
+  for (std::size_t i = 0; i < firms.size(); ++i) {
+    if (firms[i].name.empty()) continue;
+    if (index_of.emplace(firms[i].name, i).second) candidates.push_back(firms[i].name);
+  }
+  for (std::size_t i = 0; i < firms.size(); ++i) {
+    if (facts[i].partner == nullptr) continue;
+    const FirmSpec& firm = firms[i];
+    const std::string key =
+        (firm.name.empty() ? "firm[" + std::to_string(i) + "]" : "firm." + firm.name) +
+        ".model_source";
+    const toml::node& node = *facts[i].partner;
+    const std::string& partner = firm.model_source;
+    const auto found = index_of.find(partner);
+    if (partner == firm.name) {
+      problems.add(node, key,
+                   "a firm cannot be its own model partner: use \"own\" for its own model");
+    } else if (found == index_of.end()) {
+      problems.add(node, key,
+                   "unknown firm " + quoted(partner) + suggestion(partner, candidates) +
+                       "; model_source is \"own\", \"open\" or the name of another [[firm]]");
+    } else if (facts[found->second].layers_known &&
+               !firms[found->second].layers[config_schema::kLayerModel]) {
+      problems.add(node, key,
+                   "partner firm " + quoted(partner) + " has no model layer (its layers: " +
+                       layers_text(firms[found->second].layers) +
+                       "), so it has no model to "
+                       "license");
+    }
+  }
 }
 
 void read_named_firms(const toml::table& root, Config& config, Reader& reader) {
@@ -673,6 +989,7 @@ void read_named_firms(const toml::table& root, Config& config, Reader& reader) {
     return;
   }
   std::map<std::string, const toml::node*> first_with_name;
+  std::vector<FirmFacts> facts;
   for (std::size_t i = 0; i < firms->size(); ++i) {
     const toml::table* firm = firms->get(i)->as_table();
     if (firm == nullptr) {
@@ -681,7 +998,7 @@ void read_named_firms(const toml::table& root, Config& config, Reader& reader) {
       continue;
     }
     FirmSpec spec;
-    read_firm(*firm, i, config, reader, spec);
+    facts.push_back(read_firm(*firm, i, config, reader, spec));
     if (const toml::node* name_node = firm_name_node(*firm)) {
       const std::string name = *name_node->value<std::string>();
       const auto [first, inserted] = first_with_name.emplace(name, name_node);
@@ -693,6 +1010,7 @@ void read_named_firms(const toml::table& root, Config& config, Reader& reader) {
     }
     config.named_firms.push_back(spec);
   }
+  check_partners(config.named_firms, facts, problems);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -904,6 +1222,15 @@ std::string resolved_toml(Config config) {
         value = config_schema::toml_string(**string);
       } else if (const auto* span = std::get_if<config_schema::DoubleSpan>(&field)) {
         value = values_table(span->data, spec.names);
+      } else if (const auto* pairs = std::get_if<config_schema::IndexPairs*>(&field)) {
+        value = "[";
+        for (std::size_t i = 0; i < (*pairs)->size(); ++i) {
+          const auto [a, b] = (**pairs)[i];
+          value += std::string(i > 0 ? ", " : "") + "[" +
+                   config_schema::toml_string(spec.names.names[a]) + ", " +
+                   config_schema::toml_string(spec.names.names[b]) + "]";
+        }
+        value += "]";
       }
       text += std::string(spec.name) + " = " + value + "\n";
     }
@@ -913,14 +1240,44 @@ std::string resolved_toml(Config config) {
     text += "name = " + config_schema::toml_string(firm.name) + "\n";
     text += "archetype = " + config_schema::toml_string(firm.archetype) + "\n";
     text += "region = " + config_schema::toml_string(kRegionNames[firm.region]) + "\n";
-    text += "quality = " +
-            values_table(firm.quality.data(), config_schema::kSegmentList, &firm.serves) + "\n";
-    text +=
-        "price = " + values_table(firm.price.data(), config_schema::kSegmentList, &firm.serves) +
-        "\n";
+    std::string layers;
+    for (int layer = 0; layer < kLayers; ++layer) {
+      if (!firm.layers[layer]) continue;
+      layers += (layers.empty() ? "" : ", ") + config_schema::toml_string(kLayerNames[layer]);
+    }
+    text += "layers = [" + layers + "]\n";
+    text += std::string("sells_data = ") + (firm.sells_data ? "true" : "false") + "\n";
+    // A firm without layer service has no quality or price to state (setting them is an error).
+    if (firm.layers[config_schema::kLayerService]) {
+      text += "quality = " +
+              values_table(firm.quality.data(), config_schema::kSegmentList, &firm.serves) + "\n";
+      text +=
+          "price = " + values_table(firm.price.data(), config_schema::kSegmentList, &firm.serves) +
+          "\n";
+    }
     text += "awareness = " + config_schema::toml_float(firm.awareness) + "\n";
     text += "language_fit = " + values_table(firm.language_fit.data(), config_schema::kRegionList) +
             "\n";
+    text += "cash = " + config_schema::toml_float(firm.cash) + "\n";
+    text += "fab_capacity = " + config_schema::toml_float(firm.fab_capacity) + "\n";
+    text += "hbm_capacity = " + config_schema::toml_float(firm.hbm_capacity) + "\n";
+    text += "installed_compute = " + config_schema::toml_float(firm.installed_compute) + "\n";
+    text += "data_stock = " + config_schema::toml_float(firm.data_stock) + "\n";
+    text += "training_compute = " + config_schema::toml_float(firm.training_compute) + "\n";
+    text += "chip_performance = " + config_schema::toml_float(firm.chip_performance) + "\n";
+    text += std::string("open_weights = ") + (firm.open_weights ? "true" : "false") + "\n";
+    text += "model_source = " + config_schema::toml_string(firm.model_source) + "\n";
+    // Absent (-1) means the [firms] setting, which a later override of it must still reach.
+    if (firm.markup >= 0.0) {
+      text += "markup = " + config_schema::toml_float(firm.markup) + "\n";
+    } else {
+      text += "# markup: firms.markup\n";
+    }
+    if (firm.spend_rate >= 0.0) {
+      text += "spend_rate = " + config_schema::toml_float(firm.spend_rate) + "\n";
+    } else {
+      text += "# spend_rate: firms.spend_rate\n";
+    }
   }
   return text;
 }

@@ -7,6 +7,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 
 #include "version.hpp"
 
@@ -84,7 +85,23 @@ Simulation::Simulation(const Config& config, BackendChoice choice, std::string* 
     : config_(config),
       firms_(build_firm_table(config)),
       customers_(build_customer_population(config.population)) {
-  backend_ = open_backend(choice, make_market_setup(config_, firms_, customers_), note);
+  const MarketSetup setup = make_market_setup(config_, firms_, customers_);
+  backend_ = open_backend(choice, setup, note);
+  layout_.replicates = config_.run.replicates;
+  layout_.firms = firms_.size();
+  layout_.customer_weight = config_.population.customer_weight;
+  layout_.firm_region = firms_.region;
+  for (int layer = 0; layer < kLayers; ++layer) {
+    layout_.sells[layer].assign(static_cast<std::size_t>(layout_.firms), 0);
+  }
+  for (int market = 0; market < kLayers - 1; ++market) {  // hbm, accelerator, cloud, model
+    for (std::int32_t j : setup.sellers[market]) layout_.sells[market][static_cast<std::size_t>(j)] = 1;
+  }
+  for (std::int32_t j = 0; j < layout_.firms; ++j) {
+    bool serves_any = false;
+    for (int s = 0; s < kSegments; ++s) serves_any = serves_any || firms_.serves[static_cast<std::size_t>(s * layout_.firms + j)];
+    layout_.sells[kLayers - 1][static_cast<std::size_t>(j)] = serves_any ? 1 : 0;
+  }
 }
 
 void Simulation::step() {
@@ -93,9 +110,8 @@ void Simulation::step() {
 }
 
 RecordFrame Simulation::record_frame() {
-  backend_->read_tallies(tally_buffer_);
-  return make_record_frame(steps_done_ - 1, tally_buffer_, config_.run.replicates,
-                           firms_.size());
+  backend_->read_snapshot(snapshot_);
+  return make_record_frame(steps_done_ - 1, snapshot_, layout_);
 }
 
 RunMetadata Simulation::metadata() const {
@@ -122,38 +138,90 @@ bool is_recorded_step(std::int64_t step, std::int64_t record_every, std::int64_t
   return (step + 1) % record_every == 0 || step == steps - 1;
 }
 
-RecordFrame make_record_frame(std::int64_t step, const std::vector<std::int32_t>& tally,
-                              std::int64_t replicates, std::int32_t firms) {
+RecordFrame make_record_frame(std::int64_t step, const EnsembleSnapshot& snapshot,
+                              const RecordLayout& layout) {
+  const std::int64_t replicates = layout.replicates;
+  const std::int32_t firms = layout.firms;
+  const auto firm_cells = static_cast<std::size_t>(replicates * firms);
+  const auto layer_cells = static_cast<std::size_t>(replicates * kLayers);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
   RecordFrame frame;
   frame.step = step;
-  frame.customers = tally;
+  frame.customers = snapshot.tally;
   frame.adopters.assign(static_cast<std::size_t>(replicates * kSegments), 0);
-  frame.service_share.assign(static_cast<std::size_t>(replicates * firms), 0.0);
-  frame.service_hhi.assign(static_cast<std::size_t>(replicates), 0.0);
-  std::vector<std::int64_t> firm_customers(static_cast<std::size_t>(firms));
+  frame.market_share.assign(layer_cells * static_cast<std::size_t>(firms), 0.0);
+  frame.revenue_share.assign(layer_cells * static_cast<std::size_t>(firms), 0.0);
+  frame.hhi.assign(layer_cells, 0.0);
+  frame.layer_units.assign(layer_cells, 0.0);
+  frame.layer_revenue.assign(layer_cells, 0.0);
+  frame.region_share.assign(layer_cells * kRegions, 0.0);
+  frame.price.assign(layer_cells * static_cast<std::size_t>(firms), nan);
+  frame.capability = snapshot.capability;
+  frame.data_stock = snapshot.data_stock;
+  frame.compute = snapshot.installed_compute;
+  frame.cash.resize(firm_cells);
+  for (std::size_t k = 0; k < firm_cells; ++k) frame.cash[k] = static_cast<double>(snapshot.cash[k]) / 1e6;
+  frame.alive = snapshot.alive;
+
+  std::vector<double> units(static_cast<std::size_t>(firms)), revenue(static_cast<std::size_t>(firms));
   for (std::int64_t r = 0; r < replicates; ++r) {
-    std::fill(firm_customers.begin(), firm_customers.end(), 0);
-    std::int64_t adopters = 0;
+    for (int layer = 0; layer < kLayers; ++layer) {
+      const bool service = layer == kLayers - 1;
+      const std::size_t out_row = static_cast<std::size_t>((r * kLayers + layer) * firms);
+      for (std::int32_t j = 0; j < firms; ++j) {
+        const auto jj = static_cast<std::size_t>(j);
+        if (service) {
+          // Service: customers (real ones) and what they paid, summed over segments; the
+          // price is the customer-weighted mean (the plain mean while it has no customers).
+          double agents = 0.0, paid = 0.0, price_sum = 0.0;
+          const int served = kSegments;
+          for (int s = 0; s < kSegments; ++s) {
+            const auto cell = static_cast<std::size_t>((r * kSegments + s) * firms + j);
+            const double n = snapshot.tally[cell];
+            agents += n;
+            paid += n * snapshot.service_price[cell];
+            price_sum += snapshot.service_price[cell];
+          }
+          units[jj] = agents * layout.customer_weight;
+          revenue[jj] = paid * layout.customer_weight;
+          if (layout.sells[layer][jj]) {
+            frame.price[out_row + jj] = agents > 0.0 ? paid / agents : price_sum / served;
+          }
+        } else {
+          const auto cell = static_cast<std::size_t>((r * kUpstreamMarkets + layer) * firms + j);
+          units[jj] = static_cast<double>(snapshot.sold[cell]) / kUnitScale;
+          revenue[jj] = static_cast<double>(snapshot.revenue[cell]);
+          if (layout.sells[layer][jj]) frame.price[out_row + jj] = snapshot.price[cell];
+        }
+      }
+      double total_units = 0.0, total_revenue = 0.0;
+      for (std::int32_t j = 0; j < firms; ++j) {
+        total_units += units[static_cast<std::size_t>(j)];
+        total_revenue += revenue[static_cast<std::size_t>(j)];
+      }
+      const auto layer_cell = static_cast<std::size_t>(r * kLayers + layer);
+      frame.layer_units[layer_cell] = total_units;
+      frame.layer_revenue[layer_cell] = total_revenue;
+      double hhi = 0.0;
+      for (std::int32_t j = 0; j < firms; ++j) {
+        const auto jj = static_cast<std::size_t>(j);
+        if (total_units > 0.0) {
+          const double share = units[jj] / total_units;
+          frame.market_share[out_row + jj] = share;
+          hhi += share * share;
+          frame.region_share[layer_cell * kRegions + static_cast<std::size_t>(layout.firm_region[jj])] += share;
+        }
+        if (total_revenue > 0.0) frame.revenue_share[out_row + jj] = revenue[jj] / total_revenue;
+      }
+      frame.hhi[layer_cell] = hhi;
+    }
     for (int s = 0; s < kSegments; ++s) {
-      const std::int32_t* row = tally.data() + (r * kSegments + s) * firms;
       std::int64_t in_segment = 0;
       for (std::int32_t j = 0; j < firms; ++j) {
-        in_segment += row[j];
-        firm_customers[static_cast<std::size_t>(j)] += row[j];
+        in_segment += snapshot.tally[static_cast<std::size_t>((r * kSegments + s) * firms + j)];
       }
-      frame.adopters[static_cast<std::size_t>(r * kSegments + s)] =
-          static_cast<std::int32_t>(in_segment);
-      adopters += in_segment;
+      frame.adopters[static_cast<std::size_t>(r * kSegments + s)] = static_cast<std::int32_t>(in_segment);
     }
-    if (adopters == 0) continue;  // no market yet: shares and HHI stay 0
-    double hhi = 0.0;
-    for (std::int32_t j = 0; j < firms; ++j) {
-      const double share = static_cast<double>(firm_customers[static_cast<std::size_t>(j)]) /
-                           static_cast<double>(adopters);
-      frame.service_share[static_cast<std::size_t>(r * firms + j)] = share;
-      hhi += share * share;
-    }
-    frame.service_hhi[static_cast<std::size_t>(r)] = hhi;
   }
   return frame;
 }

@@ -2,6 +2,7 @@
 // step by step and hands recorded steps to the trajectory writer.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
@@ -21,6 +22,15 @@ enum class BackendChoice { kAuto, kCpu, kCuda };
 class BackendUnavailable : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+// What the host needs, besides the device state, to turn a snapshot into an output frame.
+struct RecordLayout {
+  std::int64_t replicates = 0;
+  std::int32_t firms = 0;
+  double customer_weight = 1.0;
+  std::vector<int> firm_region;                                 // [firm]
+  std::array<std::vector<std::uint8_t>, kLayers> sells;         // [layer][firm]
 };
 
 // One ensemble in memory: population, backend, and the step counter. Tests drive it directly.
@@ -46,15 +56,17 @@ class Simulation {
   CustomerPopulation customers_;
   std::unique_ptr<EnsembleBackend> backend_;
   std::int64_t steps_done_ = 0;
-  std::vector<std::int32_t> tally_buffer_;
+  RecordLayout layout_;
+  EnsembleSnapshot snapshot_;
 };
 
 // The recorded-step rule: every record_every-th step, and always the last one.
 bool is_recorded_step(std::int64_t step, std::int64_t record_every, std::int64_t steps);
 
-// Adopters, service shares and HHI per replicate from the tallies [replicate][segment][firm].
-RecordFrame make_record_frame(std::int64_t step, const std::vector<std::int32_t>& tally,
-                              std::int64_t replicates, std::int32_t firms);
+// Shares (units and revenue), HHI, totals, regional shares and prices per layer, and firm
+// state, from a snapshot of the device state.
+RecordFrame make_record_frame(std::int64_t step, const EnsembleSnapshot& snapshot,
+                              const RecordLayout& layout);
 
 enum class ProgressMode { kAuto, kBar, kLines, kNone };
 

@@ -16,9 +16,9 @@ constexpr const char* kArchetypeNames[kArchetypes] = {
     "big_tech", "model_lab",   "chip_vendor", "memory_vendor", "npu_startup",
     "cloud",    "kr_service",  "vertical_ai", "consumer_ai",   "data_vendor"};
 
-// Layers of the value chain. Only `service` is simulated so far; the others arrive with
-// the upstream markets.
+// Layers of the value chain (markets 0-3 of kernels/value_chain_state.hpp share their index).
 constexpr int kLayers = 5;
 constexpr const char* kLayerNames[kLayers] = {"hbm", "accelerator", "cloud", "model", "service"};
+constexpr int kServiceLayer = 4;
 
 }  // namespace aimarket

@@ -9,6 +9,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "model/dimensions.hpp"
+
 namespace aimarket::output_schema {
 
 // A variable (HDF5 dataset) with its netCDF `units` and `long_name` attributes. An empty
@@ -49,18 +51,65 @@ inline constexpr VariableSpec kFirmArchetype{"firm_archetype", "", "firm archety
 inline constexpr VariableSpec kFirmRegion{"firm_region", "", "home region of the firm"};
 
 // --- Data variables, one entry along `step` per recorded step ----------------------------
+// The RecordFrame field of each carries the same name. Layers are all of kLayerNames, in
+// that order; each layer counts its units in its own unit (kLayerUnitNames).
 // customers(replicate, step, segment, firm), int32
 inline constexpr VariableSpec kCustomers{"customers", "agents",
                                          "customer agents with the firm as their provider"};
 // adopters(replicate, step, segment), int32
 inline constexpr VariableSpec kAdopters{"adopters", "agents", "customer agents with any provider"};
 // market_share(replicate, step, layer, firm), float64
-inline constexpr VariableSpec kMarketShare{"market_share", "1",
-                                           "share of the layer's market held by the firm"};
+inline constexpr VariableSpec kMarketShare{
+    "market_share", "1",
+    "share of the layer's units traded in the step sold by the firm (service: share of "
+    "customers)"};
+// revenue_share(replicate, step, layer, firm), float64
+inline constexpr VariableSpec kRevenueShare{"revenue_share", "1",
+                                            "share of the layer's revenue in the step earned by "
+                                            "the firm"};
 // hhi(replicate, step, layer), float64
 inline constexpr VariableSpec kHhi{"hhi", "1",
                                    "Herfindahl-Hirschman index of the layer (sum of squared "
                                    "market shares, 0 to 1)"};
+// layer_units(replicate, step, layer), float64
+inline constexpr VariableSpec kLayerUnits{"layer_units", "layer units per step (see layer_unit)",
+                                          "units of the layer traded in the step"};
+// layer_revenue(replicate, step, layer), float64
+inline constexpr VariableSpec kLayerRevenue{"layer_revenue", "USD per step",
+                                            "revenue of all firms of the layer in the step"};
+// region_share(replicate, step, layer, region), float64
+inline constexpr VariableSpec kRegionShare{"region_share", "1",
+                                           "share of the layer's units traded in the step sold "
+                                           "by firms based in the region"};
+// price(replicate, step, layer, firm), float64; NaN where the firm does not sell in the layer
+inline constexpr VariableSpec kPrice{"price", "USD per layer unit (see layer_unit)",
+                                     "price the firm charges per unit of the layer (service: "
+                                     "per customer per step, customer-weighted mean over "
+                                     "segments); NaN where the firm does not sell in the layer"};
+// capability(replicate, step, firm), float64
+inline constexpr VariableSpec kCapability{"capability", "1",
+                                          "model capability of the firm, in log reducible-loss "
+                                          "units (0 at the reference compute; see docs/MODEL.md)"};
+// data_stock(replicate, step, firm), float64
+inline constexpr VariableSpec kDataStock{"data_stock", "T tokens",
+                                         "training data held by the firm (10^12 tokens)"};
+// compute(replicate, step, firm), float64
+inline constexpr VariableSpec kCompute{"installed_compute", "H100e",
+                                       "compute installed at the firm (H100-equivalent "
+                                       "accelerators)"};
+// cash(replicate, step, firm), float64
+inline constexpr VariableSpec kCash{"cash", "USD M", "cash held by the firm (million USD)"};
+// alive(replicate, step, firm), uint8
+inline constexpr VariableSpec kAlive{"alive", "1", "1 while the firm is in the market, 0 once it "
+                                                   "has exited"};
+
+// --- Layer units ---------------------------------------------------------------------------
+// layer_unit(layer): the unit in which each layer's units (layer_units, and the denominator
+// of price) are counted, in kLayerNames order. An auxiliary coordinate of every variable with
+// a layer dimension.
+inline constexpr VariableSpec kLayerUnit{"layer_unit", "", "unit of the layer's quantities"};
+inline constexpr const char* kLayerUnitNames[kLayers] = {
+    "HBM stacks", "accelerator units", "H100e-months", "customer-months", "customers"};
 
 // --- Variable attributes ------------------------------------------------------------------
 inline constexpr const char* kUnitsAttr = "units";
@@ -72,16 +121,13 @@ inline constexpr const char* kCoordinatesAttr = "coordinates";
 // Names the dimension id of a dimension scale (netCDF-4 convention).
 inline constexpr const char* kNetcdfDimIdAttr = "_Netcdf4Dimid";
 
-// Value of the `coordinates` attribute: of variables with a step and a firm dimension, and of
-// those with a step dimension only.
-inline constexpr const char* kStepFirmCoordinates = "date firm_name firm_archetype firm_region";
+// Value of the `coordinates` attribute of a data variable: the auxiliary coordinates along
+// its dimensions, in this order: kStepCoordinates (every data variable has a step
+// dimension), then kLayerCoordinates if it has a layer dimension, then kFirmCoordinates if it
+// has a firm dimension, separated by spaces.
 inline constexpr const char* kStepCoordinates = "date";
-
-// --- Layers recorded in this version -------------------------------------------------------
-// The `layer` dimension lists these, in this order; the upstream layers of kLayerNames join
-// as their markets are simulated.
-inline constexpr std::size_t kRecordedLayers = 1;
-inline constexpr const char* kRecordedLayerNames[kRecordedLayers] = {"service"};
+inline constexpr const char* kLayerCoordinates = "layer_unit";
+inline constexpr const char* kFirmCoordinates = "firm_name firm_archetype firm_region";
 
 // --- Root (global) attributes ----------------------------------------------------------------
 inline constexpr const char* kTitleAttr = "title";

@@ -42,6 +42,7 @@
 #include <string>
 #include <system_error>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -170,6 +171,100 @@ std::string UtcNowIso8601() {
   return text;
 }
 
+// --- The data variables -------------------------------------------------------------------
+
+// A dimension of a data variable after its leading (replicate, step). `firm`, where present,
+// is the last.
+enum class Axis { kSegment, kLayer, kRegion, kFirm };
+using Axes = std::initializer_list<Axis>;
+// Rank of the data variable with the most dimensions: (replicate, step, layer, firm).
+constexpr std::size_t kMaxDataRank = 4;
+
+// Calls visit(spec, axes, values) for every data variable, in the order the file defines
+// them, with the RecordFrame field of the same name (`values`, [replicate][axes...]). The one
+// list of the data variables: the writer creates, validates and appends through it.
+template <typename Frame, typename Visit>
+void ForEachDataField(Frame& frame, Visit&& visit) {
+  using A = Axis;
+  visit(schema::kCustomers, Axes{A::kSegment, A::kFirm}, frame.customers);
+  visit(schema::kAdopters, Axes{A::kSegment}, frame.adopters);
+  visit(schema::kMarketShare, Axes{A::kLayer, A::kFirm}, frame.market_share);
+  visit(schema::kRevenueShare, Axes{A::kLayer, A::kFirm}, frame.revenue_share);
+  visit(schema::kHhi, Axes{A::kLayer}, frame.hhi);
+  visit(schema::kLayerUnits, Axes{A::kLayer}, frame.layer_units);
+  visit(schema::kLayerRevenue, Axes{A::kLayer}, frame.layer_revenue);
+  visit(schema::kRegionShare, Axes{A::kLayer, A::kRegion}, frame.region_share);
+  visit(schema::kPrice, Axes{A::kLayer, A::kFirm}, frame.price);
+  visit(schema::kCapability, Axes{A::kFirm}, frame.capability);
+  visit(schema::kDataStock, Axes{A::kFirm}, frame.data_stock);
+  visit(schema::kCompute, Axes{A::kFirm}, frame.compute);
+  visit(schema::kCash, Axes{A::kFirm}, frame.cash);
+  visit(schema::kAlive, Axes{A::kFirm}, frame.alive);
+}
+
+// Size of an axis for a run with `firms` firm slots.
+std::size_t AxisSize(Axis axis, std::size_t firms) {
+  switch (axis) {
+    case Axis::kSegment:
+      return kSegments;
+    case Axis::kLayer:
+      return kLayers;
+    case Axis::kRegion:
+      return kRegions;
+    case Axis::kFirm:
+      return firms;
+  }
+  return 0;
+}
+
+// Plural name of an axis, for error messages ("replicates x layers x firms").
+const char* AxisNoun(Axis axis) {
+  switch (axis) {
+    case Axis::kSegment:
+      return "segments";
+    case Axis::kLayer:
+      return "layers";
+    case Axis::kRegion:
+      return "regions";
+    case Axis::kFirm:
+      return "firms";
+  }
+  return "?";
+}
+
+bool HasAxis(Axes axes, Axis axis) {
+  return std::find(axes.begin(), axes.end(), axis) != axes.end();
+}
+
+// HDF5 types of a RecordFrame element type: in the file (little-endian, as netCDF-4 writes)
+// and in memory.
+template <typename T>
+struct ElementType;
+template <>
+struct ElementType<std::int32_t> {
+  static hid_t file() { return H5T_STD_I32LE; }
+  static hid_t memory() { return H5T_NATIVE_INT32; }
+};
+template <>
+struct ElementType<std::uint8_t> {
+  static hid_t file() { return H5T_STD_U8LE; }
+  static hid_t memory() { return H5T_NATIVE_UINT8; }
+};
+template <>
+struct ElementType<double> {
+  static hid_t file() { return H5T_IEEE_F64LE; }
+  static hid_t memory() { return H5T_NATIVE_DOUBLE; }
+};
+
+// Value of a data variable's `coordinates` attribute: the auxiliary coordinates along its
+// dimensions (see output_schema.hpp).
+std::string CoordinatesOf(Axes axes) {
+  std::string coordinates = schema::kStepCoordinates;
+  if (HasAxis(axes, Axis::kLayer)) coordinates += std::string(" ") + schema::kLayerCoordinates;
+  if (HasAxis(axes, Axis::kFirm)) coordinates += std::string(" ") + schema::kFirmCoordinates;
+  return coordinates;
+}
+
 // Everything the HDF5 side of the writer does. Not thread-safe: one thread at a time.
 class TrajectoryFile {
  public:
@@ -203,39 +298,24 @@ class TrajectoryFile {
   void append(const RecordFrame& frame) {
     const hsize_t slot = static_cast<hsize_t>(steps_written_);
     try {
-      const hsize_t S = kSegments;
-      const hsize_t L = schema::kRecordedLayers;
-      const hsize_t R = replicates_;
-      const hsize_t F = firms_;
-      {
-        const std::array<hsize_t, 4> extent{R, slot + 1, S, F};
-        const std::array<hsize_t, 4> start{0, slot, 0, 0};
-        const std::array<hsize_t, 4> count{R, 1, S, F};
-        write_slab(customers_, schema::kCustomers.name, extent.data(), start.data(), count.data(),
-                   4, H5T_NATIVE_INT32, frame.customers.data());
-      }
-      {
-        const std::array<hsize_t, 3> extent{R, slot + 1, S};
-        const std::array<hsize_t, 3> start{0, slot, 0};
-        const std::array<hsize_t, 3> count{R, 1, S};
-        write_slab(adopters_, schema::kAdopters.name, extent.data(), start.data(), count.data(), 3,
-                   H5T_NATIVE_INT32, frame.adopters.data());
-      }
-      {
-        // The service layer is the only one recorded so far: its slot along `layer` is 0.
-        const std::array<hsize_t, 4> extent{R, slot + 1, L, F};
-        const std::array<hsize_t, 4> start{0, slot, 0, 0};
-        const std::array<hsize_t, 4> count{R, 1, 1, F};
-        write_slab(market_share_, schema::kMarketShare.name, extent.data(), start.data(),
-                   count.data(), 4, H5T_NATIVE_DOUBLE, frame.service_share.data());
-      }
-      {
-        const std::array<hsize_t, 3> extent{R, slot + 1, L};
-        const std::array<hsize_t, 3> start{0, slot, 0};
-        const std::array<hsize_t, 3> count{R, 1, 1};
-        write_slab(hhi_, schema::kHhi.name, extent.data(), start.data(), count.data(), 3,
-                   H5T_NATIVE_DOUBLE, frame.service_hhi.data());
-      }
+      std::size_t index = 0;
+      ForEachDataField(frame, [&](const schema::VariableSpec& spec, Axes axes,
+                                  const auto& values) {
+        using Element = typename std::decay_t<decltype(values)>::value_type;
+        // (replicate, step, axes...): every replicate, the new step, each axis whole.
+        std::array<hsize_t, kMaxDataRank> extent{replicates_, slot + 1};
+        std::array<hsize_t, kMaxDataRank> start{0, slot};
+        std::array<hsize_t, kMaxDataRank> count{replicates_, 1};
+        std::size_t rank = 2;
+        for (const Axis axis : axes) {
+          extent[rank] = count[rank] = AxisSize(axis, firms_);
+          start[rank] = 0;
+          ++rank;
+        }
+        write_slab(data_.at(index).dataset, spec.name, extent.data(), start.data(), count.data(),
+                   static_cast<int>(rank), ElementType<Element>::memory(), values.data());
+        ++index;
+      });
       {
         const hsize_t extent = slot + 1;
         const hsize_t count = 1;
@@ -357,14 +437,14 @@ class TrajectoryFile {
     }
   }
 
-  // The datasets that grow along `step`, which stay open while the run writes.
-  std::array<std::pair<H5Handle*, const schema::VariableSpec*>, 6> step_indexed() {
-    return {{{&customers_, &schema::kCustomers},
-             {&adopters_, &schema::kAdopters},
-             {&market_share_, &schema::kMarketShare},
-             {&hhi_, &schema::kHhi},
-             {&step_, &schema::kStep},
-             {&date_, &schema::kDate}}};
+  // The datasets that grow along `step`, which stay open while the run writes: the data
+  // variables (those created so far), `step` and `date`.
+  std::vector<std::pair<H5Handle*, const schema::VariableSpec*>> step_indexed() {
+    std::vector<std::pair<H5Handle*, const schema::VariableSpec*>> datasets;
+    for (DataVariable& variable : data_) datasets.emplace_back(&variable.dataset, variable.spec);
+    datasets.emplace_back(&step_, &schema::kStep);
+    datasets.emplace_back(&date_, &schema::kDate);
+    return datasets;
   }
 
   static H5Handle utf8_string_type() {
@@ -496,7 +576,7 @@ class TrajectoryFile {
   }
 
   void attach_scales(const H5Handle& dataset, const char* name,
-                     std::initializer_list<const H5Handle*> scales) const {
+                     const std::vector<const H5Handle*>& scales) const {
     unsigned axis = 0;
     for (const H5Handle* scale : scales) {
       errors_.check_status(H5DSattach_scale(dataset.get(), scale->get(), axis),
@@ -550,10 +630,14 @@ class TrajectoryFile {
         schema::kRegion, std::vector<std::string>(kRegionNames, kRegionNames + kRegions));
     make_dimension_scale(scales.region, schema::kRegion, schema::kRegionDimId);
     scales.layer = create_filled_variable(
-        schema::kLayer,
-        std::vector<std::string>(schema::kRecordedLayerNames,
-                                 schema::kRecordedLayerNames + schema::kRecordedLayers));
+        schema::kLayer, std::vector<std::string>(kLayerNames, kLayerNames + kLayers));
     make_dimension_scale(scales.layer, schema::kLayer, schema::kLayerDimId);
+    {
+      H5Handle layer_unit = create_filled_variable(
+          schema::kLayerUnit,
+          std::vector<std::string>(schema::kLayerUnitNames, schema::kLayerUnitNames + kLayers));
+      attach_scales(layer_unit, schema::kLayerUnit.name, {&scales.layer});
+    }
     return scales;
   }
 
@@ -572,60 +656,60 @@ class TrajectoryFile {
     return std::min(replicates_, fit);
   }
 
+  // Defines every data variable with no steps: (replicate, step, axes...), chunked one step
+  // a chunk, the firm dimension split at kMaxChunkBytes, and as many replicates a chunk as
+  // fit in kTargetChunkBytes.
   void create_data_variables(const RunMetadata& meta, const LabelScales& scales) {
-    const hsize_t R = replicates_;
-    const hsize_t S = kSegments;
-    const hsize_t L = schema::kRecordedLayers;
-    const hsize_t F = firms_;
-    const hsize_t unlimited = H5S_UNLIMITED;
-    {
-      const std::array<hsize_t, 4> dims{R, 0, S, F};
-      const std::array<hsize_t, 4> max_dims{R, unlimited, S, F};
-      const hsize_t firm_part = firm_chunk(S * sizeof(std::int32_t));
-      const std::array<hsize_t, 4> chunk{replicate_chunk(S * firm_part * sizeof(std::int32_t)),
-                                         1, S, firm_part};
-      customers_ = create_variable(schema::kCustomers, H5T_STD_I32LE, 4, dims.data(),
-                                   max_dims.data(), chunk.data(), true);
-      attach_scales(customers_, schema::kCustomers.name,
-                    {&scales.replicate, &step_, &scales.segment, &scales.firm});
-      write_attribute(customers_.get(), schema::kCustomerWeightAttr, meta.customer_weight);
-      write_attribute(customers_.get(), schema::kCoordinatesAttr,
-                      std::string(schema::kStepFirmCoordinates));
-    }
-    {
-      const std::array<hsize_t, 3> dims{R, 0, S};
-      const std::array<hsize_t, 3> max_dims{R, unlimited, S};
-      const std::array<hsize_t, 3> chunk{replicate_chunk(S * sizeof(std::int32_t)), 1, S};
-      adopters_ = create_variable(schema::kAdopters, H5T_STD_I32LE, 3, dims.data(), max_dims.data(),
-                                  chunk.data(), true);
-      attach_scales(adopters_, schema::kAdopters.name,
-                    {&scales.replicate, &step_, &scales.segment});
-      write_attribute(adopters_.get(), schema::kCustomerWeightAttr, meta.customer_weight);
-      write_attribute(adopters_.get(), schema::kCoordinatesAttr,
-                      std::string(schema::kStepCoordinates));
-    }
-    {
-      const std::array<hsize_t, 4> dims{R, 0, L, F};
-      const std::array<hsize_t, 4> max_dims{R, unlimited, L, F};
-      const hsize_t firm_part = firm_chunk(L * sizeof(double));
-      const std::array<hsize_t, 4> chunk{replicate_chunk(L * firm_part * sizeof(double)), 1, L,
-                                         firm_part};
-      market_share_ = create_variable(schema::kMarketShare, H5T_IEEE_F64LE, 4, dims.data(),
-                                      max_dims.data(), chunk.data(), true);
-      attach_scales(market_share_, schema::kMarketShare.name,
-                    {&scales.replicate, &step_, &scales.layer, &scales.firm});
-      write_attribute(market_share_.get(), schema::kCoordinatesAttr,
-                      std::string(schema::kStepFirmCoordinates));
-    }
-    {
-      const std::array<hsize_t, 3> dims{R, 0, L};
-      const std::array<hsize_t, 3> max_dims{R, unlimited, L};
-      const std::array<hsize_t, 3> chunk{replicate_chunk(L * sizeof(double)), 1, L};
-      hhi_ = create_variable(schema::kHhi, H5T_IEEE_F64LE, 3, dims.data(), max_dims.data(),
-                             chunk.data(), true);
-      attach_scales(hhi_, schema::kHhi.name, {&scales.replicate, &step_, &scales.layer});
-      write_attribute(hhi_.get(), schema::kCoordinatesAttr, std::string(schema::kStepCoordinates));
-    }
+    const RecordFrame no_frame;
+    ForEachDataField(no_frame, [&](const schema::VariableSpec& spec, Axes axes,
+                                   const auto& values) {
+      using Element = typename std::decay_t<decltype(values)>::value_type;
+      std::vector<hsize_t> dims{replicates_, 0};
+      std::vector<hsize_t> max_dims{replicates_, H5S_UNLIMITED};
+      std::vector<hsize_t> chunk{0, 1};
+      std::vector<const H5Handle*> dimension_scales{&scales.replicate, &step_};
+      // Bytes of one replicate's row of a chunk, without the firm dimension.
+      std::size_t row_bytes = sizeof(Element);
+      for (const Axis axis : axes) {
+        const hsize_t size = AxisSize(axis, firms_);
+        dims.push_back(size);
+        max_dims.push_back(size);
+        switch (axis) {
+          case Axis::kSegment:
+            dimension_scales.push_back(&scales.segment);
+            break;
+          case Axis::kLayer:
+            dimension_scales.push_back(&scales.layer);
+            break;
+          case Axis::kRegion:
+            dimension_scales.push_back(&scales.region);
+            break;
+          case Axis::kFirm:
+            dimension_scales.push_back(&scales.firm);
+            break;
+        }
+        if (axis == Axis::kFirm) {
+          chunk.push_back(firm_chunk(row_bytes));  // the firm dimension is the last
+        } else {
+          chunk.push_back(size);
+        }
+        row_bytes *= static_cast<std::size_t>(chunk.back());
+      }
+      chunk[0] = replicate_chunk(row_bytes);
+      if (dims.size() > kMaxDataRank) {  // append() sizes its selections by kMaxDataRank
+        throw std::logic_error(std::string("data variable '") + spec.name +
+                               "' has more dimensions than kMaxDataRank");
+      }
+      const int rank = static_cast<int>(dims.size());
+      H5Handle dataset = create_variable(spec, ElementType<Element>::file(), rank, dims.data(),
+                                         max_dims.data(), chunk.data(), true);
+      attach_scales(dataset, spec.name, dimension_scales);
+      if (&spec == &schema::kCustomers || &spec == &schema::kAdopters) {
+        write_attribute(dataset.get(), schema::kCustomerWeightAttr, meta.customer_weight);
+      }
+      write_attribute(dataset.get(), schema::kCoordinatesAttr, CoordinatesOf(axes));
+      data_.push_back(DataVariable{&spec, std::move(dataset)});
+    });
   }
 
   // Extends a dataset along `step` and writes `count` at `start`.
@@ -677,7 +761,13 @@ class TrajectoryFile {
   std::int64_t start_month_index_;
   std::int64_t steps_written_ = 0;
   H5Handle file_;
-  H5Handle step_, date_, customers_, adopters_, market_share_, hhi_;
+  H5Handle step_, date_;
+  // The data variables, in ForEachDataField's order.
+  struct DataVariable {
+    const schema::VariableSpec* spec;
+    H5Handle dataset;
+  };
+  std::vector<DataVariable> data_;
 };
 
 std::string FrameSizeError(const RecordFrame& frame, const char* field, std::size_t actual,
@@ -732,27 +822,21 @@ struct TrajectoryWriter::Impl {
   }
 
   void validate(const RecordFrame& frame) const {
-    const std::size_t S = kSegments;
-    const std::string dims = "replicates x segments x firms = " + std::to_string(replicates) +
-                             " x " + std::to_string(S) + " x " + std::to_string(firms);
-    if (frame.customers.size() != replicates * S * firms) {
-      throw std::invalid_argument(
-          FrameSizeError(frame, "customers", frame.customers.size(), replicates * S * firms, dims));
-    }
-    if (frame.adopters.size() != replicates * S) {
-      throw std::invalid_argument(FrameSizeError(
-          frame, "adopters", frame.adopters.size(), replicates * S,
-          "replicates x segments = " + std::to_string(replicates) + " x " + std::to_string(S)));
-    }
-    if (frame.service_share.size() != replicates * firms) {
-      throw std::invalid_argument(FrameSizeError(
-          frame, "service_share", frame.service_share.size(), replicates * firms,
-          "replicates x firms = " + std::to_string(replicates) + " x " + std::to_string(firms)));
-    }
-    if (frame.service_hhi.size() != replicates) {
-      throw std::invalid_argument(
-          FrameSizeError(frame, "service_hhi", frame.service_hhi.size(), replicates, "replicates"));
-    }
+    ForEachDataField(frame, [&](const schema::VariableSpec& spec, Axes axes,
+                                const auto& values) {
+      std::size_t expected = replicates;
+      std::string nouns = "replicates";
+      std::string sizes = std::to_string(replicates);
+      for (const Axis axis : axes) {
+        expected *= AxisSize(axis, firms);
+        nouns += std::string(" x ") + AxisNoun(axis);
+        sizes += " x " + std::to_string(AxisSize(axis, firms));
+      }
+      if (values.size() != expected) {
+        throw std::invalid_argument(
+            FrameSizeError(frame, spec.name, values.size(), expected, nouns + " = " + sizes));
+      }
+    });
     if (frame.step < 0 || frame.step <= last_pushed_step) {
       throw std::invalid_argument("trajectory frame: 'step' " + std::to_string(frame.step) +
                                   " does not follow the previous recorded step " +

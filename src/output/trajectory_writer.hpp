@@ -36,13 +36,29 @@ struct RunMetadata {
   std::vector<std::string> firm_region;
 };
 
-// One recorded step, for all replicates. Row-major, outermost index first.
+// One recorded step, for all replicates. Row-major, outermost index first. Layers are all of
+// kLayerNames (hbm, accelerator, cloud, model, service); each layer's units are its own:
+// HBM stacks, accelerator units, H100e-months of cloud compute, customer-months of model
+// API use, and customers (real customers, agents x customer_weight) for service.
 struct RecordFrame {
   std::int64_t step = 0;                    // step index (0 = state after the first step)
   std::vector<std::int32_t> customers;      // [replicate][segment][firm] customer agents
   std::vector<std::int32_t> adopters;       // [replicate][segment]
-  std::vector<double> service_share;        // [replicate][firm] share of adopters, all segments
-  std::vector<double> service_hhi;          // [replicate] Herfindahl index of service_share
+  std::vector<double> market_share;         // [replicate][layer][firm] share of the layer's units
+  std::vector<double> revenue_share;        // [replicate][layer][firm] share of its revenue
+  std::vector<double> hhi;                  // [replicate][layer] Herfindahl index of market_share
+  std::vector<double> layer_units;          // [replicate][layer] units traded in the step
+  std::vector<double> layer_revenue;        // [replicate][layer] USD in the step
+  std::vector<double> region_share;         // [replicate][layer][region] share of units sold
+                                            //   by firms based in each region
+  std::vector<double> price;                // [replicate][layer][firm] USD per unit (service:
+                                            //   customer-weighted mean over segments);
+                                            //   NaN where the firm does not sell in the layer
+  std::vector<double> capability;           // [replicate][firm] model capability (log units)
+  std::vector<double> data_stock;           // [replicate][firm] T tokens
+  std::vector<double> compute;              // [replicate][firm] installed H100e
+  std::vector<double> cash;                 // [replicate][firm] USD M
+  std::vector<std::uint8_t> alive;          // [replicate][firm] 1 alive, 0 exited
 };
 
 class TrajectoryWriter {

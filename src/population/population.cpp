@@ -9,6 +9,8 @@
 #include "kernels/counter_rng.hpp"
 #include "kernels/det_math.hpp"
 #include "kernels/normal_draw.hpp"
+#include "kernels/scaling_law.hpp"
+#include "kernels/value_chain_state.hpp"
 
 namespace aimarket {
 namespace {
@@ -26,12 +28,30 @@ int draw_category(double uniform, const double* shares, int n) {
   return 0;
 }
 
-void append_firm(FirmTable& table, const FirmSpec& spec) {
+void append_firm(FirmTable& table, const FirmSpec& spec, const FirmsSettings& defaults) {
   table.name.push_back(spec.name);
   table.archetype.push_back(spec.archetype);
   table.region.push_back(spec.region);
   table.awareness.push_back(spec.awareness);
   for (int r = 0; r < kRegions; ++r) table.language_fit.push_back(spec.language_fit[r]);
+  std::uint8_t mask = 0;
+  for (int l = 0; l < kLayers; ++l) {
+    if (spec.layers[l]) mask |= static_cast<std::uint8_t>(1u << l);
+  }
+  if (spec.sells_data) mask |= kSellsDataBit;
+  table.layer_mask.push_back(mask);
+  // Big tech's accelerators (TPU, MTIA, Trainium) serve only their owner.
+  table.in_house_chips.push_back(spec.archetype == "big_tech" && spec.layers[1] ? 1 : 0);
+  table.open_weights.push_back(spec.open_weights ? 1 : 0);
+  table.chip_performance.push_back(spec.chip_performance);
+  table.markup.push_back(spec.markup >= 0.0 ? spec.markup : defaults.markup);
+  table.spend_rate.push_back(spec.spend_rate >= 0.0 ? spec.spend_rate : defaults.spend_rate);
+  table.cash_musd.push_back(spec.cash);
+  table.fab_capacity.push_back(spec.fab_capacity);
+  table.hbm_capacity.push_back(spec.hbm_capacity);
+  table.installed_compute.push_back(spec.installed_compute);
+  table.data_stock.push_back(spec.data_stock);
+  table.training_compute.push_back(spec.training_compute);
 }
 
 }  // namespace
@@ -64,6 +84,10 @@ FirmTable build_firm_table(const Config& config) {
       spec.serves[s] = true;
     }
     spec.awareness = synthetic.synthetic_awareness;
+    spec.layers = {};
+    spec.layers[4] = true;  // service
+    spec.model_source = "open";
+    spec.cash = synthetic.synthetic_cash;
     for (int r = 0; r < kRegions; ++r) {
       spec.language_fit[r] = r == spec.region ? 1.0 : synthetic.foreign_language_fit;
     }
@@ -76,12 +100,25 @@ FirmTable build_firm_table(const Config& config) {
   table.price.assign(kSegments * n, 1.0);
   table.serves.assign(kSegments * n, 0);
   for (std::size_t j = 0; j < n; ++j) {
-    append_firm(table, specs[j]);
+    append_firm(table, specs[j], config.firms);
     for (int s = 0; s < kSegments; ++s) {
       table.quality[s * n + j] = specs[j].quality[s];
       table.price[s * n + j] = specs[j].price[s];
       table.serves[s * n + j] = specs[j].serves[s] ? 1 : 0;
     }
+  }
+  // Model sources by name, once every firm has its index.
+  for (std::size_t j = 0; j < n; ++j) {
+    const std::string& source = specs[j].model_source;
+    std::int32_t code = kOpenModel;
+    if (source == "own") {
+      code = kOwnModel;
+    } else if (source != "open") {
+      for (std::size_t k = 0; k < n; ++k) {
+        if (specs[k].name == source) code = static_cast<std::int32_t>(k);
+      }
+    }
+    table.model_source.push_back(code);
   }
   return table;
 }
@@ -166,6 +203,120 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
     }
   }
   setup.awareness = firms.awareness;
+
+  // The value chain.
+  setup.frozen = config.firms.frozen;
+  ValueChainParams& v = setup.value_chain;
+  const FirmsSettings& f = config.firms;
+  const ComputeSettings& k = config.compute;
+  const DataSettings& data = config.data;
+  const ModelsSettings& m = config.models;
+  v.compute_share = f.compute_share;
+  v.data_share = f.data_share;
+  v.rd_share = f.rd_share;
+  v.marketing_share = f.marketing_share;
+  v.quality_per_capability = f.quality_per_capability;
+  v.quality_per_log_data = f.quality_per_log_data;
+  v.quality_per_log_rd = f.quality_per_log_rd;
+  v.domain_data_scale = f.domain_data_scale;
+  v.rd_scale = f.rd_scale;
+  v.rd_depreciation = f.rd_depreciation;
+  v.marketing_awareness_per_musd = f.marketing_awareness_per_musd;
+  v.awareness_decay = f.awareness_decay;
+  v.beta_quality = d.beta_quality;
+  v.customer_weight = config.population.customer_weight;
+  v.hbm_per_accelerator = k.hbm_per_accelerator;
+  v.hbm_unit_cost = k.hbm_unit_cost;
+  v.accelerator_unit_cost = k.accelerator_unit_cost;
+  v.cloud_operating_cost = k.cloud_operating_cost;
+  v.cloud_initial_price = k.cloud_initial_price;
+  v.price_performance_doubling_months = k.price_performance_doubling_months;
+  v.compute_depreciation = k.depreciation;
+  v.price_adjustment_speed = k.price_adjustment_speed;
+  v.max_price_change = k.max_price_change;
+  v.capacity_cost_accelerator = k.capacity_cost_accelerator;
+  v.capacity_cost_hbm = k.capacity_cost_hbm;
+  v.capacity_depreciation = k.capacity_depreciation;
+  v.cloud_self_use_share = k.cloud_self_use_share;
+  v.buyer_price_sensitivity = k.buyer_price_sensitivity;
+  v.flywheel_tokens_per_customer = data.flywheel_tokens_per_customer;
+  v.public_data_rate = data.public_data_rate;
+  v.data_depreciation = data.depreciation;
+  v.chinchilla_E = m.chinchilla_E;
+  v.chinchilla_A = m.chinchilla_A;
+  v.chinchilla_B = m.chinchilla_B;
+  v.chinchilla_alpha = m.chinchilla_alpha;
+  v.chinchilla_beta = m.chinchilla_beta;
+  v.tokens_per_parameter = m.tokens_per_parameter;
+  v.flop_per_h100e_month = m.flop_per_h100e_month;
+  v.algorithmic_doubling_months = m.algorithmic_doubling_months;
+  v.training_share = m.training_share;
+  v.finetune_gain = m.finetune_gain;
+  v.inference_compute_per_customer = m.inference_compute_per_customer;
+  v.reference_loss = chinchilla_loss(m.reference_compute, 1e300, m.chinchilla_E, m.chinchilla_A,
+                                     m.chinchilla_B, m.chinchilla_alpha, m.chinchilla_beta,
+                                     m.tokens_per_parameter);
+
+  setup.layer_mask = firms.layer_mask;
+  setup.in_house_chips = firms.in_house_chips;
+  for (int r : firms.region) setup.firm_region.push_back(static_cast<std::uint8_t>(r));
+  setup.open_weights = firms.open_weights;
+  setup.model_source = firms.model_source;
+  setup.chip_performance = firms.chip_performance;
+  setup.markup = firms.markup;
+  setup.spend_rate = firms.spend_rate;
+  setup.base_quality = firms.quality;
+  setup.base_price = firms.price;
+  for (std::size_t j = 0; j < n; ++j) {
+    setup.cash.push_back(static_cast<std::int64_t>(std::llround(firms.cash_musd[j] * 1e6)));
+    if (firms.open_weights[j]) setup.open_weight_firms.push_back(static_cast<std::int32_t>(j));
+    const double flop = firms.training_compute[j];
+    const double tokens = firms.data_stock[j] * 1e12;
+    double capability = 0.0;
+    if (flop > 0.0 && tokens > 0.0) capability = std::max(0.0, model_capability(flop, tokens, v));
+    setup.capability.push_back(capability);
+  }
+  setup.fab_capacity = firms.fab_capacity;
+  setup.hbm_capacity = firms.hbm_capacity;
+  setup.installed_compute = firms.installed_compute;
+  setup.data_stock = firms.data_stock;
+  setup.training_compute = firms.training_compute;
+
+  // Who trades in which market (MODEL.md section 3).
+  const double initial_price[kUpstreamMarkets] = {k.hbm_initial_price, k.accelerator_initial_price,
+                                                  k.cloud_initial_price, m.api_initial_price,
+                                                  data.data_initial_price};
+  for (int market = 0; market < kUpstreamMarkets; ++market) {
+    setup.initial_price[market].assign(n, 0.0);
+  }
+  for (std::size_t j = 0; j < n; ++j) {
+    const std::uint8_t mask = firms.layer_mask[j];
+    const auto id = static_cast<std::int32_t>(j);
+    const bool merchant_chips = (mask & kLayerBitAccelerator) && !firms.in_house_chips[j];
+    const bool sells[kUpstreamMarkets] = {(mask & kLayerBitHbm) != 0, merchant_chips,
+                                          (mask & kLayerBitCloud) != 0,
+                                          (mask & kLayerBitModel) != 0,
+                                          (mask & kSellsDataBit) != 0};
+    const bool has_cloud = (mask & kLayerBitCloud) != 0;
+    const bool has_service = (mask & kLayerBitService) != 0;
+    const bool develops_or_serves = (mask & (kLayerBitModel | kLayerBitService)) != 0;
+    const bool buys[kUpstreamMarkets] = {(mask & kLayerBitAccelerator) != 0, has_cloud,
+                                         !has_cloud && develops_or_serves,
+                                         has_service && firms.model_source[j] >= 0,
+                                         develops_or_serves};
+    for (int market = 0; market < kUpstreamMarkets; ++market) {
+      if (sells[market]) {
+        setup.sellers[market].push_back(id);
+        setup.initial_price[market][j] = initial_price[market];
+      }
+      if (buys[market]) setup.buyers[market].push_back(id);
+    }
+  }
+  setup.price_floor = {k.hbm_unit_cost, k.accelerator_unit_cost + k.hbm_per_accelerator * k.hbm_unit_cost,
+                       k.cloud_operating_cost, 0.0, data.data_unit_cost};
+  for (const auto& [seller, buyer] : config.scenario.export_controls) {
+    setup.export_blocked[static_cast<std::size_t>(seller * kRegions + buyer)] = 1;
+  }
   return setup;
 }
 

@@ -21,6 +21,14 @@ struct FirmTable {
   std::vector<std::uint8_t> serves;          // [segment][firm]
   std::vector<double> awareness;             // [firm]
   std::vector<double> language_fit;          // [firm][region]
+  // The value chain.
+  std::vector<std::uint8_t> layer_mask;      // [firm] kLayerBit* | kSellsDataBit
+  std::vector<std::uint8_t> in_house_chips;  // [firm] big tech's own accelerators
+  std::vector<std::uint8_t> open_weights;    // [firm]
+  std::vector<std::int32_t> model_source;    // [firm] kOwnModel, kOpenModel or partner index
+  std::vector<double> chip_performance, markup, spend_rate;         // [firm]
+  std::vector<double> cash_musd, fab_capacity, hbm_capacity;       // [firm] starting state
+  std::vector<double> installed_compute, data_stock, training_compute;
   std::int32_t size() const { return static_cast<std::int32_t>(name.size()); }
 };
 

@@ -84,6 +84,22 @@ TEST_F(ConfigTest, EmptyFileGivesSchemaDefaultsMatchingTheStructs) {
   EXPECT_EQ(config.firms.synthetic_price_log_sd, plain.firms.synthetic_price_log_sd);
   EXPECT_EQ(config.firms.synthetic_awareness, plain.firms.synthetic_awareness);
   EXPECT_EQ(config.firms.foreign_language_fit, plain.firms.foreign_language_fit);
+  EXPECT_EQ(config.firms.synthetic_cash, plain.firms.synthetic_cash);
+  EXPECT_EQ(config.firms.spend_rate, plain.firms.spend_rate);
+  EXPECT_EQ(config.firms.compute_share, plain.firms.compute_share);
+  EXPECT_EQ(config.firms.data_share, plain.firms.data_share);
+  EXPECT_EQ(config.firms.rd_share, plain.firms.rd_share);
+  EXPECT_EQ(config.firms.marketing_share, plain.firms.marketing_share);
+  EXPECT_EQ(config.firms.markup, plain.firms.markup);
+  EXPECT_EQ(config.firms.quality_per_capability, plain.firms.quality_per_capability);
+  EXPECT_EQ(config.firms.quality_per_log_data, plain.firms.quality_per_log_data);
+  EXPECT_EQ(config.firms.quality_per_log_rd, plain.firms.quality_per_log_rd);
+  EXPECT_EQ(config.firms.domain_data_scale, plain.firms.domain_data_scale);
+  EXPECT_EQ(config.firms.rd_scale, plain.firms.rd_scale);
+  EXPECT_EQ(config.firms.rd_depreciation, plain.firms.rd_depreciation);
+  EXPECT_EQ(config.firms.marketing_awareness_per_musd, plain.firms.marketing_awareness_per_musd);
+  EXPECT_EQ(config.firms.awareness_decay, plain.firms.awareness_decay);
+  EXPECT_FALSE(config.firms.frozen);  // dynamic unless a config says otherwise
   EXPECT_EQ(config.demand.bass_p, plain.demand.bass_p);
   EXPECT_EQ(config.demand.bass_q, plain.demand.bass_q);
   EXPECT_EQ(config.demand.reconsider_rate, plain.demand.reconsider_rate);
@@ -96,6 +112,42 @@ TEST_F(ConfigTest, EmptyFileGivesSchemaDefaultsMatchingTheStructs) {
   EXPECT_EQ(config.demand.beta_language, plain.demand.beta_language);
   EXPECT_EQ(config.demand.switching_cost, plain.demand.switching_cost);
   EXPECT_EQ(config.demand.price_taste_sd, plain.demand.price_taste_sd);
+  EXPECT_EQ(config.compute.hbm_per_accelerator, plain.compute.hbm_per_accelerator);
+  EXPECT_EQ(config.compute.hbm_unit_cost, plain.compute.hbm_unit_cost);
+  EXPECT_EQ(config.compute.hbm_initial_price, plain.compute.hbm_initial_price);
+  EXPECT_EQ(config.compute.accelerator_unit_cost, plain.compute.accelerator_unit_cost);
+  EXPECT_EQ(config.compute.accelerator_initial_price, plain.compute.accelerator_initial_price);
+  EXPECT_EQ(config.compute.cloud_operating_cost, plain.compute.cloud_operating_cost);
+  EXPECT_EQ(config.compute.cloud_initial_price, plain.compute.cloud_initial_price);
+  EXPECT_EQ(config.compute.price_performance_doubling_months,
+            plain.compute.price_performance_doubling_months);
+  EXPECT_EQ(config.compute.depreciation, plain.compute.depreciation);
+  EXPECT_EQ(config.compute.price_adjustment_speed, plain.compute.price_adjustment_speed);
+  EXPECT_EQ(config.compute.max_price_change, plain.compute.max_price_change);
+  EXPECT_EQ(config.compute.capacity_cost_accelerator, plain.compute.capacity_cost_accelerator);
+  EXPECT_EQ(config.compute.capacity_cost_hbm, plain.compute.capacity_cost_hbm);
+  EXPECT_EQ(config.compute.capacity_depreciation, plain.compute.capacity_depreciation);
+  EXPECT_EQ(config.compute.cloud_self_use_share, plain.compute.cloud_self_use_share);
+  EXPECT_EQ(config.data.flywheel_tokens_per_customer, plain.data.flywheel_tokens_per_customer);
+  EXPECT_EQ(config.data.public_data_rate, plain.data.public_data_rate);
+  EXPECT_EQ(config.data.depreciation, plain.data.depreciation);
+  EXPECT_EQ(config.data.data_unit_cost, plain.data.data_unit_cost);
+  EXPECT_EQ(config.data.data_initial_price, plain.data.data_initial_price);
+  EXPECT_EQ(config.models.chinchilla_E, plain.models.chinchilla_E);
+  EXPECT_EQ(config.models.chinchilla_A, plain.models.chinchilla_A);
+  EXPECT_EQ(config.models.chinchilla_B, plain.models.chinchilla_B);
+  EXPECT_EQ(config.models.chinchilla_alpha, plain.models.chinchilla_alpha);
+  EXPECT_EQ(config.models.chinchilla_beta, plain.models.chinchilla_beta);
+  EXPECT_EQ(config.models.tokens_per_parameter, plain.models.tokens_per_parameter);
+  EXPECT_EQ(config.models.flop_per_h100e_month, plain.models.flop_per_h100e_month);
+  EXPECT_EQ(config.models.algorithmic_doubling_months, plain.models.algorithmic_doubling_months);
+  EXPECT_EQ(config.models.reference_compute, plain.models.reference_compute);
+  EXPECT_EQ(config.models.training_share, plain.models.training_share);
+  EXPECT_EQ(config.models.finetune_gain, plain.models.finetune_gain);
+  EXPECT_EQ(config.models.inference_compute_per_customer,
+            plain.models.inference_compute_per_customer);
+  EXPECT_EQ(config.models.api_initial_price, plain.models.api_initial_price);
+  EXPECT_TRUE(config.scenario.export_controls.empty());
 
   const std::array<double, kSegments> segments = {0.40, 0.30, 0.08, 0.08, 0.06, 0.08};
   const std::array<double, kRegions> regions = {0.30, 0.05, 0.25, 0.20, 0.20};
@@ -130,6 +182,21 @@ synthetic_price_median = 2.5
 synthetic_price_log_sd = 0.1
 synthetic_awareness = 3
 foreign_language_fit = 0.25
+synthetic_cash = 12.5
+spend_rate = 0.125
+compute_share = 0.5
+data_share = 0.125
+rd_share = 0.25
+marketing_share = 0.125
+markup = 0.75
+quality_per_capability = 2.5
+quality_per_log_data = -0.25
+quality_per_log_rd = 0.375
+domain_data_scale = 0.5
+rd_scale = 250
+rd_depreciation = 0.0625
+marketing_awareness_per_musd = 0.03
+awareness_decay = 0.1
 
 [demand]
 bass_p = 0.02
@@ -145,14 +212,65 @@ beta_language = 0.125
 switching_cost = 0.0
 price_taste_sd = 0.2
 
+[compute]
+hbm_per_accelerator = 8
+hbm_unit_cost = 300
+hbm_initial_price = 500
+accelerator_unit_cost = 3500
+accelerator_initial_price = 30000
+cloud_operating_cost = 250
+cloud_initial_price = 1800
+price_performance_doubling_months = 30
+depreciation = 0.02
+price_adjustment_speed = 0.5
+max_price_change = 1.5
+capacity_cost_accelerator = 50000
+capacity_cost_hbm = 2500
+capacity_depreciation = 0.005
+cloud_self_use_share = 0.75
+
+[data]
+flywheel_tokens_per_customer = 1e-7
+public_data_rate = 0.5
+depreciation = 0.03
+data_unit_cost = 3e5
+data_initial_price = 2e6
+
+[models]
+chinchilla_E = 1.8
+chinchilla_A = 400
+chinchilla_B = 400.5
+chinchilla_alpha = 0.3
+chinchilla_beta = 0.3125
+tokens_per_parameter = 25
+flop_per_h100e_month = 8e20
+algorithmic_doubling_months = 10
+reference_compute = 1e22
+training_share = 0.625
+finetune_gain = 0.2
+inference_compute_per_customer = 1e-3
+api_initial_price = 3
+
+[scenario]
+export_controls = [["US", "CN"], ["EU", "CN"]]
+
 [[firm]]
 name = "Naver"
 archetype = "kr_service"
 region = "KR"
+layers = ["service", "cloud", "model"]
+sells_data = true
 quality = { consumer = 1.0, enterprise = 0.5 }
 price = { enterprise = 3.0 }
 awareness = 2.0
 language_fit = { US = 0.3 }
+cash = 2500
+installed_compute = 20000
+data_stock = 1.5
+training_compute = 5e23
+open_weights = true
+markup = 0.5
+spend_rate = 0.1
 
 [[firm]]
 name = "OpenAI \"ChatGPT\""
@@ -160,6 +278,35 @@ archetype = "model_lab"
 region = "US"
 quality = 1.25
 price = 2
+
+[[firm]]
+name = "SK hynix"
+archetype = "memory_vendor"
+region = "KR"
+hbm_capacity = 400000
+cash = 10000
+
+[[firm]]
+name = "NVIDIA"
+archetype = "chip_vendor"
+region = "US"
+fab_capacity = 300000
+chip_performance = 1.5
+markup = 0
+
+[[firm]]
+name = "Wrtn"
+archetype = "consumer_ai"
+region = "KR"
+quality = { consumer = 0.5 }
+model_source = "Naver"
+
+[[firm]]
+name = "Scale AI"
+archetype = "data_vendor"
+region = "US"
+data_stock = 50
+model_source = "open"
 )";
 
 TEST_F(ConfigTest, FullFileIsReadIntoEveryField) {
@@ -197,8 +344,58 @@ TEST_F(ConfigTest, FullFileIsReadIntoEveryField) {
   EXPECT_EQ(config.demand.beta_language, 0.125);
   EXPECT_EQ(config.demand.switching_cost, 0.0);
   EXPECT_EQ(config.demand.price_taste_sd, 0.2);
+  EXPECT_EQ(config.firms.synthetic_cash, 12.5);
+  EXPECT_EQ(config.firms.spend_rate, 0.125);
+  EXPECT_EQ(config.firms.compute_share, 0.5);
+  EXPECT_EQ(config.firms.data_share, 0.125);
+  EXPECT_EQ(config.firms.rd_share, 0.25);
+  EXPECT_EQ(config.firms.marketing_share, 0.125);
+  EXPECT_EQ(config.firms.markup, 0.75);
+  EXPECT_EQ(config.firms.quality_per_capability, 2.5);
+  EXPECT_EQ(config.firms.quality_per_log_data, -0.25);
+  EXPECT_EQ(config.firms.quality_per_log_rd, 0.375);
+  EXPECT_EQ(config.firms.domain_data_scale, 0.5);
+  EXPECT_EQ(config.firms.rd_scale, 250.0);
+  EXPECT_EQ(config.firms.rd_depreciation, 0.0625);
+  EXPECT_EQ(config.firms.marketing_awareness_per_musd, 0.03);
+  EXPECT_EQ(config.firms.awareness_decay, 0.1);
+  EXPECT_EQ(config.compute.hbm_per_accelerator, 8.0);
+  EXPECT_EQ(config.compute.hbm_unit_cost, 300.0);
+  EXPECT_EQ(config.compute.hbm_initial_price, 500.0);
+  EXPECT_EQ(config.compute.accelerator_unit_cost, 3500.0);
+  EXPECT_EQ(config.compute.accelerator_initial_price, 30000.0);
+  EXPECT_EQ(config.compute.cloud_operating_cost, 250.0);
+  EXPECT_EQ(config.compute.cloud_initial_price, 1800.0);
+  EXPECT_EQ(config.compute.price_performance_doubling_months, 30.0);
+  EXPECT_EQ(config.compute.depreciation, 0.02);
+  EXPECT_EQ(config.compute.price_adjustment_speed, 0.5);
+  EXPECT_EQ(config.compute.max_price_change, 1.5);
+  EXPECT_EQ(config.compute.capacity_cost_accelerator, 50000.0);
+  EXPECT_EQ(config.compute.capacity_cost_hbm, 2500.0);
+  EXPECT_EQ(config.compute.capacity_depreciation, 0.005);
+  EXPECT_EQ(config.compute.cloud_self_use_share, 0.75);
+  EXPECT_EQ(config.data.flywheel_tokens_per_customer, 1e-7);
+  EXPECT_EQ(config.data.public_data_rate, 0.5);
+  EXPECT_EQ(config.data.depreciation, 0.03);
+  EXPECT_EQ(config.data.data_unit_cost, 3e5);
+  EXPECT_EQ(config.data.data_initial_price, 2e6);
+  EXPECT_EQ(config.models.chinchilla_E, 1.8);
+  EXPECT_EQ(config.models.chinchilla_A, 400.0);
+  EXPECT_EQ(config.models.chinchilla_B, 400.5);
+  EXPECT_EQ(config.models.chinchilla_alpha, 0.3);
+  EXPECT_EQ(config.models.chinchilla_beta, 0.3125);
+  EXPECT_EQ(config.models.tokens_per_parameter, 25.0);
+  EXPECT_EQ(config.models.flop_per_h100e_month, 8e20);
+  EXPECT_EQ(config.models.algorithmic_doubling_months, 10.0);
+  EXPECT_EQ(config.models.reference_compute, 1e22);
+  EXPECT_EQ(config.models.training_share, 0.625);
+  EXPECT_EQ(config.models.finetune_gain, 0.2);
+  EXPECT_EQ(config.models.inference_compute_per_customer, 1e-3);
+  EXPECT_EQ(config.models.api_initial_price, 3.0);
+  // Seller region, buyer region: US -> CN and EU -> CN.
+  EXPECT_EQ(config.scenario.export_controls, (std::vector<std::pair<int, int>>{{0, 3}, {2, 3}}));
 
-  ASSERT_EQ(config.named_firms.size(), 2u);
+  ASSERT_EQ(config.named_firms.size(), 6u);
   const FirmSpec& naver = config.named_firms[0];
   EXPECT_EQ(naver.name, "Naver");
   EXPECT_EQ(naver.archetype, "kr_service");
@@ -214,6 +411,20 @@ TEST_F(ConfigTest, FullFileIsReadIntoEveryField) {
   // Listed: US. Home (KR): 1.0. Elsewhere: firms.foreign_language_fit.
   const std::array<double, kRegions> naver_fit = {0.3, 1.0, 0.25, 0.25, 0.25};
   EXPECT_EQ(naver.language_fit, naver_fit);
+  // Listed in any order; kept in kLayerNames order (hbm, accelerator, cloud, model, service).
+  EXPECT_EQ(naver.layers, (std::array<bool, kLayers>{false, false, true, true, true}));
+  EXPECT_TRUE(naver.sells_data);
+  EXPECT_EQ(naver.cash, 2500.0);
+  EXPECT_EQ(naver.installed_compute, 20000.0);
+  EXPECT_EQ(naver.data_stock, 1.5);
+  EXPECT_EQ(naver.training_compute, 5e23);
+  EXPECT_TRUE(naver.open_weights);
+  EXPECT_EQ(naver.model_source, "own");  // it has layer model
+  EXPECT_EQ(naver.markup, 0.5);
+  EXPECT_EQ(naver.spend_rate, 0.1);
+  EXPECT_EQ(naver.fab_capacity, 0.0);
+  EXPECT_EQ(naver.hbm_capacity, 0.0);
+  EXPECT_EQ(naver.chip_performance, 1.0);
 
   const FirmSpec& lab = config.named_firms[1];
   EXPECT_EQ(lab.name, "OpenAI \"ChatGPT\"");
@@ -224,6 +435,38 @@ TEST_F(ConfigTest, FullFileIsReadIntoEveryField) {
   EXPECT_EQ(lab.price, (std::array<double, kSegments>{2, 2, 2, 2, 2, 2}));
   EXPECT_EQ(lab.awareness, 1.0);
   EXPECT_EQ(lab.language_fit, (std::array<double, kRegions>{1.0, 0.25, 0.25, 0.25, 0.25}));
+  EXPECT_EQ(lab.layers, (std::array<bool, kLayers>{false, false, false, true, true}));
+  EXPECT_EQ(lab.model_source, "own");
+  EXPECT_EQ(lab.markup, -1.0);  // firms.markup
+  EXPECT_EQ(lab.spend_rate, -1.0);
+  EXPECT_EQ(lab.cash, 100.0);
+
+  const FirmSpec& hynix = config.named_firms[2];
+  EXPECT_EQ(hynix.layers, (std::array<bool, kLayers>{true, false, false, false, false}));
+  EXPECT_EQ(hynix.hbm_capacity, 400000.0);
+  EXPECT_EQ(hynix.cash, 10000.0);
+  EXPECT_EQ(hynix.model_source, "open");  // no layer model
+  // No service layer: no segment served, canonical quality and price.
+  EXPECT_EQ(hynix.serves, (std::array<bool, kSegments>{}));
+  EXPECT_EQ(hynix.quality, (std::array<double, kSegments>{}));
+  EXPECT_EQ(hynix.price, (std::array<double, kSegments>{1, 1, 1, 1, 1, 1}));
+
+  const FirmSpec& nvidia = config.named_firms[3];
+  EXPECT_EQ(nvidia.layers, (std::array<bool, kLayers>{false, true, false, false, false}));
+  EXPECT_EQ(nvidia.fab_capacity, 300000.0);
+  EXPECT_EQ(nvidia.chip_performance, 1.5);
+  EXPECT_EQ(nvidia.markup, 0.0);
+
+  const FirmSpec& wrtn = config.named_firms[4];
+  EXPECT_EQ(wrtn.layers, (std::array<bool, kLayers>{false, false, false, false, true}));
+  EXPECT_EQ(wrtn.model_source, "Naver");
+  EXPECT_FALSE(wrtn.sells_data);
+
+  const FirmSpec& scale = config.named_firms[5];
+  EXPECT_EQ(scale.layers, (std::array<bool, kLayers>{}));
+  EXPECT_TRUE(scale.sells_data);  // data_vendor's default
+  EXPECT_EQ(scale.data_stock, 50.0);
+  EXPECT_EQ(scale.model_source, "open");
 }
 
 TEST_F(ConfigTest, MalformedTomlNamesFileLineAndColumn) {
@@ -259,12 +502,32 @@ TEST_F(ConfigTest, UnknownSectionSuggestsTheClosestSection) {
 }
 
 TEST_F(ConfigTest, SectionsNotImplementedYetAreNamedSo) {
-  const std::string path = write("[run]\nsteps = 2\n\n[compute]\nfab_capacity = 3\n");
-  const std::string error = error_of(path);
-  EXPECT_NE(error.find(path + ":4:"), std::string::npos) << error;
-  EXPECT_NE(error.find("compute: section [compute] is not implemented in this version"),
-            std::string::npos)
-      << error;
+  const std::string path =
+      write("[run]\nsteps = 2\n\n[finance]\nsubsidy = 3\n[entry]\n[strategy]\n");
+  const auto lines = lines_of(error_of(path));
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0], path + ":4:2: finance: section [finance] is not implemented in this version");
+  EXPECT_EQ(lines[1], path + ":6:2: entry: section [entry] is not implemented in this version");
+  EXPECT_EQ(lines[2],
+            path + ":7:2: strategy: section [strategy] is not implemented in this version");
+}
+
+TEST_F(ConfigTest, ValueChainSectionsAreAccepted) {
+  const Config config =
+      load_config(write("[compute]\nmax_price_change = 2\n[data]\npublic_data_rate = 0\n[models]\n"
+                        "training_share = 1\n[scenario]\nexport_controls = []\n"),
+                  {});
+  EXPECT_EQ(config.compute.max_price_change, 2.0);
+  EXPECT_EQ(config.data.public_data_rate, 0.0);
+  EXPECT_EQ(config.models.training_share, 1.0);
+  EXPECT_TRUE(config.scenario.export_controls.empty());
+}
+
+TEST_F(ConfigTest, FirmKeyInASettingsSectionSaysWhereItBelongs) {
+  const std::string path = write("[compute]\nfab_capacity = 3\n");
+  EXPECT_EQ(error_of(path), path +
+                                ":2:1: compute.fab_capacity: unknown key 'compute.fab_capacity' "
+                                "('fab_capacity' is a [[firm]] key: set it in a firm's table)");
 }
 
 TEST_F(ConfigTest, WrongTypeNamesExpectedAndGivenType) {
@@ -348,11 +611,13 @@ TEST_F(ConfigTest, BassHazardMustBeAProbability) {
                                 "probability");
 }
 
-TEST_F(ConfigTest, FirmDynamicsAreNotImplemented) {
-  const std::string path = write("[firms]\nfrozen = false\n");
-  const std::string error = error_of(path);
-  EXPECT_EQ(error.rfind(path + ":2:10: firms.frozen: ", 0), 0u) << error;
-  EXPECT_NE(error.find("firm dynamics are not implemented in this version"), std::string::npos);
+TEST_F(ConfigTest, FrozenTakesBothValues) {
+  EXPECT_FALSE(load_config(write(""), {}).firms.frozen);
+  EXPECT_TRUE(load_config(write("[firms]\nfrozen = true\n"), {}).firms.frozen);
+  EXPECT_FALSE(load_config(write("[firms]\nfrozen = false\n"), {}).firms.frozen);
+  const std::string path = write("[firms]\nfrozen = true\n");
+  EXPECT_FALSE(load_config(path, {{"firms.frozen=false", "--set"}}).firms.frozen);
+  EXPECT_TRUE(load_config(write(""), {{"firms.frozen=true", "--set"}}).firms.frozen);
 }
 
 TEST_F(ConfigTest, StartMustBeAMonth) {
@@ -447,6 +712,385 @@ TEST_F(ConfigTest, EveryProblemIsReportedInFileOrder) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The value chain: [firms] spending and quality, [compute], [data], [models], [scenario]
+
+TEST_F(ConfigTest, ValueChainRangesAreChecked) {
+  const std::string path = write(
+      "[firms]\n"                                   // 1
+      "synthetic_cash = -1\n"                       // 2
+      "markup = 101\n"                              // 3
+      "domain_data_scale = 0\n"                     // 4
+      "awareness_decay = 1.5\n"                     // 5
+      "[compute]\n"                                 // 6
+      "hbm_unit_cost = 0\n"                         // 7
+      "price_adjustment_speed = 6\n"                // 8
+      "max_price_change = 0.5\n"                    // 9
+      "price_performance_doubling_months = 1300\n"  // 10
+      "[data]\n"                                    // 11
+      "public_data_rate = -0.1\n"                   // 12
+      "[models]\n"                                  // 13
+      "chinchilla_alpha = 2.5\n"                    // 14
+      "flop_per_h100e_month = 1e41\n"               // 15
+      "inference_compute_per_customer = -1\n"       // 16
+      "chinchilla_E = 0\n");                        // 17
+  const auto lines = lines_of(error_of(path));
+  ASSERT_EQ(lines.size(), 13u);
+  EXPECT_EQ(lines[0], path +
+                          ":2:18: firms.synthetic_cash: must not be negative, got -1 (valid "
+                          "range [0, 1e7])");
+  EXPECT_EQ(lines[1], path + ":3:10: firms.markup: out of range: got 101, valid range [0, 100]");
+  EXPECT_EQ(lines[2], path +
+                          ":4:21: firms.domain_data_scale: out of range: got 0, valid range "
+                          "(0, 1e12]");
+  EXPECT_EQ(lines[3],
+            path + ":5:19: firms.awareness_decay: out of range: got 1.5, valid range [0, 1]");
+  EXPECT_EQ(lines[4],
+            path + ":7:17: compute.hbm_unit_cost: out of range: got 0, valid range (0, 1e12]");
+  EXPECT_EQ(lines[5], path +
+                          ":8:26: compute.price_adjustment_speed: out of range: got 6, valid "
+                          "range [0, 5]");
+  EXPECT_EQ(lines[6], path +
+                          ":9:20: compute.max_price_change: out of range: got 0.5, valid range "
+                          "[1, 10]");
+  EXPECT_EQ(lines[7], path +
+                          ":10:37: compute.price_performance_doubling_months: out of range: got "
+                          "1300, valid range (0, 1200]");
+  EXPECT_EQ(lines[8], path +
+                          ":12:20: data.public_data_rate: must not be negative, got -0.1 (valid "
+                          "range [0, 1e12])");
+  EXPECT_EQ(lines[9], path +
+                          ":14:20: models.chinchilla_alpha: out of range: got 2.5, valid range "
+                          "(0, 2]");
+  EXPECT_EQ(lines[10], path +
+                           ":15:24: models.flop_per_h100e_month: out of range: got 1e41, valid "
+                           "range (0, 1e40]");
+  EXPECT_EQ(lines[11], path +
+                           ":16:34: models.inference_compute_per_customer: must not be "
+                           "negative, got -1 (valid range [0, 1e12])");
+  EXPECT_EQ(lines[12],
+            path + ":17:16: models.chinchilla_E: out of range: got 0, valid range (0, 100]");
+}
+
+TEST_F(ConfigTest, SpendingSharesMustSumToOne) {
+  const std::string path =
+      write("[firms]\ncompute_share = 0.5\ndata_share = 0.1\nmarketing_share = 0.2\n");
+  // The report goes where the last share was set, and names all four.
+  EXPECT_EQ(error_of(path), path +
+                                ":4:19: firms.marketing_share: compute_share + data_share + "
+                                "rd_share + marketing_share = 0.5 + 0.1 + 0.3 + 0.2 = 1.1 but "
+                                "must be 1 (within 1e-9): the four shares split a firm's "
+                                "spending");
+  EXPECT_EQ(error_of(write(""), {{"firms.rd_share=0", "--set firms.rd_share=0"}}),
+            "--set firms.rd_share=0: firms.rd_share: compute_share + data_share + rd_share + "
+            "marketing_share = 0.4 + 0.1 + 0 + 0.2 = 0.7 but must be 1 (within 1e-9): the four "
+            "shares split a firm's spending");
+  const Config config =
+      load_config(write("[firms]\ncompute_share = 0.7\ndata_share = 0.1\nrd_share = 0.1\n"
+                        "marketing_share = 0.1\n"),
+                  {});
+  EXPECT_EQ(config.firms.compute_share, 0.7);
+}
+
+TEST_F(ConfigTest, ARefusedShareIsNotSummed) {
+  // compute_share keeps its default when refused; summing that would blame the wrong key.
+  const std::string path = write("[firms]\ncompute_share = 1.5\nrd_share = 0.2\n");
+  EXPECT_EQ(error_of(path),
+            path + ":2:17: firms.compute_share: out of range: got 1.5, valid range [0, 1]");
+}
+
+TEST_F(ConfigTest, ExportControlsAreRegionPairs) {
+  const Config config =
+      load_config(write("[scenario]\nexport_controls = [[\"US\", \"CN\"], [\"KR\", \"CN\"]]\n"),
+                  {{"scenario.export_controls=[[\"US\", \"CN\"], [\"CN\", \"US\"]]", "--set"}});
+  EXPECT_EQ(config.scenario.export_controls, (std::vector<std::pair<int, int>>{{0, 3}, {3, 0}}));
+  EXPECT_NE(config.resolved_toml.find("export_controls = [[\"US\", \"CN\"], [\"CN\", \"US\"]]"),
+            std::string::npos)
+      << config.resolved_toml;
+}
+
+TEST_F(ConfigTest, ExportControlErrorsNameTheElement) {
+  const std::string path = write(
+      "[scenario]\n"
+      "export_controls = [[\"US\", \"CN\"], \"KR\", [\"US\", \"CN\", \"EU\"], [\"US\", \"CHN\"], "
+      "[\"KR\", \"KR\"], [\"US\", \"CN\"], [1, \"CN\"]]\n");
+  const auto lines = lines_of(error_of(path));
+  ASSERT_EQ(lines.size(), 6u);
+  EXPECT_EQ(lines[0], path +
+                          ":2:34: scenario.export_controls[1]: expected a pair [region, region] "
+                          "such as [\"US\", \"ROW\"], got a string (\"KR\")");
+  EXPECT_EQ(lines[1], path +
+                          ":2:40: scenario.export_controls[2]: expected a pair [region, region] "
+                          "such as [\"US\", \"ROW\"], got an array of 3 elements");
+  EXPECT_EQ(lines[2], path +
+                          ":2:67: scenario.export_controls[3][1]: unknown region 'CHN' (did you "
+                          "mean 'CN'?); regions are: US, KR, EU, CN, ROW");
+  EXPECT_EQ(lines[3], path +
+                          ":2:75: scenario.export_controls[4]: the two regions must differ, got "
+                          "'KR' twice");
+  EXPECT_EQ(lines[4], path +
+                          ":2:89: scenario.export_controls[5]: ['US', 'CN'] is listed twice, "
+                          "first at " +
+                          path + ":2:20");
+  EXPECT_EQ(lines[5],
+            path + ":2:104: scenario.export_controls[6][0]: expected a string, got an integer (1)");
+  const std::string not_array = write("[scenario]\nexport_controls = \"US\"\n", "b.toml");
+  EXPECT_EQ(error_of(not_array), not_array +
+                                     ":2:19: scenario.export_controls: expected an array of "
+                                     "pairs [region, region], e.g. [[\"US\", \"ROW\"]], got a "
+                                     "string (\"US\")");
+}
+
+// ---------------------------------------------------------------------------------------------
+// [[firm]] layers and the keys that depend on them
+
+std::string firm_toml(const std::string& name, const std::string& archetype,
+                      const std::string& extra = "") {
+  return "[[firm]]\nname = \"" + name + "\"\narchetype = \"" + archetype + "\"\nregion = \"US\"\n" +
+         extra;
+}
+
+TEST_F(ConfigTest, LayersDefaultByArchetype) {
+  std::string text;
+  for (int a = 0; a < kArchetypes; ++a) {
+    text += firm_toml(std::string("firm") + std::to_string(a), kArchetypeNames[a]);
+  }
+  const Config config = load_config(write(text), {});
+  ASSERT_EQ(config.named_firms.size(), static_cast<std::size_t>(kArchetypes));
+  // hbm, accelerator, cloud, model, service
+  const std::array<std::array<bool, kLayers>, kArchetypes> expected = {{
+      {false, true, true, true, true},      // big_tech
+      {false, false, false, true, true},    // model_lab
+      {false, true, false, false, false},   // chip_vendor
+      {true, false, false, false, false},   // memory_vendor
+      {false, true, false, false, false},   // npu_startup
+      {false, false, true, false, false},   // cloud
+      {false, false, false, false, true},   // kr_service
+      {false, false, false, false, true},   // vertical_ai
+      {false, false, false, false, true},   // consumer_ai
+      {false, false, false, false, false},  // data_vendor
+  }};
+  const FirmSpec plain;
+  for (int a = 0; a < kArchetypes; ++a) {
+    const FirmSpec& firm = config.named_firms[a];
+    SCOPED_TRACE(kArchetypeNames[a]);
+    EXPECT_EQ(firm.layers, expected[a]);
+    EXPECT_EQ(firm.sells_data, std::string(kArchetypeNames[a]) == "data_vendor");
+    EXPECT_EQ(firm.model_source, expected[a][3] ? "own" : "open");
+    const bool service = expected[a][4];
+    EXPECT_EQ(firm.serves,
+              (std::array<bool, kSegments>{service, service, service, service, service, service}));
+    // The schema's defaults agree with FirmSpec's initializers.
+    EXPECT_EQ(firm.cash, plain.cash);
+    EXPECT_EQ(firm.fab_capacity, plain.fab_capacity);
+    EXPECT_EQ(firm.hbm_capacity, plain.hbm_capacity);
+    EXPECT_EQ(firm.installed_compute, plain.installed_compute);
+    EXPECT_EQ(firm.data_stock, plain.data_stock);
+    EXPECT_EQ(firm.training_compute, plain.training_compute);
+    EXPECT_EQ(firm.chip_performance, plain.chip_performance);
+    EXPECT_EQ(firm.open_weights, plain.open_weights);
+    EXPECT_EQ(firm.markup, plain.markup);
+    EXPECT_EQ(firm.spend_rate, plain.spend_rate);
+    EXPECT_EQ(firm.awareness, plain.awareness);
+  }
+}
+
+TEST_F(ConfigTest, LayersMustBeDistinctLayerNames) {
+  const std::string path =
+      write(firm_toml("A", "big_tech", "layers = [\"model\", \"servce\", \"model\", 3]\n") +
+            firm_toml("B", "cloud", "layers = \"cloud\"\n"));
+  const auto lines = lines_of(error_of(path));
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[0], path +
+                          ":5:20: firm.A.layers[1]: unknown layer 'servce' (did you mean "
+                          "'service'?); layers are: hbm, accelerator, cloud, model, service");
+  EXPECT_EQ(lines[1], path + ":5:30: firm.A.layers[2]: layer 'model' is listed twice, first at " +
+                          path + ":5:11");
+  EXPECT_EQ(lines[2], path + ":5:39: firm.A.layers[3]: expected a string, got an integer (3)");
+  EXPECT_EQ(lines[3], path +
+                          ":10:10: firm.B.layers: expected an array of layer names, e.g. "
+                          "[\"service\"], got a string (\"cloud\")");
+}
+
+TEST_F(ConfigTest, OnlyAServiceFirmTakesQualityAndPrice) {
+  const std::string path = write(firm_toml("NVIDIA", "chip_vendor", "quality = 1.0\nprice = 2\n") +
+                                 firm_toml("Azure", "cloud",
+                                           "layers = [\"cloud\", \"service\"]\n"
+                                           "quality = 0.5\n"));
+  const auto lines = lines_of(error_of(path));
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0], path +
+                          ":5:11: firm.NVIDIA.quality: firm 'NVIDIA' has no service layer (its "
+                          "layers: accelerator), so it sells to no segment and takes no quality; "
+                          "list \"service\" in its layers to give it one");
+  EXPECT_EQ(lines[1], path +
+                          ":6:9: firm.NVIDIA.price: firm 'NVIDIA' has no service layer (its "
+                          "layers: accelerator), so it sells to no segment and takes no price; "
+                          "list \"service\" in its layers to give it one");
+  // Adding the layer by override makes the firm a service firm.
+  const Config config =
+      load_config(path, {{"firm.NVIDIA.layers=[\"accelerator\", \"service\"]", "--set"}});
+  EXPECT_EQ(config.named_firms[0].quality, (std::array<double, kSegments>{1, 1, 1, 1, 1, 1}));
+  EXPECT_EQ(config.named_firms[1].serves,
+            (std::array<bool, kSegments>{true, true, true, true, true, true}));
+}
+
+TEST_F(ConfigTest, LayerDependentKeysNeedTheirLayer) {
+  const std::string path = write(
+      firm_toml("Kakao", "kr_service",
+                "fab_capacity = 10\nhbm_capacity = 5\nopen_weights = true\nmodel_source = \"own\"\n"
+                "training_compute = 1e24\n"));
+  const auto lines = lines_of(error_of(path));
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_EQ(lines[0], path +
+                          ":5:16: firm.Kakao.fab_capacity: firm 'Kakao' has no accelerator "
+                          "layer (its layers: service), so its fab_capacity must be 0; list "
+                          "\"accelerator\" in its layers to give it one");
+  EXPECT_EQ(lines[1], path +
+                          ":6:16: firm.Kakao.hbm_capacity: firm 'Kakao' has no hbm layer (its "
+                          "layers: service), so its hbm_capacity must be 0; list \"hbm\" in its "
+                          "layers to give it one");
+  EXPECT_EQ(lines[2], path +
+                          ":7:16: firm.Kakao.open_weights: firm 'Kakao' has no model layer (its "
+                          "layers: service), so it has no model to release: open_weights must "
+                          "be false");
+  EXPECT_EQ(lines[3], path +
+                          ":8:16: firm.Kakao.model_source: firm 'Kakao' has no model layer (its "
+                          "layers: service), so it has no own model: model_source must be "
+                          "\"open\" or the name of a partner firm with layer model");
+  EXPECT_EQ(lines[4], path +
+                          ":9:20: firm.Kakao.training_compute: firm 'Kakao' has no model layer "
+                          "(its layers: service), so its training_compute must be 0; list "
+                          "\"model\" in its layers to give it one");
+  // Zero capacities and false are fine without the layer; with it, all are accepted.
+  EXPECT_NO_THROW(load_config(
+      write(firm_toml("Kakao", "kr_service", "fab_capacity = 0\nopen_weights = false\n"),
+            "zero.toml"),
+      {}));
+  const Config config = load_config(
+      path, {{"firm.Kakao.layers=[\"hbm\", \"accelerator\", \"model\", \"service\"]", "--set"}});
+  EXPECT_EQ(config.named_firms[0].fab_capacity, 10.0);
+  EXPECT_EQ(config.named_firms[0].hbm_capacity, 5.0);
+  EXPECT_TRUE(config.named_firms[0].open_weights);
+  EXPECT_EQ(config.named_firms[0].training_compute, 1e24);
+}
+
+TEST_F(ConfigTest, AnUnknownArchetypeGivesOneErrorNotACascade) {
+  const std::string path = write(firm_toml("X", "chip_vndor", "quality = 1\nfab_capacity = 9\n"));
+  const auto lines = lines_of(error_of(path));
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].rfind(path + ":3:13: firm.X.archetype: unknown archetype 'chip_vndor' (did "
+                                  "you mean 'chip_vendor'?)",
+                           0),
+            0u)
+      << lines[0];
+}
+
+TEST_F(ConfigTest, ModelSourceNamesAPartnerWithAModel) {
+  const Config config =
+      load_config(write(firm_toml("OpenAI", "model_lab") +
+                        firm_toml("Wrtn", "consumer_ai", "model_source = \"OpenAI\"\n") +
+                        firm_toml("Lab", "model_lab", "model_source = \"open\"\n")),
+                  {});
+  EXPECT_EQ(config.named_firms[1].model_source, "OpenAI");
+  EXPECT_EQ(config.named_firms[2].model_source, "open");
+
+  const std::string path =
+      write(firm_toml("OpenAI", "model_lab") + firm_toml("Naver", "kr_service") +
+            firm_toml("A", "consumer_ai", "model_source = \"OpenAl\"\n") +  // 13
+            firm_toml("B", "consumer_ai", "model_source = \"Naver\"\n") +   // 18
+            firm_toml("C", "model_lab", "model_source = \"C\"\n") +         // 23
+            firm_toml("D", "consumer_ai", "model_source = \"opne\"\n") +    // 28
+            firm_toml("E", "consumer_ai", "model_source = \"\"\n"));        // 33
+  const auto lines = lines_of(error_of(path));
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_EQ(lines[0], path +
+                          ":13:16: firm.A.model_source: unknown firm 'OpenAl' (did you mean "
+                          "'OpenAI'?); model_source is \"own\", \"open\" or the name of another "
+                          "[[firm]]");
+  EXPECT_EQ(lines[1], path +
+                          ":18:16: firm.B.model_source: partner firm 'Naver' has no model layer "
+                          "(its layers: service), so it has no model to license");
+  EXPECT_EQ(lines[2], path +
+                          ":23:16: firm.C.model_source: a firm cannot be its own model partner: "
+                          "use \"own\" for its own model");
+  EXPECT_EQ(lines[3], path +
+                          ":28:16: firm.D.model_source: unknown firm 'opne' (did you mean "
+                          "'open'?); model_source is \"own\", \"open\" or the name of another "
+                          "[[firm]]");
+  EXPECT_EQ(lines[4], path +
+                          ":33:16: firm.E.model_source: must not be empty: use \"own\", \"open\" "
+                          "or the name of a partner firm");
+}
+
+TEST_F(ConfigTest, FirmValueChainKeysAreRangeChecked) {
+  const std::string path = write(
+      firm_toml("NVIDIA", "chip_vendor",
+                "cash = -5\nchip_performance = 0\nmarkup = -1\nspend_rate = 1.5\nsells_data = 1\n"
+                "installed_compute = \"lots\"\ntraining_compute = 1e41\n"));
+  const auto lines = lines_of(error_of(path));
+  ASSERT_EQ(lines.size(), 7u);
+  EXPECT_EQ(lines[0], path +
+                          ":5:8: firm.NVIDIA.cash: must not be negative, got -5 (valid range "
+                          "[0, 1e7])");
+  EXPECT_EQ(lines[1], path +
+                          ":6:20: firm.NVIDIA.chip_performance: out of range: got 0, valid "
+                          "range (0, 1000]");
+  EXPECT_EQ(lines[2], path +
+                          ":7:10: firm.NVIDIA.markup: must not be negative, got -1 (valid range "
+                          "[0, 100])");
+  EXPECT_EQ(lines[3], path +
+                          ":8:14: firm.NVIDIA.spend_rate: out of range: got 1.5, valid range "
+                          "[0, 1]");
+  EXPECT_EQ(lines[4],
+            path + ":9:14: firm.NVIDIA.sells_data: expected a boolean, got an integer (1)");
+  EXPECT_EQ(lines[5], path +
+                          ":10:21: firm.NVIDIA.installed_compute: expected a float, got a "
+                          "string (\"lots\")");
+  EXPECT_EQ(lines[6], path +
+                          ":11:20: firm.NVIDIA.training_compute: out of range: got 1e41, valid "
+                          "range [0, 1e40]");
+}
+
+TEST_F(ConfigTest, OverridesReachTheValueChainKeys) {
+  const std::string path = write(kFullConfig);
+  const Config config = load_config(path, {{"firm.Wrtn.layers=[\"model\",\"service\"]", "--set"},
+                                           {"firm.Wrtn.model_source=own", "--set"},
+                                           {"firm.Wrtn.markup=0.25", "--set"},
+                                           {"firm.NVIDIA.fab_capacity=1e6", "--set"},
+                                           {"firm.Naver.open_weights=false", "--set"},
+                                           {"compute.max_price_change=1", "--set"},
+                                           {"data.depreciation=0", "--set"},
+                                           {"models.chinchilla_beta=0.5", "--set"},
+                                           {"scenario.export_controls=[]", "--set"}});
+  const FirmSpec& wrtn = config.named_firms[4];
+  EXPECT_EQ(wrtn.layers, (std::array<bool, kLayers>{false, false, false, true, true}));
+  EXPECT_EQ(wrtn.model_source, "own");
+  EXPECT_EQ(wrtn.markup, 0.25);
+  EXPECT_EQ(config.named_firms[3].fab_capacity, 1e6);
+  EXPECT_FALSE(config.named_firms[0].open_weights);
+  EXPECT_EQ(config.compute.max_price_change, 1.0);
+  EXPECT_EQ(config.data.depreciation, 0.0);
+  EXPECT_EQ(config.models.chinchilla_beta, 0.5);
+  EXPECT_TRUE(config.scenario.export_controls.empty());
+
+  // An override that breaks layer rules: each is reported where the key it breaks was set.
+  const auto lines = lines_of(
+      error_of(path, {{"firm.Naver.layers=[\"service\"]", "--set firm.Naver.layers=..."}}));
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0], path +
+                          ":111:20: firm.Naver.training_compute: firm 'Naver' has no model layer "
+                          "(its layers: service), so its training_compute must be 0; list "
+                          "\"model\" in its layers to give it one");
+  EXPECT_EQ(lines[1], path +
+                          ":112:16: firm.Naver.open_weights: firm 'Naver' has no model layer (its "
+                          "layers: service), so it has no model to release: open_weights must be "
+                          "false");
+  EXPECT_EQ(lines[2], path +
+                          ":143:16: firm.Wrtn.model_source: partner firm 'Naver' has no model "
+                          "layer (its layers: service), so it has no model to license");
+}
+
+// ---------------------------------------------------------------------------------------------
 // Overrides
 
 TEST_F(ConfigTest, OverridesReplaceFileValuesAndDefaults) {
@@ -475,7 +1119,7 @@ TEST_F(ConfigTest, OverrideErrorsNameTheirOrigin) {
              {"demand.bass_pp=0.1", "--set demand.bass_pp=0.1"},
              {"demand.bass_p", "--set demand.bass_p"},
              {"run.replicates=2.0", "--replicates 2.0"},
-             {"compute.fabs=3", "--set compute.fabs=3"},
+             {"finance.fabs=3", "--set finance.fabs=3"},
              {"demand=1", "--set demand=1"},
              {"population.segment_shares.consumer=0.5", "--set population.segment_shares.c"},
              {"damand.bass_p=0.1", "--set damand.bass_p=0.1"},
@@ -491,7 +1135,7 @@ TEST_F(ConfigTest, OverrideErrorsNameTheirOrigin) {
             "--set demand.bass_p: demand.bass_p: missing '=': expected section.key=value");
   EXPECT_EQ(lines[4], "--replicates 2.0: run.replicates: expected an integer, got a float (2.0)");
   EXPECT_EQ(lines[5],
-            "--set compute.fabs=3: compute.fabs: section [compute] is not "
+            "--set finance.fabs=3: finance.fabs: section [finance] is not "
             "implemented in this version");
   EXPECT_EQ(lines[6],
             "--set demand=1: demand: a whole section cannot be set: use "
@@ -542,7 +1186,8 @@ TEST_F(ConfigTest, FirmOverrideErrors) {
   ASSERT_EQ(lines.size(), 5u);
   EXPECT_EQ(lines[0],
             "--set firm.Nava.quality=1: firm.Nava.quality: unknown firm 'Nava' (did "
-            "you mean 'Naver'?); the config names: Naver, OpenAI \"ChatGPT\"");
+            "you mean 'Naver'?); the config names: Naver, OpenAI \"ChatGPT\", SK hynix, NVIDIA, "
+            "Wrtn, Scale AI");
   EXPECT_EQ(lines[1],
             "--set firm.Naver.qualty=1: firm.Naver.qualty: unknown key "
             "'firm.Naver.qualty' (did you mean 'firm.Naver.quality'?)");
@@ -565,8 +1210,9 @@ TEST_F(ConfigTest, OverrideCannotReachAFirmTheConfigDoesNotName) {
 }
 
 TEST_F(ConfigTest, FirmNameInAnOverrideMayBeQuoted) {
-  const std::string path =
-      write("[[firm]]\nname = \"Naver Cloud\"\narchetype = \"cloud\"\nregion = \"KR\"\n");
+  const std::string path = write(
+      "[[firm]]\nname = \"Naver Cloud\"\narchetype = \"cloud\"\nregion = \"KR\"\n"
+      "layers = [\"cloud\", \"service\"]\n");
   const Config config = load_config(path, {{"firm.\"Naver Cloud\".awareness=3", "--set ..."},
                                            {"firm.Naver Cloud.price=2", "--set ..."}});
   EXPECT_EQ(config.named_firms[0].awareness, 3.0);
@@ -575,13 +1221,6 @@ TEST_F(ConfigTest, FirmNameInAnOverrideMayBeQuoted) {
 
 TEST_F(ConfigTest, EmptyPathIsRefused) {
   EXPECT_EQ(error_of(""), "cannot read the config file: no path given");
-}
-
-TEST_F(ConfigTest, OverrideCanTurnFrozenOffOnlyToBeRefused) {
-  const std::string path = write("");
-  const std::string error = error_of(path, {{"firms.frozen=false", "--set firms.frozen=false"}});
-  EXPECT_EQ(error.rfind("--set firms.frozen=false: firms.frozen: false is not supported", 0), 0u)
-      << error;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -619,6 +1258,56 @@ void expect_same_config(const Config& a, const Config& b) {
   EXPECT_EQ(a.demand.beta_language, b.demand.beta_language);
   EXPECT_EQ(a.demand.switching_cost, b.demand.switching_cost);
   EXPECT_EQ(a.demand.price_taste_sd, b.demand.price_taste_sd);
+  EXPECT_EQ(a.firms.synthetic_cash, b.firms.synthetic_cash);
+  EXPECT_EQ(a.firms.spend_rate, b.firms.spend_rate);
+  EXPECT_EQ(a.firms.compute_share, b.firms.compute_share);
+  EXPECT_EQ(a.firms.data_share, b.firms.data_share);
+  EXPECT_EQ(a.firms.rd_share, b.firms.rd_share);
+  EXPECT_EQ(a.firms.marketing_share, b.firms.marketing_share);
+  EXPECT_EQ(a.firms.markup, b.firms.markup);
+  EXPECT_EQ(a.firms.quality_per_capability, b.firms.quality_per_capability);
+  EXPECT_EQ(a.firms.quality_per_log_data, b.firms.quality_per_log_data);
+  EXPECT_EQ(a.firms.quality_per_log_rd, b.firms.quality_per_log_rd);
+  EXPECT_EQ(a.firms.domain_data_scale, b.firms.domain_data_scale);
+  EXPECT_EQ(a.firms.rd_scale, b.firms.rd_scale);
+  EXPECT_EQ(a.firms.rd_depreciation, b.firms.rd_depreciation);
+  EXPECT_EQ(a.firms.marketing_awareness_per_musd, b.firms.marketing_awareness_per_musd);
+  EXPECT_EQ(a.firms.awareness_decay, b.firms.awareness_decay);
+  EXPECT_EQ(a.compute.hbm_per_accelerator, b.compute.hbm_per_accelerator);
+  EXPECT_EQ(a.compute.hbm_unit_cost, b.compute.hbm_unit_cost);
+  EXPECT_EQ(a.compute.hbm_initial_price, b.compute.hbm_initial_price);
+  EXPECT_EQ(a.compute.accelerator_unit_cost, b.compute.accelerator_unit_cost);
+  EXPECT_EQ(a.compute.accelerator_initial_price, b.compute.accelerator_initial_price);
+  EXPECT_EQ(a.compute.cloud_operating_cost, b.compute.cloud_operating_cost);
+  EXPECT_EQ(a.compute.cloud_initial_price, b.compute.cloud_initial_price);
+  EXPECT_EQ(a.compute.price_performance_doubling_months,
+            b.compute.price_performance_doubling_months);
+  EXPECT_EQ(a.compute.depreciation, b.compute.depreciation);
+  EXPECT_EQ(a.compute.price_adjustment_speed, b.compute.price_adjustment_speed);
+  EXPECT_EQ(a.compute.max_price_change, b.compute.max_price_change);
+  EXPECT_EQ(a.compute.capacity_cost_accelerator, b.compute.capacity_cost_accelerator);
+  EXPECT_EQ(a.compute.capacity_cost_hbm, b.compute.capacity_cost_hbm);
+  EXPECT_EQ(a.compute.capacity_depreciation, b.compute.capacity_depreciation);
+  EXPECT_EQ(a.compute.cloud_self_use_share, b.compute.cloud_self_use_share);
+  EXPECT_EQ(a.data.flywheel_tokens_per_customer, b.data.flywheel_tokens_per_customer);
+  EXPECT_EQ(a.data.public_data_rate, b.data.public_data_rate);
+  EXPECT_EQ(a.data.depreciation, b.data.depreciation);
+  EXPECT_EQ(a.data.data_unit_cost, b.data.data_unit_cost);
+  EXPECT_EQ(a.data.data_initial_price, b.data.data_initial_price);
+  EXPECT_EQ(a.models.chinchilla_E, b.models.chinchilla_E);
+  EXPECT_EQ(a.models.chinchilla_A, b.models.chinchilla_A);
+  EXPECT_EQ(a.models.chinchilla_B, b.models.chinchilla_B);
+  EXPECT_EQ(a.models.chinchilla_alpha, b.models.chinchilla_alpha);
+  EXPECT_EQ(a.models.chinchilla_beta, b.models.chinchilla_beta);
+  EXPECT_EQ(a.models.tokens_per_parameter, b.models.tokens_per_parameter);
+  EXPECT_EQ(a.models.flop_per_h100e_month, b.models.flop_per_h100e_month);
+  EXPECT_EQ(a.models.algorithmic_doubling_months, b.models.algorithmic_doubling_months);
+  EXPECT_EQ(a.models.reference_compute, b.models.reference_compute);
+  EXPECT_EQ(a.models.training_share, b.models.training_share);
+  EXPECT_EQ(a.models.finetune_gain, b.models.finetune_gain);
+  EXPECT_EQ(a.models.inference_compute_per_customer, b.models.inference_compute_per_customer);
+  EXPECT_EQ(a.models.api_initial_price, b.models.api_initial_price);
+  EXPECT_EQ(a.scenario.export_controls, b.scenario.export_controls);
   ASSERT_EQ(a.named_firms.size(), b.named_firms.size());
   for (std::size_t i = 0; i < a.named_firms.size(); ++i) {
     const FirmSpec& x = a.named_firms[i];
@@ -631,6 +1320,19 @@ void expect_same_config(const Config& a, const Config& b) {
     EXPECT_EQ(x.serves, y.serves);
     EXPECT_EQ(x.awareness, y.awareness);
     EXPECT_EQ(x.language_fit, y.language_fit);
+    EXPECT_EQ(x.layers, y.layers);
+    EXPECT_EQ(x.sells_data, y.sells_data);
+    EXPECT_EQ(x.cash, y.cash);
+    EXPECT_EQ(x.fab_capacity, y.fab_capacity);
+    EXPECT_EQ(x.hbm_capacity, y.hbm_capacity);
+    EXPECT_EQ(x.installed_compute, y.installed_compute);
+    EXPECT_EQ(x.data_stock, y.data_stock);
+    EXPECT_EQ(x.training_compute, y.training_compute);
+    EXPECT_EQ(x.chip_performance, y.chip_performance);
+    EXPECT_EQ(x.open_weights, y.open_weights);
+    EXPECT_EQ(x.model_source, y.model_source);
+    EXPECT_EQ(x.markup, y.markup);
+    EXPECT_EQ(x.spend_rate, y.spend_rate);
   }
   EXPECT_EQ(a.resolved_toml, b.resolved_toml);
 }
@@ -642,17 +1344,37 @@ TEST_F(ConfigTest, ResolvedTomlReadsBackToTheSameConfig) {
                                  "\n[[firm]]\nname = \"Abridge\"\narchetype = \"vertical_ai\"\n"
                                  "region = \"ROW\"\nquality = { healthcare = 0.1 }\n"
                                  "price = 7.25\nawareness = 0\n");
-  const Config original =
-      load_config(path, {{"demand.beta_quality=0.1", "--set"},
-                         {"population.customer_weight=123456789.123", "--set"},
-                         {"demand.beta_home=1e-300", "--set"},
-                         {"firm.Naver.awareness=0.30000000000000004", "--set"}});
+  const Config original = load_config(
+      path, {{"demand.beta_quality=0.1", "--set"},
+             {"population.customer_weight=123456789.123", "--set"},
+             {"demand.beta_home=1e-300", "--set"},
+             {"firm.Naver.awareness=0.30000000000000004", "--set"},
+             {"firms.frozen=false", "--set"},
+             {"compute.depreciation=0.1", "--set"},
+             {"models.reference_compute=1.2345678901234567e25", "--set"},
+             {"scenario.export_controls=[[\"CN\", \"US\"], [\"US\", \"ROW\"]]", "--set"},
+             {"firm.Wrtn.layers=[\"model\", \"service\"]", "--set"},
+             {"firm.Wrtn.model_source=open", "--set"},
+             {"firm.Wrtn.spend_rate=0.3", "--set"},
+             {"firm.NVIDIA.open_weights=false", "--set"},
+             {"firm.Scale AI.sells_data=false", "--set"},
+             {"firm.SK hynix.installed_compute=1e-9", "--set"},
+             {"firm.OpenAI \"ChatGPT\".training_compute=2.5e25", "--set"}});
+  EXPECT_EQ(original.named_firms[4].layers,
+            (std::array<bool, kLayers>{false, false, false, true, true}));
+  EXPECT_EQ(original.scenario.export_controls, (std::vector<std::pair<int, int>>{{3, 0}, {0, 4}}));
   const std::string resolved_path = write(original.resolved_toml, "resolved.toml");
   const Config again = load_config(resolved_path, {});
   expect_same_config(original, again);
   EXPECT_EQ(again.source_path, resolved_path);
   EXPECT_EQ(again.demand.beta_home, 1e-300);
   EXPECT_EQ(again.named_firms[0].awareness, 0.30000000000000004);
+  EXPECT_EQ(again.models.reference_compute, 1.2345678901234567e25);
+  EXPECT_EQ(again.named_firms[4].spend_rate, 0.3);
+  EXPECT_FALSE(again.named_firms[5].sells_data);
+  // A firm's absent markup stays absent, so that firms.markup still reaches it.
+  EXPECT_EQ(again.named_firms[1].markup, -1.0);
+  EXPECT_EQ(load_config(resolved_path, {{"firms.markup=2", "--set"}}).named_firms[1].markup, -1.0);
 }
 
 TEST_F(ConfigTest, ResolvedTomlOfDefaultsReadsBackToTheSameConfig) {
@@ -667,13 +1389,41 @@ TEST_F(ConfigTest, ResolvedTomlOfDefaultsReadsBackToTheSameConfig) {
 TEST(ConfigReference, NamesEverySectionAndKey) {
   const std::string reference = config_reference_markdown();
   for (const char* section :
-       {"### `[run]`", "### `[population]`", "### `[firms]`", "### `[demand]`", "### `[[firm]]`"}) {
+       {"### `[run]`", "### `[population]`", "### `[firms]`", "### `[demand]`", "### `[compute]`",
+        "### `[data]`", "### `[models]`", "### `[scenario]`", "### `[[firm]]`"}) {
     EXPECT_NE(reference.find(section), std::string::npos) << section;
   }
-  for (const char* key : {"| `steps` |", "| `bass_p` |", "| `segment_shares` |", "| `frozen` |",
-                          "| `language_fit` |", "| `price_taste_sd` |"}) {
+  for (const char* key :
+       {"| `steps` |", "| `bass_p` |", "| `segment_shares` |", "| `frozen` |", "| `language_fit` |",
+        "| `price_taste_sd` |", "| `export_controls` |", "| `chinchilla_alpha` |",
+        "| `model_source` |", "| `layers` |", "| `data_vendor` | none |"}) {
     EXPECT_NE(reference.find(key), std::string::npos) << key;
   }
+}
+
+// The example at the top of docs/CONFIG.md is a valid config.
+TEST(ConfigReference, DocsExampleLoads) {
+  const std::string docs_path = std::string(AIMARKET_SOURCE_DIR) + "/docs/CONFIG.md";
+  std::ifstream in(docs_path);
+  ASSERT_TRUE(in) << "cannot read " << docs_path;
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const std::string docs = buffer.str();
+  const std::string fence = "```toml\n";
+  const auto begin = docs.find(fence);
+  ASSERT_NE(begin, std::string::npos) << "no TOML example in " << docs_path;
+  const auto end = docs.find("```", begin + fence.size());
+  ASSERT_NE(end, std::string::npos);
+  const fs::path path = fs::temp_directory_path() / "aimarket_test_config_docs_example.toml";
+  std::ofstream(path) << docs.substr(begin + fence.size(), end - begin - fence.size());
+  try {
+    const Config config = load_config(path.string(), {});
+    EXPECT_FALSE(config.named_firms.empty());
+  } catch (const ConfigError& error) {
+    ADD_FAILURE() << "the example in " << docs_path << " is refused:\n" << error.what();
+  }
+  std::error_code ignored;
+  fs::remove(path, ignored);
 }
 
 TEST(ConfigReference, DocsCarryTheGeneratedReference) {

@@ -35,6 +35,8 @@ seed = 7
 customers = 300000
 segment_shares = { enterprise = 1.0 }
 region_shares = { US = 0.5, KR = 0.5 }
+[firms]
+frozen = true
 [demand]
 bass_p = 1.0
 bass_q = 0.0
@@ -110,6 +112,8 @@ TEST(CustomerMarket, SwitchingCostSetsTheSwitchProbability) {
 replicates = 2
 [population]
 customers = 200000
+[firms]
+frozen = true
 [demand]
 bass_p = 1.0
 bass_q = 0.0
@@ -149,6 +153,8 @@ TEST(CustomerMarket, ConsiderationSetOfOneDrawsByAwareness) {
 replicates = 2
 [population]
 customers = 200000
+[firms]
+frozen = true
 [demand]
 bass_p = 1.0
 bass_q = 0.0
@@ -176,7 +182,7 @@ awareness = 1.0
   const double expected[] = {0.6, 0.3, 0.1};
   for (std::int64_t r = 0; r < config.run.replicates; ++r) {
     for (int j = 0; j < 3; ++j) {
-      const double share = frame.service_share[static_cast<std::size_t>(r * 3 + j)];
+      const double share = frame.market_share[static_cast<std::size_t>((r * kLayers + kServiceLayer) * 3 + j)];
       const double sd = std::sqrt(expected[j] * (1 - expected[j]) / config.population.customers);
       EXPECT_NEAR(share, expected[j], 4.5 * sd) << "replicate " << r << " firm " << j;
     }
@@ -223,7 +229,7 @@ TEST(CustomerMarket, CustomersAreConservedAndTalliesMatchProviders) {
       EXPECT_EQ(recorded, adopters) << "step " << t;
       EXPECT_LE(adopters, m);
       double share_sum = 0.0;
-      for (std::int32_t j = 0; j < firms; ++j) share_sum += frame.service_share[static_cast<std::size_t>(r * firms + j)];
+      for (std::int32_t j = 0; j < firms; ++j) share_sum += frame.market_share[static_cast<std::size_t>((r * kLayers + kServiceLayer) * firms + j)];
       // Each share carries one rounding of 2^-53 relative; the sum of F of them is off by at
       // most F * 2^-53 (plus the additions' own rounding), far below 1e-12 for F < 10^3.
       if (adopters > 0) {

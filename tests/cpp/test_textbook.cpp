@@ -91,7 +91,7 @@ std::vector<double> left_shares(const Config& config) {
   const RecordFrame frame = sim.record_frame();
   std::vector<double> share;
   for (std::int64_t r = 0; r < config.run.replicates; ++r) {
-    share.push_back(frame.service_share[static_cast<std::size_t>(r * 2)]);
+    share.push_back(frame.market_share[static_cast<std::size_t>((r * kLayers + kServiceLayer) * 2)]);
   }
   return share;
 }

@@ -13,14 +13,20 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
+#include <limits>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "model/dimensions.hpp"
@@ -35,6 +41,8 @@ namespace schema = output_schema;
 
 constexpr std::int64_t kReplicates = 2;
 constexpr std::int64_t kFirms = 3;
+// Real customers per agent in the sample runs.
+constexpr double kCustomerWeight = 2500.0;
 
 RunMetadata SampleMetadata() {
   RunMetadata meta;
@@ -49,23 +57,36 @@ RunMetadata SampleMetadata() {
   meta.record_every = 1;
   meta.replicates = kReplicates;
   meta.customers_per_replicate = 1000;
-  meta.customer_weight = 2500.0;
+  meta.customer_weight = kCustomerWeight;
   meta.firm_name = {"OpenAI", "Naver", "Mistral"};
   meta.firm_archetype = {"model_lab", "kr_service", "model_lab"};
   meta.firm_region = {"US", "KR", "EU"};
   return meta;
 }
 
-// Recomputable values that vary with every index and obey the model's identities: adopters
-// are the sum of customers over firms, shares are each firm's customers over all adopters, and
-// the HHI is the sum of squared shares (the Python format checks test those identities).
+static_assert(std::string_view(kLayerNames[kServiceLayer]) == "service");
+
+// Home region of firm f in the sample frames: US, KR, EU in turn, as SampleMetadata's table.
+int SampleRegion(std::int64_t f) { return static_cast<int>(f % 3); }
+
+// Recomputable values that vary with every index and obey the model's identities (the Python
+// format checks test them on the file):
+//  * adopters are the sum of customers over firms;
+//  * in every layer, market_share is each firm's units over the layer's units, revenue_share
+//    its revenue (units x price) over the layer's revenue, hhi the sum of squared
+//    market_share, and region_share the market_share summed over the firms of each region;
+//  * in `service`, the units are real customers (agents x customer weight), so market_share
+//    is the firm's customers over all adopters;
+//  * a firm that sells nothing in a layer has price NaN there; a layer with no units in the
+//    step (hbm at step 0) has every share, hhi, units and revenue 0.
 RecordFrame SampleFrame(std::int64_t step, std::int64_t replicates = kReplicates,
                         std::int64_t firms = kFirms) {
   RecordFrame frame;
   frame.step = step;
+  const auto F = static_cast<std::size_t>(firms);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
   for (std::int64_t r = 0; r < replicates; ++r) {
-    std::vector<std::int64_t> firm_customers(static_cast<std::size_t>(firms), 0);
-    std::int64_t all_adopters = 0;
+    std::vector<std::int64_t> firm_customers(F, 0);
     for (int s = 0; s < kSegments; ++s) {
       std::int64_t segment_adopters = 0;
       for (std::int64_t f = 0; f < firms; ++f) {
@@ -75,16 +96,56 @@ RecordFrame SampleFrame(std::int64_t step, std::int64_t replicates = kReplicates
         segment_adopters += customers;
       }
       frame.adopters.push_back(static_cast<std::int32_t>(segment_adopters));
-      all_adopters += segment_adopters;
     }
-    double hhi = 0.0;
+    for (int l = 0; l < kLayers; ++l) {
+      std::vector<double> units(F, 0.0);
+      std::vector<double> price(F, nan);
+      for (std::int64_t f = 0; f < firms; ++f) {
+        const auto i = static_cast<std::size_t>(f);
+        if (l == kServiceLayer) {
+          units[i] = static_cast<double>(firm_customers[i]) * kCustomerWeight;
+          price[i] = 20.0 + static_cast<double>(f) + 0.125 * static_cast<double>(step);
+        } else if ((f + l) % 3 != 2 && !(l == 0 && step == 0)) {
+          units[i] = static_cast<double>((step + 1) * (r + 1) * (l + 1) * (f + 2) * 10);
+          price[i] = 100.0 * (l + 1) + 7.0 * static_cast<double>(f) +
+                     0.5 * static_cast<double>(step) + static_cast<double>(r);
+        }
+      }
+      double layer_units = 0.0;
+      double layer_revenue = 0.0;
+      for (std::size_t i = 0; i < F; ++i) {
+        layer_units += units[i];
+        if (units[i] > 0.0) layer_revenue += units[i] * price[i];
+      }
+      double hhi = 0.0;
+      std::vector<double> region_share(kRegions, 0.0);
+      for (std::size_t i = 0; i < F; ++i) {
+        const double share = layer_units > 0.0 ? units[i] / layer_units : 0.0;
+        const double revenue = units[i] > 0.0 ? units[i] * price[i] : 0.0;
+        frame.market_share.push_back(share);
+        frame.revenue_share.push_back(layer_revenue > 0.0 ? revenue / layer_revenue : 0.0);
+        frame.price.push_back(price[i]);
+        hhi += share * share;
+        region_share[static_cast<std::size_t>(SampleRegion(static_cast<std::int64_t>(i)))] +=
+            share;
+      }
+      frame.hhi.push_back(hhi);
+      frame.layer_units.push_back(layer_units);
+      frame.layer_revenue.push_back(layer_revenue);
+      frame.region_share.insert(frame.region_share.end(), region_share.begin(),
+                                region_share.end());
+    }
     for (std::int64_t f = 0; f < firms; ++f) {
-      const double share = static_cast<double>(firm_customers[static_cast<std::size_t>(f)]) /
-                           static_cast<double>(all_adopters);
-      frame.service_share.push_back(share);
-      hhi += share * share;
+      const auto t = static_cast<double>(step);
+      frame.capability.push_back(0.125 * t - 0.25 * static_cast<double>(f) +
+                                 0.0625 * static_cast<double>(r));
+      frame.data_stock.push_back(1.5 + t + 0.25 * static_cast<double>(f) +
+                                 static_cast<double>(r));
+      frame.compute.push_back(1000.0 * static_cast<double>(f + 1) + 10.0 * t +
+                              static_cast<double>(r));
+      frame.cash.push_back(-5.0 + 20.5 * static_cast<double>(f) + t - static_cast<double>(r));
+      frame.alive.push_back((step + r + f) % 4 == 3 ? 0 : 1);
     }
-    frame.service_hhi.push_back(hhi);
   }
   return frame;
 }
@@ -200,38 +261,67 @@ std::vector<std::string> ReadStrings(hid_t file, const char* name) {
   return values;
 }
 
-// The values a file must hold for SampleFrame(0 .. steps-1), in the file's layout.
-void ExpectSampleFrames(hid_t file, std::int64_t steps, std::int64_t replicates = kReplicates) {
-  const auto S = static_cast<std::int64_t>(kSegments);
-  const std::vector<std::int32_t> customers =
-      ReadAll<std::int32_t>(file, schema::kCustomers.name, H5T_NATIVE_INT32);
-  const std::vector<std::int32_t> adopters =
-      ReadAll<std::int32_t>(file, schema::kAdopters.name, H5T_NATIVE_INT32);
-  const std::vector<double> shares =
-      ReadAll<double>(file, schema::kMarketShare.name, H5T_NATIVE_DOUBLE);
-  const std::vector<double> hhi = ReadAll<double>(file, schema::kHhi.name, H5T_NATIVE_DOUBLE);
-  ASSERT_EQ(customers.size(), static_cast<std::size_t>(replicates * steps * S * kFirms));
-  ASSERT_EQ(hhi.size(), static_cast<std::size_t>(replicates * steps));
-  for (std::int64_t t = 0; t < steps; ++t) {
-    const RecordFrame frame = SampleFrame(t, replicates);
-    for (std::int64_t r = 0; r < replicates; ++r) {
-      for (std::int64_t s = 0; s < S; ++s) {
-        ASSERT_EQ(adopters[static_cast<std::size_t>((r * steps + t) * S + s)],
-                  frame.adopters[static_cast<std::size_t>(r * S + s)]);
-        for (std::int64_t f = 0; f < kFirms; ++f) {
-          ASSERT_EQ(customers[static_cast<std::size_t>(((r * steps + t) * S + s) * kFirms + f)],
-                    frame.customers[static_cast<std::size_t>((r * S + s) * kFirms + f)])
-              << "replicate " << r << " step " << t << " segment " << s << " firm " << f;
+// Equal values, or both NaN (price is NaN where a firm does not sell).
+template <typename T>
+bool SameValue(T a, T b) {
+  if constexpr (std::is_floating_point_v<T>) {
+    if (std::isnan(a) && std::isnan(b)) return true;
+  }
+  return a == b;
+}
+
+// Compares a data variable (replicate, step, ...) with the field of the frames it was written
+// from ([replicate][...] each).
+template <typename T>
+void ExpectVariable(hid_t file, const char* name, hid_t memory_type,
+                    const std::vector<RecordFrame>& frames, std::vector<T> RecordFrame::*field) {
+  const std::vector<T> values = ReadAll<T>(file, name, memory_type);
+  const auto steps = frames.size();
+  ASSERT_GT(steps, 0u);
+  const std::size_t per_frame = (frames[0].*field).size();
+  ASSERT_EQ(values.size(), per_frame * steps) << name;
+  const std::vector<hsize_t> extent = Extent(file, name);
+  ASSERT_EQ(extent[1], steps) << name;
+  const std::size_t replicates = extent[0];
+  const std::size_t row = per_frame / replicates;  // values of one replicate in one step
+  for (std::size_t t = 0; t < steps; ++t) {
+    const std::vector<T>& expected = frames[t].*field;
+    for (std::size_t r = 0; r < replicates; ++r) {
+      for (std::size_t i = 0; i < row; ++i) {
+        const T actual = values[(r * steps + t) * row + i];
+        const T wanted = expected[r * row + i];
+        if (!SameValue(actual, wanted)) {
+          FAIL() << name << ": replicate " << r << " step " << t << " element " << i << " is "
+                 << +actual << ", expected " << +wanted;
         }
       }
-      for (std::int64_t f = 0; f < kFirms; ++f) {
-        ASSERT_EQ(shares[static_cast<std::size_t>((r * steps + t) * kFirms + f)],
-                  frame.service_share[static_cast<std::size_t>(r * kFirms + f)]);
-      }
-      ASSERT_EQ(hhi[static_cast<std::size_t>(r * steps + t)],
-                frame.service_hhi[static_cast<std::size_t>(r)]);
     }
   }
+}
+
+// The values a file must hold for SampleFrame(0 .. steps-1), in the file's layout.
+void ExpectSampleFrames(hid_t file, std::int64_t steps, std::int64_t replicates = kReplicates) {
+  std::vector<RecordFrame> frames;
+  for (std::int64_t t = 0; t < steps; ++t) frames.push_back(SampleFrame(t, replicates));
+  ExpectVariable(file, schema::kCustomers.name, H5T_NATIVE_INT32, frames, &RecordFrame::customers);
+  ExpectVariable(file, schema::kAdopters.name, H5T_NATIVE_INT32, frames, &RecordFrame::adopters);
+  const std::vector<std::pair<const char*, std::vector<double> RecordFrame::*>> doubles = {
+      {schema::kMarketShare.name, &RecordFrame::market_share},
+      {schema::kRevenueShare.name, &RecordFrame::revenue_share},
+      {schema::kHhi.name, &RecordFrame::hhi},
+      {schema::kLayerUnits.name, &RecordFrame::layer_units},
+      {schema::kLayerRevenue.name, &RecordFrame::layer_revenue},
+      {schema::kRegionShare.name, &RecordFrame::region_share},
+      {schema::kPrice.name, &RecordFrame::price},
+      {schema::kCapability.name, &RecordFrame::capability},
+      {schema::kDataStock.name, &RecordFrame::data_stock},
+      {schema::kCompute.name, &RecordFrame::compute},
+      {schema::kCash.name, &RecordFrame::cash},
+  };
+  for (const auto& [name, field] : doubles) {
+    ExpectVariable(file, name, H5T_NATIVE_DOUBLE, frames, field);
+  }
+  ExpectVariable(file, schema::kAlive.name, H5T_NATIVE_UINT8, frames, &RecordFrame::alive);
 }
 
 hid_t OpenReadOnly(const std::string& path) {
@@ -285,13 +375,50 @@ TEST_F(TrajectoryWriterTest, WritesFramesCoordinatesAndMetadata) {
   EXPECT_EQ(ReadInt64Attribute(f, schema::kStepsRecordedAttr), kSteps);
   EXPECT_EQ(ReadStringAttribute(f, schema::kStatusAttr), "complete");
 
+  // Every data variable: its dimensions, file type and auxiliary coordinates.
+  struct DataVariable {
+    const schema::VariableSpec* spec;
+    std::vector<const char*> dims;
+    hid_t file_type;
+    const char* coordinates;
+  };
+  const char* const kFirmCoordinates = "date firm_name firm_archetype firm_region";
+  const char* const kLayerFirmCoordinates = "date layer_unit firm_name firm_archetype firm_region";
+  const std::vector<DataVariable> data_variables = {
+      {&schema::kCustomers, {"replicate", "step", "segment", "firm"}, H5T_STD_I32LE,
+       kFirmCoordinates},
+      {&schema::kAdopters, {"replicate", "step", "segment"}, H5T_STD_I32LE, "date"},
+      {&schema::kMarketShare, {"replicate", "step", "layer", "firm"}, H5T_IEEE_F64LE,
+       kLayerFirmCoordinates},
+      {&schema::kRevenueShare, {"replicate", "step", "layer", "firm"}, H5T_IEEE_F64LE,
+       kLayerFirmCoordinates},
+      {&schema::kHhi, {"replicate", "step", "layer"}, H5T_IEEE_F64LE, "date layer_unit"},
+      {&schema::kLayerUnits, {"replicate", "step", "layer"}, H5T_IEEE_F64LE, "date layer_unit"},
+      {&schema::kLayerRevenue, {"replicate", "step", "layer"}, H5T_IEEE_F64LE, "date layer_unit"},
+      {&schema::kRegionShare, {"replicate", "step", "layer", "region"}, H5T_IEEE_F64LE,
+       "date layer_unit"},
+      {&schema::kPrice, {"replicate", "step", "layer", "firm"}, H5T_IEEE_F64LE,
+       kLayerFirmCoordinates},
+      {&schema::kCapability, {"replicate", "step", "firm"}, H5T_IEEE_F64LE, kFirmCoordinates},
+      {&schema::kDataStock, {"replicate", "step", "firm"}, H5T_IEEE_F64LE, kFirmCoordinates},
+      {&schema::kCompute, {"replicate", "step", "firm"}, H5T_IEEE_F64LE, kFirmCoordinates},
+      {&schema::kCash, {"replicate", "step", "firm"}, H5T_IEEE_F64LE, kFirmCoordinates},
+      {&schema::kAlive, {"replicate", "step", "firm"}, H5T_STD_U8LE, kFirmCoordinates},
+  };
+  const hsize_t T = kSteps;
+  const std::map<std::string, hsize_t> sizes = {
+      {"replicate", kReplicates}, {"step", T},         {"firm", kFirms},
+      {"segment", kSegments},     {"region", kRegions}, {"layer", kLayers}};
+  const auto shape_of = [&sizes](const std::vector<const char*>& dims) {
+    std::vector<hsize_t> shape;
+    for (const char* dim : dims) shape.push_back(sizes.at(dim));
+    return shape;
+  };
+
   // Extents: `step` grew by one per frame and is unlimited; the others are fixed.
-  const auto S = static_cast<hsize_t>(kSegments);
-  const hsize_t R = kReplicates, F = kFirms, T = kSteps;
-  EXPECT_EQ(Extent(f, schema::kCustomers.name), (std::vector<hsize_t>{R, T, S, F}));
-  EXPECT_EQ(Extent(f, schema::kAdopters.name), (std::vector<hsize_t>{R, T, S}));
-  EXPECT_EQ(Extent(f, schema::kMarketShare.name), (std::vector<hsize_t>{R, T, 1, F}));
-  EXPECT_EQ(Extent(f, schema::kHhi.name), (std::vector<hsize_t>{R, T, 1}));
+  for (const DataVariable& variable : data_variables) {
+    EXPECT_EQ(Extent(f, variable.spec->name), shape_of(variable.dims)) << variable.spec->name;
+  }
   {
     Id step(H5Dopen2(f, schema::kStep.name, H5P_DEFAULT), H5Dclose);
     Id space(H5Dget_space(step.get()), H5Sclose);
@@ -317,19 +444,23 @@ TEST_F(TrajectoryWriterTest, WritesFramesCoordinatesAndMetadata) {
             std::vector<std::string>(kSegmentNames, kSegmentNames + kSegments));
   EXPECT_EQ(ReadStrings(f, schema::kRegion.name),
             std::vector<std::string>(kRegionNames, kRegionNames + kRegions));
-  EXPECT_EQ(ReadStrings(f, schema::kLayer.name), std::vector<std::string>{"service"});
+  EXPECT_EQ(ReadStrings(f, schema::kLayer.name),
+            (std::vector<std::string>{"hbm", "accelerator", "cloud", "model", "service"}));
+  EXPECT_EQ(ReadStrings(f, schema::kLayerUnit.name),
+            (std::vector<std::string>{"HBM stacks", "accelerator units", "H100e-months",
+                                      "customer-months", "customers"}));
 
   // Every dimension of every variable has its coordinate attached as a dimension scale.
-  const std::vector<std::pair<const char*, std::vector<const char*>>> dims_of = {
-      {schema::kCustomers.name, {"replicate", "step", "segment", "firm"}},
-      {schema::kAdopters.name, {"replicate", "step", "segment"}},
-      {schema::kMarketShare.name, {"replicate", "step", "layer", "firm"}},
-      {schema::kHhi.name, {"replicate", "step", "layer"}},
+  std::vector<std::pair<const char*, std::vector<const char*>>> dims_of = {
       {schema::kDate.name, {"step"}},
       {schema::kFirmName.name, {"firm"}},
       {schema::kFirmArchetype.name, {"firm"}},
       {schema::kFirmRegion.name, {"firm"}},
+      {schema::kLayerUnit.name, {"layer"}},
   };
+  for (const DataVariable& variable : data_variables) {
+    dims_of.emplace_back(variable.spec->name, variable.dims);
+  }
   for (const auto& [variable, dims] : dims_of) {
     Id dataset(H5Dopen2(f, variable, H5P_DEFAULT), H5Dclose);
     ASSERT_GE(dataset.get(), 0) << variable;
@@ -345,14 +476,29 @@ TEST_F(TrajectoryWriterTest, WritesFramesCoordinatesAndMetadata) {
     }
   }
 
-  // Variable attributes, chunking and filters.
-  for (const schema::VariableSpec* spec :
-       {&schema::kCustomers, &schema::kAdopters, &schema::kMarketShare, &schema::kHhi}) {
+  // Variable types, attributes, chunking and filters. A small market: every replicate in
+  // one chunk, one step per chunk, inner dims whole.
+  for (const DataVariable& variable : data_variables) {
+    const schema::VariableSpec* spec = variable.spec;
     Id dataset(H5Dopen2(f, spec->name, H5P_DEFAULT), H5Dclose);
+    Id type(H5Dget_type(dataset.get()), H5Tclose);
+    EXPECT_GT(H5Tequal(type.get(), variable.file_type), 0) << spec->name;
     EXPECT_EQ(ReadStringAttribute(dataset.get(), schema::kUnitsAttr), spec->units);
+    EXPECT_NE(std::string(spec->units), "") << spec->name;
     EXPECT_EQ(ReadStringAttribute(dataset.get(), schema::kLongNameAttr), spec->long_name);
+    EXPECT_EQ(ReadStringAttribute(dataset.get(), schema::kCoordinatesAttr),
+              variable.coordinates)
+        << spec->name;
+    EXPECT_EQ(H5Aexists(dataset.get(), "_FillValue"), 0) << spec->name;
     Id dcpl(H5Dget_create_plist(dataset.get()), H5Pclose);
     EXPECT_EQ(H5Pget_layout(dcpl.get()), H5D_CHUNKED) << spec->name;
+    std::vector<hsize_t> chunk(variable.dims.size(), 0);
+    ASSERT_EQ(H5Pget_chunk(dcpl.get(), static_cast<int>(chunk.size()), chunk.data()),
+              static_cast<int>(chunk.size()))
+        << spec->name;
+    std::vector<hsize_t> expected_chunk = shape_of(variable.dims);
+    expected_chunk[1] = 1;
+    EXPECT_EQ(chunk, expected_chunk) << spec->name;
     EXPECT_GT(H5Pall_filters_avail(dcpl.get()), 0);
     unsigned flags = 0;
     size_t n_values = 0;
@@ -367,17 +513,31 @@ TEST_F(TrajectoryWriterTest, WritesFramesCoordinatesAndMetadata) {
               0)
         << spec->name;
     EXPECT_EQ(level, schema::kDeflateLevel);
+    const bool counts_agents = spec == &schema::kCustomers || spec == &schema::kAdopters;
+    EXPECT_EQ(H5Aexists(dataset.get(), schema::kCustomerWeightAttr) > 0, counts_agents)
+        << spec->name;
+    if (counts_agents) {
+      EXPECT_EQ(ReadScalarAttribute<double>(dataset.get(), schema::kCustomerWeightAttr,
+                                            H5T_NATIVE_DOUBLE),
+                kCustomerWeight);
+    }
   }
+
+  // The sample's NaN prices (firms that do not sell in a layer, and every firm in hbm at
+  // step 0) read back as NaN: no fill value or conversion replaces them.
   {
-    Id customers(H5Dopen2(f, schema::kCustomers.name, H5P_DEFAULT), H5Dclose);
-    EXPECT_EQ(ReadScalarAttribute<double>(customers.get(), schema::kCustomerWeightAttr,
-                                          H5T_NATIVE_DOUBLE),
-              2500.0);
-    Id dcpl(H5Dget_create_plist(customers.get()), H5Pclose);
-    hsize_t chunk[4] = {};
-    ASSERT_EQ(H5Pget_chunk(dcpl.get(), 4, chunk), 4);
-    // A small market: every replicate in one chunk, one step per chunk, inner dims whole.
-    EXPECT_EQ(std::vector<hsize_t>(chunk, chunk + 4), (std::vector<hsize_t>{R, 1, S, F}));
+    const std::vector<double> price = ReadAll<double>(f, schema::kPrice.name, H5T_NATIVE_DOUBLE);
+    const std::vector<double> share =
+        ReadAll<double>(f, schema::kMarketShare.name, H5T_NATIVE_DOUBLE);
+    ASSERT_EQ(price.size(), share.size());
+    std::size_t nans = 0;
+    for (std::size_t i = 0; i < price.size(); ++i) {
+      if (std::isnan(price[i])) {
+        ++nans;
+        EXPECT_EQ(share[i], 0.0) << "element " << i;
+      }
+    }
+    EXPECT_GT(nans, 0u);
   }
 
   ExpectSampleFrames(f, kSteps);
@@ -426,27 +586,61 @@ TEST_F(TrajectoryWriterTest, UnwritableFileIsAnErrorNamingIt) {
 TEST_F(TrajectoryWriterTest, WrongSizeFrameIsAnErrorNamingTheField) {
   const std::string path = TestPath("wrong_size.h5");
   TrajectoryWriter writer(path, SampleMetadata(), /*overwrite=*/false, 2.0);
-  const auto expect_rejected = [&writer](RecordFrame frame, const std::string& field) {
+  const auto expect_rejected = [&writer](RecordFrame frame, const std::string& field,
+                                         const std::string& shape = "") {
     try {
       writer.push(std::move(frame));
       ADD_FAILURE() << "a frame with a wrong '" << field << "' was accepted";
     } catch (const std::invalid_argument& error) {
       EXPECT_NE(std::string(error.what()).find("'" + field + "'"), std::string::npos)
           << error.what();
+      EXPECT_NE(std::string(error.what()).find(shape), std::string::npos) << error.what();
     }
   };
   RecordFrame frame = SampleFrame(0);
   frame.customers.pop_back();
-  expect_rejected(frame, "customers");
+  expect_rejected(frame, "customers",
+                  "has 35 values, expected 36 (replicates x segments x firms = 2 x 6 x 3)");
   frame = SampleFrame(0);
   frame.adopters.push_back(1);
-  expect_rejected(frame, "adopters");
+  expect_rejected(frame, "adopters", "(replicates x segments = 2 x 6)");
+  // Every per-layer and per-firm field: one value short, then one too many.
+  const std::vector<std::pair<std::vector<double> RecordFrame::*, std::string>> doubles = {
+      {&RecordFrame::market_share, "market_share"},
+      {&RecordFrame::revenue_share, "revenue_share"},
+      {&RecordFrame::hhi, "hhi"},
+      {&RecordFrame::layer_units, "layer_units"},
+      {&RecordFrame::layer_revenue, "layer_revenue"},
+      {&RecordFrame::region_share, "region_share"},
+      {&RecordFrame::price, "price"},
+      {&RecordFrame::capability, "capability"},
+      {&RecordFrame::data_stock, "data_stock"},
+      {&RecordFrame::compute, "installed_compute"},
+      {&RecordFrame::cash, "cash"},
+  };
+  for (const auto& [field, name] : doubles) {
+    frame = SampleFrame(0);
+    (frame.*field).pop_back();
+    expect_rejected(frame, name);
+    frame = SampleFrame(0);
+    (frame.*field).push_back(0.0);
+    expect_rejected(frame, name);
+  }
   frame = SampleFrame(0);
-  frame.service_share.clear();
-  expect_rejected(frame, "service_share");
+  frame.market_share.resize(kReplicates * kFirms);  // the old single-layer size
+  expect_rejected(frame, "market_share", "(replicates x layers x firms = 2 x 5 x 3)");
   frame = SampleFrame(0);
-  frame.service_hhi.resize(1);
-  expect_rejected(frame, "service_hhi");
+  frame.hhi.clear();
+  expect_rejected(frame, "hhi", "(replicates x layers = 2 x 5)");
+  frame = SampleFrame(0);
+  frame.region_share.resize(kReplicates * kLayers);
+  expect_rejected(frame, "region_share", "(replicates x layers x regions = 2 x 5 x 5)");
+  frame = SampleFrame(0);
+  frame.capability.pop_back();
+  expect_rejected(frame, "capability", "(replicates x firms = 2 x 3)");
+  frame = SampleFrame(0);
+  frame.alive.clear();
+  expect_rejected(frame, "alive", "has 0 values, expected 6 (replicates x firms = 2 x 3)");
   // A rejected frame leaves the writer usable.
   writer.push(SampleFrame(0));
   expect_rejected(SampleFrame(0), "step");  // steps must increase
@@ -530,19 +724,65 @@ TEST_F(TrajectoryWriterTest, LargeRunsSplitFirmChunksAndKeepLongConfigs) {
   const hsize_t customers_firms = schema::kMaxChunkBytes / (kSegments * sizeof(std::int32_t));
   EXPECT_EQ(chunk_of(schema::kCustomers.name),
             (std::vector<hsize_t>{1, 1, static_cast<hsize_t>(kSegments), customers_firms}));
-  EXPECT_EQ(chunk_of(schema::kMarketShare.name),
-            (std::vector<hsize_t>{1, 1, 1, static_cast<hsize_t>(kManyFirms)}));
-  const std::vector<std::int32_t> customers =
-      ReadAll<std::int32_t>(file.get(), schema::kCustomers.name, H5T_NATIVE_INT32);
-  EXPECT_EQ(customers, SampleFrame(0, 1, kManyFirms).customers);
+  // (layer, firm) doubles: 40 bytes a firm.
+  const hsize_t layer_firms = schema::kMaxChunkBytes / (kLayers * sizeof(double));
+  for (const schema::VariableSpec* spec : {&schema::kMarketShare, &schema::kRevenueShare,
+                                           &schema::kPrice}) {
+    EXPECT_EQ(chunk_of(spec->name),
+              (std::vector<hsize_t>{1, 1, static_cast<hsize_t>(kLayers), layer_firms}))
+        << spec->name;
+  }
+  // Per-firm state: all 200,000 firms fit in 4 MiB, as doubles and as bytes.
+  for (const schema::VariableSpec* spec : {&schema::kCapability, &schema::kCash,
+                                           &schema::kAlive}) {
+    EXPECT_EQ(chunk_of(spec->name), (std::vector<hsize_t>{1, 1, static_cast<hsize_t>(kManyFirms)}))
+        << spec->name;
+  }
+  EXPECT_EQ(chunk_of(schema::kRegionShare.name),
+            (std::vector<hsize_t>{1, 1, static_cast<hsize_t>(kLayers),
+                                  static_cast<hsize_t>(kRegions)}));
+  const RecordFrame frame = SampleFrame(0, 1, kManyFirms);
+  EXPECT_EQ(ReadAll<std::int32_t>(file.get(), schema::kCustomers.name, H5T_NATIVE_INT32),
+            frame.customers);
+  // Values span chunk boundaries along `firm` intact (NaN prices compared as such).
+  const std::vector<double> price = ReadAll<double>(file.get(), schema::kPrice.name,
+                                                    H5T_NATIVE_DOUBLE);
+  ASSERT_EQ(price.size(), frame.price.size());
+  for (std::size_t i = 0; i < price.size(); ++i) {
+    ASSERT_TRUE(SameValue(price[i], frame.price[i])) << "element " << i;
+  }
+  EXPECT_EQ(ReadAll<std::uint8_t>(file.get(), schema::kAlive.name, H5T_NATIVE_UINT8),
+            frame.alive);
 }
 
+// Steps after which the chunk index has outgrown the metadata cache at least once. Every
+// step adds a chunk to each of the 14 data variables (the sample's replicates share one), and
+// HDF5 1.10 counts about 55 bytes a chunk: the cache passes kMaxCachedMetadataBytes (4 MiB)
+// near step 4,700.
+constexpr std::int64_t kStepsPastAReopen = 6000;
+
 // Long enough for the chunk index to outgrow the metadata cache, which the writer then
-// empties by reopening the file after a flush: the steps before and after read back intact.
+// empties by flushing and reopening the file: the steps before and after read back intact.
+// Flushing is left to the cache (and the first frame), so the reopen is the one flush between.
 TEST_F(TrajectoryWriterTest, LongRunReadsBackAcrossReopens) {
   const std::string path = TestPath("long_run.h5");
+  {
+    TrajectoryWriter writer(path, SampleMetadata(), /*overwrite=*/false,
+                            /*flush_seconds=*/1.0e6);
+    for (std::int64_t t = 0; t < kStepsPastAReopen; ++t) writer.push(SampleFrame(t));
+    writer.finish();
+  }
+  Id file(OpenReadOnly(path), H5Fclose);
+  ASSERT_GE(file.get(), 0);
+  EXPECT_EQ(ReadInt64Attribute(file.get(), schema::kStepsRecordedAttr), kStepsPastAReopen);
+  ExpectSampleFrames(file.get(), kStepsPastAReopen);
+}
+
+// Many replicates share a chunk, and a long run of them reads back intact.
+TEST_F(TrajectoryWriterTest, ManyReplicatesShareChunks) {
+  const std::string path = TestPath("many_replicates.h5");
   constexpr std::int64_t kManyReplicates = 50;
-  constexpr std::int64_t kSteps = 400;  // 200 chunks a step, 80000 in all
+  constexpr std::int64_t kSteps = 400;
   RunMetadata meta = SampleMetadata();
   meta.replicates = kManyReplicates;
   {
@@ -553,6 +793,11 @@ TEST_F(TrajectoryWriterTest, LongRunReadsBackAcrossReopens) {
   Id file(OpenReadOnly(path), H5Fclose);
   ASSERT_GE(file.get(), 0);
   EXPECT_EQ(ReadInt64Attribute(file.get(), schema::kStepsRecordedAttr), kSteps);
+  Id customers(H5Dopen2(file.get(), schema::kCustomers.name, H5P_DEFAULT), H5Dclose);
+  Id dcpl(H5Dget_create_plist(customers.get()), H5Pclose);
+  hsize_t chunk[4] = {};
+  ASSERT_EQ(H5Pget_chunk(dcpl.get(), 4, chunk), 4);
+  EXPECT_EQ(chunk[0], static_cast<hsize_t>(kManyReplicates));
   ExpectSampleFrames(file.get(), kSteps, kManyReplicates);
 }
 
@@ -597,6 +842,32 @@ TEST_F(TrajectoryWriterTest, KilledRunKeepsEveryStepUpToTheLastFlush) {
   EXPECT_EQ(ReadInt64Attribute(file.get(), schema::kStepsRecordedAttr), 1);
   EXPECT_EQ(Extent(file.get(), schema::kStep.name), std::vector<hsize_t>{1});
   ExpectSampleFrames(file.get(), 1);
+}
+
+// A run killed after the metadata cache filled up: the writer flushed (and reopened the file)
+// on its own, with no flush interval due, so the file holds the steps of that flush: more
+// than the first, fewer than were written.
+TEST_F(TrajectoryWriterTest, KilledRunKeepsTheStepsOfACacheDrivenFlush) {
+  const std::string path = TestPath("killed_after_reopen.h5");
+  const int status = RunInChild([&path] {
+    TrajectoryWriter writer(path, SampleMetadata(), /*overwrite=*/false,
+                            /*flush_seconds=*/1.0e6);
+    for (std::int64_t t = 0; t < kStepsPastAReopen; ++t) writer.push(SampleFrame(t));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    ::raise(SIGKILL);
+    return 1;
+  });
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "child status " << status;
+
+  Id file(OpenReadOnly(path), H5Fclose);
+  ASSERT_GE(file.get(), 0) << "a killed run left a file HDF5 cannot open";
+  EXPECT_EQ(ReadStringAttribute(file.get(), schema::kStatusAttr), "running");
+  const std::int64_t recorded = ReadInt64Attribute(file.get(), schema::kStepsRecordedAttr);
+  EXPECT_GT(recorded, 1) << "no flush after the first: the metadata cache never filled";
+  EXPECT_LT(recorded, kStepsPastAReopen);
+  EXPECT_EQ(Extent(file.get(), schema::kStep.name),
+            std::vector<hsize_t>{static_cast<hsize_t>(recorded)});
+  ExpectSampleFrames(file.get(), recorded);
 }
 
 // A frame that arrives after a flush reaches the disk within `flush_seconds` even when no

@@ -4,10 +4,13 @@ import os
 import signal
 import subprocess
 import time
+import tomllib
 
 import h5py
 import numpy as np
 import pytest
+
+from conftest import REPO
 
 DATASETS = ["customers", "adopters", "market_share", "hhi"]
 
@@ -57,10 +60,14 @@ def test_file_is_complete_and_reproducible(run_aimarket, tmp_path, small_config)
         assert np.array_equal(customers.sum(axis=-1), adopters)
         assert (adopters.sum(axis=-1) <= 20000).all()
         share = f["market_share"][()]
+        layers = [x.decode() if isinstance(x, bytes) else x for x in f["layer"][()]]
         total = share.sum(axis=-1)
-        has_market = adopters.sum(axis=-1) > 0
-        # Sum of ~216 shares, each rounded once: |sum - 1| below 1e-12.
-        assert np.allclose(total[..., 0][has_market], 1.0, atol=1e-12, rtol=0)
+        # Every layer that traded in a step has shares summing to 1: a sum of ~230 shares,
+        # each rounded once, is off by well under 1e-12.
+        traded = f["layer_units"][()] > 0
+        assert np.allclose(total[traded], 1.0, atol=1e-12, rtol=0)
+        service = layers.index("service")
+        assert np.array_equal(traded[..., service], adopters.sum(axis=-1) > 0)
 
 
 def test_xarray_reads_the_file_with_named_dimensions(run_aimarket, tmp_path, small_config):
@@ -71,7 +78,9 @@ def test_xarray_reads_the_file_with_named_dimensions(run_aimarket, tmp_path, sma
         assert ds["customers"].dims == ("replicate", "step", "segment", "firm")
         assert ds["market_share"].dims == ("replicate", "step", "layer", "firm")
         assert ds.sizes["step"] == 12 and ds.sizes["replicate"] == 2
-        assert ds.sizes["firm"] == 216
+        with open(REPO / "configs" / "baseline.toml", "rb") as f:
+            named = len(tomllib.load(f)["firm"])
+        assert ds.sizes["firm"] == named + 200  # small_config adds 200 synthetic firms
         assert str(ds["date"].values[0]) == "2024-01"
 
 

@@ -1,0 +1,298 @@
+// Firms' side of a step in the dynamic value chain (MODEL.md section 4, steps 2, 4-6, 8).
+//
+// Plan (step 2): a firm spends spend_rate * cash this step, split into compute, data, R&D and
+//   marketing budgets. Memory and merchant chip makers invest their compute budget in capacity
+//   (capacity += budget / capacity_cost); accelerator makers order the HBM their fab capacity
+//   needs; clouds (and big tech) buy accelerators with it; model developers without a cloud rent
+//   cloud compute with it; service firms without a cloud rent inference compute for their
+//   customers (inference_compute_per_customer per real customer) and, with a partner, buy its
+//   model API per customer; model and service firms buy data.
+// Produce and accumulate (steps 3-5, after the markets): in-house chip makers build
+//   min(fab capacity, HBM received / HBM per unit) accelerators for themselves at unit cost;
+//   installed compute K <- K (1 - depreciation) + units received * performance * 2^(t / T_pp);
+//   data S <- S (1 - depreciation) + purchases + flywheel * customers + public data (model
+//   developers); training compute C += training_share * (own + rented compute) * FLOP per
+//   H100e-month * 2^(t / T_algo); capability from the scaling law (kernels/scaling_law.hpp);
+//   R&D stock and marketing awareness accumulate and decay.
+// Service offer (step 6), per segment: quality = base + w_cap * capability used (own model,
+//   the open frontier plus a fine-tuning gain from local data, or the partner's) + w_data *
+//   log(1 + data / scale) + w_rd * log(1 + R&D / scale); price = base price + (1 + markup) *
+//   (inference compute per customer * compute price + partner's API fee).
+// Settle (step 8): cash += customer revenue + market sales - market purchases - costs paid
+//   outside the economy (production, operation, capex, R&D, marketing); a firm whose cash
+//   falls below zero exits.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "model/dimensions.hpp"
+#include "kernels/det_math.hpp"
+#include "kernels/hd.hpp"
+#include "kernels/scaling_law.hpp"
+#include "kernels/value_chain_params.hpp"
+#include "kernels/value_chain_state.hpp"
+
+namespace aimarket {
+
+struct FirmStepContext {
+  ValueChainParams p;
+  FirmStatic firm;
+  FirmDynamic dyn;
+  MarketArrays m;
+  const std::int32_t* tally;  // [replicate][segment][firm]
+  double step;                // t, in months since the start
+
+  AIMARKET_HD std::int64_t cell(std::int64_t replicate, int market, std::int32_t j) const {
+    return (replicate * kUpstreamMarkets + market) * firm.firms + j;
+  }
+  // Real customers of firm j in the replicate (agents times their weight).
+  AIMARKET_HD double customers_of(std::int64_t replicate, std::int32_t j) const {
+    std::int64_t agents = 0;
+    for (int s = 0; s < kSegments; ++s) agents += tally[(replicate * kSegments + s) * firm.firms + j];
+    return static_cast<double>(agents) * p.customer_weight;
+  }
+  AIMARKET_HD double units(std::int64_t fixed_point) const {
+    return static_cast<double>(fixed_point) / kUnitScale;
+  }
+  AIMARKET_HD static double doubling_factor(double months, double doubling_months) {
+    return det_exp(months / doubling_months * 0.6931471805599453);
+  }
+};
+
+// One thread per (replicate, firm).
+struct PlanFirmStep {
+  FirmStepContext c;
+  AIMARKET_HD void operator()(std::int64_t index) const {
+    const std::int64_t replicate = index / c.firm.firms;
+    const auto j = static_cast<std::int32_t>(index - replicate * c.firm.firms);
+    for (int market = 0; market < kUpstreamMarkets; ++market) {
+      const std::int64_t k = c.cell(replicate, market, j);
+      c.m.unit_demand[k] = 0.0;
+      c.m.budget[k] = 0.0;
+      c.m.weight_total[k] = 0.0;
+      c.m.capacity[k] = 0.0;
+      c.m.demand_received[k] = 0.0;
+      c.m.ration[k] = 1.0;
+      c.m.sold[k] = 0;
+      c.m.revenue[k] = 0;
+      c.m.bought[k] = 0;
+      c.m.paid[k] = 0;
+      c.m.performance_bought[k] = 0.0;
+    }
+    c.dyn.rd_budget[index] = 0.0;
+    c.dyn.marketing_budget[index] = 0.0;
+    c.dyn.capex[index] = 0.0;
+    if (!c.dyn.alive[index]) return;
+
+    const std::uint8_t mask = c.firm.layer_mask[j];
+    const double cash = static_cast<double>(c.dyn.cash[index]);
+    const double budget = cash > 0.0 ? c.firm.spend_rate[j] * cash : 0.0;
+    double compute_budget = budget * c.p.compute_share;
+    c.dyn.rd_budget[index] = budget * c.p.rd_share;
+    c.dyn.marketing_budget[index] = budget * c.p.marketing_share;
+
+    c.dyn.fab_capacity[index] = c.dyn.fab_capacity[index] * (1.0 - c.p.capacity_depreciation);
+    c.dyn.hbm_capacity[index] = c.dyn.hbm_capacity[index] * (1.0 - c.p.capacity_depreciation);
+    const bool merchant_chips = (mask & kLayerBitAccelerator) && !c.firm.in_house_chips[j];
+    const bool memory_maker = (mask & kLayerBitHbm) != 0;
+    if (merchant_chips || memory_maker) {
+      // Capacity makers put their compute budget into capacity, split evenly if both.
+      const double share = merchant_chips && memory_maker ? 0.5 : 1.0;
+      if (merchant_chips) {
+        c.dyn.fab_capacity[index] += share * compute_budget / c.p.capacity_cost_accelerator;
+      }
+      if (memory_maker) c.dyn.hbm_capacity[index] += share * compute_budget / c.p.capacity_cost_hbm;
+      c.dyn.capex[index] = compute_budget;
+      compute_budget = 0.0;
+    }
+    const double customers = c.customers_of(replicate, j);
+
+    if (mask & kLayerBitAccelerator) {
+      c.m.unit_demand[c.cell(replicate, kMarketHbm, j)] =
+          c.dyn.fab_capacity[index] * c.p.hbm_per_accelerator;
+    }
+    if (mask & kLayerBitCloud) {
+      c.m.budget[c.cell(replicate, kMarketAccelerator, j)] = compute_budget;
+    } else {
+      if (mask & kLayerBitModel) c.m.budget[c.cell(replicate, kMarketCloud, j)] = compute_budget;
+      if (mask & kLayerBitService) {
+        c.m.unit_demand[c.cell(replicate, kMarketCloud, j)] =
+            customers * c.p.inference_compute_per_customer;
+      }
+    }
+    if ((mask & kLayerBitService) && c.firm.model_source[j] >= 0) {
+      c.m.unit_demand[c.cell(replicate, kMarketModel, j)] = customers;
+    }
+    if (mask & (kLayerBitModel | kLayerBitService)) {
+      c.m.budget[c.cell(replicate, kMarketData, j)] = budget * c.p.data_share;
+    }
+
+    // What the firm offers as a seller (accelerators: set after the HBM market clears).
+    c.m.capacity[c.cell(replicate, kMarketHbm, j)] = c.dyn.hbm_capacity[index];
+    if (mask & kLayerBitCloud) {
+      const double rentable = (mask & kLayerBitModel) ? 1.0 - c.p.cloud_self_use_share : 1.0;
+      c.m.capacity[c.cell(replicate, kMarketCloud, j)] = c.dyn.installed_compute[index] * rentable;
+    }
+    c.m.capacity[c.cell(replicate, kMarketModel, j)] = -1.0;  // unlimited
+    c.m.capacity[c.cell(replicate, kMarketData, j)] = -1.0;   // unlimited
+  }
+};
+
+// One thread per (replicate, firm), after the HBM market: merchant accelerator supply is
+// limited by fab capacity and by the HBM received, min(fab, HBM / HBM per unit).
+struct SetAcceleratorSupply {
+  FirmStepContext c;
+  AIMARKET_HD void operator()(std::int64_t index) const {
+    const std::int64_t replicate = index / c.firm.firms;
+    const auto j = static_cast<std::int32_t>(index - replicate * c.firm.firms);
+    const double hbm_units = c.units(c.m.bought[c.cell(replicate, kMarketHbm, j)]);
+    const double by_hbm = hbm_units / c.p.hbm_per_accelerator;
+    const double fab = c.dyn.fab_capacity[index];
+    c.m.capacity[c.cell(replicate, kMarketAccelerator, j)] = fab < by_hbm ? fab : by_hbm;
+  }
+};
+
+// One thread per (replicate, firm), after all markets.
+struct ProduceAndAccumulate {
+  FirmStepContext c;
+  AIMARKET_HD void operator()(std::int64_t index) const {
+    const std::int64_t replicate = index / c.firm.firms;
+    const auto j = static_cast<std::int32_t>(index - replicate * c.firm.firms);
+    if (!c.dyn.alive[index]) {
+      c.dyn.external_cost[index] = 0;
+      return;
+    }
+    const std::uint8_t mask = c.firm.layer_mask[j];
+    const double technology = FirmStepContext::doubling_factor(c.step, c.p.price_performance_doubling_months);
+    double external = 0.0;
+    external += c.units(c.m.sold[c.cell(replicate, kMarketHbm, j)]) * c.p.hbm_unit_cost;
+    external += c.units(c.m.sold[c.cell(replicate, kMarketAccelerator, j)]) * c.p.accelerator_unit_cost;
+    external += c.units(c.m.sold[c.cell(replicate, kMarketCloud, j)]) * c.p.cloud_operating_cost;
+
+    double installed = c.dyn.installed_compute[index] * (1.0 - c.p.compute_depreciation);
+    installed += c.m.performance_bought[c.cell(replicate, kMarketAccelerator, j)] * technology;
+    if ((mask & kLayerBitAccelerator) && c.firm.in_house_chips[j]) {
+      const double by_hbm =
+          c.units(c.m.bought[c.cell(replicate, kMarketHbm, j)]) / c.p.hbm_per_accelerator;
+      const double fab = c.dyn.fab_capacity[index];
+      const double built = fab < by_hbm ? fab : by_hbm;
+      installed += built * c.firm.chip_performance[j] * technology;
+      external += built * c.p.accelerator_unit_cost;
+    }
+    c.dyn.installed_compute[index] = installed;
+
+    const double customers = c.customers_of(replicate, j);
+    double data = c.dyn.data_stock[index] * (1.0 - c.p.data_depreciation);
+    data += c.units(c.m.bought[c.cell(replicate, kMarketData, j)]);
+    data += c.p.flywheel_tokens_per_customer * customers;
+    if (mask & kLayerBitModel) data += c.p.public_data_rate;
+    c.dyn.data_stock[index] = data;
+
+    if (mask & kLayerBitModel) {
+      const double own = (mask & kLayerBitCloud) ? installed * c.p.cloud_self_use_share : 0.0;
+      const double rented = c.m.performance_bought[c.cell(replicate, kMarketCloud, j)];
+      const double algorithmic =
+          FirmStepContext::doubling_factor(c.step, c.p.algorithmic_doubling_months);
+      const double training = c.p.training_share * (own + rented) * c.p.flop_per_h100e_month * algorithmic;
+      c.dyn.training_compute[index] += training;
+      const double flop = c.dyn.training_compute[index];
+      if (flop > 0.0 && data > 0.0) {
+        const double capability = model_capability(flop, data * 1e12, c.p);
+        c.dyn.capability[index] = capability > 0.0 ? capability : 0.0;
+      }
+    }
+    c.dyn.rd_stock[index] = c.dyn.rd_stock[index] * (1.0 - c.p.rd_depreciation) +
+                            c.dyn.rd_budget[index] / 1e6;
+    c.dyn.marketing_awareness[index] =
+        c.dyn.marketing_awareness[index] * (1.0 - c.p.awareness_decay) +
+        c.dyn.marketing_budget[index] / 1e6 * c.p.marketing_awareness_per_musd;
+    c.dyn.awareness[index] = c.firm.base_awareness[j] + c.dyn.marketing_awareness[index];
+
+    external += c.dyn.rd_budget[index] + c.dyn.marketing_budget[index] + c.dyn.capex[index];
+    c.dyn.external_cost[index] = static_cast<std::int64_t>(std::floor(external + 0.5));
+  }
+};
+
+// One thread per (replicate, segment, firm), after ProduceAndAccumulate.
+struct UpdateServiceOffer {
+  FirmStepContext c;
+  AIMARKET_HD double open_frontier(std::int64_t replicate) const {
+    double best = 0.0;
+    for (std::int32_t k = 0; k < c.firm.open_weight_count; ++k) {
+      const std::int32_t f = c.firm.open_weight_firms[k];
+      const std::int64_t idx = replicate * c.firm.firms + f;
+      if (c.dyn.alive[idx] && c.dyn.capability[idx] > best) best = c.dyn.capability[idx];
+    }
+    return best;
+  }
+  AIMARKET_HD void operator()(std::int64_t index) const {
+    const std::int32_t n = c.firm.firms;
+    const std::int64_t replicate_segment = index / n;
+    const auto j = static_cast<std::int32_t>(index - replicate_segment * n);
+    const std::int64_t replicate = replicate_segment / kSegments;
+    const int segment = static_cast<int>(replicate_segment - replicate * kSegments);
+    const std::int64_t idx = replicate * n + j;
+    const std::int64_t static_cell = static_cast<std::int64_t>(segment) * n + j;
+
+    const double data = c.dyn.data_stock[idx];
+    const double log_data = det_log(1.0 + data / c.p.domain_data_scale);
+    const std::int32_t source = c.firm.model_source[j];
+    double capability;
+    if (source == kOwnModel) {
+      capability = c.dyn.capability[idx];
+    } else if (source >= 0 && c.dyn.alive[replicate * n + source]) {
+      capability = c.dyn.capability[replicate * n + source];
+    } else {  // open base (or a partner that exited): open frontier plus fine-tuning
+      capability = open_frontier(replicate) + c.p.finetune_gain * log_data;
+    }
+    const double quality = c.firm.base_quality[static_cell] +
+                           c.p.quality_per_capability * capability +
+                           c.p.quality_per_log_data * log_data +
+                           c.p.quality_per_log_rd * det_log(1.0 + c.dyn.rd_stock[idx] / c.p.rd_scale);
+    c.dyn.quality_term[index] = c.p.beta_quality * quality;
+
+    const std::uint8_t mask = c.firm.layer_mask[j];
+    double compute_price = c.p.cloud_initial_price;
+    if (mask & kLayerBitCloud) {
+      compute_price = c.p.cloud_operating_cost;
+    } else {
+      const std::int64_t cloud = c.cell(replicate, kMarketCloud, j);
+      if (c.m.bought[cloud] > 0) compute_price = static_cast<double>(c.m.paid[cloud]) / c.units(c.m.bought[cloud]);
+    }
+    const double api_fee = source >= 0 ? c.m.price[c.cell(replicate, kMarketModel, source)] : 0.0;
+    const double unit_cost = c.p.inference_compute_per_customer * compute_price + api_fee;
+    const double price = c.firm.base_price[static_cell] + (1.0 + c.firm.markup[j]) * unit_cost;
+    c.dyn.service_price[index] = price;
+    c.dyn.log_price[index] = det_log(price);
+  }
+};
+
+// One thread per (replicate, firm), after the customers chose.
+struct SettleFinance {
+  FirmStepContext c;
+  AIMARKET_HD void operator()(std::int64_t index) const {
+    const std::int64_t replicate = index / c.firm.firms;
+    const auto j = static_cast<std::int32_t>(index - replicate * c.firm.firms);
+    if (!c.dyn.alive[index]) {
+      c.dyn.service_revenue[index] = 0;
+      return;
+    }
+    double revenue = 0.0;
+    for (int s = 0; s < kSegments; ++s) {
+      const std::int64_t row = (replicate * kSegments + s) * c.firm.firms + j;
+      revenue += static_cast<double>(c.tally[row]) * c.p.customer_weight * c.dyn.service_price[row];
+    }
+    const auto service_revenue = static_cast<std::int64_t>(std::floor(revenue + 0.5));
+    c.dyn.service_revenue[index] = service_revenue;
+    std::int64_t cash = c.dyn.cash[index] + service_revenue - c.dyn.external_cost[index];
+    for (int market = 0; market < kUpstreamMarkets; ++market) {
+      const std::int64_t k = c.cell(replicate, market, j);
+      cash += c.m.revenue[k] - c.m.paid[k];
+    }
+    c.dyn.cash[index] = cash;
+    if (cash < 0) c.dyn.alive[index] = 0;
+  }
+};
+
+}  // namespace aimarket

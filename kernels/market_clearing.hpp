@@ -1,0 +1,185 @@
+// Clearing of one upstream market (HBM, accelerators, cloud compute, model API, data), for
+// all replicates at once: MODEL.md section 3 and step 3.
+//
+// Buyer i wants units with a fixed part U_i (what it must have: HBM for the accelerators it
+// plans, inference compute for its customers, API use of its partner's model) and a budget
+// part B_i (USD it spends: compute and data budgets). It splits its demand across the sellers
+// it may trade with (alive, not itself, not barred by an export control; for the model API only
+// its partner) by a logit on price per unit of performance:
+//   w_ij = (p_j / perf_j)^(-theta),   d_ij = (U_i + B_i / p_j) w_ij / sum_k w_ik.
+// Seller j with capacity S_j faces D_j = sum_i d_ij and, when short, rations proportionally:
+//   rho_j = min(1, S_j / D_j),   buyer i receives d_ij rho_j
+// (the textbook rule: with one price, each buyer gets supply in proportion to its demand).
+// Units are counted in fixed point (kUnitScale) and each payment is rounded to whole USD per
+// (buyer, seller) pair, computed by the same function from the seller's and the buyer's side,
+// so units sold equal units bought and money paid equals money received, exactly.
+// Prices then adjust toward clearing: p_j <- p_j (D_j / S_j)^eta, the factor bounded to
+// [1/kappa, kappa], and never below the seller's unit cost. Markets with unlimited capacity
+// (model API, data) keep their prices.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "model/dimensions.hpp"
+#include "kernels/det_math.hpp"
+#include "kernels/hd.hpp"
+#include "kernels/value_chain_state.hpp"
+
+namespace aimarket {
+
+struct MarketClearing {
+  int market;
+  std::int32_t firms;
+  const std::int32_t* buyers;
+  std::int32_t buyer_count;
+  const std::int32_t* sellers;
+  std::int32_t seller_count;
+  FirmStatic firm;
+  const std::uint8_t* alive;            // [replicate][firm]
+  const std::uint8_t* export_blocked;   // [seller region][buyer region]
+  bool apply_export_controls;
+  double price_sensitivity;             // theta
+  MarketArrays m;
+
+  AIMARKET_HD std::int64_t cell(std::int64_t replicate, std::int32_t j) const {
+    return (replicate * kUpstreamMarkets + market) * firms + j;
+  }
+  AIMARKET_HD double performance(std::int32_t j) const {
+    return market == kMarketAccelerator ? firm.chip_performance[j] : 1.0;
+  }
+  AIMARKET_HD bool can_trade(std::int64_t replicate, std::int32_t i, std::int32_t j) const {
+    if (i == j || !alive[replicate * firms + j]) return false;
+    if (apply_export_controls &&
+        export_blocked[firm.region[j] * kRegions + firm.region[i]]) {
+      return false;
+    }
+    if (market == kMarketModel && firm.model_source[i] != j) return false;
+    return true;
+  }
+  AIMARKET_HD double weight(std::int64_t replicate, std::int32_t i, std::int32_t j) const {
+    if (!can_trade(replicate, i, j)) return 0.0;
+    return det_exp(-price_sensitivity * det_log(m.price[cell(replicate, j)] / performance(j)));
+  }
+  // Units buyer i asks of seller j (w = weight(replicate, i, j), > 0).
+  AIMARKET_HD double pair_demand(std::int64_t replicate, std::int32_t i, std::int32_t j,
+                                 double w) const {
+    const std::int64_t bi = cell(replicate, i);
+    const double wanted = m.unit_demand[bi] + m.budget[bi] / m.price[cell(replicate, j)];
+    return wanted * (w / m.weight_total[bi]);
+  }
+  AIMARKET_HD static std::int64_t pair_units(double demand, double ration) {
+    return static_cast<std::int64_t>(std::floor(demand * ration * kUnitScale));
+  }
+  AIMARKET_HD static std::int64_t pair_payment(std::int64_t units, double price) {
+    return static_cast<std::int64_t>(std::floor(static_cast<double>(units) / kUnitScale * price + 0.5));
+  }
+};
+
+// Phase (a), one thread per (replicate, buyer): the buyer's sum of weights.
+struct SumBuyerWeights {
+  MarketClearing c;
+  AIMARKET_HD void operator()(std::int64_t index) const {
+    const std::int64_t replicate = index / c.buyer_count;
+    const std::int32_t i = c.buyers[index - replicate * c.buyer_count];
+    double total = 0.0;
+    if (c.alive[replicate * c.firms + i]) {
+      for (std::int32_t k = 0; k < c.seller_count; ++k) total += c.weight(replicate, i, c.sellers[k]);
+    }
+    c.m.weight_total[c.cell(replicate, i)] = total;
+  }
+};
+
+// Phase (b), one thread per (replicate, seller): demand, rationing, units sold and revenue.
+struct ClearSeller {
+  MarketClearing c;
+  AIMARKET_HD void operator()(std::int64_t index) const {
+    const std::int64_t replicate = index / c.seller_count;
+    const std::int32_t j = c.sellers[index - replicate * c.seller_count];
+    const std::int64_t sj = c.cell(replicate, j);
+    double demand = 0.0;
+    for (std::int32_t k = 0; k < c.buyer_count; ++k) {
+      const std::int32_t i = c.buyers[k];
+      if (!(c.m.weight_total[c.cell(replicate, i)] > 0.0)) continue;
+      const double w = c.weight(replicate, i, j);
+      if (w > 0.0) demand += c.pair_demand(replicate, i, j, w);
+    }
+    const double capacity = c.m.capacity[sj];
+    const double ration = capacity >= 0.0 && demand > capacity ? capacity / demand : 1.0;
+    std::int64_t sold = 0;
+    std::int64_t revenue = 0;
+    for (std::int32_t k = 0; k < c.buyer_count; ++k) {
+      const std::int32_t i = c.buyers[k];
+      if (!(c.m.weight_total[c.cell(replicate, i)] > 0.0)) continue;
+      const double w = c.weight(replicate, i, j);
+      if (!(w > 0.0)) continue;
+      const std::int64_t units = MarketClearing::pair_units(c.pair_demand(replicate, i, j, w), ration);
+      sold += units;
+      revenue += MarketClearing::pair_payment(units, c.m.price[sj]);
+    }
+    c.m.demand_received[sj] = demand;
+    c.m.ration[sj] = ration;
+    c.m.sold[sj] = sold;
+    c.m.revenue[sj] = revenue;
+  }
+};
+
+// Phase (c), one thread per (replicate, buyer): units received and payments, the same pairs.
+struct ReceiveBuyer {
+  MarketClearing c;
+  AIMARKET_HD void operator()(std::int64_t index) const {
+    const std::int64_t replicate = index / c.buyer_count;
+    const std::int32_t i = c.buyers[index - replicate * c.buyer_count];
+    const std::int64_t bi = c.cell(replicate, i);
+    std::int64_t bought = 0;
+    std::int64_t paid = 0;
+    double performance = 0.0;
+    if (c.m.weight_total[bi] > 0.0) {
+      for (std::int32_t k = 0; k < c.seller_count; ++k) {
+        const std::int32_t j = c.sellers[k];
+        const double w = c.weight(replicate, i, j);
+        if (!(w > 0.0)) continue;
+        const std::int64_t sj = c.cell(replicate, j);
+        const std::int64_t units =
+            MarketClearing::pair_units(c.pair_demand(replicate, i, j, w), c.m.ration[sj]);
+        bought += units;
+        paid += MarketClearing::pair_payment(units, c.m.price[sj]);
+        performance += static_cast<double>(units) / kUnitScale * c.performance(j);
+      }
+    }
+    c.m.bought[bi] = bought;
+    c.m.paid[bi] = paid;
+    c.m.performance_bought[bi] = performance;
+  }
+};
+
+// Phase (d), one thread per (replicate, seller), after (c): the price moves toward clearing.
+struct RepriceSeller {
+  MarketClearing c;
+  double speed;        // eta
+  double max_change;   // kappa
+  double price_floor;  // unit cost
+  AIMARKET_HD void operator()(std::int64_t index) const {
+    const std::int64_t replicate = index / c.seller_count;
+    const std::int32_t j = c.sellers[index - replicate * c.seller_count];
+    const std::int64_t sj = c.cell(replicate, j);
+    const double capacity = c.m.capacity[sj];
+    if (capacity < 0.0 || speed == 0.0) return;  // unlimited supply: price stays
+    const double demand = c.m.demand_received[sj];
+    double factor;
+    if (capacity == 0.0) {
+      factor = demand > 0.0 ? max_change : 1.0;
+    } else if (demand == 0.0) {
+      factor = 1.0 / max_change;
+    } else {
+      factor = det_exp(speed * det_log(demand / capacity));
+    }
+    if (factor > max_change) factor = max_change;
+    if (factor < 1.0 / max_change) factor = 1.0 / max_change;
+    double price = c.m.price[sj] * factor;
+    if (price < price_floor) price = price_floor;
+    c.m.price[sj] = price;
+  }
+};
+
+}  // namespace aimarket

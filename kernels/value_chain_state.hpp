@@ -1,0 +1,92 @@
+// Firm state of the value chain as the step functors see it: structure of arrays, indexed
+// [replicate][firm] (or [replicate][market][firm]); static firm attributes are [firm].
+#pragma once
+
+#include <cstdint>
+
+namespace aimarket {
+
+// Upstream markets. The first four are the value-chain layers of the same index in
+// kLayerNames (hbm, accelerator, cloud, model); data is traded but is not a layer.
+enum UpstreamMarket : int {
+  kMarketHbm = 0,
+  kMarketAccelerator = 1,
+  kMarketCloud = 2,
+  kMarketModel = 3,
+  kMarketData = 4,
+};
+constexpr int kUpstreamMarkets = 5;
+
+// Layer bits of FirmStatic::layer_mask (bit l = layer l of kLayerNames), and data selling.
+constexpr std::uint8_t kLayerBitHbm = 1u << 0;
+constexpr std::uint8_t kLayerBitAccelerator = 1u << 1;
+constexpr std::uint8_t kLayerBitCloud = 1u << 2;
+constexpr std::uint8_t kLayerBitModel = 1u << 3;
+constexpr std::uint8_t kLayerBitService = 1u << 4;
+constexpr std::uint8_t kSellsDataBit = 1u << 5;
+
+// Fixed-point scale of traded quantities: units are counted in 2^-16 of a unit, as int64, so
+// that what a seller sells and what its buyers receive are sums of the same integers.
+constexpr double kUnitScale = 65536.0;
+
+// model_source codes (>= 0: the partner firm's index).
+constexpr std::int32_t kOwnModel = -1;
+constexpr std::int32_t kOpenModel = -2;
+
+struct FirmStatic {
+  std::int32_t firms;
+  const std::uint8_t* layer_mask;      // [firm]
+  const std::uint8_t* in_house_chips;  // [firm] 1: accelerators for its own use only
+  const std::uint8_t* region;          // [firm]
+  const double* chip_performance;      // [firm] H100e per unit at step 0
+  const std::int32_t* model_source;    // [firm]
+  const std::uint8_t* open_weights;    // [firm]
+  const double* markup;                // [firm]
+  const double* spend_rate;            // [firm]
+  const double* base_awareness;        // [firm]
+  const double* base_quality;          // [segment][firm]
+  const double* base_price;            // [segment][firm] USD per customer-month
+  const std::uint8_t* serves;          // [segment][firm]
+  const std::int32_t* open_weight_firms;  // indices of firms releasing open weights
+  std::int32_t open_weight_count;
+};
+
+struct FirmDynamic {
+  std::uint8_t* alive;             // [replicate][firm]
+  std::int64_t* cash;              // [replicate][firm] USD
+  double* fab_capacity;            // [replicate][firm] accelerator units per step
+  double* hbm_capacity;            // [replicate][firm] HBM stacks per step
+  double* installed_compute;       // [replicate][firm] H100e
+  double* data_stock;              // [replicate][firm] T tokens
+  double* training_compute;        // [replicate][firm] cumulative effective FLOP
+  double* capability;              // [replicate][firm]
+  double* rd_stock;                // [replicate][firm] USD M
+  double* marketing_awareness;     // [replicate][firm]
+  double* rd_budget;               // [replicate][firm] USD this step
+  double* marketing_budget;        // [replicate][firm] USD this step
+  double* capex;                   // [replicate][firm] USD this step (capacity investment)
+  std::int64_t* external_cost;     // [replicate][firm] USD paid outside the economy this step
+  std::int64_t* service_revenue;   // [replicate][firm] USD from customers this step
+  double* awareness;               // [replicate][firm] sampling awareness of the step
+  double* quality_term;            // [replicate][segment][firm] beta_quality * quality
+  double* log_price;               // [replicate][segment][firm]
+  double* service_price;           // [replicate][segment][firm] USD per customer-month
+};
+
+// One upstream market's arrays, all [replicate][market][firm] (use `row` to offset).
+struct MarketArrays {
+  double* price;              // seller's price, USD per unit
+  double* unit_demand;        // buyer's demand in units (bought at any price)
+  double* budget;             // buyer's budget in USD (units = budget / price)
+  double* weight_total;       // buyer's sum of seller weights
+  double* capacity;           // seller's units on offer (negative: unlimited)
+  double* demand_received;    // seller's total demand in units
+  double* ration;             // seller's fill ratio min(1, capacity / demand)
+  std::int64_t* sold;         // seller's units sold, fixed point
+  std::int64_t* revenue;      // seller's revenue, USD
+  std::int64_t* bought;       // buyer's units received, fixed point
+  std::int64_t* paid;         // buyer's payments, USD
+  double* performance_bought; // buyer's units received times the seller's performance
+};
+
+}  // namespace aimarket

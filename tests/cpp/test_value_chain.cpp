@@ -1,0 +1,309 @@
+// The upstream value chain (MODEL.md sections 3-4): markets clear with proportional rationing,
+// quantities and money are conserved exactly, export controls block trade, an integrated firm
+// supplies itself, and capability follows the scaling law.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "kernels/scaling_law.hpp"
+#include "test_support.hpp"
+
+namespace aimarket {
+namespace {
+
+Config load_text(const std::string& name, const std::string& text,
+                 const std::vector<std::string>& assignments = {}) {
+  const auto path = std::filesystem::temp_directory_path() / ("aimarket_vc_" + name + ".toml");
+  std::ofstream(path) << text;
+  std::vector<ConfigOverride> overrides;
+  for (const auto& a : assignments) overrides.push_back({a, "test " + a});
+  return load_config(path.string(), overrides);
+}
+
+std::int32_t firm_index(const Simulation& sim, const std::string& name) {
+  const auto& names = sim.firms().name;
+  for (std::size_t j = 0; j < names.size(); ++j) {
+    if (names[j] == name) return static_cast<std::int32_t>(j);
+  }
+  ADD_FAILURE() << "no firm " << name;
+  return -1;
+}
+
+std::size_t market_cell(std::int64_t replicate, int market, std::int32_t firms, std::int32_t j) {
+  return static_cast<std::size_t>((replicate * kUpstreamMarkets + market) * firms + j);
+}
+
+// A small upstream economy: one HBM maker, accelerator makers, clouds in two regions.
+const char* kUpstream = R"(
+[run]
+replicates = 2
+seed = 5
+[population]
+customers = 2000
+[compute]
+hbm_per_accelerator = 6.0
+[[firm]]
+name = "Hynix"
+archetype = "memory_vendor"
+region = "KR"
+hbm_capacity = 60000.0
+cash = 1000.0
+[[firm]]
+name = "ChipA"
+archetype = "chip_vendor"
+region = "US"
+fab_capacity = 8000.0
+cash = 1000.0
+[[firm]]
+name = "ChipB"
+archetype = "chip_vendor"
+region = "US"
+fab_capacity = 4000.0
+cash = 1000.0
+[[firm]]
+name = "ChipC"
+archetype = "npu_startup"
+region = "KR"
+fab_capacity = 2000.0
+cash = 1000.0
+[[firm]]
+name = "CloudUS"
+archetype = "cloud"
+region = "US"
+cash = 5000.0
+[[firm]]
+name = "CloudCN"
+archetype = "cloud"
+region = "CN"
+cash = 5000.0
+[[firm]]
+name = "App"
+archetype = "consumer_ai"
+region = "US"
+quality = 1.0
+)";
+
+TEST(ValueChain, HbmShortageIsRationedInProportionToDemand) {
+  // Demand 6 x (8000, 4000, 2000) = 84,000 stacks against 60,000: each maker gets
+  // 60,000 x its demand / 84,000 (capacity depreciation applies first: both sides shrink by
+  // the same factor, so the closed form uses the capacities after it).
+  const Config config = load_text("rationing", kUpstream);
+  Simulation sim(config, BackendChoice::kCpu);
+  sim.step();
+  EnsembleSnapshot s;
+  sim.backend().read_snapshot(s);
+  const std::int32_t n = sim.firms().size();
+  const double keep = 1.0 - config.compute.capacity_depreciation;
+  // This step's capacity also includes what the compute budget bought (capex / unit cost).
+  const double budget = config.firms.spend_rate * config.firms.compute_share * 1000.0 * 1e6;
+  const double supply = (60000.0 * keep + budget / config.compute.capacity_cost_hbm);
+  double demand[3];
+  const double fabs[3] = {8000.0, 4000.0, 2000.0};
+  double total = 0.0;
+  for (int k = 0; k < 3; ++k) {
+    demand[k] = 6.0 * (fabs[k] * keep + budget / config.compute.capacity_cost_accelerator);
+    total += demand[k];
+  }
+  ASSERT_GT(total, supply) << "the test needs a shortage";
+  const char* makers[3] = {"ChipA", "ChipB", "ChipC"};
+  for (std::int64_t r = 0; r < config.run.replicates; ++r) {
+    for (int k = 0; k < 3; ++k) {
+      const double got = static_cast<double>(s.bought[market_cell(r, kMarketHbm, n, firm_index(sim, makers[k]))]) / kUnitScale;
+      // Fixed point: each allocation is rounded down to 2^-16 of a stack; the ratio itself is
+      // a double of relative error ~1e-16.
+      EXPECT_NEAR(got, supply * demand[k] / total, 1.0 / kUnitScale + 1e-9 * supply) << makers[k];
+    }
+  }
+}
+
+void expect_markets_conserve(const Simulation& sim, const EnsembleSnapshot& s) {
+  const std::int32_t n = sim.firms().size();
+  for (std::int64_t r = 0; r < sim.config().run.replicates; ++r) {
+    for (int market = 0; market < kUpstreamMarkets; ++market) {
+      std::int64_t sold = 0, bought = 0, revenue = 0, paid = 0;
+      for (std::int32_t j = 0; j < n; ++j) {
+        const auto c = market_cell(r, market, n, j);
+        sold += s.sold[c];
+        bought += s.bought[c];
+        revenue += s.revenue[c];
+        paid += s.paid[c];
+      }
+      EXPECT_EQ(sold, bought) << "market " << market << " replicate " << r;
+      EXPECT_EQ(revenue, paid) << "market " << market << " replicate " << r;
+    }
+  }
+}
+
+TEST(ValueChain, UnitsAndMoneyAreConservedExactly) {
+  const Config config = testing::load_repo_config(
+      "configs/baseline.toml", {"population.customers=20000", "population.synthetic_firms=100",
+                                "run.replicates=2"});
+  Simulation sim(config, BackendChoice::kCpu);
+  const std::int32_t n = sim.firms().size();
+  EnsembleSnapshot before, after;
+  sim.backend().read_snapshot(before);
+  bool traded = false;
+  for (int t = 0; t < 6; ++t) {
+    sim.step();
+    sim.backend().read_snapshot(after);
+    expect_markets_conserve(sim, after);
+    for (std::int64_t r = 0; r < config.run.replicates; ++r) {
+      // Money: inter-firm payments cancel; the economy's cash changes only by what customers
+      // paid and what was paid outside (production, operation, capex, R&D, marketing).
+      std::int64_t change = 0, outside = 0;
+      for (std::int32_t j = 0; j < n; ++j) {
+        const auto k = static_cast<std::size_t>(r * n + j);
+        change += after.cash[k] - before.cash[k];
+        outside += after.service_revenue[k] - after.external_cost[k];
+      }
+      EXPECT_EQ(change, outside) << "step " << t << " replicate " << r;
+    }
+    for (std::size_t c = 0; c < after.sold.size(); ++c) traded = traded || after.sold[c] > 0;
+    before = after;
+  }
+  EXPECT_TRUE(traded) << "the baseline should trade upstream";
+}
+
+TEST(ValueChain, ExportControlBlocksAcceleratorSales) {
+  const auto cn_units = [](const std::vector<std::string>& extra) {
+    const Config config = load_text("export", kUpstream, extra);
+    Simulation sim(config, BackendChoice::kCpu);
+    sim.step();
+    EnsembleSnapshot s;
+    sim.backend().read_snapshot(s);
+    return s.bought[market_cell(0, kMarketAccelerator, sim.firms().size(), firm_index(sim, "CloudCN"))];
+  };
+  EXPECT_GT(cn_units({}), 0) << "without a control the CN cloud buys accelerators";
+  // US sellers barred from CN buyers: the CN cloud can still buy from the KR NPU maker only.
+  const Config config = load_text("export2", kUpstream, {"scenario.export_controls=[[\"US\", \"CN\"]]"});
+  Simulation sim(config, BackendChoice::kCpu);
+  sim.step();
+  EnsembleSnapshot s;
+  sim.backend().read_snapshot(s);
+  const std::int32_t n = sim.firms().size();
+  const std::int32_t cn = firm_index(sim, "CloudCN");
+  // Recount from the seller side: no US seller sold anything the CN cloud got. The CN
+  // cloud's units equal what the KR maker could allocate to it, never more than KR sold.
+  const std::int64_t kr_sold = s.sold[market_cell(0, kMarketAccelerator, n, firm_index(sim, "ChipC"))];
+  EXPECT_LE(s.bought[market_cell(0, kMarketAccelerator, n, cn)], kr_sold);
+  const Config blocked_all = load_text("export3", kUpstream, {"scenario.export_controls=[[\"US\", \"CN\"], [\"KR\", \"CN\"]]"});
+  Simulation sim_all(blocked_all, BackendChoice::kCpu);
+  sim_all.step();
+  sim_all.backend().read_snapshot(s);
+  EXPECT_EQ(s.bought[market_cell(0, kMarketAccelerator, n, cn)], 0);
+  EXPECT_EQ(s.paid[market_cell(0, kMarketAccelerator, n, cn)], 0);
+  EXPECT_GT(s.bought[market_cell(0, kMarketAccelerator, n, firm_index(sim_all, "CloudUS"))], 0);
+}
+
+TEST(ValueChain, IntegratedFirmSuppliesItselfAtCost) {
+  // A big tech firm with in-house chips and a cloud, one HBM maker, no merchant chip maker,
+  // and another cloud: the integrated firm builds min(fab, HBM / 6) units for itself; nobody
+  // else can buy them.
+  const Config config = load_text("integrated", R"(
+[run]
+replicates = 1
+[population]
+customers = 1000
+[compute]
+depreciation = 0.0
+[[firm]]
+name = "Hynix"
+archetype = "memory_vendor"
+region = "KR"
+hbm_capacity = 600000.0
+cash = 1000.0
+[[firm]]
+name = "BigTech"
+archetype = "big_tech"
+region = "US"
+layers = ["accelerator", "cloud"]
+fab_capacity = 10000.0
+cash = 1000.0
+[[firm]]
+name = "OtherCloud"
+archetype = "cloud"
+region = "US"
+cash = 1000.0
+[[firm]]
+name = "App"
+archetype = "consumer_ai"
+region = "US"
+)");
+  Simulation sim(config, BackendChoice::kCpu);
+  sim.step();
+  EnsembleSnapshot s;
+  sim.backend().read_snapshot(s);
+  const std::int32_t n = sim.firms().size();
+  const std::int32_t big = firm_index(sim, "BigTech");
+  const double fab = 10000.0 * (1.0 - config.compute.capacity_depreciation);
+  const double hbm_units = static_cast<double>(s.bought[market_cell(0, kMarketHbm, n, big)]) / kUnitScale;
+  EXPECT_NEAR(hbm_units, fab * 6.0, 1.0 / kUnitScale) << "HBM is plentiful: it gets all it asks";
+  const double built = std::min(fab, hbm_units / 6.0);
+  // Step 0: technology factor 2^0 = 1, chip performance 1 H100e.
+  EXPECT_NEAR(s.installed_compute[static_cast<std::size_t>(big)], built, 1e-9 * built);
+  EXPECT_EQ(s.sold[market_cell(0, kMarketAccelerator, n, big)], 0) << "in-house chips are not sold";
+  EXPECT_EQ(s.bought[market_cell(0, kMarketAccelerator, n, firm_index(sim, "OtherCloud"))], 0);
+}
+
+TEST(ValueChain, CapabilityFollowsTheChinchillaCurveWhenDataIsUnlimited) {
+  // One developer with its own cloud and effectively unlimited data: after one step its
+  // capability is the closed form at C = training_share x own compute x FLOP per H100e-month.
+  const Config config = load_text("scaling", R"(
+[run]
+replicates = 1
+[population]
+customers = 1000
+[compute]
+depreciation = 0.0
+[data]
+public_data_rate = 0.0
+[[firm]]
+name = "Lab"
+archetype = "big_tech"
+region = "US"
+layers = ["cloud", "model", "service"]
+installed_compute = 250000.0
+data_stock = 1000000.0
+)");
+  Simulation sim(config, BackendChoice::kCpu);
+  sim.step();
+  EnsembleSnapshot s;
+  sim.backend().read_snapshot(s);
+  const ModelsSettings& m = config.models;
+  const long double compute = static_cast<long double>(m.training_share) * 250000.0L *
+                              config.compute.cloud_self_use_share * m.flop_per_h100e_month;
+  const auto loss = [&](long double c) {
+    const long double n_params = std::sqrt(c / (6.0L * m.tokens_per_parameter));
+    const long double tokens = m.tokens_per_parameter * n_params;
+    return m.chinchilla_E + m.chinchilla_A / std::pow(n_params, static_cast<long double>(m.chinchilla_alpha)) +
+           m.chinchilla_B / std::pow(tokens, static_cast<long double>(m.chinchilla_beta));
+  };
+  const long double reference = loss(m.reference_compute);
+  const double expected = static_cast<double>(
+      std::log((reference - m.chinchilla_E) / (loss(compute) - m.chinchilla_E)));
+  ASSERT_GT(expected, 0.0);
+  // det_exp/det_log carry a few ulps each; the capability is a log of a ratio of reducible
+  // losses, so its absolute error stays below 1e-12.
+  EXPECT_NEAR(s.capability[0], expected, 1e-12);
+}
+
+TEST(ValueChain, ScalingLawHelperMatchesTheClosedForm) {
+  for (double c = 1e20; c < 1e28; c *= 7.0) {
+    const double n_params = std::sqrt(c / 120.0);
+    const double expected = 1.69 + 406.4 / std::pow(n_params, 0.34) + 410.7 / std::pow(20.0 * n_params, 0.28);
+    EXPECT_NEAR(chinchilla_loss(c, 1e300, 1.69, 406.4, 410.7, 0.34, 0.28, 20.0), expected, 1e-13 * expected);
+    // Data-limited: all data used, the rest of the compute into parameters.
+    const double tokens = 1e9;
+    const double limited = 1.69 + 406.4 / std::pow(c / (6.0 * tokens), 0.34) + 410.7 / std::pow(tokens, 0.28);
+    EXPECT_NEAR(chinchilla_loss(c, tokens, 1.69, 406.4, 410.7, 0.34, 0.28, 20.0), limited, 1e-13 * limited);
+  }
+}
+
+}  // namespace
+}  // namespace aimarket
