@@ -89,6 +89,15 @@ std::string utc_now_iso8601() {
   return text;
 }
 
+double process_cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec);
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
 double peak_resident_bytes() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
@@ -175,6 +184,7 @@ RepetitionResult run_repetition(const Config& config, const BenchOptions& option
   sim.backend().set_phase_timing(true);
   PhaseSplit host_phases;
   double record_seconds = 0.0, output_seconds = 0.0;
+  const double cpu_start = process_cpu_seconds();
   const Clock::time_point start = Clock::now();
   for (std::int64_t t = 0; t < options.steps; ++t) {
     sim.step();
@@ -194,6 +204,7 @@ RepetitionResult run_repetition(const Config& config, const BenchOptions& option
     output_seconds += seconds_since(finish_start);
   }
   const double total = seconds_since(start);
+  const double cpu_seconds = process_cpu_seconds() - cpu_start;
   sim.backend().set_phase_timing(false);
 
   if (on_gpu) {
@@ -205,6 +216,7 @@ RepetitionResult run_repetition(const Config& config, const BenchOptions& option
   timing.repetition = repetition;
   timing.output = output;
   timing.seconds = total;
+  timing.cpu_seconds = cpu_seconds;
   const double steps = static_cast<double>(options.steps);
   timing.seconds_per_step = total / steps;
   timing.customer_updates_per_second = updates_per_second(
@@ -407,12 +419,16 @@ std::string bench_table(const BenchReport& report) {
   out += format("  aimarket %s (%s), %s\n\n", report.program_version.c_str(),
                 report.git_revision.c_str(), report.date_utc.c_str());
 
-  out += format("%-10s %-6s %12s %20s %16s\n", "repetition", "output", "s/step",
-                "customer-updates/s", "firm-updates/s");
+  // CPU use: processor time over wall time x threads; well below 100 % means other programs
+  // held the cores (or, on cuda, the host thread waited for the GPU).
+  const double workers = report.threads > 0 ? report.threads : 1;
+  out += format("%-10s %-6s %12s %20s %16s %8s\n", "repetition", "output", "s/step",
+                "customer-updates/s", "firm-updates/s", "CPU use");
   for (const BenchRepetition& run : report.runs) {
-    out += format("%-10d %-6s %12.4g %20.3e %16.3e\n", run.repetition, run.output ? "on" : "off",
-                  run.seconds_per_step, run.customer_updates_per_second,
-                  run.firm_updates_per_second);
+    out += format("%-10d %-6s %12.4g %20.3e %16.3e %7.0f%%\n", run.repetition,
+                  run.output ? "on" : "off", run.seconds_per_step,
+                  run.customer_updates_per_second, run.firm_updates_per_second,
+                  run.seconds > 0.0 ? 100.0 * run.cpu_seconds / (run.seconds * workers) : 0.0);
   }
 
   for (const BenchModeSummary& mode : report.summaries) {
@@ -491,7 +507,8 @@ std::string bench_json(const BenchReport& report) {
     const BenchRepetition& run = report.runs[i];
     out += format("    {\"repetition\": %d, \"output\": %s, \"seconds\": ", run.repetition,
                   run.output ? "true" : "false");
-    out += json_number(run.seconds) + ", \"seconds_per_step\": " +
+    out += json_number(run.seconds) + ", \"cpu_seconds\": " + json_number(run.cpu_seconds) +
+           ", \"seconds_per_step\": " +
            json_number(run.seconds_per_step) + ", \"customer_updates_per_second\": " +
            json_number(run.customer_updates_per_second) + ", \"firm_updates_per_second\": " +
            json_number(run.firm_updates_per_second) + ", \"phase_seconds_per_step\": {";

@@ -53,6 +53,9 @@ struct BenchRepetition {
   int repetition = 0;            // 1-based
   bool output = false;           // whether this repetition wrote the HDF5 file
   double seconds = 0.0;          // wall-clock time of all timed steps
+  // Processor time the whole process used meanwhile (all threads, user + system). Well below
+  // seconds x threads, it says the threads were waiting for cores other programs held.
+  double cpu_seconds = 0.0;
   double seconds_per_step = 0.0;
   double customer_updates_per_second = 0.0;
   double firm_updates_per_second = 0.0;

@@ -70,6 +70,7 @@ TEST(Bench, TinyBenchFillsEveryField) {
     EXPECT_EQ(run.repetition, static_cast<int>(i / 2) + 1);
     EXPECT_EQ(run.output, i % 2 == 1);
     ASSERT_GT(run.seconds, 0.0);
+    EXPECT_GE(run.cpu_seconds, 0.0);
     EXPECT_DOUBLE_EQ(run.seconds_per_step, run.seconds / 2.0);
     EXPECT_DOUBLE_EQ(run.customer_updates_per_second, 500.0 * 2 * 2 / run.seconds);
     EXPECT_DOUBLE_EQ(run.firm_updates_per_second, 4.0 * 2 * 2 / run.seconds);
@@ -114,14 +115,14 @@ TEST(Bench, TinyBenchFillsEveryField) {
 
   const std::string table = bench_table(report);
   for (const char* field : {"customer-updates/s", "firm-updates/s", "time per step",
-                            "customer choice", "record", "output on / output off",
+                            "customer choice", "record", "CPU use", "output on / output off",
                             "peak host resident", "device memory"}) {
     EXPECT_NE(table.find(field), std::string::npos) << field;
   }
   const std::string json = bench_json(report);
   for (const char* field :
        {"\"customer_updates_per_second\"", "\"firm_updates_per_second\"",
-        "\"phase_seconds_per_step\"", "\"output_on\"", "\"output_off\"",
+        "\"phase_seconds_per_step\"", "\"cpu_seconds\"", "\"output_on\"", "\"output_off\"",
         "\"output_time_ratio\"", "\"peak_host_bytes\"", "\"customer_state_bytes\"",
         "\"device_bytes\": null", "\"command\": \"aimarket bench (test)\""}) {
     EXPECT_NE(json.find(field), std::string::npos) << field;
