@@ -67,6 +67,7 @@ class Engine final : public EnsembleBackend {
         markup_(setup.markup.begin(), setup.markup.end()),
         spend_rate_(setup.spend_rate.begin(), setup.spend_rate.end()),
         base_awareness_(setup.awareness.begin(), setup.awareness.end()),
+        other_income_(setup.other_income.begin(), setup.other_income.end()),
         base_quality_(setup.base_quality.begin(), setup.base_quality.end()),
         base_price_(setup.base_price.begin(), setup.base_price.end()),
         export_blocked_(setup.export_blocked.begin(), setup.export_blocked.end()),
@@ -245,7 +246,8 @@ class Engine final : public EnsembleBackend {
   FirmStatic firm_static() {
     return FirmStatic{firms_, raw(layer_mask_), raw(in_house_chips_), raw(firm_region_),
                       raw(chip_performance_), raw(model_source_), raw(open_weights_),
-                      raw(markup_), raw(spend_rate_), raw(base_awareness_), raw(base_quality_),
+                      raw(markup_), raw(spend_rate_), raw(base_awareness_), raw(other_income_),
+                      raw(base_quality_),
                       raw(base_price_), raw(serves_), raw(open_weight_firms_),
                       static_cast<std::int32_t>(open_weight_firms_.size())};
   }
@@ -307,6 +309,7 @@ class Engine final : public EnsembleBackend {
   thrust::device_vector<double> markup_;
   thrust::device_vector<double> spend_rate_;
   thrust::device_vector<double> base_awareness_;
+  thrust::device_vector<std::int64_t> other_income_;
   thrust::device_vector<double> base_quality_;
   thrust::device_vector<double> base_price_;
   thrust::device_vector<std::uint8_t> export_blocked_;

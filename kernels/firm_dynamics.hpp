@@ -2,8 +2,8 @@
 //
 // Plan (step 2): a firm spends spend_rate * cash this step, split into compute, data, R&D and
 //   marketing budgets. Memory and merchant chip makers invest their compute budget in capacity
-//   (capacity += budget / capacity_cost); accelerator makers order the HBM their fab capacity
-//   needs; clouds (and big tech) buy accelerators with it; model developers without a cloud rent
+//   (capacity += budget / capacity_cost); accelerator makers order the HBM for what they plan
+//   to build (in-house: fab capacity; merchant: last step's demand + 10 %, at most capacity); clouds (and big tech) buy accelerators with it; model developers without a cloud rent
 //   cloud compute with it; service firms without a cloud rent inference compute for their
 //   customers (inference_compute_per_customer per real customer) and, with a partner, buy its
 //   model API per customer; model and service firms buy data.
@@ -18,9 +18,9 @@
 //   the open frontier plus a fine-tuning gain from local data, or the partner's) + w_data *
 //   log(1 + data / scale) + w_rd * log(1 + R&D / scale); price = base price + (1 + markup) *
 //   (inference compute per customer * compute price + partner's API fee).
-// Settle (step 8): cash += customer revenue + market sales - market purchases - costs paid
-//   outside the economy (production, operation, capex, R&D, marketing); a firm whose cash
-//   falls below zero exits.
+// Settle (step 8): cash += customer revenue + other income (outside businesses) + market sales
+//   - market purchases - costs paid outside the economy (production, operation, capex, R&D,
+//   marketing); a firm whose cash falls below zero exits.
 #pragma once
 
 #include <cmath>
@@ -66,6 +66,9 @@ struct PlanFirmStep {
   AIMARKET_HD void operator()(std::int64_t index) const {
     const std::int64_t replicate = index / c.firm.firms;
     const auto j = static_cast<std::int32_t>(index - replicate * c.firm.firms);
+    // A merchant chip maker builds for the demand it saw last step (plus 10 % headroom),
+    // not blindly to capacity: unsold output would be lost. Read before the reset below.
+    const double last_demand = c.m.demand_received[c.cell(replicate, kMarketAccelerator, j)];
     for (int market = 0; market < kUpstreamMarkets; ++market) {
       const std::int64_t k = c.cell(replicate, market, j);
       c.m.unit_demand[k] = 0.0;
@@ -109,8 +112,9 @@ struct PlanFirmStep {
     const double customers = c.customers_of(replicate, j);
 
     if (mask & kLayerBitAccelerator) {
-      c.m.unit_demand[c.cell(replicate, kMarketHbm, j)] =
-          c.dyn.fab_capacity[index] * c.p.hbm_per_accelerator;
+      double planned = c.dyn.fab_capacity[index];
+      if (merchant_chips && c.step > 0.0 && 1.1 * last_demand < planned) planned = 1.1 * last_demand;
+      c.m.unit_demand[c.cell(replicate, kMarketHbm, j)] = planned * c.p.hbm_per_accelerator;
     }
     if (mask & kLayerBitCloud) {
       c.m.budget[c.cell(replicate, kMarketAccelerator, j)] = compute_budget;
@@ -285,7 +289,8 @@ struct SettleFinance {
     }
     const auto service_revenue = static_cast<std::int64_t>(std::floor(revenue + 0.5));
     c.dyn.service_revenue[index] = service_revenue;
-    std::int64_t cash = c.dyn.cash[index] + service_revenue - c.dyn.external_cost[index];
+    std::int64_t cash = c.dyn.cash[index] + service_revenue + c.firm.other_income[j] -
+                        c.dyn.external_cost[index];
     for (int market = 0; market < kUpstreamMarkets; ++market) {
       const std::int64_t k = c.cell(replicate, market, j);
       cash += c.m.revenue[k] - c.m.paid[k];

@@ -44,6 +44,7 @@ struct FirmStatic {
   const double* markup;                // [firm]
   const double* spend_rate;            // [firm]
   const double* base_awareness;        // [firm]
+  const std::int64_t* other_income;    // [firm] USD per step from outside the model
   const double* base_quality;          // [segment][firm]
   const double* base_price;            // [segment][firm] USD per customer-month
   const std::uint8_t* serves;          // [segment][firm]

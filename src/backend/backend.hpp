@@ -48,6 +48,7 @@ struct MarketSetup {
   std::vector<double> base_price;              // [segment][firm] USD per customer-month
   // Starting state of every replicate, [firm].
   std::vector<std::int64_t> cash;              // USD
+  std::vector<std::int64_t> other_income;      // USD per step, outside money
   std::vector<double> fab_capacity, hbm_capacity, installed_compute, data_stock;
   std::vector<double> training_compute, capability;
   std::array<std::vector<double>, kUpstreamMarkets> initial_price;    // [firm]

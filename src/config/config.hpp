@@ -147,6 +147,7 @@ struct FirmSpec {
   std::string model_source = "own";                 // "own", "open", or a partner firm name
   double markup = -1.0;                             // < 0: firms.markup
   double spend_rate = -1.0;                         // < 0: firms.spend_rate
+  double other_income = 0.0;                        // USD M per step from outside the model
   double awareness = 1.0;
   std::array<double, kRegions> language_fit{};      // fit to customers of each region, [0,1]
 };

@@ -438,6 +438,11 @@ const std::vector<KeySpec> kFirmKeys = {
      nullptr, nullptr, nullptr},
     {"firm", "data_stock", KeyKind::kFloat, "0.0", "T tokens", Closed(0.0, kMaxQuantity), kNoNames,
      "Data the firm holds at step 0.", nullptr, nullptr, nullptr},
+    {"firm", "other_income", KeyKind::kFloat, "0.0", "USD M per step",
+     Closed(0.0, kMaxQuantity), kNoNames,
+     "Income from businesses outside the model (advertising, devices, non-AI software), "
+     "received every step: outside money, like funding.",
+     nullptr, nullptr, nullptr},
     {"firm", "training_compute", KeyKind::kFloat, "0.0", "FLOP", Closed(0.0, kMaxFlop), kNoNames,
      "Cumulative effective training compute behind the firm's model at step 0; with its "
      "`data_stock` it sets the starting capability. Above 0 only with layer `model`.",

@@ -878,6 +878,7 @@ FirmFacts read_firm(const toml::table& firm, std::size_t index, const Config& co
       {"hbm_capacity", &spec.hbm_capacity, config_schema::kLayerHbm},
       {"installed_compute", &spec.installed_compute, -1},
       {"data_stock", &spec.data_stock, -1},
+      {"other_income", &spec.other_income, -1},
       {"training_compute", &spec.training_compute, config_schema::kLayerModel},
       {"chip_performance", &spec.chip_performance, -1},
   };
@@ -1263,6 +1264,7 @@ std::string resolved_toml(Config config) {
     text += "hbm_capacity = " + config_schema::toml_float(firm.hbm_capacity) + "\n";
     text += "installed_compute = " + config_schema::toml_float(firm.installed_compute) + "\n";
     text += "data_stock = " + config_schema::toml_float(firm.data_stock) + "\n";
+    text += "other_income = " + config_schema::toml_float(firm.other_income) + "\n";
     text += "training_compute = " + config_schema::toml_float(firm.training_compute) + "\n";
     text += "chip_performance = " + config_schema::toml_float(firm.chip_performance) + "\n";
     text += std::string("open_weights = ") + (firm.open_weights ? "true" : "false") + "\n";

@@ -52,6 +52,7 @@ void append_firm(FirmTable& table, const FirmSpec& spec, const FirmsSettings& de
   table.installed_compute.push_back(spec.installed_compute);
   table.data_stock.push_back(spec.data_stock);
   table.training_compute.push_back(spec.training_compute);
+  table.other_income_musd.push_back(spec.other_income);
 }
 
 }  // namespace
@@ -269,6 +270,7 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
   setup.base_price = firms.price;
   for (std::size_t j = 0; j < n; ++j) {
     setup.cash.push_back(static_cast<std::int64_t>(std::llround(firms.cash_musd[j] * 1e6)));
+    setup.other_income.push_back(static_cast<std::int64_t>(std::llround(firms.other_income_musd[j] * 1e6)));
     if (firms.open_weights[j]) setup.open_weight_firms.push_back(static_cast<std::int32_t>(j));
     const double flop = firms.training_compute[j];
     const double tokens = firms.data_stock[j] * 1e12;

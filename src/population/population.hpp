@@ -29,6 +29,7 @@ struct FirmTable {
   std::vector<double> chip_performance, markup, spend_rate;         // [firm]
   std::vector<double> cash_musd, fab_capacity, hbm_capacity;       // [firm] starting state
   std::vector<double> installed_compute, data_stock, training_compute;
+  std::vector<double> other_income_musd;                           // [firm] per step
   std::int32_t size() const { return static_cast<std::int32_t>(name.size()); }
 };
 

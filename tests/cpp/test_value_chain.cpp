@@ -155,12 +155,15 @@ TEST(ValueChain, UnitsAndMoneyAreConservedExactly) {
     expect_markets_conserve(sim, after);
     for (std::int64_t r = 0; r < config.run.replicates; ++r) {
       // Money: inter-firm payments cancel; the economy's cash changes only by what customers
-      // paid and what was paid outside (production, operation, capex, R&D, marketing).
+      // paid, outside income, and what was paid outside (production, operation, capex, R&D,
+      // marketing).
       std::int64_t change = 0, outside = 0;
       for (std::int32_t j = 0; j < n; ++j) {
         const auto k = static_cast<std::size_t>(r * n + j);
         change += after.cash[k] - before.cash[k];
-        outside += after.service_revenue[k] - after.external_cost[k];
+        outside += after.service_revenue[k] - after.external_cost[k] +
+                   std::llround(sim.firms().other_income_musd[static_cast<std::size_t>(j)] * 1e6) *
+                       before.alive[k];
       }
       EXPECT_EQ(change, outside) << "step " << t << " replicate " << r;
     }

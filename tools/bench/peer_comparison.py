@@ -125,20 +125,22 @@ def run_mesa(args):
     sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
     import mesa_peer
 
-    rates = []
+    rates, cpu_use = [], []
     for _ in range(args.repetitions):
         market = mesa_peer.ReducedMarket.from_config(args.config, customers=args.customers,
                                                      firms=args.firms)
         for _ in range(args.warmup):
             market.step()
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         for _ in range(args.steps):
             market.step()
         seconds = time.perf_counter() - start
+        cpu_use.append((time.process_time() - cpu_start) / seconds)
         rates.append(args.customers * args.steps / seconds)
     return {"label": f"Mesa {mesa.__version__} (Python {platform.python_version()})",
             "threads": 1, "customers": args.customers, "replicates": 1,
-            "agent_steps_per_second": spread(rates), "command": "(in this script)"}
+            "agent_steps_per_second": spread(rates), "least_cpu_use": min(cpu_use),
+            "command": "(in this script)"}
 
 
 def run_aimarket(args, aimarket, label, customers, replicates, threads):
@@ -156,10 +158,12 @@ def run_aimarket(args, aimarket, label, customers, replicates, threads):
                                f"{done.stderr.strip()}")
         report = json.loads(report_path.read_text())
     rate = report["summary"]["output_off"]["customer_updates_per_second"]
+    least_cpu_use = min(r["cpu_seconds"] / (r["seconds"] * report["threads"])
+                        for r in report["repetitions"])
     shown = [c if c != str(report_path) else "FILE.json" for c in command]
     return {"label": label, "threads": report["threads"], "customers": customers,
             "replicates": replicates, "agent_steps_per_second": rate,
-            "command": " ".join(shown)}
+            "least_cpu_use": least_cpu_use, "command": " ".join(shown)}
 
 
 def print_results(args, results, machine):
@@ -171,14 +175,17 @@ def print_results(args, results, machine):
           f"{machine['load_before']:.2f} before, {machine['load_after']:.2f} after; "
           f"{machine['date_utc']}")
     print()
+    # CPU use (processor time / wall time / threads) well below 100 % in a repetition means
+    # other programs held the cores then: that row's numbers are disturbed.
     print(f"{'model':<32} {'threads':>7} {'customers x replicates':>24} "
-          f"{'agent-steps/s (min - max)':>34} {'x Mesa':>8}")
+          f"{'agent-steps/s (min - max)':>34} {'x Mesa':>8} {'CPU use':>8}")
     for r in results:
         s = r["agent_steps_per_second"]
         size = f"{r['customers']:,} x {r['replicates']}"
         rate = f"{s['median']:.3e} ({s['min']:.2e} - {s['max']:.2e})"
         print(f"{r['label']:<32} {r['threads']:>7} {size:>24} {rate:>34} "
-              f"{s['median'] / mesa_rate:>8.1f}")
+              f"{s['median'] / mesa_rate:>8.1f} {100 * r['least_cpu_use']:>7.0f}%")
+    print("(CPU use: the least over the repetitions, processor time / wall time / threads)")
     print()
     print(f"headline, same size ({args.customers:,} customers x {args.firms} firms x "
           f"{args.steps} steps; aimarket's {args.replicates}-replicate ensemble counted per "
