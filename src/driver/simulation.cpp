@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cmath>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -226,6 +227,32 @@ RecordFrame make_record_frame(std::int64_t step, const EnsembleSnapshot& snapsho
   return frame;
 }
 
+std::string find_non_finite_state(const RecordFrame& frame, const RecordLayout& layout,
+                                  const std::vector<std::string>& firm_names) {
+  const auto firms = static_cast<std::size_t>(layout.firms);
+  const auto describe = [&](std::size_t replicate, std::size_t firm, const std::string& what) {
+    return "non-finite " + what + " at step " + std::to_string(frame.step) + ", replicate " +
+           std::to_string(replicate) + ", firm '" + firm_names[firm] + "'";
+  };
+  const std::pair<const std::vector<double>*, const char*> per_firm[] = {
+      {&frame.capability, "capability"}, {&frame.data_stock, "data stock"},
+      {&frame.compute, "installed compute"}, {&frame.cash, "cash"}};
+  for (const auto& [values, what] : per_firm) {
+    for (std::size_t k = 0; k < values->size(); ++k) {
+      if (!std::isfinite((*values)[k])) return describe(k / firms, k % firms, what);
+    }
+  }
+  for (std::size_t k = 0; k < frame.price.size(); ++k) {
+    const std::size_t firm = k % firms;
+    const std::size_t layer = (k / firms) % kLayers;
+    const std::size_t replicate = k / (firms * kLayers);
+    if (layout.sells[layer][firm] && !std::isfinite(frame.price[k])) {
+      return describe(replicate, firm, std::string(kLayerNames[layer]) + " price");
+    }
+  }
+  return "";
+}
+
 RunSummary run_simulation(const Config& config, const RunOptions& options) {
   namespace fs = std::filesystem;
   const fs::path out(options.out_path);
@@ -260,7 +287,12 @@ RunSummary run_simulation(const Config& config, const RunOptions& options) {
       }
       sim.step();
       if (is_recorded_step(t, config.run.record_every, config.run.steps)) {
-        writer.push(sim.record_frame());
+        RecordFrame frame = sim.record_frame();
+        const std::string problem =
+            find_non_finite_state(frame, sim.record_layout(), sim.firms().name);
+        // The bad step is not written: the file keeps every finite step before it.
+        if (!problem.empty()) throw std::runtime_error(problem);
+        writer.push(std::move(frame));
       }
       progress.update(t + 1);
     }

@@ -48,6 +48,7 @@ class Simulation {
 
   // The current state as an output frame (tallies read from the device).
   RecordFrame record_frame();
+  const RecordLayout& record_layout() const { return layout_; }
   RunMetadata metadata() const;
 
  private:
@@ -67,6 +68,12 @@ bool is_recorded_step(std::int64_t step, std::int64_t record_every, std::int64_t
 // state, from a snapshot of the device state.
 RecordFrame make_record_frame(std::int64_t step, const EnsembleSnapshot& snapshot,
                               const RecordLayout& layout);
+
+// Numerical guard: the first NaN or infinity in recorded firm state (capability, data,
+// installed compute, cash, or the price of a layer the firm sells in), as one sentence naming
+// step, replicate, firm and quantity; empty when all is finite.
+std::string find_non_finite_state(const RecordFrame& frame, const RecordLayout& layout,
+                                  const std::vector<std::string>& firm_names);
 
 enum class ProgressMode { kAuto, kBar, kLines, kNone };
 

@@ -310,3 +310,25 @@ TEST(ValueChain, ScalingLawHelperMatchesTheClosedForm) {
 
 }  // namespace
 }  // namespace aimarket
+
+namespace aimarket {
+namespace {
+
+TEST(ValueChain, NumericalGuardNamesStepReplicateFirmAndQuantity) {
+  const Config config = testing::load_repo_config(
+      "configs/baseline.toml", {"population.customers=2000", "population.synthetic_firms=10"});
+  Simulation sim(config, BackendChoice::kCpu);
+  sim.step();
+  RecordFrame frame = sim.record_frame();
+  EXPECT_EQ(find_non_finite_state(frame, sim.record_layout(), sim.firms().name), "");
+  const std::size_t firms = static_cast<std::size_t>(sim.firms().size());
+  frame.capability[1 * firms + 2] = std::nan("");
+  const std::string problem = find_non_finite_state(frame, sim.record_layout(), sim.firms().name);
+  EXPECT_NE(problem.find("capability"), std::string::npos) << problem;
+  EXPECT_NE(problem.find("replicate 1"), std::string::npos) << problem;
+  EXPECT_NE(problem.find("'" + sim.firms().name[2] + "'"), std::string::npos) << problem;
+  EXPECT_NE(problem.find("step 0"), std::string::npos) << problem;
+}
+
+}  // namespace
+}  // namespace aimarket
