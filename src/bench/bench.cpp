@@ -146,6 +146,7 @@ struct RepetitionResult {
   BenchRepetition timing;
   std::string backend;
   std::string backend_note;
+  std::int32_t firms = 0;  // as the simulation built them
   double customer_state_bytes = 0.0;
   double device_bytes = -1.0;  // negative: not measured
 };
@@ -156,12 +157,14 @@ RepetitionResult run_repetition(const Config& config, const BenchOptions& option
   // The context must exist before the "before" reading, or its own allocation would be
   // counted as the engine's; asking for free memory creates it.
   std::string why_not;
-  const bool may_use_gpu = options.backend == BackendChoice::kCuda ||
-                           (options.backend == BackendChoice::kAuto && cuda_backend_usable(&why_not));
+  const bool may_use_gpu =
+      options.backend == BackendChoice::kCuda ||
+      (options.backend == BackendChoice::kAuto && cuda_backend_usable(&why_not));
   const double free_before = may_use_gpu ? device_free_bytes() : -1.0;
 
   Simulation sim(config, options.backend, &result.backend_note);
   result.backend = sim.backend().name();
+  result.firms = sim.firms().size();
   result.customer_state_bytes = sim.backend().customer_state_bytes();
   const bool on_gpu = result.backend == std::string("cuda") && free_before >= 0.0;
   double least_free = on_gpu ? device_free_bytes() : -1.0;
@@ -182,7 +185,6 @@ RepetitionResult run_repetition(const Config& config, const BenchOptions& option
   }
 
   sim.backend().set_phase_timing(true);
-  PhaseSplit host_phases;
   double record_seconds = 0.0, output_seconds = 0.0;
   const double cpu_start = process_cpu_seconds();
   const Clock::time_point start = Clock::now();
@@ -358,8 +360,6 @@ BenchReport run_bench(const Config& config, const BenchOptions& options) {
   report.load_average_start = load_average();
   report.customers = config.population.customers;
   report.replicates = config.run.replicates;
-  report.firms = static_cast<std::int32_t>(config.named_firms.size() +
-                                           static_cast<std::size_t>(config.population.synthetic_firms));
   report.consideration_set = config.demand.consideration_set;
   report.steps = options.steps;
   report.warmup = options.warmup;
@@ -375,6 +375,7 @@ BenchReport run_bench(const Config& config, const BenchOptions& options) {
       const RepetitionResult result = run_repetition(config, options, r, output);
       report.backend = result.backend;
       report.backend_note = result.backend_note;
+      report.firms = result.firms;
       report.customer_state_bytes = result.customer_state_bytes;
       if (result.device_bytes >= 0.0) {
         report.device_memory_measured = true;
@@ -444,7 +445,8 @@ std::string bench_table(const BenchReport& report) {
     }
     out += format("  %-22s %s\n", "firm-updates/s",
                   spread_text(mode.firm_updates_per_second, "%.3e").c_str());
-    out += format("  %-22s %s s\n", "time per step", spread_text(mode.seconds_per_step, "%.4g").c_str());
+    out += format("  %-22s %s s\n", "time per step",
+                  spread_text(mode.seconds_per_step, "%.4g").c_str());
     for (std::size_t i = 0; i < mode.phase_names.size(); ++i) {
       const Spread& p = mode.phase_seconds_per_step[i];
       const double percent =
