@@ -270,7 +270,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "aimarket: %s\nRun 'aimarket --help' (or 'aimarket run --help') "
+    std::fprintf(stderr, "aimarket: %s\nRun 'aimarket --help' (or 'aimarket COMMAND --help') "
                          "for usage.\n", e.what());
     return kExitBadInput;
   }
