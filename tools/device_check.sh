@@ -2,7 +2,7 @@
 # GPU checks in one go, on a machine with an NVIDIA GPU (about 5 minutes on one H100/H200):
 # builds the CUDA backend, runs the whole test suite (the CPU-vs-CUDA bitwise test included),
 # compute-sanitizer memcheck on a small run, the same config on both backends compared
-# dataset by dataset, and the baseline's throughput on both backends.
+# dataset by dataset, and `aimarket bench` on both backends (JSON next to the report).
 # Results go to one file: ${OUT:-results}/device_check.txt.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -42,8 +42,13 @@ for name in ["customers", "adopters", "market_share", "hhi"]:
     print(f"{name}: {'identical' if same else 'DIFFERENT'}")
 PY
 
-echo "== throughput (baseline, 10^6 customers x 8 replicates x 2,000 firms x 120 steps)"
-for b in cuda cpu; do
-  build-gpu/aimarket run configs/baseline.toml --out "/tmp/dc_bench_$b.h5" --overwrite \
-    --backend "$b" --replicates 8 --progress none
+echo "== throughput: aimarket bench on both backends"
+for size in "1000000 8" "10000000 64"; do
+  set -- $size
+  for b in cuda cpu; do
+    if [ "$b" = cpu ] && [ "$1" -gt 1000000 ]; then continue; fi  # CPU too slow at 6.4e8
+    build-gpu/aimarket bench configs/baseline.toml --backend "$b" --customers "$1" \
+      --replicates "$2" --steps 5 --warmup 2 --repetitions 3 --json "$out_dir/bench_${b}_$1x$2.json" \
+      | tail -20
+  done
 done
