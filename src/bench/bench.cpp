@@ -17,6 +17,7 @@
 #include <thread>
 #include <utility>
 
+#include "output/timestamp.hpp"
 #include "output/trajectory_writer.hpp"
 #include "version.hpp"
 
@@ -78,15 +79,6 @@ std::array<double, 3> load_average() {
   std::array<double, 3> load{};
   if (getloadavg(load.data(), 3) != 3) load = {0.0, 0.0, 0.0};
   return load;
-}
-
-std::string utc_now_iso8601() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
 }
 
 double process_cpu_seconds() {

@@ -21,6 +21,7 @@
 // starts; from then on only the writer thread calls HDF5 for this file, including the final
 // flush and close, so no HDF5 handle is shared between threads.
 #include "output/trajectory_writer.hpp"
+#include "output/timestamp.hpp"
 
 #include <hdf5.h>
 #include <hdf5_hl.h>
@@ -159,15 +160,6 @@ std::string FormatMonth(std::int64_t month_index) {
   char text[32];
   std::snprintf(text, sizeof text, "%04lld-%02d", static_cast<long long>(month_index / 12),
                 static_cast<int>(month_index % 12) + 1);
-  return text;
-}
-
-std::string UtcNowIso8601() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
   return text;
 }
 
@@ -502,7 +494,7 @@ class TrajectoryFile {
     write_attribute(root, schema::kReplicatesAttr, meta.replicates);
     write_attribute(root, schema::kCustomersPerReplicateAttr, meta.customers_per_replicate);
     write_attribute(root, schema::kCustomerWeightAttr, meta.customer_weight);
-    write_attribute(root, schema::kCreatedAttr, UtcNowIso8601());
+    write_attribute(root, schema::kCreatedAttr, utc_now_iso8601());
   }
 
   void write_steps_recorded() {
