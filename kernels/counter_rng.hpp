@@ -26,6 +26,11 @@ enum class DrawPurpose : std::uint32_t {
   kConsiderationSet = 2,   // which firms a chooser considers
   kPriceTaste = 3,         // a customer's persistent price sensitivity
   kSyntheticFirm = 4,      // attributes of a synthetic firm (host, at set-up)
+  kEntrySlot = 5,          // region of a free entry slot (host, at set-up)
+  kEntryCount = 6,         // how many firms enter a replicate in a step (Poisson)
+  kEntrantFunding = 7,     // an entrant's venture funding (its starting cash)
+  kEntrantQuality = 8,     // an entrant's base quality per segment
+  kEntrantPrice = 9,       // an entrant's base price per segment
 };
 
 // A step value for draws that do not change over time (persistent tastes, set-up).

@@ -7,7 +7,8 @@
 //
 // Step order (MODEL.md section 4): firm plans; HBM, accelerator, cloud, model-API and data
 // markets clear; production, data and capability accumulate; service quality and price
-// update; customers choose; finance settles. With `frozen` only the customer phases run.
+// update; customers choose; entrants take free slots (when [entry] rate > 0); finance settles.
+// With `frozen` only the customer phases run.
 
 template <typename T>
 thrust::device_vector<T> replicate_rows(const std::vector<T>& row, std::int64_t replicates) {
@@ -36,6 +37,7 @@ class Engine final : public EnsembleBackend {
         demand_(setup.demand),
         frozen_(setup.frozen),
         value_chain_(setup.value_chain),
+        entry_(setup.entry),
         consider_all_firms_(setup.demand.consideration_set == 0 ||
                             setup.demand.consideration_set >= setup.firms),
         provider_(static_cast<std::size_t>(setup.replicates * setup.customers), -1),
@@ -68,10 +70,8 @@ class Engine final : public EnsembleBackend {
         spend_rate_(setup.spend_rate.begin(), setup.spend_rate.end()),
         base_awareness_(setup.awareness.begin(), setup.awareness.end()),
         other_income_(setup.other_income.begin(), setup.other_income.end()),
-        base_quality_(setup.base_quality.begin(), setup.base_quality.end()),
-        base_price_(setup.base_price.begin(), setup.base_price.end()),
         export_blocked_(setup.export_blocked.begin(), setup.export_blocked.end()),
-        alive_(firm_cells(), 1),
+        alive_(replicate_rows(setup.alive, setup.replicates)),
         cash_(replicate_rows(setup.cash, setup.replicates)),
         fab_capacity_(replicate_rows(setup.fab_capacity, setup.replicates)),
         hbm_capacity_(replicate_rows(setup.hbm_capacity, setup.replicates)),
@@ -87,6 +87,8 @@ class Engine final : public EnsembleBackend {
         external_cost_(firm_cells(), 0),
         service_revenue_(firm_cells(), 0),
         service_price_(replicate_rows(setup.base_price, setup.replicates)),
+        base_quality_(replicate_rows(setup.base_quality, setup.replicates)),
+        base_price_(replicate_rows(setup.base_price, setup.replicates)),
         unit_demand_(market_cells(), 0.0),
         budget_(market_cells(), 0.0),
         weight_total_(market_cells(), 0.0),
@@ -147,6 +149,11 @@ class Engine final : public EnsembleBackend {
                               customer_view(), firm_view(), market});
     clock.lap("customer choice");
     if (!frozen_) {
+      // Entry comes before finance so that a firm exiting in this step's settlement is never
+      // replaced in the same step: its slot is free once its customers have left (next step).
+      if (entry_.rate > 0.0 && entry_.first_slot < firms_) {
+        launch(replicates_, EnterFirms{context, entry_, seed_, static_cast<std::uint32_t>(t)});
+      }
       launch(firm_threads, SettleFinance{context});
       clock.lap("finance");
     }
@@ -247,8 +254,7 @@ class Engine final : public EnsembleBackend {
     return FirmStatic{firms_, raw(layer_mask_), raw(in_house_chips_), raw(firm_region_),
                       raw(chip_performance_), raw(model_source_), raw(open_weights_),
                       raw(markup_), raw(spend_rate_), raw(base_awareness_), raw(other_income_),
-                      raw(base_quality_),
-                      raw(base_price_), raw(serves_), raw(open_weight_firms_),
+                      raw(serves_), raw(open_weight_firms_),
                       static_cast<std::int32_t>(open_weight_firms_.size())};
   }
   FirmDynamic firm_dynamic() {
@@ -257,7 +263,8 @@ class Engine final : public EnsembleBackend {
                        raw(capability_), raw(rd_stock_), raw(marketing_awareness_),
                        raw(rd_budget_), raw(marketing_budget_), raw(capex_),
                        raw(external_cost_), raw(service_revenue_), raw(awareness_),
-                       raw(quality_term_), raw(log_price_), raw(service_price_)};
+                       raw(quality_term_), raw(log_price_), raw(service_price_),
+                       raw(base_quality_), raw(base_price_)};
   }
   MarketArrays market_arrays() {
     return MarketArrays{raw(price_), raw(unit_demand_), raw(budget_), raw(weight_total_),
@@ -276,6 +283,7 @@ class Engine final : public EnsembleBackend {
   DemandParams demand_;
   bool frozen_;
   ValueChainParams value_chain_;
+  EntryParams entry_;
   bool consider_all_firms_;
 
   // Customers and the customer market.
@@ -310,8 +318,6 @@ class Engine final : public EnsembleBackend {
   thrust::device_vector<double> spend_rate_;
   thrust::device_vector<double> base_awareness_;
   thrust::device_vector<std::int64_t> other_income_;
-  thrust::device_vector<double> base_quality_;
-  thrust::device_vector<double> base_price_;
   thrust::device_vector<std::uint8_t> export_blocked_;
 
   // Firm state per replicate.
@@ -331,6 +337,8 @@ class Engine final : public EnsembleBackend {
   thrust::device_vector<std::int64_t> external_cost_;
   thrust::device_vector<std::int64_t> service_revenue_;
   thrust::device_vector<double> service_price_;
+  thrust::device_vector<double> base_quality_;  // [replicate][segment][firm]: entrants redraw
+  thrust::device_vector<double> base_price_;    // [replicate][segment][firm]
 
   // Upstream markets, [replicate][market][firm].
   thrust::device_vector<double> price_;

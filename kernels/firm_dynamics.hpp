@@ -235,9 +235,7 @@ struct UpdateServiceOffer {
     const std::int64_t replicate_segment = index / n;
     const auto j = static_cast<std::int32_t>(index - replicate_segment * n);
     const std::int64_t replicate = replicate_segment / kSegments;
-    const int segment = static_cast<int>(replicate_segment - replicate * kSegments);
     const std::int64_t idx = replicate * n + j;
-    const std::int64_t static_cell = static_cast<std::int64_t>(segment) * n + j;
 
     const double data = c.dyn.data_stock[idx];
     const double log_data = det_log(1.0 + data / c.p.domain_data_scale);
@@ -250,7 +248,7 @@ struct UpdateServiceOffer {
     } else {  // open base (or a partner that exited): open frontier plus fine-tuning
       capability = open_frontier(replicate) + c.p.finetune_gain * log_data;
     }
-    const double quality = c.firm.base_quality[static_cell] +
+    const double quality = c.dyn.base_quality[index] +
                            c.p.quality_per_capability * capability +
                            c.p.quality_per_log_data * log_data +
                            c.p.quality_per_log_rd * det_log(1.0 + c.dyn.rd_stock[idx] / c.p.rd_scale);
@@ -266,7 +264,7 @@ struct UpdateServiceOffer {
     }
     const double api_fee = source >= 0 ? c.m.price[c.cell(replicate, kMarketModel, source)] : 0.0;
     const double unit_cost = c.p.inference_compute_per_customer * compute_price + api_fee;
-    const double price = c.firm.base_price[static_cell] + (1.0 + c.firm.markup[j]) * unit_cost;
+    const double price = c.dyn.base_price[index] + (1.0 + c.firm.markup[j]) * unit_cost;
     c.dyn.service_price[index] = price;
     c.dyn.log_price[index] = det_log(price);
   }

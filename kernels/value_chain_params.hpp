@@ -1,6 +1,8 @@
 // Value-chain parameters as the device sees them (plain values; see docs/CONFIG.md for units).
 #pragma once
 
+#include <cstdint>
+
 namespace aimarket {
 
 struct ValueChainParams {
@@ -26,6 +28,16 @@ struct ValueChainParams {
   double tokens_per_parameter, flop_per_h100e_month, algorithmic_doubling_months;
   double reference_loss;     // L at reference_compute, compute-optimal
   double training_share, finetune_gain, inference_compute_per_customer;
+};
+
+// Entry of start-ups (kernels/firm_entry.hpp; docs/CONFIG.md [entry]).
+struct EntryParams {
+  double rate;                  // expected entrants per step per replicate
+  double funding_musd;          // median funding, USD M
+  double funding_log_sd;
+  double quality_mean, quality_sd;    // an entrant's base quality ~ Normal
+  double price_median, price_log_sd;  // an entrant's base price ~ LogNormal
+  std::int32_t first_slot;      // entrants may take slots first_slot .. firms-1
 };
 
 }  // namespace aimarket

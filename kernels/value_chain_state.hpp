@@ -45,8 +45,6 @@ struct FirmStatic {
   const double* spend_rate;            // [firm]
   const double* base_awareness;        // [firm]
   const std::int64_t* other_income;    // [firm] USD per step from outside the model
-  const double* base_quality;          // [segment][firm]
-  const double* base_price;            // [segment][firm] USD per customer-month
   const std::uint8_t* serves;          // [segment][firm]
   const std::int32_t* open_weight_firms;  // indices of firms releasing open weights
   std::int32_t open_weight_count;
@@ -72,6 +70,10 @@ struct FirmDynamic {
   double* quality_term;            // [replicate][segment][firm] beta_quality * quality
   double* log_price;               // [replicate][segment][firm]
   double* service_price;           // [replicate][segment][firm] USD per customer-month
+  // Base quality and price are per replicate because an entrant draws its own when it takes a
+  // slot, and replicates fill the same slot at different steps with different entrants.
+  double* base_quality;            // [replicate][segment][firm] (not multiplied by beta)
+  double* base_price;              // [replicate][segment][firm] USD per customer-month
 };
 
 // One upstream market's arrays, all [replicate][market][firm] (use `row` to offset).

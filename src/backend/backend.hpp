@@ -46,7 +46,9 @@ struct MarketSetup {
   std::vector<double> spend_rate;              // [firm]
   std::vector<double> base_quality;            // [segment][firm] (not multiplied by beta)
   std::vector<double> base_price;              // [segment][firm] USD per customer-month
+  EntryParams entry{};                         // rate 0: no entry
   // Starting state of every replicate, [firm].
+  std::vector<std::uint8_t> alive;             // 0: a free slot for entrants
   std::vector<std::int64_t> cash;              // USD
   std::vector<std::int64_t> other_income;      // USD per step, outside money
   std::vector<double> fab_capacity, hbm_capacity, installed_compute, data_stock;

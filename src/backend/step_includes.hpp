@@ -14,5 +14,6 @@
 #include "backend/backend.hpp"
 #include "kernels/customer_choice.hpp"
 #include "kernels/firm_dynamics.hpp"
+#include "kernels/firm_entry.hpp"
 #include "kernels/market_clearing.hpp"
 #include "kernels/segment_state.hpp"

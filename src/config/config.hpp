@@ -110,6 +110,16 @@ struct ScenarioSettings {
   std::vector<std::pair<int, int>> export_controls;
 };
 
+// Entry of start-ups into free firm slots (MODEL.md section 4 step 9). Firm capacity is
+// fixed at start: `free_slots` extra slots are dead at step 0 and entrants revive dead slots.
+struct EntrySettings {
+  std::int64_t free_slots = 0;        // extra firm slots, dead at start, for entrants
+  double rate = 0.0;                  // expected entrants per step per replicate (Poisson)
+  double funding = 5.0;               // USD M, median venture funding (starting cash)
+  double funding_log_sd = 1.0;        // log-sd of the log-normal funding
+  std::string archetype = "consumer_ai";  // archetype of the entry slots in the firm table
+};
+
 struct DemandSettings {
   double bass_p = 0.01;                 // innovation coefficient, per step
   double bass_q = 0.3;                  // imitation coefficient, per step
@@ -161,6 +171,7 @@ struct Config {
   DataSettings data;
   ModelsSettings models;
   ScenarioSettings scenario;
+  EntrySettings entry;
   std::vector<FirmSpec> named_firms;
   std::string source_path;    // the config file as given
   std::string resolved_toml;  // every key with its effective value, as TOML text

@@ -52,6 +52,14 @@ const std::vector<SectionSpec> kSettingsSections = {
      "Chinchilla scaling law `L = E + A/N^alpha + B/D^beta` (N parameters, D training tokens; "
      "Hoffmann et al. 2022), with algorithmic progress."},
     {"scenario", "Policy levers acting between regions."},
+    {"entry",
+     "Entry of start-ups (dynamic mode only): each step a replicate draws K ~ Poisson(`rate`) "
+     "entrants, who take the lowest-index free slots (the `free_slots` extra slots, dead at "
+     "start, and the slots of exited synthetic firms once their customers have left). An "
+     "entrant is a service firm like a synthetic one (quality, price and awareness from "
+     "`[firms] synthetic_*`, an open base model, every segment) whose starting cash is its "
+     "venture funding, `funding*exp(funding_log_sd*z)`, z standard normal. Entrants beyond the "
+     "free slots are lost."},
 };
 
 const std::vector<KeySpec> kSettingsKeys = {
@@ -377,6 +385,29 @@ const std::vector<KeySpec> kSettingsKeys = {
      "Forbidden trades in accelerators and HBM: `[[\"US\", \"CN\"]]` means sellers in US may "
      "not sell to buyers in CN.",
      AIMARKET_FIELD(scenario.export_controls), nullptr, nullptr},
+
+    // [entry]
+    {"entry", "free_slots", KeyKind::kInteger, "0", "firms", Integers(0, 1000000), kNoNames,
+     "Extra firm slots after the synthetic firms, dead at start, that entrants fill; named "
+     "`slot-00000`, ... in the firm table. Device memory is sized for them at start.",
+     AIMARKET_FIELD(entry.free_slots), nullptr, nullptr},
+    {"entry", "rate", KeyKind::kFloat, "0.0", "entrants per step per replicate",
+     Closed(0.0, 1e6), kNoNames,
+     "Expected number of entrants per step in each replicate (Poisson). 0 turns entry off. "
+     "Placeholder: about 20 % of firms enter or exit per year (Bartelsman, Scarpetta and "
+     "Schivardi 2005), to be calibrated.",
+     AIMARKET_FIELD(entry.rate), nullptr, nullptr},
+    {"entry", "funding", KeyKind::kFloat, "5.0", "USD M", OpenClosed(0.0, kMaxCash), kNoNames,
+     "Median venture funding of an entrant, which is its starting cash (outside money).",
+     AIMARKET_FIELD(entry.funding), nullptr, nullptr},
+    {"entry", "funding_log_sd", KeyKind::kFloat, "1.0", "log USD", Closed(0.0, 5.0), kNoNames,
+     "Standard deviation of the log of an entrant's funding (log-normal); a draw is capped at "
+     "the largest cash a config may give a firm, 1e7 USD M.",
+     AIMARKET_FIELD(entry.funding_log_sd), nullptr, nullptr},
+    {"entry", "archetype", KeyKind::kChoice, "\"consumer_ai\"", "-", NoRange(), kArchetypeList,
+     "Archetype of the `free_slots` slots in the firm table (a label: entrants are service "
+     "firms whatever it is).",
+     AIMARKET_FIELD(entry.archetype), nullptr, nullptr},
 };
 
 #undef AIMARKET_FIELD
@@ -489,7 +520,7 @@ const std::vector<ArchetypeLayers> kArchetypeLayers = {
     {"data_vendor", {}},
 };
 
-const std::vector<const char*> kUnimplementedSections = {"finance", "entry", "strategy"};
+const std::vector<const char*> kUnimplementedSections = {"finance", "strategy"};
 
 std::string join_names(const NameList& list) {
   std::string text;

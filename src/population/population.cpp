@@ -94,6 +94,35 @@ FirmTable build_firm_table(const Config& config) {
     }
     specs.push_back(spec);
   }
+  // Free slots for entrants: service firms like the synthetic ones, dead until an entrant
+  // takes one (kernels/firm_entry.hpp draws its quality, price and cash then). Quality and
+  // price here are placeholders of the right kind (a positive price) for a dead slot.
+  const std::size_t live_firms = specs.size();
+  for (std::int64_t k = 0; k < config.entry.free_slots; ++k) {
+    FirmSpec spec;
+    char name[32];
+    std::snprintf(name, sizeof name, "slot-%05lld", static_cast<long long>(k));
+    spec.name = name;
+    spec.archetype = config.entry.archetype;
+    const DrawBlock d = draw_block(config.run.seed, 0, kTimelessStep, static_cast<std::uint32_t>(k),
+                                   DrawPurpose::kEntrySlot, 0);
+    spec.region = draw_category(uniform_open01(d.word[0]),
+                                config.population.region_shares.data(), kRegions);
+    for (int s = 0; s < kSegments; ++s) {
+      spec.quality[s] = synthetic.synthetic_quality_mean;
+      spec.price[s] = synthetic.synthetic_price_median;
+      spec.serves[s] = true;
+    }
+    spec.awareness = synthetic.synthetic_awareness;
+    spec.layers = {};
+    spec.layers[4] = true;  // service
+    spec.model_source = "open";
+    spec.cash = 0.0;
+    for (int r = 0; r < kRegions; ++r) {
+      spec.language_fit[r] = r == spec.region ? 1.0 : synthetic.foreign_language_fit;
+    }
+    specs.push_back(spec);
+  }
 
   FirmTable table;
   const std::size_t n = specs.size();
@@ -102,6 +131,7 @@ FirmTable build_firm_table(const Config& config) {
   table.serves.assign(kSegments * n, 0);
   for (std::size_t j = 0; j < n; ++j) {
     append_firm(table, specs[j], config.firms);
+    table.alive.push_back(j < live_firms ? 1 : 0);
     for (int s = 0; s < kSegments; ++s) {
       table.quality[s * n + j] = specs[j].quality[s];
       table.price[s * n + j] = specs[j].price[s];
@@ -268,6 +298,19 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
   setup.spend_rate = firms.spend_rate;
   setup.base_quality = firms.quality;
   setup.base_price = firms.price;
+  setup.alive = firms.alive;
+  const EntrySettings& entry = config.entry;
+  setup.entry.rate = entry.rate;
+  setup.entry.funding_musd = entry.funding;
+  setup.entry.funding_log_sd = entry.funding_log_sd;
+  setup.entry.quality_mean = f.synthetic_quality_mean;
+  setup.entry.quality_sd = f.synthetic_quality_sd;
+  setup.entry.price_median = f.synthetic_price_median;
+  setup.entry.price_log_sd = f.synthetic_price_log_sd;
+  // Entrants reuse the slots of synthetic firms and the free slots: those are service firms
+  // with an open base model, as an entrant is. A named firm's slot keeps its identity (its
+  // layers, markets, partner and name are static), so it is never reused.
+  setup.entry.first_slot = static_cast<std::int32_t>(config.named_firms.size());
   for (std::size_t j = 0; j < n; ++j) {
     setup.cash.push_back(static_cast<std::int64_t>(std::llround(firms.cash_musd[j] * 1e6)));
     setup.other_income.push_back(static_cast<std::int64_t>(std::llround(firms.other_income_musd[j] * 1e6)));

@@ -30,10 +30,12 @@ struct FirmTable {
   std::vector<double> cash_musd, fab_capacity, hbm_capacity;       // [firm] starting state
   std::vector<double> installed_compute, data_stock, training_compute;
   std::vector<double> other_income_musd;                           // [firm] per step
+  std::vector<std::uint8_t> alive;           // [firm] at step 0; 0: a free slot for entrants
   std::int32_t size() const { return static_cast<std::int32_t>(name.size()); }
 };
 
-// Named firms in config order, then `population.synthetic_firms` synthetic ones. A synthetic
+// Named firms in config order, then `population.synthetic_firms` synthetic ones, then
+// `entry.free_slots` slots "slot-NNNNN", dead at start, that entrants fill. A synthetic
 // firm's region follows population.region_shares; its quality in each segment is
 // Normal(synthetic_quality_mean, synthetic_quality_sd) and its price LogNormal(log
 // synthetic_price_median, synthetic_price_log_sd); it serves every segment. Draws come from

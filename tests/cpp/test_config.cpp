@@ -503,13 +503,12 @@ TEST_F(ConfigTest, UnknownSectionSuggestsTheClosestSection) {
 
 TEST_F(ConfigTest, SectionsNotImplementedYetAreNamedSo) {
   const std::string path =
-      write("[run]\nsteps = 2\n\n[finance]\nsubsidy = 3\n[entry]\n[strategy]\n");
+      write("[run]\nsteps = 2\n\n[finance]\nsubsidy = 3\n[strategy]\n");
   const auto lines = lines_of(error_of(path));
-  ASSERT_EQ(lines.size(), 3u);
+  ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0], path + ":4:2: finance: section [finance] is not implemented in this version");
-  EXPECT_EQ(lines[1], path + ":6:2: entry: section [entry] is not implemented in this version");
-  EXPECT_EQ(lines[2],
-            path + ":7:2: strategy: section [strategy] is not implemented in this version");
+  EXPECT_EQ(lines[1],
+            path + ":6:2: strategy: section [strategy] is not implemented in this version");
 }
 
 TEST_F(ConfigTest, ValueChainSectionsAreAccepted) {

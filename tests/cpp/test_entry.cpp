@@ -1,0 +1,375 @@
+// Entry of start-ups into free firm slots (MODEL.md section 4 step 9; kernels/firm_entry.hpp):
+// entrants arrive at the Poisson rate, take only dead slots without customers, bring their
+// funding as outside money, and the result does not depend on thread count.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "backend/backend.hpp"
+#include "kernels/firm_entry.hpp"
+#include "test_support.hpp"
+
+namespace aimarket {
+namespace {
+
+// A small dynamic market: one cloud to rent inference compute from, one named service firm,
+// synthetic service firms and free slots.
+const char* kMarket = R"(
+[run]
+replicates = 4
+seed = 17
+[population]
+customers = 3000
+synthetic_firms = 10
+[demand]
+bass_p = 0.05
+reconsider_rate = 0.2
+[entry]
+free_slots = 400
+rate = 2.5
+[[firm]]
+name = "CloudUS"
+archetype = "cloud"
+region = "US"
+installed_compute = 10000.0
+cash = 5000.0
+[[firm]]
+name = "App"
+archetype = "consumer_ai"
+region = "US"
+quality = 1.0
+)";
+
+Config market(const std::vector<std::string>& assignments = {}) {
+  // One file per test, so that tests run in parallel by ctest do not share it.
+  const std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  const auto path = std::filesystem::temp_directory_path() / ("aimarket_entry_" + test + ".toml");
+  std::ofstream(path) << kMarket;
+  std::vector<ConfigOverride> overrides;
+  for (const auto& a : assignments) overrides.push_back({a, "test " + a});
+  return load_config(path.string(), overrides);
+}
+
+// The funding the kernel must give an entrant of slot j in replicate r at step t, USD.
+std::int64_t expected_funding(const Config& config, std::int64_t r, std::int64_t t, std::int32_t j) {
+  const double z = standard_normal(config.run.seed, static_cast<std::uint32_t>(r),
+                                   static_cast<std::uint32_t>(t), static_cast<std::uint32_t>(j),
+                                   DrawPurpose::kEntrantFunding);
+  double funding = config.entry.funding * 1e6 * det_exp(config.entry.funding_log_sd * z);
+  if (funding > kMaxEntrantCash) funding = kMaxEntrantCash;
+  return static_cast<std::int64_t>(std::floor(funding + 0.5));
+}
+
+std::int32_t customers_of(const EnsembleSnapshot& s, std::int32_t n, std::int64_t r, std::int32_t j) {
+  std::int32_t total = 0;
+  for (int seg = 0; seg < kSegments; ++seg) {
+    total += s.tally[static_cast<std::size_t>((r * kSegments + seg) * n + j)];
+  }
+  return total;
+}
+
+TEST(Entry, SectionIsReadWithItsDefaults) {
+  const Config config = market();
+  EXPECT_EQ(config.entry.free_slots, 400);
+  EXPECT_EQ(config.entry.rate, 2.5);
+  EXPECT_EQ(config.entry.funding, 5.0);
+  EXPECT_EQ(config.entry.funding_log_sd, 1.0);
+  EXPECT_EQ(config.entry.archetype, "consumer_ai");
+  EXPECT_EQ(market({"entry.archetype=\"kr_service\""}).entry.archetype, "kr_service");
+  EXPECT_THROW(market({"entry.rate=-1"}), ConfigError);
+  EXPECT_THROW(market({"entry.funding=0"}), ConfigError);
+  EXPECT_THROW(market({"entry.free_slots=1.5"}), ConfigError);
+  EXPECT_THROW(market({"entry.archetype=\"startup\""}), ConfigError);
+}
+
+TEST(Entry, FreeSlotsAreDeadAtStartAndNamedInTheFirmTable) {
+  const Config config = market({"entry.rate=0"});
+  Simulation sim(config, BackendChoice::kCpu);
+  const FirmTable& firms = sim.firms();
+  ASSERT_EQ(firms.size(), 2 + 10 + 400);
+  EXPECT_EQ(firms.name[12], "slot-00000");
+  EXPECT_EQ(firms.name[411], "slot-00399");
+  EXPECT_EQ(firms.archetype[12], "consumer_ai");
+  EnsembleSnapshot s;
+  // With rate 0 nothing enters: the slots stay dead and never win a customer.
+  for (int t = 0; t < 8; ++t) sim.step();
+  sim.backend().read_snapshot(s);
+  for (std::int64_t r = 0; r < config.run.replicates; ++r) {
+    for (std::int32_t j = 0; j < firms.size(); ++j) {
+      const auto k = static_cast<std::size_t>(r * firms.size() + j);
+      EXPECT_EQ(s.alive[k], j < 12 ? 1 : 0) << "replicate " << r << " firm " << j;
+      if (j >= 12) {
+        EXPECT_EQ(customers_of(s, firms.size(), r, j), 0);
+      }
+    }
+  }
+}
+
+TEST(Entry, PoissonDrawHasTheRequestedMean) {
+  // Host check of the inversion, including the pieced path (rate > 256): the mean of N draws
+  // has standard deviation sqrt(rate / N); the tolerance is 4 of those.
+  for (const double rate : {0.3, 4.0, 1000.0}) {
+    const int draws = 4000;
+    double sum = 0.0;
+    for (int i = 0; i < draws; ++i) {
+      sum += static_cast<double>(poisson_entrants(99, static_cast<std::uint32_t>(i % 50),
+                                                  static_cast<std::uint32_t>(i / 50), rate,
+                                                  1 << 30));
+    }
+    EXPECT_NEAR(sum / draws, rate, 4.0 * std::sqrt(rate / draws)) << "rate " << rate;
+  }
+  EXPECT_EQ(poisson_entrants(99, 0, 0, 0.0, 100), 0);
+  EXPECT_EQ(poisson_entrants(99, 0, 0, 50.0, 3), 3) << "capped at the free slots";
+}
+
+TEST(Entry, EntrantsArriveAtThePoissonRateWhileSlotsRemain) {
+  const Config config = market({"run.replicates=8"});
+  Simulation sim(config, BackendChoice::kCpu);
+  const std::int32_t n = sim.firms().size();
+  const int steps = 30;
+  EnsembleSnapshot before, after;
+  sim.backend().read_snapshot(before);
+  double sum = 0.0, sum_squares = 0.0;
+  int samples = 0;
+  for (int t = 0; t < steps; ++t) {
+    sim.step();
+    sim.backend().read_snapshot(after);
+    for (std::int64_t r = 0; r < config.run.replicates; ++r) {
+      std::int64_t entrants = 0, free_after = 0;
+      for (std::int32_t j = 0; j < n; ++j) {
+        const auto k = static_cast<std::size_t>(r * n + j);
+        if (!before.alive[k] && after.alive[k]) ++entrants;
+        if (j >= 12 && !after.alive[k]) ++free_after;
+      }
+      ASSERT_GT(free_after, 0) << "the check needs slots to remain";
+      // Same draw as the kernel's (no cap binds while slots remain).
+      EXPECT_EQ(entrants, poisson_entrants(config.run.seed, static_cast<std::uint32_t>(r),
+                                           static_cast<std::uint32_t>(t), config.entry.rate, n));
+      sum += static_cast<double>(entrants);
+      sum_squares += static_cast<double>(entrants * entrants);
+      ++samples;
+    }
+    before = after;
+  }
+  const double rate = config.entry.rate;
+  const double mean = sum / samples;
+  // N = 240 (replicate, step) samples of Poisson(2.5): sd of the mean sqrt(2.5 / 240) = 0.10;
+  // tolerance 4 sd.
+  EXPECT_NEAR(mean, rate, 4.0 * std::sqrt(rate / samples));
+  // The variance equals the mean for a Poisson: the sample variance has sd about
+  // sqrt((rate + 2 rate^2) / N) = 0.25; tolerance 4 sd.
+  const double variance = sum_squares / samples - mean * mean;
+  EXPECT_NEAR(variance, rate, 4.0 * std::sqrt((rate + 2.0 * rate * rate) / samples));
+}
+
+TEST(Entry, SlotsAreConservedAndEntrantsTakeOnlyFreeSlots) {
+  // Few slots and a high rate: the slots fill and the surplus entrants are lost.
+  const Config config = market({"entry.free_slots=6", "entry.rate=3"});
+  Simulation sim(config, BackendChoice::kCpu);
+  const std::int32_t n = sim.firms().size();
+  ASSERT_EQ(n, 2 + 10 + 6);
+  EnsembleSnapshot before, after;
+  sim.backend().read_snapshot(before);
+  std::int64_t total_entrants = 0;
+  for (int t = 0; t < 12; ++t) {
+    sim.step();
+    sim.backend().read_snapshot(after);
+    ASSERT_EQ(after.alive.size(), static_cast<std::size_t>(config.run.replicates * n));
+    for (std::int64_t r = 0; r < config.run.replicates; ++r) {
+      std::int64_t alive = 0;
+      for (std::int32_t j = 0; j < n; ++j) {
+        const auto k = static_cast<std::size_t>(r * n + j);
+        alive += after.alive[k];
+        if (before.alive[k] || !after.alive[k]) continue;
+        ++total_entrants;
+        EXPECT_GE(j, 2) << "a named firm's slot is never reused";
+        // The tallies do not move after entry within a step: this is the tally the entrant
+        // found, and it must be empty (no customer of a previous occupant left).
+        EXPECT_EQ(customers_of(after, n, r, j), 0) << "step " << t << " slot " << j;
+      }
+      EXPECT_LE(alive, n);
+    }
+    before = after;
+  }
+  // 6 slots in each of 4 replicates, 36 expected entrants each: every slot fills (more
+  // entrants only if a firm exits and its slot is reused).
+  EXPECT_GE(total_entrants, 6 * config.run.replicates);
+}
+
+// Host arrays behind one replicate's FirmStepContext, for calling the functor directly.
+struct OneReplicate {
+  static constexpr std::int32_t kFirms = 6;
+  std::vector<std::uint8_t> alive = std::vector<std::uint8_t>(kFirms, 0);
+  std::vector<std::int64_t> cash = std::vector<std::int64_t>(kFirms, 0);
+  std::vector<std::int64_t> money = std::vector<std::int64_t>(kFirms * 2, 0);
+  std::vector<double> stock = std::vector<double>(kFirms * 11, 7.0);  // the 11 stocks and budgets
+  std::vector<double> awareness = std::vector<double>(kFirms, 7.0);
+  std::vector<double> per_segment = std::vector<double>(kFirms * kSegments * 5, 1.0);
+  std::vector<std::int32_t> tally = std::vector<std::int32_t>(kFirms * kSegments, 0);
+  std::vector<double> base_awareness = std::vector<double>(kFirms, 0.75);
+
+  FirmStepContext context() {
+    FirmStepContext c{};
+    c.p.beta_quality = 2.0;
+    c.firm.firms = kFirms;
+    c.firm.base_awareness = base_awareness.data();
+    double* s = stock.data();
+    double* q = per_segment.data();
+    const std::int32_t cells = kFirms * kSegments;
+    c.dyn = FirmDynamic{alive.data(), cash.data(), s, s + kFirms, s + 2 * kFirms, s + 3 * kFirms,
+                        s + 4 * kFirms, s + 5 * kFirms, s + 6 * kFirms, s + 7 * kFirms,
+                        s + 8 * kFirms, s + 9 * kFirms, s + 10 * kFirms, money.data(),
+                        money.data() + kFirms, awareness.data(),
+                        q, q + cells, q + 2 * cells, q + 3 * cells, q + 4 * cells};
+    c.tally = tally.data();
+    return c;
+  }
+};
+
+TEST(Entry, AnEntrantTakesTheLowestDeadSlotWithoutCustomers) {
+  // Firms 0-1 named (first_slot 2); 2 alive; 3 dead but a customer still in its tally;
+  // 4 exited (negative cash, customers gone); 5 never used.
+  const std::uint64_t seed = 3;
+  EntryParams e{};
+  e.rate = 1.0;
+  e.funding_musd = 5.0;
+  e.funding_log_sd = 1.0;
+  e.quality_mean = 0.2;
+  e.quality_sd = 0.5;
+  e.price_median = 10.0;
+  e.price_log_sd = 0.3;
+  e.first_slot = 2;
+  // A step where exactly one firm enters (K = 1), found with the kernel's own draw.
+  std::uint32_t step = 0;
+  while (poisson_entrants(seed, 0, step, e.rate, 100) != 1) ++step;
+
+  OneReplicate one;
+  one.alive[2] = 1;
+  one.cash[2] = 100;
+  one.cash[4] = -500;
+  one.tally[4 * OneReplicate::kFirms + 3] = 1;  // segment 4, firm 3
+  const EnterFirms enter{one.context(), e, seed, step};
+  enter(0);
+  EXPECT_EQ(one.alive, (std::vector<std::uint8_t>{0, 0, 1, 0, 1, 0}));
+  const double z = standard_normal(seed, 0, step, 4, DrawPurpose::kEntrantFunding);
+  EXPECT_EQ(one.cash[4], static_cast<std::int64_t>(std::floor(5e6 * det_exp(z) + 0.5)));
+  EXPECT_EQ(one.cash[2], 100);
+  for (int k = 0; k < 11; ++k) {
+    EXPECT_EQ(one.stock[static_cast<std::size_t>(k * OneReplicate::kFirms + 4)], 0.0)
+        << "stock " << k << " starts at zero";
+    EXPECT_EQ(one.stock[static_cast<std::size_t>(k * OneReplicate::kFirms + 2)], 7.0);
+  }
+  EXPECT_EQ(one.awareness[4], 0.75) << "awareness back to the slot's base";
+  EXPECT_EQ(one.awareness[2], 7.0);
+  for (int s = 0; s < kSegments; ++s) {
+    const auto agent = static_cast<std::uint32_t>(4 * kSegments + s);
+    const double zq = standard_normal(seed, 0, step, agent, DrawPurpose::kEntrantQuality);
+    const double zp = standard_normal(seed, 0, step, agent, DrawPurpose::kEntrantPrice);
+    const std::size_t cell = static_cast<std::size_t>(s * OneReplicate::kFirms + 4);
+    const std::size_t cells = OneReplicate::kFirms * kSegments;
+    EXPECT_EQ(one.per_segment[3 * cells + cell], 0.2 + 0.5 * zq) << "base quality";
+    EXPECT_EQ(one.per_segment[4 * cells + cell], 10.0 * det_exp(0.3 * zp)) << "base price";
+  }
+
+  // A second entrant in the same step would take slot 5, never 3 (customer left) or 2.
+  OneReplicate two;
+  two.alive[2] = 1;
+  two.tally[4 * OneReplicate::kFirms + 3] = 1;
+  e.rate = 200.0;  // K far above the two free slots: the surplus is lost
+  const EnterFirms many{two.context(), e, seed, step};
+  many(0);
+  EXPECT_EQ(two.alive, (std::vector<std::uint8_t>{0, 0, 1, 0, 1, 1}));
+}
+
+TEST(Entry, EconomyCashChangesByOutsideFlowsAndFundingExactly) {
+  const Config config = market({"run.replicates=3", "entry.rate=1.5"});
+  Simulation sim(config, BackendChoice::kCpu);
+  const std::int32_t n = sim.firms().size();
+  EnsembleSnapshot before, after;
+  sim.backend().read_snapshot(before);
+  std::int64_t entrants = 0;
+  bool customers_paid = false;
+  for (int t = 0; t < 15; ++t) {
+    sim.step();
+    sim.backend().read_snapshot(after);
+    for (std::int64_t r = 0; r < config.run.replicates; ++r) {
+      // Inter-firm payments cancel; the economy's cash changes by customer revenue + other
+      // income + entrants' funding - outside costs, less the balance left in a reused slot
+      // by the firm that exited from it (owed outside the economy, written off).
+      std::int64_t change = 0, outside = 0;
+      for (std::int32_t j = 0; j < n; ++j) {
+        const auto k = static_cast<std::size_t>(r * n + j);
+        change += after.cash[k] - before.cash[k];
+        outside += after.service_revenue[k] - after.external_cost[k] +
+                   std::llround(sim.firms().other_income_musd[static_cast<std::size_t>(j)] * 1e6) *
+                       before.alive[k];
+        customers_paid = customers_paid || after.service_revenue[k] > 0;
+        if (!before.alive[k] && after.alive[k]) {
+          ++entrants;
+          const std::int64_t funding = expected_funding(config, r, t, j);
+          EXPECT_EQ(after.cash[k], funding) << "an entrant starts with its funding alone";
+          outside += funding - before.cash[k];
+        }
+      }
+      EXPECT_EQ(change, outside) << "step " << t << " replicate " << r;
+    }
+    before = after;
+  }
+  EXPECT_GT(entrants, 0);
+  EXPECT_TRUE(customers_paid);
+}
+
+TEST(Entry, SameSeedSameEntrantsOnAnyThreadCount) {
+  const Config config = market();
+  const auto run = [&](const Config& c) {
+    Simulation sim(c, BackendChoice::kCpu);
+    for (int t = 0; t < 10; ++t) sim.step();
+    EnsembleSnapshot s;
+    sim.backend().read_snapshot(s);
+    std::vector<std::int32_t> provider;
+    sim.backend().read_providers(provider);
+    return std::make_tuple(s.alive, s.cash, provider, s.service_price);
+  };
+  set_cpu_threads(1);
+  const auto one = run(config);
+  set_cpu_threads(2);
+  const auto two = run(config);
+  const auto again = run(config);
+  EXPECT_TRUE(one == two);
+  EXPECT_TRUE(two == again);
+  const auto other = run(market({"run.seed=18"}));
+  EXPECT_NE(std::get<0>(one), std::get<0>(other)) << "another seed, other entrants";
+}
+
+TEST(Entry, CpuAndCudaAgreeBitwise) {
+  std::string why_not;
+  if (!cuda_backend_usable(&why_not)) GTEST_SKIP() << "skipped: " << why_not;
+  const Config config = market({"entry.rate=4"});
+  EnsembleSnapshot on[2];
+  std::vector<std::int32_t> providers[2];
+  const BackendChoice choice[2] = {BackendChoice::kCpu, BackendChoice::kCuda};
+  for (int b = 0; b < 2; ++b) {
+    Simulation sim(config, choice[b]);
+    for (int t = 0; t < 12; ++t) sim.step();
+    sim.backend().read_snapshot(on[b]);
+    sim.backend().read_providers(providers[b]);
+  }
+  EXPECT_EQ(providers[0], providers[1]);
+  EXPECT_EQ(on[0].alive, on[1].alive);
+  EXPECT_EQ(on[0].cash, on[1].cash);
+  EXPECT_EQ(on[0].tally, on[1].tally);
+  EXPECT_EQ(on[0].service_price.size(), on[1].service_price.size());
+  EXPECT_EQ(std::memcmp(on[0].service_price.data(), on[1].service_price.data(),
+                        on[0].service_price.size() * sizeof(double)),
+            0);
+}
+
+}  // namespace
+}  // namespace aimarket
