@@ -70,8 +70,10 @@ class Problems {
     }
     if (region.path && *region.path == kDefaultSource) return Where{2, 0, 0, "built-in default"};
     if (region.begin.line == 0) return Where{0, 0, 0, path_};  // made here, not read
+    // A value may come from a base config (`base = ...`): name the file it was read from.
+    const std::string& file = region.path && !region.path->empty() ? *region.path : path_;
     return Where{0, region.begin.line, region.begin.column,
-                 path_ + ":" + std::to_string(region.begin.line) + ":" +
+                 file + ":" + std::to_string(region.begin.line) + ":" +
                      std::to_string(region.begin.column)};
   }
   Where at(const toml::node& node) const { return at(node.source()); }
@@ -1305,17 +1307,13 @@ std::optional<std::string> read_file(const std::string& path, std::string& reaso
   return text;
 }
 
-}  // namespace
-
-Config load_config(const std::string& path, const std::vector<ConfigOverride>& overrides) {
-  if (path.empty()) throw ConfigError("cannot read the config file: no path given");
+// Reads and parses one config file; errors name the file (and line for malformed TOML).
+toml::table parse_config_file(const std::string& path) {
   std::string reason;
   const auto text = read_file(path, reason);
   if (!text) throw ConfigError(path + ": cannot read the config file: " + reason);
-
-  toml::table root;
   try {
-    root = toml::parse(*text, path);
+    return toml::parse(*text, path);
   } catch (const toml::parse_error& error) {
     std::string description(error.description());
     if (!description.empty() && description[0] >= 'A' && description[0] <= 'Z') {
@@ -1325,6 +1323,86 @@ Config load_config(const std::string& path, const std::vector<ConfigOverride>& o
                       std::to_string(error.source().begin.column) +
                       ": malformed TOML: " + description);
   }
+}
+
+// Lays `over` onto `base`: tables merge key by key, recursively; any other value replaces the
+// base's. [[firm]] tables are matched by name: one naming a firm of the base changes only the
+// keys it sets, one with a new name adds a firm. Nodes are moved, not copied, because toml++
+// keeps a node's source location (file, line) only when it is moved: every value then still
+// names the file it was read from in error messages.
+void merge_config_onto(toml::table& base, toml::table& over) {
+  for (auto&& [key, node] : over) {
+    toml::node* existing = base.get(key.str());
+    if (key.str() == "firm" && existing != nullptr && existing->is_array_of_tables() &&
+        node.is_array_of_tables()) {
+      toml::array& firms = *existing->as_array();
+      for (toml::node& entry : *node.as_array()) {
+        toml::table& firm = *entry.as_table();
+        toml::table* match = nullptr;
+        if (const auto name = firm["name"].value<std::string>()) {
+          for (toml::node& candidate : firms) {
+            if (candidate.as_table() && (*candidate.as_table())["name"].value<std::string>() == name) {
+              match = candidate.as_table();
+            }
+          }
+        }
+        if (match != nullptr) {
+          merge_config_onto(*match, firm);
+        } else {
+          firms.push_back(std::move(firm));
+        }
+      }
+    } else if (existing != nullptr && existing->is_table() && node.is_table()) {
+      merge_config_onto(*existing->as_table(), *node.as_table());
+    } else {
+      base.insert_or_assign(key, std::move(node));
+    }
+  }
+}
+
+// A config whose top level says `base = "other.toml"` (a path relative to the config's own
+// folder) is that config with its own settings laid on top: a scenario as a set of changes to
+// the baseline. Bases may chain, up to kMaxBaseDepth; a cycle is an error.
+constexpr int kMaxBaseDepth = 8;
+
+toml::table load_with_bases(const std::string& path, std::vector<std::string>& chain) {
+  toml::table root = parse_config_file(path);
+  const toml::node* base_node = root.get("base");
+  if (base_node == nullptr) return root;
+  const auto where = [&](const toml::node& node) {
+    return path + ":" + std::to_string(node.source().begin.line) + ":" +
+           std::to_string(node.source().begin.column);
+  };
+  const auto base_name = base_node->value<std::string>();
+  if (!base_node->is_string() || !base_name || base_name->empty()) {
+    throw ConfigError(where(*base_node) + ": base: expected the path of a config file (a string)");
+  }
+  // Relative to the folder of the config that names it (std::filesystem is avoided here: its
+  // std::quoted would collide with this file's quoted() by argument-dependent lookup).
+  const std::size_t slash = path.find_last_of('/');
+  const std::string base_text = (*base_name)[0] == '/' || slash == std::string::npos
+                                    ? *base_name
+                                    : path.substr(0, slash + 1) + *base_name;
+  if (std::find(chain.begin(), chain.end(), base_text) != chain.end() ||
+      static_cast<int>(chain.size()) >= kMaxBaseDepth) {
+    throw ConfigError(where(*base_node) + ": base: '" + *base_name +
+                      "' leads back to itself or nests deeper than " +
+                      std::to_string(kMaxBaseDepth) + " configs");
+  }
+  chain.push_back(base_text);
+  toml::table merged = load_with_bases(base_text, chain);
+  root.erase("base");
+  merged.erase("base");
+  merge_config_onto(merged, root);
+  return merged;
+}
+
+}  // namespace
+
+Config load_config(const std::string& path, const std::vector<ConfigOverride>& overrides) {
+  if (path.empty()) throw ConfigError("cannot read the config file: no path given");
+  std::vector<std::string> chain{path};
+  toml::table root = load_with_bases(path, chain);
 
   Problems problems(path, overrides);
   apply_overrides(root, overrides, problems);

@@ -1451,3 +1451,109 @@ TEST(ConfigReference, DocsCarryTheGeneratedReference) {
 
 }  // namespace
 }  // namespace aimarket
+
+// ---------------------------------------------------------------------------------------------
+// `base = "..."`: a config as a set of changes laid on another (scenarios on the baseline).
+namespace {
+
+std::string write_in(const std::filesystem::path& folder, const std::string& name,
+                     const std::string& text) {
+  std::filesystem::create_directories(folder);
+  const auto path = folder / name;
+  std::ofstream(path) << text;
+  return path.string();
+}
+
+const char* kBaseConfig = R"([run]
+steps = 24
+seed = 7
+
+[demand]
+bass_p = 0.02
+bass_q = 0.3
+
+[[firm]]
+name = "Naver"
+archetype = "kr_service"
+region = "KR"
+quality = 1.0
+
+[[firm]]
+name = "OpenAI"
+archetype = "model_lab"
+region = "US"
+quality = 1.5
+)";
+
+TEST(ConfigBase, ScenarioChangesOnlyWhatItSets) {
+  const auto folder = std::filesystem::temp_directory_path() / "aimarket_base_ok";
+  write_in(folder, "baseline.toml", kBaseConfig);
+  const std::string scenario = write_in(folder / "scenarios", "s.toml", R"(base = "../baseline.toml"
+
+[demand]
+bass_q = 0.4
+
+[[firm]]
+name = "Naver"
+model_source = "OpenAI"
+
+[[firm]]
+name = "Upstage"
+archetype = "kr_service"
+region = "KR"
+)");
+  const aimarket::Config config = aimarket::load_config(scenario, {});
+  EXPECT_EQ(config.run.steps, 24);            // from the base
+  EXPECT_EQ(config.run.seed, 7u);
+  EXPECT_EQ(config.demand.bass_p, 0.02);      // from the base
+  EXPECT_EQ(config.demand.bass_q, 0.4);       // changed by the scenario
+  ASSERT_EQ(config.named_firms.size(), 3u);   // Naver and OpenAI kept, Upstage added
+  EXPECT_EQ(config.named_firms[0].name, "Naver");
+  EXPECT_EQ(config.named_firms[0].model_source, "OpenAI");  // the scenario's change
+  EXPECT_EQ(config.named_firms[0].quality[0], 1.0);         // the base's value kept
+  EXPECT_EQ(config.named_firms[2].name, "Upstage");
+  // The resolved config stands alone: it loads to the same settings with no base.
+  const std::string resolved = write_in(folder, "resolved.toml", config.resolved_toml);
+  const aimarket::Config again = aimarket::load_config(resolved, {});
+  EXPECT_EQ(again.resolved_toml, config.resolved_toml);
+}
+
+TEST(ConfigBase, ErrorsNameTheFileTheValueCameFrom) {
+  const auto folder = std::filesystem::temp_directory_path() / "aimarket_base_errors";
+  const std::string base = write_in(folder, "baseline.toml", std::string(kBaseConfig) + "\n[compute]\nhbm_unit_cost = -1.0\n");
+  const std::string scenario =
+      write_in(folder, "s.toml", "base = \"baseline.toml\"\n[demand]\nbass_q = 7.0\n");
+  try {
+    aimarket::load_config(scenario, {});
+    FAIL() << "expected a ConfigError";
+  } catch (const aimarket::ConfigError& error) {
+    const std::string what = error.what();
+    EXPECT_NE(what.find(base + ":22:"), std::string::npos) << what;      // hbm_unit_cost line
+    EXPECT_NE(what.find("compute.hbm_unit_cost"), std::string::npos) << what;
+    EXPECT_NE(what.find(scenario + ":3:"), std::string::npos) << what;   // bass_q
+    EXPECT_NE(what.find("demand.bass_q"), std::string::npos) << what;
+  }
+}
+
+TEST(ConfigBase, MissingOrCircularBaseIsAnError) {
+  const auto folder = std::filesystem::temp_directory_path() / "aimarket_base_bad";
+  const std::string missing = write_in(folder, "missing.toml", "base = \"nope.toml\"\n");
+  try {
+    aimarket::load_config(missing, {});
+    FAIL() << "expected a ConfigError";
+  } catch (const aimarket::ConfigError& error) {
+    EXPECT_NE(std::string(error.what()).find("nope.toml"), std::string::npos) << error.what();
+  }
+  write_in(folder, "a.toml", "base = \"b.toml\"\n");
+  const std::string b = write_in(folder, "b.toml", "base = \"a.toml\"\n");
+  try {
+    aimarket::load_config(b, {});
+    FAIL() << "expected a ConfigError";
+  } catch (const aimarket::ConfigError& error) {
+    EXPECT_NE(std::string(error.what()).find("base:"), std::string::npos) << error.what();
+  }
+  const std::string not_text = write_in(folder, "number.toml", "base = 3\n");
+  EXPECT_THROW(aimarket::load_config(not_text, {}), aimarket::ConfigError);
+}
+
+}  // namespace
