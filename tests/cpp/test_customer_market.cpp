@@ -14,18 +14,7 @@
 namespace aimarket {
 namespace {
 
-std::string write_config(const std::string& name, const std::string& text) {
-  const auto path = std::filesystem::temp_directory_path() / ("aimarket_test_" + name + ".toml");
-  std::ofstream(path) << text;
-  return path.string();
-}
-
-Config load_text(const std::string& name, const std::string& text,
-                 const std::vector<std::string>& assignments = {}) {
-  std::vector<ConfigOverride> overrides;
-  for (const auto& a : assignments) overrides.push_back({a, "test " + a});
-  return load_config(write_config(name, text), overrides);
-}
+using testing::load_config_text;
 
 // Two regions, three firms that differ in quality, price, home region and language fit.
 const char* kFullUtilityConfig = R"(
@@ -71,7 +60,7 @@ price = 1.0
 )";
 
 TEST(CustomerMarket, FirstChoiceFollowsLogitOnTheFullUtility) {
-  const Config config = load_text("full_utility", kFullUtilityConfig);
+  const Config config = load_config_text("full_utility", kFullUtilityConfig);
   Simulation sim(config, BackendChoice::kCpu);
   sim.step();  // bass_p = 1: everyone adopts, choosing among all firms
   std::vector<std::int32_t> provider;
@@ -108,7 +97,7 @@ TEST(CustomerMarket, FirstChoiceFollowsLogitOnTheFullUtility) {
 TEST(CustomerMarket, SwitchingCostSetsTheSwitchProbability) {
   // Two identical firms: after everyone adopts, each reconsidering adopter stays with
   // probability 1 / (1 + exp(-switching_cost)).
-  const Config config = load_text("switching", R"(
+  const Config config = load_config_text("switching", R"(
 [run]
 replicates = 2
 [population]
@@ -149,7 +138,7 @@ region = "US"
 TEST(CustomerMarket, ConsiderationSetOfOneDrawsByAwareness) {
   // A single candidate, no current provider, no adopters yet: the first choice is the sampled
   // firm itself, drawn with probability awareness_j / sum(awareness).
-  const Config config = load_text("awareness", R"(
+  const Config config = load_config_text("awareness", R"(
 [run]
 replicates = 2
 [population]

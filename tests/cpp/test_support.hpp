@@ -3,6 +3,8 @@
 
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -21,6 +23,17 @@ inline Config load_repo_config(const std::string& relative,
   std::vector<ConfigOverride> overrides;
   for (const auto& a : assignments) overrides.push_back({a, "test override " + a});
   return load_config(source_path(relative), overrides);
+}
+
+// Writes `text` to a config file in the temporary folder (named after `name`) and loads it
+// with "key=value" overrides.
+inline Config load_config_text(const std::string& name, const std::string& text,
+                               const std::vector<std::string>& assignments = {}) {
+  const auto path = std::filesystem::temp_directory_path() / ("aimarket_test_" + name + ".toml");
+  std::ofstream(path) << text;
+  std::vector<ConfigOverride> overrides;
+  for (const auto& a : assignments) overrides.push_back({a, "test " + a});
+  return load_config(path.string(), overrides);
 }
 
 // Runs `steps` steps on the CPU backend and returns the simulation for inspection.

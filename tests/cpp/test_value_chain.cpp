@@ -17,14 +17,7 @@
 namespace aimarket {
 namespace {
 
-Config load_text(const std::string& name, const std::string& text,
-                 const std::vector<std::string>& assignments = {}) {
-  const auto path = std::filesystem::temp_directory_path() / ("aimarket_vc_" + name + ".toml");
-  std::ofstream(path) << text;
-  std::vector<ConfigOverride> overrides;
-  for (const auto& a : assignments) overrides.push_back({a, "test " + a});
-  return load_config(path.string(), overrides);
-}
+using testing::load_config_text;
 
 std::int32_t firm_index(const Simulation& sim, const std::string& name) {
   const auto& names = sim.firms().name;
@@ -93,7 +86,7 @@ TEST(ValueChain, HbmShortageIsRationedInProportionToDemand) {
   // Demand 6 x (8000, 4000, 2000) = 84,000 stacks against 60,000: each maker gets
   // 60,000 x its demand / 84,000 (capacity depreciation applies first: both sides shrink by
   // the same factor, so the closed form uses the capacities after it).
-  const Config config = load_text("rationing", kUpstream);
+  const Config config = load_config_text("rationing", kUpstream);
   Simulation sim(config, BackendChoice::kCpu);
   sim.step();
   EnsembleSnapshot s;
@@ -175,7 +168,7 @@ TEST(ValueChain, UnitsAndMoneyAreConservedExactly) {
 
 TEST(ValueChain, ExportControlBlocksAcceleratorSales) {
   const auto cn_units = [](const std::vector<std::string>& extra) {
-    const Config config = load_text("export", kUpstream, extra);
+    const Config config = load_config_text("export", kUpstream, extra);
     Simulation sim(config, BackendChoice::kCpu);
     sim.step();
     EnsembleSnapshot s;
@@ -184,7 +177,7 @@ TEST(ValueChain, ExportControlBlocksAcceleratorSales) {
   };
   EXPECT_GT(cn_units({}), 0) << "without a control the CN cloud buys accelerators";
   // US sellers barred from CN buyers: the CN cloud can still buy from the KR NPU maker only.
-  const Config config = load_text("export2", kUpstream, {"scenario.export_controls=[[\"US\", \"CN\"]]"});
+  const Config config = load_config_text("export2", kUpstream, {"scenario.export_controls=[[\"US\", \"CN\"]]"});
   Simulation sim(config, BackendChoice::kCpu);
   sim.step();
   EnsembleSnapshot s;
@@ -195,7 +188,7 @@ TEST(ValueChain, ExportControlBlocksAcceleratorSales) {
   // cloud's units equal what the KR maker could allocate to it, never more than KR sold.
   const std::int64_t kr_sold = s.sold[market_cell(0, kMarketAccelerator, n, firm_index(sim, "ChipC"))];
   EXPECT_LE(s.bought[market_cell(0, kMarketAccelerator, n, cn)], kr_sold);
-  const Config blocked_all = load_text("export3", kUpstream, {"scenario.export_controls=[[\"US\", \"CN\"], [\"KR\", \"CN\"]]"});
+  const Config blocked_all = load_config_text("export3", kUpstream, {"scenario.export_controls=[[\"US\", \"CN\"], [\"KR\", \"CN\"]]"});
   Simulation sim_all(blocked_all, BackendChoice::kCpu);
   sim_all.step();
   sim_all.backend().read_snapshot(s);
@@ -208,7 +201,7 @@ TEST(ValueChain, IntegratedFirmSuppliesItselfAtCost) {
   // A big tech firm with in-house chips and a cloud, one HBM maker, no merchant chip maker,
   // and another cloud: the integrated firm builds min(fab, HBM / 6) units for itself; nobody
   // else can buy them.
-  const Config config = load_text("integrated", R"(
+  const Config config = load_config_text("integrated", R"(
 [run]
 replicates = 1
 [population]
@@ -257,7 +250,7 @@ region = "US"
 TEST(ValueChain, CapabilityFollowsTheChinchillaCurveWhenDataIsUnlimited) {
   // One developer with its own cloud and effectively unlimited data: after one step its
   // capability is the closed form at C = training_share x own compute x FLOP per H100e-month.
-  const Config config = load_text("scaling", R"(
+  const Config config = load_config_text("scaling", R"(
 [run]
 replicates = 1
 [population]
@@ -341,7 +334,7 @@ TEST(ValueChain, InvestingInComputeBuysCapabilityAndThenCustomers) {
   // (and spends more on R&D and marketing, in the same shares), trains more, reaches a higher
   // capability, and so, through service quality, wins more customers. The comparison is
   // deterministic for the seed; the gaps are large.
-  const Config config = load_text("invest", R"(
+  const Config config = load_config_text("invest", R"(
 [run]
 replicates = 2
 seed = 11
