@@ -12,8 +12,9 @@
 // i.e. P(j) = exp(v_j) / sum_{k in set} exp(v_k), sampled by inverse CDF with one uniform.
 // tau_i = exp(price_taste_sd z_i) is the customer's persistent price taste (z_i standard
 // normal, drawn from the customer's own counter so it needs no storage). A switch moves one
-// unit between the integer tallies with atomic adds, which makes the tallies independent of
-// thread order. Cost per chooser: O(k) with sampling, O(firms) with k = 0.
+// unit between the integer tallies (per segment and, for the output, per customer region)
+// with atomic adds, which makes the tallies independent of thread order.
+// Cost per chooser: O(k) with sampling, O(firms) with k = 0.
 #pragma once
 
 #include <cstdint>
@@ -51,6 +52,7 @@ struct CustomerChoiceStep {
       // The provider exited: its customers return to the market as non-adopters.
       customer.provider[index] = -1;
       atomic_add_tally(market.tally + tally_row + current, -1);
+      atomic_add_tally(market.region_tally + region_row(replicate, c) + current, -1);
       current = -1;
     }
 
@@ -65,11 +67,21 @@ struct CustomerChoiceStep {
                                        uniform_open01(decision.word[1]));
     if (chosen < 0 || chosen == current) return;
     customer.provider[index] = chosen;
+    const std::int64_t by_region = region_row(replicate, c);
     atomic_add_tally(market.tally + tally_row + chosen, 1);
-    if (current >= 0) atomic_add_tally(market.tally + tally_row + current, -1);
+    atomic_add_tally(market.region_tally + by_region + chosen, 1);
+    if (current >= 0) {
+      atomic_add_tally(market.tally + tally_row + current, -1);
+      atomic_add_tally(market.region_tally + by_region + current, -1);
+    }
   }
 
  private:
+  // Start of the customer's row in the [replicate][region][firm] tally.
+  AIMARKET_HD std::int64_t region_row(std::int64_t replicate, std::int64_t c) const {
+    return (replicate * kRegions + customer.region[c]) * firm.firms;
+  }
+
   struct Chooser {
     std::int64_t replicate_segment;
     int region;

@@ -51,6 +51,7 @@ class Engine final : public EnsembleBackend {
         log_price_(replicate_rows(setup.log_price, setup.replicates)),
         awareness_(replicate_rows(setup.awareness, setup.replicates)),
         tally_(segment_firm_cells(), 0),
+        region_tally_(firm_cells() * kRegions, 0),
         adopters_(segment_cells(), 0),
         adoption_hazard_(segment_cells(), 0.0),
         network_term_(segment_firm_cells(), 0.0),
@@ -87,6 +88,7 @@ class Engine final : public EnsembleBackend {
         external_cost_(firm_cells(), 0),
         service_revenue_(firm_cells(), 0),
         service_price_(replicate_rows(setup.base_price, setup.replicates)),
+        service_quality_(replicate_rows(setup.base_quality, setup.replicates)),
         base_quality_(replicate_rows(setup.base_quality, setup.replicates)),
         base_price_(replicate_rows(setup.base_price, setup.replicates)),
         unit_demand_(market_cells(), 0.0),
@@ -163,12 +165,14 @@ class Engine final : public EnsembleBackend {
 
   void read_snapshot(EnsembleSnapshot& s) override {
     copy_to_host(tally_, s.tally);
+    copy_to_host(region_tally_, s.region_tally);
     copy_to_host(sold_, s.sold);
     copy_to_host(revenue_, s.revenue);
     copy_to_host(bought_, s.bought);
     copy_to_host(paid_, s.paid);
     copy_to_host(price_, s.price);
     copy_to_host(service_price_, s.service_price);
+    copy_to_host(service_quality_, s.service_quality);
     copy_to_host(capability_, s.capability);
     copy_to_host(data_stock_, s.data_stock);
     copy_to_host(installed_compute_, s.installed_compute);
@@ -245,7 +249,7 @@ class Engine final : public EnsembleBackend {
                     raw(region_term_), raw(awareness_), raw(alive_)};
   }
   SegmentMarketView market_view() {
-    return SegmentMarketView{raw(tally_), raw(adopters_), raw(adoption_hazard_),
+    return SegmentMarketView{raw(tally_), raw(region_tally_), raw(adopters_), raw(adoption_hazard_),
                              raw(network_term_), raw(alias_prob_), raw(alias_index_),
                              raw(alias_scratch_a_), raw(alias_scratch_b_),
                              raw(segment_has_supply_)};
@@ -264,6 +268,7 @@ class Engine final : public EnsembleBackend {
                        raw(rd_budget_), raw(marketing_budget_), raw(capex_),
                        raw(external_cost_), raw(service_revenue_), raw(awareness_),
                        raw(quality_term_), raw(log_price_), raw(service_price_),
+                       raw(service_quality_),
                        raw(base_quality_), raw(base_price_)};
   }
   MarketArrays market_arrays() {
@@ -297,6 +302,7 @@ class Engine final : public EnsembleBackend {
   thrust::device_vector<double> log_price_;
   thrust::device_vector<double> awareness_;
   thrust::device_vector<std::int32_t> tally_;
+  thrust::device_vector<std::int32_t> region_tally_;  // [replicate][region][firm], output only
   thrust::device_vector<std::int32_t> adopters_;
   thrust::device_vector<double> adoption_hazard_;
   thrust::device_vector<double> network_term_;
@@ -337,6 +343,7 @@ class Engine final : public EnsembleBackend {
   thrust::device_vector<std::int64_t> external_cost_;
   thrust::device_vector<std::int64_t> service_revenue_;
   thrust::device_vector<double> service_price_;
+  thrust::device_vector<double> service_quality_;  // [replicate][segment][firm]
   thrust::device_vector<double> base_quality_;  // [replicate][segment][firm]: entrants redraw
   thrust::device_vector<double> base_price_;    // [replicate][segment][firm]
 

@@ -252,6 +252,7 @@ struct UpdateServiceOffer {
                            c.p.quality_per_capability * capability +
                            c.p.quality_per_log_data * log_data +
                            c.p.quality_per_log_rd * det_log(1.0 + c.dyn.rd_stock[idx] / c.p.rd_scale);
+    c.dyn.service_quality[index] = quality;
     c.dyn.quality_term[index] = c.p.beta_quality * quality;
 
     const std::uint8_t mask = c.firm.layer_mask[j];

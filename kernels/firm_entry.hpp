@@ -138,6 +138,7 @@ struct EnterFirms {
       c.dyn.base_price[cell] = price;
       // The offer until the next step's service update recomputes it from the value chain.
       c.dyn.quality_term[cell] = c.p.beta_quality * quality;
+      c.dyn.service_quality[cell] = quality;
       c.dyn.service_price[cell] = price;
       c.dyn.log_price[cell] = det_log(price);
     }

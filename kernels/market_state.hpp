@@ -32,6 +32,7 @@ struct FirmView {
 // Market aggregates recomputed at the start of each step from the tallies, per replicate.
 struct SegmentMarketView {
   std::int32_t* tally;             // [replicate][segment][firm] customers per provider
+  std::int32_t* region_tally;      // [replicate][region][firm] the same, by customer region
   std::int32_t* adopters;          // [replicate][segment]
   double* adoption_hazard;         // [replicate][segment] Bass hazard p + q F
   double* network_term;            // [replicate][segment][firm] beta_network log(1 + share)

@@ -70,6 +70,7 @@ struct FirmDynamic {
   double* quality_term;            // [replicate][segment][firm] beta_quality * quality
   double* log_price;               // [replicate][segment][firm]
   double* service_price;           // [replicate][segment][firm] USD per customer-month
+  double* service_quality;         // [replicate][segment][firm] quality (utility units)
   // Base quality and price are per replicate because an entrant draws its own when it takes a
   // slot, and replicates fill the same slot at different steps with different entrants.
   double* base_quality;            // [replicate][segment][firm] (not multiplied by beta)

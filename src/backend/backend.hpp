@@ -63,10 +63,12 @@ struct MarketSetup {
 // The state a recorded step reads back from the device.
 struct EnsembleSnapshot {
   std::vector<std::int32_t> tally;             // [replicate][segment][firm]
+  std::vector<std::int32_t> region_tally;      // [replicate][region][firm]
   std::vector<std::int64_t> sold, revenue;     // [replicate][market][firm] fixed point, USD
   std::vector<std::int64_t> bought, paid;      // [replicate][market][firm] fixed point, USD
   std::vector<double> price;                   // [replicate][market][firm] USD per unit
   std::vector<double> service_price;           // [replicate][segment][firm]
+  std::vector<double> service_quality;         // [replicate][segment][firm]
   std::vector<double> capability, data_stock, installed_compute;  // [replicate][firm]
   std::vector<std::int64_t> cash;              // [replicate][firm] USD
   std::vector<std::int64_t> service_revenue, external_cost;  // [replicate][firm] USD, step

@@ -149,6 +149,8 @@ RecordFrame make_record_frame(std::int64_t step, const EnsembleSnapshot& snapsho
   RecordFrame frame;
   frame.step = step;
   frame.customers = snapshot.tally;
+  frame.region_customers = snapshot.region_tally;
+  frame.service_quality.assign(firm_cells, nan);
   frame.adopters.assign(static_cast<std::size_t>(replicates * kSegments), 0);
   frame.market_share.assign(layer_cells * static_cast<std::size_t>(firms), 0.0);
   frame.revenue_share.assign(layer_cells * static_cast<std::size_t>(firms), 0.0);
@@ -174,7 +176,8 @@ RecordFrame make_record_frame(std::int64_t step, const EnsembleSnapshot& snapsho
         if (service) {
           // Service: customers (real ones) and what they paid, summed over segments; the
           // price is the customer-weighted mean (the plain mean while it has no customers).
-          double agents = 0.0, paid = 0.0, price_sum = 0.0;
+          // Quality likewise, over its customers (the plain mean while it has none).
+          double agents = 0.0, paid = 0.0, price_sum = 0.0, quality = 0.0, quality_sum = 0.0;
           const int served = kSegments;
           for (int s = 0; s < kSegments; ++s) {
             const auto cell = static_cast<std::size_t>((r * kSegments + s) * firms + j);
@@ -182,11 +185,15 @@ RecordFrame make_record_frame(std::int64_t step, const EnsembleSnapshot& snapsho
             agents += n;
             paid += n * snapshot.service_price[cell];
             price_sum += snapshot.service_price[cell];
+            quality += n * snapshot.service_quality[cell];
+            quality_sum += snapshot.service_quality[cell];
           }
           units[jj] = agents * layout.customer_weight;
           revenue[jj] = paid * layout.customer_weight;
           if (layout.sells[layer][jj]) {
             frame.price[out_row + jj] = agents > 0.0 ? paid / agents : price_sum / served;
+            frame.service_quality[static_cast<std::size_t>(r * firms + j)] =
+                agents > 0.0 ? quality / agents : quality_sum / served;
           }
         } else {
           const auto cell = static_cast<std::size_t>((r * kUpstreamMarkets + layer) * firms + j);

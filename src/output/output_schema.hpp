@@ -77,6 +77,10 @@ inline constexpr VariableSpec kLayerUnits{"layer_units", "layer units per step (
 // layer_revenue(replicate, step, layer), float64
 inline constexpr VariableSpec kLayerRevenue{"layer_revenue", "USD per step",
                                             "revenue of all firms of the layer in the step"};
+// region_customers(replicate, step, region, firm), int32
+inline constexpr VariableSpec kRegionCustomers{
+    "region_customers", "agents",
+    "customer agents of the region (all segments) with the firm as their provider"};
 // region_share(replicate, step, layer, region), float64
 inline constexpr VariableSpec kRegionShare{"region_share", "1",
                                            "share of the layer's units traded in the step sold "
@@ -86,6 +90,11 @@ inline constexpr VariableSpec kPrice{"price", "USD per layer unit (see layer_uni
                                      "price the firm charges per unit of the layer (service: "
                                      "per customer per step, customer-weighted mean over "
                                      "segments); NaN where the firm does not sell in the layer"};
+// service_quality(replicate, step, firm), float64; NaN where the firm sells no service
+inline constexpr VariableSpec kServiceQuality{
+    "service_quality", "1",
+    "quality of the firm's service in utility units (per beta_quality), customer-weighted "
+    "mean over segments; NaN where the firm sells no service"};
 // capability(replicate, step, firm), float64
 inline constexpr VariableSpec kCapability{"capability", "1",
                                           "model capability of the firm, in log reducible-loss "

@@ -187,6 +187,8 @@ void ForEachDataField(Frame& frame, Visit&& visit) {
   visit(schema::kLayerRevenue, Axes{A::kLayer}, frame.layer_revenue);
   visit(schema::kRegionShare, Axes{A::kLayer, A::kRegion}, frame.region_share);
   visit(schema::kPrice, Axes{A::kLayer, A::kFirm}, frame.price);
+  visit(schema::kRegionCustomers, Axes{A::kRegion, A::kFirm}, frame.region_customers);
+  visit(schema::kServiceQuality, Axes{A::kFirm}, frame.service_quality);
   visit(schema::kCapability, Axes{A::kFirm}, frame.capability);
   visit(schema::kDataStock, Axes{A::kFirm}, frame.data_stock);
   visit(schema::kCompute, Axes{A::kFirm}, frame.compute);

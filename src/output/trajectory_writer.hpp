@@ -54,6 +54,9 @@ struct RecordFrame {
   std::vector<double> price;                // [replicate][layer][firm] USD per unit (service:
                                             //   customer-weighted mean over segments);
                                             //   NaN where the firm does not sell in the layer
+  std::vector<std::int32_t> region_customers;  // [replicate][region][firm] customer agents
+  std::vector<double> service_quality;      // [replicate][firm] utility units, customer-weighted
+                                            //   mean over segments; NaN without a service
   std::vector<double> capability;           // [replicate][firm] model capability (log units)
   std::vector<double> data_stock;           // [replicate][firm] T tokens
   std::vector<double> compute;              // [replicate][firm] installed H100e

@@ -191,7 +191,7 @@ Config busy_market(const std::vector<std::string>& extra = {}) {
   return testing::load_repo_config("configs/baseline.toml", assignments);
 }
 
-TEST(CustomerMarket, CustomersAreConservedAndTalliesMatchProviders) {
+TEST(CustomerMarket, CustomersAreConservedAndTalliesMatchProvidersBySegmentAndRegion) {
   const Config config = busy_market();
   Simulation sim(config, BackendChoice::kCpu);
   const std::int64_t m = config.population.customers;
@@ -202,6 +202,8 @@ TEST(CustomerMarket, CustomersAreConservedAndTalliesMatchProviders) {
     sim.backend().read_providers(provider);
     sim.backend().read_tallies(tally);
     std::vector<std::int32_t> recount(tally.size(), 0);
+    std::vector<std::int32_t> region_recount(static_cast<std::size_t>(config.run.replicates * kRegions * firms), 0);
+    const RecordFrame frame = sim.record_frame();
     for (std::int64_t r = 0; r < config.run.replicates; ++r) {
       std::int64_t adopters = 0;
       for (std::int64_t c = 0; c < m; ++c) {
@@ -212,8 +214,9 @@ TEST(CustomerMarket, CustomersAreConservedAndTalliesMatchProviders) {
         ++adopters;
         const int s = sim.customers().segment[static_cast<std::size_t>(c)];
         ++recount[static_cast<std::size_t>((r * kSegments + s) * firms + j)];
+        const int g = sim.customers().region[static_cast<std::size_t>(c)];
+        ++region_recount[static_cast<std::size_t>((r * kRegions + g) * firms + j)];
       }
-      const RecordFrame frame = sim.record_frame();
       std::int64_t recorded = 0;
       for (int s = 0; s < kSegments; ++s) recorded += frame.adopters[static_cast<std::size_t>(r * kSegments + s)];
       EXPECT_EQ(recorded, adopters) << "step " << t;
@@ -227,6 +230,7 @@ TEST(CustomerMarket, CustomersAreConservedAndTalliesMatchProviders) {
       }
     }
     ASSERT_EQ(recount, tally) << "step " << t;
+    ASSERT_EQ(region_recount, frame.region_customers) << "step " << t;
   }
 }
 

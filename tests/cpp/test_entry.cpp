@@ -211,7 +211,7 @@ struct OneReplicate {
   std::vector<std::int64_t> money = std::vector<std::int64_t>(kFirms * 2, 0);
   std::vector<double> stock = std::vector<double>(kFirms * 11, 7.0);  // the 11 stocks and budgets
   std::vector<double> awareness = std::vector<double>(kFirms, 7.0);
-  std::vector<double> per_segment = std::vector<double>(kFirms * kSegments * 5, 1.0);
+  std::vector<double> per_segment = std::vector<double>(kFirms * kSegments * 6, 1.0);
   std::vector<std::int32_t> tally = std::vector<std::int32_t>(kFirms * kSegments, 0);
   std::vector<double> base_awareness = std::vector<double>(kFirms, 0.75);
 
@@ -227,7 +227,8 @@ struct OneReplicate {
                         s + 4 * kFirms, s + 5 * kFirms, s + 6 * kFirms, s + 7 * kFirms,
                         s + 8 * kFirms, s + 9 * kFirms, s + 10 * kFirms, money.data(),
                         money.data() + kFirms, awareness.data(),
-                        q, q + cells, q + 2 * cells, q + 3 * cells, q + 4 * cells};
+                        q, q + cells, q + 2 * cells, q + 3 * cells, q + 4 * cells,
+                        q + 5 * cells};
     c.tally = tally.data();
     return c;
   }
@@ -274,8 +275,9 @@ TEST(Entry, AnEntrantTakesTheLowestDeadSlotWithoutCustomers) {
     const double zp = standard_normal(seed, 0, step, agent, DrawPurpose::kEntrantPrice);
     const std::size_t cell = static_cast<std::size_t>(s * OneReplicate::kFirms + 4);
     const std::size_t cells = OneReplicate::kFirms * kSegments;
-    EXPECT_EQ(one.per_segment[3 * cells + cell], 0.2 + 0.5 * zq) << "base quality";
-    EXPECT_EQ(one.per_segment[4 * cells + cell], 10.0 * det_exp(0.3 * zp)) << "base price";
+    EXPECT_EQ(one.per_segment[3 * cells + cell], 0.2 + 0.5 * zq) << "service quality";
+    EXPECT_EQ(one.per_segment[4 * cells + cell], 0.2 + 0.5 * zq) << "base quality";
+    EXPECT_EQ(one.per_segment[5 * cells + cell], 10.0 * det_exp(0.3 * zp)) << "base price";
   }
 
   // A second entrant in the same step would take slot 5, never 3 (customer left) or 2.

@@ -135,8 +135,15 @@ RecordFrame SampleFrame(std::int64_t step, std::int64_t replicates = kReplicates
       frame.region_share.insert(frame.region_share.end(), region_share.begin(),
                                 region_share.end());
     }
+    for (int g = 0; g < kRegions; ++g) {
+      for (std::int64_t f = 0; f < firms; ++f) {
+        frame.region_customers.push_back(static_cast<std::int32_t>(7 * step + 5 * r + 3 * g + f));
+      }
+    }
     for (std::int64_t f = 0; f < firms; ++f) {
       const auto t = static_cast<double>(step);
+      frame.service_quality.push_back(0.5 * static_cast<double>(f) - 0.25 * t +
+                                      static_cast<double>(r));
       frame.capability.push_back(0.125 * t - 0.25 * static_cast<double>(f) +
                                  0.0625 * static_cast<double>(r));
       frame.data_stock.push_back(1.5 + t + 0.25 * static_cast<double>(f) +
@@ -305,6 +312,8 @@ void ExpectSampleFrames(hid_t file, std::int64_t steps, std::int64_t replicates 
   for (std::int64_t t = 0; t < steps; ++t) frames.push_back(SampleFrame(t, replicates));
   ExpectVariable(file, schema::kCustomers.name, H5T_NATIVE_INT32, frames, &RecordFrame::customers);
   ExpectVariable(file, schema::kAdopters.name, H5T_NATIVE_INT32, frames, &RecordFrame::adopters);
+  ExpectVariable(file, schema::kRegionCustomers.name, H5T_NATIVE_INT32, frames,
+                 &RecordFrame::region_customers);
   const std::vector<std::pair<const char*, std::vector<double> RecordFrame::*>> doubles = {
       {schema::kMarketShare.name, &RecordFrame::market_share},
       {schema::kRevenueShare.name, &RecordFrame::revenue_share},
@@ -313,6 +322,7 @@ void ExpectSampleFrames(hid_t file, std::int64_t steps, std::int64_t replicates 
       {schema::kLayerRevenue.name, &RecordFrame::layer_revenue},
       {schema::kRegionShare.name, &RecordFrame::region_share},
       {schema::kPrice.name, &RecordFrame::price},
+      {schema::kServiceQuality.name, &RecordFrame::service_quality},
       {schema::kCapability.name, &RecordFrame::capability},
       {schema::kDataStock.name, &RecordFrame::data_stock},
       {schema::kCompute.name, &RecordFrame::compute},
@@ -399,6 +409,9 @@ TEST_F(TrajectoryWriterTest, WritesFramesCoordinatesAndMetadata) {
        "date layer_unit"},
       {&schema::kPrice, {"replicate", "step", "layer", "firm"}, H5T_IEEE_F64LE,
        kLayerFirmCoordinates},
+      {&schema::kRegionCustomers, {"replicate", "step", "region", "firm"}, H5T_STD_I32LE,
+       kFirmCoordinates},
+      {&schema::kServiceQuality, {"replicate", "step", "firm"}, H5T_IEEE_F64LE, kFirmCoordinates},
       {&schema::kCapability, {"replicate", "step", "firm"}, H5T_IEEE_F64LE, kFirmCoordinates},
       {&schema::kDataStock, {"replicate", "step", "firm"}, H5T_IEEE_F64LE, kFirmCoordinates},
       {&schema::kCompute, {"replicate", "step", "firm"}, H5T_IEEE_F64LE, kFirmCoordinates},
@@ -635,6 +648,9 @@ TEST_F(TrajectoryWriterTest, WrongSizeFrameIsAnErrorNamingTheField) {
   frame = SampleFrame(0);
   frame.region_share.resize(kReplicates * kLayers);
   expect_rejected(frame, "region_share", "(replicates x layers x regions = 2 x 5 x 5)");
+  frame = SampleFrame(0);
+  frame.region_customers.pop_back();
+  expect_rejected(frame, "region_customers", "(replicates x regions x firms = 2 x 5 x 3)");
   frame = SampleFrame(0);
   frame.capability.pop_back();
   expect_rejected(frame, "capability", "(replicates x firms = 2 x 3)");
