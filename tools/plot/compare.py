@@ -60,15 +60,15 @@ def figure(cmp: plotio.Comparison, measure: str = "kr_share_world", date: str | 
             ax.grid(axis="y", visible=False)
             ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
         left.set_yticks(y, category_labels(cmp, idx))
-        left.set_title(f"{title}: estimate ({cmp.confidence()})")
-        right.set_title(f"{title}: difference from {cmp.reference} ({pairing})")
+        left.set_title(f"{title}: estimate")
+        right.set_title(f"{title}: minus the reference ({pairing})")
         left.set_xlabel(f"{info.title} ({info.unit})")
         right.set_xlabel(f"difference ({info.diff_unit})")
     dates = sorted(set(t["date"][rows]))
     fig.suptitle(f"{info.title}, {dates[-1]}: scenarios compared")
     plotstyle.caption(fig, [
         f"Points: mean over {int(t['n'][rows].max())} replicates; bars: {cmp.confidence()} "
-        f"(Student t). Differences: scenario minus {cmp.reference}, "
+        f"({info.interval}). Differences: scenario minus the reference {cmp.reference}, "
         + ("paired by replicate (common random numbers)." if cmp.paired()
            else "unpaired (independent replicates, Welch)."),
         f"File: {cmp.path.name}, program version {plotio.text(cmp.attrs.get('program_version', '?'))}."])

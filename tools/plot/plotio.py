@@ -264,13 +264,18 @@ class Comparison:
     def measures(self) -> list:
         return list(dict.fromkeys(self.table["measure"]))
 
-    def rows(self, measure: str, date: str | None = None) -> np.ndarray:
-        """Indices of the table rows of `measure` at `date` (default: its latest date)."""
+    def dates(self, measure: str) -> list:
+        """The dates (YYYY-MM) the table has rows of `measure` for, in order."""
         mask = self.table["measure"] == measure
         if not mask.any():
             raise PlotError(f"measure '{measure}' is not in '{self.path}' "
                             f"(measures: {', '.join(self.measures())})")
-        dates = sorted(set(self.table["date"][mask]))
+        return sorted(set(self.table["date"][mask]))
+
+    def rows(self, measure: str, date: str | None = None) -> np.ndarray:
+        """Indices of the table rows of `measure` at `date` (default: its latest date)."""
+        dates = self.dates(measure)
+        mask = self.table["measure"] == measure
         if date is None:
             date = dates[-1]
         elif date not in dates:
@@ -301,12 +306,16 @@ class Comparison:
         return bool(int(self.attrs.get("common_random_numbers", 0)))
 
     def run_path(self, i: int) -> Path:
-        """Scenario i's run file: as stored if absolute or found from the current directory,
-        else relative to the comparison file's directory."""
+        """Scenario i's run file: the stored path if it exists (absolute, or relative to the
+        current directory, where `aimarket compare` ran), else the same path relative to the
+        comparison file's folder, else runs/NAME in that folder (a moved comparison folder);
+        the stored path when none exists (so that errors name it)."""
         stored = Path(self.scenario_files[i])
-        if stored.is_absolute() or stored.exists():
-            return stored
-        return self.path.parent / stored
+        for candidate in (stored, self.path.parent / stored,
+                          self.path.parent / "runs" / stored.name):
+            if candidate.exists():
+                return candidate
+        return stored
 
 
 def _read_group(f: h5py.File, path: Path, group: str, names_text, names_numbers) -> dict:
@@ -352,6 +361,7 @@ class Measure:
     short: str             # axis label
     unit: str
     scale: float = 1.0     # plotted value = stored value x scale
+    interval: str = "Student t"   # how `aimarket compare` computes its confidence interval
 
     @property
     def diff_unit(self) -> str:
@@ -367,8 +377,9 @@ MEASURES = {
     "kr_share_korea": Measure("Korean firms' share of Korea's customers",
                               "Korean share in Korea", "%", 100),
     "hhi": Measure("Herfindahl-Hirschman index", "HHI", "0-10,000", 10_000),
-    "kr_survival": Measure("Korean firms surviving", "surviving", "%", 100),
-    "leader_share": Measure("Leading firm's share of the layer", "leader's share", "%", 100),
+    "kr_survival": Measure("Korean firms still in the market", "surviving", "%", 100),
+    "leader_share": Measure("Replicates in which the firm leads the layer",
+                            "replicates led", "%", 100, "Wilson score interval"),
     "kr_customer_price": Measure("Price paid by Korean customers", "price",
                                  "USD per customer per month"),
     "kr_customer_quality": Measure("Service quality for Korean customers", "quality",

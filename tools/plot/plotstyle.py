@@ -139,10 +139,10 @@ def save(fig, prefix: Path, fmts) -> list:
     return written
 
 
-def png_bytes(fig) -> bytes:
+def png_bytes(fig, dpi=None) -> bytes:
     """The figure as PNG bytes (for embedding in the HTML report); closes it."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
+    fig.savefig(buffer, format="png", dpi=dpi)
     plt.close(fig)
     return buffer.getvalue()
 

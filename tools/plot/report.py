@@ -74,23 +74,21 @@ def interval(mean, low, high, scale) -> str:
 
 
 def embed(fig, alt: str, caption: str) -> str:
-    fig.set_dpi(REPORT_DPI)
-    plotstyle.plt.rcParams["savefig.dpi"] = REPORT_DPI
-    data = base64.b64encode(plotstyle.png_bytes(fig)).decode("ascii")
+    data = base64.b64encode(plotstyle.png_bytes(fig, REPORT_DPI)).decode("ascii")
     return (f'<figure><img alt="{esc(alt)}" src="data:image/png;base64,{data}">'
             f"<figcaption>{esc(caption)}</figcaption></figure>")
 
 
 def table_html(cmp: plotio.Comparison) -> str:
-    """Every measure at its latest date, one row per scenario (and layer, region, firm)."""
+    """Every measure at every date, one row per scenario (and layer, region, firm)."""
     t = cmp.table
     parts = []
-    for measure in cmp.measures():
-        rows = cmp.rows(measure)
+    for measure, date in ((m, d) for m in cmp.measures() for d in cmp.dates(m)):
+        rows = cmp.rows(measure, date)
         info = plotio.measure_info(measure)
-        parts.append(f"<h3>{esc(info.title)} <code>{esc(measure)}</code>, "
-                     f"{esc(t['date'][rows[0]])} (unit: {esc(info.unit)}; differences in "
-                     f"{esc(info.diff_unit)})</h3>")
+        parts.append(f"<h3>{esc(info.title)} <code>{esc(measure)}</code>, {esc(date)} "
+                     f"(unit: {esc(info.unit)}; differences in {esc(info.diff_unit)}; "
+                     f"intervals: {esc(info.interval)})</h3>")
         parts.append("<table><thead><tr><th>layer</th><th>region</th><th>firm</th>"
                      "<th>scenario</th><th>n</th>"
                      f"<th>mean [{esc(cmp.confidence())}]</th>"
@@ -196,9 +194,12 @@ def reproduce_html(cmp: plotio.Comparison, argv) -> str:
     lines = []
     command = cmp.attrs.get("command")
     if command is not None:
-        lines.append(f"# the comparison (as recorded in {cmp.path.name})\n{plotio.text(command)}")
-    lines.append("# each scenario alone: save its effective config above as NAME.toml, then\n"
-                 "build/aimarket run NAME.toml --out NAME.h5")
+        lines.append(f"# the comparison, as recorded in {cmp.path.name}\n{plotio.text(command)}")
+    names = [f"scenario{i + 1}.toml" for i in range(len(cmp.scenarios))]
+    lines.append("# the same comparison from the effective configs above (they hold every key,\n"
+                 "# seed, replicates, steps and swept values included): save scenario i's\n"
+                 "# config as scenario<i>.toml, in the order listed, then\n" +
+                 shlex.join(["build/aimarket", "compare", *names, "--out-dir", "DIR"]))
     lines.append("# this report\n" + shlex.join(["tools/plot/report.py", *argv]))
     return "<pre>" + esc("\n\n".join(lines)) + "</pre>"
 
@@ -217,7 +218,7 @@ def report(cmp: plotio.Comparison, measures, top: int, argv) -> str:
             ("reference scenario", cmp.reference),
             ("replicates", plotio.text(a.get("replicates", "?"))),
             ("seed", plotio.text(a.get("seed", "?"))),
-            ("confidence level", cmp.confidence())]
+            ("confidence level", f"{float(a.get('confidence_level', 0.95)) * 100:g} %")]
     body = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         f"<title>aimarket comparison: {esc(cmp.path.name)}</title>",
@@ -226,13 +227,14 @@ def report(cmp: plotio.Comparison, measures, top: int, argv) -> str:
         '<dl class="meta">' + "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in meta)
         + "</dl>",
         "<h2>Pairing</h2>",
-        "<p>" + ("Common random numbers: every scenario runs each replicate from the same "
-                 "random streams, so the differences from the reference are paired by "
-                 "replicate and their intervals are those of the per-replicate differences."
-                 if crn else
+        "<p>" + (f"Common random numbers: yes. {esc(pairing)}" if crn and pairing else
+                 f"Common random numbers: no. {esc(pairing)}" if pairing else
+                 "Common random numbers: every scenario runs each replicate from the same "
+                 "random streams, so each difference from the reference is the t interval of "
+                 "the per-replicate differences." if crn else
                  "No common random numbers: the scenarios' replicates are independent, so "
-                 "the differences from the reference are unpaired (Welch intervals).")
-        + (f" The comparison says: {esc(pairing)}" if pairing else "") + "</p>",
+                 "the differences from the reference get unpaired (Welch) intervals.")
+        + "</p>",
     ]
     if notes:
         body.append('<div class="note"><p><b>Notes</b></p><ul>' +
@@ -240,8 +242,8 @@ def report(cmp: plotio.Comparison, measures, top: int, argv) -> str:
     body += ["<h2>Figures</h2>", figures or "<p>No figures.</p>",
              "<h2>Comparison table</h2>",
              f"<p>Mean over replicates with its {esc(cmp.confidence())} in brackets, and "
-             f"the difference from {esc(cmp.reference)} with its interval; each measure at "
-             "its latest month in the file.</p>",
+             f"the difference from {esc(cmp.reference)} with its interval; every measure "
+             "at every month the comparison reports.</p>",
              table_html(cmp),
              "<h2>Scenarios</h2>",
              "<p>Each scenario's effective configuration (every key, defaults included).</p>",
@@ -261,8 +263,8 @@ def main(argv=None) -> None:
     parser.add_argument("--out", required=True, metavar="REPORT.html",
                         help="HTML file to write")
     parser.add_argument("--measures", default=DEFAULT_MEASURES, metavar="LIST",
-                        help=f"measures to draw (default: {DEFAULT_MEASURES}); the table has "
-                             "every measure")
+                        help=f"measures to draw (default: {DEFAULT_MEASURES}; '' for none); "
+                             "the table has every measure")
     parser.add_argument("--top", type=int, default=6, metavar="N",
                         help="firms named in the market-share figure (default: 6)")
     args = parser.parse_args(argv)

@@ -73,7 +73,7 @@ def figure(cmp: plotio.Comparison, measure: str = "kr_share_world", key: str | N
     fig.suptitle(f"{info.title}, {dates[-1]}, against {key}")
     plotstyle.caption(fig, [
         f"Lines: mean over {int(t['n'][rows].max())} replicates at each swept value; "
-        f"bands: {cmp.confidence()} (Student t). File: {cmp.path.name}."])
+        f"bands: {cmp.confidence()} ({info.interval}). File: {cmp.path.name}."])
     return fig
 
 
