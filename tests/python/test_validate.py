@@ -1,0 +1,219 @@
+"""Tests of tools/validate/validate_run.py: the estimators on known cases, the reading and
+wiring on a hand-made trajectory, the errors, and one end-to-end run on a small config."""
+import importlib.util
+import json
+import math
+import subprocess
+import sys
+
+import h5py
+import numpy as np
+import pytest
+
+from conftest import REPO
+
+SCRIPT = REPO / "tools" / "validate" / "validate_run.py"
+_spec = importlib.util.spec_from_file_location("validate_run", SCRIPT)
+vr = importlib.util.module_from_spec(_spec)
+sys.modules["validate_run"] = vr      # dataclasses look their module up there
+_spec.loader.exec_module(vr)
+
+
+def run_script(*args):
+    return subprocess.run([sys.executable, str(SCRIPT), *map(str, args)], capture_output=True,
+                          text=True, timeout=120, cwd=REPO)
+
+
+# ----------------------------------------------------------------------------- estimators
+
+def test_hill_hand_computed():
+    # x_(4) = 1; logs of the top 3 relative to it are 3, 2, 1: alpha = 3 / 6
+    x = np.exp([3.0, 1.0, 0.0, 2.0])
+    alpha, se = vr.hill_estimator(x, 3)
+    assert alpha == pytest.approx(0.5)
+    assert se == pytest.approx(0.5 / math.sqrt(3))
+
+
+@pytest.mark.parametrize("alpha_true", [1.0, 2.0])
+def test_hill_recovers_exact_pareto(alpha_true):
+    # Classical Pareto with x_m = 1: numpy's pareto is Lomax, +1 shifts it.
+    rng = np.random.default_rng(20240101)
+    x = rng.pareto(alpha_true, 20000) + 1.0
+    k = 2000
+    alpha, se = vr.hill_estimator(x, k)
+    assert se == pytest.approx(alpha / math.sqrt(k))
+    assert abs(alpha - alpha_true) < 4 * se          # within 4 standard errors
+    other = 3.0 - alpha_true                         # and it tells 1 from 2
+    assert abs(alpha - other) > 4 * se
+
+
+def test_laplace_vs_normal_discriminates():
+    rng = np.random.default_rng(7)
+    lap = vr.laplace_vs_normal(rng.laplace(0.0, 0.3, 2000))
+    nor = vr.laplace_vs_normal(rng.normal(0.0, 0.3, 2000))
+    # Laplace data: excess kurtosis near 3, clearly > 0; Laplace fits better
+    assert lap["excess_kurtosis"] > 4 * lap["kurtosis_se"]
+    assert lap["loglik_diff"] > 0 and lap["vuong_z"] > 2
+    # Normal data: excess kurtosis near 0; Normal fits better
+    assert abs(nor["excess_kurtosis"]) < 4 * nor["kurtosis_se"]
+    assert nor["loglik_diff"] < 0 and nor["vuong_z"] < -2
+    assert lap["laplace_params"][1] == pytest.approx(0.3, rel=0.1)
+
+
+@pytest.mark.parametrize("beta_true", [0.0, 0.2])
+def test_volatility_slope_recovers_beta(beta_true):
+    rng = np.random.default_rng(11)
+    size = np.exp(rng.uniform(0, 8, 8000))
+    growth = rng.normal(0.0, size ** -beta_true)
+    beta, se, nbins = vr.volatility_slope(size, growth)
+    assert nbins == 8
+    assert abs(beta - beta_true) < max(4 * se, 0.02)
+
+
+def test_churn_counted_by_hand():
+    #            step 0  1  2  3
+    alive = np.array([[[1, 1, 0],    # step 0: firms 0, 1 alive
+                       [1, 1, 1],    # step 1: firm 2 enters
+                       [1, 0, 1],    # step 2: firm 1 exits
+                       [1, 0, 0]]])  # step 3: firm 2 exits
+    assert vr.churn_counts(alive, 0, 3) == (1, 2, 2)
+    assert vr.churn_counts(alive, 1, 3) == (0, 2, 3)
+    assert vr.churn_counts(alive, 0, 1) == (1, 0, 2)
+
+
+def test_entrant_early_exit_counted_by_hand():
+    steps = np.arange(30)
+    alive = np.zeros((1, 30, 3), dtype=np.uint8)
+    alive[0, 2:10, 0] = 1     # enters at 2, exits at 10: within 24 steps
+    alive[0, 3:, 1] = 1       # enters at 3, stays: followed to step 27, survives
+    alive[0, 10:, 2] = 1      # enters at 10: 10 + 24 > 29, not followed
+    assert vr.entrant_early_exit(alive, steps) == (2, 1)
+
+
+def test_leader_persistence_counted_by_hand():
+    # leader A, A, B, B, then a mark with an empty market
+    shares = np.array([[[0.6, 0.4], [0.7, 0.3], [0.2, 0.8], [0.1, 0.9], [0.0, 0.0]]])
+    valid = np.array([[True, True, True, True, False]])
+    assert vr.leader_persistence(shares, valid, 1) == (2, 3)   # AA kept, AB lost, BB kept
+    assert vr.leader_persistence(shares, valid, 2) == (0, 2)   # A->B twice
+    assert vr.leader_persistence(shares, valid, 4) == (0, 0)   # only pair has an empty mark
+    tie = np.array([[[0.5, 0.5], [0.5, 0.5]]])
+    assert vr.leader_persistence(tie, np.array([[True, True]]), 1) == (1, 1)
+
+
+# ------------------------------------------------------------- hand-made trajectory files
+
+FIRMS = ["NVIDIA", "AMD", "OpenAI", "Gemini-renamed", "SK hynix"]
+LAYERS = ["hbm", "accelerator", "cloud", "model", "service"]
+SEGMENTS = ["consumer", "enterprise", "finance", "healthcare", "legal", "manufacturing"]
+
+
+def write_handmade(path, steps=3, drop=None, title="aimarket trajectory"):
+    """A minimal trajectory: 1 replicate; NVIDIA 95 % of accelerators; no HBM units;
+    OpenAI 87 of 100 consumer agents; Google absent from the firm table."""
+    R, T, F = 1, steps, len(FIRMS)
+    ms = np.zeros((R, T, len(LAYERS), F))
+    ms[:, :, 1, 0], ms[:, :, 1, 1] = 0.95, 0.05
+    units = np.zeros((R, T, len(LAYERS)))
+    units[:, :, 1] = 1000.0
+    cust = np.zeros((R, T, len(SEGMENTS), F), dtype=np.int32)
+    cust[:, :, 0, 2], cust[:, :, 0, 3] = 87, 13
+    data = dict(step=np.arange(T), market_share=ms, hhi=(ms ** 2).sum(-1), layer_units=units,
+                customers=cust, adopters=cust.sum(-1), alive=np.ones((R, T, F), np.uint8))
+    with h5py.File(path, "w") as f:
+        f.attrs["title"] = title
+        f.attrs["status"] = "complete"
+        for name, values in (("firm_name", FIRMS), ("layer", LAYERS), ("segment", SEGMENTS)):
+            f.create_dataset(name, data=values, dtype=h5py.string_dtype())
+        for name, value in data.items():
+            if name != drop:
+                f.create_dataset(name, data=value)
+    return path
+
+
+def test_handmade_shares_are_read_from_the_right_slots(tmp_path):
+    path = write_handmade(tmp_path / "hand.h5")
+    out = tmp_path / "hand.json"
+    r = run_script(path, "--only", "shares", "--only", "concentration", "--json", out)
+    assert r.returncode == 0, r.stderr
+    rows = {row["statistic"]: row for row in json.loads(out.read_text())["rows"]}
+    nv = rows["accelerator share of NVIDIA"]
+    assert nv["values"]["measured"] == pytest.approx(0.95) and nv["result"] == "pass"
+    oa = rows["consumer share of OpenAI"]
+    assert oa["values"]["measured"] == pytest.approx(0.87) and oa["result"] == "pass"
+    # sampling sd of a share among 100 agents under p = 0.87 enters the tolerance
+    assert oa["values"]["sampling_sd"] == pytest.approx(math.sqrt(0.87 * 0.13 / 100))
+    assert rows["hbm share of SK hynix"]["measured"] == "no units"
+    assert rows["hbm share of SK hynix"]["result"] == "miss"
+    g = rows["consumer share of Google"]
+    assert g["measured"] == "absent" and g["result"] == "miss" and "Google" in g["note"]
+    h = rows["HHI accelerator"]["values"]["measured"]
+    assert h == pytest.approx(1e4 * (0.95 ** 2 + 0.05 ** 2))
+    assert rows["HHI consumer chat"]["values"]["measured"] == pytest.approx(
+        1e4 * (0.87 ** 2 + 0.13 ** 2))
+
+
+def test_too_few_steps_skips_yearly_statistics_and_goes_on(tmp_path):
+    r = run_script(write_handmade(tmp_path / "short.h5", steps=3))
+    assert r.returncode == 0, r.stderr
+    assert "skipped growth excess kurtosis, customers: the run records 3 steps" in r.stderr
+    assert "skipped leader kept after 1 yr (every market)" in r.stderr
+    assert "| accelerator share of NVIDIA | 95.0 % |" in r.stdout
+
+
+@pytest.mark.parametrize("case, expected", [
+    ("missing", "no such file"),
+    ("title", "is not an aimarket trajectory"),
+    ("dataset", "has no dataset 'alive'"),
+    ("text", "is not a readable HDF5 file"),
+])
+def test_input_errors_are_one_line_exit_2(tmp_path, case, expected):
+    path = tmp_path / "x.h5"
+    if case == "title":
+        write_handmade(path, title="something else")
+    elif case == "dataset":
+        write_handmade(path, drop="alive")
+    elif case == "text":
+        path.write_text("not hdf5\n")
+    r = run_script(path)
+    assert r.returncode == 2
+    assert r.stdout == ""
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0] and "Traceback" not in r.stderr
+
+
+def test_update_doc_replaces_only_the_measured_section(tmp_path):
+    doc = tmp_path / "doc.md"
+    doc.write_text(f"head\n{vr.BEGIN_MARK}\nold\n{vr.END_MARK}\ntail\n")
+    vr.update_doc(doc, "new table")
+    assert doc.read_text() == f"head\n{vr.BEGIN_MARK}\nnew table\n{vr.END_MARK}\ntail\n"
+
+
+# ------------------------------------------------------------------------ end to end
+
+@pytest.fixture(scope="module")
+def small_run(aimarket, tmp_path_factory):
+    out = tmp_path_factory.mktemp("validate") / "tmp.h5"
+    r = subprocess.run([aimarket, "run", str(REPO / "configs" / "baseline.toml"), "--out",
+                        str(out), "--set", "population.customers=5000", "--set",
+                        "population.synthetic_firms=50", "--steps", "30", "--replicates", "2",
+                        "--progress", "none"], capture_output=True, text=True, timeout=300,
+                       env={"OMP_NUM_THREADS": "2", "PATH": "/usr/bin:/bin"})
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def test_end_to_end_report_names_every_section(small_run, tmp_path):
+    js, md, figs = tmp_path / "v.json", tmp_path / "v.md", tmp_path / "figs"
+    r = run_script(small_run, "--json", js, "--markdown", md, "--figures", figs)
+    assert r.returncode == 0, r.stderr
+    for title in vr.SECTION_TITLES.values():
+        assert f"#### {title}" in r.stdout
+    assert md.read_text().strip() == r.stdout.strip()
+    rows = json.loads(js.read_text())["rows"]
+    assert {row["section"] for row in rows} == set(vr.SECTIONS)
+    assert all(row["result"] in ("pass", "miss", "skipped") for row in rows)
+    # every share target is reported, found or not
+    assert sum(row["section"] == "shares" for row in rows) == len(vr.SHARE_TARGETS)
+    # a 30-step run cannot give five-year persistence: said, not hidden
+    assert "skipped leader kept after 5 yr (every market)" in r.stderr

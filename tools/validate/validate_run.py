@@ -1,0 +1,971 @@
+#!/usr/bin/python3
+"""Validate one aimarket trajectory against calibration figures and stylized facts.
+
+Reads a file written by `aimarket run` (docs/OUTPUT.md) and reports, section by section,
+each statistic with its measured value, target, tolerance (and why), source, and pass/miss:
+
+  shares         starting shares (first recorded step) vs the 2023-2025 calibration figures
+  concentration  starting HHI of each market and their ordering
+  size-tail      firm-size tail exponent (Hill estimator) at the last recorded step
+  growth         shape of the yearly log growth-rate distribution (Laplace vs Normal)
+  volatility     growth volatility vs firm size (slope beta)
+  churn          yearly entry + exit rate, and entrants exiting within 24 steps
+  persistence    probability the market leader stays leader after 1 and 5 years
+
+A "miss" is a result like any other: it is printed, never hidden. A statistic the file
+cannot give (too few steps, too few firms) is "skipped" with the reason, and the others go on.
+Output: Markdown on stdout; `--json FILE` the same rows as JSON; `--markdown FILE` the Markdown
+to a file; `--update-doc DOC` replaces the measured section of docs/VALIDATION.md;
+`--figures DIR` the size CCDF and the growth-rate histogram.
+
+Errors the user can cause (missing file, not an aimarket trajectory, a needed dataset absent,
+a bad option) are one line on stderr and exit status 2. Misses do not change the exit status.
+
+Targets are in the tables right below; each carries its tolerance and the reason for it, so
+they can be adjusted (firm names, vintages) without touching the code.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import shlex
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy import stats
+
+# --------------------------------------------------------------------------------------------
+# Targets (data, not code). Shares are fractions; tolerances are in the same unit.
+# --------------------------------------------------------------------------------------------
+
+# Why +-3 percentage points: the cited figures disagree by about that much across vintages and
+# sources (HBM: SK hynix 50 % in 2022, 53 % TrendForce 2023, 54 % in the seed report; NVIDIA:
+# 92 % IoT Analytics vs 98 % of units TechInsights; cloud: Q3 vs Q4 2024 move by 1 pp). For
+# shares of customers (`segment` targets), the binomial sampling sd of a share among the
+# adopter agents is added in quadrature (2 sd): tolerance = sqrt(tol^2 + (2 sd)^2).
+VINTAGE_TOL = 0.03
+VINTAGE_REASON = "sources and vintages differ by about 3 pp"
+
+SHARE_TARGETS = [
+    # kind "layer": market_share[step0, layer, firm] (units of the layer)
+    # kind "segment": customers[step0, segment, firm] / adopters[step0, segment]
+    dict(kind="layer", market="accelerator", firm="NVIDIA", value=0.95, tolerance=0.03,
+         reason="midpoint of 92 % and 98 %; +-3 pp is half their gap",
+         source="seed IV.3.1 (IoT Analytics 2023: 92 % of data-centre GPUs); "
+                "TechInsights 2023: 98 % of units (external_figures.md)"),
+    dict(kind="layer", market="hbm", firm="SK hynix", value=0.53, tolerance=VINTAGE_TOL,
+         reason=VINTAGE_REASON + " (seed: 54 % in 2023; TrendForce 2022: 50 %)",
+         source="TrendForce 2023 (external_figures.md); seed III.2.1.5"),
+    dict(kind="layer", market="hbm", firm="Samsung", value=0.38, tolerance=VINTAGE_TOL,
+         reason=VINTAGE_REASON + " (TrendForce 2022: 40 %; 2024 forecast 46 %)",
+         source="TrendForce 2023 (external_figures.md)"),
+    dict(kind="layer", market="hbm", firm="Micron", value=0.09, tolerance=VINTAGE_TOL,
+         reason=VINTAGE_REASON + " (TrendForce 2022: 10 %; 2024 forecast 4 %)",
+         source="TrendForce 2023 (external_figures.md)"),
+    dict(kind="layer", market="cloud", firm="Amazon", value=0.305, tolerance=VINTAGE_TOL,
+         reason=VINTAGE_REASON, source="Synergy Q3 2024 31 %, Q4 2024 30 % (AWS)"),
+    dict(kind="layer", market="cloud", firm="Microsoft", value=0.205, tolerance=VINTAGE_TOL,
+         reason=VINTAGE_REASON, source="Synergy Q3 2024 20 %, Q4 2024 21 % (Azure)"),
+    dict(kind="layer", market="cloud", firm="Google", value=0.12, tolerance=VINTAGE_TOL,
+         reason=VINTAGE_REASON, source="Synergy Q3 and Q4 2024 12 % (GCP)"),
+    dict(kind="layer", market="cloud", firm="Alibaba Cloud", value=0.04, tolerance=VINTAGE_TOL,
+         reason=VINTAGE_REASON, source="Synergy Q3 2024 4 %"),
+    dict(kind="segment", market="consumer", firm="OpenAI", value=0.87, tolerance=VINTAGE_TOL,
+         reason=VINTAGE_REASON + "; web visits only (reliability medium)",
+         source="Similarweb Jan 2025, chatbot web traffic (ChatGPT)"),
+    dict(kind="segment", market="consumer", firm="Google", value=0.055, tolerance=VINTAGE_TOL,
+         reason=VINTAGE_REASON + "; web visits only (reliability medium)",
+         source="Similarweb Jan 2025, chatbot web traffic (Gemini)"),
+]
+
+# Starting HHI (x 10,000). Bands are the HHI the cited share figures imply across their
+# vintages (computed from the shares, remainder split among the small sellers).
+HHI_SOURCE = "external_figures.md, 'Implied concentration'"
+HHI_TARGETS = {
+    "accelerator": dict(kind="layer", value=9600, low=8450, high=9700,
+                        reason="NVIDIA 92-98 % with AMD/Intel the rest gives 8,450-9,700",
+                        source=HHI_SOURCE + "; data-centre GPUs 2023"),
+    "hbm": dict(kind="layer", value=4300, low=4200, high=4650,
+                reason="TrendForce 2022 / 2023 / 2024f shares give 4,200 / 4,330 / 4,610",
+                source=HHI_SOURCE + "; HBM 2023"),
+    "cloud": dict(kind="layer", value=1550, low=1500, high=1600,
+                  reason="Synergy Q3/Q4 2024 listed shares plus many small providers",
+                  source=HHI_SOURCE + "; cloud Q4 2024"),
+    "consumer": dict(kind="segment", value=7500, low=7500, high=10000,
+                     reason="ChatGPT's 87 % alone gives 7,569",
+                     source=HHI_SOURCE + "; chatbot traffic 2025"),
+}
+VERTICAL_SEGMENTS = ["finance", "healthcare", "legal", "manufacturing"]
+
+# Stylized facts. Rule for section 3: pass if the measured value's +-2 sd sampling interval
+# overlaps the target band (the band carries the source's own uncertainty where it gives one).
+FACTS = {
+    "hill": dict(value=1.059, low=1.059 - 2 * 0.054, high=1.059 + 2 * 0.054,
+                 reason="Axtell's estimate 1.059 +- 2 x its se 0.054",
+                 source="Axtell 2001, Science 293:1818 (US firms, 1997)"),
+    "kurtosis": dict(value="> 0 (Laplace: 3)", low=0.0, high=math.inf,
+                     reason="tent shape: excess kurtosis > 0 beyond 2 se (se ~ sqrt(24/n))",
+                     source="Stanley et al. 1996 (Nature 379:804); Bottazzi & Secchi"),
+    "vuong": dict(value="> 2", low=2.0, high=math.inf,
+                  reason="Laplace fits better than Normal: Vuong z > 2 (5 % one-sided ~1.64)",
+                  source="Stanley et al. 1996; Bottazzi & Secchi; Vuong 1989 (test)"),
+    "beta": dict(value="0.15-0.2", low=0.15, high=0.20,
+                 reason="the range the literature reports",
+                 source="Stanley et al. 1996 (Physica A 244)"),
+    "churn": dict(value=0.20, low=0.15, high=0.25,
+                  reason="'about 20 %' read as +-5 pp (our reading, not the source's)",
+                  source="Bartelsman, Scarpetta & Schivardi 2005"),
+    "entrant_exit": dict(value="0.20-0.40", low=0.20, high=0.40,
+                         reason="the range the source gives (fail within 2 years)",
+                         source="Bartelsman, Scarpetta & Schivardi 2005"),
+    "lead1": dict(value=0.95, reason="+-2 binomial sd of the pairs counted, under the target",
+                  source="Golder et al. (MSI working paper)"),
+    "lead5": dict(value=0.75, reason="+-2 binomial sd of the pairs counted, under the target",
+                  source="Golder et al. (MSI working paper)"),
+}
+
+HILL_FRACTIONS = (0.05, 0.10)   # top 5 % and 10 % of firms (Hill is k-sensitive)
+MIN_HILL_K = 10                 # below this the se alpha/sqrt(k) exceeds 30 %
+MIN_GROWTH_OBS = 30
+YEAR = 12                       # steps per year (one step per month)
+
+TITLE = "aimarket trajectory"
+SECTIONS = ["shares", "concentration", "size-tail", "growth", "volatility", "churn",
+            "persistence"]
+SECTION_TITLES = {
+    "shares": "1. Starting shares vs calibration figures (first recorded step)",
+    "concentration": "2. Concentration ordering at the start (HHI x 10,000)",
+    "size-tail": "3a. Firm-size tail exponent (Hill) at the last recorded step",
+    "growth": "3b. Growth-rate distribution shape (yearly log growth)",
+    "volatility": "3c. Growth volatility vs size",
+    "churn": "3d. Yearly churn and early exit of entrants",
+    "persistence": "3e. Leadership persistence",
+}
+REQUIRED = ["step", "firm_name", "layer", "segment", "market_share", "hhi", "layer_units",
+            "customers", "adopters", "alive"]
+
+
+class InputError(Exception):
+    """A user mistake or an unusable file: one line on stderr, exit status 2."""
+
+
+def prog() -> str:
+    return Path(sys.argv[0]).name or "validate_run.py"
+
+
+def note(message: str) -> None:
+    """One informational line on stderr (skipped statistics, warnings)."""
+    print(f"{prog()}: {message}", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------------------------
+# Estimators (pure functions of arrays; unit-tested in tests/python/test_validate.py)
+# --------------------------------------------------------------------------------------------
+
+def hill_estimator(x, k):
+    """Hill (1975) estimator of the Pareto tail exponent alpha from the k largest values.
+
+    alpha_hat = k / sum_{i=1..k} (ln x_(i) - ln x_(k+1)), x_(1) >= x_(2) >= ... the order
+    statistics; its asymptotic standard error is alpha_hat / sqrt(k). Used for the Zipf
+    firm-size law (Axtell 2001: alpha near 1). Returns (alpha, se); NaN if undefined.
+    """
+    x = np.sort(np.asarray(x, dtype=float))[::-1]
+    if k < 1 or k >= x.size or x[k] <= 0:
+        return math.nan, math.nan
+    logs = np.log(x[:k]) - np.log(x[k])
+    denom = logs.sum()
+    if denom <= 0:
+        return math.nan, math.nan
+    alpha = k / denom
+    return alpha, alpha / math.sqrt(k)
+
+
+def laplace_vs_normal(g):
+    """Compare Laplace and Normal fits of growth rates g by maximum likelihood.
+
+    Stanley et al. (1996) and Bottazzi & Secchi find log growth rates tent-shaped (Laplace).
+    Both are fitted by ML (scipy.stats.laplace.fit / norm.fit); returns a dict with the excess
+    kurtosis (scipy.stats.kurtosis, Fisher, bias-corrected) and its approximate se sqrt(24/n),
+    the log-likelihoods, their difference (Laplace minus Normal; > 0 favours Laplace), and
+    Vuong's (1989) z statistic for non-nested models: sum(d_i) / (sqrt(n) sd(d_i)), d_i the
+    pointwise log-likelihood difference.
+    """
+    g = np.asarray(g, dtype=float)
+    n = g.size
+    lap = stats.laplace.fit(g)
+    nor = stats.norm.fit(g)
+    d = stats.laplace.logpdf(g, *lap) - stats.norm.logpdf(g, *nor)
+    sd = d.std(ddof=1)
+    return dict(n=n, excess_kurtosis=float(stats.kurtosis(g, fisher=True, bias=False)),
+                kurtosis_se=math.sqrt(24.0 / n),
+                loglik_laplace=float(stats.laplace.logpdf(g, *lap).sum()),
+                loglik_normal=float(stats.norm.logpdf(g, *nor).sum()),
+                loglik_diff=float(d.sum()),
+                vuong_z=float(d.sum() / (math.sqrt(n) * sd)) if sd > 0 else math.nan,
+                laplace_params=tuple(map(float, lap)), normal_params=tuple(map(float, nor)))
+
+
+def volatility_slope(size0, growth, max_bins=8, min_per_bin=20):
+    """Slope of log sd(growth) on log size across size bins (Stanley et al. 1996).
+
+    sigma(g | S) ~ S^-beta; the firms are split into equal-count bins of initial size
+    (quantiles of log size), the sd of growth is taken in each bin, and
+    scipy.stats.linregress fits log sd on the bin's mean log size. Returns
+    (beta = -slope, its standard error, number of bins); NaN with fewer than 3 bins.
+    """
+    size0 = np.asarray(size0, dtype=float)
+    growth = np.asarray(growth, dtype=float)
+    nbins = min(max_bins, size0.size // min_per_bin)
+    if nbins < 3:
+        return math.nan, math.nan, nbins
+    order = np.argsort(size0, kind="stable")
+    xs, ys = [], []
+    for chunk in np.array_split(order, nbins):
+        xs.append(np.log(size0[chunk]).mean())
+        ys.append(np.log(growth[chunk].std(ddof=1)))
+    fit = stats.linregress(xs, ys)
+    return -fit.slope, fit.stderr, nbins
+
+
+def churn_counts(alive, start, end):
+    """Entries and exits of firm slots between recorded positions start and end.
+
+    alive: (replicate, step, firm) 0/1. Entries are 0 -> 1 transitions and exits 1 -> 0
+    transitions between consecutive positions start..end (Bartelsman, Scarpetta & Schivardi
+    2005 count entry and exit rates against the firms present at the start of the year).
+    Returns (entries, exits, firms alive at start), each summed over replicates.
+    """
+    a = np.asarray(alive[:, start:end + 1, :], dtype=np.int8)
+    diff = np.diff(a, axis=1)
+    return int((diff == 1).sum()), int((diff == -1).sum()), int(a[:, 0, :].sum())
+
+
+def entrant_early_exit(alive, steps, horizon=24):
+    """Share of entrants that exit within `horizon` steps of entering.
+
+    An entry is alive going 0 -> 1 between consecutive recorded steps; it counts only if the
+    run goes on `horizon` steps after it. The entrant exits early if alive goes 1 -> 0 within
+    (entry, entry + horizon]. Target 20-40 % fail within two years (Bartelsman et al. 2005).
+    Returns (entrants followed, of which exited).
+    """
+    a = np.asarray(alive, dtype=np.int8)
+    steps = np.asarray(steps)
+    followed = exited = 0
+    for r, t, j in zip(*np.nonzero(np.diff(a, axis=1) == 1)):
+        t_entry = t + 1
+        if steps[t_entry] + horizon > steps[-1]:
+            continue
+        window = (steps > steps[t_entry]) & (steps <= steps[t_entry] + horizon)
+        followed += 1
+        exited += int((a[r, window, j] == 0).any())
+    return followed, exited
+
+
+def leaders(shares, valid):
+    """Index of the largest share per row; -1 where the market is empty.
+
+    shares: (..., firm); valid: (...) bool. Ties go to the lowest firm index (argmax).
+    """
+    lead = np.argmax(shares, axis=-1)
+    return np.where(valid, lead, -1)
+
+
+def leader_persistence(shares, valid, lag):
+    """Probability that the leader at year mark y is still the leader at mark y + lag.
+
+    shares: (replicate, mark, firm) at yearly marks; valid: (replicate, mark) where the market
+    has units. The year-y leader "is still the leader" if its share at y + lag equals the
+    largest share then (ties count as kept). Golder et al.: about 95 % after one year, about
+    75 % after five. Returns (kept, pairs) over replicates and year pairs with both marks valid.
+    """
+    shares = np.asarray(shares, dtype=float)
+    lead = leaders(shares, valid)
+    kept = pairs = 0
+    for r in range(shares.shape[0]):
+        for y in range(shares.shape[1] - lag):
+            if not (valid[r, y] and valid[r, y + lag]):
+                continue
+            later = shares[r, y + lag]
+            pairs += 1
+            kept += int(later[lead[r, y]] >= later.max() - 1e-12)
+    return kept, pairs
+
+
+def hhi(shares):
+    """Herfindahl-Hirschman index sum_j s_j^2 over the last axis (0-1)."""
+    return (np.asarray(shares, dtype=float) ** 2).sum(axis=-1)
+
+
+def interval_overlaps(value, sd, low, high, nsd=2.0):
+    """True if [value - nsd sd, value + nsd sd] overlaps the band [low, high]."""
+    return value + nsd * sd >= low and value - nsd * sd <= high
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class Trajectory:
+    """The arrays of a trajectory file that validation uses, read whole."""
+    path: str
+    attrs: dict
+    steps: np.ndarray
+    names: list
+    layers: list
+    segments: list
+    market_share: np.ndarray   # (R, T, L, F)
+    hhi: np.ndarray            # (R, T, L)
+    layer_units: np.ndarray    # (R, T, L)
+    customers: np.ndarray      # (R, T, S, F)
+    adopters: np.ndarray       # (R, T, S)
+    alive: np.ndarray          # (R, T, F)
+    revenue: np.ndarray | None  # (R, T, F) service revenue, USD per step, or None
+
+
+def _text(v):
+    return v.decode("utf-8") if isinstance(v, bytes) else str(v)
+
+
+def read_trajectory(path):
+    """Opens and reads a trajectory; raises InputError with one sentence on any problem."""
+    import h5py
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"no such file: {path}")
+    if p.is_dir():
+        raise InputError(f"{path} is a directory, not a trajectory file")
+    try:
+        f = h5py.File(p, "r")
+    except OSError as e:
+        raise InputError(f"{path} is not a readable HDF5 file ({e.__class__.__name__})")
+    with f:
+        title = _text(f.attrs.get("title", ""))
+        if title != TITLE:
+            raise InputError(f"{path} is not an aimarket trajectory (root attribute title is "
+                             f"{title!r}, expected {TITLE!r})")
+        for name in REQUIRED:
+            if name not in f:
+                raise InputError(f"{path} has no dataset '{name}', which validation needs")
+        attrs = {k: (_text(v) if isinstance(v, (bytes, str)) else v.item()
+                     if hasattr(v, "item") else v) for k, v in f.attrs.items() if k != "config"}
+        steps = f["step"][:]
+        if steps.size == 0:
+            raise InputError(f"{path} holds no recorded step")
+        layers = list(f["layer"].asstr()[:])
+        revenue = None
+        if "revenue_share" in f and "layer_revenue" in f and "service" in layers:
+            li = layers.index("service")
+            revenue = f["revenue_share"][:, :, li, :] * f["layer_revenue"][:, :, li][..., None]
+        else:
+            note("no revenue_share/layer_revenue: the revenue size measure is skipped")
+        return Trajectory(
+            path=str(path), attrs=attrs, steps=steps, names=list(f["firm_name"].asstr()[:]),
+            layers=layers, segments=list(f["segment"].asstr()[:]),
+            market_share=f["market_share"][:], hhi=f["hhi"][:], layer_units=f["layer_units"][:],
+            customers=f["customers"][:], adopters=f["adopters"][:], alive=f["alive"][:],
+            revenue=revenue)
+
+
+# --------------------------------------------------------------------------------------------
+# Report rows
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class Row:
+    section: str
+    statistic: str
+    measured: str
+    target: str
+    tolerance: str
+    source: str
+    result: str            # pass, miss, skipped, info
+    note: str = ""
+    values: dict = field(default_factory=dict)   # raw numbers for --json
+
+
+def pct(x):
+    return "n/a" if x is None or not np.isfinite(x) else f"{100 * x:.1f} %"
+
+
+def num(x, digits=3):
+    return "n/a" if x is None or not np.isfinite(x) else f"{x:.{digits}g}"
+
+
+def skipped(section, statistic, reason, target="", source=""):
+    note(f"skipped {statistic}: {reason}")
+    return Row(section, statistic, "-", target, "", source, "skipped", reason)
+
+
+# --------------------------------------------------------------------------------------------
+# Sections
+# --------------------------------------------------------------------------------------------
+
+def firm_indices(tr, name):
+    return [i for i, n in enumerate(tr.names) if n == name]
+
+
+def section_shares(tr):
+    """Starting shares (first recorded step, mean over replicates) vs SHARE_TARGETS."""
+    rows = []
+    for t in SHARE_TARGETS:
+        stat = f"{t['market']} share of {t['firm']}"
+        ids = firm_indices(tr, t["firm"])
+        tol_text = f"+-{100 * t['tolerance']:.1f} pp ({t['reason']})"
+        if not ids:
+            rows.append(Row("shares", stat, "absent", pct(t["value"]), tol_text, t["source"],
+                            "miss", f"no firm named {t['firm']!r} in firm_name"))
+            continue
+        extra = f"{len(ids)} slots named {t['firm']!r}, summed; " if len(ids) > 1 else ""
+        if t["kind"] == "layer":
+            if t["market"] not in tr.layers:
+                raise InputError(f"layer {t['market']!r} is not in the file's layer coordinate")
+            li = tr.layers.index(t["market"])
+            units = tr.layer_units[:, 0, li]
+            if not (units > 0).any():
+                rows.append(Row("shares", stat, "no units", pct(t["value"]), tol_text,
+                                t["source"], "miss",
+                                f"the {t['market']} layer trades nothing at the first step"))
+                continue
+            share = tr.market_share[:, 0, li][:, ids].sum(axis=1)[units > 0].mean()
+            tol, sd, n_text = t["tolerance"], 0.0, f"{int((units > 0).sum())} replicates"
+        else:
+            si = tr.segments.index(t["market"])
+            n = tr.adopters[:, 0, si].astype(float)
+            ok = n > 0
+            if not ok.any():
+                rows.append(Row("shares", stat, "no adopters", pct(t["value"]), tol_text,
+                                t["source"], "miss",
+                                f"no {t['market']} adopters at the first step"))
+                continue
+            per_rep = tr.customers[:, 0, si][:, ids].sum(axis=1)[ok] / n[ok]
+            share = per_rep.mean()
+            p = t["value"]
+            # sd of the replicate mean of binomial shares under the target
+            sd = math.sqrt((p * (1 - p) / n[ok]).sum()) / ok.sum()
+            tol = math.sqrt(t["tolerance"] ** 2 + (2 * sd) ** 2)
+            tol_text = (f"+-{100 * tol:.1f} pp = {100 * t['tolerance']:.1f} pp "
+                        f"({t['reason']}) and 2 binomial sd {100 * sd:.1f} pp in quadrature")
+            n_text = f"{int(n[ok].sum())} adopter agents over {int(ok.sum())} replicates"
+        res = "pass" if abs(share - t["value"]) <= tol else "miss"
+        rows.append(Row("shares", stat, pct(share), pct(t["value"]), tol_text, t["source"], res,
+                        extra + n_text,
+                        dict(measured=float(share), target=t["value"], tolerance=tol,
+                             sampling_sd=sd)))
+    return rows
+
+
+def start_hhi(tr, kind, market):
+    """Starting HHI x 10^4 (mean over replicates with units) and a text on its basis."""
+    if kind == "layer":
+        li = tr.layers.index(market)
+        ok = tr.layer_units[:, 0, li] > 0
+        if not ok.any():
+            return math.nan, "no units at the first step"
+        return 1e4 * tr.hhi[:, 0, li][ok].mean(), f"{int(ok.sum())} replicates"
+    si = tr.segments.index(market)
+    n = tr.adopters[:, 0, si].astype(float)
+    ok = n > 0
+    if not ok.any():
+        return math.nan, "no adopters at the first step"
+    h = hhi(tr.customers[:, 0, si][ok] / n[ok, None])
+    bias = ((1 - h) / n[ok]).mean()
+    return 1e4 * h.mean(), (f"{int(n[ok].sum())} adopter agents; finite-sample upward bias "
+                            f"(1-H)/N ~ {1e4 * bias:.0f}")
+
+
+def section_concentration(tr):
+    """Starting HHI of accelerators, chat, HBM, cloud and the verticals, and their ordering."""
+    rows, measured = [], {}
+    for market, t in HHI_TARGETS.items():
+        h, basis = start_hhi(tr, t["kind"], market)
+        measured[market] = h
+        label = "consumer chat" if market == "consumer" else market
+        target = (f"> {t['low']:,}" if t["high"] >= 10000 else
+                  f"~{t['value']:,} ({t['low']:,}-{t['high']:,})")
+        res = "pass" if np.isfinite(h) and t["low"] <= h <= t["high"] else "miss"
+        rows.append(Row("concentration", f"HHI {label}", num(h, 4), target, t["reason"],
+                        t["source"], res, basis,
+                        dict(measured=h, low=t["low"], high=t["high"])))
+    cloud = measured["cloud"]
+    for seg in VERTICAL_SEGMENTS:
+        h, basis = start_hhi(tr, "segment", seg)
+        measured[seg] = h
+        res = "pass" if np.isfinite(h) and np.isfinite(cloud) and h < cloud else "miss"
+        rows.append(Row("concentration", f"HHI {seg} services", num(h, 4),
+                        "< cloud (fragmented)", "ordering only", HHI_SOURCE, res, basis,
+                        dict(measured=h)))
+    top = min(measured["accelerator"], measured["consumer"])
+    vert = max(measured[s] for s in VERTICAL_SEGMENTS)
+    chain = [top, measured["hbm"], cloud, vert]
+    ok = all(np.isfinite(chain)) and all(a > b for a, b in zip(chain, chain[1:]))
+    order = sorted(measured.items(), key=lambda kv: -kv[1] if np.isfinite(kv[1]) else math.inf)
+    rows.append(Row("concentration", "ordering", " > ".join(k for k, _ in order),
+                    "{accelerator, consumer} > hbm > cloud > verticals", "strict ordering",
+                    HHI_SOURCE, "pass" if ok else "miss",
+                    f"min(accelerator, consumer) {num(top, 4)}, hbm {num(measured['hbm'], 4)}, "
+                    f"cloud {num(cloud, 4)}, max(verticals) {num(vert, 4)}"))
+    return rows
+
+
+def year_pairs(tr, window_years):
+    """Recorded-position pairs (i0, i1) one year apart, non-overlapping, ending at the last
+    recorded step, within the last `window_years` years. Returns (pairs, reason if none)."""
+    pos = {int(s): i for i, s in enumerate(tr.steps)}
+    last = int(tr.steps[-1])
+    pairs = []
+    end = last
+    while end - YEAR >= max(int(tr.steps[0]), last - YEAR * window_years):
+        if end in pos and end - YEAR in pos:
+            pairs.append((pos[end - YEAR], pos[end]))
+        end -= YEAR
+    if pairs:
+        return pairs[::-1], ""
+    span = last - int(tr.steps[0])
+    if span < YEAR:
+        return [], f"the run records {span + 1} steps, fewer than the {YEAR + 1} a yearly change needs"
+    return [], "no two recorded steps 12 steps apart (record_every does not divide 12)"
+
+
+def sizes(tr):
+    """Firm size measures (R, T, F): service customers (agents, all segments) and revenue."""
+    out = {"customers": tr.customers.sum(axis=2).astype(float)}
+    if tr.revenue is not None:
+        out["revenue"] = tr.revenue
+    return out
+
+
+def section_size_tail(tr, figures):
+    """Hill estimates of the size tail at the last step, firms alive with positive size."""
+    rows = []
+    for measure, s in sizes(tr).items():
+        last = s[:, -1, :]
+        x = last[(tr.alive[:, -1, :] == 1) & (last > 0)]
+        n = x.size
+        for frac in HILL_FRACTIONS:
+            k = int(math.ceil(frac * n))
+            stat = f"Hill alpha, {measure}, top {100 * frac:.0f} %"
+            t = FACTS["hill"]
+            if k < MIN_HILL_K:
+                rows.append(skipped("size-tail", stat, f"{n} firms with positive {measure} "
+                                    f"give k = {k} < {MIN_HILL_K}", "1.06", t["source"]))
+                continue
+            a, se = hill_estimator(x, k)
+            res = "pass" if np.isfinite(a) and interval_overlaps(a, se, t["low"], t["high"]) \
+                else "miss"
+            rows.append(Row("size-tail", stat, f"{num(a)} +- {num(se, 2)}",
+                            f"{t['value']} ({t['low']:.2f}-{t['high']:.2f})",
+                            f"band: {t['reason']}; pass if alpha +- 2 se overlaps it",
+                            t["source"], res, f"k = {k} of n = {n} firms (pooled replicates)",
+                            dict(alpha=a, se=se, k=k, n=n)))
+            if figures is not None and frac == HILL_FRACTIONS[-1]:
+                figures.append(("ccdf", measure, x, a, k))
+    return rows
+
+
+def growth_sample(tr, s, pairs, min_size):
+    """Yearly log growth rates of firm size, demeaned per (replicate, year).
+
+    A firm contributes to year (i0, i1) if alive at every recorded step from i0 to i1 (so a
+    reused slot is not taken for the same firm), with size >= min_size at i0 and > 0 at i1.
+    Demeaning removes the market's common growth (Bass adoption), as Stanley et al. do.
+    Returns (initial sizes, growth rates).
+    """
+    s0s, gs = [], []
+    for i0, i1 in pairs:
+        through = (tr.alive[:, i0:i1 + 1, :] == 1).all(axis=1)
+        for r in range(s.shape[0]):
+            ok = through[r] & (s[r, i0] > 0) & (s[r, i0] >= min_size) & (s[r, i1] > 0)
+            if ok.sum() < 2:
+                continue
+            g = np.log(s[r, i1, ok] / s[r, i0, ok])
+            gs.append(g - g.mean())
+            s0s.append(s[r, i0, ok])
+    if not gs:
+        return np.empty(0), np.empty(0)
+    return np.concatenate(s0s), np.concatenate(gs)
+
+
+def min_size_for(measure, min_customers):
+    return min_customers if measure == "customers" else 0.0
+
+
+def section_growth(tr, window_years, min_customers, figures):
+    """Excess kurtosis and Laplace-vs-Normal likelihood of yearly log growth rates."""
+    rows = []
+    pairs, why = year_pairs(tr, window_years)
+    for measure, s in sizes(tr).items():
+        for stat_name in ("excess kurtosis", "Laplace vs Normal (Vuong z)"):
+            stat = f"growth {stat_name}, {measure}"
+            t = FACTS["kurtosis" if stat_name == "excess kurtosis" else "vuong"]
+            if not pairs:
+                rows.append(skipped("growth", stat, why, t["value"], t["source"]))
+                continue
+            s0, g = growth_sample(tr, s, pairs, min_size_for(measure, min_customers))
+            if g.size < MIN_GROWTH_OBS:
+                rows.append(skipped("growth", stat, f"{g.size} yearly growth rates, fewer than "
+                                    f"{MIN_GROWTH_OBS}", t["value"], t["source"]))
+                continue
+            fit = laplace_vs_normal(g)
+            basis = (f"n = {fit['n']} firm-years, {len(pairs)} years; log-lik Laplace - Normal "
+                     f"= {fit['loglik_diff']:.1f}")
+            if stat_name == "excess kurtosis":
+                k, se = fit["excess_kurtosis"], fit["kurtosis_se"]
+                res = "pass" if k - 2 * se > t["low"] else "miss"
+                rows.append(Row("growth", stat, f"{num(k)} +- {num(se, 2)}", t["value"],
+                                t["reason"], t["source"], res, basis, fit))
+                if figures is not None:
+                    figures.append(("growth", measure, g, fit))
+            else:
+                z = fit["vuong_z"]
+                res = "pass" if np.isfinite(z) and z > t["low"] else "miss"
+                rows.append(Row("growth", stat, num(z), t["value"], t["reason"], t["source"],
+                                res, basis, fit))
+    return rows
+
+
+def section_volatility(tr, window_years, min_customers):
+    """beta in sd(growth) ~ size^-beta from the yearly growth sample."""
+    rows = []
+    pairs, why = year_pairs(tr, window_years)
+    t = FACTS["beta"]
+    for measure, s in sizes(tr).items():
+        stat = f"volatility slope beta, {measure}"
+        if not pairs:
+            rows.append(skipped("volatility", stat, why, t["value"], t["source"]))
+            continue
+        s0, g = growth_sample(tr, s, pairs, min_size_for(measure, min_customers))
+        beta, se, nbins = volatility_slope(s0, g)
+        if not np.isfinite(beta):
+            rows.append(skipped("volatility", stat, f"{g.size} growth rates give {nbins} size "
+                                "bins of 20, fewer than 3", t["value"], t["source"]))
+            continue
+        res = "pass" if interval_overlaps(beta, se, t["low"], t["high"]) else "miss"
+        rows.append(Row("volatility", stat, f"{num(beta)} +- {num(se, 2)}", t["value"],
+                        t["reason"] + "; pass if beta +- 2 se overlaps it", t["source"], res,
+                        f"{nbins} equal-count size bins, n = {g.size} firm-years",
+                        dict(beta=beta, se=se, bins=nbins, n=int(g.size))))
+    return rows
+
+
+def section_churn(tr, window_years):
+    """Yearly entry + exit rate, and the share of entrants exiting within 24 steps."""
+    rows = []
+    pairs, why = year_pairs(tr, window_years)
+    t = FACTS["churn"]
+    if not pairs:
+        rows.append(skipped("churn", "yearly churn (entries + exits) / alive", why,
+                            "~20 %/yr", t["source"]))
+    else:
+        entries = exits = base = 0
+        for i0, i1 in pairs:
+            e, x, b = churn_counts(tr.alive, i0, i1)
+            entries, exits, base = entries + e, exits + x, base + b
+        rate = (entries + exits) / base if base else math.nan
+        sd = math.sqrt(entries + exits) / base if base else math.nan   # Poisson counts
+        res = "pass" if base and interval_overlaps(rate, sd, t["low"], t["high"]) else "miss"
+        gap = "" if np.all(np.diff(tr.steps) == 1) else \
+            "; steps recorded with gaps: flips between recorded steps are missed"
+        rows.append(Row("churn", "yearly churn (entries + exits) / alive", pct(rate),
+                        "~20 %/yr (15-25 %)",
+                        t["reason"] + "; pass if rate +- 2 Poisson sd overlaps it",
+                        t["source"], res,
+                        f"{entries} entries ({pct(entries / base if base else math.nan)}/yr), "
+                        f"{exits} exits ({pct(exits / base if base else math.nan)}/yr) over "
+                        f"{base} firm-years, {len(pairs)} years{gap}",
+                        dict(rate=rate, sd=sd, entries=entries, exits=exits, firm_years=base)))
+    t = FACTS["entrant_exit"]
+    stat = "entrants exiting within 24 steps"
+    if int(tr.steps[-1] - tr.steps[0]) < 24:
+        rows.append(skipped("churn", stat, "the run is shorter than 24 steps", "20-40 %",
+                            t["source"]))
+        return rows
+    followed, exited = entrant_early_exit(tr.alive, tr.steps)
+    if followed == 0:
+        rows.append(Row("churn", stat, "no entrant", "20-40 %", t["reason"], t["source"],
+                        "miss", "no entry followed by 24 recorded steps (entry off?)",
+                        dict(followed=0, exited=0)))
+        return rows
+    share = exited / followed
+    sd = math.sqrt(max(share * (1 - share), 0.25 / followed) / followed)
+    res = "pass" if interval_overlaps(share, sd, t["low"], t["high"]) else "miss"
+    rows.append(Row("churn", stat, pct(share), "20-40 %",
+                    t["reason"] + "; pass if +- 2 binomial sd overlaps it", t["source"], res,
+                    f"{exited} of {followed} entrants followed for 24 steps",
+                    dict(share=share, sd=sd, followed=followed, exited=exited)))
+    return rows
+
+
+def section_persistence(tr):
+    """Leader persistence per layer and per service segment, at yearly marks."""
+    rows = []
+    pos = {int(s): i for i, s in enumerate(tr.steps)}
+    marks = [pos[s] for s in range(int(tr.steps[0]), int(tr.steps[-1]) + 1, YEAR) if s in pos]
+    markets = [("layer", l) for l in tr.layers] + [("segment", s) for s in tr.segments]
+    totals = {1: [0, 0], 5: [0, 0]}
+    for lag, key in ((1, "lead1"), (5, "lead5")):
+        t = FACTS[key]
+        if len(marks) <= lag:
+            rows.append(skipped("persistence", f"leader kept after {lag} yr (every market)",
+                                f"the run has {len(marks)} yearly marks (steps "
+                                f"{int(tr.steps[0])}, {int(tr.steps[0]) + YEAR}, ...), "
+                                f"{lag + 1} needed", pct(t["value"]), t["source"]))
+            continue
+        for kind, m in markets:
+            stat = f"leader kept after {lag} yr: {kind} {m}"
+            if kind == "layer":
+                li = tr.layers.index(m)
+                sh = tr.market_share[:, marks, li, :]
+                valid = tr.layer_units[:, marks, li] > 0
+            else:
+                si = tr.segments.index(m)
+                n = tr.adopters[:, marks, si].astype(float)
+                valid = n > 0
+                sh = tr.customers[:, marks, si, :] / np.maximum(n, 1)[..., None]
+            kept, npairs = leader_persistence(sh, valid, lag)
+            if npairs == 0:
+                rows.append(skipped("persistence", stat, "the market is empty at the marks",
+                                    pct(t["value"]), t["source"]))
+                continue
+            totals[lag][0] += kept
+            totals[lag][1] += npairs
+            rows.append(persistence_row(stat, kept, npairs, t))
+        if totals[lag][1]:
+            rows.append(persistence_row(f"leader kept after {lag} yr: all markets pooled",
+                                        *totals[lag], t))
+    return rows
+
+
+def persistence_row(stat, kept, npairs, t):
+    p = kept / npairs
+    sd = math.sqrt(t["value"] * (1 - t["value"]) / npairs)
+    res = "pass" if abs(p - t["value"]) <= 2 * sd else "miss"
+    return Row("persistence", stat, pct(p), pct(t["value"]), f"+-{100 * 2 * sd:.1f} pp: "
+               + t["reason"] + " (pairs overlap in time, so this sd is a lower bound)",
+               t["source"], res, f"{kept} of {npairs} leader-years kept",
+               dict(kept=kept, pairs=npairs, share=p, sd=sd))
+
+
+# --------------------------------------------------------------------------------------------
+# Figures
+# --------------------------------------------------------------------------------------------
+
+def write_figures(items, outdir):
+    """Size CCDF on log-log axes with the Hill slope; growth histogram with both fits."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for item in items:
+        fig, ax = plt.subplots(figsize=(6, 4.5))
+        if item[0] == "ccdf":
+            _, measure, x, alpha, k = item
+            xs = np.sort(x)[::-1]
+            ccdf = np.arange(1, xs.size + 1) / xs.size
+            ax.loglog(xs, ccdf, ".", ms=3, label=f"firms (n = {xs.size})")
+            if np.isfinite(alpha):
+                grid = np.geomspace(xs[k], xs[0], 50)
+                ax.loglog(grid, (k / xs.size) * (grid / xs[k]) ** -alpha, "r-",
+                          label=f"Hill alpha = {alpha:.2f} (top k = {k})")
+                ax.loglog(grid, (k / xs.size) * (grid / xs[k]) ** -1.0, "k--", lw=1,
+                          label="Zipf, alpha = 1")
+            ax.set_xlabel(f"firm size ({measure})")
+            ax.set_ylabel("P(size > s)")
+            name = outdir / f"size_ccdf_{measure}.png"
+        else:
+            _, measure, g, fit = item
+            ax.hist(g, bins=min(80, max(10, g.size // 20)), density=True, alpha=0.5,
+                    label=f"yearly log growth (n = {g.size})")
+            grid = np.linspace(g.min(), g.max(), 400)
+            ax.plot(grid, stats.laplace.pdf(grid, *fit["laplace_params"]), "r-",
+                    label="Laplace (ML)")
+            ax.plot(grid, stats.norm.pdf(grid, *fit["normal_params"]), "k--", label="Normal (ML)")
+            ax.set_yscale("log")
+            ax.set_xlabel(f"log growth rate of {measure}, demeaned per year")
+            ax.set_ylabel("density")
+            name = outdir / f"growth_hist_{measure}.png"
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(name, dpi=120)
+        plt.close(fig)
+        written.append(str(name))
+    return written
+
+
+# --------------------------------------------------------------------------------------------
+# Output
+# --------------------------------------------------------------------------------------------
+
+def esc(text):
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(tr, rows, args, command):
+    """The report: a header naming the file and its revision, then one table per section."""
+    a = tr.attrs
+    out = [f"Validation of `{tr.path}`: git revision `{a.get('git_revision', 'unknown')}` "
+           f"(aimarket {a.get('program_version', '?')}), config `{a.get('config_path', '?')}`, "
+           f"status `{a.get('status', '?')}`, {len(tr.steps)} recorded steps "
+           f"({a.get('start_month', '?')} on), {tr.alive.shape[0]} replicates x "
+           f"{a.get('customers_per_replicate', '?')} customer agents, {len(tr.names)} firm slots, "
+           f"backend {a.get('backend', '?')}.", "",
+           f"Command: `{command}`", "",
+           f"Windows: starting values at the first recorded step (step {int(tr.steps[0])}); "
+           f"size tail at the last (step {int(tr.steps[-1])}); growth, volatility and churn over "
+           f"the last {args.window_years} years (non-overlapping 12-step changes ending at the "
+           f"last step); growth uses firms with at least {args.min_customers:g} customer agents "
+           f"at the start of the year; leadership over all yearly marks from the first step.",
+           ""]
+    counts = {k: sum(r.result == k for r in rows) for k in ("pass", "miss", "skipped")}
+    out += [f"Summary: {counts['pass']} pass, {counts['miss']} miss, "
+            f"{counts['skipped']} skipped.", ""]
+    base = command_base(args)
+    for sec in args.only or SECTIONS:
+        out += [f"#### {SECTION_TITLES[sec]}", "",
+                f"Reproduce: `{base} --only {sec}`", "",
+                "| statistic | measured | target | tolerance / basis | source | result | note |",
+                "|---|---|---|---|---|---|---|"]
+        for r in rows:
+            if r.section == sec:
+                result = f"**{r.result}**" if r.result == "miss" else r.result
+                out.append("| " + " | ".join(esc(v) for v in (
+                    r.statistic, r.measured, r.target, r.tolerance, r.source, result,
+                    r.note)) + " |")
+        out.append("")
+    return "\n".join(out)
+
+
+def command_base(args):
+    parts = ["/usr/bin/python3", "tools/validate/validate_run.py", args.file]
+    if args.window_years != 5:
+        parts += ["--window-years", str(args.window_years)]
+    if args.min_customers != 10:
+        parts += ["--min-customers", f"{args.min_customers:g}"]
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+BEGIN_MARK = "<!-- BEGIN MEASURED (tools/validate/validate_run.py --update-doc) -->"
+END_MARK = "<!-- END MEASURED -->"
+
+
+def update_doc(doc, markdown):
+    """Replaces the text between BEGIN_MARK and END_MARK in doc with markdown."""
+    p = Path(doc)
+    if not p.exists():
+        raise InputError(f"no such file: {doc}")
+    text = p.read_text(encoding="utf-8")
+    if BEGIN_MARK not in text or END_MARK not in text:
+        raise InputError(f"{doc} has no measured section (lines '{BEGIN_MARK}' and '{END_MARK}')")
+    head, rest = text.split(BEGIN_MARK, 1)
+    _, tail = rest.split(END_MARK, 1)
+    p.write_text(head + BEGIN_MARK + "\n" + markdown.rstrip() + "\n" + END_MARK + tail,
+                 encoding="utf-8")
+
+
+def jsonable(x):
+    if isinstance(x, dict):
+        return {k: jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [jsonable(v) for v in x]
+    if isinstance(x, (np.floating, float)):
+        return float(x) if np.isfinite(x) else None
+    if isinstance(x, np.integer):
+        return int(x)
+    return x
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise InputError(message)
+
+
+def parse_args(argv):
+    p = Parser(prog=prog(), description=__doc__.split("\n\n")[0])
+    p.add_argument("file", help="trajectory file written by `aimarket run`")
+    p.add_argument("--json", metavar="FILE", help="also write the rows as JSON to FILE")
+    p.add_argument("--markdown", metavar="FILE", help="also write the Markdown report to FILE")
+    p.add_argument("--update-doc", metavar="DOC",
+                   help="replace the measured section of DOC (docs/VALIDATION.md) by the report")
+    p.add_argument("--figures", metavar="DIR", help="write the size CCDF and growth histogram")
+    p.add_argument("--only", choices=SECTIONS, action="append",
+                   help="run only this section (repeatable)")
+    p.add_argument("--window-years", type=int, default=5,
+                   help="years at the end of the run for growth, volatility, churn (default 5)")
+    p.add_argument("--min-customers", type=float, default=10,
+                   help="smallest starting size, in customer agents, for a firm-year to enter "
+                        "the growth statistics (default 10: below, integer noise ~1/sqrt(n) "
+                        "dominates the growth rate)")
+    args = p.parse_args(argv)
+    if args.window_years < 1:
+        raise InputError("--window-years must be at least 1")
+    if args.only:
+        args.only = [s for s in SECTIONS if s in args.only]
+    return args
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    tr = read_trajectory(args.file)
+    if tr.attrs.get("status") != "complete":
+        note(f"warning: the run's status is {tr.attrs.get('status')!r}; validating the "
+             f"{len(tr.steps)} steps it holds")
+    for name in list(HHI_TARGETS) + VERTICAL_SEGMENTS:
+        if name not in tr.layers and name not in tr.segments:
+            raise InputError(f"{args.file} has no layer or segment {name!r}")
+    figs = [] if args.figures else None
+    todo = args.only or SECTIONS
+    rows = []
+    if "shares" in todo:
+        rows += section_shares(tr)
+    if "concentration" in todo:
+        rows += section_concentration(tr)
+    if "size-tail" in todo:
+        rows += section_size_tail(tr, figs)
+    if "growth" in todo:
+        rows += section_growth(tr, args.window_years, args.min_customers, figs)
+    if "volatility" in todo:
+        rows += section_volatility(tr, args.window_years, args.min_customers)
+    if "churn" in todo:
+        rows += section_churn(tr, args.window_years)
+    if "persistence" in todo:
+        rows += section_persistence(tr)
+    command = " ".join(shlex.quote(a) for a in
+                       ["/usr/bin/python3", "tools/validate/validate_run.py",
+                        *(sys.argv[1:] if argv is None else argv)])
+    md = render_markdown(tr, rows, args, command)
+    print(md)
+    if args.markdown:
+        Path(args.markdown).write_text(md + "\n", encoding="utf-8")
+    if args.update_doc:
+        update_doc(args.update_doc, md)
+    if args.json:
+        Path(args.json).write_text(json.dumps(jsonable(dict(
+            file=tr.path, attributes=tr.attrs, command=command,
+            rows=[asdict(r) for r in rows])), indent=1) + "\n", encoding="utf-8")
+    if figs:
+        for name in write_figures(figs, args.figures):
+            note(f"wrote {name}")
+    return 0
+
+
+def cli():
+    try:
+        return main()
+    except InputError as e:
+        print(f"{prog()}: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:  # an output path that cannot be written
+        print(f"{prog()}: error: {e.strerror or e}: {e.filename or ''}".rstrip(": "),
+              file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(cli())
