@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/compare.hpp"
 #include "bench/bench.hpp"
 #include "config/config.hpp"
 #include "driver/simulation.hpp"
@@ -66,6 +67,80 @@ const std::map<std::string, aimarket::BackendChoice>& backend_choices() {
       {"cpu", aimarket::BackendChoice::kCpu},
       {"cuda", aimarket::BackendChoice::kCuda}};
   return choices;
+}
+
+const std::map<std::string, aimarket::ProgressMode>& progress_modes() {
+  static const std::map<std::string, aimarket::ProgressMode> modes = {
+      {"auto", aimarket::ProgressMode::kAuto},
+      {"bar", aimarket::ProgressMode::kBar},
+      {"lines", aimarket::ProgressMode::kLines},
+      {"none", aimarket::ProgressMode::kNone}};
+  return modes;
+}
+
+// `aimarket compare` (src/analysis/compare.hpp): the options; the command itself is
+// aimarket::analysis::run_compare.
+void add_compare_options(CLI::App* cmd, aimarket::analysis::CompareOptions& opts,
+                         std::string& backend_name, std::string& progress_name) {
+  cmd->footer(
+      "Scenarios: each CONFIG (crossed with every --sweep grid point) is one scenario, named "
+      "after the file's stem (plus [key=value,...] when swept); the first is the reference. "
+      "All scenarios run with the first config's run.seed, run.replicates and run.steps "
+      "(common random numbers: replicate r of every scenario uses the same random streams), "
+      "so differences from the reference get paired confidence intervals (t intervals of "
+      "per-replicate differences). Runs go to DIR/runs/SCENARIO.h5.\n"
+      "Trajectory files (.h5) instead of configs are compared as they are: they must come from "
+      "the same firm table; if they do not share seed and replicate count the differences "
+      "get unpaired (Welch) intervals.\n"
+      "Measures (per layer where it applies): kr_share_world (region_share of KR), "
+      "kr_revenue_share_world, kr_share_korea (Korean customers served by Korean firms), hhi, "
+      "kr_survival (Korean firms alive at the first recorded step still alive), leader_share "
+      "(share of replicates a firm leads a layer; Wilson interval), kr_customer_price and "
+      "kr_customer_quality (firm price and quality weighted by Korean customers: an "
+      "approximation that ignores their segment mix).\n"
+      "Output: a Markdown table on stdout, DIR/comparison.csv and DIR/comparison.h5 "
+      "(docs/OUTPUT.md, \"Comparison files\"). Exit status: 0; 2 bad input (nothing run); "
+      "1 a run failed; 130 interrupted.");
+  cmd->add_option("INPUT", opts.inputs,
+                  "Scenario configs (TOML), or trajectory files (.h5) already written")
+      ->required();
+  cmd->add_option("--out-dir", opts.out_dir,
+                  "Folder for comparison.csv, comparison.h5 and runs/ (created if missing)")
+      ->required()
+      ->type_name("DIR");
+  cmd->add_option("--at", opts.at,
+                  "Dates to report, YYYY-MM[,YYYY-MM...] (default: the last date every "
+                  "scenario recorded)")
+      ->type_name("DATES");
+  cmd->add_option("--sweep", opts.sweeps,
+                  "Sweep a config key over values, e.g. --sweep demand.beta_home=0.2,0.5,1 "
+                  "(repeatable: the full grid of all swept keys, for every config)")
+      ->type_name("KEY=V1,V2,...");
+  cmd->add_option("--set", opts.set,
+                  "Override a config key in every scenario, e.g. --set population.customers=1e5 "
+                  "(repeatable)")
+      ->type_name("KEY=VALUE");
+  cmd->add_option("--steps", opts.steps, "Steps of every scenario (default: the first config's)")
+      ->type_name("N");
+  cmd->add_option("--replicates", opts.replicates,
+                  "Replicates of every scenario (default: the first config's)")
+      ->type_name("R");
+  cmd->add_option("--seed", opts.seed, "Seed of every scenario (default: the first config's)")
+      ->type_name("S");
+  cmd->add_option("--backend", backend_name,
+                  "auto (a usable GPU, else the CPU), cpu, or cuda (fails without a GPU)")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+      ->capture_default_str();
+  cmd->add_option("--threads", opts.threads, "CPU backend threads (default: all cores)")
+      ->check(CLI::Range(1, 4096))
+      ->type_name("N");
+  cmd->add_option("--progress", progress_name,
+                  "Progress of each run: auto (a bar on a terminal, plain lines otherwise), bar, "
+                  "lines, or none (quiet)")
+      ->check(CLI::IsMember({"auto", "bar", "lines", "none"}))
+      ->capture_default_str();
+  cmd->add_flag("--overwrite", opts.overwrite,
+                "Replace existing comparison files and runs in the output folder");
 }
 
 // `aimarket bench`: sizes are config overrides (validated by the schema like any --set);
@@ -257,6 +332,15 @@ int main(int argc, char** argv) {
       "bench", "Measure step throughput, phase times and memory (see docs/PERFORMANCE.md)");
   add_bench_options(bench, bench_opts);
 
+  // compare
+  aimarket::analysis::CompareOptions compare_opts;
+  std::string compare_backend = "auto", compare_progress = "auto";
+  CLI::App* compare = app.add_subcommand(
+      "compare",
+      "Run scenarios with common random numbers (or read trajectory files) and compare "
+      "outcome measures across replicates with confidence intervals");
+  add_compare_options(compare, compare_opts, compare_backend, compare_progress);
+
   // keys
   CLI::App* keys = app.add_subcommand(
       "keys", "Print every config key with its default, unit and range (Markdown)");
@@ -280,6 +364,11 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (bench->parsed()) return run_bench_command(bench_opts, joined_command_line(argc, argv));
+  if (compare->parsed()) {
+    compare_opts.backend = backend_choices().at(compare_backend);
+    compare_opts.progress = progress_modes().at(compare_progress);
+    return aimarket::analysis::run_compare(compare_opts);
+  }
 
   const CommonConfigOptions& opts = run->parsed() ? run_opts : validate_opts;
   aimarket::Config config;
@@ -301,11 +390,6 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  const std::map<std::string, aimarket::ProgressMode> progress_modes = {
-      {"auto", aimarket::ProgressMode::kAuto},
-      {"bar", aimarket::ProgressMode::kBar},
-      {"lines", aimarket::ProgressMode::kLines},
-      {"none", aimarket::ProgressMode::kNone}};
   // Refuse before anything runs or is written.
   std::error_code ec;
   if (!overwrite && std::filesystem::exists(out_path, ec)) {
@@ -325,7 +409,7 @@ int main(int argc, char** argv) {
   options.overwrite = overwrite;
   options.backend = backend_choices().at(backend_name);
   options.threads = threads;
-  options.progress = progress_modes.at(progress_name);
+  options.progress = progress_modes().at(progress_name);
 
   try {
     const aimarket::RunSummary summary = aimarket::run_simulation(config, options);
