@@ -59,6 +59,7 @@ def figure(cmp: plotio.Comparison, measure: str = "kr_share_world", date: str | 
                 ax.axvline(0, color="black", linewidth=0.8)
             ax.grid(axis="y", visible=False)
             ax.xaxis.set_major_locator(MaxNLocator(nbins=5))
+            plotstyle.widen(ax, "x")
         left.set_yticks(y, category_labels(cmp, idx))
         left.set_title(f"{title}: estimate")
         right.set_title(f"{title}: minus the reference ({pairing})")
@@ -88,11 +89,13 @@ def main(argv=None) -> None:
     plotstyle.add_output_arguments(parser, SUFFIX + "_MEASURE")
     args = parser.parse_args(argv)
     fmts = plotstyle.formats(args.format)
+    if args.dpi < 10:
+        raise plotio.PlotError(f"--dpi {args.dpi}: give at least 10")
     plotstyle.apply()
     cmp = plotio.open_comparison(args.comparison)
     fig = figure(cmp, args.measure, args.date)
     prefix = plotstyle.output_prefix(args, args.comparison, f"{SUFFIX}_{args.measure}")
-    for path in plotstyle.save(fig, prefix, fmts):
+    for path in plotstyle.save(fig, prefix, fmts, args.dpi):
         print(f"wrote {path}")
 
 

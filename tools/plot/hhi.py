@@ -56,10 +56,12 @@ def main(argv=None) -> None:
     plotstyle.add_output_arguments(parser, SUFFIX)
     args = parser.parse_args(argv)
     fmts = plotstyle.formats(args.format)
+    if args.dpi < 10:
+        raise plotio.PlotError(f"--dpi {args.dpi}: give at least 10")
     plotstyle.apply()
     with plotio.open_runs(args.runs, args.labels) as runs:
         fig = figure(runs, plotio.layer_list(args.layers), args.band, args.scale)
-    for path in plotstyle.save(fig, plotstyle.output_prefix(args, args.runs[0], SUFFIX), fmts):
+    for path in plotstyle.save(fig, plotstyle.output_prefix(args, args.runs[0], SUFFIX), fmts, args.dpi):
         print(f"wrote {path}")
 
 

@@ -92,10 +92,12 @@ def main(argv=None) -> None:
     if args.top < 1:
         raise plotio.PlotError(f"--top {args.top}: give at least 1")
     fmts = plotstyle.formats(args.format)
+    if args.dpi < 10:
+        raise plotio.PlotError(f"--dpi {args.dpi}: give at least 10")
     plotstyle.apply()
     with plotio.open_run(args.run) as run:
         fig = figure(run, plotio.layer_list(args.layers), args.top, args.band)
-    for path in plotstyle.save(fig, plotstyle.output_prefix(args, args.run, SUFFIX), fmts):
+    for path in plotstyle.save(fig, plotstyle.output_prefix(args, args.run, SUFFIX), fmts, args.dpi):
         print(f"wrote {path}")
 
 

@@ -103,6 +103,8 @@ def add_output_arguments(parser, default_suffix: str) -> None:
     parser.add_argument("--format", default="png,pdf", metavar="LIST",
                         help="comma-separated formats among " + ", ".join(FORMATS) +
                              " (default: png,pdf)")
+    parser.add_argument("--dpi", type=int, default=STYLE["savefig.dpi"], metavar="N",
+                        help=f"resolution of PNG files (default: {STYLE['savefig.dpi']})")
 
 
 def output_prefix(args, first_input, default_suffix: str) -> Path:
@@ -119,8 +121,9 @@ def formats(value: str) -> list:
     return out
 
 
-def save(fig, prefix: Path, fmts) -> list:
-    """Writes the figure as PREFIX.<format> for each format; returns the paths written."""
+def save(fig, prefix: Path, fmts, dpi=None) -> list:
+    """Writes the figure as PREFIX.<format> for each format (PNG at `dpi`, default the
+    style's); returns the paths written."""
     prefix = Path(prefix)
     if not prefix.parent.is_dir():
         raise PlotError(f"output directory '{prefix.parent}' does not exist")
@@ -131,7 +134,7 @@ def save(fig, prefix: Path, fmts) -> list:
         metadata = {"CreationDate": None} if fmt == "pdf" else (
             {"Date": None} if fmt == "svg" else None)
         try:
-            fig.savefig(path, format=fmt, metadata=metadata)
+            fig.savefig(path, format=fmt, metadata=metadata, dpi=dpi)
         except OSError as e:
             raise PlotError(f"cannot write '{path}': {e.strerror or e}") from None
         written.append(path)
@@ -194,3 +197,14 @@ def scenario_panels(runs, layers, values, ylabel: str, band: str, ylim=None):
     legend_ax.legend(handles, labels, loc="center" if spare else "best", title="scenario",
                      frameon=bool(not spare))
     return fig
+
+
+def widen(ax, axis: str = "x", relative: float = 1e-3) -> None:
+    """Widens an axis whose range is tiny next to its values (a spread of 1e-9 around 92.7)
+    to at least `relative` times its largest value, so that tick labels stay short."""
+    get, set_ = (ax.get_xlim, ax.set_xlim) if axis == "x" else (ax.get_ylim, ax.set_ylim)
+    low, high = get()
+    need = relative * max(abs(low), abs(high))
+    if high - low < need:
+        middle = (low + high) / 2
+        set_(middle - need / 2, middle + need / 2)

@@ -59,6 +59,7 @@ def figure(cmp: plotio.Comparison, measure: str = "kr_share_world", key: str | N
             ref = t["scenario"][sel] == cmp.reference
             ax.plot(x[ref], mean[ref], "*", color="black", markersize=12,
                     label=f"reference ({cmp.reference})" if j == 0 else None)
+        plotstyle.widen(ax, "y")
         ax.set_title(title)
         ax.set_xlabel(key)
         ax.set_ylabel(f"{info.short} ({info.unit})")
@@ -91,11 +92,13 @@ def main(argv=None) -> None:
     plotstyle.add_output_arguments(parser, SUFFIX + "_MEASURE")
     args = parser.parse_args(argv)
     fmts = plotstyle.formats(args.format)
+    if args.dpi < 10:
+        raise plotio.PlotError(f"--dpi {args.dpi}: give at least 10")
     plotstyle.apply()
     cmp = plotio.open_comparison(args.comparison)
     fig = figure(cmp, args.measure, args.key, args.date)
     prefix = plotstyle.output_prefix(args, args.comparison, f"{SUFFIX}_{args.measure}")
-    for path in plotstyle.save(fig, prefix, fmts):
+    for path in plotstyle.save(fig, prefix, fmts, args.dpi):
         print(f"wrote {path}")
 
 
