@@ -130,7 +130,8 @@ def test_run_figures_are_written(files, tmp_path, tool, monkeypatch):
     check_tool(tool("market_share", files["base"], "--top", "4", "--out", tmp_path / "ms"),
                tmp_path / "ms")
     check_tool(tool("korea_share", files["base"], files["naver"], "--labels", "base,naver",
-                    "--band", "sd", "--out", tmp_path / "kr"), tmp_path / "kr")
+                    "--band", "sd", "--format", "png", "--out", tmp_path / "kr"),
+               tmp_path / "kr", formats=("png",))
     check_tool(tool("hhi", files["base"], files["naver"], "--scale", "1", "--layers",
                     "cloud,service", "--format", "png", "--out", tmp_path / "hhi"),
                tmp_path / "hhi", formats=("png",))
@@ -142,13 +143,13 @@ def test_run_figures_are_written(files, tmp_path, tool, monkeypatch):
 
 def test_comparison_figures_are_written(comparison, tmp_path, tool):
     check_tool(tool("compare", comparison["sweep"], "--measure", "hhi",
-                    "--out", tmp_path / "ci"), tmp_path / "ci")
+                    "--out", tmp_path / "ci"), tmp_path / "ci")   # PNG and PDF
     check_tool(tool("compare", comparison["pair"], "--measure", "leader_share",
                     "--format", "png", "--out", tmp_path / "leader"),
                tmp_path / "leader", formats=("png",))
     check_tool(tool("sweep", comparison["sweep"], "--measure", "kr_share_world",
-                    "--key", "firm.Naver.quality", "--out", tmp_path / "sweep"),
-               tmp_path / "sweep")
+                    "--key", "firm.Naver.quality", "--format", "png", "--out",
+                    tmp_path / "sweep"), tmp_path / "sweep", formats=("png",))
 
 
 def test_help_of_every_tool(tool):
@@ -210,7 +211,8 @@ def test_comparison_mistakes(comparison, tool):
 
 
 def test_run_cut_short_is_used_with_a_warning(files, tmp_path, tool, capsys):
-    result = tool("market_share", files["cut"], "--format", "png", "--out", tmp_path / "cut")
+    result = tool("market_share", files["cut"], "--layers", "service", "--format", "png",
+                  "--out", tmp_path / "cut")
     check_tool(result, tmp_path / "cut", formats=("png",))
     assert "warning" in result.stderr and "cut.h5" in result.stderr
     assert "interrupted after step 3 of 6" in result.stderr
