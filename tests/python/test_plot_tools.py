@@ -122,7 +122,7 @@ def check_tool(result, prefix, formats=("png", "pdf")):
     assert "Traceback" not in result.stderr
     for fmt in formats:
         path = prefix.with_name(f"{prefix.name}.{fmt}")
-        assert f"wrote " in result.stdout and path.name in result.stdout
+        assert "wrote " in result.stdout and path.name in result.stdout
         check_figure(path)
 
 

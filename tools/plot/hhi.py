@@ -9,7 +9,6 @@ run file (scenario), mean over replicates with a band across replicates.
 """
 from __future__ import annotations
 
-import argparse
 
 import plotio
 import plotstyle
@@ -39,9 +38,7 @@ def figure(runs, layers=None, band: str = "quantile", scale: str = "10000"):
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog=__doc__.split("\n\n", 1)[1])
+    parser = plotio.argument_parser(__doc__)
     parser.add_argument("runs", nargs="+", metavar="RUN.h5",
                         help="trajectory files from 'aimarket run', one per scenario")
     parser.add_argument("--labels", metavar="LIST",
@@ -55,14 +52,10 @@ def main(argv=None) -> None:
                              "mean ± 1 sd, or none")
     plotstyle.add_output_arguments(parser, SUFFIX)
     args = parser.parse_args(argv)
-    fmts = plotstyle.formats(args.format)
-    if args.dpi < 10:
-        raise plotio.PlotError(f"--dpi {args.dpi}: give at least 10")
-    plotstyle.apply()
+    plotstyle.start(args)
     with plotio.open_runs(args.runs, args.labels) as runs:
         fig = figure(runs, plotio.layer_list(args.layers), args.band, args.scale)
-    for path in plotstyle.save(fig, plotstyle.output_prefix(args, args.runs[0], SUFFIX), fmts, args.dpi):
-        print(f"wrote {path}")
+    plotstyle.write(fig, args, args.runs[0], SUFFIX)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ between firms shows its spread across replicates (5-95 % by default, or +- 1 sd)
 """
 from __future__ import annotations
 
-import argparse
 
 import numpy as np
 
@@ -76,9 +75,7 @@ def figure(run: plotio.Run, layers=None, top: int = 6, band: str = "quantile"):
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog=__doc__.split("\n\n", 1)[1])
+    parser = plotio.argument_parser(__doc__)
     parser.add_argument("run", metavar="RUN.h5", help="trajectory file from 'aimarket run'")
     parser.add_argument("--layers", metavar="LIST",
                         help="comma-separated layers to show (default: all five)")
@@ -91,14 +88,10 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     if args.top < 1:
         raise plotio.PlotError(f"--top {args.top}: give at least 1")
-    fmts = plotstyle.formats(args.format)
-    if args.dpi < 10:
-        raise plotio.PlotError(f"--dpi {args.dpi}: give at least 10")
-    plotstyle.apply()
+    plotstyle.start(args)
     with plotio.open_run(args.run) as run:
         fig = figure(run, plotio.layer_list(args.layers), args.top, args.band)
-    for path in plotstyle.save(fig, plotstyle.output_prefix(args, args.run, SUFFIX), fmts, args.dpi):
-        print(f"wrote {path}")
+    plotstyle.write(fig, args, args.run, SUFFIX)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ one line on stderr and exit status 2. A run cut short (root attribute `status` n
 """
 from __future__ import annotations
 
+import argparse
 import contextlib
 import sys
 from dataclasses import dataclass, field
@@ -49,6 +50,13 @@ def cli_main(main, argv=None) -> int:
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+def argument_parser(doc: str) -> argparse.ArgumentParser:
+    """A tool's parser: its docstring's first paragraph as description, the rest as epilog."""
+    description, _, epilog = doc.partition("\n\n")
+    return argparse.ArgumentParser(description=description, epilog=epilog,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
 def text(value) -> str:

@@ -121,6 +121,21 @@ def formats(value: str) -> list:
     return out
 
 
+def start(args) -> None:
+    """Checks the output options (before any file is read) and applies the style."""
+    formats(args.format)
+    if args.dpi < 10:
+        raise PlotError(f"--dpi {args.dpi}: give at least 10")
+    apply()
+
+
+def write(fig, args, first_input, suffix: str) -> None:
+    """Saves the figure as the output options say and prints each file written."""
+    prefix = output_prefix(args, first_input, suffix)
+    for path in save(fig, prefix, formats(args.format), args.dpi):
+        print(f"wrote {path}")
+
+
 def save(fig, prefix: Path, fmts, dpi=None) -> list:
     """Writes the figure as PREFIX.<format> for each format (PNG at `dpi`, default the
     style's); returns the paths written."""

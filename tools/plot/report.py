@@ -13,7 +13,6 @@ A run file that is missing or unusable is named in the report; the rest is still
 """
 from __future__ import annotations
 
-import argparse
 import base64
 import contextlib
 import datetime
@@ -97,6 +96,7 @@ def table_html(cmp: plotio.Comparison) -> str:
         for idx in cmp.panels(rows).values():
             for i in idx:
                 ref = t["scenario"][i] == cmp.reference
+                mean = interval(t["mean"][i], t["ci_low"][i], t["ci_high"][i], info.scale)
                 diff = ("reference" if ref else
                         interval(t["diff_mean"][i], t["diff_ci_low"][i], t["diff_ci_high"][i],
                                  info.scale))
@@ -104,7 +104,7 @@ def table_html(cmp: plotio.Comparison) -> str:
                     f'<tr{" class=ref" if ref else ""}><td>{esc(t["layer"][i])}</td>'
                     f'<td>{esc(t["region"][i])}</td><td>{esc(t["firm"][i])}</td>'
                     f'<td>{esc(t["scenario"][i])}</td><td class=num>{t["n"][i]}</td>'
-                    f'<td class=num>{interval(t["mean"][i], t["ci_low"][i], t["ci_high"][i], info.scale)}</td>'
+                    f"<td class=num>{mean}</td>"
                     f"<td class=num>{diff}</td></tr>")
         parts.append("</tbody></table>")
     return "\n".join(parts)
@@ -255,9 +255,7 @@ def report(cmp: plotio.Comparison, measures, top: int, argv) -> str:
 
 def main(argv=None) -> None:
     argv = sys.argv[1:] if argv is None else argv
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog=__doc__.split("\n\n", 1)[1])
+    parser = plotio.argument_parser(__doc__)
     parser.add_argument("comparison", metavar="COMPARISON.h5",
                         help="comparison file from 'aimarket compare'")
     parser.add_argument("--out", required=True, metavar="REPORT.html",

@@ -11,7 +11,6 @@ Numeric values are placed on a numeric axis; other values in scenario order.
 """
 from __future__ import annotations
 
-import argparse
 
 import numpy as np
 
@@ -79,9 +78,7 @@ def figure(cmp: plotio.Comparison, measure: str = "kr_share_world", key: str | N
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog=__doc__.split("\n\n", 1)[1])
+    parser = plotio.argument_parser(__doc__)
     parser.add_argument("comparison", metavar="COMPARISON.h5",
                         help="comparison file from 'aimarket compare' over a sweep")
     parser.add_argument("--measure", default="kr_share_world",
@@ -91,15 +88,10 @@ def main(argv=None) -> None:
                         help="month of the rows to show (default: the latest in the file)")
     plotstyle.add_output_arguments(parser, SUFFIX + "_MEASURE")
     args = parser.parse_args(argv)
-    fmts = plotstyle.formats(args.format)
-    if args.dpi < 10:
-        raise plotio.PlotError(f"--dpi {args.dpi}: give at least 10")
-    plotstyle.apply()
+    plotstyle.start(args)
     cmp = plotio.open_comparison(args.comparison)
     fig = figure(cmp, args.measure, args.key, args.date)
-    prefix = plotstyle.output_prefix(args, args.comparison, f"{SUFFIX}_{args.measure}")
-    for path in plotstyle.save(fig, prefix, fmts, args.dpi):
-        print(f"wrote {path}")
+    plotstyle.write(fig, args, args.comparison, f"{SUFFIX}_{args.measure}")
 
 
 if __name__ == "__main__":
