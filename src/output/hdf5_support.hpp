@@ -1,8 +1,7 @@
-// Small HDF5 C API helpers shared by the files that read and write HDF5 outside the trajectory
-// writer's thread: an owning handle, the innermost message of HDF5's error stack, and the
-// variable-length UTF-8 string type every aimarket file uses for its strings (h5py reads them
-// as str, netCDF-C as string). The trajectory writer (trajectory_writer.cpp) has the same
-// three in its own translation unit; these follow it exactly.
+// Small HDF5 C API helpers shared by the trajectory writer (trajectory_writer.cpp) and the
+// analysis code that reads trajectories and writes comparison files (src/analysis/): an owning
+// handle, the innermost message of HDF5's error stack, and the variable-length UTF-8 string
+// type every aimarket file uses for its strings (h5py reads them as str, netCDF-C as string).
 #pragma once
 
 #include <hdf5.h>

@@ -48,6 +48,7 @@
 #include <vector>
 
 #include "model/dimensions.hpp"
+#include "output/hdf5_support.hpp"
 #include "output/output_schema.hpp"
 
 namespace aimarket {
@@ -68,56 +69,8 @@ constexpr std::size_t kMaxCachedMetadataBytes = std::size_t{4} << 20;
 // and at finish", and keep the steady_clock arithmetic from overflowing.
 constexpr double kMaxFlushSeconds = 1.0e9;
 
-// Owns an HDF5 identifier and releases it with the matching H5?close function.
-class H5Handle {
- public:
-  using Closer = herr_t (*)(hid_t);
-
-  H5Handle() = default;
-  H5Handle(hid_t id, Closer closer) : id_(id), closer_(closer) {}
-  ~H5Handle() { reset(); }
-  H5Handle(H5Handle&& other) noexcept : id_(other.id_), closer_(other.closer_) {
-    other.id_ = H5I_INVALID_HID;
-  }
-  H5Handle& operator=(H5Handle&& other) noexcept {
-    if (this != &other) {
-      reset();
-      id_ = std::exchange(other.id_, H5I_INVALID_HID);
-      closer_ = other.closer_;
-    }
-    return *this;
-  }
-  H5Handle(const H5Handle&) = delete;
-  H5Handle& operator=(const H5Handle&) = delete;
-
-  hid_t get() const { return id_; }
-  // Closes now; returns the close function's status (negative on failure).
-  herr_t reset() {
-    herr_t status = 0;
-    if (id_ >= 0 && closer_ != nullptr) status = closer_(id_);
-    id_ = H5I_INVALID_HID;
-    return status;
-  }
-
- private:
-  hid_t id_ = H5I_INVALID_HID;
-  Closer closer_ = nullptr;
-};
-
-// The innermost message on the calling thread's HDF5 error stack (the most specific cause,
-// e.g. "unable to open file: ... errno = 28, error message = 'No space left on device'").
-std::string InnermostHdf5Error() {
-  std::string message;
-  H5Ewalk2(
-      H5E_DEFAULT, H5E_WALK_UPWARD,
-      [](unsigned depth, const H5E_error2_t* error, void* out) -> herr_t {
-        if (depth == 0 && error->desc != nullptr) *static_cast<std::string*>(out) = error->desc;
-        return 0;
-      },
-      &message);
-  H5Eclear2(H5E_DEFAULT);
-  return message;
-}
+// HDF5 handles and error text: the helpers shared with the analysis code (hdf5_support.hpp).
+using H5Handle = hdf5::Handle;
 
 // Reports failures as std::runtime_error naming the file and the operation.
 class Hdf5Errors {
@@ -126,7 +79,7 @@ class Hdf5Errors {
 
   [[noreturn]] void fail(const std::string& what) const {
     std::string message = "output file '" + path_ + "': " + what + " failed";
-    const std::string cause = InnermostHdf5Error();
+    const std::string cause = hdf5::innermost_error();
     if (!cause.empty()) message += " (HDF5: " + cause + ")";
     throw std::runtime_error(message);
   }
@@ -441,12 +394,7 @@ class TrajectoryFile {
     return datasets;
   }
 
-  static H5Handle utf8_string_type() {
-    H5Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
-    H5Tset_size(type.get(), H5T_VARIABLE);
-    H5Tset_cset(type.get(), H5T_CSET_UTF8);
-    return type;
-  }
+  static H5Handle utf8_string_type() { return hdf5::utf8_string_type(); }
 
   H5Handle scalar_space() const {
     return H5Handle(errors_.check_id(H5Screate(H5S_SCALAR), "creating a dataspace"), H5Sclose);
