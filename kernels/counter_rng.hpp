@@ -31,6 +31,11 @@ enum class DrawPurpose : std::uint32_t {
   kEntrantFunding = 7,     // an entrant's venture funding (its starting cash)
   kEntrantQuality = 8,     // an entrant's base quality per segment
   kEntrantPrice = 9,       // an entrant's base price per segment
+  kAcquisitionBid = 10,    // whether an acquirer bids in a step
+  kAcquisitionTarget = 11, // which start-ups it looks at
+  kAdaptation = 12,        // strategy review: which peer, whether to imitate
+  kMutation = 13,          // strategy mutation noise
+  kEntrantRegion = 14,     // extra entrants of a region (scenario entry boost)
 };
 
 // A step value for draws that do not change over time (persistent tastes, set-up).

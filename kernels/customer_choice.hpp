@@ -1,5 +1,7 @@
 // The customer market, one thread per (replicate, customer): MODEL.md section 4, step 7.
 //
+// A customer whose provider exited becomes a non-adopter; one whose provider was acquired moves
+// to the acquirer (kernels/acquisition.hpp) if it serves the segment.
 // A non-adopter in segment s adopts with the Bass hazard h_s = p + q F_s; an adopter chooses
 // again with probability `reconsider_rate`. A chooser draws a consideration set of k firms from
 // the awareness sampler (with replacement, duplicates dropped, the current provider always
@@ -49,11 +51,22 @@ struct CustomerChoiceStep {
     const std::int64_t replicate_segment = replicate * kSegments + segment;
     const std::int64_t tally_row = replicate_segment * firm.firms;
     if (current >= 0 && !firm.alive[replicate * firm.firms + current]) {
-      // The provider exited: its customers return to the market as non-adopters.
-      customer.provider[index] = -1;
+      // The provider is gone. Acquired: its customers move to the acquirer where it serves
+      // the segment. Exited (or an acquirer that does not serve it): they return to the
+      // market as non-adopters.
+      const std::int32_t owner = firm.acquired_by[replicate * firm.firms + current];
+      const bool moves = owner >= 0 && firm.alive[replicate * firm.firms + owner] &&
+                         firm.serves[static_cast<std::int64_t>(segment) * firm.firms + owner];
+      const std::int32_t next = moves ? owner : -1;
+      const std::int64_t by_region = region_row(replicate, c);
+      customer.provider[index] = next;
       atomic_add_tally(market.tally + tally_row + current, -1);
-      atomic_add_tally(market.region_tally + region_row(replicate, c) + current, -1);
-      current = -1;
+      atomic_add_tally(market.region_tally + by_region + current, -1);
+      if (moves) {
+        atomic_add_tally(market.tally + tally_row + next, 1);
+        atomic_add_tally(market.region_tally + by_region + next, 1);
+      }
+      current = next;
     }
 
     const DrawBlock decision =

@@ -7,7 +7,9 @@
 //
 // Step order (MODEL.md section 4): firm plans; HBM, accelerator, cloud, model-API and data
 // markets clear; production, data and capability accumulate; service quality and price
-// update; customers choose; entrants take free slots (when [entry] rate > 0); finance settles.
+// update; customers choose; entrants take free slots (when [entry] rate > 0); finance settles;
+// big tech acquires start-ups ([entry] acquisition_rate > 0); every [strategy] adapt_every
+// steps firms review their strategies. A scenario event changes levers between steps.
 // With `frozen` only the customer phases run.
 
 template <typename T>
@@ -40,7 +42,10 @@ class Engine final : public EnsembleBackend {
         entry_(setup.entry),
         consider_all_firms_(setup.demand.consideration_set == 0 ||
                             setup.demand.consideration_set >= setup.firms),
-        provider_(static_cast<std::size_t>(setup.replicates * setup.customers), -1),
+        provider_(setup.initial_provider.empty()
+                      ? thrust::device_vector<std::int32_t>(
+                            static_cast<std::size_t>(setup.replicates * setup.customers), -1)
+                      : replicate_rows(setup.initial_provider, setup.replicates)),
         segment_(setup.customer_segment.begin(), setup.customer_segment.end()),
         region_(setup.customer_region.begin(), setup.customer_region.end()),
         customers_in_segment_(setup.customers_in_segment.begin(),
@@ -50,8 +55,11 @@ class Engine final : public EnsembleBackend {
         quality_term_(replicate_rows(setup.quality_term, setup.replicates)),
         log_price_(replicate_rows(setup.log_price, setup.replicates)),
         awareness_(replicate_rows(setup.awareness, setup.replicates)),
-        tally_(segment_firm_cells(), 0),
-        region_tally_(firm_cells() * kRegions, 0),
+        tally_(setup.initial_tally.empty() ? thrust::device_vector<std::int32_t>(segment_firm_cells(), 0)
+                                           : replicate_rows(setup.initial_tally, setup.replicates)),
+        region_tally_(setup.initial_region_tally.empty()
+                          ? thrust::device_vector<std::int32_t>(firm_cells() * kRegions, 0)
+                          : replicate_rows(setup.initial_region_tally, setup.replicates)),
         adopters_(segment_cells(), 0),
         adoption_hazard_(segment_cells(), 0.0),
         network_term_(segment_firm_cells(), 0.0),
@@ -67,13 +75,22 @@ class Engine final : public EnsembleBackend {
         model_source_(setup.model_source.begin(), setup.model_source.end()),
         open_weight_firms_(setup.open_weight_firms.begin(), setup.open_weight_firms.end()),
         chip_performance_(setup.chip_performance.begin(), setup.chip_performance.end()),
-        markup_(setup.markup.begin(), setup.markup.end()),
-        spend_rate_(setup.spend_rate.begin(), setup.spend_rate.end()),
+        model_developers_(setup.model_developers.begin(), setup.model_developers.end()),
+        base_strategy_(setup.strategy.begin(), setup.strategy.end()),
+        acquirers_(setup.acquirers.begin(), setup.acquirers.end()),
+        adaptation_(setup.adaptation),
+        acquisition_(setup.acquisition),
         base_awareness_(setup.awareness.begin(), setup.awareness.end()),
         other_income_(setup.other_income.begin(), setup.other_income.end()),
         export_blocked_(setup.export_blocked.begin(), setup.export_blocked.end()),
         alive_(replicate_rows(setup.alive, setup.replicates)),
         cash_(replicate_rows(setup.cash, setup.replicates)),
+        cash_at_review_(replicate_rows(setup.cash, setup.replicates)),
+        strategy_(replicate_rows(setup.strategy, setup.replicates)),
+        strategy_next_(setup.strategy.size() * static_cast<std::size_t>(setup.replicates)),
+        growth_(adaptation_.every > 0 ? firm_cells() : 0),
+        subsidy_(firm_cells(), 0.0),
+        acquired_by_(firm_cells(), -1),
         fab_capacity_(replicate_rows(setup.fab_capacity, setup.replicates)),
         hbm_capacity_(replicate_rows(setup.hbm_capacity, setup.replicates)),
         installed_compute_(replicate_rows(setup.installed_compute, setup.replicates)),
@@ -102,6 +119,7 @@ class Engine final : public EnsembleBackend {
         bought_(market_cells(), 0),
         paid_(market_cells(), 0),
         performance_bought_(market_cells(), 0.0),
+        attraction_(market_cells(), 0.0),
         price_floor_(setup.price_floor) {
     std::vector<double> prices;
     for (std::int64_t r = 0; r < replicates_; ++r) {
@@ -157,8 +175,26 @@ class Engine final : public EnsembleBackend {
         launch(replicates_, EnterFirms{context, entry_, seed_, static_cast<std::uint32_t>(t)});
       }
       launch(firm_threads, SettleFinance{context});
+      if (acquisition_.rate > 0.0 && !acquirers_.empty()) {
+        launch(replicates_, AcquireStartups{context, acquisition_, seed_, static_cast<std::uint32_t>(t),
+                                            raw(acquirers_), static_cast<std::int32_t>(acquirers_.size()),
+                                            entry_.first_slot});
+      }
+      if (adaptation_.every > 0 && (t + 1) % adaptation_.every == 0) {
+        launch(firm_threads, ReviewGrowth{firm_dynamic(), raw(growth_)});
+        launch(firm_threads, AdaptStrategies{context, adaptation_, seed_, static_cast<std::uint32_t>(t),
+                                             raw(strategy_next_), raw(growth_)});
+        strategy_.swap(strategy_next_);
+      }
       clock.lap("finance");
     }
+  }
+
+  void apply_scenario(const ScenarioUpdate& update) override {
+    value_chain_.region = update.levers;
+    thrust::copy(update.region_term.begin(), update.region_term.end(), region_term_.begin());
+    thrust::copy(update.export_blocked.begin(), update.export_blocked.end(), export_blocked_.begin());
+    for (int g = 0; g < kRegions; ++g) entry_.region_boost[g] = update.entry_boost[static_cast<std::size_t>(g)];
   }
 
   void read_tallies(std::vector<std::int32_t>& tally) override { copy_to_host(tally_, tally); }
@@ -180,6 +216,7 @@ class Engine final : public EnsembleBackend {
     copy_to_host(service_revenue_, s.service_revenue);
     copy_to_host(external_cost_, s.external_cost);
     copy_to_host(alive_, s.alive);
+    copy_to_host(acquired_by_, s.acquired_by);
   }
 
   void read_providers(std::vector<std::int32_t>& provider) override {
@@ -225,9 +262,11 @@ class Engine final : public EnsembleBackend {
     MarketClearing clearing{market, firms_, raw(buyers_[market]), buyers,
                             raw(sellers_[market]), sellers, firm_static(), raw(alive_),
                             raw(export_blocked_), export_controlled,
-                            value_chain_.buyer_price_sensitivity, market_arrays()};
+                            value_chain_.buyer_price_sensitivity, market_arrays(), {}};
+    for (int g = 0; g < kRegions; ++g) clearing.closed_stack[g] = value_chain_.region.closed_stack[g];
     const bool priced = market == kMarketHbm || market == kMarketAccelerator ||
                         market == kMarketCloud;
+    launch(replicates_ * sellers, SellerAttraction{clearing});
     launch(replicates_ * buyers, SumBuyerWeights{clearing});
     launch(replicates_ * sellers, ClearSeller{clearing});
     launch(replicates_ * buyers, ReceiveBuyer{clearing});
@@ -246,7 +285,7 @@ class Engine final : public EnsembleBackend {
   }
   FirmView firm_view() {
     return FirmView{firms_, raw(quality_term_), raw(log_price_), raw(serves_),
-                    raw(region_term_), raw(awareness_), raw(alive_)};
+                    raw(region_term_), raw(awareness_), raw(alive_), raw(acquired_by_)};
   }
   SegmentMarketView market_view() {
     return SegmentMarketView{raw(tally_), raw(region_tally_), raw(adopters_), raw(adoption_hazard_),
@@ -257,9 +296,11 @@ class Engine final : public EnsembleBackend {
   FirmStatic firm_static() {
     return FirmStatic{firms_, raw(layer_mask_), raw(in_house_chips_), raw(firm_region_),
                       raw(chip_performance_), raw(model_source_), raw(open_weights_),
-                      raw(markup_), raw(spend_rate_), raw(base_awareness_), raw(other_income_),
+                      raw(base_awareness_), raw(other_income_),
                       raw(serves_), raw(open_weight_firms_),
-                      static_cast<std::int32_t>(open_weight_firms_.size())};
+                      static_cast<std::int32_t>(open_weight_firms_.size()),
+                      raw(model_developers_), static_cast<std::int32_t>(model_developers_.size()),
+                      raw(base_strategy_)};
   }
   FirmDynamic firm_dynamic() {
     return FirmDynamic{raw(alive_), raw(cash_), raw(fab_capacity_), raw(hbm_capacity_),
@@ -269,12 +310,14 @@ class Engine final : public EnsembleBackend {
                        raw(external_cost_), raw(service_revenue_), raw(awareness_),
                        raw(quality_term_), raw(log_price_), raw(service_price_),
                        raw(service_quality_),
-                       raw(base_quality_), raw(base_price_)};
+                       raw(base_quality_), raw(base_price_), raw(strategy_), raw(subsidy_),
+                       raw(acquired_by_), raw(cash_at_review_)};
   }
   MarketArrays market_arrays() {
     return MarketArrays{raw(price_), raw(unit_demand_), raw(budget_), raw(weight_total_),
                         raw(capacity_), raw(demand_received_), raw(ration_), raw(sold_),
-                        raw(revenue_), raw(bought_), raw(paid_), raw(performance_bought_)};
+                        raw(revenue_), raw(bought_), raw(paid_), raw(performance_bought_),
+                        raw(attraction_)};
   }
   FirmStepContext firm_context(std::int64_t t) {
     return FirmStepContext{value_chain_, firm_static(), firm_dynamic(), market_arrays(),
@@ -320,8 +363,11 @@ class Engine final : public EnsembleBackend {
   thrust::device_vector<std::int32_t> model_source_;
   thrust::device_vector<std::int32_t> open_weight_firms_;
   thrust::device_vector<double> chip_performance_;
-  thrust::device_vector<double> markup_;
-  thrust::device_vector<double> spend_rate_;
+  thrust::device_vector<std::int32_t> model_developers_;
+  thrust::device_vector<double> base_strategy_;  // [parameter][firm]
+  thrust::device_vector<std::int32_t> acquirers_;
+  AdaptationParams adaptation_;
+  AcquisitionParams acquisition_;
   thrust::device_vector<double> base_awareness_;
   thrust::device_vector<std::int64_t> other_income_;
   thrust::device_vector<std::uint8_t> export_blocked_;
@@ -329,6 +375,12 @@ class Engine final : public EnsembleBackend {
   // Firm state per replicate.
   thrust::device_vector<std::uint8_t> alive_;
   thrust::device_vector<std::int64_t> cash_;
+  thrust::device_vector<std::int64_t> cash_at_review_;
+  thrust::device_vector<double> strategy_;       // [replicate][parameter][firm]
+  thrust::device_vector<double> strategy_next_;  // adaptation writes here, then swaps
+  thrust::device_vector<double> growth_;         // [replicate][firm] at a review
+  thrust::device_vector<double> subsidy_;        // [replicate][firm] USD this step
+  thrust::device_vector<std::int32_t> acquired_by_;  // [replicate][firm]
   thrust::device_vector<double> fab_capacity_;
   thrust::device_vector<double> hbm_capacity_;
   thrust::device_vector<double> installed_compute_;
@@ -360,6 +412,7 @@ class Engine final : public EnsembleBackend {
   thrust::device_vector<std::int64_t> bought_;
   thrust::device_vector<std::int64_t> paid_;
   thrust::device_vector<double> performance_bought_;
+  thrust::device_vector<double> attraction_;
   std::array<thrust::device_vector<std::int32_t>, kUpstreamMarkets> buyers_;
   std::array<thrust::device_vector<std::int32_t>, kUpstreamMarkets> sellers_;
   std::array<double, kUpstreamMarkets> price_floor_;

@@ -1,7 +1,8 @@
 // Firms' side of a step in the dynamic value chain (MODEL.md section 4, steps 2, 4-6, 8).
 //
 // Plan (step 2): a firm spends spend_rate * cash this step, split into compute, data, R&D and
-//   marketing budgets. Memory and merchant chip makers invest their compute budget in capacity
+//   marketing budgets by its strategy (per firm and replicate; see StrategyParameter); its
+//   region's subsidies top up the compute and R&D budgets by compute_subsidy and rd_subsidy. Memory and merchant chip makers invest their compute budget in capacity
 //   (capacity += budget / capacity_cost); accelerator makers order the HBM for what they plan
 //   to build (in-house: fab capacity; merchant: last step's demand + 10 %, at most capacity); clouds (and big tech) buy accelerators with it; model developers without a cloud rent
 //   cloud compute with it; service firms without a cloud rent inference compute for their
@@ -13,14 +14,18 @@
 //   data S <- S (1 - depreciation) + purchases + flywheel * customers + public data (model
 //   developers); training compute C += training_share * (own + rented compute) * FLOP per
 //   H100e-month * 2^(t / T_algo); capability from the scaling law (kernels/scaling_law.hpp);
-//   R&D stock and marketing awareness accumulate and decay.
+//   R&D stock and marketing awareness accumulate and decay. Model and service firms receive
+//   their region's public data and pay its regulation cost.
 // Service offer (step 6), per segment: quality = base + w_cap * capability used (own model,
 //   the open frontier plus a fine-tuning gain from local data, or the partner's) + w_data *
-//   log(1 + data / scale) + w_rd * log(1 + R&D / scale); price = base price + (1 + markup) *
-//   (inference compute per customer * compute price + partner's API fee).
+//   log(1 + data / scale) + w_rd * log(1 + R&D / scale); with global_model_access a > 0 in its
+//   region the capability used is max(that, a * global frontier + fine-tuning gain); a closed
+//   stack adopts only domestic open models. Price = base price + (1 + markup) * (inference
+//   compute per customer * compute price + partner's API fee).
 // Settle (step 8): cash += customer revenue + other income (outside businesses) + market sales
 //   - market purchases - costs paid outside the economy (production, operation, capex, R&D,
-//   marketing); a firm whose cash falls below zero exits.
+//   marketing, regulation, acquisitions, less subsidies); a firm whose cash falls below zero
+//   exits.
 #pragma once
 
 #include <cmath>
@@ -86,14 +91,24 @@ struct PlanFirmStep {
     c.dyn.rd_budget[index] = 0.0;
     c.dyn.marketing_budget[index] = 0.0;
     c.dyn.capex[index] = 0.0;
+    c.dyn.subsidy[index] = 0.0;
     if (!c.dyn.alive[index]) return;
 
     const std::uint8_t mask = c.firm.layer_mask[j];
+    const int region = c.firm.region[j];
+    const auto strategy = [&](int parameter) {
+      return c.dyn.strategy_of(replicate, parameter, c.firm.firms, j);
+    };
     const double cash = static_cast<double>(c.dyn.cash[index]);
-    const double budget = cash > 0.0 ? c.firm.spend_rate[j] * cash : 0.0;
-    double compute_budget = budget * c.p.compute_share;
-    c.dyn.rd_budget[index] = budget * c.p.rd_share;
-    c.dyn.marketing_budget[index] = budget * c.p.marketing_share;
+    const double budget = cash > 0.0 ? strategy(kSpendRate) * cash : 0.0;
+    // Scenario subsidies top up the compute and R&D budgets (money from outside the economy,
+    // netted against the firm's outside costs when it settles).
+    const double own_compute = budget * strategy(kComputeShare);
+    const double own_rd = budget * strategy(kRdShare);
+    double compute_budget = own_compute * (1.0 + c.p.region.compute_subsidy[region]);
+    c.dyn.rd_budget[index] = own_rd * (1.0 + c.p.region.rd_subsidy[region]);
+    c.dyn.subsidy[index] = own_compute * c.p.region.compute_subsidy[region] + own_rd * c.p.region.rd_subsidy[region];
+    c.dyn.marketing_budget[index] = budget * strategy(kMarketingShare);
 
     c.dyn.fab_capacity[index] = c.dyn.fab_capacity[index] * (1.0 - c.p.capacity_depreciation);
     c.dyn.hbm_capacity[index] = c.dyn.hbm_capacity[index] * (1.0 - c.p.capacity_depreciation);
@@ -129,7 +144,7 @@ struct PlanFirmStep {
       c.m.unit_demand[c.cell(replicate, kMarketModel, j)] = customers;
     }
     if (mask & (kLayerBitModel | kLayerBitService)) {
-      c.m.budget[c.cell(replicate, kMarketData, j)] = budget * c.p.data_share;
+      c.m.budget[c.cell(replicate, kMarketData, j)] = budget * strategy(kDataShare);
     }
 
     // What the firm offers as a seller (accelerators: set after the HBM market clears).
@@ -187,10 +202,15 @@ struct ProduceAndAccumulate {
     c.dyn.installed_compute[index] = installed;
 
     const double customers = c.customers_of(replicate, j);
+    const int region = c.firm.region[j];
     double data = c.dyn.data_stock[index] * (1.0 - c.p.data_depreciation);
     data += c.units(c.m.bought[c.cell(replicate, kMarketData, j)]);
     data += c.p.flywheel_tokens_per_customer * customers;
     if (mask & kLayerBitModel) data += c.p.public_data_rate;
+    if (mask & (kLayerBitModel | kLayerBitService)) {
+      data += c.p.region.public_data[region];           // the region's public data (policy)
+      external += c.p.region.regulation_cost[region];   // compliance with the region's rules
+    }
     c.dyn.data_stock[index] = data;
 
     if (mask & kLayerBitModel) {
@@ -214,6 +234,7 @@ struct ProduceAndAccumulate {
     c.dyn.awareness[index] = c.firm.base_awareness[j] + c.dyn.marketing_awareness[index];
 
     external += c.dyn.rd_budget[index] + c.dyn.marketing_budget[index] + c.dyn.capex[index];
+    external -= c.dyn.subsidy[index];
     c.dyn.external_cost[index] = static_cast<std::int64_t>(std::floor(external + 0.5));
   }
 };
@@ -221,11 +242,24 @@ struct ProduceAndAccumulate {
 // One thread per (replicate, segment, firm), after ProduceAndAccumulate.
 struct UpdateServiceOffer {
   FirmStepContext c;
-  AIMARKET_HD double open_frontier(std::int64_t replicate) const {
+  // Best capability among the open-weight models a firm of `region` may adopt (a closed
+  // stack adopts only domestic ones).
+  AIMARKET_HD double open_frontier(std::int64_t replicate, int region) const {
     double best = 0.0;
     for (std::int32_t k = 0; k < c.firm.open_weight_count; ++k) {
       const std::int32_t f = c.firm.open_weight_firms[k];
+      if (c.p.region.closed_stack[region] && c.firm.region[f] != region) continue;
       const std::int64_t idx = replicate * c.firm.firms + f;
+      if (c.dyn.alive[idx] && c.dyn.capability[idx] > best) best = c.dyn.capability[idx];
+    }
+    return best;
+  }
+  // Best capability of any model developer anywhere (open or licensable): the global
+  // frontier a firm with global_model_access builds on.
+  AIMARKET_HD double global_frontier(std::int64_t replicate) const {
+    double best = 0.0;
+    for (std::int32_t k = 0; k < c.firm.model_developer_count; ++k) {
+      const std::int64_t idx = replicate * c.firm.firms + c.firm.model_developers[k];
       if (c.dyn.alive[idx] && c.dyn.capability[idx] > best) best = c.dyn.capability[idx];
     }
     return best;
@@ -246,7 +280,14 @@ struct UpdateServiceOffer {
     } else if (source >= 0 && c.dyn.alive[replicate * n + source]) {
       capability = c.dyn.capability[replicate * n + source];
     } else {  // open base (or a partner that exited): open frontier plus fine-tuning
-      capability = open_frontier(replicate) + c.p.finetune_gain * log_data;
+      capability = open_frontier(replicate, c.firm.region[j]) + c.p.finetune_gain * log_data;
+    }
+    // Access to global models (global cooperation): build on the global frontier, fine-tuned
+    // on local data, when that beats the firm's own route.
+    const double access = c.p.region.global_model_access[c.firm.region[j]];
+    if (access > 0.0) {
+      const double adopted = access * global_frontier(replicate) + c.p.finetune_gain * log_data;
+      if (adopted > capability) capability = adopted;
     }
     const double quality = c.dyn.base_quality[index] +
                            c.p.quality_per_capability * capability +
@@ -265,7 +306,8 @@ struct UpdateServiceOffer {
     }
     const double api_fee = source >= 0 ? c.m.price[c.cell(replicate, kMarketModel, source)] : 0.0;
     const double unit_cost = c.p.inference_compute_per_customer * compute_price + api_fee;
-    const double price = c.dyn.base_price[index] + (1.0 + c.firm.markup[j]) * unit_cost;
+    const double markup = c.dyn.strategy_of(replicate, kMarkup, n, j);
+    const double price = c.dyn.base_price[index] + (1.0 + markup) * unit_cost;
     c.dyn.service_price[index] = price;
     c.dyn.log_price[index] = det_log(price);
   }

@@ -8,11 +8,14 @@
 //     [entry] free_slots), dead, and has no customer left in any segment (customers of an
 //     exited firm leave in the customer phase after its exit, so its slot is free from then);
 //   the min(K, free slots) lowest-index free slots are revived; surplus entrants are lost;
+//   a scenario's entry boost adds K_g ~ Poisson(region_boost_g) entrants into the free slots
+//     of region g (own counter per region), after the base draw;
 //   an entrant's cash is its venture funding, funding * exp(funding_log_sd * z) USD M
 //     (z standard normal, capped at kMaxEntrantCash), money from outside the economy; its
 //     stocks (capacity, compute, data, training compute, capability, R&D, marketing) start at
 //     0; its base quality per segment is Normal(quality_mean, quality_sd) and base price
-//     LogNormal(log price_median, price_log_sd), like a synthetic firm's.
+//     LogNormal(log price_median, price_log_sd), like a synthetic firm's; its strategy
+//     parameters are the slot's starting ones and it was acquired by no one.
 // The thread walks the slots in index order, and every draw is keyed by (replicate, step,
 // slot), so the result is the same on any thread count and on CPU and GPU.
 #pragma once
@@ -42,7 +45,9 @@ constexpr double kMaxEntrantCash = 1e13;
 // at the cap keeps the work bounded by what can be used.
 AIMARKET_HD inline std::int64_t poisson_entrants(std::uint64_t seed, std::uint32_t replicate,
                                                  std::uint32_t step, double rate,
-                                                 std::int64_t cap) {
+                                                 std::int64_t cap,
+                                                 DrawPurpose purpose = DrawPurpose::kEntryCount,
+                                                 std::uint32_t agent = 0) {
   if (!(rate > 0.0) || cap <= 0) return 0;
   const auto pieces = static_cast<std::int64_t>(rate / kPoissonPiece) + 1;
   const double lambda = rate / static_cast<double>(pieces);
@@ -51,8 +56,7 @@ AIMARKET_HD inline std::int64_t poisson_entrants(std::uint64_t seed, std::uint32
   DrawBlock d{};
   for (std::int64_t piece = 0; piece < pieces && total < cap; ++piece) {
     if (piece % 4 == 0) {
-      d = draw_block(seed, replicate, step, 0, DrawPurpose::kEntryCount,
-                     static_cast<std::uint32_t>(piece / 4));
+      d = draw_block(seed, replicate, step, agent, purpose, static_cast<std::uint32_t>(piece / 4));
     }
     const double u = uniform_open01(d.word[piece % 4]);
     double p = p0;
@@ -99,6 +103,22 @@ struct EnterFirms {
       enter(replicate, j);
       --entrants;
     }
+    // A scenario's entry boost: extra entrants into the free slots of one region each.
+    for (int g = 0; g < kRegions; ++g) {
+      if (!(e.region_boost[g] > 0.0)) continue;
+      std::int64_t free_in_region = 0;
+      for (std::int32_t j = e.first_slot; j < n; ++j) {
+        if (c.firm.region[j] == g && slot_is_free(replicate, j)) ++free_in_region;
+      }
+      std::int64_t extra = poisson_entrants(seed, r, step, e.region_boost[g], free_in_region,
+                                            DrawPurpose::kEntrantRegion,
+                                            static_cast<std::uint32_t>(g));
+      for (std::int32_t j = e.first_slot; j < n && extra > 0; ++j) {
+        if (c.firm.region[j] != g || !slot_is_free(replicate, j)) continue;
+        enter(replicate, j);
+        --extra;
+      }
+    }
   }
 
  private:
@@ -112,6 +132,11 @@ struct EnterFirms {
     if (funding > kMaxEntrantCash) funding = kMaxEntrantCash;
     c.dyn.alive[index] = 1;
     c.dyn.cash[index] = static_cast<std::int64_t>(std::floor(funding + 0.5));
+    c.dyn.cash_at_review[index] = c.dyn.cash[index];
+    c.dyn.acquired_by[index] = -1;
+    for (int p = 0; p < kStrategyParameters; ++p) {
+      c.dyn.strategy_of(replicate, p, n, j) = c.firm.base_strategy[p * n + j];
+    }
     c.dyn.fab_capacity[index] = 0.0;
     c.dyn.hbm_capacity[index] = 0.0;
     c.dyn.installed_compute[index] = 0.0;

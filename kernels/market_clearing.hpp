@@ -5,8 +5,12 @@
 // plans, inference compute for its customers, API use of its partner's model) and a budget
 // part B_i (USD it spends: compute and data budgets). It splits its demand across the sellers
 // it may trade with (alive, not itself, not barred by an export control; for the model API only
-// its partner) by a logit on price per unit of performance:
-//   w_ij = (p_j / perf_j)^(-theta),   d_ij = (U_i + B_i / p_j) w_ij / sum_k w_ik.
+// its partner) by an attraction model: price per unit of performance, times the seller's
+// capacity S_j where capacity is limited (HBM, accelerators, cloud compute),
+//   w_ij = S_j (p_j / perf_j)^(-theta),   d_ij = (U_i + B_i / p_j) w_ij / sum_k w_ik,
+// so that at equal prices buyers spread their orders in proportion to what each seller can
+// deliver, and market shares start at capacity shares (the calibration's lever).
+// A buyer in a region with a closed stack (scenario) trades only with sellers of its region.
 // Seller j with capacity S_j faces D_j = sum_i d_ij and, when short, rations proportionally:
 //   rho_j = min(1, S_j / D_j),   buyer i receives d_ij rho_j
 // (the textbook rule: with one price, each buyer gets supply in proportion to its demand).
@@ -41,6 +45,7 @@ struct MarketClearing {
   bool apply_export_controls;
   double price_sensitivity;             // theta
   MarketArrays m;
+  std::uint8_t closed_stack[kRegions];  // 1: the region's buyers trade only at home
 
   AIMARKET_HD std::int64_t cell(std::int64_t replicate, std::int32_t j) const {
     return (replicate * kUpstreamMarkets + market) * firms + j;
@@ -55,11 +60,19 @@ struct MarketClearing {
       return false;
     }
     if (market == kMarketModel && firm.model_source[i] != j) return false;
+    if (closed_stack[firm.region[i]] && firm.region[j] != firm.region[i]) return false;
     return true;
+  }
+  // The seller's attraction, the same for every buyer: computed once per seller and step
+  // (SellerAttraction) so that the buyer-seller loops cost a multiply, not an exp and a log.
+  AIMARKET_HD double attraction_of(std::int64_t replicate, std::int32_t j) const {
+    const std::int64_t sj = cell(replicate, j);
+    const double attraction = det_exp(-price_sensitivity * det_log(m.price[sj] / performance(j)));
+    return m.capacity[sj] >= 0.0 ? m.capacity[sj] * attraction : attraction;
   }
   AIMARKET_HD double weight(std::int64_t replicate, std::int32_t i, std::int32_t j) const {
     if (!can_trade(replicate, i, j)) return 0.0;
-    return det_exp(-price_sensitivity * det_log(m.price[cell(replicate, j)] / performance(j)));
+    return m.attraction[cell(replicate, j)];
   }
   // Units buyer i asks of seller j (w = weight(replicate, i, j), > 0).
   AIMARKET_HD double pair_demand(std::int64_t replicate, std::int32_t i, std::int32_t j,
@@ -73,6 +86,16 @@ struct MarketClearing {
   }
   AIMARKET_HD static std::int64_t pair_payment(std::int64_t units, double price) {
     return static_cast<std::int64_t>(std::floor(static_cast<double>(units) / kUnitScale * price + 0.5));
+  }
+};
+
+// Phase (0), one thread per (replicate, seller): the seller's attraction.
+struct SellerAttraction {
+  MarketClearing c;
+  AIMARKET_HD void operator()(std::int64_t index) const {
+    const std::int64_t replicate = index / c.seller_count;
+    const std::int32_t j = c.sellers[index - replicate * c.seller_count];
+    c.m.attraction[c.cell(replicate, j)] = c.attraction_of(replicate, j);
   }
 };
 

@@ -27,6 +27,7 @@ struct FirmView {
   const double* region_term;    // [firm][region]   beta_home [home] + beta_language * fit
   const double* awareness;      // [replicate][firm] awareness weight
   const std::uint8_t* alive;    // [replicate][firm]
+  const std::int32_t* acquired_by;  // [replicate][firm] acquirer of a dead firm, or -1
 };
 
 // Market aggregates recomputed at the start of each step from the tallies, per replicate.

@@ -3,11 +3,23 @@
 
 #include <cstdint>
 
+#include "model/dimensions.hpp"
+
 namespace aimarket {
 
+// Policy levers per region of the firm (docs/CONFIG.md [scenario]); a scenario's timeline
+// changes them between steps.
+struct RegionLevers {
+  double compute_subsidy[kRegions];      // top-up of the compute budget, fraction
+  double rd_subsidy[kRegions];           // top-up of the R&D budget, fraction
+  double public_data[kRegions];          // T tokens per step to each model/service firm
+  double regulation_cost[kRegions];      // USD per step per model or service firm
+  double global_model_access[kRegions];  // share of the global frontier a firm may build on
+  std::uint8_t closed_stack[kRegions];   // 1: the region's buyers trade only at home
+};
+
 struct ValueChainParams {
-  // Firms' spending and service offer.
-  double compute_share, data_share, rd_share, marketing_share;
+  // Firms' service offer (spending follows each firm's strategy parameters).
   double quality_per_capability, quality_per_log_data, quality_per_log_rd;
   double domain_data_scale;  // T tokens
   double rd_scale;           // USD M
@@ -28,6 +40,23 @@ struct ValueChainParams {
   double tokens_per_parameter, flop_per_h100e_month, algorithmic_doubling_months;
   double reference_loss;     // L at reference_compute, compute-optimal
   double training_share, finetune_gain, inference_compute_per_customer;
+  RegionLevers region;
+};
+
+// Strategy adaptation (docs/CONFIG.md [strategy]): every `every` steps each firm may imitate a
+// better-performing peer or mutate its strategy parameters.
+struct AdaptationParams {
+  std::int64_t every;           // steps between reviews; 0: off
+  double imitation_probability;
+  double mutation_sd;           // log-sd of the multiplicative mutation
+};
+
+// Acquisition of start-ups by big tech (docs/CONFIG.md [entry] acquisition_*).
+struct AcquisitionParams {
+  double rate;                  // probability per acquirer per step of a bid
+  double max_cash_share;        // an acquirer pays at most this share of its cash
+  double revenue_multiple;      // price = target cash + multiple * monthly revenue
+  std::int32_t candidates;      // start-ups an acquirer looks at per bid
 };
 
 // Entry of start-ups (kernels/firm_entry.hpp; docs/CONFIG.md [entry]).
@@ -38,6 +67,7 @@ struct EntryParams {
   double quality_mean, quality_sd;    // an entrant's base quality ~ Normal
   double price_median, price_log_sd;  // an entrant's base price ~ LogNormal
   std::int32_t first_slot;      // entrants may take slots first_slot .. firms-1
+  double region_boost[kRegions];  // extra entrants per step into free slots of each region
 };
 
 }  // namespace aimarket

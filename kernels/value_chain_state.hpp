@@ -4,6 +4,8 @@
 
 #include <cstdint>
 
+#include "kernels/hd.hpp"
+
 namespace aimarket {
 
 // Upstream markets. The first four are the value-chain layers of the same index in
@@ -29,6 +31,18 @@ constexpr std::uint8_t kSellsDataBit = 1u << 5;
 // that what a seller sells and what its buyers receive are sums of the same integers.
 constexpr double kUnitScale = 65536.0;
 
+// A firm's strategy parameters (MODEL.md section 5; configs/strategies/), per replicate
+// because strategy adaptation moves them: [replicate][parameter][firm].
+enum StrategyParameter : int {
+  kSpendRate = 0,       // share of cash spent per step
+  kComputeShare = 1,    // shares of the budget: compute (or capacity), data, R&D, marketing
+  kDataShare = 2,
+  kRdShare = 3,
+  kMarketingShare = 4,
+  kMarkup = 5,          // service price markup over unit cost
+};
+constexpr int kStrategyParameters = 6;
+
 // model_source codes (>= 0: the partner firm's index).
 constexpr std::int32_t kOwnModel = -1;
 constexpr std::int32_t kOpenModel = -2;
@@ -41,13 +55,14 @@ struct FirmStatic {
   const double* chip_performance;      // [firm] H100e per unit at step 0
   const std::int32_t* model_source;    // [firm]
   const std::uint8_t* open_weights;    // [firm]
-  const double* markup;                // [firm]
-  const double* spend_rate;            // [firm]
   const double* base_awareness;        // [firm]
   const std::int64_t* other_income;    // [firm] USD per step from outside the model
   const std::uint8_t* serves;          // [segment][firm]
   const std::int32_t* open_weight_firms;  // indices of firms releasing open weights
   std::int32_t open_weight_count;
+  const std::int32_t* model_developers;   // indices of firms with layer model
+  std::int32_t model_developer_count;
+  const double* base_strategy;            // [parameter][firm] at start (an entrant's too)
 };
 
 struct FirmDynamic {
@@ -75,6 +90,15 @@ struct FirmDynamic {
   // slot, and replicates fill the same slot at different steps with different entrants.
   double* base_quality;            // [replicate][segment][firm] (not multiplied by beta)
   double* base_price;              // [replicate][segment][firm] USD per customer-month
+  double* strategy;                // [replicate][parameter][firm] (StrategyParameter)
+  double* subsidy;                 // [replicate][firm] USD of budget top-ups this step
+  std::int32_t* acquired_by;       // [replicate][firm] acquirer of a dead slot, or -1
+  std::int64_t* cash_at_review;    // [replicate][firm] USD at the last strategy review
+  // Accessor of a strategy parameter.
+  AIMARKET_HD double& strategy_of(std::int64_t replicate, int parameter, std::int32_t firms,
+                                  std::int32_t j) const {
+    return strategy[(replicate * kStrategyParameters + parameter) * firms + j];
+  }
 };
 
 // One upstream market's arrays, all [replicate][market][firm] (use `row` to offset).
@@ -91,6 +115,7 @@ struct MarketArrays {
   std::int64_t* bought;       // buyer's units received, fixed point
   std::int64_t* paid;         // buyer's payments, USD
   double* performance_bought; // buyer's units received times the seller's performance
+  double* attraction;         // seller's weight before trade rules: S_j (p_j/perf_j)^-theta
 };
 
 }  // namespace aimarket

@@ -31,6 +31,11 @@ struct MarketSetup {
   std::vector<std::uint8_t> serves;            // [segment][firm]
   std::vector<double> region_term;             // [firm][region]
   std::vector<double> awareness;               // [firm]
+  // Customers who already use a service at step 0 (population.initial_adoption), the same in
+  // every replicate: provider per customer (-1: none) and the tallies that match it.
+  std::vector<std::int32_t> initial_provider;  // [customer], empty: nobody
+  std::vector<std::int32_t> initial_tally;     // [segment][firm]
+  std::vector<std::int32_t> initial_region_tally;  // [region][firm]
 
   // The value chain (ignored when frozen: quality and price then stay as above).
   bool frozen = true;
@@ -42,8 +47,11 @@ struct MarketSetup {
   std::vector<std::int32_t> model_source;      // [firm] kOwnModel, kOpenModel or partner
   std::vector<std::int32_t> open_weight_firms; // firms releasing open weights
   std::vector<double> chip_performance;        // [firm]
-  std::vector<double> markup;                  // [firm]
-  std::vector<double> spend_rate;              // [firm]
+  std::vector<std::int32_t> model_developers; // firms with layer model
+  std::vector<double> strategy;                // [parameter][firm] at start (StrategyParameter)
+  AdaptationParams adaptation{};               // every 0: off
+  AcquisitionParams acquisition{};             // rate 0: off
+  std::vector<std::int32_t> acquirers;         // big-tech firms that may acquire
   std::vector<double> base_quality;            // [segment][firm] (not multiplied by beta)
   std::vector<double> base_price;              // [segment][firm] USD per customer-month
   EntryParams entry{};                         // rate 0: no entry
@@ -60,6 +68,14 @@ struct MarketSetup {
   std::array<std::uint8_t, kRegions * kRegions> export_blocked{};     // [seller][buyer region]
 };
 
+// What a scenario event changes between steps (docs/CONFIG.md [[event]]).
+struct ScenarioUpdate {
+  RegionLevers levers{};
+  std::vector<double> region_term;                          // [firm][region]
+  std::array<std::uint8_t, kRegions * kRegions> export_blocked{};  // [seller][buyer region]
+  std::array<double, kRegions> entry_boost{};               // extra entrants per step
+};
+
 // The state a recorded step reads back from the device.
 struct EnsembleSnapshot {
   std::vector<std::int32_t> tally;             // [replicate][segment][firm]
@@ -73,6 +89,7 @@ struct EnsembleSnapshot {
   std::vector<std::int64_t> cash;              // [replicate][firm] USD
   std::vector<std::int64_t> service_revenue, external_cost;  // [replicate][firm] USD, step
   std::vector<std::uint8_t> alive;             // [replicate][firm]
+  std::vector<std::int32_t> acquired_by;       // [replicate][firm] acquirer, or -1
 };
 
 struct PhaseTime {
@@ -92,6 +109,8 @@ class EnsembleBackend {
   virtual void read_snapshot(EnsembleSnapshot& snapshot) = 0;
   // Every customer's provider (-1 = none): [replicate][customer]. For tests and checks.
   virtual void read_providers(std::vector<std::int32_t>& provider) = 0;
+  // Changes the scenario's levers from the next step on.
+  virtual void apply_scenario(const ScenarioUpdate& update) = 0;
   // Bytes of device memory held per customer-replicate by the customer state.
   virtual double customer_state_bytes() const = 0;
 

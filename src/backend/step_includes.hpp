@@ -14,6 +14,8 @@
 #include "backend/backend.hpp"
 #include "kernels/customer_choice.hpp"
 #include "kernels/firm_dynamics.hpp"
+#include "kernels/acquisition.hpp"
 #include "kernels/firm_entry.hpp"
+#include "kernels/strategy_adaptation.hpp"
 #include "kernels/market_clearing.hpp"
 #include "kernels/segment_state.hpp"

@@ -30,11 +30,13 @@ struct PopulationSettings {
   double customer_weight = 1.0;      // real customers represented by one agent
   std::array<double, kSegments> segment_shares{};  // fraction of customers per segment
   std::array<double, kRegions> region_shares{};    // fraction of customers per region
+  std::array<double, kSegments> initial_adoption{};  // fraction using a service at step 0
+  std::array<double, kArchetypes> synthetic_mix{0, 0, 0, 0, 0, 0, 0, 0, 1.0, 0};  // archetype shares
+                                                      // of synthetic firms (consumer_ai)
 };
 
 struct FirmsSettings {
   bool frozen = false;                      // true: quality and price fixed at config values
-  std::string synthetic_archetype = "consumer_ai";
   double synthetic_quality_mean = 0.0;      // quality units (utility per beta_quality)
   double synthetic_quality_sd = 0.5;
   double synthetic_price_median = 1.0;      // price units (relative, per customer-month)
@@ -105,9 +107,39 @@ struct ModelsSettings {
   double api_initial_price = 2.0;           // USD per real customer-month of model use
 };
 
+// Policy levers (MODEL.md section 5), per region of the firm (or customer) they act on.
 struct ScenarioSettings {
   // Forbidden (seller region, buyer region) pairs for accelerators and HBM.
   std::vector<std::pair<int, int>> export_controls;
+  std::array<double, kRegions> compute_subsidy{};      // top-up of compute budgets, fraction
+  std::array<double, kRegions> rd_subsidy{};           // top-up of R&D budgets, fraction
+  std::array<double, kRegions> public_data{};          // T tokens per step per model/service firm
+  std::array<double, kRegions> regulation_cost{};      // USD M per step per model/service firm
+  std::array<double, kRegions> global_model_access{};  // share of the global frontier usable
+  std::array<double, kRegions> closed_stack{};         // 1: the region trades only at home
+  std::array<double, kRegions> home_procurement{};     // utility for home firms, per customer region
+  std::array<double, kRegions> entry_boost{};          // extra entrants per step per region
+  double closed_stack_penalty = 1.0;                   // utility lost abroad by a closed stack
+};
+
+// A change of scenario levers from a date on ([[event]] tables): `scenario` is the complete
+// lever set in force from `date` (earlier events and the [scenario] section included).
+struct ScenarioEvent {
+  std::string date;        // YYYY-MM
+  std::int64_t step = 0;   // step index of the date (before the run starts: 0)
+  std::string note;
+  ScenarioSettings scenario;
+  std::vector<std::string> changed;  // the keys the event sets, for the resolved TOML
+};
+
+// Strategy presets ([strategy] section; configs/strategies/presets.toml) and adaptation.
+struct StrategySettings {
+  // presets[k - 1] holds the parameters of kStrategyChoiceNames[k] (StrategyParameter order).
+  std::array<std::array<double, kStrategyParameterCount>, kStrategies> presets{};
+  std::array<std::string, kArchetypes> by_archetype;  // preset of firms of each archetype
+  std::int64_t adapt_every = 0;        // steps between strategy reviews; 0: off
+  double imitation_probability = 0.5;  // chance to copy a better-performing peer
+  double mutation_sd = 0.1;            // log-sd of a mutation
 };
 
 // Entry of start-ups into free firm slots (MODEL.md section 4 step 9). Firm capacity is
@@ -118,6 +150,10 @@ struct EntrySettings {
   double funding = 5.0;               // USD M, median venture funding (starting cash)
   double funding_log_sd = 1.0;        // log-sd of the log-normal funding
   std::string archetype = "consumer_ai";  // archetype of the entry slots in the firm table
+  double acquisition_rate = 0.0;         // chance per step that a big-tech firm bids
+  double acquisition_max_cash_share = 0.1;  // price at most this share of the bidder's cash
+  double acquisition_revenue_multiple = 60.0;  // price = cash + multiple * monthly revenue
+  std::int64_t acquisition_candidates = 8;  // start-ups a bidder looks at
 };
 
 struct DemandSettings {
@@ -160,6 +196,12 @@ struct FirmSpec {
   double other_income = 0.0;                        // USD M per step from outside the model
   double awareness = 1.0;
   std::array<double, kRegions> language_fit{};      // fit to customers of each region, [0,1]
+  std::string strategy;                             // preset name; "" = by archetype
+  double compute_share = -1.0;                      // < 0: the strategy's (or [firms]) value
+  double data_share = -1.0;
+  double rd_share = -1.0;
+  double marketing_share = -1.0;
+  std::array<double, kSegments> initial_share{};    // share of each segment's adopters at step 0
 };
 
 struct Config {
@@ -172,6 +214,8 @@ struct Config {
   ModelsSettings models;
   ScenarioSettings scenario;
   EntrySettings entry;
+  StrategySettings strategy;
+  std::vector<ScenarioEvent> events;  // in date order
   std::vector<FirmSpec> named_firms;
   std::string source_path;    // the config file as given
   std::string resolved_toml;  // every key with its effective value, as TOML text
@@ -195,6 +239,9 @@ struct ConfigOverride {
 // Reads, overrides, validates and resolves a config.
 // Throws ConfigError (never anything else for bad input) listing every problem found.
 Config load_config(const std::string& path, const std::vector<ConfigOverride>& overrides);
+
+// The layers a firm of archetype kArchetypeNames[archetype] is active in unless it lists its own.
+std::array<bool, kLayers> archetype_default_layers(int archetype);
 
 // Markdown reference of every key (default, unit, range, meaning), as in docs/CONFIG.md.
 std::string config_reference_markdown();

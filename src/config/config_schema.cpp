@@ -51,7 +51,10 @@ const std::vector<SectionSpec> kSettingsSections = {
      "Foundation models: capability from effective training compute and data through the "
      "Chinchilla scaling law `L = E + A/N^alpha + B/D^beta` (N parameters, D training tokens; "
      "Hoffmann et al. 2022), with algorithmic progress."},
-    {"scenario", "Policy levers acting between regions."},
+    {"scenario",
+     "Policy levers (MODEL.md section 5), each a table by region of the firms (or customers) "
+     "it acts on, regions not listed keeping the default. `[[event]]` tables change them from "
+     "a date on (see the Events section below)."},
     {"entry",
      "Entry of start-ups (dynamic mode only): each step a replicate draws K ~ Poisson(`rate`) "
      "entrants, who take the lowest-index free slots (the `free_slots` extra slots, dead at "
@@ -59,7 +62,14 @@ const std::vector<SectionSpec> kSettingsSections = {
      "entrant is a service firm like a synthetic one (quality, price and awareness from "
      "`[firms] synthetic_*`, an open base model, every segment) whose starting cash is its "
      "venture funding, `funding*exp(funding_log_sd*z)`, z standard normal. Entrants beyond the "
-     "free slots are lost."},
+     "free slots are lost. Big-tech firms acquire start-ups (the synthetic and entry slots) "
+     "when `acquisition_rate` > 0: see docs/MODEL.md."},
+    {"strategy",
+     "Firm strategies (MODEL.md section 5): nine presets, each a table of spending and pricing "
+     "parameters (configs/strategies/presets.toml holds the calibrated ones), assigned to a firm "
+     "by its `strategy` key or to every firm of an archetype by the archetype's key here; and "
+     "optional adaptation (every `adapt_every` steps a firm imitates a better-performing peer "
+     "or mutates its parameters)."},
 };
 
 const std::vector<KeySpec> kSettingsKeys = {
@@ -107,6 +117,17 @@ const std::vector<KeySpec> kSettingsKeys = {
      "Fraction of customers in each region; regions not listed get 0. The default is a "
      "placeholder until calibration.",
      AIMARKET_SPAN(population.region_shares, kRegions), nullptr, nullptr},
+    {"population", "initial_adoption", KeyKind::kTable, "{}", "fraction", Closed(0.0, 1.0),
+     kSegmentList,
+     "Fraction of each segment's customers who already use an AI service at step 0; they are "
+     "spread over the firms by the firms' `initial_share` (the rest over the synthetic "
+     "firms serving the segment). Segments not listed: 0.",
+     AIMARKET_SPAN(population.initial_adoption, kSegments), nullptr, nullptr},
+    {"population", "synthetic_mix", KeyKind::kShares, "{ consumer_ai = 1.0 }", "fractions",
+     Closed(0.0, 1.0), kArchetypeList,
+     "Archetype shares of the synthetic firms; each archetype's firms are drawn from its "
+     "distribution (docs/MODEL.md, synthetic population).",
+     AIMARKET_SPAN(population.synthetic_mix, kArchetypes), nullptr, nullptr},
 
     // [firms]
     {"firms", "frozen", KeyKind::kBool, "false", "-", NoRange(), kNoNames,
@@ -114,9 +135,6 @@ const std::vector<KeySpec> kSettingsKeys = {
      "textbook reductions); false: they follow the value chain (compute, data, models, R&D, "
      "marketing).",
      AIMARKET_FIELD(firms.frozen), nullptr, nullptr},
-    {"firms", "synthetic_archetype", KeyKind::kChoice, "\"consumer_ai\"", "-", NoRange(),
-     kArchetypeList, "Archetype of every synthetic firm.",
-     AIMARKET_FIELD(firms.synthetic_archetype), nullptr, nullptr},
     {"firms", "synthetic_quality_mean", KeyKind::kFloat, "0.0",
      "quality units (utility per unit beta_quality)", Closed(-kMaxQuality, kMaxQuality), kNoNames,
      "Mean of the normal distribution synthetic firms' quality is drawn from.",
@@ -385,6 +403,48 @@ const std::vector<KeySpec> kSettingsKeys = {
      "Forbidden trades in accelerators and HBM: `[[\"US\", \"CN\"]]` means sellers in US may "
      "not sell to buyers in CN.",
      AIMARKET_FIELD(scenario.export_controls), nullptr, nullptr},
+    {"scenario", "compute_subsidy", KeyKind::kTable, "{}", "fraction of own compute budget",
+     Closed(0.0, 10.0), kRegionList,
+     "Government top-up of the compute (or capacity) budget of the region's firms: 0.3 adds "
+     "30 % to what a firm spends itself.",
+     AIMARKET_SPAN(scenario.compute_subsidy, kRegions), nullptr, nullptr},
+    {"scenario", "rd_subsidy", KeyKind::kTable, "{}", "fraction of own R&D budget",
+     Closed(0.0, 10.0), kRegionList, "Government top-up of the R&D budget of the region's firms.",
+     AIMARKET_SPAN(scenario.rd_subsidy, kRegions), nullptr, nullptr},
+    {"scenario", "public_data", KeyKind::kTable, "{}", "T tokens per step", Closed(0.0, kMaxQuantity),
+     kRegionList,
+     "Public data the region opens to each of its model and service firms every step (on top of "
+     "`data.public_data_rate` for model developers).",
+     AIMARKET_SPAN(scenario.public_data, kRegions), nullptr, nullptr},
+    {"scenario", "regulation_cost", KeyKind::kTable, "{}", "USD M per step", Closed(0.0, kMaxCash),
+     kRegionList, "Compliance cost each model or service firm of the region pays every step.",
+     AIMARKET_SPAN(scenario.regulation_cost, kRegions), nullptr, nullptr},
+    {"scenario", "global_model_access", KeyKind::kTable, "{}", "fraction", Closed(0.0, 1.0),
+     kRegionList,
+     "Share of the global frontier model (the best capability of any model developer) the "
+     "region's service firms can build on and fine-tune with local data (partnerships, "
+     "licences); 0: only their own route (own, partner or open model).",
+     AIMARKET_SPAN(scenario.global_model_access, kRegions), nullptr, nullptr},
+    {"scenario", "closed_stack", KeyKind::kTable, "{}", "0 or 1", Closed(0.0, 1.0), kRegionList,
+     "1 closes the region's stack (the Galapagos case): its firms buy only from home sellers in "
+     "every market, adopt only home open models, and lose `closed_stack_penalty` of utility "
+     "with customers abroad. Values other than 0 and 1 count as 1 when at least 0.5.",
+     AIMARKET_SPAN(scenario.closed_stack, kRegions), nullptr, nullptr},
+    {"scenario", "closed_stack_penalty", KeyKind::kFloat, "1.0", "utility", Closed(0.0, kMaxBeta),
+     kNoNames,
+     "Utility a closed-stack region's firm loses with customers of other regions "
+     "(incompatibility with global standards).",
+     AIMARKET_FIELD(scenario.closed_stack_penalty), nullptr, nullptr},
+    {"scenario", "home_procurement", KeyKind::kTable, "{}", "utility", Closed(0.0, kMaxBeta),
+     kRegionList,
+     "Extra utility customers of the region get from firms of the region (home-preferring "
+     "procurement), on top of `demand.beta_home`.",
+     AIMARKET_SPAN(scenario.home_procurement, kRegions), nullptr, nullptr},
+    {"scenario", "entry_boost", KeyKind::kTable, "{}", "entrants per step per replicate",
+     Closed(0.0, 1e6), kRegionList,
+     "Extra start-ups entering the region's free slots every step (Poisson), on top of "
+     "`entry.rate` (needs `entry.free_slots` in the region).",
+     AIMARKET_SPAN(scenario.entry_boost, kRegions), nullptr, nullptr},
 
     // [entry]
     {"entry", "free_slots", KeyKind::kInteger, "0", "firms", Integers(0, 1000000), kNoNames,
@@ -408,6 +468,80 @@ const std::vector<KeySpec> kSettingsKeys = {
      "Archetype of the `free_slots` slots in the firm table (a label: entrants are service "
      "firms whatever it is).",
      AIMARKET_FIELD(entry.archetype), nullptr, nullptr},
+    {"entry", "acquisition_rate", KeyKind::kFloat, "0.0", "per step", Closed(0.0, 1.0), kNoNames,
+     "Probability per step that a big-tech firm bids for a start-up; 0 turns acquisition off.",
+     AIMARKET_FIELD(entry.acquisition_rate), nullptr, nullptr},
+    {"entry", "acquisition_max_cash_share", KeyKind::kFloat, "0.1", "fraction", Closed(0.0, 1.0),
+     kNoNames, "A bidder pays at most this share of its cash.",
+     AIMARKET_FIELD(entry.acquisition_max_cash_share), nullptr, nullptr},
+    {"entry", "acquisition_revenue_multiple", KeyKind::kFloat, "60.0", "months of revenue",
+     Closed(0.0, 1e4), kNoNames,
+     "Price of a start-up: its cash plus this many months of its customer revenue.",
+     AIMARKET_FIELD(entry.acquisition_revenue_multiple), nullptr, nullptr},
+    {"entry", "acquisition_candidates", KeyKind::kInteger, "8", "firms", Integers(1, 1024),
+     kNoNames, "Start-up slots a bidder looks at (uniformly drawn); it bids for the one with the "
+     "most customers.",
+     AIMARKET_FIELD(entry.acquisition_candidates), nullptr, nullptr},
+
+    // [strategy]: the presets, then the preset of each archetype, then adaptation.
+#define AIMARKET_PRESET(index, key, defaults, meaning)                                      \
+  {"strategy", key, KeyKind::kTable, defaults, "see meaning", Closed(0.0, 100.0),          \
+   kStrategyParameterList, meaning, AIMARKET_SPAN(strategy.presets[index], kStrategyParameterCount), \
+   nullptr, "spend_rate in [0, 1] (per step), the four shares in [0, 1] summing to 1, markup in [0, 100]"}
+    AIMARKET_PRESET(0, "vertical_integration",
+                    "{ spend_rate = 0.03, compute_share = 0.5, data_share = 0.1, rd_share = 0.25, marketing_share = 0.15, markup = 0.5 }",
+                    "All-round player: invests across the chain, spends steadily (big tech)."),
+    AIMARKET_PRESET(1, "open_weight",
+                    "{ spend_rate = 0.03, compute_share = 0.6, data_share = 0.15, rd_share = 0.2, marketing_share = 0.05, markup = 0.2 }",
+                    "Releases open weights: compute and data for ecosystem reach, low API margins."),
+    AIMARKET_PRESET(2, "closed_frontier",
+                    "{ spend_rate = 0.06, compute_share = 0.7, data_share = 0.1, rd_share = 0.15, marketing_share = 0.05, markup = 1.0 }",
+                    "Closed frontier lab: heavy compute, API pricing."),
+    AIMARKET_PRESET(3, "partner",
+                    "{ spend_rate = 0.04, compute_share = 0.2, data_share = 0.2, rd_share = 0.2, marketing_share = 0.4, markup = 0.5 }",
+                    "Licenses a lab's model (set `model_source` to the partner) and competes on reach."),
+    AIMARKET_PRESET(4, "adopt_global_base",
+                    "{ spend_rate = 0.04, compute_share = 0.2, data_share = 0.35, rd_share = 0.2, marketing_share = 0.25, markup = 0.3 }",
+                    "Fast follower: adopts a global or open base model, fine-tunes on local data."),
+    AIMARKET_PRESET(5, "sovereign_full_stack",
+                    "{ spend_rate = 0.04, compute_share = 0.5, data_share = 0.2, rd_share = 0.2, marketing_share = 0.1, markup = 0.4 }",
+                    "Builds its own stack (models on home infrastructure)."),
+    AIMARKET_PRESET(6, "vertical_niche",
+                    "{ spend_rate = 0.04, compute_share = 0.15, data_share = 0.4, rd_share = 0.25, marketing_share = 0.2, markup = 0.6 }",
+                    "One industry, domain data."),
+    AIMARKET_PRESET(7, "memory_specialist",
+                    "{ spend_rate = 0.03, compute_share = 0.8, data_share = 0.0, rd_share = 0.15, marketing_share = 0.05, markup = 0.3 }",
+                    "Memory maker: puts its budget into HBM capacity."),
+    AIMARKET_PRESET(8, "npu_challenger",
+                    "{ spend_rate = 0.05, compute_share = 0.6, data_share = 0.0, rd_share = 0.3, marketing_share = 0.1, markup = 0.2 }",
+                    "AI-chip start-up: fab capacity and R&D, low margins."),
+#undef AIMARKET_PRESET
+#define AIMARKET_ARCHETYPE_STRATEGY(index, key)                                                \
+  {"strategy", key, KeyKind::kChoice, "\"none\"", "-", NoRange(), kStrategyList,            \
+   "Strategy preset of every " key " firm without a `strategy` of its own (synthetic firms "  \
+   "and entry slots included); \"none\": the [firms] settings.",                            \
+   AIMARKET_FIELD(strategy.by_archetype[index]), nullptr, nullptr}
+    AIMARKET_ARCHETYPE_STRATEGY(0, "big_tech"),
+    AIMARKET_ARCHETYPE_STRATEGY(1, "model_lab"),
+    AIMARKET_ARCHETYPE_STRATEGY(2, "chip_vendor"),
+    AIMARKET_ARCHETYPE_STRATEGY(3, "memory_vendor"),
+    AIMARKET_ARCHETYPE_STRATEGY(4, "npu_startup"),
+    AIMARKET_ARCHETYPE_STRATEGY(5, "cloud"),
+    AIMARKET_ARCHETYPE_STRATEGY(6, "kr_service"),
+    AIMARKET_ARCHETYPE_STRATEGY(7, "vertical_ai"),
+    AIMARKET_ARCHETYPE_STRATEGY(8, "consumer_ai"),
+    AIMARKET_ARCHETYPE_STRATEGY(9, "data_vendor"),
+#undef AIMARKET_ARCHETYPE_STRATEGY
+    {"strategy", "adapt_every", KeyKind::kInteger, "0", "steps", Integers(0, 10000000), kNoNames,
+     "Every this many steps each firm reviews its strategy (imitate a better-performing peer "
+     "with the same layers, else mutate); 0 turns adaptation off.",
+     AIMARKET_FIELD(strategy.adapt_every), nullptr, nullptr},
+    {"strategy", "imitation_probability", KeyKind::kFloat, "0.5", "probability", Closed(0.0, 1.0),
+     kNoNames, "Chance that a firm whose sampled peer grew faster copies the peer's parameters.",
+     AIMARKET_FIELD(strategy.imitation_probability), nullptr, nullptr},
+    {"strategy", "mutation_sd", KeyKind::kFloat, "0.1", "log units", Closed(0.0, 5.0), kNoNames,
+     "Log-sd of the multiplicative noise of a mutation (shares renormalised to sum to 1).",
+     AIMARKET_FIELD(strategy.mutation_sd), nullptr, nullptr},
 };
 
 #undef AIMARKET_FIELD
@@ -498,8 +632,32 @@ const std::vector<KeySpec> kFirmKeys = {
      kNoNames, "The firm's own markup, in place of `firms.markup`.", nullptr, "`firms.markup`",
      nullptr},
     {"firm", "spend_rate", KeyKind::kFloat, nullptr, "per step", Closed(0.0, 1.0), kNoNames,
-     "The firm's own spending rate, in place of `firms.spend_rate`.", nullptr, "`firms.spend_rate`",
-     nullptr},
+     "The firm's own spending rate, in place of its strategy's (or `firms.spend_rate`).", nullptr,
+     "its strategy's, else `firms.spend_rate`", nullptr},
+    {"firm", "strategy", KeyKind::kChoice, nullptr, "-", NoRange(), kStrategyList,
+     "The firm's strategy preset ([strategy] tables): its spending rate, budget shares and "
+     "markup, unless the firm sets them itself.",
+     nullptr, "`strategy.<archetype>`", nullptr},
+    {"firm", "compute_share", KeyKind::kFloat, nullptr, "fraction of budget", Closed(0.0, 1.0),
+     kNoNames,
+     "Share of the budget spent on compute (capacity for chip and memory makers). The four "
+     "shares are given together and sum to 1.",
+     nullptr, "its strategy's, else `firms.compute_share`", nullptr},
+    {"firm", "data_share", KeyKind::kFloat, nullptr, "fraction of budget", Closed(0.0, 1.0),
+     kNoNames, "Share of the budget spent on data.", nullptr,
+     "its strategy's, else `firms.data_share`", nullptr},
+    {"firm", "rd_share", KeyKind::kFloat, nullptr, "fraction of budget", Closed(0.0, 1.0),
+     kNoNames, "Share of the budget spent on R&D and talent.", nullptr,
+     "its strategy's, else `firms.rd_share`", nullptr},
+    {"firm", "marketing_share", KeyKind::kFloat, nullptr, "fraction of budget", Closed(0.0, 1.0),
+     kNoNames, "Share of the budget spent on marketing.", nullptr,
+     "its strategy's, else `firms.marketing_share`", nullptr},
+    {"firm", "initial_share", KeyKind::kPerSegment, "0.0", "fraction", Closed(0.0, 1.0),
+     kSegmentList,
+     "The firm's share of each segment's customers at step 0 (of the `population."
+     "initial_adoption` adopters; only with layer `service`, segments it serves). A number: "
+     "the same in every segment it serves. The named firms' shares in a segment sum to at most 1.",
+     nullptr, nullptr, nullptr},
 };
 
 // The layers of each archetype when its [[firm]] table lists none, in kArchetypeNames order.
@@ -520,7 +678,7 @@ const std::vector<ArchetypeLayers> kArchetypeLayers = {
     {"data_vendor", {}},
 };
 
-const std::vector<const char*> kUnimplementedSections = {"finance", "strategy"};
+const std::vector<const char*> kUnimplementedSections = {"finance"};
 
 std::string join_names(const NameList& list) {
   std::string text;
@@ -627,6 +785,8 @@ std::string type_text(const KeySpec& spec) {
       return std::string("array of ") + spec.names.noun + " names";
     case KeyKind::kNamePairs:
       return std::string("array of [") + spec.names.noun + ", " + spec.names.noun + "]";
+    case KeyKind::kTable:
+      return std::string("table {") + spec.names.noun + " = float}";
   }
   return "";
 }
@@ -658,6 +818,9 @@ std::string range_text(const KeySpec& spec) {
       return "each one of: " + join_names(spec.names) + "; no repeats";
     case KeyKind::kNamePairs:
       return std::string(spec.names.noun) + "s: " + join_names(spec.names) + "; the two differ";
+    case KeyKind::kTable:
+      return std::string("each in ") + bounds_text(spec.range) + "; " + spec.names.noun +
+             "s: " + join_names(spec.names) + " (not listed: unchanged)";
   }
   return "";
 }
@@ -780,6 +943,10 @@ std::string config_reference_markdown() {
   }
   out << ".\n";
   return out.str();
+}
+
+std::array<bool, kLayers> archetype_default_layers(int archetype) {
+  return config_schema::default_layers(archetype);
 }
 
 }  // namespace aimarket

@@ -28,6 +28,7 @@ enum class KeyKind {
   kPerRegion,   // table keyed by region name
   kNameSet,     // array of distinct names from `names` (a firm's layers)
   kNamePairs,   // array of two-element arrays of different names (export controls: regions)
+  kTable,       // table keyed by `names`, numbers in the range; names not listed keep their value
 };
 
 // Valid values of a number, or of each number in a table. Open ends exclude the bound.
@@ -59,6 +60,9 @@ constexpr NameList kSegmentList{kSegmentNames, kSegments, "segment"};
 constexpr NameList kRegionList{kRegionNames, kRegions, "region"};
 constexpr NameList kArchetypeList{kArchetypeNames, kArchetypes, "archetype"};
 constexpr NameList kLayerList{kLayerNames, kLayers, "layer"};
+constexpr NameList kStrategyList{kStrategyChoiceNames, kStrategyChoices, "strategy"};
+constexpr NameList kStrategyParameterList{kStrategyParameterNames, kStrategyParameterCount,
+                                          "parameter"};
 
 // Indices into kLayerNames of the layers the loader's rules name.
 constexpr int kLayerHbm = 0;

@@ -41,6 +41,9 @@ constexpr std::string_view kDefaultSource = "\036default";
 
 constexpr double kShareSumTolerance = 1e-9;
 
+// The [[event]] array of tables: scenario changes from a date on.
+constexpr std::string_view kEventSection = "event";
+
 // Where a problem was found, and the order problems are listed in: the file's from top to
 // bottom, then the overrides' in command-line order.
 struct Where {
@@ -523,6 +526,22 @@ bool store_setting(const KeySpec& spec, const toml::node& node, Config& config, 
         return true;
       }
       return false;
+    case KeyKind::kTable: {
+      const toml::table* table = node.as_table();
+      if (table == nullptr) {
+        reader.problems().add(node, key,
+                              std::string("expected a table {") + spec.names.noun +
+                                  " = float, ...}, got " + describe(node));
+        return false;
+      }
+      const auto values = reader.named_values(*table, key, spec.names, spec.range);
+      if (!values) return false;
+      const auto target = std::get<config_schema::DoubleSpan>(field);
+      for (int i = 0; i < target.count; ++i) {
+        if (values->listed[static_cast<std::size_t>(i)]) target.data[i] = values->values[static_cast<std::size_t>(i)];
+      }
+      return true;
+    }
     case KeyKind::kPerSegment:
     case KeyKind::kPerRegion:
     case KeyKind::kNameSet:
@@ -567,6 +586,7 @@ void read_settings(const toml::table& root, Config& config, Reader& reader, Sett
   for (auto&& [section_key, section_node] : root) {
     const std::string section(section_key.str());
     if (section == config_schema::firm_section().name) continue;  // see read_named_firms
+    if (section == kEventSection) continue;                        // see read_events
     if (config_schema::is_settings_section(section)) {
       const toml::table* table = section_node.as_table();
       if (table == nullptr) {
@@ -657,6 +677,25 @@ void check_settings(Config& config, const SettingNodes& nodes, Problems& problem
   check_sum(config, nodes, problems,
             {"firms.compute_share", "firms.data_share", "firms.rd_share", "firms.marketing_share"},
             1.0, false, "the four shares split a firm's spending");
+  // Each strategy preset: spend rate a fraction, the four budget shares summing to 1.
+  for (int k = 0; k < kStrategies; ++k) {
+    const std::string key = std::string("strategy.") + kStrategyChoiceNames[k + 1];
+    const auto found = nodes.valid.find(key);
+    if (found == nodes.valid.end()) continue;
+    const auto& preset = config.strategy.presets[static_cast<std::size_t>(k)];
+    const double shares = preset[1] + preset[2] + preset[3] + preset[4];
+    if (preset[0] > 1.0) {
+      problems.add(*found->second, key + ".spend_rate",
+                   "a spending rate is a share of cash per step, at most 1; got " +
+                       config_schema::number_text(preset[0]));
+    }
+    if (std::fabs(shares - 1.0) > kShareSumTolerance) {
+      problems.add(*found->second, key,
+                   "compute_share + data_share + rd_share + marketing_share must sum to 1 (the "
+                   "four shares split a firm's spending); they sum to " +
+                       config_schema::number_text(shares));
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -934,12 +973,52 @@ FirmFacts read_firm(const toml::table& firm, std::size_t index, const Config& co
     }
   }
 
-  // Absent: -1, meaning the [firms] setting of the same name.
+  // Absent: -1, meaning the strategy's value (or the [firms] setting of the same name).
   for (const auto& [name, target] : {std::pair<const char*, double*>{"markup", &spec.markup},
-                                     {"spend_rate", &spec.spend_rate}}) {
+                                     {"spend_rate", &spec.spend_rate},
+                                     {"compute_share", &spec.compute_share},
+                                     {"data_share", &spec.data_share},
+                                     {"rd_share", &spec.rd_share},
+                                     {"marketing_share", &spec.marketing_share}}) {
     const KeySpec& key_spec = *config_schema::find_firm_key(name);
     if (const toml::node* node = firm.get(name)) {
       if (const auto value = reader.number(*node, key_of(name), key_spec.range)) *target = *value;
+    }
+  }
+  // Budget shares come as a set: all four, summing to 1, or none.
+  const char* const share_keys[] = {"compute_share", "data_share", "rd_share", "marketing_share"};
+  int shares_given = 0;
+  for (const char* name : share_keys) shares_given += firm.get(name) != nullptr ? 1 : 0;
+  if (shares_given > 0) {
+    const toml::node& where = *firm.get(std::find_if(std::begin(share_keys), std::end(share_keys),
+                                                     [&](const char* k) { return firm.get(k) != nullptr; })[0]);
+    const double sum = spec.compute_share + spec.data_share + spec.rd_share + spec.marketing_share;
+    if (shares_given < 4) {
+      problems.add(where, key_of("compute_share"),
+                   "give all four budget shares (compute_share, data_share, rd_share, "
+                   "marketing_share) or none (then its strategy's apply)");
+    } else if (std::fabs(sum - 1.0) > kShareSumTolerance) {
+      problems.add(where, key_of("compute_share"),
+                   "the four budget shares must sum to 1; they sum to " +
+                       config_schema::number_text(sum));
+    }
+  }
+  if (const toml::node* node = firm.get("strategy")) {
+    const KeySpec& key_spec = *config_schema::find_firm_key("strategy");
+    if (const auto choice = reader.choice(*node, key_of("strategy"), key_spec.names)) {
+      spec.strategy = kStrategyChoiceNames[*choice];
+    }
+  }
+  if (const toml::node* node = firm.get("initial_share")) {
+    const KeySpec& key_spec = *config_schema::find_firm_key("initial_share");
+    if (lacks(config_schema::kLayerService)) {
+      problems.add(*node, key_of("initial_share"),
+                   no_layer(config_schema::kLayerService) + ", so it has no customers to start with");
+    } else if (const auto shares = read_per_segment(*node, key_of("initial_share"), key_spec, reader)) {
+      for (int s = 0; s < kSegments; ++s) {
+        if (!shares->listed[static_cast<std::size_t>(s)] || !spec.serves[s]) continue;
+        spec.initial_share[s] = shares->values[static_cast<std::size_t>(s)];
+      }
     }
   }
   return facts;
@@ -1014,6 +1093,96 @@ void read_named_firms(const toml::table& root, Config& config, Reader& reader) {
     config.named_firms.push_back(spec);
   }
   check_partners(config.named_firms, facts, problems);
+  // The named firms' starting shares of a segment's adopters leave at most all of them.
+  for (int s = 0; s < kSegments; ++s) {
+    double sum = 0.0;
+    for (const FirmSpec& firm : config.named_firms) sum += firm.initial_share[s];
+    if (sum > 1.0 + kShareSumTolerance) {
+      problems.add(*node, std::string("firm.*.initial_share.") + kSegmentNames[s],
+                   std::string("the named firms' initial_share in segment '") + kSegmentNames[s] +
+                       "' sum to " + config_schema::number_text(sum) + ", more than 1");
+    }
+  }
+}
+
+// Months since year 0 of a valid "YYYY-MM".
+std::int64_t month_index(const std::string& month) {
+  return std::int64_t{std::stoi(month.substr(0, 4))} * 12 + std::stoi(month.substr(5, 2)) - 1;
+}
+
+// [[event]] tables: `date = "YYYY-MM"`, an optional `note`, and a `scenario` table of
+// [scenario] keys that take new values from that month on. Events apply in date order (the
+// file's order among equal dates), each on top of the levers before it.
+void read_events(const toml::table& root, Config& config, Reader& reader) {
+  const toml::node* node = root.get(kEventSection);
+  if (node == nullptr) return;
+  Problems& problems = reader.problems();
+  const toml::array* events = node->as_array();
+  if (events == nullptr || !events->is_array_of_tables()) {
+    problems.add(*node, "event", "expected [[event]] tables (an array of tables), got " + describe(*node));
+    return;
+  }
+  const std::int64_t start = month_index(config.run.start);
+  struct Parsed {
+    std::int64_t month;
+    std::size_t order;
+    const toml::table* table;
+  };
+  std::vector<Parsed> parsed;
+  for (std::size_t i = 0; i < events->size(); ++i) {
+    const toml::table& event = *events->get(i)->as_table();
+    const std::string label = "event[" + std::to_string(i) + "]";
+    for (auto&& [name, value] : event) {
+      if (name.str() != "date" && name.str() != "note" && name.str() != "scenario") {
+        problems.add(name, label + "." + std::string(name.str()),
+                     "unknown key: an [[event]] has date, note and a scenario table");
+      }
+    }
+    const toml::node* date = event.get("date");
+    if (date == nullptr) {
+      problems.add(event, label + ".date", "missing: every [[event]] needs a date \"YYYY-MM\"");
+      continue;
+    }
+    const auto month = reader.month(*date, label + ".date");
+    if (!month) continue;
+    parsed.push_back({month_index(*month), i, &event});
+  }
+  std::stable_sort(parsed.begin(), parsed.end(),
+                   [](const Parsed& a, const Parsed& b) { return a.month < b.month; });
+  ScenarioSettings levers = config.scenario;
+  for (const Parsed& p : parsed) {
+    const std::string label = "event[" + std::to_string(p.order) + "]";
+    ScenarioEvent event;
+    event.date = *p.table->get("date")->value<std::string>();
+    event.step = std::max<std::int64_t>(0, p.month - start);
+    if (const toml::node* note = p.table->get("note")) {
+      if (const auto text = reader.string(*note, label + ".note")) event.note = *text;
+    }
+    const toml::node* changes = p.table->get("scenario");
+    const toml::table* table = changes != nullptr ? changes->as_table() : nullptr;
+    if (table == nullptr) {
+      problems.add(changes != nullptr ? *changes : static_cast<const toml::node&>(*p.table),
+                   label + ".scenario",
+                   "expected a table of [scenario] keys, e.g. scenario = { rd_subsidy = { KR = 0.5 } }");
+      continue;
+    }
+    Config scratch;
+    scratch.scenario = levers;
+    for (auto&& [name, value] : *table) {
+      const KeySpec* spec = config_schema::find_setting("scenario", name.str());
+      const std::string key = label + ".scenario." + std::string(name.str());
+      if (spec == nullptr) {
+        problems.add(name, key,
+                     "unknown [scenario] key " + quoted(name.str()) +
+                         suggestion(name.str(), setting_names_in("scenario")));
+        continue;
+      }
+      if (store_setting(*spec, value, scratch, reader)) event.changed.emplace_back(name.str());
+    }
+    levers = scratch.scenario;
+    event.scenario = levers;
+    config.events.push_back(std::move(event));
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1062,7 +1231,8 @@ std::vector<std::string> firm_names(toml::table& root) {
 }
 
 bool is_table_kind(KeyKind kind) {
-  return kind == KeyKind::kShares || kind == KeyKind::kPerSegment || kind == KeyKind::kPerRegion;
+  return kind == KeyKind::kShares || kind == KeyKind::kPerSegment || kind == KeyKind::kPerRegion ||
+         kind == KeyKind::kTable;
 }
 
 std::string whole_table_message(const std::string& key) {
@@ -1204,13 +1374,8 @@ std::string values_table(const double* values, const NameList& names,
   return text + " }";
 }
 
-std::string resolved_toml(Config config) {
-  std::string text =
-      "# Effective configuration: every key with its value after defaults and overrides.\n";
-  for (const auto& section : config_schema::settings_sections()) {
-    text += "\n[" + std::string(section.name) + "]\n";
-    for (const KeySpec& spec : config_schema::settings_keys()) {
-      if (std::string_view(spec.section) != section.name) continue;
+// A setting's value in `config` as TOML text.
+std::string setting_value_text(const KeySpec& spec, Config& config) {
       const config_schema::FieldRef field = spec.field(config);
       std::string value;
       if (const auto* integer = std::get_if<std::int64_t*>(&field)) {
@@ -1235,8 +1400,30 @@ std::string resolved_toml(Config config) {
         }
         value += "]";
       }
-      text += std::string(spec.name) + " = " + value + "\n";
+      return value;
+}
+
+std::string resolved_toml(Config config) {
+  std::string text =
+      "# Effective configuration: every key with its value after defaults and overrides.\n";
+  for (const auto& section : config_schema::settings_sections()) {
+    text += "\n[" + std::string(section.name) + "]\n";
+    for (const KeySpec& spec : config_schema::settings_keys()) {
+      if (std::string_view(spec.section) != section.name) continue;
+      text += std::string(spec.name) + " = " + setting_value_text(spec, config) + "\n";
     }
+  }
+  for (const ScenarioEvent& event : config.events) {
+    text += "\n[[event]]\ndate = " + config_schema::toml_string(event.date) + "\n";
+    if (!event.note.empty()) text += "note = " + config_schema::toml_string(event.note) + "\n";
+    Config scratch;
+    scratch.scenario = event.scenario;
+    text += "scenario = {";
+    for (std::size_t i = 0; i < event.changed.size(); ++i) {
+      const KeySpec& spec = *config_schema::find_setting("scenario", event.changed[i]);
+      text += std::string(i > 0 ? ", " : " ") + spec.name + " = " + setting_value_text(spec, scratch);
+    }
+    text += " }\n";
   }
   for (const FirmSpec& firm : config.named_firms) {
     text += "\n[[firm]]\n";
@@ -1280,7 +1467,18 @@ std::string resolved_toml(Config config) {
     if (firm.spend_rate >= 0.0) {
       text += "spend_rate = " + config_schema::toml_float(firm.spend_rate) + "\n";
     } else {
-      text += "# spend_rate: firms.spend_rate\n";
+      text += "# spend_rate: its strategy's or firms.spend_rate\n";
+    }
+    if (firm.compute_share >= 0.0) {
+      text += "compute_share = " + config_schema::toml_float(firm.compute_share) + "\n";
+      text += "data_share = " + config_schema::toml_float(firm.data_share) + "\n";
+      text += "rd_share = " + config_schema::toml_float(firm.rd_share) + "\n";
+      text += "marketing_share = " + config_schema::toml_float(firm.marketing_share) + "\n";
+    }
+    if (!firm.strategy.empty()) text += "strategy = " + config_schema::toml_string(firm.strategy) + "\n";
+    if (firm.layers[config_schema::kLayerService]) {
+      text += "initial_share = " +
+              values_table(firm.initial_share.data(), config_schema::kSegmentList, &firm.serves) + "\n";
     }
   }
   return text;
@@ -1333,6 +1531,12 @@ toml::table parse_config_file(const std::string& path) {
 void merge_config_onto(toml::table& base, toml::table& over) {
   for (auto&& [key, node] : over) {
     toml::node* existing = base.get(key.str());
+    if (key.str() == kEventSection && existing != nullptr && existing->is_array_of_tables() &&
+        node.is_array_of_tables()) {
+      // A scenario's events join the base's timeline.
+      for (toml::node& entry : *node.as_array()) existing->as_array()->push_back(std::move(entry));
+      continue;
+    }
     if (key.str() == "firm" && existing != nullptr && existing->is_array_of_tables() &&
         node.is_array_of_tables()) {
       toml::array& firms = *existing->as_array();
@@ -1414,6 +1618,7 @@ Config load_config(const std::string& path, const std::vector<ConfigOverride>& o
   read_settings(root, config, reader, nodes);
   check_settings(config, nodes, problems);
   read_named_firms(root, config, reader);
+  read_events(root, config, reader);
   if (!problems.empty()) problems.throw_all();
 
   config.source_path = path;

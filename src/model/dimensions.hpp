@@ -21,4 +21,18 @@ constexpr int kLayers = 5;
 constexpr const char* kLayerNames[kLayers] = {"hbm", "accelerator", "cloud", "model", "service"};
 constexpr int kServiceLayer = 4;
 
+// Firm strategies users compare (MODEL.md section 5; presets in configs/strategies/), after
+// "none" (a firm then spends by the [firms] settings).
+constexpr int kStrategyChoices = 10;
+constexpr const char* kStrategyChoiceNames[kStrategyChoices] = {
+    "none",           "vertical_integration", "open_weight",     "closed_frontier",
+    "partner",        "adopt_global_base",    "sovereign_full_stack", "vertical_niche",
+    "memory_specialist", "npu_challenger"};
+constexpr int kStrategies = kStrategyChoices - 1;  // presets (all but "none")
+
+// Parameters of a strategy preset, in kernels/value_chain_state.hpp StrategyParameter order.
+constexpr int kStrategyParameterCount = 6;
+constexpr const char* kStrategyParameterNames[kStrategyParameterCount] = {
+    "spend_rate", "compute_share", "data_share", "rd_share", "marketing_share", "markup"};
+
 }  // namespace aimarket

@@ -28,7 +28,15 @@ int draw_category(double uniform, const double* shares, int n) {
   return 0;
 }
 
-void append_firm(FirmTable& table, const FirmSpec& spec, const FirmsSettings& defaults) {
+int archetype_index(const std::string& name) {
+  for (int a = 0; a < kArchetypes; ++a) {
+    if (name == kArchetypeNames[a]) return a;
+  }
+  return 0;
+}
+
+void append_firm(FirmTable& table, const FirmSpec& spec, const FirmsSettings& defaults,
+                 const StrategySettings& strategies) {
   table.name.push_back(spec.name);
   table.archetype.push_back(spec.archetype);
   table.region.push_back(spec.region);
@@ -44,8 +52,22 @@ void append_firm(FirmTable& table, const FirmSpec& spec, const FirmsSettings& de
   table.in_house_chips.push_back(spec.archetype == "big_tech" && spec.layers[1] ? 1 : 0);
   table.open_weights.push_back(spec.open_weights ? 1 : 0);
   table.chip_performance.push_back(spec.chip_performance);
-  table.markup.push_back(spec.markup >= 0.0 ? spec.markup : defaults.markup);
-  table.spend_rate.push_back(spec.spend_rate >= 0.0 ? spec.spend_rate : defaults.spend_rate);
+  // Strategy parameters: the firm's own value, else its strategy preset's, else [firms].
+  const std::string& preset_name =
+      !spec.strategy.empty() ? spec.strategy : strategies.by_archetype[static_cast<std::size_t>(archetype_index(spec.archetype))];
+  const double* preset = nullptr;
+  for (int k = 1; k < kStrategyChoices; ++k) {
+    if (preset_name == kStrategyChoiceNames[k]) preset = strategies.presets[static_cast<std::size_t>(k - 1)].data();
+  }
+  const double fallback[kStrategyParameters] = {defaults.spend_rate, defaults.compute_share,
+                                                defaults.data_share, defaults.rd_share,
+                                                defaults.marketing_share, defaults.markup};
+  const double own[kStrategyParameters] = {spec.spend_rate, spec.compute_share, spec.data_share,
+                                           spec.rd_share, spec.marketing_share, spec.markup};
+  for (int p = 0; p < kStrategyParameters; ++p) {
+    table.strategy[static_cast<std::size_t>(p)].push_back(
+        own[p] >= 0.0 ? own[p] : (preset != nullptr ? preset[p] : fallback[p]));
+  }
   table.cash_musd.push_back(spec.cash);
   table.fab_capacity.push_back(spec.fab_capacity);
   table.hbm_capacity.push_back(spec.hbm_capacity);
@@ -53,6 +75,109 @@ void append_firm(FirmTable& table, const FirmSpec& spec, const FirmsSettings& de
   table.data_stock.push_back(spec.data_stock);
   table.training_compute.push_back(spec.training_compute);
   table.other_income_musd.push_back(spec.other_income);
+  for (int s = 0; s < kSegments; ++s) table.initial_share.push_back(spec.initial_share[s]);
+}
+
+// Archetype a synthetic firm's layers, segments and starting state come from
+// (docs/MODEL.md, "Synthetic population"). Sizes are Zipf: starting cash (and compute or
+// capacity where the archetype has them) scale with a Pareto(1) draw, P(X > x) = 1/x for
+// x >= 1, capped at kMaxSizeMultiple (Axtell 2001: firm sizes are Zipf-distributed).
+constexpr double kMaxSizeMultiple = 1e4;
+constexpr int kVerticalSegments[] = {2, 3, 4, 5};  // finance, healthcare, legal, manufacturing
+
+void shape_synthetic_firm(FirmSpec& spec, int archetype, double size, double segment_uniform,
+                          const FirmsSettings& f) {
+  const std::string name = kArchetypeNames[archetype];
+  spec.archetype = name;
+  spec.layers = archetype_default_layers(archetype);
+  spec.sells_data = name == "data_vendor";
+  spec.cash = f.synthetic_cash * size;
+  spec.awareness = f.synthetic_awareness * size;
+  spec.model_source = spec.layers[3] ? "own" : "open";
+  if (name == "vertical_ai") {
+    // One industry: the vertical segment drawn uniformly; domain data lifts its quality there.
+    const int pick = std::min(3, static_cast<int>(segment_uniform * 4.0));
+    for (int s = 0; s < kSegments; ++s) spec.serves[s] = s == kVerticalSegments[pick];
+  } else if (name == "consumer_ai" || name == "kr_service") {
+    for (int s = 0; s < kSegments; ++s) spec.serves[s] = s <= 1;  // consumer, enterprise
+  } else if (spec.layers[kServiceLayer]) {
+    spec.serves.fill(true);
+  } else {
+    spec.serves.fill(false);
+  }
+  if (name == "cloud" || name == "big_tech") spec.installed_compute = 500.0 * size;  // H100e
+  if (name == "model_lab" || name == "big_tech") {
+    spec.training_compute = 1e22 * size;  // FLOP: small open-model scale
+    spec.data_stock = 0.5;                // T tokens
+  }
+  if (name == "chip_vendor" || name == "npu_startup") spec.fab_capacity = 50.0 * size;
+  if (name == "memory_vendor") spec.hbm_capacity = 300.0 * size;
+}
+
+// Customers already using a service at step 0: in each (segment, region) block of agents the
+// first round(initial_adoption * block size) are adopters, spread over the named firms serving
+// the segment by their initial_share and the rest over the other alive firms serving it by
+// awareness (largest remainder, ties to the lower firm index), in firm order.
+void assign_initial_customers(const Config& config, const FirmTable& firms,
+                              const CustomerPopulation& customers, MarketSetup& setup) {
+  const auto& adoption = config.population.initial_adoption;
+  if (std::all_of(adoption.begin(), adoption.end(), [](double a) { return a == 0.0; })) return;
+  const auto n = static_cast<std::size_t>(firms.size());
+  const std::size_t named = config.named_firms.size();
+  setup.initial_provider.assign(customers.segment.size(), -1);
+  setup.initial_tally.assign(kSegments * n, 0);
+  setup.initial_region_tally.assign(kRegions * n, 0);
+  std::size_t c = 0;
+  while (c < customers.segment.size()) {
+    const int s = customers.segment[c];
+    const int g = customers.region[c];
+    std::size_t end = c;
+    while (end < customers.segment.size() && customers.segment[end] == s && customers.region[end] == g) ++end;
+    const auto block = static_cast<double>(end - c);
+    const auto adopters = static_cast<std::int64_t>(std::llround(adoption[static_cast<std::size_t>(s)] * block));
+    // Weights: named firms' shares; the remaining share over the other firms by awareness.
+    std::vector<double> weight(n, 0.0);
+    double named_share = 0.0, other_awareness = 0.0;
+    for (std::size_t j = 0; j < n; ++j) {
+      if (!firms.serves[static_cast<std::size_t>(s) * n + j] || !firms.alive[j]) continue;
+      if (j < named) {
+        weight[j] = firms.initial_share[j * kSegments + static_cast<std::size_t>(s)];
+        named_share += weight[j];
+      } else {
+        other_awareness += firms.awareness[j];
+      }
+    }
+    const double rest = std::max(0.0, 1.0 - named_share);
+    for (std::size_t j = named; j < n; ++j) {
+      if (!firms.serves[static_cast<std::size_t>(s) * n + j] || !firms.alive[j]) continue;
+      weight[j] = other_awareness > 0.0 ? rest * firms.awareness[j] / other_awareness : 0.0;
+    }
+    double total = 0.0;
+    for (double w : weight) total += w;
+    if (total > 0.0 && adopters > 0) {
+      std::vector<std::int64_t> count(n, 0);
+      std::vector<double> remainder(n, 0.0);
+      std::int64_t given = 0;
+      for (std::size_t j = 0; j < n; ++j) {
+        const double exact = static_cast<double>(adopters) * weight[j] / total;
+        count[j] = static_cast<std::int64_t>(std::floor(exact));
+        remainder[j] = exact - static_cast<double>(count[j]);
+        given += count[j];
+      }
+      std::vector<std::size_t> order(n);
+      std::iota(order.begin(), order.end(), std::size_t{0});
+      std::stable_sort(order.begin(), order.end(),
+                       [&](std::size_t a, std::size_t b) { return remainder[a] > remainder[b]; });
+      for (std::int64_t k = 0; k < adopters - given; ++k) ++count[order[static_cast<std::size_t>(k) % n]];
+      std::size_t next = c;
+      for (std::size_t j = 0; j < n; ++j) {
+        for (std::int64_t k = 0; k < count[j]; ++k) setup.initial_provider[next++] = static_cast<std::int32_t>(j);
+        setup.initial_tally[static_cast<std::size_t>(s) * n + j] += static_cast<std::int32_t>(count[j]);
+        setup.initial_region_tally[static_cast<std::size_t>(g) * n + j] += static_cast<std::int32_t>(count[j]);
+      }
+    }
+    c = end;
+  }
 }
 
 }  // namespace
@@ -65,12 +190,15 @@ FirmTable build_firm_table(const Config& config) {
     char name[32];
     std::snprintf(name, sizeof name, "synthetic-%05lld", static_cast<long long>(k));
     spec.name = name;
-    spec.archetype = synthetic.synthetic_archetype;
     const auto agent = static_cast<std::uint32_t>(k);
     const DrawBlock d = draw_block(config.run.seed, 0, kTimelessStep, agent,
                                    DrawPurpose::kSyntheticFirm, 0);
     spec.region = draw_category(uniform_open01(d.word[0]),
                                 config.population.region_shares.data(), kRegions);
+    const int archetype = draw_category(uniform_open01(d.word[1]),
+                                        config.population.synthetic_mix.data(), kArchetypes);
+    if (std::string_view(kArchetypeNames[archetype]) == "kr_service") spec.region = 1;  // KR
+    const double size = std::min(kMaxSizeMultiple, 1.0 / uniform_open01(d.word[2]));
     for (int s = 0; s < kSegments; ++s) {
       // Each (firm, segment) attribute has its own replicate slot in the counter so that the
       // draws are independent; replicate is unused at set-up.
@@ -82,13 +210,14 @@ FirmTable build_firm_table(const Config& config) {
       spec.quality[s] = synthetic.synthetic_quality_mean + synthetic.synthetic_quality_sd * zq;
       spec.price[s] = synthetic.synthetic_price_median *
                       det_exp(synthetic.synthetic_price_log_sd * zp);
-      spec.serves[s] = true;
     }
-    spec.awareness = synthetic.synthetic_awareness;
-    spec.layers = {};
-    spec.layers[4] = true;  // service
-    spec.model_source = "open";
-    spec.cash = synthetic.synthetic_cash;
+    shape_synthetic_firm(spec, archetype, size, uniform_open01(d.word[3]), synthetic);
+    for (int s = 0; s < kSegments; ++s) {
+      if (!spec.serves[s]) {
+        spec.quality[s] = 0.0;
+        spec.price[s] = 1.0;
+      }
+    }
     for (int r = 0; r < kRegions; ++r) {
       spec.language_fit[r] = r == spec.region ? 1.0 : synthetic.foreign_language_fit;
     }
@@ -130,7 +259,7 @@ FirmTable build_firm_table(const Config& config) {
   table.price.assign(kSegments * n, 1.0);
   table.serves.assign(kSegments * n, 0);
   for (std::size_t j = 0; j < n; ++j) {
-    append_firm(table, specs[j], config.firms);
+    append_firm(table, specs[j], config.firms, config.strategy);
     table.alive.push_back(j < live_firms ? 1 : 0);
     for (int s = 0; s < kSegments; ++s) {
       table.quality[s * n + j] = specs[j].quality[s];
@@ -226,14 +355,10 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
     setup.log_price[k] = det_log(firms.price[k]);
   }
   setup.serves = firms.serves;
-  setup.region_term.resize(n * kRegions);
-  for (std::size_t j = 0; j < n; ++j) {
-    for (int r = 0; r < kRegions; ++r) {
-      const double home = firms.region[j] == r ? d.beta_home : 0.0;
-      setup.region_term[j * kRegions + r] = home + d.beta_language * firms.language_fit[j * kRegions + r];
-    }
-  }
+  const ScenarioUpdate scenario = make_scenario_update(config.scenario, config, firms);
+  setup.region_term = scenario.region_term;
   setup.awareness = firms.awareness;
+  assign_initial_customers(config, firms, customers, setup);
 
   // The value chain.
   setup.frozen = config.firms.frozen;
@@ -242,10 +367,6 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
   const ComputeSettings& k = config.compute;
   const DataSettings& data = config.data;
   const ModelsSettings& m = config.models;
-  v.compute_share = f.compute_share;
-  v.data_share = f.data_share;
-  v.rd_share = f.rd_share;
-  v.marketing_share = f.marketing_share;
   v.quality_per_capability = f.quality_per_capability;
   v.quality_per_log_data = f.quality_per_log_data;
   v.quality_per_log_rd = f.quality_per_log_rd;
@@ -294,8 +415,20 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
   setup.open_weights = firms.open_weights;
   setup.model_source = firms.model_source;
   setup.chip_performance = firms.chip_performance;
-  setup.markup = firms.markup;
-  setup.spend_rate = firms.spend_rate;
+  for (const auto& parameter : firms.strategy) {
+    setup.strategy.insert(setup.strategy.end(), parameter.begin(), parameter.end());
+  }
+  setup.adaptation = AdaptationParams{config.strategy.adapt_every,
+                                      config.strategy.imitation_probability,
+                                      config.strategy.mutation_sd};
+  setup.acquisition = AcquisitionParams{config.entry.acquisition_rate,
+                                        config.entry.acquisition_max_cash_share,
+                                        config.entry.acquisition_revenue_multiple,
+                                        static_cast<std::int32_t>(config.entry.acquisition_candidates)};
+  for (std::size_t j = 0; j < n; ++j) {
+    if (firms.layer_mask[j] & kLayerBitModel) setup.model_developers.push_back(static_cast<std::int32_t>(j));
+    if (firms.archetype[j] == "big_tech" && firms.alive[j]) setup.acquirers.push_back(static_cast<std::int32_t>(j));
+  }
   setup.base_quality = firms.quality;
   setup.base_price = firms.price;
   setup.alive = firms.alive;
@@ -359,10 +492,42 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
   }
   setup.price_floor = {k.hbm_unit_cost, k.accelerator_unit_cost + k.hbm_per_accelerator * k.hbm_unit_cost,
                        k.cloud_operating_cost, 0.0, data.data_unit_cost};
-  for (const auto& [seller, buyer] : config.scenario.export_controls) {
-    setup.export_blocked[static_cast<std::size_t>(seller * kRegions + buyer)] = 1;
-  }
+  setup.export_blocked = scenario.export_blocked;
+  v.region = scenario.levers;
+  for (int g = 0; g < kRegions; ++g) setup.entry.region_boost[g] = scenario.entry_boost[static_cast<std::size_t>(g)];
   return setup;
+}
+
+ScenarioUpdate make_scenario_update(const ScenarioSettings& scenario, const Config& config,
+                                    const FirmTable& firms) {
+  const DemandSettings& d = config.demand;
+  ScenarioUpdate update;
+  const auto n = static_cast<std::size_t>(firms.size());
+  update.region_term.resize(n * kRegions);
+  for (std::size_t j = 0; j < n; ++j) {
+    const int home = firms.region[j];
+    const bool closed = scenario.closed_stack[static_cast<std::size_t>(home)] >= 0.5;
+    for (int r = 0; r < kRegions; ++r) {
+      double term = d.beta_language * firms.language_fit[j * kRegions + static_cast<std::size_t>(r)];
+      if (home == r) term += d.beta_home + scenario.home_procurement[static_cast<std::size_t>(r)];
+      if (home != r && closed) term -= scenario.closed_stack_penalty;
+      update.region_term[j * kRegions + static_cast<std::size_t>(r)] = term;
+    }
+  }
+  for (const auto& [seller, buyer] : scenario.export_controls) {
+    update.export_blocked[static_cast<std::size_t>(seller * kRegions + buyer)] = 1;
+  }
+  for (int g = 0; g < kRegions; ++g) {
+    const auto r = static_cast<std::size_t>(g);
+    update.levers.compute_subsidy[g] = scenario.compute_subsidy[r];
+    update.levers.rd_subsidy[g] = scenario.rd_subsidy[r];
+    update.levers.public_data[g] = scenario.public_data[r];
+    update.levers.regulation_cost[g] = scenario.regulation_cost[r] * 1e6;  // USD M -> USD
+    update.levers.global_model_access[g] = scenario.global_model_access[r];
+    update.levers.closed_stack[g] = scenario.closed_stack[r] >= 0.5 ? 1 : 0;
+    update.entry_boost[r] = scenario.entry_boost[r];
+  }
+  return update;
 }
 
 }  // namespace aimarket

@@ -26,7 +26,10 @@ struct FirmTable {
   std::vector<std::uint8_t> in_house_chips;  // [firm] big tech's own accelerators
   std::vector<std::uint8_t> open_weights;    // [firm]
   std::vector<std::int32_t> model_source;    // [firm] kOwnModel, kOpenModel or partner index
-  std::vector<double> chip_performance, markup, spend_rate;         // [firm]
+  std::vector<double> chip_performance;                            // [firm]
+  // Strategy parameters at start, [StrategyParameter][firm] (kernels/value_chain_state.hpp).
+  std::array<std::vector<double>, kStrategyParameters> strategy;
+  std::vector<double> initial_share;         // [firm][segment] share of adopters at step 0
   std::vector<double> cash_musd, fab_capacity, hbm_capacity;       // [firm] starting state
   std::vector<double> installed_compute, data_stock, training_compute;
   std::vector<double> other_income_musd;                           // [firm] per step
@@ -36,9 +39,11 @@ struct FirmTable {
 
 // Named firms in config order, then `population.synthetic_firms` synthetic ones, then
 // `entry.free_slots` slots "slot-NNNNN", dead at start, that entrants fill. A synthetic
-// firm's region follows population.region_shares; its quality in each segment is
+// firm's region follows population.region_shares (kr_service: KR), its archetype
+// population.synthetic_mix, its size a Pareto(1) multiple of firms.synthetic_cash (Zipf), its
+// layers and segments its archetype's (docs/MODEL.md); its quality in each segment served is
 // Normal(synthetic_quality_mean, synthetic_quality_sd) and its price LogNormal(log
-// synthetic_price_median, synthetic_price_log_sd); it serves every segment. Draws come from
+// synthetic_price_median, synthetic_price_log_sd). Draws come from
 // the counter-based generator keyed by the run seed, so a seed gives the same firms anywhere.
 FirmTable build_firm_table(const Config& config);
 
@@ -51,6 +56,12 @@ struct CustomerPopulation {
   std::array<std::int64_t, kSegments> customers_in_segment{};
 };
 CustomerPopulation build_customer_population(const PopulationSettings& population);
+
+// What a scenario's levers mean on the device: the utility's region terms (home bias, language
+// fit, home procurement, a closed stack's penalty abroad), export controls, region levers and
+// entry boosts. make_market_setup uses the config's [scenario]; events use theirs.
+ScenarioUpdate make_scenario_update(const ScenarioSettings& scenario, const Config& config,
+                                    const FirmTable& firms);
 
 // The device-side inputs: utility terms premultiplied by their coefficients.
 MarketSetup make_market_setup(const Config& config, const FirmTable& firms,

@@ -214,6 +214,12 @@ struct OneReplicate {
   std::vector<double> per_segment = std::vector<double>(kFirms * kSegments * 6, 1.0);
   std::vector<std::int32_t> tally = std::vector<std::int32_t>(kFirms * kSegments, 0);
   std::vector<double> base_awareness = std::vector<double>(kFirms, 0.75);
+  std::vector<double> strategy = std::vector<double>(kFirms * kStrategyParameters, 9.0);
+  std::vector<double> base_strategy = std::vector<double>(kFirms * kStrategyParameters, 0.25);
+  std::vector<double> subsidy = std::vector<double>(kFirms, 0.0);
+  std::vector<std::uint8_t> region = std::vector<std::uint8_t>(kFirms, 0);
+  std::vector<std::int32_t> acquired_by = std::vector<std::int32_t>(kFirms, 3);
+  std::vector<std::int64_t> cash_at_review = std::vector<std::int64_t>(kFirms, 0);
 
   FirmStepContext context() {
     FirmStepContext c{};
@@ -228,7 +234,10 @@ struct OneReplicate {
                         s + 8 * kFirms, s + 9 * kFirms, s + 10 * kFirms, money.data(),
                         money.data() + kFirms, awareness.data(),
                         q, q + cells, q + 2 * cells, q + 3 * cells, q + 4 * cells,
-                        q + 5 * cells};
+                        q + 5 * cells, strategy.data(), subsidy.data(), acquired_by.data(),
+                        cash_at_review.data()};
+    c.firm.base_strategy = base_strategy.data();
+    c.firm.region = region.data();
     c.tally = tally.data();
     return c;
   }
@@ -279,6 +288,13 @@ TEST(Entry, AnEntrantTakesTheLowestDeadSlotWithoutCustomers) {
     EXPECT_EQ(one.per_segment[4 * cells + cell], 0.2 + 0.5 * zq) << "base quality";
     EXPECT_EQ(one.per_segment[5 * cells + cell], 10.0 * det_exp(0.3 * zp)) << "base price";
   }
+  // The entrant starts with the slot's strategy, acquired by no one, reviewed from its funding.
+  for (int p = 0; p < kStrategyParameters; ++p) {
+    EXPECT_EQ(one.strategy[static_cast<std::size_t>(p * OneReplicate::kFirms + 4)], 0.25);
+    EXPECT_EQ(one.strategy[static_cast<std::size_t>(p * OneReplicate::kFirms + 2)], 9.0);
+  }
+  EXPECT_EQ(one.acquired_by[4], -1);
+  EXPECT_EQ(one.cash_at_review[4], one.cash[4]);
 
   // A second entrant in the same step would take slot 5, never 3 (customer left) or 2.
   OneReplicate two;

@@ -136,7 +136,14 @@ void expect_markets_conserve(const Simulation& sim, const EnsembleSnapshot& s) {
 TEST(ValueChain, UnitsAndMoneyAreConservedExactly) {
   const Config config = testing::load_repo_config(
       "configs/baseline.toml", {"population.customers=20000", "population.synthetic_firms=100",
-                                "run.replicates=2"});
+                                "run.replicates=2",
+                                // Entrants bring venture money from outside: off here (see
+                                // tests/cpp/test_entry.cpp). Subsidies, regulation costs and
+                                // acquisitions are on: they must book through the outside flows.
+                                "entry.rate=0", "entry.acquisition_rate=1",
+                                "entry.acquisition_max_cash_share=0.5",
+                                "scenario.compute_subsidy={US=0.2, KR=0.5}",
+                                "scenario.rd_subsidy={KR=0.3}", "scenario.regulation_cost={EU=1}"});
   Simulation sim(config, BackendChoice::kCpu);
   const std::int32_t n = sim.firms().size();
   EnsembleSnapshot before, after;
@@ -149,7 +156,7 @@ TEST(ValueChain, UnitsAndMoneyAreConservedExactly) {
     for (std::int64_t r = 0; r < config.run.replicates; ++r) {
       // Money: inter-firm payments cancel; the economy's cash changes only by what customers
       // paid, outside income, and what was paid outside (production, operation, capex, R&D,
-      // marketing).
+      // marketing, regulation, acquisition prices, less subsidies).
       std::int64_t change = 0, outside = 0;
       for (std::int32_t j = 0; j < n; ++j) {
         const auto k = static_cast<std::size_t>(r * n + j);
@@ -164,6 +171,9 @@ TEST(ValueChain, UnitsAndMoneyAreConservedExactly) {
     before = after;
   }
   EXPECT_TRUE(traded) << "the baseline should trade upstream";
+  std::int64_t acquired = 0;
+  for (std::int32_t owner : after.acquired_by) acquired += owner >= 0 ? 1 : 0;
+  EXPECT_GT(acquired, 0) << "with a bid every step, big tech should have bought start-ups";
 }
 
 TEST(ValueChain, ExportControlBlocksAcceleratorSales) {
