@@ -97,8 +97,11 @@ def test_leader_persistence_counted_by_hand():
     assert vr.leader_persistence(shares, valid, 1) == (2, 3)   # AA kept, AB lost, BB kept
     assert vr.leader_persistence(shares, valid, 2) == (0, 2)   # A->B twice
     assert vr.leader_persistence(shares, valid, 4) == (0, 0)   # only pair has an empty mark
-    tie = np.array([[[0.5, 0.5], [0.5, 0.5]]])
-    assert vr.leader_persistence(tie, np.array([[True, True]]), 1) == (1, 1)
+    # tied top shares: no unique leader, so the pairs touching that mark do not count
+    tie = np.array([[[0.6, 0.4], [0.5, 0.5], [0.7, 0.3]]])
+    ok = np.ones((1, 3), bool)
+    assert vr.leader_persistence(tie, ok, 1) == (0, 0)
+    assert vr.leader_persistence(tie, ok, 2) == (1, 1)
 
 
 # ------------------------------------------------------------- hand-made trajectory files

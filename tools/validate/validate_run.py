@@ -264,34 +264,33 @@ def entrant_early_exit(alive, steps, horizon=24):
     return followed, exited
 
 
-def leaders(shares, valid):
-    """Index of the largest share per row; -1 where the market is empty.
+TIE_TOL = 1e-12
 
-    shares: (..., firm); valid: (...) bool. Ties go to the lowest firm index (argmax).
+
+def leaders(shares, valid):
+    """Index of the unique largest share per row; -1 where the market is empty (not valid)
+    or the largest share is tied (no unique leader). shares: (..., firm); valid: (...) bool.
     """
-    lead = np.argmax(shares, axis=-1)
-    return np.where(valid, lead, -1)
+    shares = np.asarray(shares, dtype=float)
+    top2 = -np.sort(-shares, axis=-1)[..., :2]
+    unique = top2[..., 0] > top2[..., 1] + TIE_TOL if shares.shape[-1] > 1 else \
+        np.ones(shares.shape[:-1], bool)
+    return np.where(np.asarray(valid) & unique, np.argmax(shares, axis=-1), -1)
 
 
 def leader_persistence(shares, valid, lag):
     """Probability that the leader at year mark y is still the leader at mark y + lag.
 
     shares: (replicate, mark, firm) at yearly marks; valid: (replicate, mark) where the market
-    has units. The year-y leader "is still the leader" if its share at y + lag equals the
-    largest share then (ties count as kept). Golder et al.: about 95 % after one year, about
-    75 % after five. Returns (kept, pairs) over replicates and year pairs with both marks valid.
+    has units. A pair (y, y + lag) counts only if both marks have a unique leader (a market
+    whose top shares are tied has no leader to keep); the leader is kept if it is the same
+    firm. Golder et al.: about 95 % after one year, about 75 % after five.
+    Returns (kept, pairs) over replicates and year pairs.
     """
-    shares = np.asarray(shares, dtype=float)
     lead = leaders(shares, valid)
-    kept = pairs = 0
-    for r in range(shares.shape[0]):
-        for y in range(shares.shape[1] - lag):
-            if not (valid[r, y] and valid[r, y + lag]):
-                continue
-            later = shares[r, y + lag]
-            pairs += 1
-            kept += int(later[lead[r, y]] >= later.max() - 1e-12)
-    return kept, pairs
+    first, later = lead[:, :-lag], lead[:, lag:]
+    counted = (first >= 0) & (later >= 0)
+    return int((counted & (first == later)).sum()), int(counted.sum())
 
 
 def hhi(shares):
@@ -566,19 +565,22 @@ def section_size_tail(tr, figures):
     return rows
 
 
-def growth_sample(tr, s, pairs, min_size):
+def growth_sample(tr, s, pairs, min_customers):
     """Yearly log growth rates of firm size, demeaned per (replicate, year).
 
     A firm contributes to year (i0, i1) if alive at every recorded step from i0 to i1 (so a
-    reused slot is not taken for the same firm), with size >= min_size at i0 and > 0 at i1.
+    reused slot is not taken for the same firm), with at least min_customers customer agents
+    at i0 (for every size measure: a count of a few agents moves by ~1/sqrt(n) from sampling
+    alone, and revenue is customers times price) and size > 0 at i0 and i1.
     Demeaning removes the market's common growth (Bass adoption), as Stanley et al. do.
     Returns (initial sizes, growth rates).
     """
     s0s, gs = [], []
+    cust = tr.customers.sum(axis=2)
     for i0, i1 in pairs:
         through = (tr.alive[:, i0:i1 + 1, :] == 1).all(axis=1)
         for r in range(s.shape[0]):
-            ok = through[r] & (s[r, i0] > 0) & (s[r, i0] >= min_size) & (s[r, i1] > 0)
+            ok = through[r] & (cust[r, i0] >= min_customers) & (s[r, i0] > 0) & (s[r, i1] > 0)
             if ok.sum() < 2:
                 continue
             g = np.log(s[r, i1, ok] / s[r, i0, ok])
@@ -587,10 +589,6 @@ def growth_sample(tr, s, pairs, min_size):
     if not gs:
         return np.empty(0), np.empty(0)
     return np.concatenate(s0s), np.concatenate(gs)
-
-
-def min_size_for(measure, min_customers):
-    return min_customers if measure == "customers" else 0.0
 
 
 def section_growth(tr, window_years, min_customers, figures):
@@ -604,7 +602,7 @@ def section_growth(tr, window_years, min_customers, figures):
             if not pairs:
                 rows.append(skipped("growth", stat, why, t["value"], t["source"]))
                 continue
-            s0, g = growth_sample(tr, s, pairs, min_size_for(measure, min_customers))
+            s0, g = growth_sample(tr, s, pairs, min_customers)
             if g.size < MIN_GROWTH_OBS:
                 rows.append(skipped("growth", stat, f"{g.size} yearly growth rates, fewer than "
                                     f"{MIN_GROWTH_OBS}", t["value"], t["source"]))
@@ -637,7 +635,7 @@ def section_volatility(tr, window_years, min_customers):
         if not pairs:
             rows.append(skipped("volatility", stat, why, t["value"], t["source"]))
             continue
-        s0, g = growth_sample(tr, s, pairs, min_size_for(measure, min_customers))
+        s0, g = growth_sample(tr, s, pairs, min_customers)
         beta, se, nbins = volatility_slope(s0, g)
         if not np.isfinite(beta):
             rows.append(skipped("volatility", stat, f"{g.size} growth rates give {nbins} size "
@@ -727,7 +725,8 @@ def section_persistence(tr):
                 sh = tr.customers[:, marks, si, :] / np.maximum(n, 1)[..., None]
             kept, npairs = leader_persistence(sh, valid, lag)
             if npairs == 0:
-                rows.append(skipped("persistence", stat, "the market is empty at the marks",
+                rows.append(skipped("persistence", stat, "no pair of marks where the market "
+                                    "has units and a unique leader (top shares tied)",
                                     pct(t["value"]), t["source"]))
                 continue
             totals[lag][0] += kept
@@ -774,7 +773,8 @@ def write_figures(items, outdir):
                           label=f"Hill alpha = {alpha:.2f} (top k = {k})")
                 ax.loglog(grid, (k / xs.size) * (grid / xs[k]) ** -1.0, "k--", lw=1,
                           label="Zipf, alpha = 1")
-            ax.set_xlabel(f"firm size ({measure})")
+            ax.set_xlabel("firm size (" + ("customer agents" if measure == "customers"
+                                           else "service revenue, USD per step") + ")")
             ax.set_ylabel("P(size > s)")
             name = outdir / f"size_ccdf_{measure}.png"
         else:
