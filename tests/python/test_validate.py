@@ -3,6 +3,7 @@ wiring on a hand-made trajectory, the errors, and one end-to-end run on a small 
 import importlib.util
 import json
 import math
+import os
 import subprocess
 import sys
 
@@ -185,6 +186,16 @@ def test_input_errors_are_one_line_exit_2(tmp_path, case, expected):
     assert len(lines) == 1 and expected in lines[0] and "Traceback" not in r.stderr
 
 
+def test_output_problems_are_caught_before_the_work(tmp_path):
+    path = write_handmade(tmp_path / "hand.h5")
+    r = run_script(path, "--json", tmp_path / "missing-dir" / "x.json")
+    assert r.returncode == 2 and r.stdout == "" and "missing-dir" in r.stderr
+    doc = tmp_path / "plain.md"
+    doc.write_text("no markers\n")
+    r = run_script(path, "--update-doc", doc)
+    assert r.returncode == 2 and r.stdout == "" and "no measured section" in r.stderr
+
+
 def test_update_doc_replaces_only_the_measured_section(tmp_path):
     doc = tmp_path / "doc.md"
     doc.write_text(f"head\n{vr.BEGIN_MARK}\nold\n{vr.END_MARK}\ntail\n")
@@ -201,7 +212,7 @@ def small_run(aimarket, tmp_path_factory):
                         str(out), "--set", "population.customers=5000", "--set",
                         "population.synthetic_firms=50", "--steps", "30", "--replicates", "2",
                         "--progress", "none"], capture_output=True, text=True, timeout=300,
-                       env={"OMP_NUM_THREADS": "2", "PATH": "/usr/bin:/bin"})
+                       env=dict(os.environ, OMP_NUM_THREADS="2"))
     assert r.returncode == 0, r.stderr
     return out
 

@@ -853,14 +853,21 @@ BEGIN_MARK = "<!-- BEGIN MEASURED (tools/validate/validate_run.py --update-doc) 
 END_MARK = "<!-- END MEASURED -->"
 
 
-def update_doc(doc, markdown):
-    """Replaces the text between BEGIN_MARK and END_MARK in doc with markdown."""
+def check_doc(doc):
+    """The text of doc, which must hold the BEGIN_MARK ... END_MARK section."""
     p = Path(doc)
-    if not p.exists():
+    if not p.is_file():
         raise InputError(f"no such file: {doc}")
     text = p.read_text(encoding="utf-8")
     if BEGIN_MARK not in text or END_MARK not in text:
         raise InputError(f"{doc} has no measured section (lines '{BEGIN_MARK}' and '{END_MARK}')")
+    return text
+
+
+def update_doc(doc, markdown):
+    """Replaces the text between BEGIN_MARK and END_MARK in doc with markdown."""
+    p = Path(doc)
+    text = check_doc(doc)
     head, rest = text.split(BEGIN_MARK, 1)
     _, tail = rest.split(END_MARK, 1)
     p.write_text(head + BEGIN_MARK + "\n" + markdown.rstrip() + "\n" + END_MARK + tail,
@@ -905,6 +912,12 @@ def parse_args(argv):
         raise InputError("--window-years must be at least 1")
     if args.only:
         args.only = [s for s in SECTIONS if s in args.only]
+    for option in ("json", "markdown"):   # say so now, not after the work
+        out = getattr(args, option)
+        if out and not Path(out).resolve().parent.is_dir():
+            raise InputError(f"--{option} {out}: directory {Path(out).parent} does not exist")
+    if args.update_doc:
+        check_doc(args.update_doc)
     return args
 
 
