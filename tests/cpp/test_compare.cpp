@@ -491,6 +491,25 @@ TEST(CompareInput, DifferentFirmTablesCutShortRunsAndUnrecordedData) {
   EXPECT_NE(analysis::markdown_table(old).find("region_customers"), std::string::npos);
 }
 
+TEST(CompareInput, FilesOfDifferentSeedsAreComparedUnpairedWithWelchIntervals) {
+  const fs::path dir = fresh_dir("unpaired");
+  run_to(testing::load_repo_config("configs/baseline.toml", small_market()), dir / "a.h5");
+  run_to(testing::load_repo_config("configs/baseline.toml", small_market("run.seed=7")),
+         dir / "b.h5");
+  std::vector<std::string> warnings;
+  const Comparison c = analysis::compare_files(
+      {{"a", (dir / "a.h5").string(), {}}, {"b", (dir / "b.h5").string(), {}}}, {}, warnings);
+  EXPECT_FALSE(c.paired);
+  EXPECT_EQ(c.pairing.rfind("Unpaired (Welch)", 0), 0u) << c.pairing;
+  const ComparisonRow& ref = find_row(c, "a", analysis::kHhi, "service");
+  const ComparisonRow& other = find_row(c, "b", analysis::kHhi, "service");
+  const Summary welch = analysis::welch_difference(ref.values, other.values);
+  EXPECT_EQ(other.difference.mean, welch.mean);
+  EXPECT_EQ(other.difference.ci_low, welch.ci_low);
+  EXPECT_EQ(other.difference.ci_high, welch.ci_high);
+  EXPECT_TRUE(std::isnan(ref.difference.mean));
+}
+
 TEST(CompareInput, ExistingOutputsAreNotReplacedWithoutOverwrite) {
   const fs::path dir = fresh_dir("overwrite");
   const Config config = testing::load_repo_config("configs/baseline.toml", small_market());
