@@ -77,6 +77,7 @@ class Engine final : public EnsembleBackend {
         chip_performance_(setup.chip_performance.begin(), setup.chip_performance.end()),
         model_developers_(setup.model_developers.begin(), setup.model_developers.end()),
         base_strategy_(setup.strategy.begin(), setup.strategy.end()),
+        cloud_self_use_(setup.cloud_self_use.begin(), setup.cloud_self_use.end()),
         acquirers_(setup.acquirers.begin(), setup.acquirers.end()),
         adaptation_(setup.adaptation),
         acquisition_(setup.acquisition),
@@ -300,7 +301,7 @@ class Engine final : public EnsembleBackend {
                       raw(serves_), raw(open_weight_firms_),
                       static_cast<std::int32_t>(open_weight_firms_.size()),
                       raw(model_developers_), static_cast<std::int32_t>(model_developers_.size()),
-                      raw(base_strategy_)};
+                      raw(base_strategy_), raw(cloud_self_use_)};
   }
   FirmDynamic firm_dynamic() {
     return FirmDynamic{raw(alive_), raw(cash_), raw(fab_capacity_), raw(hbm_capacity_),
@@ -365,6 +366,7 @@ class Engine final : public EnsembleBackend {
   thrust::device_vector<double> chip_performance_;
   thrust::device_vector<std::int32_t> model_developers_;
   thrust::device_vector<double> base_strategy_;  // [parameter][firm]
+  thrust::device_vector<double> cloud_self_use_;  // [firm]
   thrust::device_vector<std::int32_t> acquirers_;
   AdaptationParams adaptation_;
   AcquisitionParams acquisition_;

@@ -150,7 +150,7 @@ struct PlanFirmStep {
     // What the firm offers as a seller (accelerators: set after the HBM market clears).
     c.m.capacity[c.cell(replicate, kMarketHbm, j)] = c.dyn.hbm_capacity[index];
     if (mask & kLayerBitCloud) {
-      const double rentable = (mask & kLayerBitModel) ? 1.0 - c.p.cloud_self_use_share : 1.0;
+      const double rentable = 1.0 - c.firm.cloud_self_use[j];
       c.m.capacity[c.cell(replicate, kMarketCloud, j)] = c.dyn.installed_compute[index] * rentable;
     }
     c.m.capacity[c.cell(replicate, kMarketModel, j)] = -1.0;  // unlimited
@@ -214,7 +214,7 @@ struct ProduceAndAccumulate {
     c.dyn.data_stock[index] = data;
 
     if (mask & kLayerBitModel) {
-      const double own = (mask & kLayerBitCloud) ? installed * c.p.cloud_self_use_share : 0.0;
+      const double own = (mask & kLayerBitCloud) ? installed * c.firm.cloud_self_use[j] : 0.0;
       const double rented = c.m.performance_bought[c.cell(replicate, kMarketCloud, j)];
       const double algorithmic =
           FirmStepContext::doubling_factor(c.step, c.p.algorithmic_doubling_months);

@@ -63,6 +63,7 @@ struct FirmStatic {
   const std::int32_t* model_developers;   // indices of firms with layer model
   std::int32_t model_developer_count;
   const double* base_strategy;            // [parameter][firm] at start (an entrant's too)
+  const double* cloud_self_use;           // [firm] share of own compute not rented out
 };
 
 struct FirmDynamic {

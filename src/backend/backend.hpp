@@ -49,6 +49,7 @@ struct MarketSetup {
   std::vector<double> chip_performance;        // [firm]
   std::vector<std::int32_t> model_developers; // firms with layer model
   std::vector<double> strategy;                // [parameter][firm] at start (StrategyParameter)
+  std::vector<double> cloud_self_use;          // [firm]
   AdaptationParams adaptation{};               // every 0: off
   AcquisitionParams acquisition{};             // rate 0: off
   std::vector<std::int32_t> acquirers;         // big-tech firms that may acquire

@@ -201,6 +201,8 @@ struct FirmSpec {
   double data_share = -1.0;
   double rd_share = -1.0;
   double marketing_share = -1.0;
+  double cloud_self_use = -1.0;                     // < 0: compute.cloud_self_use_share with
+                                                    //   layer model, else 0
   std::array<double, kSegments> initial_share{};    // share of each segment's adopters at step 0
 };
 

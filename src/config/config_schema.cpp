@@ -652,6 +652,10 @@ const std::vector<KeySpec> kFirmKeys = {
     {"firm", "marketing_share", KeyKind::kFloat, nullptr, "fraction of budget", Closed(0.0, 1.0),
      kNoNames, "Share of the budget spent on marketing.", nullptr,
      "its strategy's, else `firms.marketing_share`", nullptr},
+    {"firm", "cloud_self_use", KeyKind::kFloat, nullptr, "fraction", Closed(0.0, 1.0), kNoNames,
+     "Share of the firm's installed compute it keeps for itself (training with layer model) "
+     "rather than renting out on the cloud market (meaningful with layer `cloud`).",
+     nullptr, "`compute.cloud_self_use_share` with layer `model`, else 0", nullptr},
     {"firm", "initial_share", KeyKind::kPerSegment, "0.0", "fraction", Closed(0.0, 1.0),
      kSegmentList,
      "The firm's share of each segment's customers at step 0 (of the `population."

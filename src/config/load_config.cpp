@@ -979,7 +979,8 @@ FirmFacts read_firm(const toml::table& firm, std::size_t index, const Config& co
                                      {"compute_share", &spec.compute_share},
                                      {"data_share", &spec.data_share},
                                      {"rd_share", &spec.rd_share},
-                                     {"marketing_share", &spec.marketing_share}}) {
+                                     {"marketing_share", &spec.marketing_share},
+                                     {"cloud_self_use", &spec.cloud_self_use}}) {
     const KeySpec& key_spec = *config_schema::find_firm_key(name);
     if (const toml::node* node = firm.get(name)) {
       if (const auto value = reader.number(*node, key_of(name), key_spec.range)) *target = *value;
@@ -1474,6 +1475,9 @@ std::string resolved_toml(Config config) {
       text += "data_share = " + config_schema::toml_float(firm.data_share) + "\n";
       text += "rd_share = " + config_schema::toml_float(firm.rd_share) + "\n";
       text += "marketing_share = " + config_schema::toml_float(firm.marketing_share) + "\n";
+    }
+    if (firm.cloud_self_use >= 0.0) {
+      text += "cloud_self_use = " + config_schema::toml_float(firm.cloud_self_use) + "\n";
     }
     if (!firm.strategy.empty()) text += "strategy = " + config_schema::toml_string(firm.strategy) + "\n";
     if (firm.layers[config_schema::kLayerService]) {

@@ -36,7 +36,7 @@ int archetype_index(const std::string& name) {
 }
 
 void append_firm(FirmTable& table, const FirmSpec& spec, const FirmsSettings& defaults,
-                 const StrategySettings& strategies) {
+                 const StrategySettings& strategies, double cloud_self_use_share) {
   table.name.push_back(spec.name);
   table.archetype.push_back(spec.archetype);
   table.region.push_back(spec.region);
@@ -76,6 +76,8 @@ void append_firm(FirmTable& table, const FirmSpec& spec, const FirmsSettings& de
   table.training_compute.push_back(spec.training_compute);
   table.other_income_musd.push_back(spec.other_income);
   for (int s = 0; s < kSegments; ++s) table.initial_share.push_back(spec.initial_share[s]);
+  table.cloud_self_use.push_back(spec.cloud_self_use >= 0.0 ? spec.cloud_self_use
+                                 : spec.layers[3] ? cloud_self_use_share : 0.0);
 }
 
 // Archetype a synthetic firm's layers, segments and starting state come from
@@ -105,7 +107,9 @@ void shape_synthetic_firm(FirmSpec& spec, int archetype, double size, double seg
   } else {
     spec.serves.fill(false);
   }
-  if (name == "cloud" || name == "big_tech") spec.installed_compute = 500.0 * size;  // H100e
+  // Regional clouds (Oracle, IBM, Tencent, Huawei and smaller ones: about a third of the cloud
+  // market, ext Synergy 2024) as the synthetic fringe.
+  if (name == "cloud" || name == "big_tech") spec.installed_compute = 2500.0 * size;  // H100e
   if (name == "model_lab" || name == "big_tech") {
     spec.training_compute = 1e22 * size;  // FLOP: small open-model scale
     spec.data_stock = 0.5;                // T tokens
@@ -259,7 +263,7 @@ FirmTable build_firm_table(const Config& config) {
   table.price.assign(kSegments * n, 1.0);
   table.serves.assign(kSegments * n, 0);
   for (std::size_t j = 0; j < n; ++j) {
-    append_firm(table, specs[j], config.firms, config.strategy);
+    append_firm(table, specs[j], config.firms, config.strategy, config.compute.cloud_self_use_share);
     table.alive.push_back(j < live_firms ? 1 : 0);
     for (int s = 0; s < kSegments; ++s) {
       table.quality[s * n + j] = specs[j].quality[s];
@@ -389,7 +393,6 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
   v.capacity_cost_accelerator = k.capacity_cost_accelerator;
   v.capacity_cost_hbm = k.capacity_cost_hbm;
   v.capacity_depreciation = k.capacity_depreciation;
-  v.cloud_self_use_share = k.cloud_self_use_share;
   v.buyer_price_sensitivity = k.buyer_price_sensitivity;
   v.flywheel_tokens_per_customer = data.flywheel_tokens_per_customer;
   v.public_data_rate = data.public_data_rate;
@@ -415,6 +418,7 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
   setup.open_weights = firms.open_weights;
   setup.model_source = firms.model_source;
   setup.chip_performance = firms.chip_performance;
+  setup.cloud_self_use = firms.cloud_self_use;
   for (const auto& parameter : firms.strategy) {
     setup.strategy.insert(setup.strategy.end(), parameter.begin(), parameter.end());
   }
