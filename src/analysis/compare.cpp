@@ -205,7 +205,13 @@ std::vector<MeasureSeries> compute_measures(const TrajectoryReader& file,
     a.hhi = read_checked(file, schema::kHhi.name, index, {layers});
     a.layer_units = read_checked(file, schema::kLayerUnits.name, index, {layers});
     a.layer_revenue = read_checked(file, schema::kLayerRevenue.name, index, {layers});
-    a.alive = read_checked(file, schema::kAlive.name, index, {firms});
+    // Survival means alive at every recorded step up to the date: a slot whose firm exited and
+    // an entrant then revived does not count as a survivor.
+    a.alive = read_checked(file, schema::kAlive.name, 0, {firms});
+    for (std::int64_t k = 1; k <= index; ++k) {
+      const std::vector<double> alive_k = read_checked(file, schema::kAlive.name, k, {firms});
+      for (std::size_t f = 0; f < a.alive.size(); ++f) a.alive[f] = std::min(a.alive[f], alive_k[f]);
+    }
     a.price = read_checked(file, schema::kPrice.name, index, {layers, firms});
     if (has_region_customers) {
       a.region_customers =

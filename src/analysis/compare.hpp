@@ -48,7 +48,9 @@ double sum_over_firms(const double* values, const std::vector<bool>& in_region);
 // Share of one region's customer agents whose provider is one of `in_region`'s firms:
 // customers[f] are the region's customer agents with firm f as provider. NaN with none.
 double home_provider_share(const double* customers, const std::vector<bool>& in_region);
-// Fraction of the region's firms alive in `first` that are alive in `now`. NaN if none were.
+// Fraction of the region's firms alive in `first` that are alive in `now` (compare passes
+// "alive at every recorded step up to the date", so a revived slot is not a survivor). NaN if
+// none were.
 double survival_fraction(const double* alive_first, const double* alive_now,
                          const std::vector<bool>& in_region);
 // Slot of the firm with the largest share (the lowest slot among equals), or -1 when no
