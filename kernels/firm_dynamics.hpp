@@ -24,8 +24,8 @@
 //   compute per customer * compute price + partner's API fee).
 // Settle (step 8): cash += customer revenue + other income (outside businesses) + market sales
 //   - market purchases - costs paid outside the economy (production, operation, capex, R&D,
-//   marketing, regulation, acquisitions, less subsidies); a firm whose cash falls below zero
-//   exits.
+//   marketing, the fixed cost of running a firm, regulation, acquisitions, less subsidies); a
+//   firm whose cash falls below zero exits.
 #pragma once
 
 #include <cmath>
@@ -234,6 +234,7 @@ struct ProduceAndAccumulate {
     c.dyn.awareness[index] = c.firm.base_awareness[j] + c.dyn.marketing_awareness[index];
 
     external += c.dyn.rd_budget[index] + c.dyn.marketing_budget[index] + c.dyn.capex[index];
+    external += c.p.fixed_cost;
     external -= c.dyn.subsidy[index];
     c.dyn.external_cost[index] = static_cast<std::int64_t>(std::floor(external + 0.5));
   }

@@ -24,6 +24,7 @@ struct ValueChainParams {
   double domain_data_scale;  // T tokens
   double rd_scale;           // USD M
   double rd_depreciation, marketing_awareness_per_musd, awareness_decay;
+  double fixed_cost;         // USD per step per live firm (staff, offices), paid outside
   double beta_quality;
   double customer_weight;    // real customers per agent
   // Compute layers.

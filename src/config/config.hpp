@@ -61,6 +61,7 @@ struct FirmsSettings {
   double rd_depreciation = 0.02;            // per step
   double marketing_awareness_per_musd = 0.01;  // awareness added per USD M of marketing
   double awareness_decay = 0.02;            // per step, of the marketing-built awareness
+  double fixed_cost = 0.0;                  // USD M per step per live firm
 };
 
 // The compute layers: HBM, accelerators, cloud.

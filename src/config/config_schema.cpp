@@ -213,6 +213,12 @@ const std::vector<KeySpec> kSettingsKeys = {
     {"firms", "awareness_decay", KeyKind::kFloat, "0.02", "per step", Closed(0.0, 1.0), kNoNames,
      "Fraction of the marketing-built awareness lost each step.",
      AIMARKET_FIELD(firms.awareness_decay), nullptr, nullptr},
+    {"firms", "fixed_cost", KeyKind::kFloat, "0.0", "USD M per step", Closed(0.0, kMaxCash),
+     kNoNames,
+     "Fixed cost of running a firm (staff, offices) every live firm pays each step, outside the "
+     "economy; with spending a share of cash, it is what makes a firm without revenue run out "
+     "of cash and exit.",
+     AIMARKET_FIELD(firms.fixed_cost), nullptr, nullptr},
 
     // [demand]
     {"demand", "bass_p", KeyKind::kFloat, "0.01", "per step", Closed(0.0, 1.0), kNoNames,

@@ -114,7 +114,7 @@ void shape_synthetic_firm(FirmSpec& spec, int archetype, double size, double seg
     spec.training_compute = 1e22 * size;  // FLOP: small open-model scale
     spec.data_stock = 0.5;                // T tokens
   }
-  if (name == "chip_vendor" || name == "npu_startup") spec.fab_capacity = 50.0 * size;
+  if (name == "chip_vendor" || name == "npu_startup") spec.fab_capacity = 5.0 * size;
   if (name == "memory_vendor") spec.hbm_capacity = 300.0 * size;
 }
 
@@ -379,6 +379,7 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
   v.rd_depreciation = f.rd_depreciation;
   v.marketing_awareness_per_musd = f.marketing_awareness_per_musd;
   v.awareness_decay = f.awareness_decay;
+  v.fixed_cost = f.fixed_cost * 1e6;  // USD M -> USD
   v.beta_quality = d.beta_quality;
   v.customer_weight = config.population.customer_weight;
   v.hbm_per_accelerator = k.hbm_per_accelerator;

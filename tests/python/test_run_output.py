@@ -79,8 +79,10 @@ def test_xarray_reads_the_file_with_named_dimensions(run_aimarket, tmp_path, sma
         assert ds["market_share"].dims == ("replicate", "step", "layer", "firm")
         assert ds.sizes["step"] == 12 and ds.sizes["replicate"] == 2
         with open(REPO / "configs" / "baseline.toml", "rb") as f:
-            named = len(tomllib.load(f)["firm"])
-        assert ds.sizes["firm"] == named + 200  # small_config adds 200 synthetic firms
+            baseline = tomllib.load(f)
+        named, slots = len(baseline["firm"]), baseline["entry"]["free_slots"]
+        # small_config makes 200 synthetic firms; the entry slots follow them.
+        assert ds.sizes["firm"] == named + 200 + slots
         assert str(ds["date"].values[0]) == "2024-01"
 
 
