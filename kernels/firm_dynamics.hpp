@@ -2,9 +2,12 @@
 //
 // Plan (step 2): a firm spends spend_rate * cash this step, split into compute, data, R&D and
 //   marketing budgets by its strategy (per firm and replicate; see StrategyParameter); its
-//   region's subsidies top up the compute and R&D budgets by compute_subsidy and rd_subsidy. Memory and merchant chip makers invest their compute budget in capacity
-//   (capacity += budget / capacity_cost); accelerator makers order the HBM for what they plan
-//   to build (in-house: fab capacity; merchant: last step's demand + 10 %, at most capacity); clouds (and big tech) buy accelerators with it; model developers without a cloud rent
+//   region's subsidies top up the compute and R&D budgets by compute_subsidy and rd_subsidy.
+//   Memory and merchant chip makers invest their compute budget in capacity (capacity +=
+//   budget / capacity_cost) when last step's demand filled at least invest_utilization of it
+//   (else the budget is not spent); accelerator makers order the HBM for what they plan to
+//   build (in-house: fab capacity; merchant: last step's demand + 10 %, at most capacity);
+//   clouds (and big tech) buy accelerators with it; model developers without a cloud rent
 //   cloud compute with it; service firms without a cloud rent inference compute for their
 //   customers (inference_compute_per_customer per real customer) and, with a partner, buy its
 //   model API per customer; model and service firms buy data.
@@ -74,6 +77,7 @@ struct PlanFirmStep {
     // A merchant chip maker builds for the demand it saw last step (plus 10 % headroom),
     // not blindly to capacity: unsold output would be lost. Read before the reset below.
     const double last_demand = c.m.demand_received[c.cell(replicate, kMarketAccelerator, j)];
+    const double last_hbm_demand = c.m.demand_received[c.cell(replicate, kMarketHbm, j)];
     for (int market = 0; market < kUpstreamMarkets; ++market) {
       const std::int64_t k = c.cell(replicate, market, j);
       c.m.unit_demand[k] = 0.0;
@@ -115,13 +119,27 @@ struct PlanFirmStep {
     const bool merchant_chips = (mask & kLayerBitAccelerator) && !c.firm.in_house_chips[j];
     const bool memory_maker = (mask & kLayerBitHbm) != 0;
     if (merchant_chips || memory_maker) {
-      // Capacity makers put their compute budget into capacity, split evenly if both.
+      // Capacity makers put their compute budget into capacity, split evenly if both, but
+      // only where last step's demand filled at least invest_utilization of the capacity:
+      // with idle capacity the budget is not spent (no capacity is built for no buyers).
       const double share = merchant_chips && memory_maker ? 0.5 : 1.0;
-      if (merchant_chips) {
+      const bool fab_short = c.step > 0.0 && last_demand > 0.0 &&
+                             last_demand >= c.p.invest_utilization * c.dyn.fab_capacity[index];
+      const bool hbm_short = c.step > 0.0 && last_hbm_demand > 0.0 &&
+                             last_hbm_demand >= c.p.invest_utilization * c.dyn.hbm_capacity[index];
+      double spent = 0.0;
+      if (merchant_chips && fab_short) {
         c.dyn.fab_capacity[index] += share * compute_budget / c.p.capacity_cost_accelerator;
+        spent += share * compute_budget;
       }
-      if (memory_maker) c.dyn.hbm_capacity[index] += share * compute_budget / c.p.capacity_cost_hbm;
-      c.dyn.capex[index] = compute_budget;
+      if (memory_maker && hbm_short) {
+        c.dyn.hbm_capacity[index] += share * compute_budget / c.p.capacity_cost_hbm;
+        spent += share * compute_budget;
+      }
+      // The subsidy tops up only what is spent.
+      c.dyn.subsidy[index] -= (compute_budget - spent) * c.p.region.compute_subsidy[region] /
+                              (1.0 + c.p.region.compute_subsidy[region]);
+      c.dyn.capex[index] = spent;
       compute_budget = 0.0;
     }
     const double customers = c.customers_of(replicate, j);

@@ -33,6 +33,7 @@ struct ValueChainParams {
   double price_performance_doubling_months, compute_depreciation;
   double price_adjustment_speed, max_price_change;
   double capacity_cost_accelerator, capacity_cost_hbm, capacity_depreciation;
+  double invest_utilization;  // capacity is added only when demand fills this share of it
   double buyer_price_sensitivity;
   // Data.
   double flywheel_tokens_per_customer, public_data_rate, data_depreciation;

@@ -80,6 +80,7 @@ struct ComputeSettings {
   double capacity_cost_accelerator = 40000.0;  // USD per unit/month of added fab capacity
   double capacity_cost_hbm = 2000.0;        // USD per stack/month of added HBM capacity
   double capacity_depreciation = 0.01;      // per step, fab and HBM capacity
+  double invest_utilization = 1.0;          // add capacity only when demand fills this share
   double cloud_self_use_share = 0.5;        // share of a cloud-owning model firm's compute kept
   double buyer_price_sensitivity = 2.0;     // theta: buyers split spend by (price/perf)^-theta
 };

@@ -319,6 +319,11 @@ const std::vector<KeySpec> kSettingsKeys = {
     {"compute", "capacity_depreciation", KeyKind::kFloat, "0.01", "per step", Closed(0.0, 1.0),
      kNoNames, "Fraction of fab and HBM capacity lost each step.",
      AIMARKET_FIELD(compute.capacity_depreciation), nullptr, nullptr},
+    {"compute", "invest_utilization", KeyKind::kFloat, "1.0", "fraction", Closed(0.0, 1.0),
+     kNoNames,
+     "A memory or chip maker adds capacity only when last step's demand filled at least this "
+     "share of its capacity (1: demand at least equal to capacity, i.e. a short market); otherwise its capacity budget is not spent. 0: always invest.",
+     AIMARKET_FIELD(compute.invest_utilization), nullptr, nullptr},
     {"compute", "cloud_self_use_share", KeyKind::kFloat, "0.5", "fraction", Closed(0.0, 1.0),
      kNoNames,
      "Share of its installed compute a firm active in both cloud and model keeps for its own "

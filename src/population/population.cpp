@@ -394,6 +394,7 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
   v.capacity_cost_accelerator = k.capacity_cost_accelerator;
   v.capacity_cost_hbm = k.capacity_cost_hbm;
   v.capacity_depreciation = k.capacity_depreciation;
+  v.invest_utilization = k.invest_utilization;
   v.buyer_price_sensitivity = k.buyer_price_sensitivity;
   v.flywheel_tokens_per_customer = data.flywheel_tokens_per_customer;
   v.public_data_rate = data.public_data_rate;

@@ -93,14 +93,14 @@ TEST(ValueChain, HbmShortageIsRationedInProportionToDemand) {
   sim.backend().read_snapshot(s);
   const std::int32_t n = sim.firms().size();
   const double keep = 1.0 - config.compute.capacity_depreciation;
-  // This step's capacity also includes what the compute budget bought (capex / unit cost).
-  const double budget = config.firms.spend_rate * config.firms.compute_share * 1000.0 * 1e6;
-  const double supply = (60000.0 * keep + budget / config.compute.capacity_cost_hbm);
+  // No capacity is added in the first step: a maker invests only after a step whose demand
+  // filled its capacity (compute.invest_utilization), and there is no such step yet.
+  const double supply = 60000.0 * keep;
   double demand[3];
   const double fabs[3] = {8000.0, 4000.0, 2000.0};
   double total = 0.0;
   for (int k = 0; k < 3; ++k) {
-    demand[k] = 6.0 * (fabs[k] * keep + budget / config.compute.capacity_cost_accelerator);
+    demand[k] = 6.0 * fabs[k] * keep;
     total += demand[k];
   }
   ASSERT_GT(total, supply) << "the test needs a shortage";
@@ -131,6 +131,36 @@ void expect_markets_conserve(const Simulation& sim, const EnsembleSnapshot& s) {
       EXPECT_EQ(revenue, paid) << "market " << market << " replicate " << r;
     }
   }
+}
+
+TEST(ValueChain, MemoryMakerAddsCapacityOnlyAfterAShortStep) {
+  // Step 0 is short (84,000 stacks wanted, 59,400 on offer, above), so in step 1 the memory
+  // maker spends its compute budget, spend_rate x compute_share x cash, on capacity: its
+  // outside costs are then production (stacks sold x hbm_unit_cost) + R&D + marketing +
+  // that capex. With a capacity demand cannot fill (invest_utilization 1), the capex is 0.
+  const auto capex = [](const std::vector<std::string>& extra) {
+    const Config config = load_config_text("invest", kUpstream, extra);
+    Simulation sim(config, BackendChoice::kCpu);
+    sim.step();
+    EnsembleSnapshot s0, s1;
+    sim.backend().read_snapshot(s0);
+    sim.step();
+    sim.backend().read_snapshot(s1);
+    const std::int32_t n = sim.firms().size();
+    const auto k = static_cast<std::size_t>(firm_index(sim, "Hynix"));
+    const double cash = static_cast<double>(s0.cash[k]);
+    const double sold = static_cast<double>(s1.sold[market_cell(0, kMarketHbm, n, static_cast<std::int32_t>(k))]) / kUnitScale;
+    const FirmsSettings& f = config.firms;
+    const double other = sold * config.compute.hbm_unit_cost +
+                         f.spend_rate * (f.rd_share + f.marketing_share) * cash;
+    // The outside cost is rounded to whole USD once.
+    return std::pair<double, double>{static_cast<double>(s1.external_cost[k]) - other,
+                                     f.spend_rate * f.compute_share * cash};
+  };
+  const auto [short_capex, budget] = capex({});
+  EXPECT_NEAR(short_capex, budget, 1.0 + 1e-9 * budget);
+  const auto [idle_capex, unused] = capex({"firm.Hynix.hbm_capacity=200000"});
+  EXPECT_NEAR(idle_capex, 0.0, 1.0 + 1e-9 * unused) << "an idle memory maker builds nothing";
 }
 
 TEST(ValueChain, UnitsAndMoneyAreConservedExactly) {
