@@ -170,6 +170,7 @@ RecordFrame make_record_frame(std::int64_t step, const EnsembleSnapshot& snapsho
   frame.cash.resize(firm_cells);
   for (std::size_t k = 0; k < firm_cells; ++k) frame.cash[k] = static_cast<double>(snapshot.cash[k]) / 1e6;
   frame.alive = snapshot.alive;
+  frame.owner = snapshot.acquired_by;
 
   std::vector<double> units(static_cast<std::size_t>(firms)), revenue(static_cast<std::size_t>(firms));
   for (std::int64_t r = 0; r < replicates; ++r) {

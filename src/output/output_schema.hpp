@@ -108,6 +108,11 @@ inline constexpr VariableSpec kCompute{"installed_compute", "H100e",
                                        "accelerators)"};
 // cash(replicate, step, firm), float64
 inline constexpr VariableSpec kCash{"cash", "USD M", "cash held by the firm (million USD)"};
+// owner(replicate, step, firm), int32; -1 where the firm was not acquired
+inline constexpr VariableSpec kOwner{"owner", "1",
+                                     "firm slot index of the big-tech firm that acquired the "
+                                     "firm (its slot is then dead until an entrant takes it); "
+                                     "-1 where it was not acquired"};
 // alive(replicate, step, firm), uint8
 inline constexpr VariableSpec kAlive{"alive", "1", "1 while the firm is in the market, 0 once it "
                                                    "has exited"};

@@ -147,6 +147,7 @@ void ForEachDataField(Frame& frame, Visit&& visit) {
   visit(schema::kCompute, Axes{A::kFirm}, frame.compute);
   visit(schema::kCash, Axes{A::kFirm}, frame.cash);
   visit(schema::kAlive, Axes{A::kFirm}, frame.alive);
+  visit(schema::kOwner, Axes{A::kFirm}, frame.owner);
 }
 
 // Size of an axis for a run with `firms` firm slots.

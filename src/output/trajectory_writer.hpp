@@ -62,6 +62,7 @@ struct RecordFrame {
   std::vector<double> compute;              // [replicate][firm] installed H100e
   std::vector<double> cash;                 // [replicate][firm] USD M
   std::vector<std::uint8_t> alive;          // [replicate][firm] 1 alive, 0 exited
+  std::vector<std::int32_t> owner;          // [replicate][firm] acquirer's slot, or -1
 };
 
 class TrajectoryWriter {

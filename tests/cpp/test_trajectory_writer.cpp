@@ -152,6 +152,7 @@ RecordFrame SampleFrame(std::int64_t step, std::int64_t replicates = kReplicates
                               static_cast<double>(r));
       frame.cash.push_back(-5.0 + 20.5 * static_cast<double>(f) + t - static_cast<double>(r));
       frame.alive.push_back((step + r + f) % 4 == 3 ? 0 : 1);
+      frame.owner.push_back((step + r + f) % 4 == 3 ? static_cast<std::int32_t>((f + 1) % firms) : -1);
     }
   }
   return frame;
@@ -332,6 +333,7 @@ void ExpectSampleFrames(hid_t file, std::int64_t steps, std::int64_t replicates 
     ExpectVariable(file, name, H5T_NATIVE_DOUBLE, frames, field);
   }
   ExpectVariable(file, schema::kAlive.name, H5T_NATIVE_UINT8, frames, &RecordFrame::alive);
+  ExpectVariable(file, schema::kOwner.name, H5T_NATIVE_INT32, frames, &RecordFrame::owner);
 }
 
 hid_t OpenReadOnly(const std::string& path) {
@@ -417,6 +419,7 @@ TEST_F(TrajectoryWriterTest, WritesFramesCoordinatesAndMetadata) {
       {&schema::kCompute, {"replicate", "step", "firm"}, H5T_IEEE_F64LE, kFirmCoordinates},
       {&schema::kCash, {"replicate", "step", "firm"}, H5T_IEEE_F64LE, kFirmCoordinates},
       {&schema::kAlive, {"replicate", "step", "firm"}, H5T_STD_U8LE, kFirmCoordinates},
+      {&schema::kOwner, {"replicate", "step", "firm"}, H5T_STD_I32LE, kFirmCoordinates},
   };
   const hsize_t T = kSteps;
   const std::map<std::string, hsize_t> sizes = {
