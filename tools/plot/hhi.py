@@ -39,17 +39,9 @@ def figure(runs, layers=None, band: str = "quantile", scale: str = "10000"):
 
 def main(argv=None) -> None:
     parser = plotio.argument_parser(__doc__)
-    parser.add_argument("runs", nargs="+", metavar="RUN.h5",
-                        help="trajectory files from 'aimarket run', one per scenario")
-    parser.add_argument("--labels", metavar="LIST",
-                        help="comma-separated scenario labels (default: the file stems)")
-    parser.add_argument("--layers", metavar="LIST",
-                        help="comma-separated layers to show (default: all five)")
+    plotio.add_scenario_runs_arguments(parser)
     parser.add_argument("--scale", choices=sorted(SCALES), default="10000",
                         help="10000: the 0-10,000 scale (default); 1: the 0-1 scale")
-    parser.add_argument("--band", choices=plotio.BAND_CHOICES, default="quantile",
-                        help="spread across replicates: 5-95 %% quantiles (default), "
-                             "mean ± 1 sd, or none")
     plotstyle.add_output_arguments(parser, SUFFIX)
     args = parser.parse_args(argv)
     plotstyle.start(args)

@@ -37,17 +37,9 @@ def figure(runs, layers=None, band: str = "quantile", region: str = "KR"):
 
 def main(argv=None) -> None:
     parser = plotio.argument_parser(__doc__)
-    parser.add_argument("runs", nargs="+", metavar="RUN.h5",
-                        help="trajectory files from 'aimarket run', one per scenario")
-    parser.add_argument("--labels", metavar="LIST",
-                        help="comma-separated scenario labels (default: the file stems)")
-    parser.add_argument("--layers", metavar="LIST",
-                        help="comma-separated layers to show (default: all five)")
+    plotio.add_scenario_runs_arguments(parser)
     parser.add_argument("--region", default="KR",
                         help="region whose share is shown (default: KR)")
-    parser.add_argument("--band", choices=plotio.BAND_CHOICES, default="quantile",
-                        help="spread across replicates: 5-95 %% quantiles (default), "
-                             "mean ± 1 sd, or none")
     plotstyle.add_output_arguments(parser, SUFFIX)
     args = parser.parse_args(argv)
     plotstyle.start(args)

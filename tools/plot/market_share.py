@@ -81,9 +81,7 @@ def main(argv=None) -> None:
                         help="comma-separated layers to show (default: all five)")
     parser.add_argument("--top", type=int, default=6, metavar="N",
                         help="firms shown by name in each layer (default: 6)")
-    parser.add_argument("--band", choices=plotio.BAND_CHOICES, default="quantile",
-                        help="spread across replicates: 5-95 %% quantiles (default), "
-                             "mean ± 1 sd, or none")
+    plotio.add_band_argument(parser)
     plotstyle.add_output_arguments(parser, SUFFIX)
     args = parser.parse_args(argv)
     if args.top < 1:

@@ -59,6 +59,34 @@ def argument_parser(doc: str) -> argparse.ArgumentParser:
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
+def add_scenario_runs_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of a tool drawing one line per scenario run: the run files, their labels,
+    the layers to show and the band across replicates."""
+    parser.add_argument("runs", nargs="+", metavar="RUN.h5",
+                        help="trajectory files from 'aimarket run', one per scenario")
+    parser.add_argument("--labels", metavar="LIST",
+                        help="comma-separated scenario labels (default: the file stems)")
+    parser.add_argument("--layers", metavar="LIST",
+                        help="comma-separated layers to show (default: all five)")
+    add_band_argument(parser)
+
+
+def add_band_argument(parser: argparse.ArgumentParser) -> None:
+    """--band: how the spread across replicates is drawn."""
+    parser.add_argument("--band", choices=BAND_CHOICES, default="quantile",
+                        help="spread across replicates: 5-95 %% quantiles (default), "
+                             "mean ± 1 sd, or none")
+
+
+def add_comparison_arguments(parser: argparse.ArgumentParser, what: str) -> None:
+    """The arguments of a tool reading a comparison file: the file, the measure and the date."""
+    parser.add_argument("comparison", metavar="COMPARISON.h5", help=what)
+    parser.add_argument("--measure", default="kr_share_world",
+                        help="measure to show (default: kr_share_world); see docs/PLOTTING.md")
+    parser.add_argument("--date", metavar="YYYY-MM",
+                        help="month of the rows to show (default: the latest in the file)")
+
+
 def text(value) -> str:
     """An HDF5 string (h5py gives str or bytes, depending on how it was stored) as str."""
     if isinstance(value, bytes):

@@ -79,13 +79,8 @@ def figure(cmp: plotio.Comparison, measure: str = "kr_share_world", key: str | N
 
 def main(argv=None) -> None:
     parser = plotio.argument_parser(__doc__)
-    parser.add_argument("comparison", metavar="COMPARISON.h5",
-                        help="comparison file from 'aimarket compare' over a sweep")
-    parser.add_argument("--measure", default="kr_share_world",
-                        help="measure to show (default: kr_share_world); see docs/PLOTTING.md")
+    plotio.add_comparison_arguments(parser, "comparison file from 'aimarket compare' over a sweep")
     parser.add_argument("--key", help="swept key for the x axis (default: the first one)")
-    parser.add_argument("--date", metavar="YYYY-MM",
-                        help="month of the rows to show (default: the latest in the file)")
     plotstyle.add_output_arguments(parser, SUFFIX + "_MEASURE")
     args = parser.parse_args(argv)
     plotstyle.start(args)
