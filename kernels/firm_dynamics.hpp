@@ -111,7 +111,12 @@ struct PlanFirmStep {
     const double own_rd = budget * strategy(kRdShare);
     double compute_budget = own_compute * (1.0 + c.p.region.compute_subsidy[region]);
     c.dyn.rd_budget[index] = own_rd * (1.0 + c.p.region.rd_subsidy[region]);
-    c.dyn.subsidy[index] = own_compute * c.p.region.compute_subsidy[region] + own_rd * c.p.region.rd_subsidy[region];
+    // Only a firm that spends a compute budget (on capacity, accelerators or rented training
+    // compute) gets the compute top-up; a pure service firm rents inference by need instead.
+    const bool spends_compute =
+        (mask & (kLayerBitHbm | kLayerBitAccelerator | kLayerBitCloud | kLayerBitModel)) != 0;
+    c.dyn.subsidy[index] = (spends_compute ? own_compute * c.p.region.compute_subsidy[region] : 0.0) +
+                           own_rd * c.p.region.rd_subsidy[region];
     c.dyn.marketing_budget[index] = budget * strategy(kMarketingShare);
 
     c.dyn.fab_capacity[index] = c.dyn.fab_capacity[index] * (1.0 - c.p.capacity_depreciation);

@@ -241,9 +241,11 @@ TEST(World, AnEventChangesItsLeverFromItsDateAndNothingBefore) {
   const auto nvidia = static_cast<std::size_t>(firm_index(a.firms(), "NVIDIA"));
   for (std::int64_t r = 0; r < with.run.replicates; ++r) {
     const auto k = static_cast<std::size_t>(r * n) + naver;
-    // (5 - 0.05) USD M, the baseline's KR cost being 0.05 USD M; the external cost is
-    // rounded to whole USD once, so the difference is exact to 1 USD.
-    EXPECT_NEAR(static_cast<double>(sa.external_cost[k] - sb.external_cost[k]), 4.95e6, 1.0);
+    // 5 USD M less the baseline's KR cost at that date; the external cost is rounded to
+    // whole USD once, so the difference is exact to 1 USD.
+    const double baseline_cost = without.scenario.regulation_cost[1] * 1e6;
+    EXPECT_NEAR(static_cast<double>(sa.external_cost[k] - sb.external_cost[k]),
+                5e6 - baseline_cost, 1.0);
     EXPECT_EQ(sa.external_cost[static_cast<std::size_t>(r * n) + nvidia],
               sb.external_cost[static_cast<std::size_t>(r * n) + nvidia]);
   }
