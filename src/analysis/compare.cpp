@@ -658,6 +658,7 @@ void write_comparison_h5(const Comparison& c, const std::string& path, bool over
   file.attribute("replicates", c.replicates);
   file.attribute("reference", c.scenario.empty() ? std::string() : c.scenario.front());
   file.attribute("confidence_level", kConfidenceLevel);
+  if (!c.command.empty()) file.attribute("command", c.command);
 
   const hsize_t scenarios = c.scenario.size();
   file.strings(file.root(), "scenario", {scenarios}, c.scenario);
@@ -924,6 +925,7 @@ int run_compare(const CompareOptions& options) {
       }
       std::vector<std::string> warnings;
       Comparison comparison = compare_files(files, dates, warnings);
+      comparison.command = options.command_line;
       print_lines("aimarket compare: warning: ", warnings);
       fs::create_directories(out_dir, ec);
       if (ec) return bad_input("--out-dir " + options.out_dir + ": " + ec.message());
@@ -1049,6 +1051,7 @@ int run_compare(const CompareOptions& options) {
     std::vector<std::string> warnings;
     Comparison comparison = compare_files(files, dates, warnings);
     comparison.sweep_keys = sweep_keys;
+    comparison.command = options.command_line;
     print_lines("aimarket compare: warning: ", warnings);
     return write_and_print(comparison, options.out_dir, options.overwrite);
   } catch (const InputError& e) {

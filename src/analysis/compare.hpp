@@ -108,6 +108,7 @@ struct Comparison {
   std::vector<std::string> dates;  // the dates reported
   std::vector<ComparisonRow> rows;
   std::vector<std::string> notes;  // unavailable measures and other caveats
+  std::string command;             // the command line that made it ("" if unknown)
 };
 
 // One scenario's trajectory file and its name.
@@ -170,6 +171,7 @@ struct CompareOptions {
   int threads = 0;
   ProgressMode progress = ProgressMode::kAuto;
   bool overwrite = false;
+  std::string command_line;         // recorded in comparison.h5 (root attribute `command`)
 };
 
 // Runs the command; prints the table on stdout and messages on stderr. Returns the exit

@@ -367,6 +367,7 @@ int main(int argc, char** argv) {
   if (compare->parsed()) {
     compare_opts.backend = backend_choices().at(compare_backend);
     compare_opts.progress = progress_modes().at(compare_progress);
+    compare_opts.command_line = joined_command_line(argc, argv);
     return aimarket::analysis::run_compare(compare_opts);
   }
 

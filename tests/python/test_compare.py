@@ -50,6 +50,7 @@ def test_compare_configs_writes_the_documented_files(run_aimarket, tmp_path):
         assert f.attrs["replicates"] == 3
         assert f.attrs["confidence_level"] == 0.95
         assert "Paired" in f.attrs["pairing"]
+        assert "compare" in f.attrs["command"] and "--out-dir" in f.attrs["command"]
         for name in ("program_version", "created", "seed"):
             assert name in f.attrs
         assert list(f["scenario"].asstr()[:]) == ["baseline", "home_bias"]
