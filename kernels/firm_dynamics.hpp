@@ -24,7 +24,8 @@
 //   log(1 + data / scale) + w_rd * log(1 + R&D / scale); with global_model_access a > 0 in its
 //   region the capability used is max(that, a * global frontier + fine-tuning gain); a closed
 //   stack adopts only domestic open models. Price = base price + (1 + markup) * (inference
-//   compute per customer * compute price + partner's API fee).
+//   compute per customer * compute price (what it paid; with its own cloud, its cloud price,
+//   the opportunity cost) + partner's API fee).
 // Settle (step 8): cash += customer revenue + other income (outside businesses) + market sales
 //   - market purchases - costs paid outside the economy (production, operation, capex, R&D,
 //   marketing, the fixed cost of running a firm, regulation, acquisitions, less subsidies); a
@@ -323,7 +324,9 @@ struct UpdateServiceOffer {
     const std::uint8_t mask = c.firm.layer_mask[j];
     double compute_price = c.p.cloud_initial_price;
     if (mask & kLayerBitCloud) {
-      compute_price = c.p.cloud_operating_cost;
+      // Its own compute is priced at what it could rent it for (its cloud price): the
+      // opportunity cost, not the operating cost.
+      compute_price = c.m.price[c.cell(replicate, kMarketCloud, j)];
     } else {
       const std::int64_t cloud = c.cell(replicate, kMarketCloud, j);
       if (c.m.bought[cloud] > 0) compute_price = static_cast<double>(c.m.paid[cloud]) / c.units(c.m.bought[cloud]);
