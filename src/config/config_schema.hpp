@@ -60,7 +60,7 @@ constexpr NameList kSegmentList{kSegmentNames, kSegments, "segment"};
 constexpr NameList kRegionList{kRegionNames, kRegions, "region"};
 constexpr NameList kArchetypeList{kArchetypeNames, kArchetypes, "archetype"};
 constexpr NameList kLayerList{kLayerNames, kLayers, "layer"};
-constexpr NameList kStrategyList{kStrategyChoiceNames, kStrategyChoices, "strategy"};
+constexpr NameList kStrategyList{kStrategyChoiceNames, kStrategyChoices, "strategy preset"};
 constexpr NameList kStrategyParameterList{kStrategyParameterNames, kStrategyParameterCount,
                                           "parameter"};
 

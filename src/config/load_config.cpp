@@ -1340,7 +1340,23 @@ void apply_overrides(toml::table& root, const std::vector<ConfigOverride>& overr
           inner_dot == std::string::npos
               ? nullptr
               : config_schema::find_setting(section, name.substr(0, inner_dot));
-      if (table_spec != nullptr && is_table_kind(table_spec->kind)) {
+      if (table_spec != nullptr && table_spec->kind == KeyKind::kTable) {
+        // section.table.entry=value: one entry of a table whose other entries keep their value.
+        if (!root.contains(section)) root.insert(section, toml::table{});
+        toml::table* settings = root[section].as_table();
+        const std::string table_name = name.substr(0, inner_dot);
+        if (settings != nullptr && !settings->contains(table_name)) {
+          settings->insert(table_name, toml::table{});
+        }
+        toml::table* entries = settings != nullptr ? (*settings)[table_name].as_table() : nullptr;
+        if (entries == nullptr) {
+          problems.add(where, key_path,
+                       "cannot be set: " + section + "." + table_name +
+                           " in the config file is not a table");
+        } else {
+          entries->insert_or_assign(name.substr(inner_dot + 1), std::move(value));
+        }
+      } else if (table_spec != nullptr && is_table_kind(table_spec->kind)) {
         problems.add(where, key_path, whole_table_message(setting_key(*table_spec)));
       } else {
         problems.add(where, key_path,
@@ -1353,6 +1369,15 @@ void apply_overrides(toml::table& root, const std::vector<ConfigOverride>& overr
     if (table == nullptr) {
       problems.add(where, key_path,
                    "cannot be set: " + section + " in the config file is not a table");
+      continue;
+    }
+    // A table of kind kTable changes only the entries it lists (like a table in the file).
+    toml::node* existing = table->get(name);
+    if (spec->kind == KeyKind::kTable && existing != nullptr && existing->is_table() &&
+        value.is_table()) {
+      for (auto&& [entry, entry_value] : *value.as_table()) {
+        existing->as_table()->insert_or_assign(entry, std::move(entry_value));
+      }
       continue;
     }
     table->insert_or_assign(name, std::move(value));

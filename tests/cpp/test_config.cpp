@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "kernels/value_chain_state.hpp"
+#include "test_support.hpp"
 
 namespace aimarket {
 namespace {
@@ -1569,3 +1571,31 @@ TEST(ConfigBase, MissingOrCircularBaseIsAnError) {
 }
 
 }  // namespace
+
+namespace aimarket {
+namespace {
+
+TEST(ConfigTables, AnOverrideOfATableChangesOnlyTheEntriesItNames) {
+  // kTable settings (strategy presets, scenario levers) keep the entries an override does not
+  // name, whether it is written as a table or as one dotted entry. The baseline sets
+  // regulation costs for EU, KR and US (the default is none), so a lost entry would show.
+  const Config plain = testing::load_repo_config("configs/baseline.toml");
+  ASSERT_GT(plain.scenario.regulation_cost[2], 0.0) << "the baseline sets an EU cost";
+  const Config dotted = testing::load_repo_config(
+      "configs/baseline.toml",
+      {"strategy.closed_frontier.markup=2.5", "scenario.regulation_cost.KR=0.5"});
+  const Config table = testing::load_repo_config(
+      "configs/baseline.toml",
+      {"strategy.closed_frontier={markup = 2.5}", "scenario.regulation_cost={KR = 0.5}"});
+  for (const Config* c : {&dotted, &table}) {
+    auto expected = plain.strategy.presets[2];  // closed_frontier
+    expected[kMarkup] = 2.5;
+    EXPECT_EQ(c->strategy.presets[2], expected);
+    auto costs = plain.scenario.regulation_cost;
+    costs[1] = 0.5;  // KR
+    EXPECT_EQ(c->scenario.regulation_cost, costs);
+  }
+}
+
+}  // namespace
+}  // namespace aimarket
