@@ -1,4 +1,5 @@
-// The customer market, one thread per (replicate, customer): MODEL.md section 4, step 7.
+// The customer market, one thread per (replicate, pair of customers): MODEL.md section 4,
+// step 7. One Philox block per pair gives both customers their two uniforms (below).
 //
 // A customer whose provider exited becomes a non-adopter; one whose provider was acquired moves
 // to the acquirer (kernels/acquisition.hpp) if it serves the segment.
@@ -43,9 +44,30 @@ struct CustomerChoiceStep {
   FirmView firm;
   SegmentMarketView market;
 
-  AIMARKET_HD void operator()(std::int64_t index) const {
-    const std::int64_t replicate = index / customer.customers;
-    const std::int64_t c = index - replicate * customer.customers;
+  // Customers per pair of a replicate (the last pair of an odd count has one customer).
+  AIMARKET_HD std::int64_t pairs_per_replicate() const { return (customer.customers + 1) / 2; }
+
+  // One thread per (replicate, pair of customers 2p and 2p + 1): one Philox block keyed by
+  // the pair holds the decision and logit uniforms of both (words 0-1 and 2-3), halving the
+  // counter-based draws of the step's commonest path (a customer that does not choose).
+  AIMARKET_HD void operator()(std::int64_t pair_index) const {
+    const std::int64_t pairs = pairs_per_replicate();
+    const std::int64_t replicate = pair_index / pairs;
+    const std::int64_t pair = pair_index - replicate * pairs;
+    const DrawBlock decision =
+        draw_block(seed, static_cast<std::uint32_t>(replicate), step,
+                   static_cast<std::uint32_t>(pair), DrawPurpose::kAdoptOrReconsider, 0);
+    const std::int64_t first = 2 * pair;
+    update(replicate, first, decision.word[0], decision.word[1]);
+    if (first + 1 < customer.customers) update(replicate, first + 1, decision.word[2], decision.word[3]);
+  }
+
+ private:
+  // Customer c of the replicate: exit or acquisition of its provider, then adoption or
+  // reconsideration with the uniform `decision_word`, choice with `logit_word`.
+  AIMARKET_HD void update(std::int64_t replicate, std::int64_t c, std::uint32_t decision_word,
+                          std::uint32_t logit_word) const {
+    const std::int64_t index = replicate * customer.customers + c;
     std::int32_t current = customer.provider[index];
     const int segment = customer.segment[c];
     const std::int64_t replicate_segment = replicate * kSegments + segment;
@@ -69,15 +91,12 @@ struct CustomerChoiceStep {
       current = next;
     }
 
-    const DrawBlock decision =
-        draw_block(seed, static_cast<std::uint32_t>(replicate), step, static_cast<std::uint32_t>(c),
-                   DrawPurpose::kAdoptOrReconsider, 0);
     const double chance = current < 0 ? market.adoption_hazard[replicate_segment]
                                       : demand.reconsider_rate;
-    if (!(uniform_open01(decision.word[0]) < chance)) return;
+    if (!(uniform_open01(decision_word) < chance)) return;
 
     const std::int32_t chosen = choose(replicate, c, current, segment, replicate_segment,
-                                       uniform_open01(decision.word[1]));
+                                       uniform_open01(logit_word));
     if (chosen < 0 || chosen == current) return;
     customer.provider[index] = chosen;
     const std::int64_t by_region = region_row(replicate, c);
@@ -89,7 +108,6 @@ struct CustomerChoiceStep {
     }
   }
 
- private:
   // Start of the customer's row in the [replicate][region][firm] tally.
   AIMARKET_HD std::int64_t region_row(std::int64_t replicate, std::int64_t c) const {
     return (replicate * kRegions + customer.region[c]) * firm.firms;

@@ -165,7 +165,7 @@ class Engine final : public EnsembleBackend {
       launch(cells, BuildAwarenessSampler{demand_.awareness_installed_base, firm_view(), market});
     }
     clock.lap("market aggregates");
-    launch(replicates_ * customers_,
+    launch(replicates_ * ((customers_ + 1) / 2),
            CustomerChoiceStep{seed_, static_cast<std::uint32_t>(t), demand_, consider_all_firms_,
                               customer_view(), firm_view(), market});
     clock.lap("customer choice");
