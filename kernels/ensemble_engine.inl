@@ -88,7 +88,9 @@ class Engine final : public EnsembleBackend {
         cash_(replicate_rows(setup.cash, setup.replicates)),
         cash_at_review_(replicate_rows(setup.cash, setup.replicates)),
         strategy_(replicate_rows(setup.strategy, setup.replicates)),
-        strategy_next_(setup.strategy.size() * static_cast<std::size_t>(setup.replicates)),
+        strategy_next_(adaptation_.every > 0
+                           ? setup.strategy.size() * static_cast<std::size_t>(setup.replicates)
+                           : 0),
         growth_(adaptation_.every > 0 ? firm_cells() : 0),
         subsidy_(firm_cells(), 0.0),
         acquired_by_(firm_cells(), -1),

@@ -107,17 +107,15 @@ struct PlanFirmStep {
     const double cash = static_cast<double>(c.dyn.cash[index]);
     const double budget = cash > 0.0 ? strategy(kSpendRate) * cash : 0.0;
     // Scenario subsidies top up the compute and R&D budgets (money from outside the economy,
-    // netted against the firm's outside costs when it settles).
-    const double own_compute = budget * strategy(kComputeShare);
+    // netted against the firm's outside costs when it settles). The compute top-up is paid on
+    // what the budget is committed to below (compute_spent), so a firm that has no use for a
+    // compute budget (a pure service firm rents inference by need) or leaves it unspent (idle
+    // capacity) gets none.
+    const double compute_subsidy = c.p.region.compute_subsidy[region];
     const double own_rd = budget * strategy(kRdShare);
-    double compute_budget = own_compute * (1.0 + c.p.region.compute_subsidy[region]);
+    double compute_budget = budget * strategy(kComputeShare) * (1.0 + compute_subsidy);
+    double compute_spent = 0.0;
     c.dyn.rd_budget[index] = own_rd * (1.0 + c.p.region.rd_subsidy[region]);
-    // Only a firm that spends a compute budget (on capacity, accelerators or rented training
-    // compute) gets the compute top-up; a pure service firm rents inference by need instead.
-    const bool spends_compute =
-        (mask & (kLayerBitHbm | kLayerBitAccelerator | kLayerBitCloud | kLayerBitModel)) != 0;
-    c.dyn.subsidy[index] = (spends_compute ? own_compute * c.p.region.compute_subsidy[region] : 0.0) +
-                           own_rd * c.p.region.rd_subsidy[region];
     c.dyn.marketing_budget[index] = budget * strategy(kMarketingShare);
 
     c.dyn.fab_capacity[index] = c.dyn.fab_capacity[index] * (1.0 - c.p.capacity_depreciation);
@@ -142,10 +140,8 @@ struct PlanFirmStep {
         c.dyn.hbm_capacity[index] += share * compute_budget / c.p.capacity_cost_hbm;
         spent += share * compute_budget;
       }
-      // The subsidy tops up only what is spent.
-      c.dyn.subsidy[index] -= (compute_budget - spent) * c.p.region.compute_subsidy[region] /
-                              (1.0 + c.p.region.compute_subsidy[region]);
       c.dyn.capex[index] = spent;
+      compute_spent = spent;
       compute_budget = 0.0;
     }
     const double customers = c.customers_of(replicate, j);
@@ -157,8 +153,12 @@ struct PlanFirmStep {
     }
     if (mask & kLayerBitCloud) {
       c.m.budget[c.cell(replicate, kMarketAccelerator, j)] = compute_budget;
+      compute_spent += compute_budget;
     } else {
-      if (mask & kLayerBitModel) c.m.budget[c.cell(replicate, kMarketCloud, j)] = compute_budget;
+      if (mask & kLayerBitModel) {
+        c.m.budget[c.cell(replicate, kMarketCloud, j)] = compute_budget;
+        compute_spent += compute_budget;
+      }
       if (mask & kLayerBitService) {
         c.m.unit_demand[c.cell(replicate, kMarketCloud, j)] =
             customers * c.p.inference_compute_per_customer;
@@ -170,6 +170,8 @@ struct PlanFirmStep {
     if (mask & (kLayerBitModel | kLayerBitService)) {
       c.m.budget[c.cell(replicate, kMarketData, j)] = budget * strategy(kDataShare);
     }
+    c.dyn.subsidy[index] = compute_spent * compute_subsidy / (1.0 + compute_subsidy) +
+                           own_rd * c.p.region.rd_subsidy[region];
 
     // What the firm offers as a seller (accelerators: set after the HBM market clears).
     c.m.capacity[c.cell(replicate, kMarketHbm, j)] = c.dyn.hbm_capacity[index];

@@ -987,12 +987,16 @@ FirmFacts read_firm(const toml::table& firm, std::size_t index, const Config& co
     }
   }
   // Budget shares come as a set: all four, summing to 1, or none.
-  const char* const share_keys[] = {"compute_share", "data_share", "rd_share", "marketing_share"};
   int shares_given = 0;
-  for (const char* name : share_keys) shares_given += firm.get(name) != nullptr ? 1 : 0;
+  const toml::node* first_share = nullptr;
+  for (const char* name : {"compute_share", "data_share", "rd_share", "marketing_share"}) {
+    if (const toml::node* node = firm.get(name)) {
+      ++shares_given;
+      if (first_share == nullptr) first_share = node;
+    }
+  }
   if (shares_given > 0) {
-    const toml::node& where = *firm.get(std::find_if(std::begin(share_keys), std::end(share_keys),
-                                                     [&](const char* k) { return firm.get(k) != nullptr; })[0]);
+    const toml::node& where = *first_share;
     const double sum = spec.compute_share + spec.data_share + spec.rd_share + spec.marketing_share;
     if (shares_given < 4) {
       problems.add(where, key_of("compute_share"),

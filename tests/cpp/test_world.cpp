@@ -73,8 +73,11 @@ TEST(World, StartingSharesMatchTheCalibrationSources) {
   const std::int32_t n = sim.firms().size();
   double consumers = 0.0;
   for (std::int32_t j = 0; j < n; ++j) consumers += start[static_cast<std::size_t>(j)];
+  const auto consumer_share_of = [&](std::int32_t j) {
+    return start[static_cast<std::size_t>(j)] / consumers;
+  };
   const auto consumer_share = [&](const std::string& name) {
-    return start[static_cast<std::size_t>(firm_index(sim.firms(), name))] / consumers;
+    return consumer_share_of(firm_index(sim.firms(), name));
   };
   EXPECT_NEAR(consumer_share("OpenAI"), 0.87, 0.01);
   EXPECT_NEAR(consumer_share("Google"), 0.055, 0.01);
@@ -82,7 +85,7 @@ TEST(World, StartingSharesMatchTheCalibrationSources) {
   // tight oligopoly, cloud moderate, vertical services fragmented.
   double chat_hhi = 0.0, finance_hhi = 0.0;
   for (std::int32_t j = 0; j < n; ++j) {
-    const double c = consumer_share(sim.firms().name[static_cast<std::size_t>(j)]);
+    const double c = consumer_share_of(j);
     const double f = static_cast<double>(frame.customers[static_cast<std::size_t>(2 * n + j)]) /
                      frame.adopters[2];
     chat_hhi += c * c;
