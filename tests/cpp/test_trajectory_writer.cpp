@@ -1,9 +1,6 @@
 // Tests of the HDF5 trajectory writer: a small file written and read back with the HDF5 C
 // API (values, extents, dimension scales, attributes), overwrite refusal, frame validation,
 // errors met by the writer thread, and what a killed run leaves behind.
-//
-// Set AIMARKET_KEEP_SAMPLE=PATH to keep a copy of the sample file for the Python format checks
-// (tests/python/test_output_format.py reads it with h5py and xarray).
 #include <gtest/gtest.h>
 #include <hdf5.h>
 #include <hdf5_hl.h>
@@ -350,9 +347,6 @@ TEST_F(TrajectoryWriterTest, WritesFramesCoordinatesAndMetadata) {
     TrajectoryWriter writer(path, SampleMetadata(), /*overwrite=*/false, /*flush_seconds=*/2.0);
     for (std::int64_t t = 0; t < kSteps; ++t) writer.push(SampleFrame(t));
     writer.finish();
-  }
-  if (const char* keep = std::getenv("AIMARKET_KEEP_SAMPLE")) {
-    fs::copy_file(path, keep, fs::copy_options::overwrite_existing);
   }
 
   Id file(OpenReadOnly(path), H5Fclose);

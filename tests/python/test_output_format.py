@@ -2,11 +2,10 @@
 (engine="h5netcdf") and, where installed, with netCDF-C through netCDF4. The layout is
 documented in docs/OUTPUT.md and named in src/output/output_schema.hpp.
 
-The checks are plain functions of a file path, so they run on any trajectory file:
-  * test_program_output: on a small run of the program (`--aimarket PATH`, via the
-    `run_aimarket` fixture of conftest.py); skipped when no program or no config is available.
-  * test_sample_file: on the file named by the environment variable AIMARKET_SAMPLE_TRAJECTORY,
-    e.g. the sample the C++ writer test leaves with AIMARKET_KEEP_SAMPLE=PATH.
+The checks are plain functions of a file path (check_with_h5py, check_with_xarray,
+check_with_netcdf4), so they can be pointed at any trajectory file from an interactive
+session; test_program_output runs them on a small run of the program (`--aimarket PATH`, via
+the `run_aimarket` fixture of conftest.py).
 """
 
 import os
@@ -305,16 +304,6 @@ def check_with_netcdf4(path):
         assert np.ma.count_masked(price) == 0
     with h5py.File(path, "r") as f:
         assert np.array_equal(np.isnan(np.ma.getdata(price)), np.isnan(f["price"][:]))
-
-
-def test_sample_file():
-    path = os.environ.get("AIMARKET_SAMPLE_TRAJECTORY")
-    if not path:
-        pytest.skip("set AIMARKET_SAMPLE_TRAJECTORY to a trajectory file to check it")
-    _, steps, _ = check_with_h5py(path)
-    assert steps > 0
-    check_with_xarray(path)
-    check_with_netcdf4(path)
 
 
 def find_config():

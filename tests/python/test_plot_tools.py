@@ -90,23 +90,15 @@ def files(aimarket, tmp_path_factory):
     out["text"] = d / "notes.h5"
     out["text"].write_text("not HDF5\n")
 
-    help_text = subprocess.run([aimarket, "compare", "--help"], capture_output=True,
-                               text=True, env=ENV)
-    if help_text.returncode == 0:
-        program(aimarket, "compare", BASELINE, "--out-dir", d / "sweep", *TINY,
-                "--sweep", "firm.Naver.quality=1,1.5")
-        program(aimarket, "compare", out["base"], out["naver"], "--out-dir", d / "pair",
-                "--progress", "none")
-        out["sweep"] = d / "sweep" / "comparison.h5"
-        out["pair"] = d / "pair" / "comparison.h5"
+    # `compare` is part of the program: if it breaks, these tests fail (program() asserts
+    # exit status 0), rather than skipping the figures that need its files.
+    program(aimarket, "compare", BASELINE, "--out-dir", d / "sweep", *TINY,
+            "--sweep", "firm.Naver.quality=1,1.5")
+    program(aimarket, "compare", out["base"], out["naver"], "--out-dir", d / "pair",
+            "--progress", "none")
+    out["sweep"] = d / "sweep" / "comparison.h5"
+    out["pair"] = d / "pair" / "comparison.h5"
     return out
-
-
-@pytest.fixture
-def comparison(files):
-    if "sweep" not in files:
-        pytest.skip("this aimarket has no 'compare' command")
-    return files
 
 
 def check_figure(path):
@@ -141,13 +133,13 @@ def test_run_figures_are_written(files, tmp_path, tool, monkeypatch):
                tmp_path / "base_hhi", formats=("pdf",))
 
 
-def test_comparison_figures_are_written(comparison, tmp_path, tool):
-    check_tool(tool("compare", comparison["sweep"], "--measure", "hhi",
+def test_comparison_figures_are_written(files, tmp_path, tool):
+    check_tool(tool("compare", files["sweep"], "--measure", "hhi",
                     "--out", tmp_path / "ci"), tmp_path / "ci")   # PNG and PDF
-    check_tool(tool("compare", comparison["pair"], "--measure", "leader_share",
+    check_tool(tool("compare", files["pair"], "--measure", "leader_share",
                     "--format", "png", "--out", tmp_path / "leader"),
                tmp_path / "leader", formats=("png",))
-    check_tool(tool("sweep", comparison["sweep"], "--measure", "kr_share_world",
+    check_tool(tool("sweep", files["sweep"], "--measure", "kr_share_world",
                     "--key", "firm.Naver.quality", "--format", "png", "--out",
                     tmp_path / "sweep"), tmp_path / "sweep", formats=("png",))
 
@@ -200,13 +192,13 @@ def test_user_mistakes_give_one_line_and_exit_2(files, tool, name, args, needles
         assert needle in lines[0]
 
 
-def test_comparison_mistakes(comparison, tool):
-    result = tool("sweep", comparison["pair"])
+def test_comparison_mistakes(files, tool):
+    result = tool("sweep", files["pair"])
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "no 'sweep' group" in result.stderr
-    result = tool("compare", comparison["sweep"], "--measure", "profit")
+    result = tool("compare", files["sweep"], "--measure", "profit")
     assert result.returncode == 2 and "measure 'profit'" in result.stderr
-    result = tool("sweep", comparison["sweep"], "--key", "demand.bass_p")
+    result = tool("sweep", files["sweep"], "--key", "demand.bass_p")
     assert result.returncode == 2 and "did not sweep 'demand.bass_p'" in result.stderr
 
 
@@ -268,15 +260,15 @@ def test_same_firm_same_colour_across_files(files):
             plotstyle.firm_colour(name)), name
 
 
-def test_report_is_self_contained(comparison, tmp_path, tool):
+def test_report_is_self_contained(files, tmp_path, tool):
     out = tmp_path / "report.html"
-    result = tool("report", comparison["sweep"], "--out", out, "--measures", "hhi")
+    result = tool("report", files["sweep"], "--out", out, "--measures", "hhi")
     assert result.returncode == 0, result.stderr
     page = out.read_text()
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
     assert page.count('src="data:image/png;base64,') >= 5   # CI, sweep, KR, HHI, shares
     assert 'src="http' not in page and "<link" not in page
-    with h5py.File(comparison["sweep"]) as f:
+    with h5py.File(files["sweep"]) as f:
         version = plotio.text(f.attrs["program_version"])
         scenarios = [plotio.text(s) for s in f["scenario"][()]]
     assert version in page and "Common random numbers: yes" in page
@@ -288,9 +280,9 @@ def test_report_is_self_contained(comparison, tmp_path, tool):
     assert 'class="note"' not in page
 
 
-def test_report_names_a_missing_run_file_and_goes_on(comparison, tmp_path, tool):
+def test_report_names_a_missing_run_file_and_goes_on(files, tmp_path, tool):
     moved = tmp_path / "comparison.h5"            # without its runs/ folder
-    shutil.copy(comparison["sweep"], moved)
+    shutil.copy(files["sweep"], moved)
     with h5py.File(moved, "a") as f:
         files = [plotio.text(s) for s in f["scenario_file"][()]]
         del f["scenario_file"]
