@@ -222,6 +222,9 @@ struct Config {
   std::vector<ScenarioEvent> events;  // in date order
   std::vector<FirmSpec> named_firms;
   std::string source_path;    // the config file as given
+  // Every file the config was read from: the config file as given, then its base chain
+  // (`base = ...`), each path as it was opened. A run refuses to write over any of them.
+  std::vector<std::string> source_files;
   std::string resolved_toml;  // every key with its effective value, as TOML text
 };
 

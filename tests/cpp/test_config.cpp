@@ -1532,6 +1532,21 @@ region = "KR"
   EXPECT_EQ(again.resolved_toml, config.resolved_toml);
 }
 
+TEST(ConfigBase, SourceFilesListTheConfigAndItsBases) {
+  const auto folder = std::filesystem::temp_directory_path() / "aimarket_base_sources";
+  const std::string base = write_in(folder, "baseline.toml", kBaseConfig);
+  const std::string middle = write_in(folder / "scenarios", "middle.toml",
+                                      "base = \"../baseline.toml\"\n[demand]\nbass_q = 0.4\n");
+  const std::string top =
+      write_in(folder / "scenarios", "top.toml", "base = \"middle.toml\"\n[run]\nsteps = 3\n");
+  const aimarket::Config config = aimarket::load_config(top, {});
+  ASSERT_EQ(config.source_files.size(), 3u);
+  EXPECT_EQ(config.source_files[0], top);
+  EXPECT_TRUE(std::filesystem::equivalent(config.source_files[1], middle));
+  EXPECT_TRUE(std::filesystem::equivalent(config.source_files[2], base));
+  EXPECT_EQ(aimarket::load_config(base, {}).source_files, std::vector<std::string>{base});
+}
+
 TEST(ConfigBase, ErrorsNameTheFileTheValueCameFrom) {
   const auto folder = std::filesystem::temp_directory_path() / "aimarket_base_errors";
   const std::string base = write_in(folder, "baseline.toml", std::string(kBaseConfig) + "\n[compute]\nhbm_unit_cost = -1.0\n");
