@@ -6,6 +6,10 @@
 // command-line option), the key, and what is wrong.
 #include <toml++/toml.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -82,8 +86,11 @@ class Problems {
   Where at(const toml::node& node) const { return at(node.source()); }
   Where at(const toml::key& key) const { return at(key.source()); }
   Where at_override(std::size_t index) const {
-    const std::string origin =
+    std::string origin =
         index < overrides_.size() ? overrides_[index].origin : std::string("--set");
+    // A very long override is named by its start: the whole text would drown the message.
+    constexpr std::size_t kMaxShown = 200;
+    if (origin.size() > kMaxShown) origin = origin.substr(0, kMaxShown) + "...";
     return Where{1, static_cast<std::int64_t>(index), 0, origin};
   }
 
@@ -1191,6 +1198,179 @@ void read_events(const toml::table& root, Config& config, Reader& reader) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Limits of config input.
+
+// Limits on config input, checked before toml++ sees the text. toml++ reads dotted keys and
+// table headers recursively, one stack frame per part, so a key of tens of thousands of parts
+// overflows the stack (a crash, not an error); and a file is read whole into memory, so an
+// endless one (/dev/zero) would exhaust it. The shipped baseline is 15 KB and nests 6 levels
+// ([[event]] scenario = { export_controls = [["US", "CN"]] }); the limits are far above any
+// real config and far below what would harm the reader.
+constexpr std::size_t kMaxConfigBytes = std::size_t{1} << 20;  // 1 MiB, per file and per --set
+constexpr int kMaxNesting = 16;
+
+std::string size_limit_text() { return "1 MiB (" + std::to_string(kMaxConfigBytes) + " bytes)"; }
+
+// Where a TOML text nests deeper than kMaxNesting levels. Each part of a dotted key or table
+// header counts one level, and so does an array of tables ([[...]]) and each array a value
+// is in; an inline table counts through the keys inside it. The scan follows TOML's lexical
+// rules (strings, quoted keys, comments) without recursing, and only as far as needed to
+// count: a malformed text is left for the parser to report.
+class NestingScan {
+ public:
+  struct Excess {
+    std::size_t line;
+    std::size_t column;
+  };
+
+  explicit NestingScan(std::string_view text) : text_(text) {}
+
+  std::optional<Excess> first_excess() {
+    int table_depth = 0;  // levels of the last [header]
+    while (pos_ < text_.size() && !excess_) {
+      const std::size_t before = pos_;
+      skip_space_and_comments();
+      if (pos_ >= text_.size()) break;
+      const char c = text_[pos_];
+      if (frames_.empty()) {
+        const Excess start = here();
+        if (c == '[') {  // [table] or [[array.of.tables]]
+          const bool array = peek(1) == '[';
+          advance(array ? 2 : 1);
+          table_depth = key_parts("]\n") + (array ? 1 : 0);
+          check(table_depth, start);
+          while (peek(0) == ']') advance(1);
+        } else {
+          const int depth = table_depth + key_parts("=\n");
+          check(depth, start);
+          if (peek(0) == '=') advance(1);
+          value(depth);
+        }
+      } else if (c == ']' || c == '}') {
+        frames_.pop_back();
+        advance(1);
+      } else if (c == ',') {
+        advance(1);
+      } else if (frames_.back().array) {
+        value(frames_.back().depth + 1);
+      } else {
+        const Excess start = here();
+        const int depth = frames_.back().depth + key_parts("=,}\n");
+        check(depth, start);
+        if (peek(0) == '=') advance(1);
+        value(depth);
+      }
+      if (pos_ == before) advance(1);  // a stray character: step over it
+    }
+    return excess_;
+  }
+
+ private:
+  struct Frame {
+    bool array;  // else an inline table
+    int depth;   // levels of the key that holds it
+  };
+
+  char peek(std::size_t ahead) const {
+    return pos_ + ahead < text_.size() ? text_[pos_ + ahead] : '\0';
+  }
+  void advance(std::size_t count) {
+    for (std::size_t i = 0; i < count && pos_ < text_.size(); ++i, ++pos_) {
+      if (text_[pos_] == '\n') {
+        ++line_;
+        line_start_ = pos_ + 1;
+      }
+    }
+  }
+  Excess here() const { return Excess{line_, pos_ - line_start_ + 1}; }
+  void check(int depth, const Excess& where) {
+    if (depth > kMaxNesting && !excess_) excess_ = where;
+  }
+
+  void skip_space_and_comments() {
+    while (pos_ < text_.size()) {
+      const char c = text_[pos_];
+      if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+        advance(1);
+      } else if (c == '#') {
+        while (pos_ < text_.size() && text_[pos_] != '\n') advance(1);
+      } else {
+        break;
+      }
+    }
+  }
+
+  // A string at pos_ (basic, literal, or either multi-line), up to its closing quote.
+  void skip_string() {
+    const char quote = text_[pos_];
+    const bool multi_line = peek(1) == quote && peek(2) == quote;
+    advance(multi_line ? 3 : 1);
+    while (pos_ < text_.size()) {
+      const char c = text_[pos_];
+      if (c == '\\' && quote == '"') {
+        advance(2);
+      } else if (c == '\n' && !multi_line) {
+        return;  // unterminated: the parser reports it
+      } else if (c == quote && (!multi_line || (peek(1) == quote && peek(2) == quote))) {
+        advance(multi_line ? 3 : 1);
+        // A multi-line string may end with one or two quotes of its own before the closing three.
+        for (int extra = 0; multi_line && extra < 2 && peek(0) == quote; ++extra) advance(1);
+        return;
+      } else {
+        advance(1);
+      }
+    }
+  }
+
+  // The parts of a (possibly dotted, possibly quoted) key, read up to one of `stops`.
+  int key_parts(std::string_view stops) {
+    int parts = 1;
+    while (pos_ < text_.size() && stops.find(text_[pos_]) == std::string_view::npos) {
+      const char c = text_[pos_];
+      if (c == '"' || c == '\'') {
+        skip_string();
+      } else {
+        if (c == '.') ++parts;
+        advance(1);
+      }
+    }
+    return parts;
+  }
+
+  // One value whose key is `depth` levels deep: an array or inline table opens a frame; a
+  // string or a bare value (number, boolean, date) is stepped over.
+  void value(int depth) {
+    while (peek(0) == ' ' || peek(0) == '\t') advance(1);
+    const char c = peek(0);
+    if (c == '[' || c == '{') {
+      frames_.push_back(Frame{c == '[', depth});
+      if (c == '[') check(depth + 1, here());
+      advance(1);
+    } else if (c == '"' || c == '\'') {
+      skip_string();
+    } else {
+      while (pos_ < text_.size() && std::string_view(",]}[{#\n\"'").find(text_[pos_]) ==
+                                        std::string_view::npos) {
+        advance(1);
+      }
+    }
+  }
+
+  std::string_view text_;
+  std::size_t pos_ = 0;
+  std::size_t line_ = 1;
+  std::size_t line_start_ = 0;
+  std::vector<Frame> frames_;
+  std::optional<Excess> excess_;
+};
+
+std::string nesting_message() {
+  return "nests deeper than " + std::to_string(kMaxNesting) +
+         " levels (each part of a dotted key or table header, and each array, counts one); "
+         "the keys of a valid config nest at most 6";
+}
+
+// ---------------------------------------------------------------------------------------------
 // Overrides: each `section.key=value` or `firm.NAME.key=value` replaces the value in the
 // parsed document before anything is read from it.
 
@@ -1294,6 +1474,12 @@ void apply_overrides(toml::table& root, const std::vector<ConfigOverride>& overr
   for (std::size_t i = 0; i < overrides.size(); ++i) {
     const Where where = problems.at_override(i);
     const std::string& assignment = overrides[i].assignment;
+    if (assignment.size() > kMaxConfigBytes) {
+      problems.add(where,
+                   trim(std::string_view(assignment).substr(0, assignment.find('='))).substr(0, 60),
+                   "the override is longer than " + size_limit_text() + ", the limit for a value");
+      continue;
+    }
     const auto equals = assignment.find('=');
     if (equals == std::string::npos) {
       problems.add(where, trim(assignment), "missing '=': expected section.key=value");
@@ -1303,6 +1489,10 @@ void apply_overrides(toml::table& root, const std::vector<ConfigOverride>& overr
     const std::string value_text = trim(std::string_view(assignment).substr(equals + 1));
     if (key_path.empty()) {
       problems.add(where, "(no key)", "expected section.key=value");
+      continue;
+    }
+    if (NestingScan("v = " + value_text).first_excess()) {
+      problems.add(where, key_path, "the value " + nesting_message());
       continue;
     }
     auto holder = parse_override_value(value_text, i);
@@ -1517,22 +1707,47 @@ std::string resolved_toml(Config config) {
   return text;
 }
 
-// The whole file as text; nothing (and `reason` set) when it cannot be read.
+// The whole file as text, at most kMaxConfigBytes; nothing (and `reason` set) when it cannot
+// be read. Only a regular file is read: a device or a pipe could be endless or block forever.
+// The file is opened without blocking (a FIFO without a writer would otherwise hang the open)
+// and checked on the open descriptor, so that what is checked is what is read.
 std::optional<std::string> read_file(const std::string& path, std::string& reason) {
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
     reason = std::strerror(errno);
+    return std::nullopt;
+  }
+  struct stat info {};
+  if (::fstat(fd, &info) != 0) {
+    reason = std::strerror(errno);
+    ::close(fd);
+    return std::nullopt;
+  }
+  if (!S_ISREG(info.st_mode)) {
+    ::close(fd);
+    reason = S_ISDIR(info.st_mode)
+                 ? std::strerror(EISDIR)
+                 : "not a regular file (a device, pipe or socket); give the path of a TOML file";
     return std::nullopt;
   }
   std::string text;
   char buffer[65536];
-  std::size_t count = 0;
-  while ((count = std::fread(buffer, 1, sizeof buffer, file)) > 0) text.append(buffer, count);
-  const bool failed = std::ferror(file) != 0;
-  const int error = errno;
-  std::fclose(file);
-  if (failed) {
-    reason = std::strerror(error);
+  // A regular file may still grow while it is read: read one byte past the limit to tell.
+  while (text.size() <= kMaxConfigBytes) {
+    const std::size_t want = std::min(sizeof buffer, kMaxConfigBytes + 1 - text.size());
+    const ssize_t count = ::read(fd, buffer, want);
+    if (count < 0 && errno == EINTR) continue;
+    if (count < 0) {
+      reason = std::strerror(errno);
+      ::close(fd);
+      return std::nullopt;
+    }
+    if (count == 0) break;
+    text.append(buffer, static_cast<std::size_t>(count));
+  }
+  ::close(fd);
+  if (text.size() > kMaxConfigBytes) {
+    reason = "larger than " + size_limit_text() + ", the limit for a config file";
     return std::nullopt;
   }
   return text;
@@ -1543,6 +1758,10 @@ toml::table parse_config_file(const std::string& path) {
   std::string reason;
   const auto text = read_file(path, reason);
   if (!text) throw ConfigError(path + ": cannot read the config file: " + reason);
+  if (const auto excess = NestingScan(*text).first_excess()) {
+    throw ConfigError(path + ":" + std::to_string(excess->line) + ":" +
+                      std::to_string(excess->column) + ": the TOML " + nesting_message());
+  }
   try {
     return toml::parse(*text, path);
   } catch (const toml::parse_error& error) {

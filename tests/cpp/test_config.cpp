@@ -2,6 +2,7 @@
 // key, or the command-line option), overrides, the resolved-TOML round trip, and that
 // docs/CONFIG.md carries the reference generated from the schema.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <array>
 #include <cstdint>
@@ -1220,6 +1221,123 @@ TEST_F(ConfigTest, FirmNameInAnOverrideMayBeQuoted) {
 
 TEST_F(ConfigTest, EmptyPathIsRefused) {
   EXPECT_EQ(error_of(""), "cannot read the config file: no path given");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Limits of config input: size and nesting, checked before the TOML parser reads the text.
+
+std::string dotted_key(int parts) {
+  std::string key = "a";
+  for (int i = 1; i < parts; ++i) key += ".a";
+  return key;
+}
+
+// A key of 50,000 parts made the TOML parser recurse until the stack overflowed (a crash).
+TEST_F(ConfigTest, DeeplyDottedKeyIsRefusedAtItsLine) {
+  const std::string path = write("[run]\nsteps = 3\n" + dotted_key(50000) + " = 1\n");
+  const std::string error = error_of(path);
+  EXPECT_EQ(error.rfind(path + ":3:1: ", 0), 0u) << error.substr(0, 300);
+  EXPECT_NE(error.find("nests deeper than 16 levels"), std::string::npos) << error.substr(0, 300);
+  EXPECT_EQ(lines_of(error).size(), 1u);
+}
+
+TEST_F(ConfigTest, DeeplyDottedTableHeaderIsRefusedAtItsLine) {
+  const std::string table = write("# a header\n[" + dotted_key(50000) + "]\n", "table.toml");
+  EXPECT_EQ(error_of(table).rfind(table + ":2:1: ", 0), 0u);
+  const std::string array = write("\n\n[[" + dotted_key(50000) + "]]\n", "array.toml");
+  EXPECT_EQ(error_of(array).rfind(array + ":3:1: ", 0), 0u);
+}
+
+// Sixteen levels are allowed (the schema then judges the key); seventeen are not. Arrays,
+// arrays of tables and inline tables count as well as dotted keys.
+TEST_F(ConfigTest, NestingLimitIsSixteenLevels) {
+  const auto nesting_error = [&](const std::string& text) {
+    return error_of(write(text)).find("nests deeper") != std::string::npos;
+  };
+  EXPECT_FALSE(nesting_error(dotted_key(16) + " = 1\n"));
+  EXPECT_TRUE(nesting_error(dotted_key(17) + " = 1\n"));
+  EXPECT_FALSE(nesting_error("[" + dotted_key(14) + "]\nb.c = 1\n"));
+  EXPECT_TRUE(nesting_error("[" + dotted_key(14) + "]\nb.c.d = 1\n"));
+  EXPECT_FALSE(nesting_error("[[" + dotted_key(15) + "]]\n"));
+  EXPECT_TRUE(nesting_error("[[" + dotted_key(16) + "]]\n"));
+  // a (1) + 15 arrays = 16; one more array is 17.
+  EXPECT_FALSE(nesting_error("a = " + std::string(15, '[') + std::string(15, ']') + "\n"));
+  EXPECT_TRUE(nesting_error("a = " + std::string(16, '[') + std::string(16, ']') + "\n"));
+  // a (1) + b (1) + 14 parts inside the inline table = 16.
+  EXPECT_FALSE(nesting_error("a.b = { " + dotted_key(14) + " = 1 }\n"));
+  EXPECT_TRUE(nesting_error("a.b = { " + dotted_key(15) + " = 1 }\n"));
+  // a (1) + array (1) + b (1) + array (1) + 13 arrays = 17.
+  EXPECT_TRUE(nesting_error("a = [{ b = [" + std::string(13, '[') + std::string(13, ']') +
+                            "] }]\n"));
+}
+
+// Dots and brackets inside strings, quoted keys and comments are not nesting.
+TEST_F(ConfigTest, NestingIgnoresStringsQuotedKeysAndComments) {
+  const std::string many_dots = dotted_key(40);
+  const std::string brackets(40, '[');
+  const std::string path = write(
+      "# " + many_dots + " " + brackets + "\n" +
+      "[[firm]] # " + brackets + "\n" +
+      "name = \"" + many_dots + brackets + "\"\n" +
+      "archetype = 'kr_service'\nregion = \"KR\"\n" +
+      "[[event]]\ndate = \"2025-01\"\n" +
+      "note = '''\n" + brackets + "\n''''\n" +
+      "\"scenario\" = { \"rd_subsidy\" = { \"KR\" = 0.5 } } # " + brackets + "\n" +
+      "[[event]]\ndate = \"2026-01\"\nnote = \"\"\"\n\\\"\"\" " + many_dots + "\"\"\"\n" +
+      "scenario = { export_controls = [[\"US\", \"CN\"]] }\n");
+  const Config config = load_config(path, {});
+  ASSERT_EQ(config.named_firms.size(), 1u);
+  EXPECT_EQ(config.named_firms[0].name, many_dots + brackets);
+  ASSERT_EQ(config.events.size(), 2u);
+  EXPECT_EQ(config.events[0].note, brackets + "\n'");
+  EXPECT_EQ(config.events[1].note, "\"\"\" " + many_dots);
+}
+
+TEST_F(ConfigTest, ConfigFilesAreCappedAtOneMebibyte) {
+  const std::size_t limit = std::size_t{1} << 20;
+  const std::string firm = "[[firm]]\nname = \"A\"\narchetype = \"model_lab\"\nregion = \"US\"\n";
+  // A comment pads the file to exactly the limit: accepted.
+  std::string text = firm + "#";
+  text += std::string(limit - text.size() - 1, 'x') + "\n";
+  ASSERT_EQ(text.size(), limit);
+  EXPECT_EQ(load_config(write(text), {}).named_firms.size(), 1u);
+  const std::string path = write(text + "\n", "big.toml");
+  EXPECT_EQ(error_of(path), path +
+                                ": cannot read the config file: larger than 1 MiB (1048576 "
+                                "bytes), the limit for a config file");
+}
+
+// /dev/zero never ends: it was read until memory ran out (an abort). A FIFO would block.
+TEST_F(ConfigTest, DevicesAndPipesAreNotConfigFiles) {
+  EXPECT_EQ(error_of("/dev/zero"),
+            "/dev/zero: cannot read the config file: not a regular file (a device, pipe or "
+            "socket); give the path of a TOML file");
+  const std::string fifo = (directory_ / "fifo.toml").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_NE(error_of(fifo).find(fifo + ": cannot read the config file: not a regular file"),
+            std::string::npos);
+  const std::string base = write("base = \"/dev/zero\"\n[run]\nsteps = 3\n");
+  EXPECT_EQ(error_of(base),
+            "/dev/zero: cannot read the config file: not a regular file (a device, pipe or "
+            "socket); give the path of a TOML file");
+}
+
+TEST_F(ConfigTest, OverridesAreCappedInSizeAndNesting) {
+  const std::string path =
+      write("[[firm]]\nname = \"A\"\narchetype = \"model_lab\"\nregion = \"US\"\n");
+  const std::string long_value(std::size_t{1} << 20, 'x');
+  const std::string error =
+      error_of(path, {{"run.start=" + long_value, "--set run.start=" + long_value}});
+  EXPECT_EQ(lines_of(error).size(), 1u);
+  EXPECT_LT(error.size(), 400u) << "the message shows the start of the override only";
+  EXPECT_EQ(error.rfind("--set run.start=xxx", 0), 0u) << error;
+  EXPECT_NE(error.find(": run.start: the override is longer than 1 MiB"), std::string::npos)
+      << error;
+  const std::string deep = "{" + dotted_key(50000) + " = 1}";
+  EXPECT_EQ(error_of(path, {{"demand.bass_p=" + deep, "--set deep"}}),
+            "--set deep: demand.bass_p: the value nests deeper than 16 levels (each part of a "
+            "dotted key or table header, and each array, counts one); the keys of a valid "
+            "config nest at most 6");
 }
 
 // ---------------------------------------------------------------------------------------------

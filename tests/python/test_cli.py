@@ -1,4 +1,5 @@
 """The command line: help, validation, refusals with exit status 2, and backend selection."""
+import os
 import re
 
 import pytest
@@ -130,3 +131,35 @@ def test_cuda_backend_without_gpu_is_one_clear_sentence(run_aimarket, tmp_path, 
 def test_progress_lines_when_not_a_terminal(run_aimarket, tmp_path, small_config):
     result = run_aimarket("run", *small_config, "--out", tmp_path / "p.h5")
     assert re.search(r"^step 12/12 \(100%\)", result.stderr, re.M), result.stderr
+
+
+# ----------------------------------------------------------------------------- input limits
+
+def test_deeply_dotted_key_is_refused_not_a_crash(run_aimarket, tmp_path):
+    # 50,000 parts made the TOML parser recurse until the stack overflowed (SIGSEGV).
+    config = write(tmp_path, "deep.toml", "[run]\nsteps = 3\n" + "a" + ".a" * 50000 + " = 1\n")
+    out = tmp_path / "deep.h5"
+    for args in (["validate", config], ["run", config, "--out", out]):
+        result = run_aimarket(*args)
+        assert result.returncode == 2, result.stderr[:300]
+        assert re.search(r"deep\.toml:3:1: .*nests deeper than 16 levels", result.stderr)
+    assert not out.exists()
+
+
+def test_config_larger_than_one_mebibyte_is_refused(run_aimarket, tmp_path):
+    config = write(tmp_path, "big.toml", FIRM + "#" + "x" * (1 << 20) + "\n")
+    result = run_aimarket("validate", config)
+    assert result.returncode == 2, result.stderr
+    assert f"{config}: cannot read the config file: larger than 1 MiB" in result.stderr
+
+
+def test_endless_or_blocking_config_paths_are_refused(run_aimarket, tmp_path):
+    # /dev/zero was read until memory ran out (an abort); a FIFO without a writer blocked.
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)
+    including = write(tmp_path, "inc.toml", 'base = "/dev/zero"\n')
+    for path, where in (("/dev/zero", "/dev/zero: "), (fifo, f"{fifo}: "),
+                        (including, "/dev/zero: ")):
+        result = run_aimarket("validate", path, timeout=60)
+        assert result.returncode == 2, result.stderr
+        assert where in result.stderr and "not a regular file" in result.stderr, result.stderr
