@@ -1753,11 +1753,17 @@ std::optional<std::string> read_file(const std::string& path, std::string& reaso
   return text;
 }
 
-// Reads and parses one config file; errors name the file (and line for malformed TOML).
-toml::table parse_config_file(const std::string& path) {
+// Reads and parses one config file; errors name the file (and line for malformed TOML). A
+// file that cannot be read is also located at `named_by` (the `base` key naming it), if given.
+toml::table parse_config_file(const std::string& path, const std::string& named_by = "") {
   std::string reason;
   const auto text = read_file(path, reason);
-  if (!text) throw ConfigError(path + ": cannot read the config file: " + reason);
+  if (!text) {
+    throw ConfigError(named_by.empty()
+                          ? path + ": cannot read the config file: " + reason
+                          : named_by + ": base: cannot read the config file " + quoted(path) +
+                                ": " + reason);
+  }
   if (const auto excess = NestingScan(*text).first_excess()) {
     throw ConfigError(path + ":" + std::to_string(excess->line) + ":" +
                       std::to_string(excess->column) + ": the TOML " + nesting_message());
@@ -1821,17 +1827,21 @@ void merge_config_onto(toml::table& base, toml::table& over) {
 // the baseline. Bases may chain, up to kMaxBaseDepth; a cycle is an error.
 constexpr int kMaxBaseDepth = 8;
 
-toml::table load_with_bases(const std::string& path, std::vector<std::string>& chain) {
-  toml::table root = parse_config_file(path);
-  const toml::node* base_node = root.get("base");
-  if (base_node == nullptr) return root;
-  const auto where = [&](const toml::node& node) {
-    return path + ":" + std::to_string(node.source().begin.line) + ":" +
-           std::to_string(node.source().begin.column);
-  };
+// `named_by` locates the `base` key that names `path` (empty for the config itself), so that a
+// base which cannot be read is reported at the line that names it as well.
+toml::table load_with_bases(const std::string& path, std::vector<std::string>& chain,
+                            const std::string& named_by = "") {
+  toml::table root = parse_config_file(path, named_by);
+  const auto base_entry = root.find("base");
+  if (base_entry == root.end()) return root;
+  const toml::node* base_node = &base_entry->second;
+  // Problems with the base are located at its key: FILE:LINE:COLUMN of `base =`.
+  const toml::source_region& key_source = base_entry->first.source();
+  const std::string base_key_at = path + ":" + std::to_string(key_source.begin.line) + ":" +
+                                  std::to_string(key_source.begin.column);
   const auto base_name = base_node->value<std::string>();
   if (!base_node->is_string() || !base_name || base_name->empty()) {
-    throw ConfigError(where(*base_node) + ": base: expected the path of a config file (a string)");
+    throw ConfigError(base_key_at + ": base: expected the path of a config file (a string)");
   }
   // Relative to the folder of the config that names it (std::filesystem is avoided here: its
   // std::quoted would collide with this file's quoted() by argument-dependent lookup).
@@ -1841,12 +1851,12 @@ toml::table load_with_bases(const std::string& path, std::vector<std::string>& c
                                     : path.substr(0, slash + 1) + *base_name;
   if (std::find(chain.begin(), chain.end(), base_text) != chain.end() ||
       static_cast<int>(chain.size()) >= kMaxBaseDepth) {
-    throw ConfigError(where(*base_node) + ": base: '" + *base_name +
+    throw ConfigError(base_key_at + ": base: '" + *base_name +
                       "' leads back to itself or nests deeper than " +
                       std::to_string(kMaxBaseDepth) + " configs");
   }
   chain.push_back(base_text);
-  toml::table merged = load_with_bases(base_text, chain);
+  toml::table merged = load_with_bases(base_text, chain, base_key_at);
   root.erase("base");
   merged.erase("base");
   merge_config_onto(merged, root);

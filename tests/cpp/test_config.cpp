@@ -1317,9 +1317,10 @@ TEST_F(ConfigTest, DevicesAndPipesAreNotConfigFiles) {
   EXPECT_NE(error_of(fifo).find(fifo + ": cannot read the config file: not a regular file"),
             std::string::npos);
   const std::string base = write("base = \"/dev/zero\"\n[run]\nsteps = 3\n");
-  EXPECT_EQ(error_of(base),
-            "/dev/zero: cannot read the config file: not a regular file (a device, pipe or "
-            "socket); give the path of a TOML file");
+  EXPECT_EQ(error_of(base), base +
+                                ":1:1: base: cannot read the config file '/dev/zero': not a "
+                                "regular file (a device, pipe or socket); give the path of a "
+                                "TOML file");
 }
 
 TEST_F(ConfigTest, OverridesAreCappedInSizeAndNesting) {
@@ -1679,6 +1680,27 @@ TEST(ConfigBase, ErrorsNameTheFileTheValueCameFrom) {
     EXPECT_NE(what.find("compute.hbm_unit_cost"), std::string::npos) << what;
     EXPECT_NE(what.find(scenario + ":3:"), std::string::npos) << what;   // bass_q
     EXPECT_NE(what.find("demand.bass_q"), std::string::npos) << what;
+  }
+}
+
+// The error names the missing file and, as FILE:LINE:COLUMN, the `base` key that names it.
+TEST(ConfigBase, MissingBaseIsLocatedAtTheKeyNamingIt) {
+  const auto folder = std::filesystem::temp_directory_path() / "aimarket_base_missing";
+  const std::string middle =
+      write_in(folder / "scenarios", "middle.toml",
+               "# middle\n\n  base = \"../nope.toml\"\n[run]\nsteps = 3\n");
+  const std::string top =
+      write_in(folder, "top.toml", "# changes\nbase = \"scenarios/middle.toml\"\n");
+  const std::string missing = (folder / "scenarios" / "../nope.toml").string();
+  for (const std::string& path : {top, middle}) {
+    try {
+      aimarket::load_config(path, {});
+      ADD_FAILURE() << "expected a ConfigError";
+    } catch (const aimarket::ConfigError& error) {
+      EXPECT_EQ(std::string(error.what()),
+                middle + ":3:3: base: cannot read the config file '" + missing +
+                    "': No such file or directory");
+    }
   }
 }
 

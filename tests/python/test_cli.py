@@ -159,7 +159,7 @@ def test_endless_or_blocking_config_paths_are_refused(run_aimarket, tmp_path):
     os.mkfifo(fifo)
     including = write(tmp_path, "inc.toml", 'base = "/dev/zero"\n')
     for path, where in (("/dev/zero", "/dev/zero: "), (fifo, f"{fifo}: "),
-                        (including, "/dev/zero: ")):
+                        (including, f"{including}:1:1: base: ")):
         result = run_aimarket("validate", path, timeout=60)
         assert result.returncode == 2, result.stderr
         assert where in result.stderr and "not a regular file" in result.stderr, result.stderr
