@@ -1,6 +1,7 @@
 // aimarket: command line. Exit status 0 on success, 2 for bad input (command line or config,
-// refused before anything runs or is written), 1 when the run itself fails, 130 when
-// interrupted by a signal (the file keeps every recorded step).
+// refused before anything runs or is written), 1 when the run itself fails (or memory runs
+// out, or an internal error occurs), 130 when interrupted by a signal (the file keeps every
+// recorded step).
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
@@ -9,6 +10,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -287,9 +289,8 @@ int run_bench_command(BenchCommandOptions& opts, const std::string& command_line
   }
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+// The command line and the commands; main adds the last line of defence.
+int run_program(int argc, char** argv) {
   CLI::App app{"aimarket: a GPU-accelerated agent-based model of the AI value chain.\n"
                "Firms compete for customers (and, in later versions, compute and data); "
                "trajectories go to HDF5."};
@@ -426,4 +427,21 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "aimarket: %s\n", e.what());
     return kExitRunFailed;
   }
+}
+
+}  // namespace
+
+// Anything not handled where it arose (memory running out, or a bug) ends the program with one
+// sentence and exit status 1, rather than an abort with a core dump.
+int main(int argc, char** argv) {
+  try {
+    return run_program(argc, argv);
+  } catch (const std::bad_alloc&) {
+    std::fputs("aimarket: out of memory\n", stderr);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "aimarket: internal error: %s\n", e.what());
+  } catch (...) {
+    std::fputs("aimarket: internal error: an exception of unknown type\n", stderr);
+  }
+  return kExitRunFailed;
 }

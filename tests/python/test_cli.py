@@ -1,6 +1,7 @@
 """The command line: help, validation, refusals with exit status 2, and backend selection."""
 import os
 import re
+import subprocess
 
 import pytest
 
@@ -163,3 +164,31 @@ def test_endless_or_blocking_config_paths_are_refused(run_aimarket, tmp_path):
         result = run_aimarket("validate", path, timeout=60)
         assert result.returncode == 2, result.stderr
         assert where in result.stderr and "not a regular file" in result.stderr, result.stderr
+
+
+def test_running_out_of_memory_is_one_sentence_and_exit_1(aimarket, tmp_path):
+    # Under a cap on address space the baseline still loads, but a config of 75,000 small
+    # arrays (under the 1 MiB file limit) does not fit: std::bad_alloc used to escape main
+    # (an abort); it is now one sentence and exit status 1.
+    import resource
+
+    lines = [f"k{i}=[1,2]\n" for i in range(75000)]
+    config = write(tmp_path, "many.toml", "[x]\n" + "".join(lines))
+    assert config.stat().st_size < 1 << 20
+
+    def run_capped(path, megabytes):
+        def cap():
+            resource.setrlimit(resource.RLIMIT_AS, (megabytes << 20, megabytes << 20))
+        return subprocess.run([aimarket, "validate", str(path)], capture_output=True, text=True,
+                              timeout=60, preexec_fn=cap)
+
+    for megabytes in (32, 40, 48, 64):
+        if run_capped(BASELINE, megabytes).returncode != 0:
+            continue  # too little even to start (or a sanitizer build)
+        result = run_capped(config, megabytes)
+        if result.returncode == 2:
+            break  # it fitted: this cap cannot show it
+        assert result.returncode == 1, result.stderr
+        assert result.stderr == "aimarket: out of memory\n"
+        return
+    pytest.skip("no address-space cap here lets the baseline load but not the large config")
