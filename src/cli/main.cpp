@@ -346,6 +346,19 @@ int run_program(int argc, char** argv) {
   CLI::App* keys = app.add_subcommand(
       "keys", "Print every config key with its default, unit and range (Markdown)");
 
+  // An empty value ('--steps ""', often an unset shell variable) is refused, not taken as
+  // "not given": that would silently run with the config's value instead.
+  const CLI::Validator non_empty(
+      [](std::string& value) {
+        return value.empty() ? std::string("an empty value is not allowed") : std::string();
+      },
+      "", "NON-EMPTY");
+  for (CLI::App* command : app.get_subcommands([](CLI::App*) { return true; })) {
+    for (CLI::Option* option : command->get_options()) {
+      if (option->get_type_size() != 0) option->check(non_empty);  // not the flags
+    }
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -192,3 +192,31 @@ def test_running_out_of_memory_is_one_sentence_and_exit_1(aimarket, tmp_path):
         assert result.stderr == "aimarket: out of memory\n"
         return
     pytest.skip("no address-space cap here lets the baseline load but not the large config")
+
+
+# An empty option value (often an unset shell variable) was taken as "not given": the run went
+# ahead with the config's steps, seed or replicates.
+@pytest.mark.parametrize("command,option", [
+    ("run", "--steps"), ("run", "--seed"), ("run", "--replicates"), ("run", "--set"),
+    ("run", "--threads"), ("run", "--backend"), ("run", "--progress"), ("run", "--out"),
+    ("validate", "--steps"), ("validate", "--seed"), ("validate", "--replicates"),
+    ("validate", "--set"), ("bench", "--customers"), ("bench", "--replicates"),
+    ("bench", "--consideration-set"), ("bench", "--json"), ("compare", "--steps"),
+    ("compare", "--seed"), ("compare", "--replicates"), ("compare", "--at"),
+    ("compare", "--sweep"),
+])
+def test_empty_option_values_are_refused(run_aimarket, tmp_path, command, option):
+    # A tiny market, so that a value wrongly ignored costs a short run, not a long one.
+    config = write(tmp_path, "tiny.toml", f'base = "{BASELINE}"\n'
+                   "[run]\nsteps = 1\n[population]\ncustomers = 1000\n")
+    out = tmp_path / "empty.h5"
+    args = {"run": [config, "--out", out], "validate": [config],
+            "bench": [config, "--steps", "1", "--warmup", "0", "--repetitions", "1"],
+            "compare": [config, "--out-dir", tmp_path / "cmp"]}[command]
+    if option == "--out":
+        args = [config]
+    result = run_aimarket(command, *args, option, "", timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"aimarket: {option}: "), result.stderr
+    assert not out.exists() and not (tmp_path / "cmp").exists()
+    assert result.stdout == ""
