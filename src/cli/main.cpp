@@ -239,7 +239,14 @@ int run_bench_command(BenchCommandOptions& opts, const std::string& command_line
 
   aimarket::Config config;
   try {
-    config = aimarket::load_config(opts.config_path, overrides);
+    // With --firms, the first reading only counts the named firms; it asks for synthetic ones
+    // too, so that a config of no named firms is not refused for having no firms.
+    std::vector<aimarket::ConfigOverride> counting = overrides;
+    if (opts.firms > 0) {
+      counting.push_back({"population.synthetic_firms=" + std::to_string(opts.firms),
+                          "--firms " + std::to_string(opts.firms)});
+    }
+    config = aimarket::load_config(opts.config_path, counting);
     if (opts.firms > 0) {
       const auto named = static_cast<std::int64_t>(config.named_firms.size());
       if (opts.firms < named) {

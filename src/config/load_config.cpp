@@ -83,6 +83,7 @@ class Problems {
                  file + ":" + std::to_string(region.begin.line) + ":" +
                      std::to_string(region.begin.column)};
   }
+  Where whole_file() const { return Where{0, 0, 0, path_}; }
   Where at(const toml::node& node) const { return at(node.source()); }
   Where at(const toml::key& key) const { return at(key.source()); }
   Where at_override(std::size_t index) const {
@@ -1117,6 +1118,26 @@ void read_named_firms(const toml::table& root, Config& config, Reader& reader) {
   }
 }
 
+// A market needs firms: named ones, synthetic ones, or free slots for entrants. Without any the
+// run has an empty firm table and fails after it started; refuse it here instead.
+void check_has_firms(const toml::table& root, const Config& config, const SettingNodes& nodes,
+                     Problems& problems) {
+  if (!config.named_firms.empty() || config.population.synthetic_firms > 0 ||
+      config.entry.free_slots > 0 || root.contains(config_schema::firm_section().name)) {
+    return;
+  }
+  const std::string text =
+      "the config has no firms: it names no [[firm]], and population.synthetic_firms and "
+      "entry.free_slots are 0; add a [[firm]] table or set population.synthetic_firms above 0";
+  // Where the count was set to 0, if it was; else the config as a whole.
+  const auto found = nodes.valid.find("population.synthetic_firms");
+  if (found != nodes.valid.end()) {
+    problems.add(*found->second, "population.synthetic_firms", text);
+  } else {
+    problems.add(problems.whole_file(), "firm", text);
+  }
+}
+
 // Months since year 0 of a valid "YYYY-MM".
 std::int64_t month_index(const std::string& month) {
   return std::int64_t{std::stoi(month.substr(0, 4))} * 12 + std::stoi(month.substr(5, 2)) - 1;
@@ -1881,6 +1902,9 @@ Config load_config(const std::string& path, const std::vector<ConfigOverride>& o
   check_settings(config, nodes, problems);
   read_named_firms(root, config, reader);
   read_events(root, config, reader);
+  // Only a config valid in every other way is judged as a whole: with other problems, the
+  // counts it checks may not be what the user meant.
+  if (problems.empty()) check_has_firms(root, config, nodes, problems);
   if (!problems.empty()) problems.throw_all();
 
   config.source_path = path;

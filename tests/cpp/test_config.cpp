@@ -61,12 +61,16 @@ class ConfigTest : public ::testing::Test {
     return lines;
   }
 
+  // A market needs a firm; tests of settings add this one.
+  static constexpr const char* kOneFirm =
+      "\n[[firm]]\nname = \"A\"\narchetype = \"model_lab\"\nregion = \"US\"\n";
+
   fs::path directory_;
 };
 
 // Config{} holds the struct's own initializers; the schema's defaults must agree with them.
-TEST_F(ConfigTest, EmptyFileGivesSchemaDefaultsMatchingTheStructs) {
-  const std::string path = write("");
+TEST_F(ConfigTest, NoSettingsGiveSchemaDefaultsMatchingTheStructs) {
+  const std::string path = write(kOneFirm);
   const Config config = load_config(path, {});
   const Config plain;
   EXPECT_EQ(config.source_path, path);
@@ -156,7 +160,7 @@ TEST_F(ConfigTest, EmptyFileGivesSchemaDefaultsMatchingTheStructs) {
   const std::array<double, kRegions> regions = {0.30, 0.05, 0.25, 0.20, 0.20};
   EXPECT_EQ(config.population.segment_shares, segments);
   EXPECT_EQ(config.population.region_shares, regions);
-  EXPECT_TRUE(config.named_firms.empty());
+  EXPECT_EQ(config.named_firms.size(), 1u);
   EXPECT_NE(config.resolved_toml.find("bass_p = 0.01"), std::string::npos);
 }
 
@@ -515,7 +519,8 @@ TEST_F(ConfigTest, SectionsNotImplementedYetAreNamedSo) {
 TEST_F(ConfigTest, ValueChainSectionsAreAccepted) {
   const Config config =
       load_config(write("[compute]\nmax_price_change = 2\n[data]\npublic_data_rate = 0\n[models]\n"
-                        "training_share = 1\n[scenario]\nexport_controls = []\n"),
+                        "training_share = 1\n[scenario]\nexport_controls = []\n" +
+                        std::string(kOneFirm)),
                   {});
   EXPECT_EQ(config.compute.max_price_change, 2.0);
   EXPECT_EQ(config.data.public_data_rate, 0.0);
@@ -593,6 +598,30 @@ TEST_F(ConfigTest, DirectoryIsNotAConfigFile) {
   EXPECT_EQ(error_of(path), path + ": cannot read the config file: Is a directory");
 }
 
+// A config without firms used to be valid, and its run then failed (exit status 1) on an empty
+// firm table. Named firms, synthetic firms or free slots for entrants each make a market.
+TEST_F(ConfigTest, AConfigWithoutFirmsIsRefused) {
+  const std::string empty = write("[run]\nsteps = 3\n");
+  EXPECT_EQ(error_of(empty), empty +
+                                 ": firm: the config has no firms: it names no [[firm]], and "
+                                 "population.synthetic_firms and entry.free_slots are 0; add a "
+                                 "[[firm]] table or set population.synthetic_firms above 0");
+  const std::string zero = write("[population]\nsynthetic_firms = 0\n", "zero.toml");
+  EXPECT_EQ(error_of(zero).rfind(zero + ":2:19: population.synthetic_firms: the config has no "
+                                        "firms",
+                                 0),
+            0u);
+  EXPECT_EQ(load_config(write(kOneFirm, "one.toml"), {{"population.synthetic_firms=0", "--set"}})
+                .named_firms.size(),
+            1u);
+  EXPECT_EQ(load_config(empty, {{"population.synthetic_firms=2", "--set"}}).named_firms.size(),
+            0u);
+  EXPECT_EQ(load_config(empty, {{"entry.free_slots=1", "--set"}}).entry.free_slots, 1);
+  // Other problems come first: the firm count is judged only in an otherwise valid config.
+  const std::string other = write("[run]\nsteps = 0\n", "other.toml");
+  EXPECT_EQ(lines_of(error_of(other)).size(), 1u);
+}
+
 TEST_F(ConfigTest, DuplicateFirmNamesNameBothLines) {
   const std::string path = write(
       "[[firm]]\nname = \"Kakao\"\narchetype = \"kr_service\"\nregion = \"KR\"\n\n"
@@ -612,12 +641,14 @@ TEST_F(ConfigTest, BassHazardMustBeAProbability) {
 }
 
 TEST_F(ConfigTest, FrozenTakesBothValues) {
-  EXPECT_FALSE(load_config(write(""), {}).firms.frozen);
-  EXPECT_TRUE(load_config(write("[firms]\nfrozen = true\n"), {}).firms.frozen);
-  EXPECT_FALSE(load_config(write("[firms]\nfrozen = false\n"), {}).firms.frozen);
-  const std::string path = write("[firms]\nfrozen = true\n");
+  EXPECT_FALSE(load_config(write(kOneFirm), {}).firms.frozen);
+  EXPECT_TRUE(
+      load_config(write(std::string("[firms]\nfrozen = true\n") + kOneFirm), {}).firms.frozen);
+  EXPECT_FALSE(
+      load_config(write(std::string("[firms]\nfrozen = false\n") + kOneFirm), {}).firms.frozen);
+  const std::string path = write(std::string("[firms]\nfrozen = true\n") + kOneFirm);
   EXPECT_FALSE(load_config(path, {{"firms.frozen=false", "--set"}}).firms.frozen);
-  EXPECT_TRUE(load_config(write(""), {{"firms.frozen=true", "--set"}}).firms.frozen);
+  EXPECT_TRUE(load_config(write(kOneFirm), {{"firms.frozen=true", "--set"}}).firms.frozen);
 }
 
 TEST_F(ConfigTest, StartMustBeAMonth) {
@@ -627,7 +658,8 @@ TEST_F(ConfigTest, StartMustBeAMonth) {
               std::string::npos)
         << bad;
   }
-  EXPECT_EQ(load_config(write("[run]\nstart = \"2999-12\"\n"), {}).run.start, "2999-12");
+  const std::string valid = write(std::string("[run]\nstart = \"2999-12\"\n") + kOneFirm);
+  EXPECT_EQ(load_config(valid, {}).run.start, "2999-12");
 }
 
 TEST_F(ConfigTest, SharesMustSumToOneAndNameKnownSegments) {
@@ -780,13 +812,13 @@ TEST_F(ConfigTest, SpendingSharesMustSumToOne) {
                                 "rd_share + marketing_share = 0.5 + 0.1 + 0.3 + 0.2 = 1.1 but "
                                 "must be 1 (within 1e-9): the four shares split a firm's "
                                 "spending");
-  EXPECT_EQ(error_of(write(""), {{"firms.rd_share=0", "--set firms.rd_share=0"}}),
+  EXPECT_EQ(error_of(write(kOneFirm), {{"firms.rd_share=0", "--set firms.rd_share=0"}}),
             "--set firms.rd_share=0: firms.rd_share: compute_share + data_share + rd_share + "
             "marketing_share = 0.4 + 0.1 + 0 + 0.2 = 0.7 but must be 1 (within 1e-9): the four "
             "shares split a firm's spending");
   const Config config =
       load_config(write("[firms]\ncompute_share = 0.7\ndata_share = 0.1\nrd_share = 0.1\n"
-                        "marketing_share = 0.1\n"),
+                        "marketing_share = 0.1\n" + std::string(kOneFirm)),
                   {});
   EXPECT_EQ(config.firms.compute_share, 0.7);
 }
@@ -800,7 +832,8 @@ TEST_F(ConfigTest, ARefusedShareIsNotSummed) {
 
 TEST_F(ConfigTest, ExportControlsAreRegionPairs) {
   const Config config =
-      load_config(write("[scenario]\nexport_controls = [[\"US\", \"CN\"], [\"KR\", \"CN\"]]\n"),
+      load_config(write("[scenario]\nexport_controls = [[\"US\", \"CN\"], [\"KR\", \"CN\"]]\n" +
+                        std::string(kOneFirm)),
                   {{"scenario.export_controls=[[\"US\", \"CN\"], [\"CN\", \"US\"]]", "--set"}});
   EXPECT_EQ(config.scenario.export_controls, (std::vector<std::pair<int, int>>{{0, 3}, {3, 0}}));
   EXPECT_NE(config.resolved_toml.find("export_controls = [[\"US\", \"CN\"], [\"CN\", \"US\"]]"),
@@ -1094,7 +1127,7 @@ TEST_F(ConfigTest, OverridesReachTheValueChainKeys) {
 // Overrides
 
 TEST_F(ConfigTest, OverridesReplaceFileValuesAndDefaults) {
-  const std::string path = write("[demand]\nbass_p = 0.05\n");
+  const std::string path = write(std::string("[demand]\nbass_p = 0.05\n") + kOneFirm);
   const Config config =
       load_config(path, {{"demand.bass_p=0.03", "--set demand.bass_p=0.03"},
                          {"run.start=2025-03", "--set run.start=2025-03"},  // a bare string
@@ -1510,7 +1543,7 @@ TEST_F(ConfigTest, ResolvedTomlReadsBackToTheSameConfig) {
 }
 
 TEST_F(ConfigTest, ResolvedTomlOfDefaultsReadsBackToTheSameConfig) {
-  const Config original = load_config(write(""), {});
+  const Config original = load_config(write(kOneFirm), {});
   const Config again = load_config(write(original.resolved_toml, "resolved.toml"), {});
   expect_same_config(original, again);
 }

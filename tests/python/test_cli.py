@@ -20,6 +20,8 @@ def test_help_everywhere(run_aimarket):
 
 def test_validate_accepts_every_shipped_config(run_aimarket):
     for config in sorted((REPO / "configs").rglob("*.toml")):
+        if config.parent.name == "strategies":
+            continue  # strategy presets: a base for configs, not a market (it has no firms)
         result = run_aimarket("validate", config)
         assert result.returncode == 0, f"{config}: {result.stderr}"
         assert "valid" in result.stdout
@@ -220,3 +222,21 @@ def test_empty_option_values_are_refused(run_aimarket, tmp_path, command, option
     assert result.stderr.startswith(f"aimarket: {option}: "), result.stderr
     assert not out.exists() and not (tmp_path / "cmp").exists()
     assert result.stdout == ""
+
+
+def test_config_without_firms_is_refused_before_running(run_aimarket, tmp_path):
+    # It was "valid", and `run` then failed with exit status 1 on an empty firm table.
+    config = write(tmp_path, "nofirms.toml", "[run]\nsteps = 3\n")
+    out = tmp_path / "nofirms.h5"
+    for args in (["validate", config], ["run", config, "--out", out]):
+        result = run_aimarket(*args)
+        assert result.returncode == 2, result.stderr
+        assert f"{config}: firm: the config has no firms" in result.stderr
+        assert result.stdout == ""
+    assert not out.exists()
+    presets = REPO / "configs" / "strategies" / "presets.toml"
+    assert "has no firms" in run_aimarket("validate", presets).stderr
+    # bench --firms makes up the count with synthetic firms: such a config is a market there.
+    result = run_aimarket("bench", config, "--firms", "3", "--customers", "1000", "--steps", "1",
+                          "--warmup", "0", "--repetitions", "1", "--backend", "cpu")
+    assert result.returncode == 0, result.stderr
