@@ -173,6 +173,12 @@ struct DemandSettings {
   double price_taste_sd = 0.0;          // log-sd of a customer's personal price sensitivity
 };
 
+// Generated firms are named with these prefixes and a number: "synthetic-00000", ... for
+// population.synthetic_firms and "slot-00000", ... for entry.free_slots. A named firm may not
+// start with either, so that every name in the firm table is unique.
+inline constexpr const char* kSyntheticFirmPrefix = "synthetic-";
+inline constexpr const char* kFreeSlotPrefix = "slot-";
+
 // One firm named in the config ([[firm]] array of tables).
 struct FirmSpec {
   std::string name;

@@ -779,6 +779,15 @@ FirmFacts read_firm(const toml::table& firm, std::size_t index, const Config& co
   if (const toml::node* node = required("name")) {
     if (const auto name = reader.string(*node, key_of("name"))) {
       if (name->empty()) problems.add(*node, key_of("name"), "a firm name must not be empty");
+      for (const auto& [prefix, generated] :
+           {std::pair{kSyntheticFirmPrefix, "synthetic firms (population.synthetic_firms)"},
+            std::pair{kFreeSlotPrefix, "free firm slots (entry.free_slots)"}}) {
+        if (name->rfind(prefix, 0) == 0) {
+          problems.add(*node, key_of("name"),
+                       "names starting with " + quoted(prefix) + " are reserved for " + generated +
+                           ", so that no two firms share a name; choose another name");
+        }
+      }
       spec.name = *name;
     }
   }

@@ -622,6 +622,35 @@ TEST_F(ConfigTest, AConfigWithoutFirmsIsRefused) {
   EXPECT_EQ(lines_of(error_of(other)).size(), 1u);
 }
 
+// A named firm could take the name of a generated one ("synthetic-00000", "slot-00000"): the
+// firm table then held two firms of one name. The generated prefixes are reserved.
+TEST_F(ConfigTest, GeneratedFirmNamesAreReserved) {
+  const std::string path = write(
+      "[population]\nsynthetic_firms = 1\n[entry]\nfree_slots = 1\n\n"
+      "[[firm]]\nname = \"synthetic-00000\"\narchetype = \"model_lab\"\nregion = \"US\"\n\n"
+      "[[firm]]\nname = \"slot-00000\"\narchetype = \"model_lab\"\nregion = \"US\"\n");
+  EXPECT_EQ(error_of(path),
+            path + ":7:8: firm.synthetic-00000.name: names starting with 'synthetic-' are "
+                   "reserved for synthetic firms (population.synthetic_firms), so that no two "
+                   "firms share a name; choose another name\n" +
+                path + ":12:8: firm.slot-00000.name: names starting with 'slot-' are reserved "
+                       "for free firm slots (entry.free_slots), so that no two firms share a "
+                       "name; choose another name");
+  // Whatever the counts: a later override of them must not make the names clash.
+  const std::string alone = write(std::string(kOneFirm), "alone.toml");
+  EXPECT_NE(error_of(alone, {{"firm.A.name=synthetic-7", "--set firm.A.name=synthetic-7"}})
+                .find("--set firm.A.name=synthetic-7: firm.synthetic-7.name: names starting "
+                      "with 'synthetic-' are reserved"),
+            std::string::npos);
+  // Only the prefix as written: other names with these words are fine.
+  const Config config = load_config(
+      write("[[firm]]\nname = \"Synthetic-1\"\narchetype = \"model_lab\"\nregion = \"US\"\n"
+            "[[firm]]\nname = \"slots\"\narchetype = \"model_lab\"\nregion = \"US\"\n",
+            "fine.toml"),
+      {});
+  EXPECT_EQ(config.named_firms.size(), 2u);
+}
+
 TEST_F(ConfigTest, DuplicateFirmNamesNameBothLines) {
   const std::string path = write(
       "[[firm]]\nname = \"Kakao\"\narchetype = \"kr_service\"\nregion = \"KR\"\n\n"

@@ -240,3 +240,15 @@ def test_config_without_firms_is_refused_before_running(run_aimarket, tmp_path):
     result = run_aimarket("bench", config, "--firms", "3", "--customers", "1000", "--steps", "1",
                           "--warmup", "0", "--repetitions", "1", "--backend", "cpu")
     assert result.returncode == 0, result.stderr
+
+
+def test_named_firm_may_not_take_a_generated_name(run_aimarket, tmp_path):
+    # With a synthetic firm, a named "synthetic-00000" gave the firm table two firms of one name.
+    config = write(tmp_path, "clash.toml", "[population]\nsynthetic_firms = 1\n"
+                   + FIRM.replace('"A"', '"synthetic-00000"'))
+    out = tmp_path / "clash.h5"
+    result = run_aimarket("run", config, "--out", out, "--steps", "1")
+    assert result.returncode == 2, result.stderr
+    assert f"{config}:4:8: firm.synthetic-00000.name: names starting with 'synthetic-' are " \
+           "reserved" in result.stderr
+    assert not out.exists()
