@@ -239,12 +239,11 @@ int run_bench_command(BenchCommandOptions& opts, const std::string& command_line
 
   aimarket::Config config;
   try {
-    // With --firms, the first reading only counts the named firms; it asks for synthetic ones
+    // With --firms, the first reading only counts the named firms; it asks for a synthetic one
     // too, so that a config of no named firms is not refused for having no firms.
     std::vector<aimarket::ConfigOverride> counting = overrides;
     if (opts.firms > 0) {
-      counting.push_back({"population.synthetic_firms=" + std::to_string(opts.firms),
-                          "--firms " + std::to_string(opts.firms)});
+      counting.push_back({"population.synthetic_firms=1", "--firms " + std::to_string(opts.firms)});
     }
     config = aimarket::load_config(opts.config_path, counting);
     if (opts.firms > 0) {
