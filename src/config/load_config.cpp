@@ -1129,10 +1129,9 @@ void read_named_firms(const toml::table& root, Config& config, Reader& reader) {
 
 // A market needs firms: named ones, synthetic ones, or free slots for entrants. Without any the
 // run has an empty firm table and fails after it started; refuse it here instead.
-void check_has_firms(const toml::table& root, const Config& config, const SettingNodes& nodes,
-                     Problems& problems) {
+void check_has_firms(const Config& config, const SettingNodes& nodes, Problems& problems) {
   if (!config.named_firms.empty() || config.population.synthetic_firms > 0 ||
-      config.entry.free_slots > 0 || root.contains(config_schema::firm_section().name)) {
+      config.entry.free_slots > 0) {
     return;
   }
   const std::string text =
@@ -1228,12 +1227,11 @@ void read_events(const toml::table& root, Config& config, Reader& reader) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Limits of config input.
+// Limits of config input, checked before toml++ sees the text.
 
-// Limits on config input, checked before toml++ sees the text. toml++ reads dotted keys and
-// table headers recursively, one stack frame per part, so a key of tens of thousands of parts
-// overflows the stack (a crash, not an error); and a file is read whole into memory, so an
-// endless one (/dev/zero) would exhaust it. The shipped baseline is 15 KB and nests 6 levels
+// toml++ reads dotted keys and table headers recursively, one stack frame per part, so a key
+// of tens of thousands of parts overflows the stack (a crash, not an error); and a file is read
+// whole into memory, so an endless one (/dev/zero) would exhaust it. The shipped baseline is 15 KB and nests 6 levels
 // ([[event]] scenario = { export_controls = [["US", "CN"]] }); the limits are far above any
 // real config and far below what would harm the reader.
 constexpr std::size_t kMaxConfigBytes = std::size_t{1} << 20;  // 1 MiB, per file and per --set
@@ -1913,7 +1911,7 @@ Config load_config(const std::string& path, const std::vector<ConfigOverride>& o
   read_events(root, config, reader);
   // Only a config valid in every other way is judged as a whole: with other problems, the
   // counts it checks may not be what the user meant.
-  if (problems.empty()) check_has_firms(root, config, nodes, problems);
+  if (problems.empty()) check_has_firms(config, nodes, problems);
   if (!problems.empty()) problems.throw_all();
 
   config.source_path = path;

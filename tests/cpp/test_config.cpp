@@ -617,6 +617,8 @@ TEST_F(ConfigTest, AConfigWithoutFirmsIsRefused) {
   EXPECT_EQ(load_config(empty, {{"population.synthetic_firms=2", "--set"}}).named_firms.size(),
             0u);
   EXPECT_EQ(load_config(empty, {{"entry.free_slots=1", "--set"}}).entry.free_slots, 1);
+  const std::string empty_array = write("firm = []\n", "empty_array.toml");
+  EXPECT_NE(error_of(empty_array).find("the config has no firms"), std::string::npos);
   // Other problems come first: the firm count is judged only in an otherwise valid config.
   const std::string other = write("[run]\nsteps = 0\n", "other.toml");
   EXPECT_EQ(lines_of(error_of(other)).size(), 1u);
