@@ -173,6 +173,12 @@ struct DemandSettings {
   double price_taste_sd = 0.0;          // log-sd of a customer's personal price sensitivity
 };
 
+// Generated firms are named with these prefixes and a number: "synthetic-00000", ... for
+// population.synthetic_firms and "slot-00000", ... for entry.free_slots. A named firm may not
+// start with either, so that every name in the firm table is unique.
+inline constexpr const char* kSyntheticFirmPrefix = "synthetic-";
+inline constexpr const char* kFreeSlotPrefix = "slot-";
+
 // One firm named in the config ([[firm]] array of tables).
 struct FirmSpec {
   std::string name;
@@ -222,6 +228,9 @@ struct Config {
   std::vector<ScenarioEvent> events;  // in date order
   std::vector<FirmSpec> named_firms;
   std::string source_path;    // the config file as given
+  // Every file the config was read from: the config file as given, then its base chain
+  // (`base = ...`), each path as it was opened. A run refuses to write over any of them.
+  std::vector<std::string> source_files;
   std::string resolved_toml;  // every key with its effective value, as TOML text
 };
 

@@ -566,8 +566,9 @@ const SectionSpec kFirmSection = {
 // language fit default depends on the firm's region, so it is resolved in code.
 const std::vector<KeySpec> kFirmKeys = {
     {"firm", "name", KeyKind::kString, nullptr, "-", NoRange(), kNoNames,
-     "Name of the firm, unique in the config; `--set firm.NAME.key=value` reaches it.", nullptr,
-     "required", "non-empty, unique"},
+     "Name of the firm, unique in the config; `--set firm.NAME.key=value` reaches it. Names "
+     "starting with `synthetic-` or `slot-` are reserved for generated firms.",
+     nullptr, "required", "non-empty, unique, no `synthetic-` or `slot-` prefix"},
     {"firm", "archetype", KeyKind::kChoice, nullptr, "-", NoRange(), kArchetypeList,
      "Archetype of the firm.", nullptr, "required", nullptr},
     {"firm", "region", KeyKind::kChoice, nullptr, "-", NoRange(), kRegionList,

@@ -192,7 +192,7 @@ FirmTable build_firm_table(const Config& config) {
   for (std::int64_t k = 0; k < config.population.synthetic_firms; ++k) {
     FirmSpec spec;
     char name[32];
-    std::snprintf(name, sizeof name, "synthetic-%05lld", static_cast<long long>(k));
+    std::snprintf(name, sizeof name, "%s%05lld", kSyntheticFirmPrefix, static_cast<long long>(k));
     spec.name = name;
     const auto agent = static_cast<std::uint32_t>(k);
     const DrawBlock d = draw_block(config.run.seed, 0, kTimelessStep, agent,
@@ -234,7 +234,7 @@ FirmTable build_firm_table(const Config& config) {
   for (std::int64_t k = 0; k < config.entry.free_slots; ++k) {
     FirmSpec spec;
     char name[32];
-    std::snprintf(name, sizeof name, "slot-%05lld", static_cast<long long>(k));
+    std::snprintf(name, sizeof name, "%s%05lld", kFreeSlotPrefix, static_cast<long long>(k));
     spec.name = name;
     spec.archetype = config.entry.archetype;
     const DrawBlock d = draw_block(config.run.seed, 0, kTimelessStep, static_cast<std::uint32_t>(k),
