@@ -33,8 +33,6 @@
 
 namespace aimarket {
 
-constexpr int kMaxConsiderationSet = 64;
-
 struct CustomerChoiceStep {
   std::uint64_t seed;
   std::uint32_t step;

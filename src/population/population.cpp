@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <iterator>
 #include <numeric>
 #include <stdexcept>
+#include <string_view>
 
 #include "kernels/counter_rng.hpp"
 #include "kernels/det_math.hpp"
@@ -14,6 +16,16 @@
 
 namespace aimarket {
 namespace {
+
+// The config names strategy parameters (kStrategyParameterNames) in the order the device
+// indexes them (StrategyParameter).
+static_assert(std::string_view(kStrategyParameterNames[kSpendRate]) == "spend_rate" &&
+                  std::string_view(kStrategyParameterNames[kComputeShare]) == "compute_share" &&
+                  std::string_view(kStrategyParameterNames[kDataShare]) == "data_share" &&
+                  std::string_view(kStrategyParameterNames[kRdShare]) == "rd_share" &&
+                  std::string_view(kStrategyParameterNames[kMarketingShare]) == "marketing_share" &&
+                  std::string_view(kStrategyParameterNames[kMarkup]) == "markup",
+              "kStrategyParameterNames follows StrategyParameter");
 
 // Index drawn from a discrete distribution by inverse CDF.
 int draw_category(double uniform, const double* shares, int n) {
@@ -59,11 +71,14 @@ void append_firm(FirmTable& table, const FirmSpec& spec, const FirmsSettings& de
   for (int k = 1; k < kStrategyChoices; ++k) {
     if (preset_name == kStrategyChoiceNames[k]) preset = strategies.presets[static_cast<std::size_t>(k - 1)].data();
   }
-  const double fallback[kStrategyParameters] = {defaults.spend_rate, defaults.compute_share,
-                                                defaults.data_share, defaults.rd_share,
-                                                defaults.marketing_share, defaults.markup};
-  const double own[kStrategyParameters] = {spec.spend_rate, spec.compute_share, spec.data_share,
-                                           spec.rd_share, spec.marketing_share, spec.markup};
+  // In StrategyParameter order; unsized, so that a parameter added to the model but not here
+  // fails the static_assert instead of reading as zero.
+  const double fallback[] = {defaults.spend_rate, defaults.compute_share, defaults.data_share,
+                             defaults.rd_share, defaults.marketing_share, defaults.markup};
+  const double own[] = {spec.spend_rate, spec.compute_share, spec.data_share,
+                        spec.rd_share, spec.marketing_share, spec.markup};
+  static_assert(std::size(fallback) == kStrategyParameters && std::size(own) == kStrategyParameters,
+                "one value per strategy parameter");
   for (int p = 0; p < kStrategyParameters; ++p) {
     table.strategy[static_cast<std::size_t>(p)].push_back(
         own[p] >= 0.0 ? own[p] : (preset != nullptr ? preset[p] : fallback[p]));
