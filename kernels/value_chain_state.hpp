@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "kernels/hd.hpp"
+#include "kernels/layout.hpp"
 #include "model/dimensions.hpp"
 
 namespace aimarket {
@@ -100,7 +101,7 @@ struct FirmDynamic {
   // Accessor of a strategy parameter.
   AIMARKET_HD double& strategy_of(std::int64_t replicate, int parameter, std::int32_t firms,
                                   std::int32_t j) const {
-    return strategy[(replicate * kStrategyParameters + parameter) * firms + j];
+    return strategy[layout::replicate_parameter_firm(replicate, parameter, j, firms)];
   }
 };
 
