@@ -35,7 +35,7 @@
 // (src/backend/backend.hpp, src/population).
 //
 // A launch over a per-replicate shape numbers its threads by the same offsets; the split_*
-// functions turn a thread's flat index back into its coordinates.
+// functions turn a thread's flat index (or any flat index) back into its coordinates.
 #pragma once
 
 #include <cstdint>
@@ -175,6 +175,20 @@ AIMARKET_HD inline ReplicateSegmentFirm split_replicate_segment_firm(std::int64_
   const std::int64_t replicate = row / kSegments;
   return ReplicateSegmentFirm{replicate, static_cast<int>(row - replicate * kSegments),
                               static_cast<std::int32_t>(index - row * firms)};
+}
+
+// An element of a [replicate][layer][firm] array (the record frame's per-layer arrays).
+struct ReplicateLayerFirm {
+  std::int64_t replicate;
+  int layer;
+  std::int32_t firm;
+};
+AIMARKET_HD inline ReplicateLayerFirm split_replicate_layer_firm(std::int64_t index,
+                                                                 std::int64_t firms) {
+  const std::int64_t row = index / firms;  // replicate * kLayers + layer
+  const std::int64_t replicate = row / kLayers;
+  return ReplicateLayerFirm{replicate, static_cast<int>(row - replicate * kLayers),
+                            static_cast<std::int32_t>(index - row * firms)};
 }
 
 // A thread of a launch over [replicate][entry] for a list of `entries` per replicate (a

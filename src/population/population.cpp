@@ -10,6 +10,7 @@
 
 #include "kernels/counter_rng.hpp"
 #include "kernels/det_math.hpp"
+#include "kernels/layout.hpp"
 #include "kernels/normal_draw.hpp"
 #include "kernels/scaling_law.hpp"
 #include "kernels/value_chain_state.hpp"
@@ -158,9 +159,10 @@ void assign_initial_customers(const Config& config, const FirmTable& firms,
     std::vector<double> weight(n, 0.0);
     double named_share = 0.0, other_awareness = 0.0;
     for (std::size_t j = 0; j < n; ++j) {
-      if (!firms.serves[static_cast<std::size_t>(s) * n + j] || !firms.alive[j]) continue;
+      const auto cell = static_cast<std::size_t>(layout::segment_firm(s, j, n));
+      if (!firms.serves[cell] || !firms.alive[j]) continue;
       if (j < named) {
-        weight[j] = firms.initial_share[j * kSegments + static_cast<std::size_t>(s)];
+        weight[j] = firms.initial_share[static_cast<std::size_t>(layout::firm_segment(j, s))];
         named_share += weight[j];
       } else {
         other_awareness += firms.awareness[j];
@@ -168,7 +170,8 @@ void assign_initial_customers(const Config& config, const FirmTable& firms,
     }
     const double rest = std::max(0.0, 1.0 - named_share);
     for (std::size_t j = named; j < n; ++j) {
-      if (!firms.serves[static_cast<std::size_t>(s) * n + j] || !firms.alive[j]) continue;
+      const auto cell = static_cast<std::size_t>(layout::segment_firm(s, j, n));
+      if (!firms.serves[cell] || !firms.alive[j]) continue;
       weight[j] = other_awareness > 0.0 ? rest * firms.awareness[j] / other_awareness : 0.0;
     }
     double total = 0.0;
@@ -191,8 +194,11 @@ void assign_initial_customers(const Config& config, const FirmTable& firms,
       std::size_t next = c;
       for (std::size_t j = 0; j < n; ++j) {
         for (std::int64_t k = 0; k < count[j]; ++k) setup.initial_provider[next++] = static_cast<std::int32_t>(j);
-        setup.initial_tally[static_cast<std::size_t>(s) * n + j] += static_cast<std::int32_t>(count[j]);
-        setup.initial_region_tally[static_cast<std::size_t>(g) * n + j] += static_cast<std::int32_t>(count[j]);
+        const auto agents = static_cast<std::int32_t>(count[j]);
+        const auto cell = static_cast<std::size_t>(layout::segment_firm(s, j, n));
+        const auto region_cell = static_cast<std::size_t>(layout::region_firm(g, j, n));
+        setup.initial_tally[cell] += agents;
+        setup.initial_region_tally[region_cell] += agents;
       }
     }
     c = end;
@@ -281,9 +287,10 @@ FirmTable build_firm_table(const Config& config) {
     append_firm(table, specs[j], config.firms, config.strategy, config.compute.cloud_self_use_share);
     table.alive.push_back(j < live_firms ? 1 : 0);
     for (int s = 0; s < kSegments; ++s) {
-      table.quality[s * n + j] = specs[j].quality[s];
-      table.price[s * n + j] = specs[j].price[s];
-      table.serves[s * n + j] = specs[j].serves[s] ? 1 : 0;
+      const auto cell = static_cast<std::size_t>(layout::segment_firm(s, j, n));
+      table.quality[cell] = specs[j].quality[s];
+      table.price[cell] = specs[j].price[s];
+      table.serves[cell] = specs[j].serves[s] ? 1 : 0;
     }
   }
   // Model sources by name, once every firm has its index.
@@ -310,7 +317,7 @@ CustomerPopulation build_customer_population(const PopulationSettings& populatio
   std::int64_t assigned = 0;
   for (int s = 0; s < kSegments; ++s) {
     for (int r = 0; r < kRegions; ++r) {
-      const int cell = s * kRegions + r;
+      const auto cell = static_cast<std::size_t>(layout::segment_region(s, r));
       exact[cell] = static_cast<double>(total) * population.segment_shares[s] *
                     population.region_shares[r];
       count[cell] = static_cast<std::int64_t>(std::floor(exact[cell]));
@@ -334,7 +341,7 @@ CustomerPopulation build_customer_population(const PopulationSettings& populatio
   out.region.reserve(static_cast<std::size_t>(total));
   for (int s = 0; s < kSegments; ++s) {
     for (int r = 0; r < kRegions; ++r) {
-      const std::int64_t n = count[s * kRegions + r];
+      const std::int64_t n = count[static_cast<std::size_t>(layout::segment_region(s, r))];
       out.segment.insert(out.segment.end(), static_cast<std::size_t>(n),
                          static_cast<std::uint8_t>(s));
       out.region.insert(out.region.end(), static_cast<std::size_t>(n),
@@ -529,14 +536,15 @@ ScenarioUpdate make_scenario_update(const ScenarioSettings& scenario, const Conf
     const int home = firms.region[j];
     const bool closed = scenario.closed_stack[static_cast<std::size_t>(home)] >= 0.5;
     for (int r = 0; r < kRegions; ++r) {
-      double term = d.beta_language * firms.language_fit[j * kRegions + static_cast<std::size_t>(r)];
+      const auto cell = static_cast<std::size_t>(layout::firm_region(j, r));
+      double term = d.beta_language * firms.language_fit[cell];
       if (home == r) term += d.beta_home + scenario.home_procurement[static_cast<std::size_t>(r)];
       if (home != r && closed) term -= scenario.closed_stack_penalty;
-      update.region_term[j * kRegions + static_cast<std::size_t>(r)] = term;
+      update.region_term[cell] = term;
     }
   }
   for (const auto& [seller, buyer] : scenario.export_controls) {
-    update.export_blocked[static_cast<std::size_t>(seller * kRegions + buyer)] = 1;
+    update.export_blocked[static_cast<std::size_t>(layout::seller_buyer_region(seller, buyer))] = 1;
   }
   for (int g = 0; g < kRegions; ++g) {
     const auto r = static_cast<std::size_t>(g);

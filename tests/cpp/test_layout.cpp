@@ -105,6 +105,14 @@ TEST(Layout, SplitsInvertTheOffsets) {
     EXPECT_LT(at.firm, firms);
     EXPECT_EQ(layout::replicate_segment_firm(at.replicate, at.segment, at.firm, firms), index);
   }
+  for (std::int64_t index = 0; index < replicates * kLayers * firms; ++index) {
+    const layout::ReplicateLayerFirm at = layout::split_replicate_layer_firm(index, firms);
+    EXPECT_GE(at.layer, 0);
+    EXPECT_LT(at.layer, kLayers);
+    EXPECT_GE(at.firm, 0);
+    EXPECT_LT(at.firm, firms);
+    EXPECT_EQ(layout::replicate_layer_firm(at.replicate, at.layer, at.firm, firms), index);
+  }
   for (std::int64_t index = 0; index < replicates * entries; ++index) {
     const layout::ReplicateEntry at = layout::split_replicate_entry(index, entries);
     EXPECT_GE(at.entry, 0);
