@@ -137,7 +137,7 @@ struct ScenarioEvent {
 // Strategy presets ([strategy] section; configs/strategies/presets.toml) and adaptation.
 struct StrategySettings {
   // presets[k - 1] holds the parameters of kStrategyChoiceNames[k] (StrategyParameter order).
-  std::array<std::array<double, kStrategyParameterCount>, kStrategies> presets{};
+  std::array<std::array<double, kStrategyParameters>, kStrategies> presets{};
   std::array<std::string, kArchetypes> by_archetype;  // preset of firms of each archetype
   std::int64_t adapt_every = 0;        // steps between strategy reviews; 0: off
   double imitation_probability = 0.5;  // chance to copy a better-performing peer

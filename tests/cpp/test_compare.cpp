@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/layout.hpp"
 #include "analysis/compare.hpp"
 #include "analysis/statistics.hpp"
 #include "analysis/trajectory_reader.hpp"
@@ -194,11 +195,11 @@ TEST(CompareMeasures, CraftedFileGivesTheExpectedSurvivalLeadersAndNoTradeNaN) {
   const fs::path dir = fresh_dir("crafted");
   const Config config = testing::load_repo_config("configs/baseline.toml", small_market());
   Simulation sim(config, BackendChoice::kCpu);
-  const RecordLayout& layout = sim.record_layout();
-  const std::size_t firms = static_cast<std::size_t>(layout.firms);
+  const RecordLayout& record = sim.record_layout();
+  const std::size_t firms = static_cast<std::size_t>(record.firms);
   std::vector<std::size_t> korean;
   for (std::size_t f = 0; f < firms; ++f) {
-    if (kRegionNames[layout.firm_region[f]] == std::string("KR")) korean.push_back(f);
+    if (kRegionNames[record.firm_region[f]] == std::string("KR")) korean.push_back(f);
   }
   ASSERT_GE(korean.size(), 4u) << "the baseline has Korean firms";
   const fs::path path = dir / "crafted.h5";
@@ -211,18 +212,22 @@ TEST(CompareMeasures, CraftedFileGivesTheExpectedSurvivalLeadersAndNoTradeNaN) {
       // exited and in replicate 2 two of them have.
       std::fill(frame.alive.begin(), frame.alive.end(), std::uint8_t{1});
       if (t == 1) {
-        frame.alive[1 * firms + korean[0]] = 0;
-        frame.alive[2 * firms + korean[0]] = 0;
-        frame.alive[2 * firms + korean[1]] = 0;
+        const auto alive = [&](std::int64_t r, std::size_t f) -> std::uint8_t& {
+          return frame.alive[static_cast<std::size_t>(layout::replicate_firm(r, f, firms))];
+        };
+        alive(1, korean[0]) = 0;
+        alive(2, korean[0]) = 0;
+        alive(2, korean[1]) = 0;
       }
       // The hbm layer: Korean firm korean[2] leads in replicates 0 and 1, korean[3] in 2;
       // in every replicate, the model layer has no trade.
       for (std::size_t r = 0; r < 3; ++r) {
-        double* hbm = &frame.market_share[(r * kLayers + 0) * firms];
+        const auto hbm_row = static_cast<std::size_t>(layout::replicate_layer_firm(r, 0, 0, firms));
+        double* hbm = &frame.market_share[hbm_row];
         std::fill(hbm, hbm + firms, 0.0);
         hbm[r < 2 ? korean[2] : korean[3]] = 0.7;
         hbm[r < 2 ? korean[3] : korean[2]] = 0.3;
-        frame.layer_units[r * kLayers + 3] = 0.0;
+        frame.layer_units[static_cast<std::size_t>(layout::replicate_layer(r, 3))] = 0.0;
       }
       writer.push(std::move(frame));
     }

@@ -559,6 +559,19 @@ TEST_F(ConfigTest, OutOfRangeValueNamesTheRange) {
             path + ":3:21: demand.consideration_set: out of range: got 65, valid range [0, 64]");
 }
 
+TEST_F(ConfigTest, ConsiderationSetBoundIsTheDeviceStackLimit) {
+  // The customer kernel keeps the candidates on a fixed stack array of kMaxConsiderationSet
+  // (+ the current provider): the config accepts exactly what fits.
+  const std::string at_limit = std::to_string(kMaxConsiderationSet);
+  EXPECT_EQ(load_config(write("[demand]\nconsideration_set = " + at_limit + "\n"), {})
+                .demand.consideration_set,
+            kMaxConsiderationSet);
+  const std::string over = std::to_string(kMaxConsiderationSet + 1);
+  const std::string path = write("[demand]\nconsideration_set = " + over + "\n");
+  EXPECT_EQ(error_of(path), path + ":2:21: demand.consideration_set: out of range: got " + over +
+                                ", valid range [0, " + at_limit + "]");
+}
+
 TEST_F(ConfigTest, NegativeValuesAreRefused) {
   const std::string path =
       write("[population]\nsynthetic_firms = -3\n[firms]\nsynthetic_awareness = -0.5\n");
