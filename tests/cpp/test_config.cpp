@@ -563,7 +563,7 @@ TEST_F(ConfigTest, ConsiderationSetBoundIsTheDeviceStackLimit) {
   // The customer kernel keeps the candidates on a fixed stack array of kMaxConsiderationSet
   // (+ the current provider): the config accepts exactly what fits.
   const std::string at_limit = std::to_string(kMaxConsiderationSet);
-  EXPECT_EQ(load_config(write("[demand]\nconsideration_set = " + at_limit + "\n"), {})
+  EXPECT_EQ(load_config(write("[demand]\nconsideration_set = " + at_limit + "\n" + kOneFirm), {})
                 .demand.consideration_set,
             kMaxConsiderationSet);
   const std::string over = std::to_string(kMaxConsiderationSet + 1);
