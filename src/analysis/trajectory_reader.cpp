@@ -6,7 +6,9 @@
 // A file given to `compare` may be damaged or made to harm, so nothing in it is trusted: every
 // attribute and dataset is checked for its shape (rank, size) and type class before it is
 // read into a buffer, the attributes are checked against the datasets' extents, and no read
-// may claim more memory than the file could hold compressed. Every identifier is owned by a Handle, so every error path
+// may claim more memory than the file could hold compressed. Where HDF5 1.10 itself trusts the
+// file to the point of crashing (the global heap of variable-length strings) the file is
+// checked before HDF5 reads it. Every identifier is owned by a Handle, so every error path
 // closes it.
 #include "analysis/trajectory_reader.hpp"
 
@@ -48,11 +50,114 @@ std::string quoted(const std::string& text) { return "'" + text + "'"; }
   throw InputError(message);
 }
 
+// HDF5's automatic error printing off for good: every HDF5 error the reader meets becomes an
+// InputError naming the file. Not restored afterwards, because HDF5 consults the same switch
+// when the program exits, to print "infinite loop closing library" when reading a corrupt
+// file left allocations inside the library; the message would follow the program's own.
+void silence_hdf5_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+
 // a * b, or false when it overflows hsize_t.
 bool multiply(hsize_t a, hsize_t b, hsize_t* product) {
   if (a != 0 && b > std::numeric_limits<hsize_t>::max() / a) return false;
   *product = a * b;
   return true;
+}
+
+// Global heap collections (variable-length strings live there) carry no checksum, and HDF5
+// 1.10 trusts the object sizes in them: an object that runs past its collection makes it copy
+// past its buffer (a crash), a free-space object of size 0 makes it loop forever. So every
+// collection in the file is checked before HDF5 reads one: each object must lie within its
+// collection, the collection within the file. A collection is found by its signature "GCOL",
+// version 1 and three zero bytes (8 bytes: the chance of meeting them in other data is nil).
+// Layout (HDF5 file format specification, "Global Heap"): signature, version, 3 reserved,
+// collection size (L bytes, L = "size of lengths" of the superblock); then objects: index (2),
+// reference count (2), reserved (4), size (L), data padded to a multiple of 8; index 0 is the
+// free space, whose size includes its header.
+void check_global_heaps(const std::string& path, hsize_t file_size, std::size_t length_bytes) {
+  static constexpr std::array<char, 8> kSignature = {'G', 'C', 'O', 'L', 1, 0, 0, 0};
+  const auto align8 = [](hsize_t x) { return (x + 7) / 8 * 8; };
+  const hsize_t header = align8(8 + length_bytes);
+  const hsize_t object_header = 8 + length_bytes;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(quoted(path) + ": cannot be read");
+  const auto read_at = [&](hsize_t offset, char* out, std::size_t n) {
+    in.clear();
+    in.seekg(static_cast<std::streamoff>(offset));
+    return static_cast<bool>(in.read(out, static_cast<std::streamsize>(n)));
+  };
+  const auto decode_length = [&](const unsigned char* p, hsize_t* value) {
+    *value = 0;
+    for (std::size_t i = length_bytes; i-- > 0;) {
+      if (i >= sizeof(hsize_t)) {
+        if (p[i] != 0) return false;
+        continue;
+      }
+      *value = (*value << 8) | p[i];
+    }
+    return true;
+  };
+  const auto corrupt = [&](hsize_t at, const std::string& what) {
+    throw InputError(quoted(path) + ": is damaged: the global heap collection at byte " +
+                     std::to_string(at) + " (where strings are stored) " + what);
+  };
+  const auto check_collection = [&](hsize_t at) {
+    std::vector<unsigned char> head(header);
+    if (!read_at(at, reinterpret_cast<char*>(head.data()), head.size())) {
+      corrupt(at, "runs past the end of the file");
+    }
+    hsize_t size = 0;
+    if (!decode_length(head.data() + 8, &size) || size < header || size > file_size - at) {
+      corrupt(at, "has an impossible size");
+    }
+    std::vector<unsigned char> collection(static_cast<std::size_t>(size));
+    if (!read_at(at, reinterpret_cast<char*>(collection.data()), collection.size())) {
+      corrupt(at, "runs past the end of the file");
+    }
+    hsize_t p = header;
+    while (p < size && size - p >= object_header) {
+      const unsigned char* object = collection.data() + p;
+      const unsigned index = object[0] | (object[1] << 8u);
+      hsize_t object_size = 0;
+      if (!decode_length(object + 8, &object_size)) corrupt(at, "has an impossible object size");
+      hsize_t need = object_size;  // free space: its size includes its header
+      if (index > 0) {
+        if (object_size > size - p - object_header) {
+          corrupt(at, "has an object that runs past its end");
+        }
+        need = object_header + align8(object_size);
+      }
+      if (need < object_header || need > size - p) {
+        corrupt(at, "has an object that runs past its end");
+      }
+      p += need;
+    }
+  };
+
+  // The file in blocks, each overlapping the previous by a signature's length less one.
+  constexpr std::size_t kBlock = std::size_t{1} << 20;
+  std::vector<char> block(kBlock + kSignature.size());
+  std::vector<hsize_t> found;
+  hsize_t base = 0;
+  std::size_t carried = 0;
+  in.clear();
+  in.seekg(0);
+  while (true) {
+    in.read(block.data() + carried, static_cast<std::streamsize>(kBlock));
+    const std::size_t got = static_cast<std::size_t>(in.gcount());
+    const std::size_t filled = carried + got;
+    const char* const begin = block.data();
+    const char* const end = block.data() + filled;
+    for (const char* hit = begin; (hit = std::search(hit, end, kSignature.begin(),
+                                                      kSignature.end())) != end;
+         ++hit) {
+      found.push_back(base + static_cast<hsize_t>(hit - begin));
+    }
+    if (got < kBlock) break;
+    carried = std::min(filled, kSignature.size() - 1);
+    std::memmove(block.data(), end - carried, carried);
+    base += filled - carried;
+  }
+  for (const hsize_t at : found) check_collection(at);
 }
 
 // An open dataset or attribute with its dataspace and file type.
@@ -323,7 +428,7 @@ TrajectoryReader::TrajectoryReader(const std::string& path) : file_(std::make_un
   if (std::filesystem::is_directory(path, ec)) {
     throw InputError(quoted(path) + ": is a folder, not a file");
   }
-  const hdf5::QuietErrors quiet;
+  silence_hdf5_errors();
   if (H5Fis_hdf5(path.c_str()) <= 0) {
     hdf5::innermost_error();  // clear
     throw InputError(quoted(path) + ": not an HDF5 file, so not an aimarket output");
@@ -333,6 +438,16 @@ TrajectoryReader::TrajectoryReader(const std::string& path) : file_(std::make_un
   const std::uintmax_t bytes = std::filesystem::file_size(path, ec);
   if (ec) throw InputError(quoted(path) + ": cannot read its size: " + ec.message());
   file_->size = static_cast<hsize_t>(bytes);
+  {
+    Handle creation(H5Fget_create_plist(file_->file.get()), H5Pclose);
+    std::size_t address_bytes = 0;
+    std::size_t length_bytes = 0;
+    if (!creation.valid() ||
+        H5Pget_sizes(creation.get(), &address_bytes, &length_bytes) < 0) {
+      fail(path, "cannot read its superblock");
+    }
+    check_global_heaps(path, file_->size, length_bytes);
+  }
   const FileContext file{path, file_->file.get(), file_->size};
   const hid_t root = file.file;
 
@@ -459,7 +574,7 @@ TrajectoryReader::TrajectoryReader(TrajectoryReader&&) noexcept = default;
 TrajectoryReader& TrajectoryReader::operator=(TrajectoryReader&&) noexcept = default;
 
 bool TrajectoryReader::has(const std::string& name) const {
-  const hdf5::QuietErrors quiet;
+  silence_hdf5_errors();
   const bool exists = H5Lexists(file_->file.get(), name.c_str(), H5P_DEFAULT) > 0;
   hdf5::innermost_error();  // clear
   return exists;
@@ -468,7 +583,7 @@ bool TrajectoryReader::has(const std::string& name) const {
 std::vector<double> TrajectoryReader::read_step(const std::string& name, std::int64_t index,
                                                 std::vector<std::size_t>* inner) const {
   const std::string& path = info_.path;
-  const hdf5::QuietErrors quiet;
+  silence_hdf5_errors();
   if (!has(name)) throw InputError(quoted(path) + ": has no dataset " + quoted(name));
   const FileContext file{path, file_->file.get(), file_->size};
   const Object d = open_dataset(file, name);
