@@ -21,6 +21,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <type_traits>
 #include <utility>
 
@@ -73,7 +74,11 @@ bool multiply(hsize_t a, hsize_t b, hsize_t* product) {
 // collection size (L bytes, L = "size of lengths" of the superblock); then objects: index (2),
 // reference count (2), reserved (4), size (L), data padded to a multiple of 8; index 0 is the
 // free space, whose size includes its header.
-void check_global_heaps(const std::string& path, hsize_t file_size, std::size_t length_bytes) {
+// The objects of the global heap: collection address -> object index -> object size.
+using GlobalHeaps = std::map<hsize_t, std::map<unsigned, hsize_t>>;
+
+GlobalHeaps check_global_heaps(const std::string& path, hsize_t file_size,
+                               std::size_t length_bytes) {
   static constexpr std::array<char, 8> kSignature = {'G', 'C', 'O', 'L', 1, 0, 0, 0};
   const auto align8 = [](hsize_t x) { return (x + 7) / 8 * 8; };
   const hsize_t header = align8(8 + length_bytes);
@@ -100,7 +105,9 @@ void check_global_heaps(const std::string& path, hsize_t file_size, std::size_t 
     throw InputError(quoted(path) + ": is damaged: the global heap collection at byte " +
                      std::to_string(at) + " (where strings are stored) " + what);
   };
+  GlobalHeaps heaps;
   const auto check_collection = [&](hsize_t at) {
+    std::map<unsigned, hsize_t>& objects = heaps[at];
     std::vector<unsigned char> head(header);
     if (!read_at(at, reinterpret_cast<char*>(head.data()), head.size())) {
       corrupt(at, "runs past the end of the file");
@@ -125,6 +132,7 @@ void check_global_heaps(const std::string& path, hsize_t file_size, std::size_t 
           corrupt(at, "has an object that runs past its end");
         }
         need = object_header + align8(object_size);
+        objects[index] = object_size;
       }
       if (need < object_header || need > size - p) {
         corrupt(at, "has an object that runs past its end");
@@ -158,6 +166,7 @@ void check_global_heaps(const std::string& path, hsize_t file_size, std::size_t 
     base += filled - carried;
   }
   for (const hsize_t at : found) check_collection(at);
+  return heaps;
 }
 
 // An open dataset or attribute with its dataspace and file type.
@@ -200,7 +209,100 @@ struct FileContext {
   std::string path;
   hid_t file = H5I_INVALID_HID;
   hsize_t size = 0;  // bytes
+  // Global heap objects (check_global_heaps) and the superblock's size of addresses, to check
+  // references to strings; null where the file's strings are not checked that way.
+  const GlobalHeaps* heaps = nullptr;
+  std::size_t address_bytes = 8;
 };
+
+// A variable-length string is stored as its length (4 bytes), the address of its global heap
+// collection and its index there (4 bytes). HDF5 1.10 trusts the length: it allocates and clears
+// that many bytes (up to 4 GiB) before it reads the object, and copies the whole object into
+// them however short the length. So, where the raw references can be read (a contiguous or
+// unfiltered chunked dataset, as the writer stores its string coordinates), the first `count`
+// are checked against the heap before HDF5 reads them: each must name an object of a checked
+// collection, with the object's length (0 and no object for an empty string).
+void check_string_references(const FileContext& file, hid_t dataset, hsize_t count,
+                             const std::string& what) {
+  if (file.heaps == nullptr || count == 0) return;
+  const std::size_t element = 4 + file.address_bytes + 4;
+  // Extents of raw data holding references: (file offset, first element, elements).
+  struct Extent {
+    hsize_t offset, first, elements;
+  };
+  std::vector<Extent> extents;
+  Handle plist(H5Dget_create_plist(dataset), H5Pclose);
+  if (!plist.valid()) fail(file.path, "cannot read the storage of " + what);
+  const H5D_layout_t layout = H5Pget_layout(plist.get());
+  if (layout == H5D_CONTIGUOUS) {
+    const haddr_t offset = H5Dget_offset(dataset);
+    if (offset == HADDR_UNDEF) return;  // nothing stored: every entry reads as ""
+    extents.push_back({offset, 0, count});
+  } else if (layout == H5D_CHUNKED && H5Pget_nfilters(plist.get()) == 0) {
+    Handle space(H5Dget_space(dataset), H5Sclose);
+    hsize_t chunks = 0;
+    if (!space.valid() || H5Dget_num_chunks(dataset, space.get(), &chunks) < 0) {
+      fail(file.path, "cannot list the chunks of " + what);
+    }
+    hsize_t chunk_length = 0;
+    if (H5Pget_chunk(plist.get(), 1, &chunk_length) != 1) {
+      fail(file.path, "cannot read the chunks of " + what);
+    }
+    for (hsize_t i = 0; i < chunks; ++i) {
+      hsize_t first = 0;
+      unsigned filter_mask = 0;
+      haddr_t offset = HADDR_UNDEF;
+      hsize_t bytes = 0;
+      if (H5Dget_chunk_info(dataset, space.get(), i, &first, &filter_mask, &offset, &bytes) < 0) {
+        fail(file.path, "cannot read the chunks of " + what);
+      }
+      if (first >= count || offset == HADDR_UNDEF) continue;
+      extents.push_back({offset, first, std::min(chunk_length, count - first)});
+    }
+  } else {
+    return;  // compact or compressed: the references cannot be read raw
+  }
+
+  std::ifstream in(file.path, std::ios::binary);
+  std::vector<unsigned char> raw;
+  for (const Extent& extent : extents) {
+    hsize_t bytes = 0;
+    if (!multiply(extent.elements, element, &bytes) || extent.offset > file.size ||
+        bytes > file.size - extent.offset) {
+      throw InputError(quoted(file.path) + ": is damaged: the strings of " + what +
+                       " lie past the end of the file");
+    }
+    raw.resize(static_cast<std::size_t>(bytes));
+    in.seekg(static_cast<std::streamoff>(extent.offset));
+    if (!in.read(reinterpret_cast<char*>(raw.data()), static_cast<std::streamsize>(bytes))) {
+      throw InputError(quoted(file.path) + ": cannot read the strings of " + what);
+    }
+    for (hsize_t e = 0; e < extent.elements; ++e) {
+      const unsigned char* p = raw.data() + e * element;
+      const auto little_endian = [](const unsigned char* q, std::size_t n) {
+        hsize_t value = 0;
+        for (std::size_t i = n; i-- > 0;) value = (value << 8) | q[i];
+        return value;
+      };
+      const hsize_t length = little_endian(p, 4);
+      const hsize_t address = little_endian(p + 4, std::min<std::size_t>(file.address_bytes, 8));
+      const unsigned index = static_cast<unsigned>(little_endian(p + 4 + file.address_bytes, 4));
+      bool sound = address == 0 && length == 0;
+      if (address != 0) {
+        const auto collection = file.heaps->find(address);
+        if (collection != file.heaps->end()) {
+          const auto object = collection->second.find(index);
+          sound = object != collection->second.end() && object->second == length;
+        }
+      }
+      if (!sound) {
+        throw InputError(quoted(file.path) + ": is damaged: entry " +
+                         std::to_string(extent.first + e) + " of " + what +
+                         " does not match the string it refers to");
+      }
+    }
+  }
+}
 
 std::string class_name(H5T_class_t type_class) {
   switch (type_class) {
@@ -364,6 +466,7 @@ std::vector<std::string> string_coordinate(const FileContext& file, const char* 
   if (H5Tget_class(d.type.get()) != H5T_STRING) {
     throw InputError(quoted(file.path) + ": " + what + " does not hold strings");
   }
+  if (H5Tis_variable_str(d.type.get()) > 0) check_string_references(file, d.id.get(), count, what);
   Handle memory_space(H5Screate_simple(1, &count, nullptr), H5Sclose);
   Handle file_space(H5Dget_space(d.id.get()), H5Sclose);
   const hsize_t start = 0;
@@ -438,17 +541,21 @@ TrajectoryReader::TrajectoryReader(const std::string& path) : file_(std::make_un
   const std::uintmax_t bytes = std::filesystem::file_size(path, ec);
   if (ec) throw InputError(quoted(path) + ": cannot read its size: " + ec.message());
   file_->size = static_cast<hsize_t>(bytes);
-  {
-    Handle creation(H5Fget_create_plist(file_->file.get()), H5Pclose);
-    std::size_t address_bytes = 0;
-    std::size_t length_bytes = 0;
-    if (!creation.valid() ||
-        H5Pget_sizes(creation.get(), &address_bytes, &length_bytes) < 0) {
-      fail(path, "cannot read its superblock");
-    }
-    check_global_heaps(path, file_->size, length_bytes);
+  Handle creation(H5Fget_create_plist(file_->file.get()), H5Pclose);
+  std::size_t address_bytes = 0;
+  std::size_t length_bytes = 0;
+  hsize_t user_block = 0;
+  if (!creation.valid() || H5Pget_sizes(creation.get(), &address_bytes, &length_bytes) < 0 ||
+      H5Pget_userblock(creation.get(), &user_block) < 0) {
+    fail(path, "cannot read its superblock");
   }
-  const FileContext file{path, file_->file.get(), file_->size};
+  const GlobalHeaps heaps = check_global_heaps(path, file_->size, length_bytes);
+  FileContext file{path, file_->file.get(), file_->size};
+  // Addresses inside the file count from the end of a user block; aimarket writes none.
+  if (user_block == 0 && address_bytes <= 8) {
+    file.heaps = &heaps;
+    file.address_bytes = address_bytes;
+  }
   const hid_t root = file.file;
 
   const std::string title = H5Aexists(root, schema::kTitleAttr) > 0
