@@ -64,7 +64,7 @@ def mutate(text, rnd):
         cut = rnd.randrange(len(text) + 1)
         return text[:cut], f"truncated at {cut}"
     if kind == "random_bytes":
-        data = bytearray(text.encode())
+        data = bytearray(text.encode("utf-8", "surrogateescape"))
         spots = []
         for _ in range(rnd.randint(1, 8)):
             at = rnd.randrange(len(data) + 1)
