@@ -155,10 +155,16 @@ GlobalHeaps check_global_heaps(const std::string& path, hsize_t file_size,
     const std::size_t filled = carried + got;
     const char* const begin = block.data();
     const char* const end = block.data() + filled;
-    for (const char* hit = begin; (hit = std::search(hit, end, kSignature.begin(),
-                                                      kSignature.end())) != end;
+    // memchr for the first byte, then the rest: several times faster than std::search, so a
+    // file of gigabytes costs a fraction of a second.
+    for (const char* hit = begin;
+         (hit = static_cast<const char*>(
+              std::memchr(hit, kSignature[0], static_cast<std::size_t>(end - hit)))) != nullptr;
          ++hit) {
-      found.push_back(base + static_cast<hsize_t>(hit - begin));
+      if (static_cast<std::size_t>(end - hit) >= kSignature.size() &&
+          std::memcmp(hit, kSignature.data(), kSignature.size()) == 0) {
+        found.push_back(base + static_cast<hsize_t>(hit - begin));
+      }
     }
     if (got < kBlock) break;
     carried = std::min(filled, kSignature.size() - 1);
