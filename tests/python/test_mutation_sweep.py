@@ -72,10 +72,10 @@ def mutate(text, rnd):
             spots.append(at)
         return data.decode("utf-8", "surrogateescape"), f"random bytes at {spots}"
     if kind == "deep_key":
-        depth = rnd.choice([8, 64, 1000, 20000])
+        depth = rnd.choice([8, 64, 1000, 20000, 50000])
         return text + "\n" + ".".join(["k"] * depth) + " = 1\n", f"a key {depth} levels deep"
     if kind == "deep_value":
-        depth = rnd.choice([8, 64, 1000, 20000])
+        depth = rnd.choice([8, 64, 1000, 20000, 50000])
         if rnd.random() < 0.5:
             value = "[" * depth + "1" + "]" * depth
         else:
