@@ -358,7 +358,9 @@ std::string string_attribute(const FileContext& file, const char* name) {
   const Object a = open_root_attribute(file, name, H5T_STRING);
   return read_strings(
              a.type.get(), a.space.get(), 1,
-             [&](hid_t memory_type, void* buffer) { return H5Aread(a.id.get(), memory_type, buffer); },
+             [&](hid_t memory_type, void* buffer) {
+               return H5Aread(a.id.get(), memory_type, buffer);
+             },
              file.path, std::string("root attribute ") + quoted(name))
       .front();
 }

@@ -20,11 +20,14 @@
 #
 # Long run (e.g. overnight, one process per core, carrying on past findings):
 #   tools/fuzz/run.sh 0 >/dev/null        # build and seed only
+#   ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0 \
+#   LSAN_OPTIONS=suppressions=tests/fuzz/lsan.supp \
 #   build-fuzz/tests/fuzz/fuzz_trajectory -fork=$(nproc) -ignore_crashes=1 -ignore_timeouts=1 \
 #     -ignore_ooms=1 -max_total_time=28800 -timeout=10 -rss_limit_mb=2048 \
 #     -artifact_prefix=build-fuzz/fuzz/findings/trajectory/ \
 #     build-fuzz/fuzz/corpus/trajectory build-fuzz/fuzz/seeds/trajectory
-# (and the same for fuzz_config with its corpus and seeds).
+# (and the same for fuzz_config with its corpus and seeds). Then triage
+# build-fuzz/fuzz/findings/trajectory/ against tests/fuzz/known_hdf5_findings.txt by hand.
 set -euo pipefail
 
 seconds="${1:-60}"
@@ -116,8 +119,9 @@ for target in config trajectory; do
   while [ $((deadline - SECONDS)) -gt 0 ]; do
     find "$findings" -maxdepth 1 -type f | sort >"$work/$target.before"
     set +e
-    ASAN_OPTIONS="$asan" "$build/tests/fuzz/fuzz_$target" -max_total_time=$((deadline - SECONDS)) -timeout=10 \
-      -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$findings/" \
+    ASAN_OPTIONS="$asan" "$build/tests/fuzz/fuzz_$target" \
+      -max_total_time=$((deadline - SECONDS)) -timeout=10 -rss_limit_mb=2048 \
+      -print_final_stats=1 -artifact_prefix="$findings/" \
       "$work/corpus/$target" "$work/seeds/$target" >"$log" 2>&1
     rc=$?
     set -e
