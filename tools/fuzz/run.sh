@@ -113,6 +113,7 @@ for target in config trajectory; do
   # The trajectory reader calls HDF5, which is built without frame pointers: full stacks at
   # each allocation, so that the suppressions of HDF5's own leaks (see the file) match.
   [ "$target" = trajectory ] && asan="$asan:fast_unwind_on_malloc=0"
+  started=$SECONDS
   deadline=$((SECONDS + seconds))
   # libFuzzer stops at its first finding; a known HDF5 limitation is set aside and fuzzing
   # goes on for the rest of the time, anything else ends this target's run.
@@ -143,7 +144,7 @@ for target in config trajectory; do
     break
   done
   corpus="$(find "$work/corpus/$target" -type f | wc -l)"
-  echo "fuzz_$target: $executions executions in ${seconds} s, ${coverage:-cov: ?}," \
+  echo "fuzz_$target: $executions executions in $((SECONDS - started)) s, ${coverage:-cov: ?}," \
        "corpus $corpus inputs, ${#new[@]} new finding(s), $known known HDF5 limitation(s)" \
        "(tests/fuzz/known_hdf5_findings.txt)"
   if [ "${#new[@]}" -ne 0 ] || { [ "$rc" -ne 0 ] && [ "$known" -eq 0 ]; }; then
