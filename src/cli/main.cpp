@@ -1,6 +1,6 @@
-// aimarket: command line. Exit status 0 on success, 2 for bad input (command line or config,
-// refused before anything runs or is written), 1 when the run itself fails, 130 when
-// interrupted by a signal (the file keeps every recorded step).
+// aimarket: command line. Exit status 0 on success, 2 for bad input (command line, config or
+// output path, refused before anything runs or is written), 1 when the run itself fails, 130
+// when interrupted by a signal (the file keeps every recorded step).
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
@@ -16,6 +16,7 @@
 #include "bench/bench.hpp"
 #include "config/config.hpp"
 #include "driver/simulation.hpp"
+#include "output/output_path.hpp"
 #include "version.hpp"
 
 namespace {
@@ -201,6 +202,18 @@ void add_bench_options(CLI::App* cmd, BenchCommandOptions& opts) {
   cmd->add_option("--set", opts.set,
                   "Override a config key, e.g. --set demand.reconsider_rate=0.1 (repeatable)")
       ->type_name("KEY=VALUE");
+}
+
+// Checks an output path up front (aimarket::check_output_path), saying what is wrong on
+// stderr when it may not be written.
+bool output_path_is_usable(const std::string& path, bool overwrite, const std::string& what) {
+  try {
+    aimarket::check_output_path(path, overwrite, what);
+    return true;
+  } catch (const aimarket::OutputPathError& e) {
+    std::fprintf(stderr, "aimarket: %s\n", e.what());
+    return false;
+  }
 }
 
 std::string joined_command_line(int argc, char** argv) {
@@ -392,18 +405,7 @@ int main(int argc, char** argv) {
   }
 
   // Refuse before anything runs or is written.
-  std::error_code ec;
-  if (!overwrite && std::filesystem::exists(out_path, ec)) {
-    std::fprintf(stderr, "aimarket: output file '%s' exists; pass --overwrite to replace it\n",
-                 out_path.c_str());
-    return kExitBadInput;
-  }
-  const std::filesystem::path parent = std::filesystem::path(out_path).parent_path();
-  if (!parent.empty() && !std::filesystem::is_directory(parent, ec)) {
-    std::fprintf(stderr, "aimarket: --out %s: folder '%s' does not exist\n", out_path.c_str(),
-                 parent.string().c_str());
-    return kExitBadInput;
-  }
+  if (!output_path_is_usable(out_path, overwrite, "output file")) return kExitBadInput;
 
   aimarket::RunOptions options;
   options.out_path = out_path;
