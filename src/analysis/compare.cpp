@@ -855,11 +855,17 @@ int bad_input(const std::string& message) {
   return kExitBadInput;
 }
 
-// What forbids writing the outputs, or "": one that may not be written (check_output_path:
-// an existing file without overwrite, anything but a regular file). Outputs in folders still
-// to be created cannot exist yet.
-std::string output_problem(const std::vector<std::string>& outputs, bool overwrite) {
+// What forbids writing the outputs, or "": an output that is one of the inputs, or one that
+// may not be written (check_output_path: an existing file without overwrite, anything but a
+// regular file). Outputs in folders still to be created cannot exist yet.
+std::string output_problem(const std::vector<std::string>& outputs,
+                           const std::vector<std::string>& inputs, bool overwrite) {
   for (const std::string& path : outputs) {
+    const std::string input = same_file_as_output(path, inputs);
+    if (!input.empty()) {
+      return "output file " + quoted(path) + " is " + quoted(input) +
+             ", an input of this comparison; it is never replaced: choose another --out-dir";
+    }
     std::error_code ec;
     if (!fs::is_directory(fs::path(path).parent_path(), ec)) continue;
     try {
@@ -939,7 +945,7 @@ int run_compare(const CompareOptions& options) {
       for (const std::string& input : options.inputs) {
         files.push_back({unique_name(fs::path(input).stem().string(), taken), input, {}});
       }
-      const std::string problem = output_problem(outputs, options.overwrite);
+      const std::string problem = output_problem(outputs, options.inputs, options.overwrite);
       if (!problem.empty()) return bad_input(problem);
       std::vector<std::string> warnings;
       Comparison comparison = compare_files(files, dates, warnings);
@@ -1032,7 +1038,12 @@ int run_compare(const CompareOptions& options) {
       files.push_back({names[s], path, specs[s].sweep_values});
       outputs.push_back(path);
     }
-    const std::string problem = output_problem(outputs, options.overwrite);
+    // Every config read (bases included) is an input the outputs must not replace.
+    std::vector<std::string> inputs = options.inputs;
+    for (const Config& config : configs) {
+      inputs.insert(inputs.end(), config.source_files.begin(), config.source_files.end());
+    }
+    const std::string problem = output_problem(outputs, inputs, options.overwrite);
     if (!problem.empty()) return bad_input(problem);
     fs::create_directories(runs_dir, ec);
     if (ec) return bad_input("--out-dir " + options.out_dir + ": " + ec.message());

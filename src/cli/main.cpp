@@ -216,6 +216,18 @@ bool output_path_is_usable(const std::string& path, bool overwrite, const std::s
   }
 }
 
+// False, saying so on stderr, when `path` is one of the files the config was read from (the
+// config or a base it includes): an output never replaces its own input.
+bool output_is_not_an_input(const std::string& path, const aimarket::Config& config) {
+  const std::string input = aimarket::same_file_as_output(path, config.source_files);
+  if (input.empty()) return true;
+  std::fprintf(stderr,
+               "aimarket: output file '%s' is the config file '%s' this run reads; it is never "
+               "replaced: choose another output file\n",
+               path.c_str(), input.c_str());
+  return false;
+}
+
 std::string joined_command_line(int argc, char** argv) {
   std::string line;
   for (int i = 0; i < argc; ++i) {
@@ -405,6 +417,7 @@ int main(int argc, char** argv) {
   }
 
   // Refuse before anything runs or is written.
+  if (!output_is_not_an_input(out_path, config)) return kExitBadInput;
   if (!output_path_is_usable(out_path, overwrite, "output file")) return kExitBadInput;
 
   aimarket::RunOptions options;

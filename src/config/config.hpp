@@ -222,6 +222,7 @@ struct Config {
   std::vector<ScenarioEvent> events;  // in date order
   std::vector<FirmSpec> named_firms;
   std::string source_path;    // the config file as given
+  std::vector<std::string> source_files;  // every file read: the config, then its bases
   std::string resolved_toml;  // every key with its effective value, as TOML text
 };
 

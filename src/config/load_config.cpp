@@ -1655,6 +1655,7 @@ Config load_config(const std::string& path, const std::vector<ConfigOverride>& o
   if (!problems.empty()) problems.throw_all();
 
   config.source_path = path;
+  config.source_files = chain;
   config.resolved_toml = resolved_toml(config);
   return config;
 }

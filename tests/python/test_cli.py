@@ -2,6 +2,7 @@
 output paths), and backend selection."""
 import os
 import re
+import shutil
 import stat
 import subprocess
 
@@ -210,6 +211,38 @@ def test_output_in_a_read_only_folder_exits_2(run_aimarket, tmp_path):
         assert f"folder '{folder}' is not writable" in result.stderr, result.stderr
     finally:
         restore[0]()
+
+
+def test_output_that_is_an_input_of_the_run_is_refused(run_aimarket, tmp_path):
+    """`run c.toml --out c.toml --overwrite` turned the config into an HDF5 file; so did an
+    --out naming a config the config includes (`base = ...`), or a link to it."""
+    base = tmp_path / "base.toml"
+    shutil.copy(LOGIT, base)
+    child = tmp_path / "child.toml"
+    child.write_text('base = "base.toml"\n[run]\nsteps = 1\n')
+    link = tmp_path / "link.h5"
+    link.symlink_to(base)
+    texts = {path: path.read_bytes() for path in (base, child)}
+    for out in (child, base, link):
+        result = run_aimarket("run", child, "--out", out, "--overwrite")
+        assert result.returncode == 2, result.stderr
+        assert "config file" in result.stderr and "never replaced" in result.stderr
+    # compare: its runs, through a link, and its comparison file, as an input trajectory.
+    runs = tmp_path / "out" / "runs"
+    runs.mkdir(parents=True)
+    (runs / "child.h5").symlink_to(base)
+    result = run_aimarket("compare", child, "--out-dir", tmp_path / "out", "--overwrite")
+    assert result.returncode == 2, result.stderr
+    assert "an input of this comparison" in result.stderr
+    assert {path: path.read_bytes() for path in (base, child)} == texts
+    (runs / "child.h5").unlink()
+    trajectory = tmp_path / "out" / "comparison.h5"
+    assert run_aimarket("run", child, "--out", trajectory).returncode == 0
+    before = trajectory.read_bytes()
+    result = run_aimarket("compare", trajectory, "--out-dir", tmp_path / "out", "--overwrite")
+    assert result.returncode == 2, result.stderr
+    assert "an input of this comparison" in result.stderr
+    assert trajectory.read_bytes() == before
 
 
 def test_compare_refuses_an_unusable_out_dir(run_aimarket, tmp_path):
