@@ -5,8 +5,6 @@
 
 #include <cstdint>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <string>
@@ -154,6 +152,7 @@ struct BenchCommandOptions {
   aimarket::BenchOptions bench;
   std::string backend_name = "auto";
   std::string json_path;
+  bool overwrite = false;
 };
 
 void add_bench_options(CLI::App* cmd, BenchCommandOptions& opts) {
@@ -199,6 +198,7 @@ void add_bench_options(CLI::App* cmd, BenchCommandOptions& opts) {
                 "the trajectory writer, alternating with repetitions that do not write");
   cmd->add_option("--json", opts.json_path, "Also write the report as JSON to FILE")
       ->type_name("FILE");
+  cmd->add_flag("--overwrite", opts.overwrite, "Replace the --json FILE if it exists");
   cmd->add_option("--set", opts.set,
                   "Override a config key, e.g. --set demand.reconsider_rate=0.1 (repeatable)")
       ->type_name("KEY=VALUE");
@@ -282,12 +282,10 @@ int run_bench_command(BenchCommandOptions& opts, const std::string& command_line
     return kExitBadInput;
   }
 
-  std::error_code ec;
-  const std::filesystem::path json_parent = std::filesystem::path(opts.json_path).parent_path();
-  if (!opts.json_path.empty() && !json_parent.empty() &&
-      !std::filesystem::is_directory(json_parent, ec)) {
-    std::fprintf(stderr, "aimarket: --json %s: folder '%s' does not exist\n",
-                 opts.json_path.c_str(), json_parent.string().c_str());
+  // Checked before the (long) measurement, and again when written.
+  if (!opts.json_path.empty() &&
+      (!output_is_not_an_input(opts.json_path, config) ||
+       !output_path_is_usable(opts.json_path, opts.overwrite, "--json file"))) {
     return kExitBadInput;
   }
 
@@ -297,13 +295,9 @@ int run_bench_command(BenchCommandOptions& opts, const std::string& command_line
     const aimarket::BenchReport report = aimarket::run_bench(config, opts.bench);
     std::cout << aimarket::bench_table(report) << std::flush;
     if (!opts.json_path.empty()) {
-      std::ofstream json(opts.json_path);
-      json << aimarket::bench_json(report);
-      json.close();
-      if (!json) {
-        std::fprintf(stderr, "aimarket: could not write --json %s\n", opts.json_path.c_str());
-        return kExitRunFailed;
-      }
+      // Under a temporary name, renamed over FILE when whole.
+      aimarket::write_output_file(opts.json_path, aimarket::bench_json(report), opts.overwrite,
+                                  "--json file");
     }
     return 0;
   } catch (const std::exception& e) {

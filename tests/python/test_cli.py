@@ -1,5 +1,6 @@
 """The command line: help, validation, refusals with exit status 2 (bad values, configs and
 output paths), and backend selection."""
+import json
 import os
 import re
 import shutil
@@ -255,3 +256,18 @@ def test_compare_refuses_an_unusable_out_dir(run_aimarket, tmp_path):
         assert result.returncode == 2, result.stderr
         assert "--out-dir" in result.stderr and problem in result.stderr, result.stderr
     assert (tmp_path / "plain").read_text() == "a file"
+
+
+def test_bench_json_follows_the_no_clobber_rule(run_aimarket, tmp_path):
+    report = tmp_path / "bench.json"
+    report.write_text("an earlier report")
+    bench = ["bench", LOGIT, "--steps", "1", "--warmup", "0", "--repetitions", "1",
+             "--backend", "cpu", "--json", report]
+    result = run_aimarket(*bench)
+    assert result.returncode == 2, result.stderr
+    assert "--overwrite" in result.stderr and f"'{report}'" in result.stderr
+    assert report.read_text() == "an earlier report"
+    result = run_aimarket(*bench, "--overwrite")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(report.read_text())["repetitions"]
+    assert temporaries(tmp_path) == []
