@@ -16,12 +16,17 @@
 //    compressed chunk of a data variable holds one step and is written exactly once, to new
 //    space, and the `step`/`date` chunks are uncompressed, so a new entry is written in place
 //    past the entries the flush counted. No chunk is ever freed, so no freed space is reused.
-//  * `steps_recorded` is written just before each flush from the number of frames whose
-//    every dataset was extended and written, so it always equals the extent of `step`.
-// A SIGKILL during H5Fflush itself can still leave a damaged file: the cache writes its dirty
+//  * `steps_recorded` (the number of frames whose every dataset was extended and written)
+//    is set after the flush that writes those frames, and reaches the disk in a second flush
+//    of its own, so after a flush it equals the extent of `step`, and a kill during the
+//    first flush leaves it at the count of the flush before.
+// A SIGKILL during H5Fflush itself can still damage the file: the cache writes its dirty
 // entries in address order, so an old chunk-index node may reach the disk pointing at a new
-// one that does not. Only SWMR orders those writes, and it needs the latest file format. The
-// window is kept short: with no chunk cache, a flush writes metadata only (a few ms).
+// one that does not (a node that splits hands its newest entries to a new node; a root that
+// splits moves to a new address). Only SWMR orders those writes, and it needs the latest file
+// format. The window is kept short: with no chunk cache, a flush writes metadata only (a few
+// ms), and the space it writes is allocated beforehand (see "Disk space"), so the file's
+// size always covers what its superblock says and it opens.
 //
 // Disk space. A flush that runs out of space part way would leave the same kind of damage, so
 // before each flush the writer allocates the disk blocks of everything the flush can write
@@ -349,9 +354,14 @@ class TrajectoryFile {
     ++steps_written_;
   }
 
-  // Records how many steps the file holds, then writes everything to disk.
-  void flush() {
+  // Writes everything to disk, then, in a second flush that writes little more than the root
+  // attributes, how many steps the file holds (and `status`, if given): a kill during the
+  // first leaves `steps_recorded` at the count of the flush before, all of whose steps were
+  // written then.
+  void flush(const std::string* status = nullptr) {
+    flush_metadata(/*reserve=*/true);
     write_steps_recorded();
+    if (status != nullptr) set_status(*status);
     flush_metadata(/*reserve=*/true);
     if (metadata_cache_is_full()) reopen();
   }
@@ -1027,8 +1037,7 @@ struct TrajectoryWriter::Impl {
     std::exception_ptr finish_error;
     if (!writing_failed) {
       try {
-        file->set_status(status);
-        file->flush();
+        file->flush(&status);
         file->close();
         commit();  // a run that recorded no frame: the file is whole now
         file->settle_on_disk();
