@@ -121,11 +121,14 @@ std::string check_existing(const std::string& path, bool overwrite, const std::s
     target = resolved.string();
   }
   if (!S_ISREG(status.st_mode)) {
+    const std::string through = target != path ? " (through a symbolic link)" : "";
     refuse(what, path,
-           std::string("is ") + kind_of(status.st_mode) + (target != path ? " (through a symbolic link)" : "") +
+           std::string("is ") + kind_of(status.st_mode) + through +
                ", not a regular file; it is never replaced");
   }
-  if (!overwrite) throw OutputPathError(what + " " + shown(path) + " exists; pass --overwrite to replace it");
+  if (!overwrite) {
+    throw OutputPathError(what + " " + shown(path) + " exists; pass --overwrite to replace it");
+  }
   return target;
 }
 
@@ -210,7 +213,10 @@ std::string same_file_as_output(const std::string& output, const std::vector<std
 
 PendingOutputFile::PendingOutputFile(const std::string& path, bool overwrite,
                                      const std::string& what)
-    : path_(path), what_(what), overwrite_(overwrite), target_(checked_target(path, overwrite, what)) {
+    : path_(path),
+      what_(what),
+      overwrite_(overwrite),
+      target_(checked_target(path, overwrite, what)) {
   const std::string folder = folder_of(target_);
   const std::string name = fs::path(target_).filename().string();
   const std::size_t limit = name_limit(folder);
