@@ -22,6 +22,7 @@
 #include "kernels/counter_rng.hpp"
 #include "kernels/firm_dynamics.hpp"
 #include "kernels/hd.hpp"
+#include "kernels/layout.hpp"
 #include "kernels/value_chain_params.hpp"
 #include "kernels/value_chain_state.hpp"
 
@@ -43,7 +44,7 @@ struct AcquireStartups {
     const auto r = static_cast<std::uint32_t>(replicate);
     for (std::int32_t k = 0; k < acquirer_count; ++k) {
       const std::int32_t buyer = acquirers[k];
-      const std::int64_t bi = replicate * n + buyer;
+      const std::int64_t bi = layout::replicate_firm(replicate, buyer, n);
       if (!c.dyn.alive[bi]) continue;
       const auto agent = static_cast<std::uint32_t>(buyer);
       const DrawBlock bid = draw_block(seed, r, step, agent, DrawPurpose::kAcquisitionBid, 0);
@@ -59,7 +60,7 @@ struct AcquireStartups {
         auto pick = static_cast<std::int32_t>(uniform_open01(d.word[t % 4]) * slots);
         if (pick >= slots) pick = slots - 1;
         const std::int32_t j = first_target + pick;
-        if (j == buyer || !c.dyn.alive[replicate * n + j]) continue;
+        if (j == buyer || !c.dyn.alive[layout::replicate_firm(replicate, j, n)]) continue;
         const double customers = c.customers_of(replicate, j);
         if (customers > most_customers) {
           most_customers = customers;
@@ -67,7 +68,7 @@ struct AcquireStartups {
         }
       }
       if (target < 0) continue;
-      const std::int64_t ti = replicate * n + target;
+      const std::int64_t ti = layout::replicate_firm(replicate, target, n);
       const double revenue = static_cast<double>(c.dyn.service_revenue[ti]);
       const double price = static_cast<double>(c.dyn.cash[ti]) + a.revenue_multiple * revenue;
       if (!(price <= a.max_cash_share * static_cast<double>(c.dyn.cash[bi]))) continue;

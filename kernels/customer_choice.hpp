@@ -28,12 +28,11 @@
 #include "kernels/demand_params.hpp"
 #include "kernels/det_math.hpp"
 #include "kernels/hd.hpp"
+#include "kernels/layout.hpp"
 #include "kernels/market_state.hpp"
 #include "kernels/normal_draw.hpp"
 
 namespace aimarket {
-
-constexpr int kMaxConsiderationSet = 64;
 
 struct CustomerChoiceStep {
   std::uint64_t seed;
@@ -51,9 +50,10 @@ struct CustomerChoiceStep {
   // the pair holds the decision and logit uniforms of both (words 0-1 and 2-3), halving the
   // counter-based draws of the step's commonest path (a customer that does not choose).
   AIMARKET_HD void operator()(std::int64_t pair_index) const {
-    const std::int64_t pairs = pairs_per_replicate();
-    const std::int64_t replicate = pair_index / pairs;
-    const std::int64_t pair = pair_index - replicate * pairs;
+    const layout::ReplicateEntry at =
+        layout::split_replicate_entry(pair_index, pairs_per_replicate());
+    const std::int64_t replicate = at.replicate;
+    const std::int64_t pair = at.entry;
     const DrawBlock decision =
         draw_block(seed, static_cast<std::uint32_t>(replicate), step,
                    static_cast<std::uint32_t>(pair), DrawPurpose::kAdoptOrReconsider, 0);
@@ -67,73 +67,79 @@ struct CustomerChoiceStep {
   // reconsideration with the uniform `decision_word`, choice with `logit_word`.
   AIMARKET_HD void update(std::int64_t replicate, std::int64_t c, std::uint32_t decision_word,
                           std::uint32_t logit_word) const {
-    const std::int64_t index = replicate * customer.customers + c;
+    const std::int64_t index = layout::replicate_customer(replicate, c, customer.customers);
     std::int32_t current = customer.provider[index];
     const int segment = customer.segment[c];
-    const std::int64_t replicate_segment = replicate * kSegments + segment;
-    const std::int64_t tally_row = replicate_segment * firm.firms;
-    if (current >= 0 && !firm.alive[replicate * firm.firms + current]) {
+    const std::int32_t n = firm.firms;
+    // The customer's row of the [replicate][segment][firm] tally.
+    std::int32_t* const tally =
+        market.tally + layout::replicate_segment_firm(replicate, segment, 0, n);
+    if (current >= 0 && !firm.alive[layout::replicate_firm(replicate, current, n)]) {
       // The provider is gone. Acquired: its customers move to the acquirer where it serves
       // the segment. Exited (or an acquirer that does not serve it): they return to the
       // market as non-adopters.
-      const std::int32_t owner = firm.acquired_by[replicate * firm.firms + current];
-      const bool moves = owner >= 0 && firm.alive[replicate * firm.firms + owner] &&
-                         firm.serves[static_cast<std::int64_t>(segment) * firm.firms + owner];
+      const std::int32_t owner = firm.acquired_by[layout::replicate_firm(replicate, current, n)];
+      const bool moves = owner >= 0 && firm.alive[layout::replicate_firm(replicate, owner, n)] &&
+                         firm.serves[layout::segment_firm(segment, owner, n)];
       const std::int32_t next = moves ? owner : -1;
-      const std::int64_t by_region = region_row(replicate, c);
+      std::int32_t* const region_tally = region_tally_row(replicate, c);
       customer.provider[index] = next;
-      atomic_add_tally(market.tally + tally_row + current, -1);
-      atomic_add_tally(market.region_tally + by_region + current, -1);
+      atomic_add_tally(tally + current, -1);
+      atomic_add_tally(region_tally + current, -1);
       if (moves) {
-        atomic_add_tally(market.tally + tally_row + next, 1);
-        atomic_add_tally(market.region_tally + by_region + next, 1);
+        atomic_add_tally(tally + next, 1);
+        atomic_add_tally(region_tally + next, 1);
       }
       current = next;
     }
 
-    const double chance = current < 0 ? market.adoption_hazard[replicate_segment]
-                                      : demand.reconsider_rate;
+    const double chance =
+        current < 0 ? market.adoption_hazard[layout::replicate_segment(replicate, segment)]
+                    : demand.reconsider_rate;
     if (!(uniform_open01(decision_word) < chance)) return;
 
-    const std::int32_t chosen = choose(replicate, c, current, segment, replicate_segment,
-                                       uniform_open01(logit_word));
+    const std::int32_t chosen = choose(replicate, c, current, segment, uniform_open01(logit_word));
     if (chosen < 0 || chosen == current) return;
     customer.provider[index] = chosen;
-    const std::int64_t by_region = region_row(replicate, c);
-    atomic_add_tally(market.tally + tally_row + chosen, 1);
-    atomic_add_tally(market.region_tally + by_region + chosen, 1);
+    std::int32_t* const region_tally = region_tally_row(replicate, c);
+    atomic_add_tally(tally + chosen, 1);
+    atomic_add_tally(region_tally + chosen, 1);
     if (current >= 0) {
-      atomic_add_tally(market.tally + tally_row + current, -1);
-      atomic_add_tally(market.region_tally + by_region + current, -1);
+      atomic_add_tally(tally + current, -1);
+      atomic_add_tally(region_tally + current, -1);
     }
   }
 
-  // Start of the customer's row in the [replicate][region][firm] tally.
-  AIMARKET_HD std::int64_t region_row(std::int64_t replicate, std::int64_t c) const {
-    return (replicate * kRegions + customer.region[c]) * firm.firms;
+  // The customer's row of the [replicate][region][firm] tally; looked up only when the
+  // customer moves, which keeps its region out of the common path.
+  AIMARKET_HD std::int32_t* region_tally_row(std::int64_t replicate, std::int64_t c) const {
+    return market.region_tally +
+           layout::replicate_region_firm(replicate, customer.region[c], 0, firm.firms);
   }
 
   struct Chooser {
-    std::int64_t replicate_segment;
+    std::int64_t replicate;
+    int segment;
     int region;
     std::int32_t current;
     double price_weight;  // beta_price * tau_i
   };
 
   AIMARKET_HD double utility(const Chooser& who, std::int32_t j) const {
-    const std::int64_t cell = who.replicate_segment * firm.firms + j;
+    const std::int64_t cell =
+        layout::replicate_segment_firm(who.replicate, who.segment, j, firm.firms);
     double u = firm.quality_term[cell] - who.price_weight * firm.log_price[cell];
-    u = u + firm.region_term[static_cast<std::int64_t>(j) * kRegions + who.region];
+    u = u + firm.region_term[layout::firm_region(j, who.region)];
     u = u + market.network_term[cell];
     if (who.current >= 0 && j != who.current) u = u - demand.switching_cost;
     return u;
   }
 
   AIMARKET_HD std::int32_t choose(std::int64_t replicate, std::int64_t c, std::int32_t current,
-                                  int segment, std::int64_t replicate_segment,
-                                  double logit_uniform) const {
+                                  int segment, double logit_uniform) const {
     Chooser who;
-    who.replicate_segment = replicate_segment;
+    who.replicate = replicate;
+    who.segment = segment;
     who.region = customer.region[c];
     who.current = current;
     who.price_weight = demand.beta_price;
@@ -142,17 +148,15 @@ struct CustomerChoiceStep {
                                        static_cast<std::uint32_t>(c), DrawPurpose::kPriceTaste);
       who.price_weight = demand.beta_price * det_exp(demand.price_taste_sd * z);
     }
-    const std::int64_t segment_row = static_cast<std::int64_t>(segment) * firm.firms;
-    if (consider_all_firms) return choose_among_all(who, segment_row, logit_uniform);
-    return choose_among_sampled(who, replicate, c, logit_uniform);
+    if (consider_all_firms) return choose_among_all(who, logit_uniform);
+    return choose_among_sampled(who, c, logit_uniform);
   }
 
   // k = 0: every firm serving the segment. Three passes (max, normaliser, inverse CDF) keep
   // memory O(1) per customer; exp is taken of u - max so large utilities cannot overflow.
-  AIMARKET_HD std::int32_t choose_among_all(const Chooser& who, std::int64_t segment_row,
-                                            double logit_uniform) const {
-    const std::uint8_t* serves = firm.serves + segment_row;
-    const std::uint8_t* alive = firm.alive + (who.replicate_segment / kSegments) * firm.firms;
+  AIMARKET_HD std::int32_t choose_among_all(const Chooser& who, double logit_uniform) const {
+    const std::uint8_t* serves = firm.serves + layout::segment_firm(who.segment, 0, firm.firms);
+    const std::uint8_t* alive = firm.alive + layout::replicate_firm(who.replicate, 0, firm.firms);
     double best = 0.0;
     bool any = false;
     for (std::int32_t j = 0; j < firm.firms; ++j) {
@@ -178,25 +182,26 @@ struct CustomerChoiceStep {
     return last;  // only reached through rounding at the very top of the CDF
   }
 
-  AIMARKET_HD std::int32_t choose_among_sampled(const Chooser& who, std::int64_t replicate,
-                                                std::int64_t c, double logit_uniform) const {
+  AIMARKET_HD std::int32_t choose_among_sampled(const Chooser& who, std::int64_t c,
+                                                double logit_uniform) const {
     std::int32_t candidate[kMaxConsiderationSet + 1];
     double value[kMaxConsiderationSet + 1];
     int n = 0;
     if (who.current >= 0) candidate[n++] = who.current;
-    if (market.segment_has_supply[who.replicate_segment]) {
-      const std::int64_t table = who.replicate_segment * firm.firms;
+    if (market.segment_has_supply[layout::replicate_segment(who.replicate, who.segment)]) {
+      const std::int64_t table =
+          layout::replicate_segment_firm(who.replicate, who.segment, 0, firm.firms);
       const int draws = demand.consideration_set;
       for (int block = 0; 2 * block < draws; ++block) {
-        const DrawBlock d = draw_block(seed, static_cast<std::uint32_t>(replicate), step,
+        const DrawBlock d = draw_block(seed, static_cast<std::uint32_t>(who.replicate), step,
                                        static_cast<std::uint32_t>(c),
                                        DrawPurpose::kConsiderationSet,
                                        static_cast<std::uint32_t>(block));
-        for (int half = 0; half < 2 && 2 * block + half < draws; ++half) {
+        // Two draws per block, each from a pair of words (first, first + 1).
+        for (int first = 0; first < 4 && 2 * block + first / 2 < draws; first += 2) {
           const std::int32_t j =
               sample_alias_table(firm.firms, market.alias_prob + table,
-                                 market.alias_index + table, d.word[2 * half],
-                                 d.word[2 * half + 1]);
+                                 market.alias_index + table, d.word[first], d.word[first + 1]);
           bool seen = false;
           for (int m = 0; m < n; ++m) seen = seen || candidate[m] == j;
           if (!seen) candidate[n++] = j;

@@ -38,6 +38,7 @@
 #include "model/dimensions.hpp"
 #include "kernels/det_math.hpp"
 #include "kernels/hd.hpp"
+#include "kernels/layout.hpp"
 #include "kernels/scaling_law.hpp"
 #include "kernels/value_chain_params.hpp"
 #include "kernels/value_chain_state.hpp"
@@ -53,12 +54,14 @@ struct FirmStepContext {
   double step;                // t, in months since the start
 
   AIMARKET_HD std::int64_t cell(std::int64_t replicate, int market, std::int32_t j) const {
-    return (replicate * kUpstreamMarkets + market) * firm.firms + j;
+    return layout::replicate_market_firm(replicate, market, j, firm.firms);
   }
   // Real customers of firm j in the replicate (agents times their weight).
   AIMARKET_HD double customers_of(std::int64_t replicate, std::int32_t j) const {
     std::int64_t agents = 0;
-    for (int s = 0; s < kSegments; ++s) agents += tally[(replicate * kSegments + s) * firm.firms + j];
+    for (int s = 0; s < kSegments; ++s) {
+      agents += tally[layout::replicate_segment_firm(replicate, s, j, firm.firms)];
+    }
     return static_cast<double>(agents) * p.customer_weight;
   }
   AIMARKET_HD double units(std::int64_t fixed_point) const {
@@ -73,8 +76,9 @@ struct FirmStepContext {
 struct PlanFirmStep {
   FirmStepContext c;
   AIMARKET_HD void operator()(std::int64_t index) const {
-    const std::int64_t replicate = index / c.firm.firms;
-    const auto j = static_cast<std::int32_t>(index - replicate * c.firm.firms);
+    const layout::ReplicateFirm at = layout::split_replicate_firm(index, c.firm.firms);
+    const std::int64_t replicate = at.replicate;
+    const std::int32_t j = at.firm;
     // A merchant chip maker builds for the demand it saw last step (plus 10 % headroom),
     // not blindly to capacity: unsold output would be lost. Read before the reset below.
     const double last_demand = c.m.demand_received[c.cell(replicate, kMarketAccelerator, j)];
@@ -189,8 +193,9 @@ struct PlanFirmStep {
 struct SetAcceleratorSupply {
   FirmStepContext c;
   AIMARKET_HD void operator()(std::int64_t index) const {
-    const std::int64_t replicate = index / c.firm.firms;
-    const auto j = static_cast<std::int32_t>(index - replicate * c.firm.firms);
+    const layout::ReplicateFirm at = layout::split_replicate_firm(index, c.firm.firms);
+    const std::int64_t replicate = at.replicate;
+    const std::int32_t j = at.firm;
     const double hbm_units = c.units(c.m.bought[c.cell(replicate, kMarketHbm, j)]);
     const double by_hbm = hbm_units / c.p.hbm_per_accelerator;
     const double fab = c.dyn.fab_capacity[index];
@@ -202,8 +207,9 @@ struct SetAcceleratorSupply {
 struct ProduceAndAccumulate {
   FirmStepContext c;
   AIMARKET_HD void operator()(std::int64_t index) const {
-    const std::int64_t replicate = index / c.firm.firms;
-    const auto j = static_cast<std::int32_t>(index - replicate * c.firm.firms);
+    const layout::ReplicateFirm at = layout::split_replicate_firm(index, c.firm.firms);
+    const std::int64_t replicate = at.replicate;
+    const std::int32_t j = at.firm;
     if (!c.dyn.alive[index]) {
       c.dyn.external_cost[index] = 0;
       return;
@@ -276,7 +282,7 @@ struct UpdateServiceOffer {
     for (std::int32_t k = 0; k < c.firm.open_weight_count; ++k) {
       const std::int32_t f = c.firm.open_weight_firms[k];
       if (c.p.region.closed_stack[region] && c.firm.region[f] != region) continue;
-      const std::int64_t idx = replicate * c.firm.firms + f;
+      const std::int64_t idx = layout::replicate_firm(replicate, f, c.firm.firms);
       if (c.dyn.alive[idx] && c.dyn.capability[idx] > best) best = c.dyn.capability[idx];
     }
     return best;
@@ -286,17 +292,19 @@ struct UpdateServiceOffer {
   AIMARKET_HD double global_frontier(std::int64_t replicate) const {
     double best = 0.0;
     for (std::int32_t k = 0; k < c.firm.model_developer_count; ++k) {
-      const std::int64_t idx = replicate * c.firm.firms + c.firm.model_developers[k];
+      const std::int64_t idx =
+          layout::replicate_firm(replicate, c.firm.model_developers[k], c.firm.firms);
       if (c.dyn.alive[idx] && c.dyn.capability[idx] > best) best = c.dyn.capability[idx];
     }
     return best;
   }
   AIMARKET_HD void operator()(std::int64_t index) const {
     const std::int32_t n = c.firm.firms;
-    const std::int64_t replicate_segment = index / n;
-    const auto j = static_cast<std::int32_t>(index - replicate_segment * n);
-    const std::int64_t replicate = replicate_segment / kSegments;
-    const std::int64_t idx = replicate * n + j;
+    // The thread's index is its [replicate][segment][firm] offset.
+    const layout::ReplicateSegmentFirm at = layout::split_replicate_segment_firm(index, n);
+    const std::int64_t replicate = at.replicate;
+    const std::int32_t j = at.firm;
+    const std::int64_t idx = layout::replicate_firm(replicate, j, n);
 
     const double data = c.dyn.data_stock[idx];
     const double log_data = det_log(1.0 + data / c.p.domain_data_scale);
@@ -304,8 +312,8 @@ struct UpdateServiceOffer {
     double capability;
     if (source == kOwnModel) {
       capability = c.dyn.capability[idx];
-    } else if (source >= 0 && c.dyn.alive[replicate * n + source]) {
-      capability = c.dyn.capability[replicate * n + source];
+    } else if (source >= 0 && c.dyn.alive[layout::replicate_firm(replicate, source, n)]) {
+      capability = c.dyn.capability[layout::replicate_firm(replicate, source, n)];
     } else {  // open base (or a partner that exited): open frontier plus fine-tuning
       capability = open_frontier(replicate, c.firm.region[j]) + c.p.finetune_gain * log_data;
     }
@@ -346,15 +354,16 @@ struct UpdateServiceOffer {
 struct SettleFinance {
   FirmStepContext c;
   AIMARKET_HD void operator()(std::int64_t index) const {
-    const std::int64_t replicate = index / c.firm.firms;
-    const auto j = static_cast<std::int32_t>(index - replicate * c.firm.firms);
+    const layout::ReplicateFirm at = layout::split_replicate_firm(index, c.firm.firms);
+    const std::int64_t replicate = at.replicate;
+    const std::int32_t j = at.firm;
     if (!c.dyn.alive[index]) {
       c.dyn.service_revenue[index] = 0;
       return;
     }
     double revenue = 0.0;
     for (int s = 0; s < kSegments; ++s) {
-      const std::int64_t row = (replicate * kSegments + s) * c.firm.firms + j;
+      const std::int64_t row = layout::replicate_segment_firm(replicate, s, j, c.firm.firms);
       revenue += static_cast<double>(c.tally[row]) * c.p.customer_weight * c.dyn.service_price[row];
     }
     const auto service_revenue = static_cast<std::int64_t>(std::floor(revenue + 0.5));

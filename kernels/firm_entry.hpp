@@ -28,6 +28,7 @@
 #include "kernels/det_math.hpp"
 #include "kernels/firm_dynamics.hpp"
 #include "kernels/hd.hpp"
+#include "kernels/layout.hpp"
 #include "kernels/normal_draw.hpp"
 #include "kernels/value_chain_params.hpp"
 #include "kernels/value_chain_state.hpp"
@@ -85,9 +86,9 @@ struct EnterFirms {
 
   AIMARKET_HD bool slot_is_free(std::int64_t replicate, std::int32_t j) const {
     const std::int32_t n = c.firm.firms;
-    if (c.dyn.alive[replicate * n + j]) return false;
+    if (c.dyn.alive[layout::replicate_firm(replicate, j, n)]) return false;
     for (int s = 0; s < kSegments; ++s) {
-      if (c.tally[(replicate * kSegments + s) * n + j] != 0) return false;
+      if (c.tally[layout::replicate_segment_firm(replicate, s, j, n)] != 0) return false;
     }
     return true;
   }
@@ -124,7 +125,7 @@ struct EnterFirms {
  private:
   AIMARKET_HD void enter(std::int64_t replicate, std::int32_t j) const {
     const std::int32_t n = c.firm.firms;
-    const std::int64_t index = replicate * n + j;
+    const std::int64_t index = layout::replicate_firm(replicate, j, n);
     const auto r = static_cast<std::uint32_t>(replicate);
     const auto slot = static_cast<std::uint32_t>(j);
     const double z = standard_normal(seed, r, step, slot, DrawPurpose::kEntrantFunding);
@@ -135,7 +136,7 @@ struct EnterFirms {
     c.dyn.cash_at_review[index] = c.dyn.cash[index];
     c.dyn.acquired_by[index] = -1;
     for (int p = 0; p < kStrategyParameters; ++p) {
-      c.dyn.strategy_of(replicate, p, n, j) = c.firm.base_strategy[p * n + j];
+      c.dyn.strategy_of(replicate, p, n, j) = c.firm.base_strategy[layout::parameter_firm(p, j, n)];
     }
     c.dyn.fab_capacity[index] = 0.0;
     c.dyn.hbm_capacity[index] = 0.0;
@@ -153,12 +154,12 @@ struct EnterFirms {
     c.dyn.awareness[index] = c.firm.base_awareness[j];
     for (int s = 0; s < kSegments; ++s) {
       // One counter per (slot, segment): the agent field numbers them.
-      const auto agent = static_cast<std::uint32_t>(j * kSegments + s);
+      const auto agent = static_cast<std::uint32_t>(layout::firm_segment(j, s));
       const double zq = standard_normal(seed, r, step, agent, DrawPurpose::kEntrantQuality);
       const double zp = standard_normal(seed, r, step, agent, DrawPurpose::kEntrantPrice);
       const double quality = e.quality_mean + e.quality_sd * zq;
       const double price = e.price_median * det_exp(e.price_log_sd * zp);
-      const std::int64_t cell = (replicate * kSegments + s) * n + j;
+      const std::int64_t cell = layout::replicate_segment_firm(replicate, s, j, n);
       c.dyn.base_quality[cell] = quality;
       c.dyn.base_price[cell] = price;
       // The offer until the next step's service update recomputes it from the value chain.

@@ -28,6 +28,7 @@
 #include "model/dimensions.hpp"
 #include "kernels/det_math.hpp"
 #include "kernels/hd.hpp"
+#include "kernels/layout.hpp"
 #include "kernels/value_chain_state.hpp"
 
 namespace aimarket {
@@ -48,15 +49,15 @@ struct MarketClearing {
   std::uint8_t closed_stack[kRegions];  // 1: the region's buyers trade only at home
 
   AIMARKET_HD std::int64_t cell(std::int64_t replicate, std::int32_t j) const {
-    return (replicate * kUpstreamMarkets + market) * firms + j;
+    return layout::replicate_market_firm(replicate, market, j, firms);
   }
   AIMARKET_HD double performance(std::int32_t j) const {
     return market == kMarketAccelerator ? firm.chip_performance[j] : 1.0;
   }
   AIMARKET_HD bool can_trade(std::int64_t replicate, std::int32_t i, std::int32_t j) const {
-    if (i == j || !alive[replicate * firms + j]) return false;
+    if (i == j || !alive[layout::replicate_firm(replicate, j, firms)]) return false;
     if (apply_export_controls &&
-        export_blocked[firm.region[j] * kRegions + firm.region[i]]) {
+        export_blocked[layout::seller_buyer_region(firm.region[j], firm.region[i])]) {
       return false;
     }
     if (market == kMarketModel && firm.model_source[i] != j) return false;
@@ -93,8 +94,9 @@ struct MarketClearing {
 struct SellerAttraction {
   MarketClearing c;
   AIMARKET_HD void operator()(std::int64_t index) const {
-    const std::int64_t replicate = index / c.seller_count;
-    const std::int32_t j = c.sellers[index - replicate * c.seller_count];
+    const layout::ReplicateEntry at = layout::split_replicate_entry(index, c.seller_count);
+    const std::int64_t replicate = at.replicate;
+    const std::int32_t j = c.sellers[at.entry];
     c.m.attraction[c.cell(replicate, j)] = c.attraction_of(replicate, j);
   }
 };
@@ -103,10 +105,11 @@ struct SellerAttraction {
 struct SumBuyerWeights {
   MarketClearing c;
   AIMARKET_HD void operator()(std::int64_t index) const {
-    const std::int64_t replicate = index / c.buyer_count;
-    const std::int32_t i = c.buyers[index - replicate * c.buyer_count];
+    const layout::ReplicateEntry at = layout::split_replicate_entry(index, c.buyer_count);
+    const std::int64_t replicate = at.replicate;
+    const std::int32_t i = c.buyers[at.entry];
     double total = 0.0;
-    if (c.alive[replicate * c.firms + i]) {
+    if (c.alive[layout::replicate_firm(replicate, i, c.firms)]) {
       for (std::int32_t k = 0; k < c.seller_count; ++k) total += c.weight(replicate, i, c.sellers[k]);
     }
     c.m.weight_total[c.cell(replicate, i)] = total;
@@ -117,8 +120,9 @@ struct SumBuyerWeights {
 struct ClearSeller {
   MarketClearing c;
   AIMARKET_HD void operator()(std::int64_t index) const {
-    const std::int64_t replicate = index / c.seller_count;
-    const std::int32_t j = c.sellers[index - replicate * c.seller_count];
+    const layout::ReplicateEntry at = layout::split_replicate_entry(index, c.seller_count);
+    const std::int64_t replicate = at.replicate;
+    const std::int32_t j = c.sellers[at.entry];
     const std::int64_t sj = c.cell(replicate, j);
     double demand = 0.0;
     for (std::int32_t k = 0; k < c.buyer_count; ++k) {
@@ -151,8 +155,9 @@ struct ClearSeller {
 struct ReceiveBuyer {
   MarketClearing c;
   AIMARKET_HD void operator()(std::int64_t index) const {
-    const std::int64_t replicate = index / c.buyer_count;
-    const std::int32_t i = c.buyers[index - replicate * c.buyer_count];
+    const layout::ReplicateEntry at = layout::split_replicate_entry(index, c.buyer_count);
+    const std::int64_t replicate = at.replicate;
+    const std::int32_t i = c.buyers[at.entry];
     const std::int64_t bi = c.cell(replicate, i);
     std::int64_t bought = 0;
     std::int64_t paid = 0;
@@ -183,8 +188,9 @@ struct RepriceSeller {
   double max_change;   // kappa
   double price_floor;  // unit cost
   AIMARKET_HD void operator()(std::int64_t index) const {
-    const std::int64_t replicate = index / c.seller_count;
-    const std::int32_t j = c.sellers[index - replicate * c.seller_count];
+    const layout::ReplicateEntry at = layout::split_replicate_entry(index, c.seller_count);
+    const std::int64_t replicate = at.replicate;
+    const std::int32_t j = c.sellers[at.entry];
     const std::int64_t sj = c.cell(replicate, j);
     const double capacity = c.m.capacity[sj];
     if (capacity < 0.0 || speed == 0.0) return;  // unlimited supply: price stays

@@ -17,9 +17,9 @@ AIMARKET_HD inline double standard_normal(std::uint64_t seed, std::uint32_t repl
   // Acceptance probability is pi/4 per attempt: 64 attempts fail with probability < 1e-42.
   for (std::uint32_t block = 0; block < 32; ++block) {
     const DrawBlock d = draw_block(seed, replicate, step, agent, purpose, block);
-    for (int pair = 0; pair < 2; ++pair) {
-      const double u = 2.0 * uniform_open01(d.word[2 * pair]) - 1.0;
-      const double v = 2.0 * uniform_open01(d.word[2 * pair + 1]) - 1.0;
+    for (int first = 0; first < 4; first += 2) {  // two attempts: words (0, 1) and (2, 3)
+      const double u = 2.0 * uniform_open01(d.word[first]) - 1.0;
+      const double v = 2.0 * uniform_open01(d.word[first + 1]) - 1.0;
       const double s = u * u + v * v;
       if (s > 0.0 && s < 1.0) return u * std::sqrt(-2.0 * det_log(s) / s);
     }

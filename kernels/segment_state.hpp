@@ -18,6 +18,7 @@
 #include "kernels/demand_params.hpp"
 #include "kernels/det_math.hpp"
 #include "kernels/hd.hpp"
+#include "kernels/layout.hpp"
 #include "kernels/market_state.hpp"
 
 namespace aimarket {
@@ -29,16 +30,18 @@ struct UpdateSegmentAdoption {
   const std::int64_t* customers_in_segment;  // [segment]
   SegmentMarketView market;
 
-  AIMARKET_HD void operator()(std::int64_t replicate_segment) const {
-    const int segment = static_cast<int>(replicate_segment % kSegments);
-    const std::int32_t* tally = market.tally + replicate_segment * firms;
+  // The thread's index is its [replicate][segment] offset.
+  AIMARKET_HD void operator()(std::int64_t index) const {
+    const layout::ReplicateSegment at = layout::split_replicate_segment(index);
+    const std::int32_t* tally =
+        market.tally + layout::replicate_segment_firm(at.replicate, at.segment, 0, firms);
     std::int64_t adopters = 0;
     for (std::int32_t j = 0; j < firms; ++j) adopters += tally[j];
-    market.adopters[replicate_segment] = static_cast<std::int32_t>(adopters);
-    const std::int64_t market_size = customers_in_segment[segment];
+    market.adopters[index] = static_cast<std::int32_t>(adopters);
+    const std::int64_t market_size = customers_in_segment[at.segment];
     const double adopted_fraction =
         market_size > 0 ? static_cast<double>(adopters) / static_cast<double>(market_size) : 0.0;
-    market.adoption_hazard[replicate_segment] = demand.bass_p + demand.bass_q * adopted_fraction;
+    market.adoption_hazard[index] = demand.bass_p + demand.bass_q * adopted_fraction;
   }
 };
 
@@ -48,9 +51,11 @@ struct UpdateNetworkTerm {
   std::int32_t firms;
   SegmentMarketView market;
 
+  // The thread's index is its [replicate][segment][firm] offset.
   AIMARKET_HD void operator()(std::int64_t index) const {
-    const std::int64_t replicate_segment = index / firms;
-    const std::int32_t adopters = market.adopters[replicate_segment];
+    const layout::ReplicateSegmentFirm at = layout::split_replicate_segment_firm(index, firms);
+    const std::int32_t adopters =
+        market.adopters[layout::replicate_segment(at.replicate, at.segment)];
     double term = 0.0;
     if (beta_network != 0.0 && adopters > 0) {
       const double share = static_cast<double>(market.tally[index]) / adopters;
@@ -67,20 +72,21 @@ struct BuildAwarenessSampler {
   FirmView firm;
   SegmentMarketView market;
 
-  AIMARKET_HD void operator()(std::int64_t replicate_segment) const {
-    const int segment = static_cast<int>(replicate_segment % kSegments);
+  // The thread's index is its [replicate][segment] offset.
+  AIMARKET_HD void operator()(std::int64_t index) const {
+    const layout::ReplicateSegment at = layout::split_replicate_segment(index);
     const std::int32_t n = firm.firms;
-    const std::int64_t offset = replicate_segment * n;
-    const std::uint8_t* serves = firm.serves + static_cast<std::int64_t>(segment) * n;
+    // Rows of the segment's firms: [replicate][segment][firm], [segment][firm], [replicate][firm].
+    const std::int64_t offset = layout::replicate_segment_firm(at.replicate, at.segment, 0, n);
+    const std::uint8_t* serves = firm.serves + layout::segment_firm(at.segment, 0, n);
     const std::int32_t* tally = market.tally + offset;
     double* weight = market.alias_prob + offset;
 
-    const std::int64_t replicate = replicate_segment / kSegments;
-    const double* awareness = firm.awareness + replicate * n;
-    const std::uint8_t* alive = firm.alive + replicate * n;
+    const double* awareness = firm.awareness + layout::replicate_firm(at.replicate, 0, n);
+    const std::uint8_t* alive = firm.alive + layout::replicate_firm(at.replicate, 0, n);
     double total_awareness = 0.0;
     for (std::int32_t j = 0; j < n; ++j) total_awareness += serves[j] && alive[j] ? awareness[j] : 0.0;
-    const std::int32_t adopters = market.adopters[replicate_segment];
+    const std::int32_t adopters = market.adopters[index];
     // Without adopters the installed-base part is undefined: awareness alone decides, and
     // vice versa when no serving firm has any marketing awareness.
     const double base_part = adopters > 0 ? installed_base_weight : 0.0;
@@ -93,7 +99,7 @@ struct BuildAwarenessSampler {
       }
       weight[j] = w;
     }
-    market.segment_has_supply[replicate_segment] = build_alias_table(
+    market.segment_has_supply[index] = build_alias_table(
         n, weight, market.alias_index + offset, market.alias_scratch_a + offset,
         market.alias_scratch_b + offset);
   }

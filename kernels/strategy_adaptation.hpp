@@ -17,6 +17,7 @@
 #include "kernels/det_math.hpp"
 #include "kernels/firm_dynamics.hpp"
 #include "kernels/hd.hpp"
+#include "kernels/layout.hpp"
 #include "kernels/normal_draw.hpp"
 #include "kernels/value_chain_params.hpp"
 #include "kernels/value_chain_state.hpp"
@@ -44,12 +45,13 @@ struct AdaptStrategies {
 
   AIMARKET_HD void operator()(std::int64_t index) const {
     const std::int32_t n = c.firm.firms;
-    const std::int64_t replicate = index / n;
-    const auto j = static_cast<std::int32_t>(index - replicate * n);
+    const layout::ReplicateFirm at = layout::split_replicate_firm(index, n);
+    const std::int64_t replicate = at.replicate;
+    const std::int32_t j = at.firm;
     const auto r = static_cast<std::uint32_t>(replicate);
     const auto agent = static_cast<std::uint32_t>(j);
     const auto next = [&](int parameter) -> double& {
-      return strategy_next[(replicate * kStrategyParameters + parameter) * n + j];
+      return strategy_next[layout::replicate_parameter_firm(replicate, parameter, j, n)];
     };
     for (int p = 0; p < kStrategyParameters; ++p) {
       next(p) = c.dyn.strategy_of(replicate, p, n, j);
@@ -62,11 +64,12 @@ struct AdaptStrategies {
     for (int t = 0; t < 3 && peer < 0; ++t) {
       auto k = static_cast<std::int32_t>(uniform_open01(d.word[t]) * n);
       if (k >= n) k = n - 1;
-      if (k != j && c.dyn.alive[replicate * n + k] && c.firm.layer_mask[k] == c.firm.layer_mask[j]) {
+      if (k != j && c.dyn.alive[layout::replicate_firm(replicate, k, n)] &&
+          c.firm.layer_mask[k] == c.firm.layer_mask[j]) {
         peer = k;
       }
     }
-    if (peer >= 0 && growth[replicate * n + peer] > own &&
+    if (peer >= 0 && growth[layout::replicate_firm(replicate, peer, n)] > own &&
         uniform_open01(d.word[3]) < a.imitation_probability) {
       for (int p = 0; p < kStrategyParameters; ++p) {
         next(p) = c.dyn.strategy_of(replicate, p, n, peer);
@@ -75,8 +78,9 @@ struct AdaptStrategies {
     }
     if (!(a.mutation_sd > 0.0)) return;
     for (int p = 0; p < kStrategyParameters; ++p) {
-      const double z = standard_normal(seed, r, step, agent * kStrategyParameters + p,
-                                       DrawPurpose::kMutation);
+      // One counter per (firm, parameter).
+      const auto counter = static_cast<std::uint32_t>(layout::firm_parameter(j, p));
+      const double z = standard_normal(seed, r, step, counter, DrawPurpose::kMutation);
       next(p) = next(p) * det_exp(a.mutation_sd * z);
     }
     const double shares = next(kComputeShare) + next(kDataShare) + next(kRdShare) +

@@ -5,6 +5,8 @@
 #include <cstdint>
 
 #include "kernels/hd.hpp"
+#include "kernels/layout.hpp"
+#include "model/dimensions.hpp"
 
 namespace aimarket {
 
@@ -17,7 +19,7 @@ enum UpstreamMarket : int {
   kMarketModel = 3,
   kMarketData = 4,
 };
-constexpr int kUpstreamMarkets = 5;
+static_assert(kMarketData + 1 == kUpstreamMarkets, "one UpstreamMarket per market");
 
 // Layer bits of FirmStatic::layer_mask (bit l = layer l of kLayerNames), and data selling.
 constexpr std::uint8_t kLayerBitHbm = 1u << 0;
@@ -41,7 +43,8 @@ enum StrategyParameter : int {
   kMarketingShare = 4,
   kMarkup = 5,          // service price markup over unit cost
 };
-constexpr int kStrategyParameters = 6;
+static_assert(kMarkup + 1 == kStrategyParameters,
+              "one StrategyParameter per name in kStrategyParameterNames");
 
 // model_source codes (>= 0: the partner firm's index).
 constexpr std::int32_t kOwnModel = -1;
@@ -98,7 +101,7 @@ struct FirmDynamic {
   // Accessor of a strategy parameter.
   AIMARKET_HD double& strategy_of(std::int64_t replicate, int parameter, std::int32_t firms,
                                   std::int32_t j) const {
-    return strategy[(replicate * kStrategyParameters + parameter) * firms + j];
+    return strategy[layout::replicate_parameter_firm(replicate, parameter, j, firms)];
   }
 };
 

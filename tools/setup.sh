@@ -2,7 +2,8 @@
 # Installs what aimarket needs on a Debian 12 machine (as root, or with sudo), skipping what is
 # already there: compilers and CMake, HDF5, CLI11, toml++, Random123, GoogleTest, OpenMP,
 # Boost.Math (statistics of `aimarket compare`) and Debian's Python 3 with numpy, h5py, xarray,
-# h5netcdf, matplotlib and pytest (used as /usr/bin/python3).
+# h5netcdf, matplotlib and pytest (used as /usr/bin/python3), and the checking tools of
+# tools/ci.sh: clang-format, clang-tidy and clang with its sanitizer and fuzzer runtimes.
 # The CUDA toolkit (nvcc, Thrust/CCCL) is not a Debian package: install NVIDIA's toolkit for
 # the CUDA backend. Without nvcc the build still needs Thrust's headers from it or from
 # Debian's libthrust-dev (installed here when no toolkit is found).
@@ -18,7 +19,8 @@ packages=(build-essential cmake pkg-config git
           libhdf5-dev hdf5-tools libcli11-dev libtomlplusplus-dev librandom123-dev
           libgtest-dev libomp-dev
           python3 python3-numpy python3-h5py python3-xarray python3-h5netcdf python3-pytest
-          python3-venv python3-scipy python3-tqdm python3-matplotlib libboost-dev)
+          python3-venv python3-scipy python3-tqdm python3-matplotlib libboost-dev
+          clang-14 clang-format-14 clang-tidy-14 libclang-rt-14-dev)
 if ! command -v nvcc >/dev/null 2>&1 && [ ! -d /usr/local/cuda/include/cccl/thrust ]; then
   packages+=(libthrust-dev)
 fi

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kernels/demand_params.hpp"
+#include "kernels/layout.hpp"
 #include "kernels/value_chain_params.hpp"
 #include "kernels/value_chain_state.hpp"
 #include "model/dimensions.hpp"
@@ -66,14 +67,14 @@ struct MarketSetup {
   std::array<std::vector<std::int32_t>, kUpstreamMarkets> buyers;     // firm indices
   std::array<std::vector<std::int32_t>, kUpstreamMarkets> sellers;    // firm indices
   std::array<double, kUpstreamMarkets> price_floor{};                 // USD per unit
-  std::array<std::uint8_t, kRegions * kRegions> export_blocked{};     // [seller][buyer region]
+  std::array<std::uint8_t, layout::kRegionPairs> export_blocked{};    // [seller][buyer region]
 };
 
 // What a scenario event changes between steps (docs/CONFIG.md [[event]]).
 struct ScenarioUpdate {
   RegionLevers levers{};
   std::vector<double> region_term;                          // [firm][region]
-  std::array<std::uint8_t, kRegions * kRegions> export_blocked{};  // [seller][buyer region]
+  std::array<std::uint8_t, layout::kRegionPairs> export_blocked{};  // [seller][buyer region]
   std::array<double, kRegions> entry_boost{};               // extra entrants per step
 };
 

@@ -1,12 +1,14 @@
 // aimarket: command line. Exit status 0 on success, 2 for bad input (command line, config or
-// output path, refused before anything runs or is written), 1 when the run itself fails, 130
-// when interrupted by a signal (the file keeps every recorded step).
+// output path, refused before anything runs or is written), 1 when the run itself fails (or
+// memory runs out, or an internal error occurs), 130 when interrupted by a signal (the file
+// keeps every recorded step).
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -262,7 +264,13 @@ int run_bench_command(BenchCommandOptions& opts, const std::string& command_line
 
   aimarket::Config config;
   try {
-    config = aimarket::load_config(opts.config_path, overrides);
+    // With --firms, the first reading only counts the named firms; it asks for a synthetic one
+    // too, so that a config of no named firms is not refused for having no firms.
+    std::vector<aimarket::ConfigOverride> counting = overrides;
+    if (opts.firms > 0) {
+      counting.push_back({"population.synthetic_firms=1", "--firms " + std::to_string(opts.firms)});
+    }
+    config = aimarket::load_config(opts.config_path, counting);
     if (opts.firms > 0) {
       const auto named = static_cast<std::int64_t>(config.named_firms.size());
       if (opts.firms < named) {
@@ -306,9 +314,8 @@ int run_bench_command(BenchCommandOptions& opts, const std::string& command_line
   }
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+// The command line and the commands; main adds the last line of defence.
+int run_program(int argc, char** argv) {
   CLI::App app{"aimarket: a GPU-accelerated agent-based model of the AI value chain.\n"
                "Firms compete for customers (and, in later versions, compute and data); "
                "trajectories go to HDF5."};
@@ -363,6 +370,19 @@ int main(int argc, char** argv) {
   // keys
   CLI::App* keys = app.add_subcommand(
       "keys", "Print every config key with its default, unit and range (Markdown)");
+
+  // An empty value ('--steps ""', often an unset shell variable) is refused, not taken as
+  // "not given": that would silently run with the config's value instead.
+  const CLI::Validator non_empty(
+      [](std::string& value) {
+        return value.empty() ? std::string("an empty value is not allowed") : std::string();
+      },
+      "", "NON-EMPTY");
+  for (CLI::App* command : app.get_subcommands([](CLI::App*) { return true; })) {
+    for (CLI::Option* option : command->get_options()) {
+      if (option->get_type_size() != 0) option->check(non_empty);  // not the flags
+    }
+  }
 
   try {
     app.parse(argc, argv);
@@ -435,4 +455,21 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "aimarket: %s\n", e.what());
     return kExitRunFailed;
   }
+}
+
+}  // namespace
+
+// Anything not handled where it arose (memory running out, or a bug) ends the program with one
+// sentence and exit status 1, rather than an abort with a core dump.
+int main(int argc, char** argv) {
+  try {
+    return run_program(argc, argv);
+  } catch (const std::bad_alloc&) {
+    std::fputs("aimarket: out of memory\n", stderr);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "aimarket: internal error: %s\n", e.what());
+  } catch (...) {
+    std::fputs("aimarket: internal error: an exception of unknown type\n", stderr);
+  }
+  return kExitRunFailed;
 }

@@ -137,7 +137,7 @@ struct ScenarioEvent {
 // Strategy presets ([strategy] section; configs/strategies/presets.toml) and adaptation.
 struct StrategySettings {
   // presets[k - 1] holds the parameters of kStrategyChoiceNames[k] (StrategyParameter order).
-  std::array<std::array<double, kStrategyParameterCount>, kStrategies> presets{};
+  std::array<std::array<double, kStrategyParameters>, kStrategies> presets{};
   std::array<std::string, kArchetypes> by_archetype;  // preset of firms of each archetype
   std::int64_t adapt_every = 0;        // steps between strategy reviews; 0: off
   double imitation_probability = 0.5;  // chance to copy a better-performing peer
@@ -172,6 +172,12 @@ struct DemandSettings {
   double switching_cost = 1.0;
   double price_taste_sd = 0.0;          // log-sd of a customer's personal price sensitivity
 };
+
+// Generated firms are named with these prefixes and a number: "synthetic-00000", ... for
+// population.synthetic_firms and "slot-00000", ... for entry.free_slots. A named firm may not
+// start with either, so that every name in the firm table is unique.
+inline constexpr const char* kSyntheticFirmPrefix = "synthetic-";
+inline constexpr const char* kFreeSlotPrefix = "slot-";
 
 // One firm named in the config ([[firm]] array of tables).
 struct FirmSpec {
@@ -222,7 +228,9 @@ struct Config {
   std::vector<ScenarioEvent> events;  // in date order
   std::vector<FirmSpec> named_firms;
   std::string source_path;    // the config file as given
-  std::vector<std::string> source_files;  // every file read: the config, then its bases
+  // Every file the config was read from: the config file as given, then its base chain
+  // (`base = ...`), each path as it was opened. A run refuses to write over any of them.
+  std::vector<std::string> source_files;
   std::string resolved_toml;  // every key with its effective value, as TOML text
 };
 

@@ -232,7 +232,8 @@ const std::vector<KeySpec> kSettingsKeys = {
     {"demand", "reconsider_rate", KeyKind::kFloat, "0.05", "per step", Closed(0.0, 1.0), kNoNames,
      "Probability that an adopter chooses its provider again in a step.",
      AIMARKET_FIELD(demand.reconsider_rate), nullptr, nullptr},
-    {"demand", "consideration_set", KeyKind::kInteger, "8", "firms", Integers(0, 64), kNoNames,
+    {"demand", "consideration_set", KeyKind::kInteger, "8", "firms",
+     Integers(0, kMaxConsiderationSet), kNoNames,
      "Candidate firms a chooser samples by awareness; 0 = every firm.",
      AIMARKET_FIELD(demand.consideration_set), nullptr, nullptr},
     {"demand", "awareness_installed_base", KeyKind::kFloat, "0.5", "fraction", Closed(0.0, 1.0),
@@ -497,7 +498,7 @@ const std::vector<KeySpec> kSettingsKeys = {
     // [strategy]: the presets, then the preset of each archetype, then adaptation.
 #define AIMARKET_PRESET(index, key, defaults, meaning)                                      \
   {"strategy", key, KeyKind::kTable, defaults, "see meaning", Closed(0.0, 100.0),          \
-   kStrategyParameterList, meaning, AIMARKET_SPAN(strategy.presets[index], kStrategyParameterCount), \
+   kStrategyParameterList, meaning, AIMARKET_SPAN(strategy.presets[index], kStrategyParameters), \
    nullptr, "spend_rate in [0, 1] (per step), the four shares in [0, 1] summing to 1, markup in [0, 100]"}
     AIMARKET_PRESET(0, "vertical_integration",
                     "{ spend_rate = 0.03, compute_share = 0.5, data_share = 0.1, rd_share = 0.25, marketing_share = 0.15, markup = 0.5 }",
@@ -566,8 +567,9 @@ const SectionSpec kFirmSection = {
 // language fit default depends on the firm's region, so it is resolved in code.
 const std::vector<KeySpec> kFirmKeys = {
     {"firm", "name", KeyKind::kString, nullptr, "-", NoRange(), kNoNames,
-     "Name of the firm, unique in the config; `--set firm.NAME.key=value` reaches it.", nullptr,
-     "required", "non-empty, unique"},
+     "Name of the firm, unique in the config; `--set firm.NAME.key=value` reaches it. Names "
+     "starting with `synthetic-` or `slot-` are reserved for generated firms.",
+     nullptr, "required", "non-empty, unique, no `synthetic-` or `slot-` prefix"},
     {"firm", "archetype", KeyKind::kChoice, nullptr, "-", NoRange(), kArchetypeList,
      "Archetype of the firm.", nullptr, "required", nullptr},
     {"firm", "region", KeyKind::kChoice, nullptr, "-", NoRange(), kRegionList,

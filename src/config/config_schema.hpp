@@ -61,7 +61,7 @@ constexpr NameList kRegionList{kRegionNames, kRegions, "region"};
 constexpr NameList kArchetypeList{kArchetypeNames, kArchetypes, "archetype"};
 constexpr NameList kLayerList{kLayerNames, kLayers, "layer"};
 constexpr NameList kStrategyList{kStrategyChoiceNames, kStrategyChoices, "strategy preset"};
-constexpr NameList kStrategyParameterList{kStrategyParameterNames, kStrategyParameterCount,
+constexpr NameList kStrategyParameterList{kStrategyParameterNames, kStrategyParameters,
                                           "parameter"};
 
 // Indices into kLayerNames of the layers the loader's rules name.

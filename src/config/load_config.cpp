@@ -6,6 +6,10 @@
 // command-line option), the key, and what is wrong.
 #include <toml++/toml.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -79,11 +83,15 @@ class Problems {
                  file + ":" + std::to_string(region.begin.line) + ":" +
                      std::to_string(region.begin.column)};
   }
+  Where whole_file() const { return Where{0, 0, 0, path_}; }
   Where at(const toml::node& node) const { return at(node.source()); }
   Where at(const toml::key& key) const { return at(key.source()); }
   Where at_override(std::size_t index) const {
-    const std::string origin =
+    std::string origin =
         index < overrides_.size() ? overrides_[index].origin : std::string("--set");
+    // A very long override is named by its start: the whole text would drown the message.
+    constexpr std::size_t kMaxShown = 200;
+    if (origin.size() > kMaxShown) origin = origin.substr(0, kMaxShown) + "...";
     return Where{1, static_cast<std::int64_t>(index), 0, origin};
   }
 
@@ -771,6 +779,15 @@ FirmFacts read_firm(const toml::table& firm, std::size_t index, const Config& co
   if (const toml::node* node = required("name")) {
     if (const auto name = reader.string(*node, key_of("name"))) {
       if (name->empty()) problems.add(*node, key_of("name"), "a firm name must not be empty");
+      for (const auto& [prefix, generated] :
+           {std::pair{kSyntheticFirmPrefix, "synthetic firms (population.synthetic_firms)"},
+            std::pair{kFreeSlotPrefix, "free firm slots (entry.free_slots)"}}) {
+        if (name->rfind(prefix, 0) == 0) {
+          problems.add(*node, key_of("name"),
+                       "names starting with " + quoted(prefix) + " are reserved for " + generated +
+                           ", so that no two firms share a name; choose another name");
+        }
+      }
       spec.name = *name;
     }
   }
@@ -1110,6 +1127,25 @@ void read_named_firms(const toml::table& root, Config& config, Reader& reader) {
   }
 }
 
+// A market needs firms: named ones, synthetic ones, or free slots for entrants. Without any the
+// run has an empty firm table and fails after it started; refuse it here instead.
+void check_has_firms(const Config& config, const SettingNodes& nodes, Problems& problems) {
+  if (!config.named_firms.empty() || config.population.synthetic_firms > 0 ||
+      config.entry.free_slots > 0) {
+    return;
+  }
+  const std::string text =
+      "the config has no firms: it names no [[firm]], and population.synthetic_firms and "
+      "entry.free_slots are 0; add a [[firm]] table or set population.synthetic_firms above 0";
+  // Where the count was set to 0, if it was; else the config as a whole.
+  const auto found = nodes.valid.find("population.synthetic_firms");
+  if (found != nodes.valid.end()) {
+    problems.add(*found->second, "population.synthetic_firms", text);
+  } else {
+    problems.add(problems.whole_file(), "firm", text);
+  }
+}
+
 // Months since year 0 of a valid "YYYY-MM".
 std::int64_t month_index(const std::string& month) {
   return std::int64_t{std::stoi(month.substr(0, 4))} * 12 + std::stoi(month.substr(5, 2)) - 1;
@@ -1188,6 +1224,178 @@ void read_events(const toml::table& root, Config& config, Reader& reader) {
     event.scenario = levers;
     config.events.push_back(std::move(event));
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Limits of config input, checked before toml++ sees the text.
+
+// toml++ reads dotted keys and table headers recursively, one stack frame per part, so a key
+// of tens of thousands of parts overflows the stack (a crash, not an error); and a file is read
+// whole into memory, so an endless one (/dev/zero) would exhaust it. The shipped baseline is 15 KB and nests 6 levels
+// ([[event]] scenario = { export_controls = [["US", "CN"]] }); the limits are far above any
+// real config and far below what would harm the reader.
+constexpr std::size_t kMaxConfigBytes = std::size_t{1} << 20;  // 1 MiB, per file and per --set
+constexpr int kMaxNesting = 16;
+
+std::string size_limit_text() { return "1 MiB (" + std::to_string(kMaxConfigBytes) + " bytes)"; }
+
+// Where a TOML text nests deeper than kMaxNesting levels. Each part of a dotted key or table
+// header counts one level, and so does an array of tables ([[...]]) and each array a value
+// is in; an inline table counts through the keys inside it. The scan follows TOML's lexical
+// rules (strings, quoted keys, comments) without recursing, and only as far as needed to
+// count: a malformed text is left for the parser to report.
+class NestingScan {
+ public:
+  struct Excess {
+    std::size_t line;
+    std::size_t column;
+  };
+
+  explicit NestingScan(std::string_view text) : text_(text) {}
+
+  std::optional<Excess> first_excess() {
+    int table_depth = 0;  // levels of the last [header]
+    while (pos_ < text_.size() && !excess_) {
+      const std::size_t before = pos_;
+      skip_space_and_comments();
+      if (pos_ >= text_.size()) break;
+      const char c = text_[pos_];
+      if (frames_.empty()) {
+        const Excess start = here();
+        if (c == '[') {  // [table] or [[array.of.tables]]
+          const bool array = peek(1) == '[';
+          advance(array ? 2 : 1);
+          table_depth = key_parts("]\n") + (array ? 1 : 0);
+          check(table_depth, start);
+          while (peek(0) == ']') advance(1);
+        } else {
+          const int depth = table_depth + key_parts("=\n");
+          check(depth, start);
+          if (peek(0) == '=') advance(1);
+          value(depth);
+        }
+      } else if (c == ']' || c == '}') {
+        frames_.pop_back();
+        advance(1);
+      } else if (c == ',') {
+        advance(1);
+      } else if (frames_.back().array) {
+        value(frames_.back().depth + 1);
+      } else {
+        const Excess start = here();
+        const int depth = frames_.back().depth + key_parts("=,}\n");
+        check(depth, start);
+        if (peek(0) == '=') advance(1);
+        value(depth);
+      }
+      if (pos_ == before) advance(1);  // a stray character: step over it
+    }
+    return excess_;
+  }
+
+ private:
+  struct Frame {
+    bool array;  // else an inline table
+    int depth;   // levels of the key that holds it
+  };
+
+  char peek(std::size_t ahead) const {
+    return pos_ + ahead < text_.size() ? text_[pos_ + ahead] : '\0';
+  }
+  void advance(std::size_t count) {
+    for (std::size_t i = 0; i < count && pos_ < text_.size(); ++i, ++pos_) {
+      if (text_[pos_] == '\n') {
+        ++line_;
+        line_start_ = pos_ + 1;
+      }
+    }
+  }
+  Excess here() const { return Excess{line_, pos_ - line_start_ + 1}; }
+  void check(int depth, const Excess& where) {
+    if (depth > kMaxNesting && !excess_) excess_ = where;
+  }
+
+  void skip_space_and_comments() {
+    while (pos_ < text_.size()) {
+      const char c = text_[pos_];
+      if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+        advance(1);
+      } else if (c == '#') {
+        while (pos_ < text_.size() && text_[pos_] != '\n') advance(1);
+      } else {
+        break;
+      }
+    }
+  }
+
+  // A string at pos_ (basic, literal, or either multi-line), up to its closing quote.
+  void skip_string() {
+    const char quote = text_[pos_];
+    const bool multi_line = peek(1) == quote && peek(2) == quote;
+    advance(multi_line ? 3 : 1);
+    while (pos_ < text_.size()) {
+      const char c = text_[pos_];
+      if (c == '\\' && quote == '"') {
+        advance(2);
+      } else if (c == '\n' && !multi_line) {
+        return;  // unterminated: the parser reports it
+      } else if (c == quote && (!multi_line || (peek(1) == quote && peek(2) == quote))) {
+        advance(multi_line ? 3 : 1);
+        // A multi-line string may end with one or two quotes of its own before the closing three.
+        for (int extra = 0; multi_line && extra < 2 && peek(0) == quote; ++extra) advance(1);
+        return;
+      } else {
+        advance(1);
+      }
+    }
+  }
+
+  // The parts of a (possibly dotted, possibly quoted) key, read up to one of `stops`.
+  int key_parts(std::string_view stops) {
+    int parts = 1;
+    while (pos_ < text_.size() && stops.find(text_[pos_]) == std::string_view::npos) {
+      const char c = text_[pos_];
+      if (c == '"' || c == '\'') {
+        skip_string();
+      } else {
+        if (c == '.') ++parts;
+        advance(1);
+      }
+    }
+    return parts;
+  }
+
+  // One value whose key is `depth` levels deep: an array or inline table opens a frame; a
+  // string or a bare value (number, boolean, date) is stepped over.
+  void value(int depth) {
+    while (peek(0) == ' ' || peek(0) == '\t') advance(1);
+    const char c = peek(0);
+    if (c == '[' || c == '{') {
+      frames_.push_back(Frame{c == '[', depth});
+      if (c == '[') check(depth + 1, here());
+      advance(1);
+    } else if (c == '"' || c == '\'') {
+      skip_string();
+    } else {
+      while (pos_ < text_.size() && std::string_view(",]}[{#\n\"'").find(text_[pos_]) ==
+                                        std::string_view::npos) {
+        advance(1);
+      }
+    }
+  }
+
+  std::string_view text_;
+  std::size_t pos_ = 0;
+  std::size_t line_ = 1;
+  std::size_t line_start_ = 0;
+  std::vector<Frame> frames_;
+  std::optional<Excess> excess_;
+};
+
+std::string nesting_message() {
+  return "nests deeper than " + std::to_string(kMaxNesting) +
+         " levels (each part of a dotted key or table header, and each array, counts one); "
+         "the keys of a valid config nest at most 6";
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1294,6 +1502,12 @@ void apply_overrides(toml::table& root, const std::vector<ConfigOverride>& overr
   for (std::size_t i = 0; i < overrides.size(); ++i) {
     const Where where = problems.at_override(i);
     const std::string& assignment = overrides[i].assignment;
+    if (assignment.size() > kMaxConfigBytes) {
+      problems.add(where,
+                   trim(std::string_view(assignment).substr(0, assignment.find('='))).substr(0, 60),
+                   "the override is longer than " + size_limit_text() + ", the limit for a value");
+      continue;
+    }
     const auto equals = assignment.find('=');
     if (equals == std::string::npos) {
       problems.add(where, trim(assignment), "missing '=': expected section.key=value");
@@ -1303,6 +1517,10 @@ void apply_overrides(toml::table& root, const std::vector<ConfigOverride>& overr
     const std::string value_text = trim(std::string_view(assignment).substr(equals + 1));
     if (key_path.empty()) {
       problems.add(where, "(no key)", "expected section.key=value");
+      continue;
+    }
+    if (NestingScan("v = " + value_text).first_excess()) {
+      problems.add(where, key_path, "the value " + nesting_message());
       continue;
     }
     auto holder = parse_override_value(value_text, i);
@@ -1517,32 +1735,67 @@ std::string resolved_toml(Config config) {
   return text;
 }
 
-// The whole file as text; nothing (and `reason` set) when it cannot be read.
+// The whole file as text, at most kMaxConfigBytes; nothing (and `reason` set) when it cannot
+// be read. Only a regular file is read: a device or a pipe could be endless or block forever.
+// The file is opened without blocking (a FIFO without a writer would otherwise hang the open)
+// and checked on the open descriptor, so that what is checked is what is read.
 std::optional<std::string> read_file(const std::string& path, std::string& reason) {
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
     reason = std::strerror(errno);
+    return std::nullopt;
+  }
+  struct stat info {};
+  if (::fstat(fd, &info) != 0) {
+    reason = std::strerror(errno);
+    ::close(fd);
+    return std::nullopt;
+  }
+  if (!S_ISREG(info.st_mode)) {
+    ::close(fd);
+    reason = S_ISDIR(info.st_mode)
+                 ? std::strerror(EISDIR)
+                 : "not a regular file (a device, pipe or socket); give the path of a TOML file";
     return std::nullopt;
   }
   std::string text;
   char buffer[65536];
-  std::size_t count = 0;
-  while ((count = std::fread(buffer, 1, sizeof buffer, file)) > 0) text.append(buffer, count);
-  const bool failed = std::ferror(file) != 0;
-  const int error = errno;
-  std::fclose(file);
-  if (failed) {
-    reason = std::strerror(error);
+  // A regular file may still grow while it is read: read one byte past the limit to tell.
+  while (text.size() <= kMaxConfigBytes) {
+    const std::size_t want = std::min(sizeof buffer, kMaxConfigBytes + 1 - text.size());
+    const ssize_t count = ::read(fd, buffer, want);
+    if (count < 0 && errno == EINTR) continue;
+    if (count < 0) {
+      reason = std::strerror(errno);
+      ::close(fd);
+      return std::nullopt;
+    }
+    if (count == 0) break;
+    text.append(buffer, static_cast<std::size_t>(count));
+  }
+  ::close(fd);
+  if (text.size() > kMaxConfigBytes) {
+    reason = "larger than " + size_limit_text() + ", the limit for a config file";
     return std::nullopt;
   }
   return text;
 }
 
-// Reads and parses one config file; errors name the file (and line for malformed TOML).
-toml::table parse_config_file(const std::string& path) {
+// Reads and parses one config file; errors name the file (and line for malformed TOML). A
+// file that cannot be read is also located at `named_by` (the `base` key naming it), if given.
+toml::table parse_config_file(const std::string& path, const std::string& named_by = "") {
   std::string reason;
   const auto text = read_file(path, reason);
-  if (!text) throw ConfigError(path + ": cannot read the config file: " + reason);
+  if (!text) {
+    throw ConfigError(named_by.empty()
+                          ? path + ": cannot read the config file: " + reason
+                          : named_by + ": base: cannot read the config file " + quoted(path) +
+                                ": " + reason);
+  }
+  if (const auto excess = NestingScan(*text).first_excess()) {
+    throw ConfigError(path + ":" + std::to_string(excess->line) + ":" +
+                      std::to_string(excess->column) + ": the TOML " + nesting_message());
+  }
   try {
     return toml::parse(*text, path);
   } catch (const toml::parse_error& error) {
@@ -1602,17 +1855,21 @@ void merge_config_onto(toml::table& base, toml::table& over) {
 // the baseline. Bases may chain, up to kMaxBaseDepth; a cycle is an error.
 constexpr int kMaxBaseDepth = 8;
 
-toml::table load_with_bases(const std::string& path, std::vector<std::string>& chain) {
-  toml::table root = parse_config_file(path);
-  const toml::node* base_node = root.get("base");
-  if (base_node == nullptr) return root;
-  const auto where = [&](const toml::node& node) {
-    return path + ":" + std::to_string(node.source().begin.line) + ":" +
-           std::to_string(node.source().begin.column);
-  };
+// `named_by` locates the `base` key that names `path` (empty for the config itself), so that a
+// base which cannot be read is reported at the line that names it as well.
+toml::table load_with_bases(const std::string& path, std::vector<std::string>& chain,
+                            const std::string& named_by = "") {
+  toml::table root = parse_config_file(path, named_by);
+  const auto base_entry = root.find("base");
+  if (base_entry == root.end()) return root;
+  const toml::node* base_node = &base_entry->second;
+  // Problems with the base are located at its key: FILE:LINE:COLUMN of `base =`.
+  const toml::source_region& key_source = base_entry->first.source();
+  const std::string base_key_at = path + ":" + std::to_string(key_source.begin.line) + ":" +
+                                  std::to_string(key_source.begin.column);
   const auto base_name = base_node->value<std::string>();
   if (!base_node->is_string() || !base_name || base_name->empty()) {
-    throw ConfigError(where(*base_node) + ": base: expected the path of a config file (a string)");
+    throw ConfigError(base_key_at + ": base: expected the path of a config file (a string)");
   }
   // Relative to the folder of the config that names it (std::filesystem is avoided here: its
   // std::quoted would collide with this file's quoted() by argument-dependent lookup).
@@ -1622,12 +1879,12 @@ toml::table load_with_bases(const std::string& path, std::vector<std::string>& c
                                     : path.substr(0, slash + 1) + *base_name;
   if (std::find(chain.begin(), chain.end(), base_text) != chain.end() ||
       static_cast<int>(chain.size()) >= kMaxBaseDepth) {
-    throw ConfigError(where(*base_node) + ": base: '" + *base_name +
+    throw ConfigError(base_key_at + ": base: '" + *base_name +
                       "' leads back to itself or nests deeper than " +
                       std::to_string(kMaxBaseDepth) + " configs");
   }
   chain.push_back(base_text);
-  toml::table merged = load_with_bases(base_text, chain);
+  toml::table merged = load_with_bases(base_text, chain, base_key_at);
   root.erase("base");
   merged.erase("base");
   merge_config_onto(merged, root);
@@ -1652,6 +1909,9 @@ Config load_config(const std::string& path, const std::vector<ConfigOverride>& o
   check_settings(config, nodes, problems);
   read_named_firms(root, config, reader);
   read_events(root, config, reader);
+  // Only a config valid in every other way is judged as a whole: with other problems, the
+  // counts it checks may not be what the user meant.
+  if (problems.empty()) check_has_firms(config, nodes, problems);
   if (!problems.empty()) problems.throw_all();
 
   config.source_path = path;

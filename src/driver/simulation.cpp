@@ -100,7 +100,10 @@ Simulation::Simulation(const Config& config, BackendChoice choice, std::string* 
   }
   for (std::int32_t j = 0; j < layout_.firms; ++j) {
     bool serves_any = false;
-    for (int s = 0; s < kSegments; ++s) serves_any = serves_any || firms_.serves[static_cast<std::size_t>(s * layout_.firms + j)];
+    for (int s = 0; s < kSegments; ++s) {
+      const auto cell = static_cast<std::size_t>(layout::segment_firm(s, j, layout_.firms));
+      serves_any = serves_any || firms_.serves[cell];
+    }
     layout_.sells[kLayers - 1][static_cast<std::size_t>(j)] = serves_any ? 1 : 0;
   }
 }
@@ -145,9 +148,9 @@ bool is_recorded_step(std::int64_t step, std::int64_t record_every, std::int64_t
 }
 
 RecordFrame make_record_frame(std::int64_t step, const EnsembleSnapshot& snapshot,
-                              const RecordLayout& layout) {
-  const std::int64_t replicates = layout.replicates;
-  const std::int32_t firms = layout.firms;
+                              const RecordLayout& record) {
+  const std::int64_t replicates = record.replicates;
+  const std::int32_t firms = record.firms;
   const auto firm_cells = static_cast<std::size_t>(replicates * firms);
   const auto layer_cells = static_cast<std::size_t>(replicates * kLayers);
   const double nan = std::numeric_limits<double>::quiet_NaN();
@@ -176,7 +179,8 @@ RecordFrame make_record_frame(std::int64_t step, const EnsembleSnapshot& snapsho
   for (std::int64_t r = 0; r < replicates; ++r) {
     for (int layer = 0; layer < kLayers; ++layer) {
       const bool service = layer == kLayers - 1;
-      const std::size_t out_row = static_cast<std::size_t>((r * kLayers + layer) * firms);
+      const auto out_row =
+          static_cast<std::size_t>(layout::replicate_layer_firm(r, layer, 0, firms));
       for (std::int32_t j = 0; j < firms; ++j) {
         const auto jj = static_cast<std::size_t>(j);
         if (service) {
@@ -186,7 +190,8 @@ RecordFrame make_record_frame(std::int64_t step, const EnsembleSnapshot& snapsho
           double agents = 0.0, paid = 0.0, price_sum = 0.0, quality = 0.0, quality_sum = 0.0;
           const int served = kSegments;
           for (int s = 0; s < kSegments; ++s) {
-            const auto cell = static_cast<std::size_t>((r * kSegments + s) * firms + j);
+            const auto cell =
+                static_cast<std::size_t>(layout::replicate_segment_firm(r, s, j, firms));
             const double n = snapshot.tally[cell];
             agents += n;
             paid += n * snapshot.service_price[cell];
@@ -194,18 +199,21 @@ RecordFrame make_record_frame(std::int64_t step, const EnsembleSnapshot& snapsho
             quality += n * snapshot.service_quality[cell];
             quality_sum += snapshot.service_quality[cell];
           }
-          units[jj] = agents * layout.customer_weight;
-          revenue[jj] = paid * layout.customer_weight;
-          if (layout.sells[layer][jj]) {
+          units[jj] = agents * record.customer_weight;
+          revenue[jj] = paid * record.customer_weight;
+          if (record.sells[layer][jj]) {
             frame.price[out_row + jj] = agents > 0.0 ? paid / agents : price_sum / served;
-            frame.service_quality[static_cast<std::size_t>(r * firms + j)] =
+            const auto firm_cell = static_cast<std::size_t>(layout::replicate_firm(r, j, firms));
+            frame.service_quality[firm_cell] =
                 agents > 0.0 ? quality / agents : quality_sum / served;
           }
         } else {
-          const auto cell = static_cast<std::size_t>((r * kUpstreamMarkets + layer) * firms + j);
+          // Layers 0-3 are the upstream markets of the same index.
+          const auto cell =
+              static_cast<std::size_t>(layout::replicate_market_firm(r, layer, j, firms));
           units[jj] = static_cast<double>(snapshot.sold[cell]) / kUnitScale;
           revenue[jj] = static_cast<double>(snapshot.revenue[cell]);
-          if (layout.sells[layer][jj]) frame.price[out_row + jj] = snapshot.price[cell];
+          if (record.sells[layer][jj]) frame.price[out_row + jj] = snapshot.price[cell];
         }
       }
       double total_units = 0.0, total_revenue = 0.0;
@@ -213,7 +221,7 @@ RecordFrame make_record_frame(std::int64_t step, const EnsembleSnapshot& snapsho
         total_units += units[static_cast<std::size_t>(j)];
         total_revenue += revenue[static_cast<std::size_t>(j)];
       }
-      const auto layer_cell = static_cast<std::size_t>(r * kLayers + layer);
+      const auto layer_cell = static_cast<std::size_t>(layout::replicate_layer(r, layer));
       frame.layer_units[layer_cell] = total_units;
       frame.layer_revenue[layer_cell] = total_revenue;
       double hhi = 0.0;
@@ -223,7 +231,8 @@ RecordFrame make_record_frame(std::int64_t step, const EnsembleSnapshot& snapsho
           const double share = units[jj] / total_units;
           frame.market_share[out_row + jj] = share;
           hhi += share * share;
-          frame.region_share[layer_cell * kRegions + static_cast<std::size_t>(layout.firm_region[jj])] += share;
+          frame.region_share[static_cast<std::size_t>(
+              layout::replicate_layer_region(r, layer, record.firm_region[jj]))] += share;
         }
         if (total_revenue > 0.0) frame.revenue_share[out_row + jj] = revenue[jj] / total_revenue;
       }
@@ -232,35 +241,40 @@ RecordFrame make_record_frame(std::int64_t step, const EnsembleSnapshot& snapsho
     for (int s = 0; s < kSegments; ++s) {
       std::int64_t in_segment = 0;
       for (std::int32_t j = 0; j < firms; ++j) {
-        in_segment += snapshot.tally[static_cast<std::size_t>((r * kSegments + s) * firms + j)];
+        const auto cell = static_cast<std::size_t>(layout::replicate_segment_firm(r, s, j, firms));
+        in_segment += snapshot.tally[cell];
       }
-      frame.adopters[static_cast<std::size_t>(r * kSegments + s)] = static_cast<std::int32_t>(in_segment);
+      frame.adopters[static_cast<std::size_t>(layout::replicate_segment(r, s))] =
+          static_cast<std::int32_t>(in_segment);
     }
   }
   return frame;
 }
 
-std::string find_non_finite_state(const RecordFrame& frame, const RecordLayout& layout,
+std::string find_non_finite_state(const RecordFrame& frame, const RecordLayout& record,
                                   const std::vector<std::string>& firm_names) {
-  const auto firms = static_cast<std::size_t>(layout.firms);
-  const auto describe = [&](std::size_t replicate, std::size_t firm, const std::string& what) {
+  const std::int32_t firms = record.firms;
+  const auto describe = [&](std::int64_t replicate, std::int32_t firm, const std::string& what) {
     return "non-finite " + what + " at step " + std::to_string(frame.step) + ", replicate " +
-           std::to_string(replicate) + ", firm '" + firm_names[firm] + "'";
+           std::to_string(replicate) + ", firm '" + firm_names[static_cast<std::size_t>(firm)] +
+           "'";
   };
   const std::pair<const std::vector<double>*, const char*> per_firm[] = {
       {&frame.capability, "capability"}, {&frame.data_stock, "data stock"},
       {&frame.compute, "installed compute"}, {&frame.cash, "cash"}};
   for (const auto& [values, what] : per_firm) {
     for (std::size_t k = 0; k < values->size(); ++k) {
-      if (!std::isfinite((*values)[k])) return describe(k / firms, k % firms, what);
+      if (std::isfinite((*values)[k])) continue;
+      const layout::ReplicateFirm at =
+          layout::split_replicate_firm(static_cast<std::int64_t>(k), firms);
+      return describe(at.replicate, at.firm, what);
     }
   }
   for (std::size_t k = 0; k < frame.price.size(); ++k) {
-    const std::size_t firm = k % firms;
-    const std::size_t layer = (k / firms) % kLayers;
-    const std::size_t replicate = k / (firms * kLayers);
-    if (layout.sells[layer][firm] && !std::isfinite(frame.price[k])) {
-      return describe(replicate, firm, std::string(kLayerNames[layer]) + " price");
+    const layout::ReplicateLayerFirm at =
+        layout::split_replicate_layer_firm(static_cast<std::int64_t>(k), firms);
+    if (record.sells[at.layer][at.firm] && !std::isfinite(frame.price[k])) {
+      return describe(at.replicate, at.firm, std::string(kLayerNames[at.layer]) + " price");
     }
   }
   return "";

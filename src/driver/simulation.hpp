@@ -67,12 +67,12 @@ bool is_recorded_step(std::int64_t step, std::int64_t record_every, std::int64_t
 // Shares (units and revenue), HHI, totals, regional shares and prices per layer, and firm
 // state, from a snapshot of the device state.
 RecordFrame make_record_frame(std::int64_t step, const EnsembleSnapshot& snapshot,
-                              const RecordLayout& layout);
+                              const RecordLayout& record);
 
 // Numerical guard: the first NaN or infinity in recorded firm state (capability, data,
 // installed compute, cash, or the price of a layer the firm sells in), as one sentence naming
 // step, replicate, firm and quantity; empty when all is finite.
-std::string find_non_finite_state(const RecordFrame& frame, const RecordLayout& layout,
+std::string find_non_finite_state(const RecordFrame& frame, const RecordLayout& record,
                                   const std::vector<std::string>& firm_names);
 
 enum class ProgressMode { kAuto, kBar, kLines, kNone };

@@ -21,6 +21,10 @@ constexpr int kLayers = 5;
 constexpr const char* kLayerNames[kLayers] = {"hbm", "accelerator", "cloud", "model", "service"};
 constexpr int kServiceLayer = 4;
 
+// Upstream markets (kernels/value_chain_state.hpp UpstreamMarket): the four layers below the
+// service layer, and data.
+constexpr int kUpstreamMarkets = 5;
+
 // Firm strategies users compare (MODEL.md section 5; presets in configs/strategies/), after
 // "none" (a firm then spends by the [firms] settings).
 constexpr int kStrategyChoices = 10;
@@ -31,8 +35,12 @@ constexpr const char* kStrategyChoiceNames[kStrategyChoices] = {
 constexpr int kStrategies = kStrategyChoices - 1;  // presets (all but "none")
 
 // Parameters of a strategy preset, in kernels/value_chain_state.hpp StrategyParameter order.
-constexpr int kStrategyParameterCount = 6;
-constexpr const char* kStrategyParameterNames[kStrategyParameterCount] = {
+constexpr int kStrategyParameters = 6;
+constexpr const char* kStrategyParameterNames[kStrategyParameters] = {
     "spend_rate", "compute_share", "data_share", "rd_share", "marketing_share", "markup"};
+
+// Largest consideration set (demand.consideration_set): it sizes the candidate arrays on each
+// device thread's stack (kernels/customer_choice.hpp), so the config may not exceed it.
+constexpr int kMaxConsiderationSet = 64;
 
 }  // namespace aimarket

@@ -3,17 +3,30 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <iterator>
 #include <numeric>
 #include <stdexcept>
+#include <string_view>
 
 #include "kernels/counter_rng.hpp"
 #include "kernels/det_math.hpp"
+#include "kernels/layout.hpp"
 #include "kernels/normal_draw.hpp"
 #include "kernels/scaling_law.hpp"
 #include "kernels/value_chain_state.hpp"
 
 namespace aimarket {
 namespace {
+
+// The config names strategy parameters (kStrategyParameterNames) in the order the device
+// indexes them (StrategyParameter).
+static_assert(std::string_view(kStrategyParameterNames[kSpendRate]) == "spend_rate" &&
+                  std::string_view(kStrategyParameterNames[kComputeShare]) == "compute_share" &&
+                  std::string_view(kStrategyParameterNames[kDataShare]) == "data_share" &&
+                  std::string_view(kStrategyParameterNames[kRdShare]) == "rd_share" &&
+                  std::string_view(kStrategyParameterNames[kMarketingShare]) == "marketing_share" &&
+                  std::string_view(kStrategyParameterNames[kMarkup]) == "markup",
+              "kStrategyParameterNames follows StrategyParameter");
 
 // Index drawn from a discrete distribution by inverse CDF.
 int draw_category(double uniform, const double* shares, int n) {
@@ -59,11 +72,14 @@ void append_firm(FirmTable& table, const FirmSpec& spec, const FirmsSettings& de
   for (int k = 1; k < kStrategyChoices; ++k) {
     if (preset_name == kStrategyChoiceNames[k]) preset = strategies.presets[static_cast<std::size_t>(k - 1)].data();
   }
-  const double fallback[kStrategyParameters] = {defaults.spend_rate, defaults.compute_share,
-                                                defaults.data_share, defaults.rd_share,
-                                                defaults.marketing_share, defaults.markup};
-  const double own[kStrategyParameters] = {spec.spend_rate, spec.compute_share, spec.data_share,
-                                           spec.rd_share, spec.marketing_share, spec.markup};
+  // In StrategyParameter order; unsized, so that a parameter added to the model but not here
+  // fails the static_assert instead of reading as zero.
+  const double fallback[] = {defaults.spend_rate, defaults.compute_share, defaults.data_share,
+                             defaults.rd_share, defaults.marketing_share, defaults.markup};
+  const double own[] = {spec.spend_rate, spec.compute_share, spec.data_share,
+                        spec.rd_share, spec.marketing_share, spec.markup};
+  static_assert(std::size(fallback) == kStrategyParameters && std::size(own) == kStrategyParameters,
+                "one value per strategy parameter");
   for (int p = 0; p < kStrategyParameters; ++p) {
     table.strategy[static_cast<std::size_t>(p)].push_back(
         own[p] >= 0.0 ? own[p] : (preset != nullptr ? preset[p] : fallback[p]));
@@ -143,9 +159,10 @@ void assign_initial_customers(const Config& config, const FirmTable& firms,
     std::vector<double> weight(n, 0.0);
     double named_share = 0.0, other_awareness = 0.0;
     for (std::size_t j = 0; j < n; ++j) {
-      if (!firms.serves[static_cast<std::size_t>(s) * n + j] || !firms.alive[j]) continue;
+      const auto cell = static_cast<std::size_t>(layout::segment_firm(s, j, n));
+      if (!firms.serves[cell] || !firms.alive[j]) continue;
       if (j < named) {
-        weight[j] = firms.initial_share[j * kSegments + static_cast<std::size_t>(s)];
+        weight[j] = firms.initial_share[static_cast<std::size_t>(layout::firm_segment(j, s))];
         named_share += weight[j];
       } else {
         other_awareness += firms.awareness[j];
@@ -153,7 +170,8 @@ void assign_initial_customers(const Config& config, const FirmTable& firms,
     }
     const double rest = std::max(0.0, 1.0 - named_share);
     for (std::size_t j = named; j < n; ++j) {
-      if (!firms.serves[static_cast<std::size_t>(s) * n + j] || !firms.alive[j]) continue;
+      const auto cell = static_cast<std::size_t>(layout::segment_firm(s, j, n));
+      if (!firms.serves[cell] || !firms.alive[j]) continue;
       weight[j] = other_awareness > 0.0 ? rest * firms.awareness[j] / other_awareness : 0.0;
     }
     double total = 0.0;
@@ -176,8 +194,11 @@ void assign_initial_customers(const Config& config, const FirmTable& firms,
       std::size_t next = c;
       for (std::size_t j = 0; j < n; ++j) {
         for (std::int64_t k = 0; k < count[j]; ++k) setup.initial_provider[next++] = static_cast<std::int32_t>(j);
-        setup.initial_tally[static_cast<std::size_t>(s) * n + j] += static_cast<std::int32_t>(count[j]);
-        setup.initial_region_tally[static_cast<std::size_t>(g) * n + j] += static_cast<std::int32_t>(count[j]);
+        const auto agents = static_cast<std::int32_t>(count[j]);
+        const auto cell = static_cast<std::size_t>(layout::segment_firm(s, j, n));
+        const auto region_cell = static_cast<std::size_t>(layout::region_firm(g, j, n));
+        setup.initial_tally[cell] += agents;
+        setup.initial_region_tally[region_cell] += agents;
       }
     }
     c = end;
@@ -192,7 +213,7 @@ FirmTable build_firm_table(const Config& config) {
   for (std::int64_t k = 0; k < config.population.synthetic_firms; ++k) {
     FirmSpec spec;
     char name[32];
-    std::snprintf(name, sizeof name, "synthetic-%05lld", static_cast<long long>(k));
+    std::snprintf(name, sizeof name, "%s%05lld", kSyntheticFirmPrefix, static_cast<long long>(k));
     spec.name = name;
     const auto agent = static_cast<std::uint32_t>(k);
     const DrawBlock d = draw_block(config.run.seed, 0, kTimelessStep, agent,
@@ -234,7 +255,7 @@ FirmTable build_firm_table(const Config& config) {
   for (std::int64_t k = 0; k < config.entry.free_slots; ++k) {
     FirmSpec spec;
     char name[32];
-    std::snprintf(name, sizeof name, "slot-%05lld", static_cast<long long>(k));
+    std::snprintf(name, sizeof name, "%s%05lld", kFreeSlotPrefix, static_cast<long long>(k));
     spec.name = name;
     spec.archetype = config.entry.archetype;
     const DrawBlock d = draw_block(config.run.seed, 0, kTimelessStep, static_cast<std::uint32_t>(k),
@@ -266,9 +287,10 @@ FirmTable build_firm_table(const Config& config) {
     append_firm(table, specs[j], config.firms, config.strategy, config.compute.cloud_self_use_share);
     table.alive.push_back(j < live_firms ? 1 : 0);
     for (int s = 0; s < kSegments; ++s) {
-      table.quality[s * n + j] = specs[j].quality[s];
-      table.price[s * n + j] = specs[j].price[s];
-      table.serves[s * n + j] = specs[j].serves[s] ? 1 : 0;
+      const auto cell = static_cast<std::size_t>(layout::segment_firm(s, j, n));
+      table.quality[cell] = specs[j].quality[s];
+      table.price[cell] = specs[j].price[s];
+      table.serves[cell] = specs[j].serves[s] ? 1 : 0;
     }
   }
   // Model sources by name, once every firm has its index.
@@ -295,7 +317,7 @@ CustomerPopulation build_customer_population(const PopulationSettings& populatio
   std::int64_t assigned = 0;
   for (int s = 0; s < kSegments; ++s) {
     for (int r = 0; r < kRegions; ++r) {
-      const int cell = s * kRegions + r;
+      const auto cell = static_cast<std::size_t>(layout::segment_region(s, r));
       exact[cell] = static_cast<double>(total) * population.segment_shares[s] *
                     population.region_shares[r];
       count[cell] = static_cast<std::int64_t>(std::floor(exact[cell]));
@@ -319,7 +341,7 @@ CustomerPopulation build_customer_population(const PopulationSettings& populatio
   out.region.reserve(static_cast<std::size_t>(total));
   for (int s = 0; s < kSegments; ++s) {
     for (int r = 0; r < kRegions; ++r) {
-      const std::int64_t n = count[s * kRegions + r];
+      const std::int64_t n = count[static_cast<std::size_t>(layout::segment_region(s, r))];
       out.segment.insert(out.segment.end(), static_cast<std::size_t>(n),
                          static_cast<std::uint8_t>(s));
       out.region.insert(out.region.end(), static_cast<std::size_t>(n),
@@ -514,14 +536,15 @@ ScenarioUpdate make_scenario_update(const ScenarioSettings& scenario, const Conf
     const int home = firms.region[j];
     const bool closed = scenario.closed_stack[static_cast<std::size_t>(home)] >= 0.5;
     for (int r = 0; r < kRegions; ++r) {
-      double term = d.beta_language * firms.language_fit[j * kRegions + static_cast<std::size_t>(r)];
+      const auto cell = static_cast<std::size_t>(layout::firm_region(j, r));
+      double term = d.beta_language * firms.language_fit[cell];
       if (home == r) term += d.beta_home + scenario.home_procurement[static_cast<std::size_t>(r)];
       if (home != r && closed) term -= scenario.closed_stack_penalty;
-      update.region_term[j * kRegions + static_cast<std::size_t>(r)] = term;
+      update.region_term[cell] = term;
     }
   }
   for (const auto& [seller, buyer] : scenario.export_controls) {
-    update.export_blocked[static_cast<std::size_t>(seller * kRegions + buyer)] = 1;
+    update.export_blocked[static_cast<std::size_t>(layout::seller_buyer_region(seller, buyer))] = 1;
   }
   for (int g = 0; g < kRegions; ++g) {
     const auto r = static_cast<std::size_t>(g);

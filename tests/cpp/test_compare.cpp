@@ -9,10 +9,12 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <string>
 #include <vector>
 
+#include "kernels/layout.hpp"
 #include "analysis/compare.hpp"
 #include "analysis/statistics.hpp"
 #include "analysis/trajectory_reader.hpp"
@@ -194,11 +196,11 @@ TEST(CompareMeasures, CraftedFileGivesTheExpectedSurvivalLeadersAndNoTradeNaN) {
   const fs::path dir = fresh_dir("crafted");
   const Config config = testing::load_repo_config("configs/baseline.toml", small_market());
   Simulation sim(config, BackendChoice::kCpu);
-  const RecordLayout& layout = sim.record_layout();
-  const std::size_t firms = static_cast<std::size_t>(layout.firms);
+  const RecordLayout& record = sim.record_layout();
+  const std::size_t firms = static_cast<std::size_t>(record.firms);
   std::vector<std::size_t> korean;
   for (std::size_t f = 0; f < firms; ++f) {
-    if (kRegionNames[layout.firm_region[f]] == std::string("KR")) korean.push_back(f);
+    if (kRegionNames[record.firm_region[f]] == std::string("KR")) korean.push_back(f);
   }
   ASSERT_GE(korean.size(), 4u) << "the baseline has Korean firms";
   const fs::path path = dir / "crafted.h5";
@@ -211,18 +213,22 @@ TEST(CompareMeasures, CraftedFileGivesTheExpectedSurvivalLeadersAndNoTradeNaN) {
       // exited and in replicate 2 two of them have.
       std::fill(frame.alive.begin(), frame.alive.end(), std::uint8_t{1});
       if (t == 1) {
-        frame.alive[1 * firms + korean[0]] = 0;
-        frame.alive[2 * firms + korean[0]] = 0;
-        frame.alive[2 * firms + korean[1]] = 0;
+        const auto alive = [&](std::int64_t r, std::size_t f) -> std::uint8_t& {
+          return frame.alive[static_cast<std::size_t>(layout::replicate_firm(r, f, firms))];
+        };
+        alive(1, korean[0]) = 0;
+        alive(2, korean[0]) = 0;
+        alive(2, korean[1]) = 0;
       }
       // The hbm layer: Korean firm korean[2] leads in replicates 0 and 1, korean[3] in 2;
       // in every replicate, the model layer has no trade.
       for (std::size_t r = 0; r < 3; ++r) {
-        double* hbm = &frame.market_share[(r * kLayers + 0) * firms];
+        const auto hbm_row = static_cast<std::size_t>(layout::replicate_layer_firm(r, 0, 0, firms));
+        double* hbm = &frame.market_share[hbm_row];
         std::fill(hbm, hbm + firms, 0.0);
         hbm[r < 2 ? korean[2] : korean[3]] = 0.7;
         hbm[r < 2 ? korean[3] : korean[2]] = 0.3;
-        frame.layer_units[r * kLayers + 3] = 0.0;
+        frame.layer_units[static_cast<std::size_t>(layout::replicate_layer(r, 3))] = 0.0;
       }
       writer.push(std::move(frame));
     }
@@ -489,6 +495,165 @@ TEST(CompareInput, DifferentFirmTablesCutShortRunsAndUnrecordedData) {
   EXPECT_NE(old.notes[0].find("region_customers"), std::string::npos) << old.notes[0];
   EXPECT_NE(old.notes[0].find(analysis::kKrShareKorea), std::string::npos) << old.notes[0];
   EXPECT_NE(analysis::markdown_table(old).find("region_customers"), std::string::npos);
+}
+
+// --- Hostile files: every attribute and dataset is checked before it is read ---------------
+
+// A copy of `source` in `dir` named `name`, changed by `change` through the HDF5 C API.
+fs::path changed_copy(const fs::path& source, const fs::path& dir, const std::string& name,
+                      const std::function<void(hid_t)>& change) {
+  const fs::path path = dir / name;
+  fs::copy_file(source, path, fs::copy_options::overwrite_existing);
+  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  EXPECT_GE(file, 0) << path;
+  change(file);
+  EXPECT_GE(H5Fclose(file), 0) << path;
+  return path;
+}
+
+// Replaces root attribute `name` by one of `type` over `space` holding `data`.
+void replace_attribute(hid_t file, const char* name, hid_t type, hid_t space, const void* data) {
+  if (H5Aexists(file, name) > 0) {
+    ASSERT_GE(H5Adelete(file, name), 0) << name;
+  }
+  const hid_t attribute = H5Acreate2(file, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+  ASSERT_GE(attribute, 0) << name;
+  EXPECT_GE(H5Awrite(attribute, type, data), 0) << name;
+  H5Aclose(attribute);
+}
+
+void set_int64_attribute(hid_t file, const char* name, std::int64_t value) {
+  const hid_t space = H5Screate(H5S_SCALAR);
+  replace_attribute(file, name, H5T_STD_I64LE, space, &value);
+  H5Sclose(space);
+}
+
+// The InputError message of comparing the file, or "(accepted)".
+std::string refusal_of(const fs::path& path) {
+  std::vector<std::string> warnings;
+  try {
+    analysis::compare_files({ScenarioFile{"x", path.string(), {}}}, {}, warnings);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "(accepted)";
+}
+
+TEST(CompareInput, AttributesOfTheWrongShapeOrTypeAreRefusedBeforeTheyAreRead) {
+  const fs::path dir = fresh_dir("hostile_attributes");
+  run_to(testing::load_repo_config("configs/baseline.toml", small_market()), dir / "a.h5");
+  ASSERT_EQ(refusal_of(dir / "a.h5"), "(accepted)");
+
+  // `seed` as an array of 4,000 values: read into one uint64 it overran the stack.
+  const fs::path seed_array = changed_copy(dir / "a.h5", dir, "seed_array.h5", [](hid_t file) {
+    std::vector<std::uint64_t> seeds(4000, 7);
+    const hsize_t n = seeds.size();
+    const hid_t space = H5Screate_simple(1, &n, nullptr);
+    replace_attribute(file, "seed", H5T_STD_U64LE, space, seeds.data());
+    H5Sclose(space);
+  });
+  std::string message = refusal_of(seed_array);
+  EXPECT_NE(message.find("seed_array.h5'"), std::string::npos) << message;
+  EXPECT_NE(message.find("root attribute 'seed' holds 4000 values; expected one"),
+            std::string::npos) << message;
+
+  // `status` as two fixed-length strings: read as one it came out truncated ('complet').
+  const fs::path status_array =
+      changed_copy(dir / "a.h5", dir, "status_array.h5", [](hid_t file) {
+        const hsize_t n = 2;
+        const hid_t space = H5Screate_simple(1, &n, nullptr);
+        const hid_t type = H5Tcopy(H5T_C_S1);
+        H5Tset_size(type, 7);
+        replace_attribute(file, "status", type, space, "completeverify");
+        H5Tclose(type);
+        H5Sclose(space);
+      });
+  message = refusal_of(status_array);
+  EXPECT_NE(message.find("status_array.h5'"), std::string::npos) << message;
+  EXPECT_NE(message.find("root attribute 'status' holds 2 values; expected one"),
+            std::string::npos) << message;
+
+  // A number where a string belongs, a string where a number belongs.
+  const fs::path seed_text = changed_copy(dir / "a.h5", dir, "seed_text.h5", [](hid_t file) {
+    const hid_t space = H5Screate(H5S_SCALAR);
+    const hid_t type = H5Tcopy(H5T_C_S1);
+    H5Tset_size(type, 4);
+    replace_attribute(file, "seed", type, space, "1234");
+    H5Tclose(type);
+    H5Sclose(space);
+  });
+  message = refusal_of(seed_text);
+  EXPECT_NE(message.find("root attribute 'seed' is a string, not an integer"), std::string::npos)
+      << message;
+  const fs::path status_number =
+      changed_copy(dir / "a.h5", dir, "status_number.h5",
+                   [](hid_t file) { set_int64_attribute(file, "status", 1); });
+  message = refusal_of(status_number);
+  EXPECT_NE(message.find("root attribute 'status' is an integer, not a string"),
+            std::string::npos) << message;
+
+  // Through the command: bad input, nothing written.
+  analysis::CompareOptions options;
+  options.inputs = {seed_array.string()};
+  options.out_dir = (dir / "out").string();
+  ::testing::internal::CaptureStderr();
+  EXPECT_EQ(analysis::run_compare(options), 2);
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("'seed' holds 4000 values"), std::string::npos) << err;
+  EXPECT_FALSE(fs::exists(dir / "out"));
+}
+
+TEST(CompareInput, AttributesThatContradictTheDatasetsAreRefusedNamingBoth) {
+  const fs::path dir = fresh_dir("inconsistent");
+  run_to(testing::load_repo_config("configs/baseline.toml", small_market()), dir / "a.h5");
+
+  // More replicates than the data: the measures were read past the arrays (1e180 means).
+  struct Case {
+    const char* file;
+    const char* attribute;
+    std::int64_t value;
+    const char* expected;
+  };
+  const std::vector<Case> cases = {
+      {"replicates_1000.h5", "replicates", 1000,
+       "root attribute 'replicates' says 1000 but the 'replicate' dimension holds 3"},
+      {"replicates_negative.h5", "replicates", -5,
+       "root attribute 'replicates' is -5; a run has at least 1 replicate"},
+      {"replicates_huge.h5", "replicates", std::int64_t{1} << 62,
+       "root attribute 'replicates' says 4611686018427387904 but the 'replicate' dimension "
+       "holds 3"},
+      {"steps_recorded.h5", "steps_recorded", 99,
+       "root attribute 'steps_recorded' says 99 but dataset 'step' holds 3"},
+      {"record_every.h5", "record_every", 0, "root attribute 'record_every' is 0"},
+  };
+  for (const Case& c : cases) {
+    const fs::path path = changed_copy(dir / "a.h5", dir, c.file, [&](hid_t file) {
+      set_int64_attribute(file, c.attribute, c.value);
+    });
+    const std::string message = refusal_of(path);
+    EXPECT_NE(message.find(std::string(c.file) + "'"), std::string::npos) << message;
+    EXPECT_NE(message.find(c.expected), std::string::npos) << message;
+  }
+
+  // A data variable with fewer replicates than the file says (the 'replicate' dimension and
+  // the attribute agree): refused when it is read, naming the dataset.
+  const fs::path short_hhi = changed_copy(dir / "a.h5", dir, "short_hhi.h5", [](hid_t file) {
+    ASSERT_GE(H5Ldelete(file, "hhi", H5P_DEFAULT), 0);
+    const hsize_t dims[3] = {1, 3, 5};
+    const hid_t space = H5Screate_simple(3, dims, nullptr);
+    const hid_t dataset = H5Dcreate2(file, "hhi", H5T_IEEE_F64LE, space, H5P_DEFAULT,
+                                     H5P_DEFAULT, H5P_DEFAULT);
+    ASSERT_GE(dataset, 0);
+    const std::vector<double> values(15, 0.5);
+    EXPECT_GE(H5Dwrite(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
+              0);
+    H5Dclose(dataset);
+    H5Sclose(space);
+  });
+  const std::string message = refusal_of(short_hhi);
+  EXPECT_NE(message.find("dataset 'hhi' holds 1 replicates but the root attribute 'replicates' "
+                         "says 3"),
+            std::string::npos) << message;
 }
 
 TEST(CompareInput, FilesOfDifferentSeedsAreComparedUnpairedWithWelchIntervals) {

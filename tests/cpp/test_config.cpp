@@ -2,6 +2,7 @@
 // key, or the command-line option), overrides, the resolved-TOML round trip, and that
 // docs/CONFIG.md carries the reference generated from the schema.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <array>
 #include <cstdint>
@@ -60,12 +61,16 @@ class ConfigTest : public ::testing::Test {
     return lines;
   }
 
+  // A market needs a firm; tests of settings add this one.
+  static constexpr const char* kOneFirm =
+      "\n[[firm]]\nname = \"A\"\narchetype = \"model_lab\"\nregion = \"US\"\n";
+
   fs::path directory_;
 };
 
 // Config{} holds the struct's own initializers; the schema's defaults must agree with them.
-TEST_F(ConfigTest, EmptyFileGivesSchemaDefaultsMatchingTheStructs) {
-  const std::string path = write("");
+TEST_F(ConfigTest, NoSettingsGiveSchemaDefaultsMatchingTheStructs) {
+  const std::string path = write(kOneFirm);
   const Config config = load_config(path, {});
   const Config plain;
   EXPECT_EQ(config.source_path, path);
@@ -155,7 +160,7 @@ TEST_F(ConfigTest, EmptyFileGivesSchemaDefaultsMatchingTheStructs) {
   const std::array<double, kRegions> regions = {0.30, 0.05, 0.25, 0.20, 0.20};
   EXPECT_EQ(config.population.segment_shares, segments);
   EXPECT_EQ(config.population.region_shares, regions);
-  EXPECT_TRUE(config.named_firms.empty());
+  EXPECT_EQ(config.named_firms.size(), 1u);
   EXPECT_NE(config.resolved_toml.find("bass_p = 0.01"), std::string::npos);
 }
 
@@ -514,7 +519,8 @@ TEST_F(ConfigTest, SectionsNotImplementedYetAreNamedSo) {
 TEST_F(ConfigTest, ValueChainSectionsAreAccepted) {
   const Config config =
       load_config(write("[compute]\nmax_price_change = 2\n[data]\npublic_data_rate = 0\n[models]\n"
-                        "training_share = 1\n[scenario]\nexport_controls = []\n"),
+                        "training_share = 1\n[scenario]\nexport_controls = []\n" +
+                        std::string(kOneFirm)),
                   {});
   EXPECT_EQ(config.compute.max_price_change, 2.0);
   EXPECT_EQ(config.data.public_data_rate, 0.0);
@@ -551,6 +557,19 @@ TEST_F(ConfigTest, OutOfRangeValueNamesTheRange) {
             path + ":2:19: demand.reconsider_rate: out of range: got 1.5, valid range [0, 1]");
   EXPECT_EQ(lines[1],
             path + ":3:21: demand.consideration_set: out of range: got 65, valid range [0, 64]");
+}
+
+TEST_F(ConfigTest, ConsiderationSetBoundIsTheDeviceStackLimit) {
+  // The customer kernel keeps the candidates on a fixed stack array of kMaxConsiderationSet
+  // (+ the current provider): the config accepts exactly what fits.
+  const std::string at_limit = std::to_string(kMaxConsiderationSet);
+  EXPECT_EQ(load_config(write("[demand]\nconsideration_set = " + at_limit + "\n" + kOneFirm), {})
+                .demand.consideration_set,
+            kMaxConsiderationSet);
+  const std::string over = std::to_string(kMaxConsiderationSet + 1);
+  const std::string path = write("[demand]\nconsideration_set = " + over + "\n");
+  EXPECT_EQ(error_of(path), path + ":2:21: demand.consideration_set: out of range: got " + over +
+                                ", valid range [0, " + at_limit + "]");
 }
 
 TEST_F(ConfigTest, NegativeValuesAreRefused) {
@@ -592,6 +611,61 @@ TEST_F(ConfigTest, DirectoryIsNotAConfigFile) {
   EXPECT_EQ(error_of(path), path + ": cannot read the config file: Is a directory");
 }
 
+// A config without firms used to be valid, and its run then failed (exit status 1) on an empty
+// firm table. Named firms, synthetic firms or free slots for entrants each make a market.
+TEST_F(ConfigTest, AConfigWithoutFirmsIsRefused) {
+  const std::string empty = write("[run]\nsteps = 3\n");
+  EXPECT_EQ(error_of(empty), empty +
+                                 ": firm: the config has no firms: it names no [[firm]], and "
+                                 "population.synthetic_firms and entry.free_slots are 0; add a "
+                                 "[[firm]] table or set population.synthetic_firms above 0");
+  const std::string zero = write("[population]\nsynthetic_firms = 0\n", "zero.toml");
+  EXPECT_EQ(error_of(zero).rfind(zero + ":2:19: population.synthetic_firms: the config has no "
+                                        "firms",
+                                 0),
+            0u);
+  EXPECT_EQ(load_config(write(kOneFirm, "one.toml"), {{"population.synthetic_firms=0", "--set"}})
+                .named_firms.size(),
+            1u);
+  EXPECT_EQ(load_config(empty, {{"population.synthetic_firms=2", "--set"}}).named_firms.size(),
+            0u);
+  EXPECT_EQ(load_config(empty, {{"entry.free_slots=1", "--set"}}).entry.free_slots, 1);
+  const std::string empty_array = write("firm = []\n", "empty_array.toml");
+  EXPECT_NE(error_of(empty_array).find("the config has no firms"), std::string::npos);
+  // Other problems come first: the firm count is judged only in an otherwise valid config.
+  const std::string other = write("[run]\nsteps = 0\n", "other.toml");
+  EXPECT_EQ(lines_of(error_of(other)).size(), 1u);
+}
+
+// A named firm could take the name of a generated one ("synthetic-00000", "slot-00000"): the
+// firm table then held two firms of one name. The generated prefixes are reserved.
+TEST_F(ConfigTest, GeneratedFirmNamesAreReserved) {
+  const std::string path = write(
+      "[population]\nsynthetic_firms = 1\n[entry]\nfree_slots = 1\n\n"
+      "[[firm]]\nname = \"synthetic-00000\"\narchetype = \"model_lab\"\nregion = \"US\"\n\n"
+      "[[firm]]\nname = \"slot-00000\"\narchetype = \"model_lab\"\nregion = \"US\"\n");
+  EXPECT_EQ(error_of(path),
+            path + ":7:8: firm.synthetic-00000.name: names starting with 'synthetic-' are "
+                   "reserved for synthetic firms (population.synthetic_firms), so that no two "
+                   "firms share a name; choose another name\n" +
+                path + ":12:8: firm.slot-00000.name: names starting with 'slot-' are reserved "
+                       "for free firm slots (entry.free_slots), so that no two firms share a "
+                       "name; choose another name");
+  // Whatever the counts: a later override of them must not make the names clash.
+  const std::string alone = write(std::string(kOneFirm), "alone.toml");
+  EXPECT_NE(error_of(alone, {{"firm.A.name=synthetic-7", "--set firm.A.name=synthetic-7"}})
+                .find("--set firm.A.name=synthetic-7: firm.synthetic-7.name: names starting "
+                      "with 'synthetic-' are reserved"),
+            std::string::npos);
+  // Only the prefix as written: other names with these words are fine.
+  const Config config = load_config(
+      write("[[firm]]\nname = \"Synthetic-1\"\narchetype = \"model_lab\"\nregion = \"US\"\n"
+            "[[firm]]\nname = \"slots\"\narchetype = \"model_lab\"\nregion = \"US\"\n",
+            "fine.toml"),
+      {});
+  EXPECT_EQ(config.named_firms.size(), 2u);
+}
+
 TEST_F(ConfigTest, DuplicateFirmNamesNameBothLines) {
   const std::string path = write(
       "[[firm]]\nname = \"Kakao\"\narchetype = \"kr_service\"\nregion = \"KR\"\n\n"
@@ -611,12 +685,14 @@ TEST_F(ConfigTest, BassHazardMustBeAProbability) {
 }
 
 TEST_F(ConfigTest, FrozenTakesBothValues) {
-  EXPECT_FALSE(load_config(write(""), {}).firms.frozen);
-  EXPECT_TRUE(load_config(write("[firms]\nfrozen = true\n"), {}).firms.frozen);
-  EXPECT_FALSE(load_config(write("[firms]\nfrozen = false\n"), {}).firms.frozen);
-  const std::string path = write("[firms]\nfrozen = true\n");
+  EXPECT_FALSE(load_config(write(kOneFirm), {}).firms.frozen);
+  EXPECT_TRUE(
+      load_config(write(std::string("[firms]\nfrozen = true\n") + kOneFirm), {}).firms.frozen);
+  EXPECT_FALSE(
+      load_config(write(std::string("[firms]\nfrozen = false\n") + kOneFirm), {}).firms.frozen);
+  const std::string path = write(std::string("[firms]\nfrozen = true\n") + kOneFirm);
   EXPECT_FALSE(load_config(path, {{"firms.frozen=false", "--set"}}).firms.frozen);
-  EXPECT_TRUE(load_config(write(""), {{"firms.frozen=true", "--set"}}).firms.frozen);
+  EXPECT_TRUE(load_config(write(kOneFirm), {{"firms.frozen=true", "--set"}}).firms.frozen);
 }
 
 TEST_F(ConfigTest, StartMustBeAMonth) {
@@ -626,7 +702,8 @@ TEST_F(ConfigTest, StartMustBeAMonth) {
               std::string::npos)
         << bad;
   }
-  EXPECT_EQ(load_config(write("[run]\nstart = \"2999-12\"\n"), {}).run.start, "2999-12");
+  const std::string valid = write(std::string("[run]\nstart = \"2999-12\"\n") + kOneFirm);
+  EXPECT_EQ(load_config(valid, {}).run.start, "2999-12");
 }
 
 TEST_F(ConfigTest, SharesMustSumToOneAndNameKnownSegments) {
@@ -779,13 +856,13 @@ TEST_F(ConfigTest, SpendingSharesMustSumToOne) {
                                 "rd_share + marketing_share = 0.5 + 0.1 + 0.3 + 0.2 = 1.1 but "
                                 "must be 1 (within 1e-9): the four shares split a firm's "
                                 "spending");
-  EXPECT_EQ(error_of(write(""), {{"firms.rd_share=0", "--set firms.rd_share=0"}}),
+  EXPECT_EQ(error_of(write(kOneFirm), {{"firms.rd_share=0", "--set firms.rd_share=0"}}),
             "--set firms.rd_share=0: firms.rd_share: compute_share + data_share + rd_share + "
             "marketing_share = 0.4 + 0.1 + 0 + 0.2 = 0.7 but must be 1 (within 1e-9): the four "
             "shares split a firm's spending");
   const Config config =
       load_config(write("[firms]\ncompute_share = 0.7\ndata_share = 0.1\nrd_share = 0.1\n"
-                        "marketing_share = 0.1\n"),
+                        "marketing_share = 0.1\n" + std::string(kOneFirm)),
                   {});
   EXPECT_EQ(config.firms.compute_share, 0.7);
 }
@@ -799,7 +876,8 @@ TEST_F(ConfigTest, ARefusedShareIsNotSummed) {
 
 TEST_F(ConfigTest, ExportControlsAreRegionPairs) {
   const Config config =
-      load_config(write("[scenario]\nexport_controls = [[\"US\", \"CN\"], [\"KR\", \"CN\"]]\n"),
+      load_config(write("[scenario]\nexport_controls = [[\"US\", \"CN\"], [\"KR\", \"CN\"]]\n" +
+                        std::string(kOneFirm)),
                   {{"scenario.export_controls=[[\"US\", \"CN\"], [\"CN\", \"US\"]]", "--set"}});
   EXPECT_EQ(config.scenario.export_controls, (std::vector<std::pair<int, int>>{{0, 3}, {3, 0}}));
   EXPECT_NE(config.resolved_toml.find("export_controls = [[\"US\", \"CN\"], [\"CN\", \"US\"]]"),
@@ -1093,7 +1171,7 @@ TEST_F(ConfigTest, OverridesReachTheValueChainKeys) {
 // Overrides
 
 TEST_F(ConfigTest, OverridesReplaceFileValuesAndDefaults) {
-  const std::string path = write("[demand]\nbass_p = 0.05\n");
+  const std::string path = write(std::string("[demand]\nbass_p = 0.05\n") + kOneFirm);
   const Config config =
       load_config(path, {{"demand.bass_p=0.03", "--set demand.bass_p=0.03"},
                          {"run.start=2025-03", "--set run.start=2025-03"},  // a bare string
@@ -1220,6 +1298,124 @@ TEST_F(ConfigTest, FirmNameInAnOverrideMayBeQuoted) {
 
 TEST_F(ConfigTest, EmptyPathIsRefused) {
   EXPECT_EQ(error_of(""), "cannot read the config file: no path given");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Limits of config input: size and nesting, checked before the TOML parser reads the text.
+
+std::string dotted_key(int parts) {
+  std::string key = "a";
+  for (int i = 1; i < parts; ++i) key += ".a";
+  return key;
+}
+
+// A key of 50,000 parts made the TOML parser recurse until the stack overflowed (a crash).
+TEST_F(ConfigTest, DeeplyDottedKeyIsRefusedAtItsLine) {
+  const std::string path = write("[run]\nsteps = 3\n" + dotted_key(50000) + " = 1\n");
+  const std::string error = error_of(path);
+  EXPECT_EQ(error.rfind(path + ":3:1: ", 0), 0u) << error.substr(0, 300);
+  EXPECT_NE(error.find("nests deeper than 16 levels"), std::string::npos) << error.substr(0, 300);
+  EXPECT_EQ(lines_of(error).size(), 1u);
+}
+
+TEST_F(ConfigTest, DeeplyDottedTableHeaderIsRefusedAtItsLine) {
+  const std::string table = write("# a header\n[" + dotted_key(50000) + "]\n", "table.toml");
+  EXPECT_EQ(error_of(table).rfind(table + ":2:1: ", 0), 0u);
+  const std::string array = write("\n\n[[" + dotted_key(50000) + "]]\n", "array.toml");
+  EXPECT_EQ(error_of(array).rfind(array + ":3:1: ", 0), 0u);
+}
+
+// Sixteen levels are allowed (the schema then judges the key); seventeen are not. Arrays,
+// arrays of tables and inline tables count as well as dotted keys.
+TEST_F(ConfigTest, NestingLimitIsSixteenLevels) {
+  const auto nesting_error = [&](const std::string& text) {
+    return error_of(write(text)).find("nests deeper") != std::string::npos;
+  };
+  EXPECT_FALSE(nesting_error(dotted_key(16) + " = 1\n"));
+  EXPECT_TRUE(nesting_error(dotted_key(17) + " = 1\n"));
+  EXPECT_FALSE(nesting_error("[" + dotted_key(14) + "]\nb.c = 1\n"));
+  EXPECT_TRUE(nesting_error("[" + dotted_key(14) + "]\nb.c.d = 1\n"));
+  EXPECT_FALSE(nesting_error("[[" + dotted_key(15) + "]]\n"));
+  EXPECT_TRUE(nesting_error("[[" + dotted_key(16) + "]]\n"));
+  // a (1) + 15 arrays = 16; one more array is 17.
+  EXPECT_FALSE(nesting_error("a = " + std::string(15, '[') + std::string(15, ']') + "\n"));
+  EXPECT_TRUE(nesting_error("a = " + std::string(16, '[') + std::string(16, ']') + "\n"));
+  // a (1) + b (1) + 14 parts inside the inline table = 16.
+  EXPECT_FALSE(nesting_error("a.b = { " + dotted_key(14) + " = 1 }\n"));
+  EXPECT_TRUE(nesting_error("a.b = { " + dotted_key(15) + " = 1 }\n"));
+  // a (1) + array (1) + b (1) + array (1) + 13 arrays = 17.
+  EXPECT_TRUE(nesting_error("a = [{ b = [" + std::string(13, '[') + std::string(13, ']') +
+                            "] }]\n"));
+}
+
+// Dots and brackets inside strings, quoted keys and comments are not nesting.
+TEST_F(ConfigTest, NestingIgnoresStringsQuotedKeysAndComments) {
+  const std::string many_dots = dotted_key(40);
+  const std::string brackets(40, '[');
+  const std::string path = write(
+      "# " + many_dots + " " + brackets + "\n" +
+      "[[firm]] # " + brackets + "\n" +
+      "name = \"" + many_dots + brackets + "\"\n" +
+      "archetype = 'kr_service'\nregion = \"KR\"\n" +
+      "[[event]]\ndate = \"2025-01\"\n" +
+      "note = '''\n" + brackets + "\n''''\n" +
+      "\"scenario\" = { \"rd_subsidy\" = { \"KR\" = 0.5 } } # " + brackets + "\n" +
+      "[[event]]\ndate = \"2026-01\"\nnote = \"\"\"\n\\\"\"\" " + many_dots + "\"\"\"\n" +
+      "scenario = { export_controls = [[\"US\", \"CN\"]] }\n");
+  const Config config = load_config(path, {});
+  ASSERT_EQ(config.named_firms.size(), 1u);
+  EXPECT_EQ(config.named_firms[0].name, many_dots + brackets);
+  ASSERT_EQ(config.events.size(), 2u);
+  EXPECT_EQ(config.events[0].note, brackets + "\n'");
+  EXPECT_EQ(config.events[1].note, "\"\"\" " + many_dots);
+}
+
+TEST_F(ConfigTest, ConfigFilesAreCappedAtOneMebibyte) {
+  const std::size_t limit = std::size_t{1} << 20;
+  const std::string firm = "[[firm]]\nname = \"A\"\narchetype = \"model_lab\"\nregion = \"US\"\n";
+  // A comment pads the file to exactly the limit: accepted.
+  std::string text = firm + "#";
+  text += std::string(limit - text.size() - 1, 'x') + "\n";
+  ASSERT_EQ(text.size(), limit);
+  EXPECT_EQ(load_config(write(text), {}).named_firms.size(), 1u);
+  const std::string path = write(text + "\n", "big.toml");
+  EXPECT_EQ(error_of(path), path +
+                                ": cannot read the config file: larger than 1 MiB (1048576 "
+                                "bytes), the limit for a config file");
+}
+
+// /dev/zero never ends: it was read until memory ran out (an abort). A FIFO would block.
+TEST_F(ConfigTest, DevicesAndPipesAreNotConfigFiles) {
+  EXPECT_EQ(error_of("/dev/zero"),
+            "/dev/zero: cannot read the config file: not a regular file (a device, pipe or "
+            "socket); give the path of a TOML file");
+  const std::string fifo = (directory_ / "fifo.toml").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_NE(error_of(fifo).find(fifo + ": cannot read the config file: not a regular file"),
+            std::string::npos);
+  const std::string base = write("base = \"/dev/zero\"\n[run]\nsteps = 3\n");
+  EXPECT_EQ(error_of(base), base +
+                                ":1:1: base: cannot read the config file '/dev/zero': not a "
+                                "regular file (a device, pipe or socket); give the path of a "
+                                "TOML file");
+}
+
+TEST_F(ConfigTest, OverridesAreCappedInSizeAndNesting) {
+  const std::string path =
+      write("[[firm]]\nname = \"A\"\narchetype = \"model_lab\"\nregion = \"US\"\n");
+  const std::string long_value(std::size_t{1} << 20, 'x');
+  const std::string error =
+      error_of(path, {{"run.start=" + long_value, "--set run.start=" + long_value}});
+  EXPECT_EQ(lines_of(error).size(), 1u);
+  EXPECT_LT(error.size(), 400u) << "the message shows the start of the override only";
+  EXPECT_EQ(error.rfind("--set run.start=xxx", 0), 0u) << error;
+  EXPECT_NE(error.find(": run.start: the override is longer than 1 MiB"), std::string::npos)
+      << error;
+  const std::string deep = "{" + dotted_key(50000) + " = 1}";
+  EXPECT_EQ(error_of(path, {{"demand.bass_p=" + deep, "--set deep"}}),
+            "--set deep: demand.bass_p: the value nests deeper than 16 levels (each part of a "
+            "dotted key or table header, and each array, counts one); the keys of a valid "
+            "config nest at most 6");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1391,7 +1587,7 @@ TEST_F(ConfigTest, ResolvedTomlReadsBackToTheSameConfig) {
 }
 
 TEST_F(ConfigTest, ResolvedTomlOfDefaultsReadsBackToTheSameConfig) {
-  const Config original = load_config(write(""), {});
+  const Config original = load_config(write(kOneFirm), {});
   const Config again = load_config(write(original.resolved_toml, "resolved.toml"), {});
   expect_same_config(original, again);
 }
@@ -1532,6 +1728,21 @@ region = "KR"
   EXPECT_EQ(again.resolved_toml, config.resolved_toml);
 }
 
+TEST(ConfigBase, SourceFilesListTheConfigAndItsBases) {
+  const auto folder = std::filesystem::temp_directory_path() / "aimarket_base_sources";
+  const std::string base = write_in(folder, "baseline.toml", kBaseConfig);
+  const std::string middle = write_in(folder / "scenarios", "middle.toml",
+                                      "base = \"../baseline.toml\"\n[demand]\nbass_q = 0.4\n");
+  const std::string top =
+      write_in(folder / "scenarios", "top.toml", "base = \"middle.toml\"\n[run]\nsteps = 3\n");
+  const aimarket::Config config = aimarket::load_config(top, {});
+  ASSERT_EQ(config.source_files.size(), 3u);
+  EXPECT_EQ(config.source_files[0], top);
+  EXPECT_TRUE(std::filesystem::equivalent(config.source_files[1], middle));
+  EXPECT_TRUE(std::filesystem::equivalent(config.source_files[2], base));
+  EXPECT_EQ(aimarket::load_config(base, {}).source_files, std::vector<std::string>{base});
+}
+
 TEST(ConfigBase, ErrorsNameTheFileTheValueCameFrom) {
   const auto folder = std::filesystem::temp_directory_path() / "aimarket_base_errors";
   const std::string base = write_in(folder, "baseline.toml", std::string(kBaseConfig) + "\n[compute]\nhbm_unit_cost = -1.0\n");
@@ -1546,6 +1757,27 @@ TEST(ConfigBase, ErrorsNameTheFileTheValueCameFrom) {
     EXPECT_NE(what.find("compute.hbm_unit_cost"), std::string::npos) << what;
     EXPECT_NE(what.find(scenario + ":3:"), std::string::npos) << what;   // bass_q
     EXPECT_NE(what.find("demand.bass_q"), std::string::npos) << what;
+  }
+}
+
+// The error names the missing file and, as FILE:LINE:COLUMN, the `base` key that names it.
+TEST(ConfigBase, MissingBaseIsLocatedAtTheKeyNamingIt) {
+  const auto folder = std::filesystem::temp_directory_path() / "aimarket_base_missing";
+  const std::string middle =
+      write_in(folder / "scenarios", "middle.toml",
+               "# middle\n\n  base = \"../nope.toml\"\n[run]\nsteps = 3\n");
+  const std::string top =
+      write_in(folder, "top.toml", "# changes\nbase = \"scenarios/middle.toml\"\n");
+  const std::string missing = (folder / "scenarios" / "../nope.toml").string();
+  for (const std::string& path : {top, middle}) {
+    try {
+      aimarket::load_config(path, {});
+      ADD_FAILURE() << "expected a ConfigError";
+    } catch (const aimarket::ConfigError& error) {
+      EXPECT_EQ(std::string(error.what()),
+                middle + ":3:3: base: cannot read the config file '" + missing +
+                    "': No such file or directory");
+    }
   }
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/layout.hpp"
 #include "test_support.hpp"
 
 namespace aimarket {
@@ -71,10 +72,11 @@ TEST(CustomerMarket, FirstChoiceFollowsLogitOnTheFullUtility) {
   for (int region : {0, 1}) {
     std::vector<double> utility;
     for (std::int32_t j = 0; j < firms.size(); ++j) {
-      const std::size_t sj = static_cast<std::size_t>(segment * firms.size() + j);
+      const auto sj = static_cast<std::size_t>(layout::segment_firm(segment, j, firms.size()));
+      const auto jr = static_cast<std::size_t>(layout::firm_region(j, region));
       utility.push_back(d.beta_quality * firms.quality[sj] - d.beta_price * std::log(firms.price[sj]) +
                         (firms.region[static_cast<std::size_t>(j)] == region ? d.beta_home : 0.0) +
-                        d.beta_language * firms.language_fit[static_cast<std::size_t>(j * kRegions + region)]);
+                        d.beta_language * firms.language_fit[jr]);
     }
     const auto expected = testing::softmax(utility);
     std::vector<double> count(expected.size(), 0.0);
@@ -83,7 +85,8 @@ TEST(CustomerMarket, FirstChoiceFollowsLogitOnTheFullUtility) {
     for (std::int64_t r = 0; r < config.run.replicates; ++r) {
       for (std::int64_t c = 0; c < config.population.customers; ++c) {
         if (customers.region[static_cast<std::size_t>(c)] != region) continue;
-        ++count[static_cast<std::size_t>(provider[static_cast<std::size_t>(r * config.population.customers + c)])];
+        const std::int64_t rc = layout::replicate_customer(r, c, config.population.customers);
+        ++count[static_cast<std::size_t>(provider[static_cast<std::size_t>(rc)])];
         ++n;
       }
     }
@@ -172,7 +175,8 @@ awareness = 1.0
   const double expected[] = {0.6, 0.3, 0.1};
   for (std::int64_t r = 0; r < config.run.replicates; ++r) {
     for (int j = 0; j < 3; ++j) {
-      const double share = frame.market_share[static_cast<std::size_t>((r * kLayers + kServiceLayer) * 3 + j)];
+      const double share = frame.market_share[static_cast<std::size_t>(
+          layout::replicate_layer_firm(r, kServiceLayer, j, 3))];
       const double sd = std::sqrt(expected[j] * (1 - expected[j]) / config.population.customers);
       EXPECT_NEAR(share, expected[j], 4.5 * sd) << "replicate " << r << " firm " << j;
     }
@@ -202,27 +206,34 @@ TEST(CustomerMarket, CustomersAreConservedAndTalliesMatchProvidersBySegmentAndRe
     sim.backend().read_providers(provider);
     sim.backend().read_tallies(tally);
     std::vector<std::int32_t> recount(tally.size(), 0);
-    std::vector<std::int32_t> region_recount(static_cast<std::size_t>(config.run.replicates * kRegions * firms), 0);
+    std::vector<std::int32_t> region_recount(
+        static_cast<std::size_t>(config.run.replicates * kRegions * firms), 0);
     const RecordFrame frame = sim.record_frame();
     for (std::int64_t r = 0; r < config.run.replicates; ++r) {
       std::int64_t adopters = 0;
       for (std::int64_t c = 0; c < m; ++c) {
-        const std::int32_t j = provider[static_cast<std::size_t>(r * m + c)];
+        const std::int32_t j =
+            provider[static_cast<std::size_t>(layout::replicate_customer(r, c, m))];
         ASSERT_GE(j, -1);
         ASSERT_LT(j, firms);
         if (j < 0) continue;
         ++adopters;
         const int s = sim.customers().segment[static_cast<std::size_t>(c)];
-        ++recount[static_cast<std::size_t>((r * kSegments + s) * firms + j)];
+        ++recount[static_cast<std::size_t>(layout::replicate_segment_firm(r, s, j, firms))];
         const int g = sim.customers().region[static_cast<std::size_t>(c)];
-        ++region_recount[static_cast<std::size_t>((r * kRegions + g) * firms + j)];
+        ++region_recount[static_cast<std::size_t>(layout::replicate_region_firm(r, g, j, firms))];
       }
       std::int64_t recorded = 0;
-      for (int s = 0; s < kSegments; ++s) recorded += frame.adopters[static_cast<std::size_t>(r * kSegments + s)];
+      for (int s = 0; s < kSegments; ++s) {
+        recorded += frame.adopters[static_cast<std::size_t>(layout::replicate_segment(r, s))];
+      }
       EXPECT_EQ(recorded, adopters) << "step " << t;
       EXPECT_LE(adopters, m);
       double share_sum = 0.0;
-      for (std::int32_t j = 0; j < firms; ++j) share_sum += frame.market_share[static_cast<std::size_t>((r * kLayers + kServiceLayer) * firms + j)];
+      for (std::int32_t j = 0; j < firms; ++j) {
+        share_sum += frame.market_share[static_cast<std::size_t>(
+            layout::replicate_layer_firm(r, kServiceLayer, j, firms))];
+      }
       // Each share carries one rounding of 2^-53 relative; the sum of F of them is off by at
       // most F * 2^-53 (plus the additions' own rounding), far below 1e-12 for F < 10^3.
       if (adopters > 0) {

@@ -3,6 +3,7 @@
 // funding as outside money, and the result does not depend on thread count.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -14,6 +15,7 @@
 
 #include "backend/backend.hpp"
 #include "kernels/firm_entry.hpp"
+#include "kernels/layout.hpp"
 #include "test_support.hpp"
 
 namespace aimarket {
@@ -70,7 +72,7 @@ std::int64_t expected_funding(const Config& config, std::int64_t r, std::int64_t
 std::int32_t customers_of(const EnsembleSnapshot& s, std::int32_t n, std::int64_t r, std::int32_t j) {
   std::int32_t total = 0;
   for (int seg = 0; seg < kSegments; ++seg) {
-    total += s.tally[static_cast<std::size_t>((r * kSegments + seg) * n + j)];
+    total += s.tally[static_cast<std::size_t>(layout::replicate_segment_firm(r, seg, j, n))];
   }
   return total;
 }
@@ -103,7 +105,7 @@ TEST(Entry, FreeSlotsAreDeadAtStartAndNamedInTheFirmTable) {
   sim.backend().read_snapshot(s);
   for (std::int64_t r = 0; r < config.run.replicates; ++r) {
     for (std::int32_t j = 0; j < firms.size(); ++j) {
-      const auto k = static_cast<std::size_t>(r * firms.size() + j);
+      const auto k = static_cast<std::size_t>(layout::replicate_firm(r, j, firms.size()));
       EXPECT_EQ(s.alive[k], j < 12 ? 1 : 0) << "replicate " << r << " firm " << j;
       if (j >= 12) {
         EXPECT_EQ(customers_of(s, firms.size(), r, j), 0);
@@ -144,7 +146,7 @@ TEST(Entry, EntrantsArriveAtThePoissonRateWhileSlotsRemain) {
     for (std::int64_t r = 0; r < config.run.replicates; ++r) {
       std::int64_t entrants = 0, free_after = 0;
       for (std::int32_t j = 0; j < n; ++j) {
-        const auto k = static_cast<std::size_t>(r * n + j);
+        const auto k = static_cast<std::size_t>(layout::replicate_firm(r, j, n));
         if (!before.alive[k] && after.alive[k]) ++entrants;
         if (j >= 12 && !after.alive[k]) ++free_after;
       }
@@ -185,7 +187,7 @@ TEST(Entry, SlotsAreConservedAndEntrantsTakeOnlyFreeSlots) {
     for (std::int64_t r = 0; r < config.run.replicates; ++r) {
       std::int64_t alive = 0;
       for (std::int32_t j = 0; j < n; ++j) {
-        const auto k = static_cast<std::size_t>(r * n + j);
+        const auto k = static_cast<std::size_t>(layout::replicate_firm(r, j, n));
         alive += after.alive[k];
         if (before.alive[k] || !after.alive[k]) continue;
         ++total_entrants;
@@ -203,19 +205,33 @@ TEST(Entry, SlotsAreConservedAndEntrantsTakeOnlyFreeSlots) {
   EXPECT_GE(total_entrants, 6 * config.run.replicates);
 }
 
+// `count` arrays of `size` elements, each `value`.
+template <std::size_t count, typename T>
+std::array<std::vector<T>, count> arrays(std::int64_t size, T value) {
+  std::array<std::vector<T>, count> out;
+  out.fill(std::vector<T>(static_cast<std::size_t>(size), value));
+  return out;
+}
+
 // Host arrays behind one replicate's FirmStepContext, for calling the functor directly.
 struct OneReplicate {
   static constexpr std::int32_t kFirms = 6;
+  // Entries of one replicate's [segment][firm] and [parameter][firm] arrays.
+  static constexpr std::int64_t kSegmentCells = std::int64_t{kSegments} * kFirms;
+  static constexpr std::int64_t kParameterCells = std::int64_t{kStrategyParameters} * kFirms;
   std::vector<std::uint8_t> alive = std::vector<std::uint8_t>(kFirms, 0);
   std::vector<std::int64_t> cash = std::vector<std::int64_t>(kFirms, 0);
-  std::vector<std::int64_t> money = std::vector<std::int64_t>(kFirms * 2, 0);
-  std::vector<double> stock = std::vector<double>(kFirms * 11, 7.0);  // the 11 stocks and budgets
+  // External cost and service revenue, [firm].
+  std::array<std::vector<std::int64_t>, 2> money = arrays<2>(kFirms, std::int64_t{0});
+  // The 11 [firm] stocks and budgets of FirmDynamic, fab_capacity to capex.
+  std::array<std::vector<double>, 11> stock = arrays<11>(kFirms, 7.0);
   std::vector<double> awareness = std::vector<double>(kFirms, 7.0);
-  std::vector<double> per_segment = std::vector<double>(kFirms * kSegments * 6, 1.0);
-  std::vector<std::int32_t> tally = std::vector<std::int32_t>(kFirms * kSegments, 0);
+  // The 6 [segment][firm] arrays of FirmDynamic, quality_term to base_price.
+  std::array<std::vector<double>, 6> per_segment = arrays<6>(kSegmentCells, 1.0);
+  std::vector<std::int32_t> tally = std::vector<std::int32_t>(kSegmentCells, 0);
   std::vector<double> base_awareness = std::vector<double>(kFirms, 0.75);
-  std::vector<double> strategy = std::vector<double>(kFirms * kStrategyParameters, 9.0);
-  std::vector<double> base_strategy = std::vector<double>(kFirms * kStrategyParameters, 0.25);
+  std::vector<double> strategy = std::vector<double>(kParameterCells, 9.0);
+  std::vector<double> base_strategy = std::vector<double>(kParameterCells, 0.25);
   std::vector<double> subsidy = std::vector<double>(kFirms, 0.0);
   std::vector<std::uint8_t> region = std::vector<std::uint8_t>(kFirms, 0);
   std::vector<std::int32_t> acquired_by = std::vector<std::int32_t>(kFirms, 3);
@@ -226,16 +242,14 @@ struct OneReplicate {
     c.p.beta_quality = 2.0;
     c.firm.firms = kFirms;
     c.firm.base_awareness = base_awareness.data();
-    double* s = stock.data();
-    double* q = per_segment.data();
-    const std::int32_t cells = kFirms * kSegments;
-    c.dyn = FirmDynamic{alive.data(), cash.data(), s, s + kFirms, s + 2 * kFirms, s + 3 * kFirms,
-                        s + 4 * kFirms, s + 5 * kFirms, s + 6 * kFirms, s + 7 * kFirms,
-                        s + 8 * kFirms, s + 9 * kFirms, s + 10 * kFirms, money.data(),
-                        money.data() + kFirms, awareness.data(),
-                        q, q + cells, q + 2 * cells, q + 3 * cells, q + 4 * cells,
-                        q + 5 * cells, strategy.data(), subsidy.data(), acquired_by.data(),
-                        cash_at_review.data()};
+    auto& s = stock;
+    auto& q = per_segment;
+    c.dyn = FirmDynamic{alive.data(), cash.data(), s[0].data(), s[1].data(), s[2].data(),
+                        s[3].data(), s[4].data(), s[5].data(), s[6].data(), s[7].data(),
+                        s[8].data(), s[9].data(), s[10].data(), money[0].data(), money[1].data(),
+                        awareness.data(), q[0].data(), q[1].data(), q[2].data(), q[3].data(),
+                        q[4].data(), q[5].data(), strategy.data(), subsidy.data(),
+                        acquired_by.data(), cash_at_review.data()};
     c.firm.base_strategy = base_strategy.data();
     c.firm.region = region.data();
     c.tally = tally.data();
@@ -264,34 +278,39 @@ TEST(Entry, AnEntrantTakesTheLowestDeadSlotWithoutCustomers) {
   one.alive[2] = 1;
   one.cash[2] = 100;
   one.cash[4] = -500;
-  one.tally[4 * OneReplicate::kFirms + 3] = 1;  // segment 4, firm 3
+  const auto segment_4_firm_3 =
+      static_cast<std::size_t>(layout::replicate_segment_firm(0, 4, 3, OneReplicate::kFirms));
+  one.tally[segment_4_firm_3] = 1;
   const EnterFirms enter{one.context(), e, seed, step};
   enter(0);
   EXPECT_EQ(one.alive, (std::vector<std::uint8_t>{0, 0, 1, 0, 1, 0}));
   const double z = standard_normal(seed, 0, step, 4, DrawPurpose::kEntrantFunding);
   EXPECT_EQ(one.cash[4], static_cast<std::int64_t>(std::floor(5e6 * det_exp(z) + 0.5)));
   EXPECT_EQ(one.cash[2], 100);
-  for (int k = 0; k < 11; ++k) {
-    EXPECT_EQ(one.stock[static_cast<std::size_t>(k * OneReplicate::kFirms + 4)], 0.0)
-        << "stock " << k << " starts at zero";
-    EXPECT_EQ(one.stock[static_cast<std::size_t>(k * OneReplicate::kFirms + 2)], 7.0);
+  for (std::size_t k = 0; k < one.stock.size(); ++k) {
+    EXPECT_EQ(one.stock[k][4], 0.0) << "stock " << k << " starts at zero";
+    EXPECT_EQ(one.stock[k][2], 7.0);
   }
   EXPECT_EQ(one.awareness[4], 0.75) << "awareness back to the slot's base";
   EXPECT_EQ(one.awareness[2], 7.0);
   for (int s = 0; s < kSegments; ++s) {
-    const auto agent = static_cast<std::uint32_t>(4 * kSegments + s);
+    const auto agent = static_cast<std::uint32_t>(layout::firm_segment(4, s));
     const double zq = standard_normal(seed, 0, step, agent, DrawPurpose::kEntrantQuality);
     const double zp = standard_normal(seed, 0, step, agent, DrawPurpose::kEntrantPrice);
-    const std::size_t cell = static_cast<std::size_t>(s * OneReplicate::kFirms + 4);
-    const std::size_t cells = OneReplicate::kFirms * kSegments;
-    EXPECT_EQ(one.per_segment[3 * cells + cell], 0.2 + 0.5 * zq) << "service quality";
-    EXPECT_EQ(one.per_segment[4 * cells + cell], 0.2 + 0.5 * zq) << "base quality";
-    EXPECT_EQ(one.per_segment[5 * cells + cell], 10.0 * det_exp(0.3 * zp)) << "base price";
+    const auto cell =
+        static_cast<std::size_t>(layout::replicate_segment_firm(0, s, 4, OneReplicate::kFirms));
+    EXPECT_EQ(one.per_segment[3][cell], 0.2 + 0.5 * zq) << "service quality";
+    EXPECT_EQ(one.per_segment[4][cell], 0.2 + 0.5 * zq) << "base quality";
+    EXPECT_EQ(one.per_segment[5][cell], 10.0 * det_exp(0.3 * zp)) << "base price";
   }
   // The entrant starts with the slot's strategy, acquired by no one, reviewed from its funding.
   for (int p = 0; p < kStrategyParameters; ++p) {
-    EXPECT_EQ(one.strategy[static_cast<std::size_t>(p * OneReplicate::kFirms + 4)], 0.25);
-    EXPECT_EQ(one.strategy[static_cast<std::size_t>(p * OneReplicate::kFirms + 2)], 9.0);
+    const auto at = [&](std::int32_t j) {
+      return static_cast<std::size_t>(
+          layout::replicate_parameter_firm(0, p, j, OneReplicate::kFirms));
+    };
+    EXPECT_EQ(one.strategy[at(4)], 0.25);
+    EXPECT_EQ(one.strategy[at(2)], 9.0);
   }
   EXPECT_EQ(one.acquired_by[4], -1);
   EXPECT_EQ(one.cash_at_review[4], one.cash[4]);
@@ -299,7 +318,7 @@ TEST(Entry, AnEntrantTakesTheLowestDeadSlotWithoutCustomers) {
   // A second entrant in the same step would take slot 5, never 3 (customer left) or 2.
   OneReplicate two;
   two.alive[2] = 1;
-  two.tally[4 * OneReplicate::kFirms + 3] = 1;
+  two.tally[segment_4_firm_3] = 1;
   e.rate = 200.0;  // K far above the two free slots: the surplus is lost
   const EnterFirms many{two.context(), e, seed, step};
   many(0);
@@ -323,7 +342,7 @@ TEST(Entry, EconomyCashChangesByOutsideFlowsAndFundingExactly) {
       // by the firm that exited from it (owed outside the economy, written off).
       std::int64_t change = 0, outside = 0;
       for (std::int32_t j = 0; j < n; ++j) {
-        const auto k = static_cast<std::size_t>(r * n + j);
+        const auto k = static_cast<std::size_t>(layout::replicate_firm(r, j, n));
         change += after.cash[k] - before.cash[k];
         outside += after.service_revenue[k] - after.external_cost[k] +
                    std::llround(sim.firms().other_income_musd[static_cast<std::size_t>(j)] * 1e6) *

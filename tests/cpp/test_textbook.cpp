@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/layout.hpp"
 #include "test_support.hpp"
 
 namespace aimarket {
@@ -21,7 +22,8 @@ std::vector<double> firm_counts(const RecordFrame& frame, std::int64_t replicate
   for (int s = 0; s < kSegments; ++s) {
     for (std::int32_t j = 0; j < firms; ++j) {
       count[static_cast<std::size_t>(j)] +=
-          frame.customers[static_cast<std::size_t>((replicate * kSegments + s) * firms + j)];
+          frame.customers[static_cast<std::size_t>(
+              layout::replicate_segment_firm(replicate, s, j, firms))];
     }
   }
   return count;
@@ -75,7 +77,8 @@ TEST(Textbook, BassAdoptionFollowsTheDiscreteRecursion) {
     sim.step();
     const RecordFrame frame = sim.record_frame();
     for (std::int64_t r = 0; r < config.run.replicates; ++r) {
-      const double simulated = frame.adopters[static_cast<std::size_t>(r * kSegments)] / n;
+      const double simulated =
+          frame.adopters[static_cast<std::size_t>(layout::replicate_segment(r, 0))] / n;
       // 5 sd: over 36 steps x 4 replicates the chance of a false alarm is below 1e-4.
       EXPECT_NEAR(simulated, f, 5.0 * std::sqrt(variance) + 1e-12)
           << "step " << t << " replicate " << r;
@@ -91,7 +94,8 @@ std::vector<double> left_shares(const Config& config) {
   const RecordFrame frame = sim.record_frame();
   std::vector<double> share;
   for (std::int64_t r = 0; r < config.run.replicates; ++r) {
-    share.push_back(frame.market_share[static_cast<std::size_t>((r * kLayers + kServiceLayer) * 2)]);
+    share.push_back(frame.market_share[static_cast<std::size_t>(
+        layout::replicate_layer_firm(r, kServiceLayer, 0, 2))]);
   }
   return share;
 }

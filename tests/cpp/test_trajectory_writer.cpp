@@ -85,7 +85,7 @@ RecordFrame SampleFrame(std::int64_t step, std::int64_t replicates = kReplicates
   const double nan = std::numeric_limits<double>::quiet_NaN();
   for (std::int64_t r = 0; r < replicates; ++r) {
     std::vector<std::int64_t> firm_customers(F, 0);
-    for (int s = 0; s < kSegments; ++s) {
+    for (std::int64_t s = 0; s < kSegments; ++s) {
       std::int64_t segment_adopters = 0;
       for (std::int64_t f = 0; f < firms; ++f) {
         const std::int64_t customers = 100 * step + 10 * r + 3 * s + f;
@@ -133,7 +133,7 @@ RecordFrame SampleFrame(std::int64_t step, std::int64_t replicates = kReplicates
       frame.region_share.insert(frame.region_share.end(), region_share.begin(),
                                 region_share.end());
     }
-    for (int g = 0; g < kRegions; ++g) {
+    for (std::int64_t g = 0; g < kRegions; ++g) {
       for (std::int64_t f = 0; f < firms; ++f) {
         frame.region_customers.push_back(static_cast<std::int32_t>(7 * step + 5 * r + 3 * g + f));
       }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/layout.hpp"
 #include "kernels/scaling_law.hpp"
 #include "test_support.hpp"
 
@@ -29,7 +30,7 @@ std::int32_t firm_index(const Simulation& sim, const std::string& name) {
 }
 
 std::size_t market_cell(std::int64_t replicate, int market, std::int32_t firms, std::int32_t j) {
-  return static_cast<std::size_t>((replicate * kUpstreamMarkets + market) * firms + j);
+  return static_cast<std::size_t>(layout::replicate_market_firm(replicate, market, j, firms));
 }
 
 // A small upstream economy: one HBM maker, accelerator makers, clouds in two regions.
@@ -189,7 +190,7 @@ TEST(ValueChain, UnitsAndMoneyAreConservedExactly) {
       // marketing, regulation, acquisition prices, less subsidies).
       std::int64_t change = 0, outside = 0;
       for (std::int32_t j = 0; j < n; ++j) {
-        const auto k = static_cast<std::size_t>(r * n + j);
+        const auto k = static_cast<std::size_t>(layout::replicate_firm(r, j, n));
         change += after.cash[k] - before.cash[k];
         outside += after.service_revenue[k] - after.external_cost[k] +
                    std::llround(sim.firms().other_income_musd[static_cast<std::size_t>(j)] * 1e6) *
@@ -354,13 +355,28 @@ TEST(ValueChain, NumericalGuardNamesStepReplicateFirmAndQuantity) {
   sim.step();
   RecordFrame frame = sim.record_frame();
   EXPECT_EQ(find_non_finite_state(frame, sim.record_layout(), sim.firms().name), "");
-  const std::size_t firms = static_cast<std::size_t>(sim.firms().size());
-  frame.capability[1 * firms + 2] = std::nan("");
+  const std::int32_t firms = sim.firms().size();
+  frame.capability[static_cast<std::size_t>(layout::replicate_firm(1, 2, firms))] = std::nan("");
   const std::string problem = find_non_finite_state(frame, sim.record_layout(), sim.firms().name);
   EXPECT_NE(problem.find("capability"), std::string::npos) << problem;
   EXPECT_NE(problem.find("replicate 1"), std::string::npos) << problem;
   EXPECT_NE(problem.find("'" + sim.firms().name[2] + "'"), std::string::npos) << problem;
   EXPECT_NE(problem.find("step 0"), std::string::npos) << problem;
+
+  // A price is checked where the firm sells: the [replicate][layer][firm] element is named by
+  // its layer, replicate and firm. (Where it does not sell, NaN is the recorded price.)
+  frame = sim.record_frame();
+  const int cloud = 2;
+  const auto& sells = sim.record_layout().sells[cloud];
+  std::int32_t seller = firms - 1;
+  while (seller >= 0 && !sells[static_cast<std::size_t>(seller)]) --seller;
+  ASSERT_GE(seller, 0) << "the baseline has a cloud";
+  frame.price[static_cast<std::size_t>(layout::replicate_layer_firm(1, cloud, seller, firms))] =
+      std::nan("");
+  const std::string price_problem =
+      find_non_finite_state(frame, sim.record_layout(), sim.firms().name);
+  EXPECT_EQ(price_problem, "non-finite cloud price at step 0, replicate 1, firm '" +
+                               sim.firms().name[static_cast<std::size_t>(seller)] + "'");
 }
 
 }  // namespace
@@ -413,14 +429,19 @@ data_stock = 50.0
   const std::int32_t rich = firm_index(sim, "RichLab");
   const std::int32_t poor = firm_index(sim, "PoorLab");
   for (std::int64_t r = 0; r < config.run.replicates; ++r) {
-    const auto k = [&](std::int32_t j) { return static_cast<std::size_t>(r * n + j); };
+    const auto k = [&](std::int32_t j) {
+      return static_cast<std::size_t>(layout::replicate_firm(r, j, n));
+    };
     EXPECT_GT(s.bought[market_cell(r, kMarketCloud, n, rich)],
               s.bought[market_cell(r, kMarketCloud, n, poor)]);
     EXPECT_GT(s.capability[k(rich)], s.capability[k(poor)] + 0.1);
     std::int64_t rich_customers = 0, poor_customers = 0;
     for (int seg = 0; seg < kSegments; ++seg) {
-      rich_customers += s.tally[static_cast<std::size_t>((r * kSegments + seg) * n + rich)];
-      poor_customers += s.tally[static_cast<std::size_t>((r * kSegments + seg) * n + poor)];
+      const auto cell = [&](std::int32_t j) {
+        return static_cast<std::size_t>(layout::replicate_segment_firm(r, seg, j, n));
+      };
+      rich_customers += s.tally[cell(rich)];
+      poor_customers += s.tally[cell(poor)];
     }
     EXPECT_GT(rich_customers, poor_customers) << "replicate " << r;
   }

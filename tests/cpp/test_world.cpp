@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/layout.hpp"
 #include "config/config.hpp"
 #include "driver/simulation.hpp"
 #include "population/population.hpp"
@@ -39,7 +40,8 @@ double share(const RecordFrame& frame, const Simulation& sim, int layer, const s
   const std::int32_t j = firm_index(sim.firms(), name);
   double sum = 0.0;
   for (std::int64_t r = 0; r < sim.config().run.replicates; ++r) {
-    sum += frame.market_share[static_cast<std::size_t>((r * kLayers + layer) * n + j)];
+    const auto cell = static_cast<std::size_t>(layout::replicate_layer_firm(r, layer, j, n));
+    sum += frame.market_share[cell];
   }
   return sum / static_cast<double>(sim.config().run.replicates);
 }
@@ -86,8 +88,10 @@ TEST(World, StartingSharesMatchTheCalibrationSources) {
   double chat_hhi = 0.0, finance_hhi = 0.0;
   for (std::int32_t j = 0; j < n; ++j) {
     const double c = consumer_share_of(j);
-    const double f = static_cast<double>(frame.customers[static_cast<std::size_t>(2 * n + j)]) /
-                     frame.adopters[2];
+    const int finance = 2;
+    const auto cell = static_cast<std::size_t>(layout::replicate_segment_firm(0, finance, j, n));
+    const auto adopters = static_cast<std::size_t>(layout::replicate_segment(0, finance));
+    const double f = static_cast<double>(frame.customers[cell]) / frame.adopters[adopters];
     chat_hhi += c * c;
     finance_hhi += f * f;
   }
@@ -195,7 +199,7 @@ TEST(World, AcquiredStartupsHandTheirCustomersToTheAcquirer) {
     sim.backend().read_snapshot(after);
     for (std::int64_t r = 0; r < config.run.replicates; ++r) {
       for (std::int32_t j = 0; j < n; ++j) {
-        const auto k = static_cast<std::size_t>(r * n + j);
+        const auto k = static_cast<std::size_t>(layout::replicate_firm(r, j, n));
         const bool acquired_now = after.acquired_by[k] >= 0 && (before.acquired_by.empty() || before.acquired_by[k] < 0);
         if (acquired_now) {
           ++acquisitions;
@@ -207,7 +211,8 @@ TEST(World, AcquiredStartupsHandTheirCustomersToTheAcquirer) {
         if (!before.acquired_by.empty() && before.acquired_by[k] >= 0 && !before.alive[k] &&
             !after.alive[k]) {
           for (int s = 0; s < kSegments; ++s) {
-            EXPECT_EQ(after.tally[static_cast<std::size_t>((r * kSegments + s) * n + j)], 0);
+            const auto cell = static_cast<std::size_t>(layout::replicate_segment_firm(r, s, j, n));
+            EXPECT_EQ(after.tally[cell], 0);
           }
         }
       }
@@ -240,17 +245,17 @@ TEST(World, AnEventChangesItsLeverFromItsDateAndNothingBefore) {
   a.backend().read_snapshot(sa);
   b.backend().read_snapshot(sb);
   const std::int32_t n = a.firms().size();
-  const auto naver = static_cast<std::size_t>(firm_index(a.firms(), "Naver"));
-  const auto nvidia = static_cast<std::size_t>(firm_index(a.firms(), "NVIDIA"));
+  const std::int32_t naver = firm_index(a.firms(), "Naver");
+  const std::int32_t nvidia = firm_index(a.firms(), "NVIDIA");
   for (std::int64_t r = 0; r < with.run.replicates; ++r) {
-    const auto k = static_cast<std::size_t>(r * n) + naver;
+    const auto k = static_cast<std::size_t>(layout::replicate_firm(r, naver, n));
     // 5 USD M less the baseline's KR cost at that date; the external cost is rounded to
     // whole USD once, so the difference is exact to 1 USD.
     const double baseline_cost = without.scenario.regulation_cost[1] * 1e6;
     EXPECT_NEAR(static_cast<double>(sa.external_cost[k] - sb.external_cost[k]),
                 5e6 - baseline_cost, 1.0);
-    EXPECT_EQ(sa.external_cost[static_cast<std::size_t>(r * n) + nvidia],
-              sb.external_cost[static_cast<std::size_t>(r * n) + nvidia]);
+    const auto kn = static_cast<std::size_t>(layout::replicate_firm(r, nvidia, n));
+    EXPECT_EQ(sa.external_cost[kn], sb.external_cost[kn]);
   }
 }
 

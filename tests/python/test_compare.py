@@ -3,6 +3,8 @@ Markdown table, comparison.csv and comparison.h5 with the documented layout (doc
 "Comparison files"), sweeps, trajectory files as input, and refusals."""
 import csv
 import math
+import shutil
+import struct
 
 import h5py
 import numpy as np
@@ -121,3 +123,122 @@ def test_trajectory_files_as_input_and_refusals(run_aimarket, tmp_path):
     foreign = run_aimarket("compare", tmp_path / "other.h5", "--out-dir", tmp_path / "o4")
     assert foreign.returncode == 2 and "not an aimarket output" in foreign.stderr
     assert len(foreign.stderr.strip().splitlines()) == 1
+
+
+# --- Hostile and damaged trajectory files: exit 2, one line naming the file ----------------
+
+def small_output(run_aimarket, path):
+    result = run_aimarket("run", BASELINE, "--out", path, *SMALL[:8], "--progress", "none")
+    assert result.returncode == 0, result.stderr
+    return path
+
+
+def refused(run_aimarket, tmp_path, path):
+    """Compares one file; checks it is refused as bad input in one line naming it."""
+    out = tmp_path / f"out_{path.stem}"
+    result = run_aimarket("compare", path, "--out-dir", out, timeout=60)
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert f"'{path}'" in lines[0], lines[0]
+    assert not out.exists()
+    return lines[0]
+
+
+def test_hostile_attributes_are_refused_naming_the_file_and_attribute(run_aimarket, tmp_path):
+    base = small_output(run_aimarket, tmp_path / "base.h5")
+    cases = {
+        # Arrays read into one value: a SIGSEGV, and a status read as 'complet'.
+        "seed_array": ("seed", np.arange(4000, dtype=np.uint64),
+                       "root attribute 'seed' holds 4000 values; expected one"),
+        "status_array": ("status", np.array([b"complete", b"x"], dtype="S7"),
+                         "root attribute 'status' holds 2 values; expected one"),
+        # More replicates than the data (statistics of 1e180, exit 0); negative and huge
+        # (std::bad_alloc, exit 1).
+        "replicates_1000": ("replicates", np.int64(1000),
+                            "'replicates' says 1000 but the 'replicate' dimension holds 3"),
+        "replicates_negative": ("replicates", np.int64(-5),
+                                "'replicates' is -5; a run has at least 1 replicate"),
+        "replicates_huge": ("replicates", np.int64(2**62),
+                            f"'replicates' says {2**62} but the 'replicate' dimension holds 3"),
+        "steps_recorded": ("steps_recorded", np.int64(7),
+                           "'steps_recorded' says 7 but dataset 'step' holds 3"),
+        "seed_text": ("seed", "20240101", "root attribute 'seed' is a string, not an integer"),
+    }
+    for name, (attribute, value, expected) in cases.items():
+        path = tmp_path / f"{name}.h5"
+        shutil.copy(base, path)
+        with h5py.File(path, "r+") as f:
+            del f.attrs[attribute]
+            f.attrs[attribute] = value
+        message = refused(run_aimarket, tmp_path, path)
+        assert expected in message, (name, message)
+
+
+def global_heap_objects(data):
+    """(offset of the header, index) of every object of every global heap collection: a
+    collection is signature GCOL, version 1, 3 reserved, 8-byte size, then objects of index
+    (2), references (2), reserved (4), size (8), data padded to 8 (index 0: free space, its
+    size including its header)."""
+    objects, at = [], data.find(b"GCOL\x01\x00\x00\x00")
+    while at >= 0:
+        (size,) = struct.unpack_from("<Q", data, at + 8)
+        p = at + 16
+        while p + 16 <= at + size:
+            index, _, _, object_size = struct.unpack_from("<HHIQ", data, p)
+            objects.append((p, index))
+            p += object_size if index == 0 else 16 + (object_size + 7) // 8 * 8
+        at = data.find(b"GCOL\x01\x00\x00\x00", at + size)
+    return objects
+
+
+def test_damaged_files_are_refused_in_one_line(run_aimarket, tmp_path):
+    base = small_output(run_aimarket, tmp_path / "base.h5")
+    data = bytearray(base.read_bytes())
+
+    # A flipped byte in a dataset's object header: HDF5 refuses its checksum and used to add
+    # "HDF5: infinite loop closing library" and a line of its internals at exit.
+    with h5py.File(base, "r") as f:
+        header = h5py.h5o.get_info(f["layer"].id).addr
+    flipped = bytearray(data)
+    flipped[header + 8] ^= 0xFF
+    path = tmp_path / "flipped_header.h5"
+    path.write_bytes(flipped)
+    assert "opening dataset 'layer'" in refused(run_aimarket, tmp_path, path)
+
+    # A string in the global heap that claims to run past its collection: HDF5 1.10 copied
+    # past its buffer (SIGSEGV). A free-space entry of size 0: HDF5 looped forever.
+    objects = global_heap_objects(data)
+    first_string = next(p for p, index in objects if index > 0)
+    long_string = bytearray(data)
+    struct.pack_into("<Q", long_string, first_string + 8, 1 << 40)
+    path = tmp_path / "long_string.h5"
+    path.write_bytes(long_string)
+    assert "global heap collection" in refused(run_aimarket, tmp_path, path)
+    free_space = [p for p, index in objects if index == 0]
+    assert free_space, "a collection has free space"
+    empty_free_space = bytearray(data)
+    struct.pack_into("<Q", empty_free_space, free_space[0] + 8, 0)
+    path = tmp_path / "empty_free_space.h5"
+    path.write_bytes(empty_free_space)
+    assert "global heap collection" in refused(run_aimarket, tmp_path, path)
+
+    # The stored length of a string that disagrees with the string: HDF5 1.10 trusts it. Too
+    # short, the firm's name was silently cut (exit 0); too long (up to 4 GiB), HDF5 allocated
+    # and cleared that much before it noticed.
+    with h5py.File(base, "r") as f:
+        names = f["firm_name"].id.get_offset()
+        dates = f["date"].id.get_offset()  # chunked: None
+    assert names is not None and dates is None
+    for name, length in (("short_length", 1), ("long_length", 0xFFFFFFF0)):
+        changed = bytearray(data)
+        struct.pack_into("<I", changed, names, length)
+        path = tmp_path / f"{name}.h5"
+        path.write_bytes(changed)
+        message = refused(run_aimarket, tmp_path, path)
+        assert "entry 0 of dataset 'firm_name' does not match the string" in message, message
+
+    # Cut short: HDF5 notices the end of file is before its end of allocation.
+    path = tmp_path / "truncated.h5"
+    path.write_bytes(data[: len(data) // 2])
+    refused(run_aimarket, tmp_path, path)
