@@ -340,7 +340,8 @@ int run_program(int argc, char** argv) {
   run->add_option("--threads", threads, "CPU backend threads (default: all cores)")
       ->check(CLI::Range(1, 4096))
       ->type_name("N");
-  run->add_flag("--overwrite", overwrite, "Replace FILE if it exists");
+  run->add_flag("--overwrite", overwrite,
+                "Replace FILE if it exists (only ever a regular file; see docs/OUTPUT.md)");
   run->add_option("--progress", progress_name,
                   "auto (a bar on a terminal, plain lines otherwise), bar, lines, or none")
       ->check(CLI::IsMember({"auto", "bar", "lines", "none"}))

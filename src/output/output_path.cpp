@@ -96,7 +96,15 @@ std::string check_existing(const std::string& path, bool overwrite, const std::s
     const int error = errno;
     if (error == ENOENT) return path;  // nothing there (or no folder: checked next)
     if (error == ENAMETOOLONG) refuse_long_name(what, path);
-    if (error == ENOTDIR) refuse(what, path, "a folder in the path is not a folder");
+    if (error == ENOTDIR) {
+      // Name the file that stands where a folder should.
+      fs::path ancestor = fs::path(path).parent_path();
+      struct stat status {};
+      while (!ancestor.empty() && ::stat(ancestor.c_str(), &status) != 0) {
+        ancestor = ancestor.parent_path();
+      }
+      refuse(what, path, "'" + ancestor.string() + "' is not a folder");
+    }
     refuse(what, path, "cannot be looked up (" + error_text(error) + ")");
   }
   struct stat status = link_status;
