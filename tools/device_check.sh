@@ -49,6 +49,6 @@ for size in "1000000 8" "10000000 64"; do
     if [ "$b" = cpu ] && [ "$1" -gt 1000000 ]; then continue; fi  # CPU too slow at 6.4e8
     build-gpu/aimarket bench configs/baseline.toml --backend "$b" --customers "$1" \
       --replicates "$2" --steps 5 --warmup 2 --repetitions 3 --json "$out_dir/bench_${b}_$1x$2.json" \
-      | tail -20
+      --overwrite | tail -20
   done
 done

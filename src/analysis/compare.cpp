@@ -5,12 +5,12 @@
 #include "analysis/compare.hpp"
 
 #include <hdf5.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <map>
 #include <set>
@@ -19,6 +19,7 @@
 #include <utility>
 
 #include "output/hdf5_support.hpp"
+#include "output/output_path.hpp"
 #include "output/output_schema.hpp"
 #include "output/timestamp.hpp"
 #include "population/population.hpp"
@@ -523,7 +524,7 @@ std::string markdown_table(const Comparison& c) {
 }
 
 void write_comparison_csv(const Comparison& c, const std::string& path) {
-  std::ofstream out(path, std::ios::trunc);
+  std::ostringstream out;
   out << "scenario,measure,layer,region,firm,date,step,n,mean,sd,ci_low,ci_high,diff_mean,"
          "diff_ci_low,diff_ci_high\n";
   for (const ComparisonRow& row : c.rows) {
@@ -535,25 +536,35 @@ void write_comparison_csv(const Comparison& c, const std::string& path) {
         << csv_number(row.summary.ci_high) << ',' << csv_number(row.difference.mean) << ','
         << csv_number(row.difference.ci_low) << ',' << csv_number(row.difference.ci_high) << '\n';
   }
-  out.close();
-  if (!out) throw std::runtime_error("could not write " + quoted(path));
+  // Under a temporary name, then renamed over any earlier comparison (run_compare has checked
+  // that it may be replaced).
+  write_output_file(path, out.str(), /*overwrite=*/true, "comparison file");
 }
 
 namespace {
 
-// Writes comparison.h5 through the HDF5 C API; failures name the file and the object.
+// Writes comparison.h5 through the HDF5 C API, under `pending`'s temporary name; failures
+// name the file and the object.
 class ComparisonFile {
  public:
-  ComparisonFile(const std::string& path, bool overwrite) : path_(path) {
+  explicit ComparisonFile(PendingOutputFile& pending) : path_(pending.path()) {
     hdf5::Handle fcpl(check(H5Pcreate(H5P_FILE_CREATE), "creating properties"), H5Pclose);
     constexpr unsigned kTrackOrder = H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED;
     check(H5Pset_link_creation_order(fcpl.get(), kTrackOrder), "setting link creation order");
     check(H5Pset_attr_creation_order(fcpl.get(), kTrackOrder), "setting attribute creation order");
-    file_ = hdf5::Handle(check(H5Fcreate(path.c_str(), overwrite ? H5F_ACC_TRUNC : H5F_ACC_EXCL,
+    ::close(pending.create_temporary());  // exclusively: ours to remove on failure
+    file_ = hdf5::Handle(check(H5Fcreate(pending.temporary_path().c_str(), H5F_ACC_TRUNC,
                                          fcpl.get(), H5P_DEFAULT),
                                "creating the file"),
                          H5Fclose);
   }
+  // A file not closed by close() is abandoned after a failure: closed without writing more
+  // (a failed closing flush would leave HDF5 an identifier it crashes on at exit).
+  ~ComparisonFile() {
+    if (file_.valid()) hdf5::detach_from_disk(file_.get());
+  }
+  ComparisonFile(const ComparisonFile&) = delete;
+  ComparisonFile& operator=(const ComparisonFile&) = delete;
 
   hid_t root() const { return file_.get(); }
 
@@ -648,7 +659,9 @@ class ComparisonFile {
 
 void write_comparison_h5(const Comparison& c, const std::string& path, bool overwrite) {
   const hdf5::QuietErrors quiet;
-  ComparisonFile file(path, overwrite);
+  // Declared before the file, so that a failure closes the file before removing it.
+  PendingOutputFile pending(path, overwrite, "comparison file");
+  ComparisonFile file(pending);
   file.attribute("title", std::string("aimarket comparison"));
   file.attribute("program_version", std::string(kProgramVersion));
   file.attribute("created", utc_now_iso8601());
@@ -727,6 +740,7 @@ void write_comparison_h5(const Comparison& c, const std::string& path, bool over
     file.strings(sweep.get(), "values", {scenarios, keys}, values);
   }
   file.close();
+  pending.commit();
 }
 
 // --- Scenarios and sweeps ------------------------------------------------------------------
@@ -841,11 +855,24 @@ int bad_input(const std::string& message) {
   return kExitBadInput;
 }
 
-// Refuses existing outputs unless overwrite; returns the first that exists, or "".
-std::string first_existing(const std::vector<std::string>& paths) {
-  std::error_code ec;
-  for (const std::string& path : paths) {
-    if (fs::exists(path, ec)) return path;
+// What forbids writing the outputs, or "": an output that is one of the inputs, or one that
+// may not be written (check_output_path: an existing file without overwrite, anything but a
+// regular file). Outputs in folders still to be created cannot exist yet.
+std::string output_problem(const std::vector<std::string>& outputs,
+                           const std::vector<std::string>& inputs, bool overwrite) {
+  for (const std::string& path : outputs) {
+    const std::string input = same_file_as_output(path, inputs);
+    if (!input.empty()) {
+      return "output file " + quoted(path) + " is " + quoted(input) +
+             ", an input of this comparison; it is never replaced: choose another --out-dir";
+    }
+    std::error_code ec;
+    if (!fs::is_directory(fs::path(path).parent_path(), ec)) continue;
+    try {
+      check_output_path(path, overwrite);
+    } catch (const OutputPathError& e) {
+      return e.what();
+    }
   }
   return "";
 }
@@ -891,8 +918,10 @@ int run_compare(const CompareOptions& options) {
     }
   }
   const fs::path out_dir(options.out_dir);
-  if (fs::exists(out_dir, ec) && !fs::is_directory(out_dir, ec)) {
-    return bad_input("--out-dir " + options.out_dir + ": exists and is not a folder");
+  try {
+    check_output_folder(options.out_dir, "--out-dir");
+  } catch (const OutputPathError& e) {
+    return bad_input(e.what());
   }
   std::vector<std::string> outputs = {(out_dir / "comparison.csv").string(),
                                       (out_dir / "comparison.h5").string()};
@@ -916,13 +945,8 @@ int run_compare(const CompareOptions& options) {
       for (const std::string& input : options.inputs) {
         files.push_back({unique_name(fs::path(input).stem().string(), taken), input, {}});
       }
-      if (!options.overwrite) {
-        const std::string existing = first_existing(outputs);
-        if (!existing.empty()) {
-          return bad_input("output file " + quoted(existing) +
-                           " exists; pass --overwrite to replace it");
-        }
-      }
+      const std::string problem = output_problem(outputs, options.inputs, options.overwrite);
+      if (!problem.empty()) return bad_input(problem);
       std::vector<std::string> warnings;
       Comparison comparison = compare_files(files, dates, warnings);
       comparison.command = options.command_line;
@@ -1014,12 +1038,13 @@ int run_compare(const CompareOptions& options) {
       files.push_back({names[s], path, specs[s].sweep_values});
       outputs.push_back(path);
     }
-    if (!options.overwrite) {
-      const std::string existing = first_existing(outputs);
-      if (!existing.empty()) {
-        return bad_input("output file " + quoted(existing) + " exists; pass --overwrite to replace it");
-      }
+    // Every config read (bases included) is an input the outputs must not replace.
+    std::vector<std::string> inputs = options.inputs;
+    for (const Config& config : configs) {
+      inputs.insert(inputs.end(), config.source_files.begin(), config.source_files.end());
     }
+    const std::string problem = output_problem(outputs, inputs, options.overwrite);
+    if (!problem.empty()) return bad_input(problem);
     fs::create_directories(runs_dir, ec);
     if (ec) return bad_input("--out-dir " + options.out_dir + ": " + ec.message());
 

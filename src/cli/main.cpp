@@ -1,13 +1,11 @@
-// aimarket: command line. Exit status 0 on success, 2 for bad input (command line or config,
-// refused before anything runs or is written), 1 when the run itself fails (or memory runs
-// out, or an internal error occurs), 130 when interrupted by a signal (the file keeps every
-// recorded step).
+// aimarket: command line. Exit status 0 on success, 2 for bad input (command line, config or
+// output path, refused before anything runs or is written), 1 when the run itself fails (or
+// memory runs out, or an internal error occurs), 130 when interrupted by a signal (the file
+// keeps every recorded step).
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <new>
@@ -18,6 +16,7 @@
 #include "bench/bench.hpp"
 #include "config/config.hpp"
 #include "driver/simulation.hpp"
+#include "output/output_path.hpp"
 #include "version.hpp"
 
 namespace {
@@ -155,6 +154,7 @@ struct BenchCommandOptions {
   aimarket::BenchOptions bench;
   std::string backend_name = "auto";
   std::string json_path;
+  bool overwrite = false;
 };
 
 void add_bench_options(CLI::App* cmd, BenchCommandOptions& opts) {
@@ -200,9 +200,34 @@ void add_bench_options(CLI::App* cmd, BenchCommandOptions& opts) {
                 "the trajectory writer, alternating with repetitions that do not write");
   cmd->add_option("--json", opts.json_path, "Also write the report as JSON to FILE")
       ->type_name("FILE");
+  cmd->add_flag("--overwrite", opts.overwrite, "Replace the --json FILE if it exists");
   cmd->add_option("--set", opts.set,
                   "Override a config key, e.g. --set demand.reconsider_rate=0.1 (repeatable)")
       ->type_name("KEY=VALUE");
+}
+
+// Checks an output path up front (aimarket::check_output_path), saying what is wrong on
+// stderr when it may not be written.
+bool output_path_is_usable(const std::string& path, bool overwrite, const std::string& what) {
+  try {
+    aimarket::check_output_path(path, overwrite, what);
+    return true;
+  } catch (const aimarket::OutputPathError& e) {
+    std::fprintf(stderr, "aimarket: %s\n", e.what());
+    return false;
+  }
+}
+
+// False, saying so on stderr, when `path` is one of the files the config was read from (the
+// config or a base it includes): an output never replaces its own input.
+bool output_is_not_an_input(const std::string& path, const aimarket::Config& config) {
+  const std::string input = aimarket::same_file_as_output(path, config.source_files);
+  if (input.empty()) return true;
+  std::fprintf(stderr,
+               "aimarket: output file '%s' is the config file '%s' this run reads; it is never "
+               "replaced: choose another output file\n",
+               path.c_str(), input.c_str());
+  return false;
 }
 
 std::string joined_command_line(int argc, char** argv) {
@@ -265,12 +290,10 @@ int run_bench_command(BenchCommandOptions& opts, const std::string& command_line
     return kExitBadInput;
   }
 
-  std::error_code ec;
-  const std::filesystem::path json_parent = std::filesystem::path(opts.json_path).parent_path();
-  if (!opts.json_path.empty() && !json_parent.empty() &&
-      !std::filesystem::is_directory(json_parent, ec)) {
-    std::fprintf(stderr, "aimarket: --json %s: folder '%s' does not exist\n",
-                 opts.json_path.c_str(), json_parent.string().c_str());
+  // Checked before the (long) measurement, and again when written.
+  if (!opts.json_path.empty() &&
+      (!output_is_not_an_input(opts.json_path, config) ||
+       !output_path_is_usable(opts.json_path, opts.overwrite, "--json file"))) {
     return kExitBadInput;
   }
 
@@ -280,13 +303,9 @@ int run_bench_command(BenchCommandOptions& opts, const std::string& command_line
     const aimarket::BenchReport report = aimarket::run_bench(config, opts.bench);
     std::cout << aimarket::bench_table(report) << std::flush;
     if (!opts.json_path.empty()) {
-      std::ofstream json(opts.json_path);
-      json << aimarket::bench_json(report);
-      json.close();
-      if (!json) {
-        std::fprintf(stderr, "aimarket: could not write --json %s\n", opts.json_path.c_str());
-        return kExitRunFailed;
-      }
+      // Under a temporary name, renamed over FILE when whole.
+      aimarket::write_output_file(opts.json_path, aimarket::bench_json(report), opts.overwrite,
+                                  "--json file");
     }
     return 0;
   } catch (const std::exception& e) {
@@ -321,7 +340,8 @@ int run_program(int argc, char** argv) {
   run->add_option("--threads", threads, "CPU backend threads (default: all cores)")
       ->check(CLI::Range(1, 4096))
       ->type_name("N");
-  run->add_flag("--overwrite", overwrite, "Replace FILE if it exists");
+  run->add_flag("--overwrite", overwrite,
+                "Replace FILE if it exists (only ever a regular file; see docs/OUTPUT.md)");
   run->add_option("--progress", progress_name,
                   "auto (a bar on a terminal, plain lines otherwise), bar, lines, or none")
       ->check(CLI::IsMember({"auto", "bar", "lines", "none"}))
@@ -412,18 +432,8 @@ int run_program(int argc, char** argv) {
   }
 
   // Refuse before anything runs or is written.
-  std::error_code ec;
-  if (!overwrite && std::filesystem::exists(out_path, ec)) {
-    std::fprintf(stderr, "aimarket: output file '%s' exists; pass --overwrite to replace it\n",
-                 out_path.c_str());
-    return kExitBadInput;
-  }
-  const std::filesystem::path parent = std::filesystem::path(out_path).parent_path();
-  if (!parent.empty() && !std::filesystem::is_directory(parent, ec)) {
-    std::fprintf(stderr, "aimarket: --out %s: folder '%s' does not exist\n", out_path.c_str(),
-                 parent.string().c_str());
-    return kExitBadInput;
-  }
+  if (!output_is_not_an_input(out_path, config)) return kExitBadInput;
+  if (!output_path_is_usable(out_path, overwrite, "output file")) return kExitBadInput;
 
   aimarket::RunOptions options;
   options.out_path = out_path;

@@ -1,11 +1,16 @@
 // Small HDF5 C API helpers shared by the trajectory writer (trajectory_writer.cpp) and the
 // analysis code that reads trajectories and writes comparison files (src/analysis/): an owning
-// handle, the innermost message of HDF5's error stack, and the variable-length UTF-8 string
-// type every aimarket file uses for its strings (h5py reads them as str, netCDF-C as string).
+// handle, the innermost message of HDF5's error stack, the variable-length UTF-8 string type
+// every aimarket file uses for its strings (h5py reads them as str, netCDF-C as string), and
+// the file's descriptor, for closing a file that writing failed on without writing more.
 #pragma once
 
 #include <hdf5.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <string>
 #include <utility>
 
@@ -69,6 +74,44 @@ inline Handle utf8_string_type() {
   H5Tset_size(type.get(), H5T_VARIABLE);
   H5Tset_cset(type.get(), H5T_CSET_UTF8);
   return type;
+}
+
+// The operating system's descriptor of an open file, or -1 where the file does not go through
+// HDF5's default (sec2) driver.
+inline int file_descriptor(hid_t file) {
+  const Handle fapl(H5Fget_access_plist(file), H5Pclose);
+  if (!fapl.valid() || H5Pget_driver(fapl.get()) != H5FD_SEC2) return -1;
+  void* handle = nullptr;
+  if (H5Fget_vfd_handle(file, fapl.get(), &handle) < 0 || handle == nullptr) return -1;
+  return *static_cast<int*>(handle);
+}
+
+// Makes sure nothing more written to `file` reaches its disk file, so that it can be closed
+// after writing to it failed (a full disk) and the disk file stays as its last flush left it.
+// H5Fclose flushes first; were that to fail, HDF5 1.10 would free the file but keep its
+// identifier, and close it again, on freed memory, at exit. So the file's descriptor is
+// pointed at an anonymous in-memory file, where the closing flush succeeds. Call it, then
+// close the file's objects and the file as usual.
+inline void detach_from_disk(hid_t file) {
+  const int fd = file_descriptor(file);
+  if (fd < 0) return;
+  // A file size limit (ulimit -f) applies to the in-memory file too: the soft limit is lifted
+  // to the hard one, as any process may, so that failing writes cannot make closing fail.
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+  }
+  const int sink = ::memfd_create("aimarket-discarded", MFD_CLOEXEC);
+  if (sink < 0) {  // no memfd: an unlinked temporary file
+    if (std::FILE* scratch = std::tmpfile()) {
+      ::dup2(::fileno(scratch), fd);
+      std::fclose(scratch);
+    }
+    return;
+  }
+  ::dup2(sink, fd);
+  ::close(sink);
 }
 
 // Turns HDF5's automatic error printing off for the calling scope (errors are reported by

@@ -1,5 +1,11 @@
 // HDF5 trajectory writer: the file layout is in docs/OUTPUT.md, the names in output_schema.hpp.
 //
+// Where the file is written. The file is created under a hidden temporary name in the
+// target's folder (output_path.hpp) and renamed over the target once its first frame has been
+// flushed, so that the target name only ever holds a file HDF5 opens: a run refused, failing
+// or killed before that leaves the target as it was (with --overwrite, the old file) and at
+// most a stray temporary. From the rename on, the writer works on the file in place.
+//
 // Crash safety without SWMR. A file is only as good as its last flush, so the aim is that
 // nothing written between two flushes can spoil the state the last flush left on disk:
 //  * Metadata (object headers with the dataset extents, chunk B-trees, the global heap, the
@@ -10,12 +16,26 @@
 //    compressed chunk of a data variable holds one step and is written exactly once, to new
 //    space, and the `step`/`date` chunks are uncompressed, so a new entry is written in place
 //    past the entries the flush counted. No chunk is ever freed, so no freed space is reused.
-//  * `steps_recorded` is written just before each flush from the number of frames whose
-//    every dataset was extended and written, so it always equals the extent of `step`.
-// A SIGKILL during H5Fflush itself can still leave a damaged file: the cache writes its dirty
+//  * `steps_recorded` (the number of frames whose every dataset was extended and written)
+//    is set after the flush that writes those frames, and reaches the disk in a second flush
+//    of its own, so after a flush it equals the extent of `step`, and a kill during the
+//    first flush leaves it at the count of the flush before.
+// A SIGKILL during H5Fflush itself can still damage the file: the cache writes its dirty
 // entries in address order, so an old chunk-index node may reach the disk pointing at a new
-// one that does not. Only SWMR orders those writes, and it needs the latest file format. The
-// window is kept short: with no chunk cache, a flush writes metadata only (a few ms).
+// one that does not (a node that splits hands its newest entries to a new node; a root that
+// splits moves to a new address). Only SWMR orders those writes, and it needs the latest file
+// format. The window is kept short: with no chunk cache, a flush writes metadata only (a few
+// ms), and the space it writes is allocated beforehand (see "Disk space"), so the file's
+// size always covers what its superblock says and it opens.
+//
+// Disk space. A flush that runs out of space part way would leave the same kind of damage, so
+// before each flush the writer allocates the disk blocks of everything the flush can write
+// (every hole below HDF5's end of allocation, and up to it): a full disk then fails that
+// allocation, before anything is written, instead of the flush. The file on disk still holds
+// the last flush; the writer closes it without writing more (hdf5::detach_from_disk), cuts
+// it back to the size of that flush, opens it again and records the failure in `status`. A
+// small reserve of disk blocks kept past the end of the file after each flush leaves room for
+// that. A failure before the rename removes the temporary instead.
 //
 // Threads: the constructor creates the file on the caller's thread before the writer thread
 // starts; from then on only the writer thread calls HDF5 for this file, including the final
@@ -23,15 +43,20 @@
 #include "output/trajectory_writer.hpp"
 #include "output/timestamp.hpp"
 
+#include <fcntl.h>
 #include <hdf5.h>
 #include <hdf5_hl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <deque>
 #include <exception>
@@ -49,6 +74,7 @@
 
 #include "model/dimensions.hpp"
 #include "output/hdf5_support.hpp"
+#include "output/output_path.hpp"
 #include "output/output_schema.hpp"
 
 namespace aimarket {
@@ -69,8 +95,25 @@ constexpr std::size_t kMaxCachedMetadataBytes = std::size_t{4} << 20;
 // and at finish", and keep the steady_clock arithmetic from overflowing.
 constexpr double kMaxFlushSeconds = 1.0e9;
 
+// Disk blocks kept allocated past the end of the file after each flush (see "Disk space"
+// above): recording a failure in `status` needs a new global heap collection (4 KiB) and the
+// holes of the last flush; this leaves ample room.
+constexpr off_t kReserveBytes = 16 * 1024;
+
 // HDF5 handles and error text: the helpers shared with the analysis code (hdf5_support.hpp).
 using H5Handle = hdf5::Handle;
+
+std::string SystemErrorText(int error) { return std::generic_category().message(error); }
+
+// The operating system's error inside an HDF5 message ("..., errno = 28, error message =
+// 'No space left on device', ..."), as its plain text; "" when the message has none.
+std::string SystemErrorIn(const std::string& hdf5_message) {
+  const std::string marker = "errno = ";
+  const std::size_t at = hdf5_message.find(marker);
+  if (at == std::string::npos) return "";
+  const int error = std::atoi(hdf5_message.c_str() + at + marker.size());
+  return error > 0 ? SystemErrorText(error) : "";
+}
 
 // Reports failures as std::runtime_error naming the file and the operation.
 class Hdf5Errors {
@@ -80,8 +123,18 @@ class Hdf5Errors {
   [[noreturn]] void fail(const std::string& what) const {
     std::string message = "output file '" + path_ + "': " + what + " failed";
     const std::string cause = hdf5::innermost_error();
-    if (!cause.empty()) message += " (HDF5: " + cause + ")";
+    // A system error (a full disk) is said plainly; HDF5's own text of it spans lines.
+    const std::string system_error = SystemErrorIn(cause);
+    if (!system_error.empty()) {
+      message += " (" + system_error + ")";
+    } else if (!cause.empty()) {
+      message += " (HDF5: " + cause + ")";
+    }
     throw std::runtime_error(message);
+  }
+  [[noreturn]] void fail_with(const std::string& what, int error) const {
+    throw std::runtime_error("output file '" + path_ + "': " + what + " failed (" +
+                             SystemErrorText(error) + ")");
   }
   hid_t check_id(hid_t id, const std::string& what) const {
     if (id < 0) fail(what);
@@ -95,6 +148,30 @@ class Hdf5Errors {
  private:
   std::string path_;
 };
+
+// Allocates the disk blocks of every byte of the file below `end` that has none (holes, and
+// the stretch past the end of the file, which grows to `end`), so that writing below `end`
+// needs no more disk space. Returns 0 or the errno value of the failure; EOPNOTSUPP where the
+// file system cannot allocate ahead.
+int AllocateBelow(int fd, off_t end) {
+  off_t offset = 0;
+  while (offset < end) {
+    off_t hole = ::lseek(fd, offset, SEEK_HOLE);
+    // ENXIO: `offset` is at or past the end of the file, all hole from here. Without
+    // SEEK_HOLE support, the rest is allocated as if it were a hole (cheap where it is not).
+    if (hole < 0) hole = offset;
+    if (hole >= end) break;
+    const off_t data = ::lseek(fd, hole, SEEK_DATA);
+    const off_t stop = data <= hole || data > end ? end : data;
+    int result = 0;
+    do {
+      result = ::fallocate(fd, 0, hole, stop - hole);
+    } while (result != 0 && errno == EINTR);
+    if (result != 0) return errno;
+    offset = stop;
+  }
+  return 0;
+}
 
 // Months since year 0 of a "YYYY-MM" text, or -1 if it is not one.
 std::int64_t ParseMonthIndex(const std::string& text) {
@@ -216,77 +293,133 @@ std::string CoordinatesOf(Axes axes) {
 // Everything the HDF5 side of the writer does. Not thread-safe: one thread at a time.
 class TrajectoryFile {
  public:
-  // Creates the file, writes the root attributes, coordinates and firm table, defines the
-  // data variables with no steps, and flushes, so even a run killed before its first frame
-  // leaves a file that opens. On failure nothing stays open and a file created here is
-  // removed.
-  TrajectoryFile(const std::string& path, const RunMetadata& meta, bool overwrite,
+  // Creates the file under `pending`'s temporary name, writes the root attributes,
+  // coordinates and firm table, defines the data variables with no steps, and flushes. On
+  // failure nothing stays open and the temporary is removed; the target is not touched.
+  TrajectoryFile(PendingOutputFile& pending, const RunMetadata& meta,
                  std::int64_t start_month_index)
-      : errors_(path),
+      : errors_(pending.path()),
+        path_(pending.temporary_path()),
         replicates_(static_cast<hsize_t>(meta.replicates)),
         firms_(static_cast<hsize_t>(meta.firm_name.size())),
         start_month_index_(start_month_index) {
     try {
-      create(meta, overwrite);
+      create(meta, pending);
     } catch (...) {
-      const bool created = file_.get() >= 0;
-      close_all();
-      if (created) {
-        std::error_code ignored;
-        std::filesystem::remove(path, ignored);
-      }
+      close_without_writing();
+      pending.discard();
       throw;
     }
   }
 
   std::int64_t steps_written() const { return steps_written_; }
 
-  // Extends every step-indexed dataset by one and writes the frame into the new slot. If a
-  // write fails, the extents go back to the frames fully written (best effort).
+  // The file was renamed to `path` (it stays open).
+  void moved_to(const std::string& path) { path_ = path; }
+
+  // Extends every step-indexed dataset by one and writes the frame into the new slot. A
+  // failure leaves the file fit only for close_without_writing(): what its last flush wrote
+  // is what it keeps.
   void append(const RecordFrame& frame) {
     const hsize_t slot = static_cast<hsize_t>(steps_written_);
-    try {
-      std::size_t index = 0;
-      ForEachDataField(frame, [&](const schema::VariableSpec& spec, Axes axes,
-                                  const auto& values) {
-        using Element = typename std::decay_t<decltype(values)>::value_type;
-        // (replicate, step, axes...): every replicate, the new step, each axis whole.
-        std::array<hsize_t, kMaxDataRank> extent{replicates_, slot + 1};
-        std::array<hsize_t, kMaxDataRank> start{0, slot};
-        std::array<hsize_t, kMaxDataRank> count{replicates_, 1};
-        std::size_t rank = 2;
-        for (const Axis axis : axes) {
-          extent[rank] = count[rank] = AxisSize(axis, firms_);
-          start[rank] = 0;
-          ++rank;
-        }
-        write_slab(data_.at(index).dataset, spec.name, extent.data(), start.data(), count.data(),
-                   static_cast<int>(rank), ElementType<Element>::memory(), values.data());
-        ++index;
-      });
-      {
-        const hsize_t extent = slot + 1;
-        const hsize_t count = 1;
-        write_slab(step_, schema::kStep.name, &extent, &slot, &count, 1, H5T_NATIVE_INT64,
-                   &frame.step);
-        const std::string date = FormatMonth(start_month_index_ + frame.step);
-        const char* date_text = date.c_str();
-        H5Handle string_type = utf8_string_type();
-        write_slab(date_, schema::kDate.name, &extent, &slot, &count, 1, string_type.get(),
-                   &date_text);
+    std::size_t index = 0;
+    ForEachDataField(frame, [&](const schema::VariableSpec& spec, Axes axes,
+                                const auto& values) {
+      using Element = typename std::decay_t<decltype(values)>::value_type;
+      // (replicate, step, axes...): every replicate, the new step, each axis whole.
+      std::array<hsize_t, kMaxDataRank> extent{replicates_, slot + 1};
+      std::array<hsize_t, kMaxDataRank> start{0, slot};
+      std::array<hsize_t, kMaxDataRank> count{replicates_, 1};
+      std::size_t rank = 2;
+      for (const Axis axis : axes) {
+        extent[rank] = count[rank] = AxisSize(axis, firms_);
+        start[rank] = 0;
+        ++rank;
       }
-    } catch (...) {
-      shrink_step_extents(slot);
-      throw;
+      write_slab(data_.at(index).dataset, spec.name, extent.data(), start.data(), count.data(),
+                 static_cast<int>(rank), ElementType<Element>::memory(), values.data());
+      ++index;
+    });
+    {
+      const hsize_t extent = slot + 1;
+      const hsize_t count = 1;
+      write_slab(step_, schema::kStep.name, &extent, &slot, &count, 1, H5T_NATIVE_INT64,
+                 &frame.step);
+      const std::string date = FormatMonth(start_month_index_ + frame.step);
+      const char* date_text = date.c_str();
+      H5Handle string_type = utf8_string_type();
+      write_slab(date_, schema::kDate.name, &extent, &slot, &count, 1, string_type.get(),
+                 &date_text);
     }
     ++steps_written_;
   }
 
-  // Records how many steps the file holds, then writes everything to disk.
-  void flush() {
+  // Writes everything to disk, then, in a second flush that writes little more than the root
+  // attributes, how many steps the file holds (and `status`, if given): a kill during the
+  // first leaves `steps_recorded` at the count of the flush before, all of whose steps were
+  // written then.
+  void flush(const std::string* status = nullptr) {
+    flush_metadata(/*reserve=*/true);
     write_steps_recorded();
-    errors_.check_status(H5Fflush(file_.get(), H5F_SCOPE_LOCAL), "flushing the file");
+    if (status != nullptr) set_status(*status);
+    flush_metadata(/*reserve=*/true);
     if (metadata_cache_is_full()) reopen();
+  }
+
+  // Closes the file without writing anything more to it (after a failure): on disk it stays
+  // as its last flush left it. Never throws.
+  void close_without_writing() noexcept {
+    if (file_.valid()) hdf5::detach_from_disk(file_.get());
+    close_all();
+    H5Eclear2(H5E_DEFAULT);
+  }
+
+  // After close_without_writing(), on a file renamed to its target: cuts the file back to its
+  // last flush (what was written since is referenced by nothing), opens it again and sets
+  // `status`. Best effort: where even that fails, the file stays as its last flush left it.
+  void record_status_after_failure(const std::string& status) noexcept {
+    if (flushed_size_ <= 0) return;
+    try {
+      // Frees the space written since the flush, for the few KiB the status needs.
+      if (!flush_failed_ && ::truncate(path_.c_str(), flushed_size_) != 0) {
+        errors_.fail_with("cutting the file back to its last flush", errno);
+      }
+      H5Handle fapl = file_access_properties();
+      file_ = H5Handle(errors_.check_id(H5Fopen(path_.c_str(), H5F_ACC_RDWR, fapl.get()),
+                                        "reopening the file to record the failure"),
+                       H5Fclose);
+      set_status(status);
+      flush_metadata(/*reserve=*/false);  // this flush is the last
+      close();
+    } catch (...) {
+      close_without_writing();
+    }
+  }
+
+  // After the last close: cuts the file to HDF5's end of allocation, as recorded in the file
+  // (closing releases spare space that the flushes had already allocated on disk), and frees
+  // the disk blocks reserved past it. Best effort: a longer file reads the same.
+  void settle_on_disk() noexcept {
+    haddr_t end = 0;
+    {
+      const H5Handle file(H5Fopen(path_.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+      if (!file.valid() || H5Fget_eoa(file.get(), &end) < 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return;
+      }
+    }
+    const int fd = ::open(path_.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    struct stat status {};
+    if (::fstat(fd, &status) == 0 && status.st_size >= static_cast<off_t>(end)) {
+      const off_t size = static_cast<off_t>(end);
+      [[maybe_unused]] const int truncated = ::ftruncate(fd, size);
+      // Truncation frees the reserved blocks on some file systems, hole punching on others.
+      if (reserved_end_ > size) {
+        ::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, size, reserved_end_ - size);
+      }
+    }
+    ::close(fd);
   }
 
   // True when the metadata cache holds more than kMaxCachedMetadataBytes.
@@ -319,7 +452,7 @@ class TrajectoryFile {
   }
 
  private:
-  void create(const RunMetadata& meta, bool overwrite) {
+  void create(const RunMetadata& meta, PendingOutputFile& pending) {
     // Creation order tracked, as netCDF-C does: readers list variables and attributes in the
     // order written here rather than alphabetically. It also gives the root group a version
     // 2 object header, whose dense attribute storage takes a config text over 64 KiB.
@@ -330,18 +463,63 @@ class TrajectoryFile {
     errors_.check_status(H5Pset_attr_creation_order(fcpl.get(), kTrackOrder),
                          "setting attribute creation order");
     H5Handle fapl = file_access_properties();
-    // EXCL even after the caller's existence check, so a file that appeared meanwhile is
-    // not replaced either.
-    const unsigned mode = overwrite ? H5F_ACC_TRUNC : H5F_ACC_EXCL;
-    file_ =
-        H5Handle(errors_.check_id(H5Fcreate(errors_.path().c_str(), mode, fcpl.get(), fapl.get()),
-                                  "creating the file"),
-                 H5Fclose);
+    // The temporary is created empty first, exclusively, so that it is known to be ours to
+    // remove even if HDF5 fails part way through creating the file in it.
+    ::close(pending.create_temporary());
+    file_ = H5Handle(
+        errors_.check_id(H5Fcreate(path_.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get()),
+                         "creating the file '" + path_ + "'"),
+        H5Fclose);
 
     write_root_attributes(meta);
     const LabelScales scales = create_coordinates(meta);
     create_data_variables(meta, scales);
     flush();
+  }
+
+  // H5Fflush, after allocating the disk space it can write (see "Disk space" above) and, with
+  // `reserve`, the reserve past it.
+  void flush_metadata(bool reserve) {
+    allocate_ahead(reserve);
+    // A flush that fails part way (an I/O error: space was allocated) may have written some
+    // of its metadata: the file is then left as it is, not cut back to the last flush.
+    flush_failed_ = true;
+    errors_.check_status(H5Fflush(file_.get(), H5F_SCOPE_LOCAL), "flushing the file");
+    flush_failed_ = false;
+    // The flush truncated or extended the file to the end of allocation.
+    flushed_size_ = end_of_allocation();
+  }
+
+  // HDF5's end of allocation: the file's size once flushed.
+  off_t end_of_allocation() const {
+    haddr_t end = 0;
+    errors_.check_status(H5Fget_eoa(file_.get(), &end), "reading the file's allocated size");
+    return static_cast<off_t>(end);
+  }
+
+  // Allocates the disk blocks of every hole below the end of allocation and up to it, and
+  // with `reserve` kReserveBytes past it, kept past the end of the file. Throws, having
+  // written nothing, when the disk is full.
+  void allocate_ahead(bool reserve) {
+    const int fd = hdf5::file_descriptor(file_.get());
+    if (fd < 0 || !allocate_ahead_) return;
+    const off_t end = end_of_allocation();
+    int error = AllocateBelow(fd, end);
+    if (error == 0 && reserve) {
+      while (::fallocate(fd, FALLOC_FL_KEEP_SIZE, end, kReserveBytes) != 0) {
+        if (errno != EINTR) {
+          error = errno;
+          break;
+        }
+      }
+    }
+    if (error == EOPNOTSUPP) {
+      allocate_ahead_ = false;  // this file system cannot: flushes go unguarded
+    } else if (error != 0) {
+      errors_.fail_with("allocating disk space for the next flush", error);
+    } else if (reserve) {
+      reserved_end_ = std::max(reserved_end_, end + kReserveBytes);
+    }
   }
 
   H5Handle file_access_properties() const {
@@ -375,7 +553,7 @@ class TrajectoryFile {
   void reopen() {
     close();
     H5Handle fapl = file_access_properties();
-    file_ = H5Handle(errors_.check_id(H5Fopen(errors_.path().c_str(), H5F_ACC_RDWR, fapl.get()),
+    file_ = H5Handle(errors_.check_id(H5Fopen(path_.c_str(), H5F_ACC_RDWR, fapl.get()),
                                       "reopening the file"),
                      H5Fclose);
     for (const auto& [dataset, spec] : step_indexed()) {
@@ -383,6 +561,9 @@ class TrajectoryFile {
                                            std::string("reopening dataset '") + spec->name + "'"),
                           H5Dclose);
     }
+    // Closing released HDF5's spare space and, with it, the reserve: the file may be shorter.
+    flushed_size_ = end_of_allocation();
+    allocate_ahead(true);
   }
 
   // The datasets that grow along `step`, which stay open while the run writes: the data
@@ -672,24 +853,6 @@ class TrajectoryFile {
                          what);
   }
 
-  // Puts every step-indexed dataset back to `steps` entries along `step`, ignoring errors:
-  // used only while reporting another failure.
-  void shrink_step_extents(hsize_t steps) {
-    for (const auto& [dataset, spec] : step_indexed()) {
-      if (dataset->get() < 0) continue;
-      H5Handle space(H5Dget_space(dataset->get()), H5Sclose);
-      std::array<hsize_t, H5S_MAX_RANK> extent{};
-      const int rank = H5Sget_simple_extent_dims(space.get(), extent.data(), nullptr);
-      if (rank < 2) {
-        extent[0] = std::min(extent[0], steps);
-      } else {
-        extent[1] = std::min(extent[1], steps);  // `step` is the second dimension
-      }
-      if (rank > 0) H5Dset_extent(dataset->get(), extent.data());
-    }
-    H5Eclear2(H5E_DEFAULT);
-  }
-
   herr_t close_all() {
     herr_t status = 0;
     for (const auto& [dataset, spec] : step_indexed()) {
@@ -698,11 +861,18 @@ class TrajectoryFile {
     return std::min(status, file_.reset());
   }
 
-  Hdf5Errors errors_;
+  Hdf5Errors errors_;  // names the file as the user gave it
+  std::string path_;   // where the file is: the temporary name, then the target
   hsize_t replicates_;
   hsize_t firms_;
   std::int64_t start_month_index_;
   std::int64_t steps_written_ = 0;
+  // Disk space: false where the file system cannot allocate ahead; whether H5Fflush failed;
+  // the file's size after the last flush; the end of the blocks reserved past it.
+  bool allocate_ahead_ = true;
+  bool flush_failed_ = false;
+  off_t flushed_size_ = 0;
+  off_t reserved_end_ = 0;
   H5Handle file_;
   H5Handle step_, date_;
   // The data variables, in ForEachDataField's order.
@@ -735,13 +905,10 @@ struct TrajectoryWriter::Impl {
                     : std::clamp(flush_interval_seconds, 0.0, kMaxFlushSeconds)))) {
     validate(meta);
     // Checked before HDF5 is asked anything, so a refused file is never touched.
-    std::error_code error;
-    if (!overwrite && std::filesystem::exists(path, error)) {
-      throw std::runtime_error("output file '" + path + "' exists; pass --overwrite to replace it");
-    }
+    pending.emplace(path, overwrite);
     // Per thread in the thread-safe HDF5 build: the writer thread does the same.
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-    file.emplace(path, meta, overwrite, ParseMonthIndex(meta.start_month));
+    file.emplace(*pending, meta, ParseMonthIndex(meta.start_month));
     writer_thread = std::thread([this] { run_writer(); });
   }
 
@@ -841,6 +1008,8 @@ struct TrajectoryWriter::Impl {
             last_flush = Clock::now();
             unflushed = false;
           }
+          // With its first frame on disk the file takes the target's name.
+          if (first_frame) commit();
         });
         if (failed) unflushed = false;  // nothing more is flushed before finishing
         continue;
@@ -858,26 +1027,46 @@ struct TrajectoryWriter::Impl {
     }
     // Finishing: the status says what happened, then the last flush and close.
     std::string status = final_status;
-    if (writer_error && status == schema::kStatusComplete) {
+    const bool writing_failed = writer_error != nullptr;
+    // A failed write is why the file ends where it does, unless the owner reports a failure
+    // (which is usually that one, as push() handed it on).
+    if (writing_failed && status.rfind("failed", 0) != 0) {
       status = "failed: " + ErrorText(writer_error);
     }
     lock.unlock();
     std::exception_ptr finish_error;
-    try {
-      file->set_status(status);
-      file->flush();
-    } catch (...) {
-      finish_error = std::current_exception();
+    if (!writing_failed) {
+      try {
+        file->flush(&status);
+        file->close();
+        commit();  // a run that recorded no frame: the file is whole now
+        file->settle_on_disk();
+      } catch (...) {
+        finish_error = std::current_exception();
+      }
     }
-    try {
-      file->close();
-    } catch (...) {
-      if (!finish_error) finish_error = std::current_exception();
+    if (writing_failed || finish_error) {
+      // What the failed writes left in memory is dropped: the file keeps its last flush.
+      file->close_without_writing();
+      if (pending->committed()) {
+        file->record_status_after_failure(
+            finish_error ? "failed: " + ErrorText(finish_error) : status);
+        file->settle_on_disk();
+      } else {
+        pending->discard();  // the target is as it was
+      }
     }
     if (finish_error) {
       lock.lock();
       if (!writer_error) writer_error = finish_error;
     }
+  }
+
+  // Renames the file over the target (once).
+  void commit() {
+    if (pending->committed()) return;
+    pending->commit();
+    file->moved_to(pending->target_path());
   }
 
   static std::string ErrorText(const std::exception_ptr& error) {
@@ -934,6 +1123,7 @@ struct TrajectoryWriter::Impl {
   const std::size_t firms;
   const std::chrono::steady_clock::duration flush_interval;
   // Used by the constructor, then only by the writer thread.
+  std::optional<PendingOutputFile> pending;  // the temporary name and the target
   std::optional<TrajectoryFile> file;
 
   // Shared between the owner and the writer thread, guarded by `mutex`.

@@ -6,7 +6,9 @@
 // (double buffering); push() blocks when both slots are full so memory stays bounded.
 // The file is flushed at least every `flush_seconds`, so a killed run leaves a file that
 // HDF5 opens, holding every recorded step written before the last flush; the root attribute
-// `steps_recorded` says how many.
+// `steps_recorded` says how many. The file is written under a hidden temporary name and takes
+// the target's name once its first frame is on disk (output_path.hpp): a run that fails or is
+// killed before that leaves the target as it was.
 #pragma once
 
 #include <cstdint>
@@ -67,8 +69,10 @@ struct RecordFrame {
 
 class TrajectoryWriter {
  public:
-  // Creates the file (fails if it exists and overwrite is false) and writes the metadata,
-  // coordinates and firm table. Throws std::runtime_error naming the file on failure, and
+  // Checks the path (check_output_path: an existing file is refused unless overwrite, and
+  // anything but a regular file always), creates the file under its temporary name and writes
+  // the metadata, coordinates and firm table. Throws OutputPathError or std::runtime_error
+  // naming the file on failure (the target untouched, the temporary removed), and
   // std::invalid_argument for metadata that cannot describe a file (no replicates, an empty
   // or ragged firm table, a start_month that is not YYYY-MM).
   TrajectoryWriter(const std::string& path, const RunMetadata& meta, bool overwrite,
@@ -83,8 +87,12 @@ class TrajectoryWriter {
   // every push throws.
   void push(RecordFrame frame);
   // Writes what is queued, sets the root attribute `status` ("complete", or the given
-  // failure text; "failed: ..." if the writer itself failed), flushes and closes. Rethrows an
-  // error the writer thread met that push() has not reported. Only the first call acts.
+  // failure text; "failed: ..." if writing failed and the given text is not a failure),
+  // flushes, closes, and gives the file the target's name if it does not have it yet. If
+  // writing failed, the file keeps its last flush and its `status` says why (best effort: a
+  // file that could not be finished at all is removed before it takes the target's name).
+  // Rethrows an error the writer thread met that push() has not reported. Only the first
+  // call acts.
   void finish(const std::string& status = "complete");
 
  private:

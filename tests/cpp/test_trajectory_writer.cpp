@@ -6,6 +6,7 @@
 #include <hdf5_hl.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -588,9 +589,73 @@ TEST_F(TrajectoryWriterTest, UnwritableFileIsAnErrorNamingIt) {
   } catch (const std::runtime_error& error) {
     EXPECT_NE(std::string(error.what()).find("output file '" + path + "'"), std::string::npos)
         << error.what();
-    EXPECT_NE(std::string(error.what()).find("creating the file"), std::string::npos)
+    EXPECT_NE(std::string(error.what()).find("does not exist"), std::string::npos)
         << error.what();
   }
+}
+
+// The hidden temporaries (.NAME.partial-PID) of `path` in its folder.
+std::vector<std::string> TemporariesOf(const std::string& path) {
+  const std::string prefix = "." + fs::path(path).filename().string() + ".partial-";
+  std::vector<std::string> found;
+  for (const auto& entry : fs::directory_iterator(fs::path(path).parent_path())) {
+    const std::string name = entry.path().filename().string();
+    if (name.compare(0, prefix.size(), prefix) == 0) found.push_back(name);
+  }
+  return found;
+}
+
+// The old file stays whole until the new one has its first frame on disk: the new file is
+// written under a temporary name and renamed over it.
+TEST_F(TrajectoryWriterTest, OverwriteKeepsTheOldFileUntilTheFirstFrameIsOnDisk) {
+  const std::string path = TestPath("replaced_later.h5");
+  { std::ofstream(path) << "results of another run"; }
+  TrajectoryWriter writer(path, SampleMetadata(), /*overwrite=*/true, 2.0);
+  EXPECT_EQ(ReadFileBytes(path), "results of another run");
+  EXPECT_EQ(TemporariesOf(path).size(), 1u);
+  writer.push(SampleFrame(0));
+  writer.push(SampleFrame(1));
+  writer.finish();
+  EXPECT_TRUE(TemporariesOf(path).empty());
+  Id file(OpenReadOnly(path), H5Fclose);
+  ASSERT_GE(file.get(), 0);
+  EXPECT_EQ(ReadStringAttribute(file.get(), schema::kStatusAttr), "complete");
+  ExpectSampleFrames(file.get(), 2);
+}
+
+// A run that records nothing (stopped before its first recorded step) still leaves its file.
+TEST_F(TrajectoryWriterTest, RunWithoutFramesLeavesItsFileAtTheEnd) {
+  const std::string path = TestPath("no_frames.h5");
+  TrajectoryWriter writer(path, SampleMetadata(), /*overwrite=*/false, 2.0);
+  EXPECT_FALSE(fs::exists(path));
+  writer.finish("interrupted after step 0 of 4");
+  EXPECT_TRUE(TemporariesOf(path).empty());
+  Id file(OpenReadOnly(path), H5Fclose);
+  ASSERT_GE(file.get(), 0);
+  EXPECT_EQ(ReadStringAttribute(file.get(), schema::kStatusAttr), "interrupted after step 0 of 4");
+  EXPECT_EQ(ReadInt64Attribute(file.get(), schema::kStepsRecordedAttr), 0);
+}
+
+// A folder, a named pipe or a device at the path is never replaced, not even with overwrite,
+// and is left as it was.
+TEST_F(TrajectoryWriterTest, RefusesToReplaceWhatIsNotARegularFile) {
+  const std::string pipe = TestPath("pipe.h5");
+  ASSERT_EQ(::mkfifo(pipe.c_str(), 0600), 0);
+  const std::string folder = TestPath("folder.h5");
+  fs::create_directory(folder);
+  for (const std::string& path : {pipe, folder}) {
+    try {
+      TrajectoryWriter writer(path, SampleMetadata(), /*overwrite=*/true, 2.0);
+      FAIL() << path << " was accepted as an output file";
+    } catch (const std::runtime_error& error) {
+      const std::string message = error.what();
+      EXPECT_NE(message.find("output file '" + path + "'"), std::string::npos) << message;
+      EXPECT_NE(message.find("never replaced"), std::string::npos) << message;
+    }
+    EXPECT_TRUE(TemporariesOf(path).empty());
+  }
+  EXPECT_TRUE(fs::is_fifo(pipe));
+  EXPECT_TRUE(fs::is_directory(folder));
 }
 
 TEST_F(TrajectoryWriterTest, WrongSizeFrameIsAnErrorNamingTheField) {
@@ -816,9 +881,11 @@ TEST_F(TrajectoryWriterTest, ManyReplicatesShareChunks) {
 
 // --- Failures and kills, in a child process -----------------------------------------------
 
-// Runs `body` in a forked child and returns how the child ended (waitpid status).
+// Runs `body` in a forked child and returns how the child ended (waitpid status). With
+// `exit_normally` the child ends through exit(), running atexit handlers (HDF5's closes what
+// is still open), as a program does.
 template <typename Body>
-int RunInChild(Body body) {
+int RunInChild(Body body, bool exit_normally = false) {
   const pid_t child = ::fork();
   if (child == 0) {
     int code = 0;
@@ -827,11 +894,134 @@ int RunInChild(Body body) {
     } catch (...) {
       code = 99;
     }
+    if (exit_normally) std::exit(code);
     ::_exit(code);
   }
   int status = 0;
   ::waitpid(child, &status, 0);
   return status;
+}
+
+// Size of the file of a run with `meta` that records no step: its metadata alone.
+std::uintmax_t MetadataFileSize(const RunMetadata& meta, const std::string& path) {
+  {
+    TrajectoryWriter writer(path, meta, /*overwrite=*/false, 2.0);
+    writer.finish();
+  }
+  return fs::file_size(path);
+}
+
+// Limits the size of files this process writes (a full disk without one), as `ulimit -S -f`
+// does: a write past the limit fails with EFBIG instead of raising SIGXFSZ.
+bool LimitFileSize(std::uintmax_t bytes) {
+  ::signal(SIGXFSZ, SIG_IGN);
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_FSIZE, &limit) != 0) return false;
+  limit.rlim_cur = static_cast<rlim_t>(bytes);
+  return ::setrlimit(RLIMIT_FSIZE, &limit) == 0;
+}
+
+RunMetadata ManyFirmsMetadata(std::int64_t firms) {
+  RunMetadata meta = SampleMetadata();
+  meta.firm_name.assign(static_cast<std::size_t>(firms), "firm");
+  meta.firm_archetype.assign(static_cast<std::size_t>(firms), "consumer_ai");
+  meta.firm_region.assign(static_cast<std::size_t>(firms), "US");
+  return meta;
+}
+
+// No room even for the metadata: the writer reports it naming the file, leaves no file (not
+// even an empty one that would block a rerun) and closes everything, so the process exits
+// cleanly (an HDF5 identifier left open made HDF5's exit handler crash).
+TEST_F(TrajectoryWriterTest, NoRoomForTheMetadataLeavesNoFileAndExitsCleanly) {
+  const std::string path = TestPath("no_room.h5");
+  const int status = RunInChild(
+      [&path] {
+        if (!LimitFileSize(2048)) return 2;
+        try {
+          TrajectoryWriter writer(path, SampleMetadata(), /*overwrite=*/false, 2.0);
+        } catch (const std::runtime_error& error) {
+          const std::string message = error.what();
+          if (message.find("output file '" + path + "'") == std::string::npos) return 3;
+          if (message.find("File too large") == std::string::npos) return 4;
+          return 0;
+        }
+        return 5;
+      },
+      /*exit_normally=*/true);
+  ASSERT_TRUE(WIFEXITED(status)) << "child status " << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_FALSE(fs::exists(path));
+  EXPECT_TRUE(TemporariesOf(path).empty());
+}
+
+// No room for the first frame: the target keeps the file it had (the run was told to
+// overwrite it), and no temporary stays behind.
+TEST_F(TrajectoryWriterTest, NoRoomForTheFirstFrameLeavesTheOldFile) {
+  constexpr std::int64_t kManyFirms = 20000;
+  const RunMetadata meta = ManyFirmsMetadata(kManyFirms);
+  const std::uintmax_t metadata_bytes = MetadataFileSize(meta, TestPath("metadata_only.h5"));
+  const std::string path = TestPath("kept.h5");
+  { std::ofstream(path) << "results of another run"; }
+  const int status = RunInChild(
+      [&] {
+        // Room for the metadata (and its reserve), not for a frame of 20,000 firms.
+        if (!LimitFileSize(metadata_bytes + 64 * 1024)) return 2;
+        TrajectoryWriter writer(path, meta, /*overwrite=*/true, /*flush_seconds=*/0.0);
+        try {
+          writer.push(SampleFrame(0, kReplicates, kManyFirms));
+          writer.finish();
+        } catch (const std::runtime_error& error) {
+          const std::string message = error.what();
+          return message.find("File too large") == std::string::npos ? 3 : 0;
+        }
+        return 4;
+      },
+      /*exit_normally=*/true);
+  ASSERT_TRUE(WIFEXITED(status)) << "child status " << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(ReadFileBytes(path), "results of another run");
+  EXPECT_TRUE(TemporariesOf(path).empty());
+}
+
+// No room part way through the run: the file keeps every step of its last flush, its extents
+// agree with `steps_recorded`, and `status` says why it ends there.
+TEST_F(TrajectoryWriterTest, NoRoomMidRunKeepsTheFlushedStepsAndSaysWhy) {
+  const std::uintmax_t metadata_bytes =
+      MetadataFileSize(SampleMetadata(), TestPath("metadata_only.h5"));
+  const std::string path = TestPath("cut_short.h5");
+  constexpr std::int64_t kPushed = 400;
+  const int status = RunInChild(
+      [&] {
+        // Room for the metadata and the first frames (whose chunk indexes take ~100 KiB).
+        if (!LimitFileSize(metadata_bytes + 256 * 1024)) return 2;
+        TrajectoryWriter writer(path, SampleMetadata(), /*overwrite=*/false,
+                                /*flush_seconds=*/0.0);
+        try {
+          for (std::int64_t t = 0; t < kPushed; ++t) writer.push(SampleFrame(t));
+          writer.finish();
+        } catch (const std::runtime_error&) {
+          return 0;
+        }
+        return 3;  // 400 frames do not fit
+      },
+      /*exit_normally=*/true);
+  ASSERT_TRUE(WIFEXITED(status)) << "child status " << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_TRUE(TemporariesOf(path).empty());
+  Id file(OpenReadOnly(path), H5Fclose);
+  ASSERT_GE(file.get(), 0) << "the file is unreadable";
+  const std::string file_status = ReadStringAttribute(file.get(), schema::kStatusAttr);
+  EXPECT_EQ(file_status.rfind("failed: output file '" + path + "'", 0), 0u) << file_status;
+  EXPECT_NE(file_status.find("File too large"), std::string::npos) << file_status;
+  const std::int64_t recorded = ReadInt64Attribute(file.get(), schema::kStepsRecordedAttr);
+  EXPECT_GE(recorded, 1);
+  EXPECT_LT(recorded, kPushed);
+  const auto steps = static_cast<hsize_t>(recorded);
+  EXPECT_EQ(Extent(file.get(), schema::kStep.name), std::vector<hsize_t>{steps});
+  EXPECT_EQ(Extent(file.get(), schema::kDate.name), std::vector<hsize_t>{steps});
+  EXPECT_EQ(Extent(file.get(), schema::kCustomers.name)[1], steps);
+  EXPECT_EQ(Extent(file.get(), schema::kOwner.name)[1], steps);
+  ExpectSampleFrames(file.get(), recorded);
 }
 
 // A run killed between flushes leaves a file HDF5 opens with exactly the steps of the last
@@ -938,18 +1128,13 @@ TEST_F(TrajectoryWriterTest, KilledRunFlushedEveryFrameIsConsistent) {
 // does not throw the same error again.
 TEST_F(TrajectoryWriterTest, WriterThreadErrorReachesTheOwnerOnce) {
   const std::string path = TestPath("file_too_large.h5");
-  const int status = RunInChild([&path] {
-    ::signal(SIGXFSZ, SIG_IGN);  // a write past the limit then fails with EFBIG
-    // Big frames, so the first one outgrows the limit.
-    RunMetadata meta = SampleMetadata();
-    constexpr std::int64_t kManyFirms = 20000;
-    meta.firm_name.assign(kManyFirms, "firm");
-    meta.firm_archetype.assign(kManyFirms, "consumer_ai");
-    meta.firm_region.assign(kManyFirms, "US");
+  // Big frames, so the first one outgrows the limit.
+  constexpr std::int64_t kManyFirms = 20000;
+  const RunMetadata meta = ManyFirmsMetadata(kManyFirms);
+  const std::uintmax_t metadata_bytes = MetadataFileSize(meta, TestPath("metadata_only.h5"));
+  const int status = RunInChild([&] {
+    if (!LimitFileSize(metadata_bytes + 64 * 1024)) return 2;
     TrajectoryWriter writer(path, meta, /*overwrite=*/false, /*flush_seconds=*/0.0);
-    const rlimit limit{static_cast<rlim_t>(fs::file_size(path) + 4096),
-                       static_cast<rlim_t>(fs::file_size(path) + 4096)};
-    if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) return 2;
     int errors_naming_the_file = 0;
     int other_errors = 0;
     for (std::int64_t t = 0; t < 20; ++t) {

@@ -1,6 +1,10 @@
-"""The command line: help, validation, refusals with exit status 2, and backend selection."""
+"""The command line: help, validation, refusals with exit status 2 (bad values, configs and
+output paths), and backend selection."""
+import json
 import os
 import re
+import shutil
+import stat
 import subprocess
 
 import pytest
@@ -8,6 +12,7 @@ import pytest
 from conftest import REPO
 
 BASELINE = str(REPO / "configs" / "baseline.toml")
+LOGIT = REPO / "configs" / "textbook" / "logit.toml"
 
 
 def test_help_everywhere(run_aimarket):
@@ -134,6 +139,140 @@ def test_cuda_backend_without_gpu_is_one_clear_sentence(run_aimarket, tmp_path, 
 def test_progress_lines_when_not_a_terminal(run_aimarket, tmp_path, small_config):
     result = run_aimarket("run", *small_config, "--out", tmp_path / "p.h5")
     assert re.search(r"^step 12/12 \(100%\)", result.stderr, re.M), result.stderr
+
+
+# --- Output paths: refused up front with exit status 2, and never replaced when not files ---
+
+def temporaries(folder):
+    return [p.name for p in folder.iterdir() if ".partial-" in p.name]
+
+
+def test_output_that_is_not_a_regular_file_is_refused_and_left_as_it_was(run_aimarket, tmp_path):
+    """A pipe, a folder or a device at --out is never replaced, --overwrite or not. (A file
+    that could not be completed used to be unlinked whatever it was: /dev/null, as root.)"""
+    pipe = tmp_path / "pipe.h5"
+    os.mkfifo(pipe)
+    folder = tmp_path / "folder.h5"
+    folder.mkdir()
+    targets = [(pipe, "named pipe"), (folder, "folder")]
+    device = tmp_path / "null.h5"
+    try:
+        os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 3))  # as /dev/null
+        targets.append((device, "device"))
+    except PermissionError:
+        pass  # not root: the pipe and the folder stand for it
+    for target, kind in targets:
+        result = run_aimarket("run", LOGIT, "--steps", "1", "--out", target, "--overwrite")
+        assert result.returncode == 2, (kind, result.stderr)
+        assert f"'{target}'" in result.stderr, result.stderr
+        assert kind in result.stderr and "never replaced" in result.stderr, result.stderr
+    assert stat.S_ISFIFO(os.lstat(pipe).st_mode)
+    assert folder.is_dir()
+    if len(targets) == 3:
+        assert stat.S_ISCHR(os.lstat(device).st_mode)
+    assert temporaries(tmp_path) == []
+
+
+def test_unusable_output_paths_exit_2_naming_the_path_and_the_problem(run_aimarket, tmp_path):
+    (tmp_path / "plain").write_text("a file, not a folder")
+    dangling = tmp_path / "dangling.h5"
+    dangling.symlink_to(tmp_path / "gone" / "x.h5")
+    long_name = str(tmp_path / ("n" * 5000 + ".h5"))
+    cases = [
+        ("", "--out", "empty value"),
+        (f"{tmp_path}/", f"'{tmp_path}/'", "is a folder"),
+        (long_name, long_name[:60], "characters long"),
+        (str(dangling), f"'{dangling}'", "symbolic link"),
+        (str(tmp_path / "plain" / "x.h5"), f"'{tmp_path / 'plain' / 'x.h5'}'", "not a folder"),
+        (str(tmp_path / "missing" / "x.h5"), "missing", "does not exist"),
+    ]
+    for out, named, problem in cases:
+        for overwrite in ([], ["--overwrite"]):
+            result = run_aimarket("run", LOGIT, "--steps", "1", "--out", out, *overwrite)
+            assert result.returncode == 2, (out[:80], result.stderr)
+            assert named in result.stderr and problem in result.stderr, result.stderr
+            assert "Traceback" not in result.stderr and "terminate" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dangling.h5", "plain"]
+
+
+def test_output_in_a_read_only_folder_exits_2(run_aimarket, tmp_path):
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        restore = [lambda: folder.chmod(0o755)]
+    else:  # root writes through permissions: a read-only file system instead
+        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs",
+                                  str(folder)], capture_output=True, text=True)
+        if mounted.returncode != 0:
+            pytest.skip("a read-only folder, as root, needs a read-only mount: "
+                        + (mounted.stderr.strip() or "mount failed"))
+        restore = [lambda: subprocess.run(["umount", str(folder)], capture_output=True)]
+    try:
+        result = run_aimarket("run", LOGIT, "--steps", "1", "--out", folder / "x.h5")
+        assert result.returncode == 2, result.stderr
+        assert f"folder '{folder}' is not writable" in result.stderr, result.stderr
+    finally:
+        restore[0]()
+
+
+def test_output_that_is_an_input_of_the_run_is_refused(run_aimarket, tmp_path):
+    """`run c.toml --out c.toml --overwrite` turned the config into an HDF5 file; so did an
+    --out naming a config the config includes (`base = ...`), or a link to it."""
+    base = tmp_path / "base.toml"
+    shutil.copy(LOGIT, base)
+    child = tmp_path / "child.toml"
+    child.write_text('base = "base.toml"\n[run]\nsteps = 1\n')
+    link = tmp_path / "link.h5"
+    link.symlink_to(base)
+    texts = {path: path.read_bytes() for path in (base, child)}
+    for out in (child, base, link):
+        result = run_aimarket("run", child, "--out", out, "--overwrite")
+        assert result.returncode == 2, result.stderr
+        assert "config file" in result.stderr and "never replaced" in result.stderr
+    # compare: its runs, through a link, and its comparison file, as an input trajectory.
+    runs = tmp_path / "out" / "runs"
+    runs.mkdir(parents=True)
+    (runs / "child.h5").symlink_to(base)
+    result = run_aimarket("compare", child, "--out-dir", tmp_path / "out", "--overwrite")
+    assert result.returncode == 2, result.stderr
+    assert "an input of this comparison" in result.stderr
+    assert {path: path.read_bytes() for path in (base, child)} == texts
+    (runs / "child.h5").unlink()
+    trajectory = tmp_path / "out" / "comparison.h5"
+    assert run_aimarket("run", child, "--out", trajectory).returncode == 0
+    before = trajectory.read_bytes()
+    result = run_aimarket("compare", trajectory, "--out-dir", tmp_path / "out", "--overwrite")
+    assert result.returncode == 2, result.stderr
+    assert "an input of this comparison" in result.stderr
+    assert trajectory.read_bytes() == before
+
+
+def test_compare_refuses_an_unusable_out_dir(run_aimarket, tmp_path):
+    run = tmp_path / "a.h5"
+    assert run_aimarket("run", LOGIT, "--steps", "1", "--out", run).returncode == 0
+    (tmp_path / "plain").write_text("a file")
+    for out_dir, problem in [("", "empty value"), (tmp_path / "plain", "not a folder"),
+                             (tmp_path / "plain" / "sub", "cannot be created")]:
+        result = run_aimarket("compare", run, "--out-dir", out_dir)
+        assert result.returncode == 2, result.stderr
+        assert "--out-dir" in result.stderr and problem in result.stderr, result.stderr
+    assert (tmp_path / "plain").read_text() == "a file"
+
+
+def test_bench_json_follows_the_no_clobber_rule(run_aimarket, tmp_path):
+    report = tmp_path / "bench.json"
+    report.write_text("an earlier report")
+    bench = ["bench", LOGIT, "--steps", "1", "--warmup", "0", "--repetitions", "1",
+             "--backend", "cpu", "--json", report]
+    result = run_aimarket(*bench)
+    assert result.returncode == 2, result.stderr
+    assert "--overwrite" in result.stderr and f"'{report}'" in result.stderr
+    assert report.read_text() == "an earlier report"
+    result = run_aimarket(*bench, "--overwrite")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(report.read_text())["repetitions"]
+    assert temporaries(tmp_path) == []
 
 
 # ----------------------------------------------------------------------------- input limits
