@@ -23,6 +23,11 @@ thrust::device_vector<T> replicate_rows(const std::vector<T>& row, std::int64_t 
 template <typename T>
 T* raw(thrust::device_vector<T>& v) { return thrust::raw_pointer_cast(v.data()); }
 
+// An overflow record (record_overflow) that is set.
+struct IsRecorded {
+  AIMARKET_HD bool operator()(std::int64_t record) const { return record != 0; }
+};
+
 template <typename T>
 void copy_to_host(const thrust::device_vector<T>& from, std::vector<T>& to) {
   to.resize(from.size());
@@ -123,6 +128,7 @@ class Engine final : public EnsembleBackend {
         paid_(market_cells(), 0),
         performance_bought_(market_cells(), 0.0),
         attraction_(market_cells(), 0.0),
+        overflow_(firm_cells(), 0),
         price_floor_(setup.price_floor) {
     std::vector<double> prices;
     for (std::int64_t r = 0; r < replicates_; ++r) {
@@ -148,12 +154,12 @@ class Engine final : public EnsembleBackend {
     const FirmStepContext context = firm_context(t);
     if (!frozen_) {
       launch(firm_threads, PlanFirmStep{context});
-      clear_market(kMarketHbm, true);
+      clear_market(kMarketHbm, true, t);
       launch(firm_threads, SetAcceleratorSupply{context});
-      clear_market(kMarketAccelerator, true);
-      clear_market(kMarketCloud, false);
-      clear_market(kMarketModel, false);
-      clear_market(kMarketData, false);
+      clear_market(kMarketAccelerator, true, t);
+      clear_market(kMarketCloud, false, t);
+      clear_market(kMarketModel, false, t);
+      clear_market(kMarketData, false, t);
       clock.lap("upstream markets");
       launch(firm_threads, ProduceAndAccumulate{context});
       launch(firm_threads * kSegments, UpdateServiceOffer{context});
@@ -226,6 +232,16 @@ class Engine final : public EnsembleBackend {
     copy_to_host(provider_, provider);
   }
 
+  bool overflowed() override {
+    // One reduction; a frozen market runs no money arithmetic.
+    if (frozen_) return false;
+    return thrust::any_of(AIMARKET_EXEC, overflow_.begin(), overflow_.end(), IsRecorded{});
+  }
+
+  void read_overflow(std::vector<std::int64_t>& overflow) override {
+    copy_to_host(overflow_, overflow);
+  }
+
   double customer_state_bytes() const override {
     // provider per customer-replicate, segment and region per customer.
     return sizeof(std::int32_t) +
@@ -258,14 +274,15 @@ class Engine final : public EnsembleBackend {
     }
   }
 
-  void clear_market(int market, bool export_controlled) {
+  void clear_market(int market, bool export_controlled, std::int64_t t) {
     const auto buyers = static_cast<std::int32_t>(buyers_[market].size());
     const auto sellers = static_cast<std::int32_t>(sellers_[market].size());
     if (buyers == 0 || sellers == 0) return;
     MarketClearing clearing{market, firms_, raw(buyers_[market]), buyers,
                             raw(sellers_[market]), sellers, firm_static(), raw(alive_),
                             raw(export_blocked_), export_controlled,
-                            value_chain_.buyer_price_sensitivity, market_arrays(), {}};
+                            value_chain_.buyer_price_sensitivity, market_arrays(), {},
+                            raw(overflow_), t};
     for (int g = 0; g < kRegions; ++g) clearing.closed_stack[g] = value_chain_.region.closed_stack[g];
     const bool priced = market == kMarketHbm || market == kMarketAccelerator ||
                         market == kMarketCloud;
@@ -324,7 +341,7 @@ class Engine final : public EnsembleBackend {
   }
   FirmStepContext firm_context(std::int64_t t) {
     return FirmStepContext{value_chain_, firm_static(), firm_dynamic(), market_arrays(),
-                           raw(tally_), static_cast<double>(t)};
+                           raw(tally_), static_cast<double>(t), raw(overflow_)};
   }
 
   std::int64_t replicates_;
@@ -417,6 +434,8 @@ class Engine final : public EnsembleBackend {
   thrust::device_vector<std::int64_t> paid_;
   thrust::device_vector<double> performance_bought_;
   thrust::device_vector<double> attraction_;
+  // [replicate][firm] first int64 overflow of the firm's money or units (record_overflow).
+  thrust::device_vector<std::int64_t> overflow_;
   std::array<thrust::device_vector<std::int32_t>, kUpstreamMarkets> buyers_;
   std::array<thrust::device_vector<std::int32_t>, kUpstreamMarkets> sellers_;
   std::array<double, kUpstreamMarkets> price_floor_;

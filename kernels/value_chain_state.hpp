@@ -43,6 +43,33 @@ enum StrategyParameter : int {
 };
 constexpr int kStrategyParameters = 6;
 
+// What overflowed the int64 range (kernels/checked_int.hpp) in a firm's money or units.
+enum OverflowQuantity : int {
+  kOverflowCash = 1,
+  kOverflowServiceRevenue = 2,   // customers x price in a step
+  kOverflowExternalCost = 3,     // costs paid outside the economy in a step
+  kOverflowAcquisition = 4,      // an acquirer's price, cash or costs
+  // Upstream market m: kOverflowMarket + kOverflowPerMarket * m + one of these four.
+  kOverflowMarket = 8,
+};
+enum MarketOverflow : int {
+  kOverflowUnitsSold = 0,
+  kOverflowSalesRevenue = 1,
+  kOverflowUnitsBought = 2,
+  kOverflowPayments = 3,
+};
+constexpr int kOverflowPerMarket = 4;
+constexpr int kOverflowQuantities = kOverflowMarket + kOverflowPerMarket * kUpstreamMarkets;
+
+// Records a firm's first overflow in its [replicate][firm] cell: 0 for none, else
+// step * kOverflowQuantities + the OverflowQuantity. A later one does not replace it. In every
+// launch one thread owns the cell, so the record does not depend on the thread count or the
+// backend; the driver stops the run at the step it happened (src/driver/simulation.cpp).
+AIMARKET_HD inline void record_overflow(std::int64_t* overflow, std::int64_t cell,
+                                        std::int64_t step, int quantity) {
+  if (overflow[cell] == 0) overflow[cell] = step * kOverflowQuantities + quantity;
+}
+
 // model_source codes (>= 0: the partner firm's index).
 constexpr std::int32_t kOwnModel = -1;
 constexpr std::int32_t kOpenModel = -2;

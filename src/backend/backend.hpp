@@ -110,6 +110,12 @@ class EnsembleBackend {
   virtual void read_snapshot(EnsembleSnapshot& snapshot) = 0;
   // Every customer's provider (-1 = none): [replicate][customer]. For tests and checks.
   virtual void read_providers(std::vector<std::int32_t>& provider) = 0;
+  // True once any firm's money or units left the int64 range (kernels/checked_int.hpp);
+  // cheap enough to ask after every step.
+  virtual bool overflowed() = 0;
+  // Every firm's first overflow, [replicate][firm]: 0 none, else step * kOverflowQuantities
+  // + its OverflowQuantity (kernels/value_chain_state.hpp).
+  virtual void read_overflow(std::vector<std::int64_t>& overflow) = 0;
   // Changes the scenario's levers from the next step on.
   virtual void apply_scenario(const ScenarioUpdate& update) = 0;
   // Bytes of device memory held per customer-replicate by the customer state.

@@ -120,6 +120,13 @@ RecordFrame Simulation::record_frame() {
   return make_record_frame(steps_done_ - 1, snapshot_, layout_);
 }
 
+std::string Simulation::overflow_problem() {
+  if (!backend_->overflowed()) return "";
+  std::vector<std::int64_t> overflow;
+  backend_->read_overflow(overflow);
+  return find_overflow(overflow, layout_, firms_.name);
+}
+
 RunMetadata Simulation::metadata() const {
   RunMetadata meta;
   meta.config_path = config_.source_path;
@@ -266,6 +273,51 @@ std::string find_non_finite_state(const RecordFrame& frame, const RecordLayout& 
   return "";
 }
 
+namespace {
+
+// What an OverflowQuantity (kernels/value_chain_state.hpp) counts, in words.
+std::string overflow_quantity_name(int quantity) {
+  switch (quantity) {
+    case kOverflowCash: return "cash";
+    case kOverflowServiceRevenue: return "service revenue";
+    case kOverflowExternalCost: return "costs paid outside the economy";
+    case kOverflowAcquisition: return "acquisition payment";
+    default: break;
+  }
+  static const char* const kMarketNames[kUpstreamMarkets] = {"HBM", "accelerator", "cloud",
+                                                             "model API", "data"};
+  static const char* const kWhat[kOverflowPerMarket] = {"units sold", "sales revenue",
+                                                        "units bought", "payments"};
+  const int offset = quantity - kOverflowMarket;
+  if (offset < 0 || offset >= kOverflowPerMarket * kUpstreamMarkets) {
+    return "quantity " + std::to_string(quantity);
+  }
+  return std::string(kWhat[offset % kOverflowPerMarket]) + " in the " +
+         kMarketNames[offset / kOverflowPerMarket] + " market";
+}
+
+}  // namespace
+
+std::string find_overflow(const std::vector<std::int64_t>& overflow, const RecordLayout& layout,
+                          const std::vector<std::string>& firm_names) {
+  const auto firms = static_cast<std::size_t>(layout.firms);
+  std::size_t first = overflow.size();
+  for (std::size_t k = 0; k < overflow.size(); ++k) {
+    // Codes grow with the step, so the smallest set one is the earliest step.
+    if (overflow[k] != 0 && (first == overflow.size() ||
+                             overflow[k] / kOverflowQuantities < overflow[first] / kOverflowQuantities)) {
+      first = k;
+    }
+  }
+  if (first == overflow.size()) return "";
+  const std::int64_t step = overflow[first] / kOverflowQuantities;
+  const int quantity = static_cast<int>(overflow[first] % kOverflowQuantities);
+  return overflow_quantity_name(quantity) + " out of the int64 range at step " +
+         std::to_string(step) + ", replicate " + std::to_string(first / firms) + ", firm '" +
+         firm_names[first % firms] +
+         "' (beyond +-9.2e18 USD or 2^-16 units, or not a finite number)";
+}
+
 RunSummary run_simulation(const Config& config, const RunOptions& options) {
   namespace fs = std::filesystem;
   const fs::path out(options.out_path);
@@ -299,6 +351,9 @@ RunSummary run_simulation(const Config& config, const RunOptions& options) {
         break;
       }
       sim.step();
+      // The step that overflowed is not written: the file keeps every recorded step before it.
+      const std::string overflow = sim.overflow_problem();
+      if (!overflow.empty()) throw std::runtime_error(overflow);
       if (is_recorded_step(t, config.run.record_every, config.run.steps)) {
         RecordFrame frame = sim.record_frame();
         const std::string problem =

@@ -49,6 +49,9 @@ class Simulation {
   // The current state as an output frame (tallies read from the device).
   RecordFrame record_frame();
   const RecordLayout& record_layout() const { return layout_; }
+  // find_overflow on the state after the last step: empty unless some firm's money or units
+  // left the int64 range.
+  std::string overflow_problem();
   RunMetadata metadata() const;
 
  private:
@@ -74,6 +77,12 @@ RecordFrame make_record_frame(std::int64_t step, const EnsembleSnapshot& snapsho
 // step, replicate, firm and quantity; empty when all is finite.
 std::string find_non_finite_state(const RecordFrame& frame, const RecordLayout& layout,
                                   const std::vector<std::string>& firm_names);
+
+// Integer guard: the earliest int64 overflow the kernels recorded (EnsembleBackend::
+// read_overflow, [replicate][firm]; by step, then replicate, then firm), as one sentence naming
+// step, replicate, firm and quantity; empty when there is none.
+std::string find_overflow(const std::vector<std::int64_t>& overflow, const RecordLayout& layout,
+                          const std::vector<std::string>& firm_names);
 
 enum class ProgressMode { kAuto, kBar, kLines, kNone };
 
