@@ -3,7 +3,9 @@
 //   cpu_backend.cpp  -> aimarket::cpu,  thrust::omp::par (compiled by the host compiler)
 //   cuda_backend.cu  -> aimarket::cuda, thrust::cuda::par (compiled by nvcc)
 // Every launch covers all replicates at once (batched ensemble). No allocation happens after
-// construction: the step loop only launches functors over preallocated arrays.
+// construction: the step loop only launches functors over preallocated arrays. Every array
+// the engine holds is counted by Engine::footprint, which the memory estimate uses before
+// anything is built (tests/cpp/test_memory.cpp checks it against what the engine allocates).
 //
 // Step order (MODEL.md section 4): firm plans; HBM, accelerator, cloud, model-API and data
 // markets clear; production, data and capability accumulate; service quality and price
@@ -240,6 +242,63 @@ class Engine final : public EnsembleBackend {
 
   void read_overflow(std::vector<std::int64_t>& overflow) override {
     copy_to_host(overflow_, overflow);
+  }
+
+  // The bytes the constructor allocates, from the sizes alone, array by array in the order of
+  // the members below. Index lists of firms (buyers and sellers per market, open-weight firms,
+  // model developers, acquirers) are counted at their largest, every firm.
+  static EngineFootprint footprint(const EngineSizes& s) {
+    constexpr double i32 = 4.0, i64 = 8.0, f64 = 8.0, u8 = 1.0;
+    const double r = static_cast<double>(s.replicates);
+    const double f = static_cast<double>(s.firms);
+    const double customer_cells = r * static_cast<double>(s.customers);
+    const double firm_cells = r * f;
+    const double segment_cells = r * kSegments;
+    const double segment_firm_cells = segment_cells * f;
+    const double market_cells = firm_cells * kUpstreamMarkets;
+    double bytes = 0.0;
+    // Customers and the customer market.
+    bytes += customer_cells * i32;                                   // provider_
+    bytes += 2.0 * static_cast<double>(s.customers) * u8;            // segment_, region_
+    bytes += kSegments * i64;                                        // customers_in_segment_
+    bytes += kSegments * f * u8;                                     // serves_
+    bytes += f * kRegions * f64;                                     // region_term_
+    bytes += 2.0 * segment_firm_cells * f64;                         // quality_term_, log_price_
+    bytes += firm_cells * f64;                                       // awareness_
+    bytes += segment_firm_cells * i32;                               // tally_
+    bytes += firm_cells * kRegions * i32;                            // region_tally_
+    bytes += segment_cells * (i32 + f64);                            // adopters_, adoption_hazard_
+    bytes += segment_firm_cells * f64;                               // network_term_
+    if (s.sampled_consideration) bytes += segment_firm_cells * (f64 + 3.0 * i32);  // alias_*
+    bytes += segment_cells * u8;                                     // segment_has_supply_
+    // Static firm attributes: layer_mask_, in_house_chips_, firm_region_, open_weights_;
+    // model_source_; open_weight_firms_, model_developers_, acquirers_; chip_performance_,
+    // cloud_self_use_, base_awareness_; base_strategy_; other_income_; export_blocked_.
+    bytes += f * (4.0 * u8 + i32 + 3.0 * i32 + 3.0 * f64 + kStrategyParameters * f64 + i64);
+    bytes += kRegions * kRegions * u8;
+    // Firm state per replicate: alive_, cash_, cash_at_review_, strategy_ (and strategy_next_,
+    // growth_ with adaptation), subsidy_, acquired_by_, the eleven stocks and budgets
+    // (fab_capacity_ .. capex_), external_cost_, service_revenue_, and per segment
+    // service_price_, service_quality_, base_quality_, base_price_.
+    bytes += firm_cells * (u8 + 2.0 * i64 + f64 + i32 + 11.0 * f64 + 2.0 * i64);
+    bytes += firm_cells * kStrategyParameters * f64 * (s.adaptation ? 2.0 : 1.0);
+    if (s.adaptation) bytes += firm_cells * f64;
+    bytes += segment_firm_cells * 4.0 * f64;
+    // Upstream markets: price_ .. attraction_ (nine doubles, four int64), overflow_, and the
+    // buyer and seller lists.
+    bytes += market_cells * (9.0 * f64 + 4.0 * i64);
+    bytes += firm_cells * i64;
+    bytes += 2.0 * kUpstreamMarkets * f * i32;
+    EngineFootprint footprint;
+    footprint.arrays = bytes;
+    // replicate_rows (and the price table) fill one host vector of all replicates' rows before
+    // copying it: the customers' providers, or the widest firm table ([market], [parameter]
+    // or [segment] by firm).
+    const double widest_firm_row = f * f64 * std::max<double>(
+        std::max<double>(kUpstreamMarkets, kStrategyParameters), kSegments);
+    footprint.staging = std::max(s.initial_customers ? customer_cells * i32 : 0.0,
+                                 r * widest_firm_row);
+    return footprint;
   }
 
   double customer_state_bytes() const override {

@@ -292,3 +292,31 @@ def test_revenue_beyond_an_integer_stops_the_run_at_its_step(run_aimarket, tmp_p
     with h5py.File(out, "r") as f:
         assert text_attr(f.attrs["status"]).startswith("failed: service revenue")
         assert int(f.attrs["steps_recorded"]) == 0
+
+
+# 2e7 customers x 1e5 replicates: 8e12 bytes of customer state alone, more than any machine.
+TOO_LARGE = ["--set", "population.customers=20000000", "--replicates", "100000"]
+
+
+def test_validate_prints_the_memory_estimate(run_aimarket):
+    r = run_aimarket("validate", REPO / "configs" / "baseline.toml",
+                     "--set", "population.customers=20000")
+    assert r.returncode == 0, r.stderr
+    line = [l for l in r.stdout.splitlines() if l.startswith("memory estimate: ")]
+    assert len(line) == 1 and " host (" in line[0] and "available" in line[0]
+
+
+def test_a_run_too_large_for_memory_is_refused_before_anything_is_written(run_aimarket,
+                                                                         tmp_path):
+    out = tmp_path / "huge.h5"
+    r = run_aimarket("run", REPO / "configs" / "baseline.toml", *TOO_LARGE, "--out", out,
+                     "--progress", "none", timeout=120)
+    assert r.returncode == 2, r.stderr
+    assert list(tmp_path.iterdir()) == []
+    message = r.stderr.strip().splitlines()[-1]
+    assert message.startswith("aimarket: ") and "baseline.toml" in message
+    assert "TiB of host memory" in message and "is available" in message
+    assert "population.customers" in message and "run.replicates" in message
+    r = run_aimarket("validate", REPO / "configs" / "baseline.toml", *TOO_LARGE, timeout=120)
+    assert r.returncode == 2
+    assert "a run would be refused here" in r.stderr and "TiB of host memory" in r.stderr
