@@ -25,10 +25,6 @@ thrust::device_vector<T> replicate_rows(const std::vector<T>& row, std::int64_t 
 template <typename T>
 T* raw(thrust::device_vector<T>& v) { return thrust::raw_pointer_cast(v.data()); }
 
-// An overflow record (record_overflow) that is set.
-struct IsRecorded {
-  AIMARKET_HD bool operator()(std::int64_t record) const { return record != 0; }
-};
 
 template <typename T>
 void copy_to_host(const thrust::device_vector<T>& from, std::vector<T>& to) {
@@ -131,6 +127,7 @@ class Engine final : public EnsembleBackend {
         performance_bought_(market_cells(), 0.0),
         attraction_(market_cells(), 0.0),
         overflow_(firm_cells(), 0),
+        overflow_any_(1, 0),
         price_floor_(setup.price_floor) {
     std::vector<double> prices;
     for (std::int64_t r = 0; r < replicates_; ++r) {
@@ -235,9 +232,9 @@ class Engine final : public EnsembleBackend {
   }
 
   bool overflowed() override {
-    // One reduction; a frozen market runs no money arithmetic.
+    // One word from the device; a frozen market runs no money arithmetic.
     if (frozen_) return false;
-    return thrust::any_of(AIMARKET_EXEC, overflow_.begin(), overflow_.end(), IsRecorded{});
+    return overflow_any_[0] != 0;
   }
 
   void read_overflow(std::vector<std::int64_t>& overflow) override {
@@ -284,10 +281,10 @@ class Engine final : public EnsembleBackend {
     bytes += firm_cells * kStrategyParameters * f64 * (s.adaptation ? 2.0 : 1.0);
     if (s.adaptation) bytes += firm_cells * f64;
     bytes += segment_firm_cells * 4.0 * f64;
-    // Upstream markets: price_ .. attraction_ (nine doubles, four int64), overflow_, and the
-    // buyer and seller lists.
+    // Upstream markets: price_ .. attraction_ (nine doubles, four int64), overflow_ and
+    // overflow_any_, and the buyer and seller lists.
     bytes += market_cells * (9.0 * f64 + 4.0 * i64);
-    bytes += firm_cells * i64;
+    bytes += firm_cells * i64 + i32;
     bytes += 2.0 * kUpstreamMarkets * f * i32;
     EngineFootprint footprint;
     footprint.arrays = bytes;
@@ -341,7 +338,7 @@ class Engine final : public EnsembleBackend {
                             raw(sellers_[market]), sellers, firm_static(), raw(alive_),
                             raw(export_blocked_), export_controlled,
                             value_chain_.buyer_price_sensitivity, market_arrays(), {},
-                            raw(overflow_), t};
+                            overflow_record(), t};
     for (int g = 0; g < kRegions; ++g) clearing.closed_stack[g] = value_chain_.region.closed_stack[g];
     const bool priced = market == kMarketHbm || market == kMarketAccelerator ||
                         market == kMarketCloud;
@@ -398,9 +395,10 @@ class Engine final : public EnsembleBackend {
                         raw(revenue_), raw(bought_), raw(paid_), raw(performance_bought_),
                         raw(attraction_)};
   }
+  OverflowRecord overflow_record() { return OverflowRecord{raw(overflow_), raw(overflow_any_)}; }
   FirmStepContext firm_context(std::int64_t t) {
     return FirmStepContext{value_chain_, firm_static(), firm_dynamic(), market_arrays(),
-                           raw(tally_), static_cast<double>(t), raw(overflow_)};
+                           raw(tally_), static_cast<double>(t), overflow_record()};
   }
 
   std::int64_t replicates_;
@@ -495,6 +493,7 @@ class Engine final : public EnsembleBackend {
   thrust::device_vector<double> attraction_;
   // [replicate][firm] first int64 overflow of the firm's money or units (record_overflow).
   thrust::device_vector<std::int64_t> overflow_;
+  thrust::device_vector<std::uint32_t> overflow_any_;  // 1 once any is recorded
   std::array<thrust::device_vector<std::int32_t>, kUpstreamMarkets> buyers_;
   std::array<thrust::device_vector<std::int32_t>, kUpstreamMarkets> sellers_;
   std::array<double, kUpstreamMarkets> price_floor_;

@@ -32,7 +32,7 @@
 //   firm whose cash falls below zero exits.
 // Money is int64 USD and traded units int64 fixed point: every sum and every conversion from
 // a double into them is checked (kernels/checked_int.hpp); one that would leave the int64
-// range is recorded per firm (record_overflow) instead of wrapping, and the run stops.
+// range is recorded per firm (OverflowRecord) instead of wrapping, and the run stops.
 #pragma once
 
 #include <cmath>
@@ -55,7 +55,7 @@ struct FirmStepContext {
   MarketArrays m;
   const std::int32_t* tally;  // [replicate][segment][firm]
   double step;                // t, in months since the start
-  std::int64_t* overflow;     // [replicate][firm] first int64 overflow (record_overflow)
+  OverflowRecord overflow;    // int64 overflows of money and units
 
   AIMARKET_HD std::int64_t cell(std::int64_t replicate, int market, std::int32_t j) const {
     return (replicate * kUpstreamMarkets + market) * firm.firms + j;
@@ -74,7 +74,7 @@ struct FirmStepContext {
   }
   // Records that a quantity (OverflowQuantity) of firm cell `index` left the int64 range.
   AIMARKET_HD void overflowed(std::int64_t index, int quantity) const {
-    record_overflow(overflow, index, static_cast<std::int64_t>(step), quantity);
+    overflow.record(index, static_cast<std::int64_t>(step), quantity);
   }
 };
 

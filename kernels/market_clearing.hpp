@@ -18,7 +18,7 @@
 // (buyer, seller) pair, computed by the same function from the seller's and the buyer's side,
 // so units sold equal units bought and money paid equals money received, exactly. A pair's
 // units or payment, or a sum of them, that would leave the int64 range is recorded as the
-// firm's overflow (record_overflow) and left out, and the run stops.
+// firm's overflow (OverflowRecord) and left out, and the run stops.
 // Prices then adjust toward clearing: p_j <- p_j (D_j / S_j)^eta, the factor bounded to
 // [1/kappa, kappa], and never below the seller's unit cost. Markets with unlimited capacity
 // (model API, data) keep their prices.
@@ -49,7 +49,7 @@ struct MarketClearing {
   double price_sensitivity;             // theta
   MarketArrays m;
   std::uint8_t closed_stack[kRegions];  // 1: the region's buyers trade only at home
-  std::int64_t* overflow;               // [replicate][firm] first int64 overflow
+  OverflowRecord overflow;              // int64 overflows of money and units
   std::int64_t step;
 
   AIMARKET_HD std::int64_t cell(std::int64_t replicate, std::int32_t j) const {
@@ -97,7 +97,7 @@ struct MarketClearing {
   }
   // Records an overflow of `what` (MarketOverflow) in this market for firm j.
   AIMARKET_HD void overflowed(std::int64_t replicate, std::int32_t j, int what) const {
-    record_overflow(overflow, replicate * firms + j, step,
+    overflow.record(replicate * firms + j, step,
                     kOverflowMarket + kOverflowPerMarket * market + what);
   }
 };

@@ -61,14 +61,20 @@ enum MarketOverflow : int {
 constexpr int kOverflowPerMarket = 4;
 constexpr int kOverflowQuantities = kOverflowMarket + kOverflowPerMarket * kUpstreamMarkets;
 
-// Records a firm's first overflow in its [replicate][firm] cell: 0 for none, else
-// step * kOverflowQuantities + the OverflowQuantity. A later one does not replace it. In every
-// launch one thread owns the cell, so the record does not depend on the thread count or the
-// backend; the driver stops the run at the step it happened (src/driver/simulation.cpp).
-AIMARKET_HD inline void record_overflow(std::int64_t* overflow, std::int64_t cell,
-                                        std::int64_t step, int quantity) {
-  if (overflow[cell] == 0) overflow[cell] = step * kOverflowQuantities + quantity;
-}
+// Where the kernels record int64 overflows. `first` holds each firm's first one in its
+// [replicate][firm] cell: 0 for none, else step * kOverflowQuantities + the OverflowQuantity;
+// a later one does not replace it. In every launch one thread owns a cell, so the record does
+// not depend on the thread count or the backend. `any` is set to 1 as well, so that the
+// driver, which stops the run at the step it happened (src/driver/simulation.cpp), reads one
+// word per step.
+struct OverflowRecord {
+  std::int64_t* first;  // [replicate][firm]
+  std::uint32_t* any;
+  AIMARKET_HD void record(std::int64_t cell, std::int64_t step, int quantity) const {
+    if (first[cell] == 0) first[cell] = step * kOverflowQuantities + quantity;
+    raise_flag(any);
+  }
+};
 
 // model_source codes (>= 0: the partner firm's index).
 constexpr std::int32_t kOwnModel = -1;

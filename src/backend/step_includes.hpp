@@ -11,7 +11,6 @@
 #include <thrust/fill.h>
 #include <thrust/for_each.h>
 #include <thrust/iterator/counting_iterator.h>
-#include <thrust/logical.h>
 
 #include "backend/backend.hpp"
 #include "kernels/customer_choice.hpp"
