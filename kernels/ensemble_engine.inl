@@ -25,7 +25,6 @@ thrust::device_vector<T> replicate_rows(const std::vector<T>& row, std::int64_t 
 template <typename T>
 T* raw(thrust::device_vector<T>& v) { return thrust::raw_pointer_cast(v.data()); }
 
-
 template <typename T>
 void copy_to_host(const thrust::device_vector<T>& from, std::vector<T>& to) {
   to.resize(from.size());
@@ -491,7 +490,7 @@ class Engine final : public EnsembleBackend {
   thrust::device_vector<std::int64_t> paid_;
   thrust::device_vector<double> performance_bought_;
   thrust::device_vector<double> attraction_;
-  // [replicate][firm] first int64 overflow of the firm's money or units (record_overflow).
+  // [replicate][firm] first int64 overflow of the firm's money or units (OverflowRecord).
   thrust::device_vector<std::int64_t> overflow_;
   thrust::device_vector<std::uint32_t> overflow_any_;  // 1 once any is recorded
   std::array<thrust::device_vector<std::int32_t>, kUpstreamMarkets> buyers_;
