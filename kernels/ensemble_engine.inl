@@ -231,9 +231,12 @@ class Engine final : public EnsembleBackend {
   }
 
   bool overflowed() override {
-    // One word from the device; a frozen market runs no money arithmetic.
+    // One word from the device; a frozen market runs no money arithmetic. thrust::copy rather
+    // than overflow_any_[0], whose device reference binds a null policy (UBSan reports it).
     if (frozen_) return false;
-    return overflow_any_[0] != 0;
+    std::uint32_t any = 0;
+    thrust::copy(overflow_any_.begin(), overflow_any_.end(), &any);
+    return any != 0;
   }
 
   void read_overflow(std::vector<std::int64_t>& overflow) override {
