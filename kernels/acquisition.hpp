@@ -19,6 +19,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "kernels/checked_int.hpp"
 #include "kernels/counter_rng.hpp"
 #include "kernels/firm_dynamics.hpp"
 #include "kernels/hd.hpp"
@@ -72,9 +73,20 @@ struct AcquireStartups {
       const double revenue = static_cast<double>(c.dyn.service_revenue[ti]);
       const double price = static_cast<double>(c.dyn.cash[ti]) + a.revenue_multiple * revenue;
       if (!(price <= a.max_cash_share * static_cast<double>(c.dyn.cash[bi]))) continue;
-      const auto paid = static_cast<std::int64_t>(std::floor(price + 0.5));
-      c.dyn.cash[bi] += c.dyn.cash[ti] - paid;
-      c.dyn.external_cost[bi] += paid;
+      // Checked (kernels/checked_int.hpp): a deal whose sums leave the int64 range is not
+      // made, and the acquirer's overflow is recorded (the run stops).
+      std::int64_t paid = 0;
+      std::int64_t net = 0;
+      std::int64_t cash = c.dyn.cash[bi];
+      std::int64_t external = c.dyn.external_cost[bi];
+      if (!checked_to_int64(std::floor(price + 0.5), paid) ||
+          !checked_sub(c.dyn.cash[ti], paid, net) || !checked_add(cash, net, cash) ||
+          !checked_add(external, paid, external)) {
+        c.overflowed(bi, kOverflowAcquisition);
+        continue;
+      }
+      c.dyn.cash[bi] = cash;
+      c.dyn.external_cost[bi] = external;
       c.dyn.cash[ti] = 0;
       c.dyn.data_stock[bi] += c.dyn.data_stock[ti];
       if (c.dyn.capability[ti] > c.dyn.capability[bi]) c.dyn.capability[bi] = c.dyn.capability[ti];

@@ -3,7 +3,9 @@
 //   cpu_backend.cpp  -> aimarket::cpu,  thrust::omp::par (compiled by the host compiler)
 //   cuda_backend.cu  -> aimarket::cuda, thrust::cuda::par (compiled by nvcc)
 // Every launch covers all replicates at once (batched ensemble). No allocation happens after
-// construction: the step loop only launches functors over preallocated arrays.
+// construction: the step loop only launches functors over preallocated arrays. Every array
+// the engine holds is counted by Engine::footprint, which the memory estimate uses before
+// anything is built (tests/cpp/test_memory.cpp checks it against what the engine allocates).
 //
 // Step order (MODEL.md section 4): firm plans; HBM, accelerator, cloud, model-API and data
 // markets clear; production, data and capability accumulate; service quality and price
@@ -123,6 +125,8 @@ class Engine final : public EnsembleBackend {
         paid_(market_cells(), 0),
         performance_bought_(market_cells(), 0.0),
         attraction_(market_cells(), 0.0),
+        overflow_(firm_cells(), 0),
+        overflow_any_(1, 0),
         price_floor_(setup.price_floor) {
     std::vector<double> prices;
     for (std::int64_t r = 0; r < replicates_; ++r) {
@@ -148,12 +152,12 @@ class Engine final : public EnsembleBackend {
     const FirmStepContext context = firm_context(t);
     if (!frozen_) {
       launch(firm_threads, PlanFirmStep{context});
-      clear_market(kMarketHbm, true);
+      clear_market(kMarketHbm, true, t);
       launch(firm_threads, SetAcceleratorSupply{context});
-      clear_market(kMarketAccelerator, true);
-      clear_market(kMarketCloud, false);
-      clear_market(kMarketModel, false);
-      clear_market(kMarketData, false);
+      clear_market(kMarketAccelerator, true, t);
+      clear_market(kMarketCloud, false, t);
+      clear_market(kMarketModel, false, t);
+      clear_market(kMarketData, false, t);
       clock.lap("upstream markets");
       launch(firm_threads, ProduceAndAccumulate{context});
       launch(firm_threads * kSegments, UpdateServiceOffer{context});
@@ -226,6 +230,76 @@ class Engine final : public EnsembleBackend {
     copy_to_host(provider_, provider);
   }
 
+  bool overflowed() override {
+    // One word from the device; a frozen market runs no money arithmetic. thrust::copy rather
+    // than overflow_any_[0], whose device reference binds a null policy (UBSan reports it).
+    if (frozen_) return false;
+    std::uint32_t any = 0;
+    thrust::copy(overflow_any_.begin(), overflow_any_.end(), &any);
+    return any != 0;
+  }
+
+  void read_overflow(std::vector<std::int64_t>& overflow) override {
+    copy_to_host(overflow_, overflow);
+  }
+
+  // The bytes the constructor allocates, from the sizes alone, array by array in the order of
+  // the members below. Index lists of firms (buyers and sellers per market, open-weight firms,
+  // model developers, acquirers) are counted at their largest, every firm.
+  static EngineFootprint footprint(const EngineSizes& s) {
+    constexpr double i32 = 4.0, i64 = 8.0, f64 = 8.0, u8 = 1.0;
+    const double r = static_cast<double>(s.replicates);
+    const double f = static_cast<double>(s.firms);
+    const double customer_cells = r * static_cast<double>(s.customers);
+    const double firm_cells = r * f;
+    const double segment_cells = r * kSegments;
+    const double segment_firm_cells = segment_cells * f;
+    const double market_cells = firm_cells * kUpstreamMarkets;
+    double bytes = 0.0;
+    // Customers and the customer market.
+    bytes += customer_cells * i32;                                   // provider_
+    bytes += 2.0 * static_cast<double>(s.customers) * u8;            // segment_, region_
+    bytes += kSegments * i64;                                        // customers_in_segment_
+    bytes += kSegments * f * u8;                                     // serves_
+    bytes += f * kRegions * f64;                                     // region_term_
+    bytes += 2.0 * segment_firm_cells * f64;                         // quality_term_, log_price_
+    bytes += firm_cells * f64;                                       // awareness_
+    bytes += segment_firm_cells * i32;                               // tally_
+    bytes += firm_cells * kRegions * i32;                            // region_tally_
+    bytes += segment_cells * (i32 + f64);                            // adopters_, adoption_hazard_
+    bytes += segment_firm_cells * f64;                               // network_term_
+    if (s.sampled_consideration) bytes += segment_firm_cells * (f64 + 3.0 * i32);  // alias_*
+    bytes += segment_cells * u8;                                     // segment_has_supply_
+    // Static firm attributes: layer_mask_, in_house_chips_, firm_region_, open_weights_;
+    // model_source_; open_weight_firms_, model_developers_, acquirers_; chip_performance_,
+    // cloud_self_use_, base_awareness_; base_strategy_; other_income_; export_blocked_.
+    bytes += f * (4.0 * u8 + i32 + 3.0 * i32 + 3.0 * f64 + kStrategyParameters * f64 + i64);
+    bytes += kRegions * kRegions * u8;
+    // Firm state per replicate: alive_, cash_, cash_at_review_, strategy_ (and strategy_next_,
+    // growth_ with adaptation), subsidy_, acquired_by_, the eleven stocks and budgets
+    // (fab_capacity_ .. capex_), external_cost_, service_revenue_, and per segment
+    // service_price_, service_quality_, base_quality_, base_price_.
+    bytes += firm_cells * (u8 + 2.0 * i64 + f64 + i32 + 11.0 * f64 + 2.0 * i64);
+    bytes += firm_cells * kStrategyParameters * f64 * (s.adaptation ? 2.0 : 1.0);
+    if (s.adaptation) bytes += firm_cells * f64;
+    bytes += segment_firm_cells * 4.0 * f64;
+    // Upstream markets: price_ .. attraction_ (nine doubles, four int64), overflow_ and
+    // overflow_any_, and the buyer and seller lists.
+    bytes += market_cells * (9.0 * f64 + 4.0 * i64);
+    bytes += firm_cells * i64 + i32;
+    bytes += 2.0 * kUpstreamMarkets * f * i32;
+    EngineFootprint footprint;
+    footprint.arrays = bytes;
+    // replicate_rows (and the price table) fill one host vector of all replicates' rows before
+    // copying it: the customers' providers, or the widest firm table ([market], [parameter]
+    // or [segment] by firm).
+    const double widest_firm_row = f * f64 * std::max<double>(
+        std::max<double>(kUpstreamMarkets, kStrategyParameters), kSegments);
+    footprint.staging = std::max(s.initial_customers ? customer_cells * i32 : 0.0,
+                                 r * widest_firm_row);
+    return footprint;
+  }
+
   double customer_state_bytes() const override {
     // provider per customer-replicate, segment and region per customer.
     return sizeof(std::int32_t) +
@@ -258,14 +332,15 @@ class Engine final : public EnsembleBackend {
     }
   }
 
-  void clear_market(int market, bool export_controlled) {
+  void clear_market(int market, bool export_controlled, std::int64_t t) {
     const auto buyers = static_cast<std::int32_t>(buyers_[market].size());
     const auto sellers = static_cast<std::int32_t>(sellers_[market].size());
     if (buyers == 0 || sellers == 0) return;
     MarketClearing clearing{market, firms_, raw(buyers_[market]), buyers,
                             raw(sellers_[market]), sellers, firm_static(), raw(alive_),
                             raw(export_blocked_), export_controlled,
-                            value_chain_.buyer_price_sensitivity, market_arrays(), {}};
+                            value_chain_.buyer_price_sensitivity, market_arrays(), {},
+                            overflow_record(), t};
     for (int g = 0; g < kRegions; ++g) clearing.closed_stack[g] = value_chain_.region.closed_stack[g];
     const bool priced = market == kMarketHbm || market == kMarketAccelerator ||
                         market == kMarketCloud;
@@ -322,9 +397,10 @@ class Engine final : public EnsembleBackend {
                         raw(revenue_), raw(bought_), raw(paid_), raw(performance_bought_),
                         raw(attraction_)};
   }
+  OverflowRecord overflow_record() { return OverflowRecord{raw(overflow_), raw(overflow_any_)}; }
   FirmStepContext firm_context(std::int64_t t) {
     return FirmStepContext{value_chain_, firm_static(), firm_dynamic(), market_arrays(),
-                           raw(tally_), static_cast<double>(t)};
+                           raw(tally_), static_cast<double>(t), overflow_record()};
   }
 
   std::int64_t replicates_;
@@ -417,6 +493,9 @@ class Engine final : public EnsembleBackend {
   thrust::device_vector<std::int64_t> paid_;
   thrust::device_vector<double> performance_bought_;
   thrust::device_vector<double> attraction_;
+  // [replicate][firm] first int64 overflow of the firm's money or units (OverflowRecord).
+  thrust::device_vector<std::int64_t> overflow_;
+  thrust::device_vector<std::uint32_t> overflow_any_;  // 1 once any is recorded
   std::array<thrust::device_vector<std::int32_t>, kUpstreamMarkets> buyers_;
   std::array<thrust::device_vector<std::int32_t>, kUpstreamMarkets> sellers_;
   std::array<double, kUpstreamMarkets> price_floor_;

@@ -30,12 +30,16 @@
 //   - market purchases - costs paid outside the economy (production, operation, capex, R&D,
 //   marketing, the fixed cost of running a firm, regulation, acquisitions, less subsidies); a
 //   firm whose cash falls below zero exits.
+// Money is int64 USD and traded units int64 fixed point: every sum and every conversion from
+// a double into them is checked (kernels/checked_int.hpp); one that would leave the int64
+// range is recorded per firm (OverflowRecord) instead of wrapping, and the run stops.
 #pragma once
 
 #include <cmath>
 #include <cstdint>
 
 #include "model/dimensions.hpp"
+#include "kernels/checked_int.hpp"
 #include "kernels/det_math.hpp"
 #include "kernels/hd.hpp"
 #include "kernels/layout.hpp"
@@ -52,6 +56,7 @@ struct FirmStepContext {
   MarketArrays m;
   const std::int32_t* tally;  // [replicate][segment][firm]
   double step;                // t, in months since the start
+  OverflowRecord overflow;    // int64 overflows of money and units
 
   AIMARKET_HD std::int64_t cell(std::int64_t replicate, int market, std::int32_t j) const {
     return layout::replicate_market_firm(replicate, market, j, firm.firms);
@@ -69,6 +74,10 @@ struct FirmStepContext {
   }
   AIMARKET_HD static double doubling_factor(double months, double doubling_months) {
     return det_exp(months / doubling_months * 0.6931471805599453);
+  }
+  // Records that a quantity (OverflowQuantity) of firm cell `index` left the int64 range.
+  AIMARKET_HD void overflowed(std::int64_t index, int quantity) const {
+    overflow.record(index, static_cast<std::int64_t>(step), quantity);
   }
 };
 
@@ -268,7 +277,11 @@ struct ProduceAndAccumulate {
     external += c.dyn.rd_budget[index] + c.dyn.marketing_budget[index] + c.dyn.capex[index];
     external += c.p.fixed_cost;
     external -= c.dyn.subsidy[index];
-    c.dyn.external_cost[index] = static_cast<std::int64_t>(std::floor(external + 0.5));
+    std::int64_t external_cost = 0;
+    if (!checked_to_int64(std::floor(external + 0.5), external_cost)) {
+      c.overflowed(index, kOverflowExternalCost);
+    }
+    c.dyn.external_cost[index] = external_cost;
   }
 };
 
@@ -366,13 +379,25 @@ struct SettleFinance {
       const std::int64_t row = layout::replicate_segment_firm(replicate, s, j, c.firm.firms);
       revenue += static_cast<double>(c.tally[row]) * c.p.customer_weight * c.dyn.service_price[row];
     }
-    const auto service_revenue = static_cast<std::int64_t>(std::floor(revenue + 0.5));
+    std::int64_t service_revenue = 0;
+    if (!checked_to_int64(std::floor(revenue + 0.5), service_revenue)) {
+      c.overflowed(index, kOverflowServiceRevenue);
+    }
     c.dyn.service_revenue[index] = service_revenue;
-    std::int64_t cash = c.dyn.cash[index] + service_revenue + c.firm.other_income[j] -
-                        c.dyn.external_cost[index];
-    for (int market = 0; market < kUpstreamMarkets; ++market) {
+    // Checked, in the order the terms were always summed: a sum outside the int64 range
+    // leaves the cash as it was and the driver stops the run.
+    std::int64_t cash = c.dyn.cash[index];
+    bool fits = checked_add(cash, service_revenue, cash) &&
+                checked_add(cash, c.firm.other_income[j], cash) &&
+                checked_sub(cash, c.dyn.external_cost[index], cash);
+    for (int market = 0; market < kUpstreamMarkets && fits; ++market) {
       const std::int64_t k = c.cell(replicate, market, j);
-      cash += c.m.revenue[k] - c.m.paid[k];
+      std::int64_t net = 0;
+      fits = checked_sub(c.m.revenue[k], c.m.paid[k], net) && checked_add(cash, net, cash);
+    }
+    if (!fits) {
+      c.overflowed(index, kOverflowCash);
+      return;
     }
     c.dyn.cash[index] = cash;
     if (cash < 0) c.dyn.alive[index] = 0;

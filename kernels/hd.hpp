@@ -24,4 +24,13 @@ AIMARKET_HD inline void atomic_add_tally(std::int32_t* tally, std::int32_t delta
 #endif
 }
 
+// Sets a flag that many threads may set at once (to the same value).
+AIMARKET_HD inline void raise_flag(std::uint32_t* flag) {
+#if defined(__CUDA_ARCH__)
+  atomicOr(reinterpret_cast<unsigned int*>(flag), 1u);
+#else
+  __atomic_store_n(flag, 1u, __ATOMIC_RELAXED);
+#endif
+}
+
 }  // namespace aimarket

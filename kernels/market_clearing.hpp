@@ -16,7 +16,9 @@
 // (the textbook rule: with one price, each buyer gets supply in proportion to its demand).
 // Units are counted in fixed point (kUnitScale) and each payment is rounded to whole USD per
 // (buyer, seller) pair, computed by the same function from the seller's and the buyer's side,
-// so units sold equal units bought and money paid equals money received, exactly.
+// so units sold equal units bought and money paid equals money received, exactly. A pair's
+// units or payment, or a sum of them, that would leave the int64 range is recorded as the
+// firm's overflow (OverflowRecord) and left out, and the run stops.
 // Prices then adjust toward clearing: p_j <- p_j (D_j / S_j)^eta, the factor bounded to
 // [1/kappa, kappa], and never below the seller's unit cost. Markets with unlimited capacity
 // (model API, data) keep their prices.
@@ -26,6 +28,7 @@
 #include <cstdint>
 
 #include "model/dimensions.hpp"
+#include "kernels/checked_int.hpp"
 #include "kernels/det_math.hpp"
 #include "kernels/hd.hpp"
 #include "kernels/layout.hpp"
@@ -47,6 +50,8 @@ struct MarketClearing {
   double price_sensitivity;             // theta
   MarketArrays m;
   std::uint8_t closed_stack[kRegions];  // 1: the region's buyers trade only at home
+  OverflowRecord overflow;              // int64 overflows of money and units
+  std::int64_t step;
 
   AIMARKET_HD std::int64_t cell(std::int64_t replicate, std::int32_t j) const {
     return layout::replicate_market_firm(replicate, market, j, firms);
@@ -82,11 +87,19 @@ struct MarketClearing {
     const double wanted = m.unit_demand[bi] + m.budget[bi] / m.price[cell(replicate, j)];
     return wanted * (w / m.weight_total[bi]);
   }
-  AIMARKET_HD static std::int64_t pair_units(double demand, double ration) {
-    return static_cast<std::int64_t>(std::floor(demand * ration * kUnitScale));
+  // Fixed-point units of a pair, or false when they do not fit an int64.
+  AIMARKET_HD static bool pair_units(double demand, double ration, std::int64_t& units) {
+    return checked_to_int64(std::floor(demand * ration * kUnitScale), units);
   }
-  AIMARKET_HD static std::int64_t pair_payment(std::int64_t units, double price) {
-    return static_cast<std::int64_t>(std::floor(static_cast<double>(units) / kUnitScale * price + 0.5));
+  // Whole USD paid for `units`, or false when they do not fit an int64.
+  AIMARKET_HD static bool pair_payment(std::int64_t units, double price, std::int64_t& payment) {
+    return checked_to_int64(std::floor(static_cast<double>(units) / kUnitScale * price + 0.5),
+                            payment);
+  }
+  // Records an overflow of `what` (MarketOverflow) in this market for firm j.
+  AIMARKET_HD void overflowed(std::int64_t replicate, std::int32_t j, int what) const {
+    overflow.record(replicate * firms + j, step,
+                    kOverflowMarket + kOverflowPerMarket * market + what);
   }
 };
 
@@ -140,9 +153,18 @@ struct ClearSeller {
       if (!(c.m.weight_total[c.cell(replicate, i)] > 0.0)) continue;
       const double w = c.weight(replicate, i, j);
       if (!(w > 0.0)) continue;
-      const std::int64_t units = MarketClearing::pair_units(c.pair_demand(replicate, i, j, w), ration);
-      sold += units;
-      revenue += MarketClearing::pair_payment(units, c.m.price[sj]);
+      std::int64_t units = 0;
+      std::int64_t payment = 0;
+      if (!MarketClearing::pair_units(c.pair_demand(replicate, i, j, w), ration, units) ||
+          !checked_add(sold, units, sold)) {
+        c.overflowed(replicate, j, kOverflowUnitsSold);
+        break;
+      }
+      if (!MarketClearing::pair_payment(units, c.m.price[sj], payment) ||
+          !checked_add(revenue, payment, revenue)) {
+        c.overflowed(replicate, j, kOverflowSalesRevenue);
+        break;
+      }
     }
     c.m.demand_received[sj] = demand;
     c.m.ration[sj] = ration;
@@ -168,10 +190,18 @@ struct ReceiveBuyer {
         const double w = c.weight(replicate, i, j);
         if (!(w > 0.0)) continue;
         const std::int64_t sj = c.cell(replicate, j);
-        const std::int64_t units =
-            MarketClearing::pair_units(c.pair_demand(replicate, i, j, w), c.m.ration[sj]);
-        bought += units;
-        paid += MarketClearing::pair_payment(units, c.m.price[sj]);
+        std::int64_t units = 0;
+        std::int64_t payment = 0;
+        if (!MarketClearing::pair_units(c.pair_demand(replicate, i, j, w), c.m.ration[sj], units) ||
+            !checked_add(bought, units, bought)) {
+          c.overflowed(replicate, i, kOverflowUnitsBought);
+          break;
+        }
+        if (!MarketClearing::pair_payment(units, c.m.price[sj], payment) ||
+            !checked_add(paid, payment, paid)) {
+          c.overflowed(replicate, i, kOverflowPayments);
+          break;
+        }
         performance += static_cast<double>(units) / kUnitScale * c.performance(j);
       }
     }

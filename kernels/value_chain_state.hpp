@@ -46,6 +46,39 @@ enum StrategyParameter : int {
 static_assert(kMarkup + 1 == kStrategyParameters,
               "one StrategyParameter per name in kStrategyParameterNames");
 
+// What overflowed the int64 range (kernels/checked_int.hpp) in a firm's money or units.
+enum OverflowQuantity : int {
+  kOverflowCash = 1,
+  kOverflowServiceRevenue = 2,   // customers x price in a step
+  kOverflowExternalCost = 3,     // costs paid outside the economy in a step
+  kOverflowAcquisition = 4,      // an acquirer's price, cash or costs
+  // Upstream market m: kOverflowMarket + kOverflowPerMarket * m + one of these four.
+  kOverflowMarket = 8,
+};
+enum MarketOverflow : int {
+  kOverflowUnitsSold = 0,
+  kOverflowSalesRevenue = 1,
+  kOverflowUnitsBought = 2,
+  kOverflowPayments = 3,
+};
+constexpr int kOverflowPerMarket = 4;
+constexpr int kOverflowQuantities = kOverflowMarket + kOverflowPerMarket * kUpstreamMarkets;
+
+// Where the kernels record int64 overflows. `first` holds each firm's first one in its
+// [replicate][firm] cell: 0 for none, else step * kOverflowQuantities + the OverflowQuantity;
+// a later one does not replace it. In every launch one thread owns a cell, so the record does
+// not depend on the thread count or the backend. `any` is set to 1 as well, so that the
+// driver, which stops the run at the step it happened (src/driver/simulation.cpp), reads one
+// word per step.
+struct OverflowRecord {
+  std::int64_t* first;  // [replicate][firm]
+  std::uint32_t* any;
+  AIMARKET_HD void record(std::int64_t cell, std::int64_t step, int quantity) const {
+    if (first[cell] == 0) first[cell] = step * kOverflowQuantities + quantity;
+    raise_flag(any);
+  }
+};
+
 // model_source codes (>= 0: the partner firm's index).
 constexpr std::int32_t kOwnModel = -1;
 constexpr std::int32_t kOpenModel = -2;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -94,6 +95,28 @@ struct EnsembleSnapshot {
   std::vector<std::int32_t> acquired_by;       // [replicate][firm] acquirer, or -1
 };
 
+// The sizes that decide what an engine allocates (kernels/ensemble_engine.inl), all known from
+// the config before anything is built.
+struct EngineSizes {
+  std::int64_t replicates = 0;
+  std::int64_t customers = 0;          // per replicate
+  std::int64_t firms = 0;              // firm slots: named, synthetic and free
+  bool initial_customers = false;      // population.initial_adoption > 0 in some segment
+  bool sampled_consideration = false;  // demand.consideration_set in [1, firms)
+  bool adaptation = false;             // strategy.adapt_every > 0
+};
+
+// Bytes an engine allocates for its arrays (device memory on CUDA, host memory on the CPU
+// backend), and the largest host buffer it fills while building one of them (freed before
+// the next).
+struct EngineFootprint {
+  double arrays = 0.0;
+  double staging = 0.0;
+};
+
+// The same for either backend: both compile the one engine of kernels/ensemble_engine.inl.
+EngineFootprint engine_footprint(const EngineSizes& sizes);
+
 struct PhaseTime {
   std::string phase;
   double seconds = 0.0;
@@ -111,6 +134,12 @@ class EnsembleBackend {
   virtual void read_snapshot(EnsembleSnapshot& snapshot) = 0;
   // Every customer's provider (-1 = none): [replicate][customer]. For tests and checks.
   virtual void read_providers(std::vector<std::int32_t>& provider) = 0;
+  // True once any firm's money or units left the int64 range (kernels/checked_int.hpp);
+  // cheap enough to ask after every step.
+  virtual bool overflowed() = 0;
+  // Every firm's first overflow, [replicate][firm]: 0 none, else step * kOverflowQuantities
+  // + its OverflowQuantity (kernels/value_chain_state.hpp).
+  virtual void read_overflow(std::vector<std::int64_t>& overflow) = 0;
   // Changes the scenario's levers from the next step on.
   virtual void apply_scenario(const ScenarioUpdate& update) = 0;
   // Bytes of device memory held per customer-replicate by the customer state.
@@ -136,6 +165,8 @@ std::unique_ptr<EnsembleBackend> make_cuda_backend(const MarketSetup& setup);
 // True when the CUDA backend was built and a GPU with a working driver is present; otherwise
 // false with one sentence in *why_not.
 bool cuda_backend_usable(std::string* why_not);
+// Free and total memory of the GPU the CUDA backend uses (cudaMemGetInfo); false without one.
+bool cuda_memory_info(std::size_t* free_bytes, std::size_t* total_bytes);
 // Name, compute capability and memory of the GPU the CUDA backend uses ("" without one).
 std::string cuda_device_description();
 

@@ -16,6 +16,8 @@ bool cuda_backend_usable(std::string* why_not) {
 
 std::string cuda_device_description() { return ""; }
 
+bool cuda_memory_info(std::size_t*, std::size_t*) { return false; }
+
 std::unique_ptr<EnsembleBackend> make_cuda_backend(const MarketSetup&) {
   throw std::runtime_error("this aimarket was built without the CUDA backend");
 }

@@ -46,6 +46,14 @@ std::string cuda_device_description() {
   return text;
 }
 
+bool cuda_memory_info(std::size_t* free_bytes, std::size_t* total_bytes) {
+  if (cudaMemGetInfo(free_bytes, total_bytes) != cudaSuccess) {
+    (void)cudaGetLastError();
+    return false;
+  }
+  return true;
+}
+
 std::unique_ptr<EnsembleBackend> make_cuda_backend(const MarketSetup& setup) {
   return std::make_unique<cuda::Engine>(setup);
 }

@@ -1,6 +1,7 @@
 // Headers every backend's copy of the step code needs (see kernels/ensemble_engine.inl).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <vector>

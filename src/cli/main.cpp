@@ -1,7 +1,7 @@
-// aimarket: command line. Exit status 0 on success, 2 for bad input (command line, config or
-// output path, refused before anything runs or is written), 1 when the run itself fails (or
-// memory runs out, or an internal error occurs), 130 when interrupted by a signal (the file
-// keeps every recorded step).
+// aimarket: command line. Exit status 0 on success, 2 for bad input (command line, config,
+// output path, or a run too large for the memory here, refused before anything runs or is
+// written), 1 when the run itself fails (or memory runs out, or an internal error occurs), 130
+// when interrupted by a signal (the file keeps every recorded step).
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
@@ -350,7 +350,8 @@ int run_program(int argc, char** argv) {
   // validate
   CommonConfigOptions validate_opts;
   CLI::App* validate =
-      app.add_subcommand("validate", "Check a config (and overrides) without running it");
+      app.add_subcommand("validate", "Check a config (and overrides), and the memory a run of "
+                                     "it needs here, without running it");
   add_config_options(validate, validate_opts);
 
   // bench
@@ -428,6 +429,28 @@ int run_program(int argc, char** argv) {
                 static_cast<long long>(config.population.customers),
                 static_cast<long long>(config.run.replicates),
                 static_cast<long long>(config.run.steps), config.run.start.c_str());
+    // The memory a run would need here, on the backend `run --backend auto` would pick; a run
+    // that would be refused for it is refused here too.
+    const aimarket::MemoryEstimate memory =
+        aimarket::estimate_memory(config, aimarket::cuda_backend_usable(nullptr));
+    const auto available = [](double bytes, const char* what) {
+      return bytes >= 0.0 ? aimarket::memory_text(bytes) + " " + what : std::string("unknown");
+    };
+    std::printf("memory estimate: %s host (%s)", aimarket::memory_text(memory.host_bytes).c_str(),
+                available(memory.host_available, "available").c_str());
+    if (memory.cuda) {
+      std::printf(", %s GPU (%s)", aimarket::memory_text(memory.device_bytes).c_str(),
+                  available(memory.device_available, "free").c_str());
+    } else {
+      std::printf(", the engine's arrays in host memory (cpu backend)");
+    }
+    std::printf(".\n");
+    const std::string shortfall = aimarket::memory_shortfall(memory);
+    if (!shortfall.empty()) {
+      std::fflush(stdout);
+      std::fprintf(stderr, "aimarket: a run would be refused here: %s\n", shortfall.c_str());
+      return kExitBadInput;
+    }
     return 0;
   }
 
@@ -452,6 +475,10 @@ int run_program(int argc, char** argv) {
   } catch (const aimarket::BackendUnavailable& e) {
     std::fprintf(stderr, "aimarket: %s\n", e.what());
     return kExitRunFailed;
+  } catch (const aimarket::InsufficientMemory& e) {
+    // Refused before anything was built or written: too large an input for this machine.
+    std::fprintf(stderr, "aimarket: %s\n", e.what());
+    return kExitBadInput;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "aimarket: %s\n", e.what());
     return kExitRunFailed;

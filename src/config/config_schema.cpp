@@ -25,6 +25,13 @@ constexpr double kMaxCost = 1e12;      // USD per unit of anything
 constexpr double kMaxQuantity = 1e12;  // units, stacks, H100e, T tokens
 constexpr double kMaxMonths = 1200.0;  // doubling times
 constexpr double kMaxFlop = 1e40;
+// Outside income a firm receives every step. Cash is an int64 count of USD, and over the
+// longest run the schema allows (run.steps <= 1e7) income alone must not overflow it:
+//   kMaxCash * 1e6 + 1e7 steps * kMaxIncome * 1e6 = 1e13 + 1e7 * 1e11 = 1.00001e18 USD
+// < 2^63 - 1 = 9.22e18 USD, which leaves headroom for what the run itself earns (a synthetic
+// firm starts with at most synthetic_cash x 1e4 = 1e17 USD and has no outside income). Revenue
+// (customers x price) cannot be bounded this way; the kernels check that arithmetic instead.
+constexpr double kMaxIncome = 1e5;     // USD M per step (1.2e6 USD M a year)
 
 const std::vector<SectionSpec> kSettingsSections = {
     {"run", "Length, replication, randomness and recording of a run."},
@@ -617,7 +624,7 @@ const std::vector<KeySpec> kFirmKeys = {
     {"firm", "data_stock", KeyKind::kFloat, "0.0", "T tokens", Closed(0.0, kMaxQuantity), kNoNames,
      "Data the firm holds at step 0.", nullptr, nullptr, nullptr},
     {"firm", "other_income", KeyKind::kFloat, "0.0", "USD M per step",
-     Closed(0.0, kMaxQuantity), kNoNames,
+     Closed(0.0, kMaxIncome), kNoNames,
      "Income from businesses outside the model (advertising, devices, non-AI software), "
      "received every step: outside money, like funding.",
      nullptr, nullptr, nullptr},

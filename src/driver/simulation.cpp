@@ -2,13 +2,16 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <limits>
+#include <utility>
 
 #include "version.hpp"
 
@@ -18,8 +21,9 @@ namespace {
 std::atomic<int> g_stop_signal{0};
 extern "C" void request_stop(int signal_number) { g_stop_signal.store(signal_number); }
 
-std::unique_ptr<EnsembleBackend> open_backend(BackendChoice choice, const MarketSetup& setup,
-                                              std::string* note) {
+// True for the CUDA backend, false for the CPU one; throws BackendUnavailable for --backend
+// cuda without a usable GPU.
+bool choose_cuda(BackendChoice choice, std::string* note) {
   std::string why_not;
   const bool gpu = cuda_backend_usable(&why_not);
   if (choice == BackendChoice::kCuda && !gpu) {
@@ -27,13 +31,47 @@ std::unique_ptr<EnsembleBackend> open_backend(BackendChoice choice, const Market
   }
   if (choice == BackendChoice::kCuda || (choice == BackendChoice::kAuto && gpu)) {
     if (note) *note = "backend: cuda (" + cuda_device_description() + ")";
-    return make_cuda_backend(setup);
+    return true;
   }
   if (note) {
     *note = "backend: cpu, " + std::to_string(cpu_threads()) + " threads";
     if (choice == BackendChoice::kAuto) *note += " (CUDA not used: " + why_not + ")";
   }
-  return make_cpu_backend(setup);
+  return false;
+}
+
+// The estimate, or InsufficientMemory when the run does not fit.
+MemoryEstimate admit(const Config& config, bool cuda) {
+  MemoryEstimate estimate = estimate_memory(config, cuda);
+  const std::string shortfall = memory_shortfall(estimate);
+  if (!shortfall.empty()) throw InsufficientMemory(shortfall);
+  return estimate;
+}
+
+// Frames alive at once while running: the two the trajectory writer queues, the one it is
+// writing, and the one the step loop is handing over (TrajectoryWriter::push blocks).
+constexpr double kFramesInFlight = 4.0;
+// Host bytes per firm slot outside the engine: the firm table (about 400 B: names, region,
+// quality, price and shares per segment, strategy, starting state), the set-up copies the
+// engine is built from (about 520 B) and the firm names of the output file (about 100 B).
+constexpr double kHostBytesPerFirm = 1024.0;
+
+// The first number in the file at `path` after `key` (a /proc or /sys text file), or -1.
+double number_in_file(const char* path, const std::string& key) {
+  std::FILE* file = std::fopen(path, "r");
+  if (file == nullptr) return -1.0;
+  char line[256];
+  double value = -1.0;
+  while (std::fgets(line, sizeof line, file) != nullptr) {
+    const std::string text(line);
+    if (text.compare(0, key.size(), key) != 0) continue;
+    char* end = nullptr;
+    const double parsed = std::strtod(text.c_str() + key.size(), &end);
+    if (end != text.c_str() + key.size()) value = parsed;
+    break;
+  }
+  std::fclose(file);
+  return value;
 }
 
 // Progress on stderr: a redrawn bar on a terminal, a plain line every tenth of the run
@@ -84,10 +122,12 @@ class ProgressReporter {
 
 Simulation::Simulation(const Config& config, BackendChoice choice, std::string* note)
     : config_(config),
+      cuda_(choose_cuda(choice, note)),
+      memory_(admit(config_, cuda_)),
       firms_(build_firm_table(config)),
       customers_(build_customer_population(config.population)) {
   const MarketSetup setup = make_market_setup(config_, firms_, customers_);
-  backend_ = open_backend(choice, setup, note);
+  backend_ = cuda_ ? make_cuda_backend(setup) : make_cpu_backend(setup);
   layout_.replicates = config_.run.replicates;
   layout_.firms = firms_.size();
   layout_.customer_weight = config_.population.customer_weight;
@@ -121,6 +161,133 @@ void Simulation::step() {
 RecordFrame Simulation::record_frame() {
   backend_->read_snapshot(snapshot_);
   return make_record_frame(steps_done_ - 1, snapshot_, layout_);
+}
+
+std::string Simulation::overflow_problem() {
+  if (!backend_->overflowed()) return "";
+  std::vector<std::int64_t> overflow;
+  backend_->read_overflow(overflow);
+  return find_overflow(overflow, layout_, firms_.name);
+}
+
+double record_frame_bytes(std::int64_t replicates, std::int64_t firms) {
+  const double r = static_cast<double>(replicates);
+  const double firm_cells = r * static_cast<double>(firms);
+  const double layer_cells = r * kLayers;
+  return firm_cells * kSegments * 4.0 +               // customers
+         r * kSegments * 4.0 +                        // adopters
+         3.0 * layer_cells * static_cast<double>(firms) * 8.0 +  // market/revenue share, price
+         3.0 * layer_cells * 8.0 +                    // hhi, layer units, layer revenue
+         layer_cells * kRegions * 8.0 +               // region_share
+         firm_cells * kRegions * 4.0 +                // region_customers
+         5.0 * firm_cells * 8.0 +                     // quality, capability, data, compute, cash
+         firm_cells * (1.0 + 4.0);                    // alive, owner
+}
+
+double snapshot_bytes(std::int64_t replicates, std::int64_t firms) {
+  const double firm_cells = static_cast<double>(replicates) * static_cast<double>(firms);
+  const double market_cells = firm_cells * kUpstreamMarkets;
+  return firm_cells * kSegments * 4.0 +               // tally
+         firm_cells * kRegions * 4.0 +                // region_tally
+         market_cells * (4.0 * 8.0 + 8.0) +           // sold, revenue, bought, paid; price
+         firm_cells * kSegments * 2.0 * 8.0 +         // service price and quality
+         firm_cells * (3.0 * 8.0 + 3.0 * 8.0) +       // capability, data, compute; cash, flows
+         firm_cells * (1.0 + 4.0);                    // alive, acquired_by
+}
+
+double host_available_bytes() {
+  const double kib = number_in_file("/proc/meminfo", "MemAvailable:");
+  double available = kib >= 0.0 ? kib * 1024.0 : -1.0;
+  if (available < 0.0) {
+    const long pages = sysconf(_SC_AVPHYS_PAGES);
+    const long page_size = sysconf(_SC_PAGESIZE);
+    if (pages > 0 && page_size > 0) {
+      available = static_cast<double>(pages) * static_cast<double>(page_size);
+    }
+  }
+  // A container's cgroup may allow less than the machine has free (v2, then v1; a v1 limit
+  // without a setting reads as about 2^63).
+  const std::pair<const char*, const char*> cgroups[] = {
+      {"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"},
+      {"/sys/fs/cgroup/memory/memory.limit_in_bytes",
+       "/sys/fs/cgroup/memory/memory.usage_in_bytes"}};
+  for (const auto& [limit_path, usage_path] : cgroups) {
+    const double limit = number_in_file(limit_path, "");
+    const double usage = number_in_file(usage_path, "");
+    if (limit <= 0.0 || usage < 0.0 || limit > 1e18) continue;
+    const double left = limit > usage ? limit - usage : 0.0;
+    available = available < 0.0 ? left : std::min(available, left);
+  }
+  return available;
+}
+
+MemoryEstimate estimate_memory(const Config& config, bool cuda) {
+  EngineSizes sizes;
+  sizes.replicates = config.run.replicates;
+  sizes.customers = config.population.customers;
+  sizes.firms = static_cast<std::int64_t>(config.named_firms.size()) +
+                config.population.synthetic_firms + config.entry.free_slots;
+  for (double adoption : config.population.initial_adoption) {
+    sizes.initial_customers = sizes.initial_customers || adoption > 0.0;
+  }
+  sizes.sampled_consideration = config.demand.consideration_set > 0 &&
+                                config.demand.consideration_set < sizes.firms;
+  sizes.adaptation = config.strategy.adapt_every > 0;
+  const EngineFootprint engine = engine_footprint(sizes);
+
+  const double customers = static_cast<double>(sizes.customers);
+  const double population = 2.0 * customers;  // segment and region of every customer
+  const double firm_tables = static_cast<double>(sizes.firms) * kHostBytesPerFirm;
+  // While the engine is built: the set-up's copy of the population (and every customer's
+  // starting provider), and the engine's staging buffer. While running: one snapshot and the
+  // frames on their way to the file.
+  const double building = 2.0 * customers + (sizes.initial_customers ? 4.0 * customers : 0.0) +
+                          engine.staging;
+  const double running = snapshot_bytes(sizes.replicates, sizes.firms) +
+                         kFramesInFlight * record_frame_bytes(sizes.replicates, sizes.firms);
+
+  MemoryEstimate estimate;
+  estimate.config_path = config.source_path;
+  estimate.cuda = cuda;
+  estimate.host_bytes = population + firm_tables + (cuda ? 0.0 : engine.arrays) +
+                        std::max(building, running);
+  estimate.device_bytes = cuda ? engine.arrays : 0.0;
+  estimate.host_available = host_available_bytes();
+  std::size_t free_bytes = 0, total_bytes = 0;
+  if (cuda && cuda_memory_info(&free_bytes, &total_bytes)) {
+    estimate.device_available = static_cast<double>(free_bytes);
+  }
+  return estimate;
+}
+
+std::string memory_text(double bytes) {
+  static const char* const kUnits[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  int unit = 0;
+  while (bytes >= 1024.0 && unit < 6) {
+    bytes /= 1024.0;
+    ++unit;
+  }
+  char text[64];
+  std::snprintf(text, sizeof text, unit == 0 ? "%.0f %s" : "%.1f %s", bytes, kUnits[unit]);
+  return text;
+}
+
+std::string memory_shortfall(const MemoryEstimate& estimate) {
+  std::string what;
+  if (estimate.host_available >= 0.0 && estimate.host_bytes > estimate.host_available) {
+    what = "about " + memory_text(estimate.host_bytes) + " of host memory" +
+           (estimate.cuda ? "" : " (the engine's arrays included, on the cpu backend)") +
+           ", but " + memory_text(estimate.host_available) + " is available";
+  } else if (estimate.device_available >= 0.0 &&
+             estimate.device_bytes > estimate.device_available) {
+    what = "about " + memory_text(estimate.device_bytes) + " of GPU memory for the engine's "
+           "arrays, but " + memory_text(estimate.device_available) + " is free on the GPU";
+  } else {
+    return "";
+  }
+  return estimate.config_path + ": the run needs " + what +
+         "; lower population.customers, run.replicates or the firm slots "
+         "(population.synthetic_firms, entry.free_slots)";
 }
 
 RunMetadata Simulation::metadata() const {
@@ -280,6 +447,51 @@ std::string find_non_finite_state(const RecordFrame& frame, const RecordLayout& 
   return "";
 }
 
+namespace {
+
+// What an OverflowQuantity (kernels/value_chain_state.hpp) counts, in words.
+std::string overflow_quantity_name(int quantity) {
+  switch (quantity) {
+    case kOverflowCash: return "cash";
+    case kOverflowServiceRevenue: return "service revenue";
+    case kOverflowExternalCost: return "costs paid outside the economy";
+    case kOverflowAcquisition: return "acquisition payment";
+    default: break;
+  }
+  static const char* const kMarketNames[kUpstreamMarkets] = {"HBM", "accelerator", "cloud",
+                                                             "model API", "data"};
+  static const char* const kWhat[kOverflowPerMarket] = {"units sold", "sales revenue",
+                                                        "units bought", "payments"};
+  const int offset = quantity - kOverflowMarket;
+  if (offset < 0 || offset >= kOverflowPerMarket * kUpstreamMarkets) {
+    return "quantity " + std::to_string(quantity);
+  }
+  return std::string(kWhat[offset % kOverflowPerMarket]) + " in the " +
+         kMarketNames[offset / kOverflowPerMarket] + " market";
+}
+
+}  // namespace
+
+std::string find_overflow(const std::vector<std::int64_t>& overflow, const RecordLayout& layout,
+                          const std::vector<std::string>& firm_names) {
+  const auto firms = static_cast<std::size_t>(layout.firms);
+  std::size_t first = overflow.size();
+  for (std::size_t k = 0; k < overflow.size(); ++k) {
+    // Codes grow with the step, so the smallest set one is the earliest step.
+    if (overflow[k] != 0 && (first == overflow.size() ||
+                             overflow[k] / kOverflowQuantities < overflow[first] / kOverflowQuantities)) {
+      first = k;
+    }
+  }
+  if (first == overflow.size()) return "";
+  const std::int64_t step = overflow[first] / kOverflowQuantities;
+  const int quantity = static_cast<int>(overflow[first] % kOverflowQuantities);
+  return overflow_quantity_name(quantity) + " out of the int64 range at step " +
+         std::to_string(step) + ", replicate " + std::to_string(first / firms) + ", firm '" +
+         firm_names[first % firms] +
+         "' (beyond +-9.2e18 USD or 2^-16 units, or not a finite number)";
+}
+
 RunSummary run_simulation(const Config& config, const RunOptions& options) {
   namespace fs = std::filesystem;
   const fs::path out(options.out_path);
@@ -313,6 +525,9 @@ RunSummary run_simulation(const Config& config, const RunOptions& options) {
         break;
       }
       sim.step();
+      // The step that overflowed is not written: the file keeps every recorded step before it.
+      const std::string overflow = sim.overflow_problem();
+      if (!overflow.empty()) throw std::runtime_error(overflow);
       if (is_recorded_step(t, config.run.record_every, config.run.steps)) {
         RecordFrame frame = sim.record_frame();
         const std::string problem =

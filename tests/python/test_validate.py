@@ -231,3 +231,92 @@ def test_end_to_end_report_names_every_section(small_run, tmp_path):
     assert sum(row["section"] == "shares" for row in rows) == len(vr.SHARE_TARGETS)
     # a 30-step run cannot give five-year persistence: said, not hidden
     assert "skipped leader kept after 5 yr (every market)" in r.stderr
+
+
+# ------------------------------------------------------------- the program's own guards
+
+RICH_FIRM = """
+[run]
+steps = 40
+replicates = 2
+seed = 1
+record_every = 1
+[population]
+customers = 1000
+customer_weight = {weight}
+[[firm]]
+name = "Pricey"
+archetype = "consumer_ai"
+region = "US"
+price = 1e9
+quality = 1.0
+cash = 10.0
+"""
+
+
+def text_attr(value):
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def test_cash_that_would_overflow_stops_the_run_and_keeps_the_steps_before(run_aimarket,
+                                                                           tmp_path):
+    # Every value in range; customers paying 1e9 a month each, 3e7 per agent, earn more than
+    # an int64 counts in USD within a few steps. Cash used to wrap to -9.2e18 (exit 0).
+    config = tmp_path / "rich.toml"
+    config.write_text(RICH_FIRM.format(weight="3e7"))
+    out = tmp_path / "rich.h5"
+    r = run_aimarket("run", config, "--out", out, "--progress", "none")
+    assert r.returncode == 1, r.stderr
+    message = r.stderr.strip().splitlines()[-1]
+    assert "cash out of the int64 range at step " in message
+    assert "replicate 0, firm 'Pricey'" in message
+    step = int(message.split("at step ")[1].split(",")[0])
+    assert step > 2
+    with h5py.File(out, "r") as f:
+        assert text_attr(f.attrs["status"]) == "failed: " + message[len("aimarket: "):]
+        assert int(f.attrs["steps_recorded"]) == step     # steps 0 .. step-1, not the bad one
+        cash = f["cash"][0, :, 0]
+        assert len(cash) == step
+        assert (np.diff(cash) > 0).all() and cash[-1] > 1e12  # USD M: growing, never wrapped
+
+
+def test_revenue_beyond_an_integer_stops_the_run_at_its_step(run_aimarket, tmp_path):
+    # 1e9 real customers per agent at 1e9 each: the first step's revenue is not an int64.
+    config = tmp_path / "richer.toml"
+    config.write_text(RICH_FIRM.format(weight="1e9"))
+    out = tmp_path / "richer.h5"
+    r = run_aimarket("run", config, "--out", out, "--progress", "none")
+    assert r.returncode == 1, r.stderr
+    assert ("service revenue out of the int64 range at step 0, replicate 0, firm 'Pricey'"
+            in r.stderr)
+    with h5py.File(out, "r") as f:
+        assert text_attr(f.attrs["status"]).startswith("failed: service revenue")
+        assert int(f.attrs["steps_recorded"]) == 0
+
+
+# 2e7 customers x 1e5 replicates: 8e12 bytes of customer state alone, more than any machine.
+TOO_LARGE = ["--set", "population.customers=20000000", "--replicates", "100000"]
+
+
+def test_validate_prints_the_memory_estimate(run_aimarket):
+    r = run_aimarket("validate", REPO / "configs" / "baseline.toml",
+                     "--set", "population.customers=20000")
+    assert r.returncode == 0, r.stderr
+    line = [l for l in r.stdout.splitlines() if l.startswith("memory estimate: ")]
+    assert len(line) == 1 and " host (" in line[0] and "available" in line[0]
+
+
+def test_a_run_too_large_for_memory_is_refused_before_anything_is_written(run_aimarket,
+                                                                         tmp_path):
+    out = tmp_path / "huge.h5"
+    r = run_aimarket("run", REPO / "configs" / "baseline.toml", *TOO_LARGE, "--out", out,
+                     "--progress", "none", timeout=120)
+    assert r.returncode == 2, r.stderr
+    assert list(tmp_path.iterdir()) == []
+    message = r.stderr.strip().splitlines()[-1]
+    assert message.startswith("aimarket: ") and "baseline.toml" in message
+    assert "TiB of host memory" in message and "is available" in message
+    assert "population.customers" in message and "run.replicates" in message
+    r = run_aimarket("validate", REPO / "configs" / "baseline.toml", *TOO_LARGE, timeout=120)
+    assert r.returncode == 2
+    assert "a run would be refused here" in r.stderr and "TiB of host memory" in r.stderr

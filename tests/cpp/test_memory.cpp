@@ -1,0 +1,146 @@
+// The memory estimate: the engine's own account of its arrays matches what it allocates, the
+// host-side buffers match what the driver fills, and a run that cannot fit is refused before
+// anything is built.
+#include <gtest/gtest.h>
+#include <malloc.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backend/backend.hpp"
+#include "population/population.hpp"
+#include "test_support.hpp"
+
+namespace aimarket {
+namespace {
+
+// Bytes in use on the heap, all arenas, mmapped blocks included (glibc). Blocks up to 32 MiB
+// are taken from the heap rather than mmapped on their own, so that each allocation counts
+// its size plus a header instead of whole pages.
+double heap_in_use() {
+  static const bool heap_blocks = mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1;
+  EXPECT_TRUE(heap_blocks);
+  const struct mallinfo2 info = mallinfo2();
+  return static_cast<double>(info.uordblks) + static_cast<double>(info.hblkhd);
+}
+
+// What heap_in_use counts beyond an allocation's size: its header and alignment.
+constexpr double kSlackPerAllocation = 32.0;
+
+EngineSizes sizes_of(const Config& config) {
+  EngineSizes s;
+  s.replicates = config.run.replicates;
+  s.customers = config.population.customers;
+  s.firms = static_cast<std::int64_t>(config.named_firms.size()) +
+            config.population.synthetic_firms + config.entry.free_slots;
+  for (double a : config.population.initial_adoption) s.initial_customers |= a > 0.0;
+  s.sampled_consideration = config.demand.consideration_set > 0 &&
+                            config.demand.consideration_set < s.firms;
+  s.adaptation = config.strategy.adapt_every > 0;
+  return s;
+}
+
+// Builds the CPU engine of `config` and compares the heap it holds with engine_footprint.
+// Left out of the footprint, and allowed for here: the engine object itself (a few KB of
+// vector handles), allocation headers, and the lists of firm indices it counts at every firm.
+// Many replicates of few firms, so that the smallest array that grows with the replicates
+// (one byte per firm and replicate, 116 KB here) is well above that allowance.
+void expect_footprint_matches_the_heap(const Config& config) {
+  const EngineSizes sizes = sizes_of(config);
+  const FirmTable firms = build_firm_table(config);
+  ASSERT_EQ(firms.size(), sizes.firms);
+  const CustomerPopulation customers = build_customer_population(config.population);
+  const MarketSetup setup = make_market_setup(config, firms, customers);
+  ASSERT_EQ(!setup.initial_provider.empty(), sizes.initial_customers);
+
+  const double before = heap_in_use();
+  std::unique_ptr<EnsembleBackend> engine = make_cpu_backend(setup);
+  const double held = heap_in_use() - before;
+  const EngineFootprint footprint = engine_footprint(sizes);
+  const double allowance = 8192.0 + 120.0 * kSlackPerAllocation +       // object, headers
+                           13.0 * static_cast<double>(sizes.firms) * 4.0;  // index lists
+  EXPECT_NEAR(held, footprint.arrays, allowance)
+      << "the engine holds " << held << " bytes; its footprint says " << footprint.arrays;
+  EXPECT_GT(static_cast<double>(sizes.replicates * sizes.firms), 4.0 * allowance)
+      << "the case is too small to tell a missing array from the allowance";
+}
+
+TEST(MemoryEstimate, EngineFootprintIsWhatTheEngineAllocates) {
+  // Starting customers and sampled consideration sets (the baseline's), no adaptation.
+  expect_footprint_matches_the_heap(testing::load_repo_config(
+      "configs/baseline.toml", {"population.synthetic_firms=0", "entry.free_slots=0",
+                                "population.customers=1000", "run.replicates=4000"}));
+}
+
+TEST(MemoryEstimate, EngineFootprintCountsTheOptionalArrays) {
+  // Nobody adopted at the start, every firm considered, strategy adaptation on.
+  expect_footprint_matches_the_heap(testing::load_repo_config(
+      "configs/baseline.toml",
+      {"population.synthetic_firms=0", "entry.free_slots=0", "population.customers=1000",
+       "run.replicates=4000", "demand.consideration_set=0", "strategy.adapt_every=12",
+       "population.initial_adoption={consumer=0, enterprise=0, finance=0, healthcare=0, "
+       "legal=0, manufacturing=0}"}));
+}
+
+TEST(MemoryEstimate, FrameAndSnapshotBytesAreWhatTheDriverFills) {
+  const Config config = testing::load_repo_config(
+      "configs/baseline.toml", {"population.synthetic_firms=0", "entry.free_slots=0",
+                                "population.customers=1000", "run.replicates=4000"});
+  Simulation sim(config, BackendChoice::kCpu);
+  sim.step();
+  const std::int64_t firms = sim.firms().size();
+  const double allowance = 1024.0 + 24.0 * kSlackPerAllocation;  // object, ~20 vector headers
+
+  const double before_snapshot = heap_in_use();
+  auto snapshot = std::make_unique<EnsembleSnapshot>();
+  sim.backend().read_snapshot(*snapshot);
+  const double snapshot_held = heap_in_use() - before_snapshot;
+  EXPECT_NEAR(snapshot_held, snapshot_bytes(config.run.replicates, firms),
+              allowance);
+
+  const double before_frame = heap_in_use();
+  auto frame = std::make_unique<RecordFrame>(
+      make_record_frame(0, *snapshot, sim.record_layout()));
+  const double frame_held = heap_in_use() - before_frame;
+  EXPECT_NEAR(frame_held, record_frame_bytes(config.run.replicates, firms),
+              allowance);
+  // Large enough that the smallest vector, [replicate][segment] int32 (96 KB), would show.
+  EXPECT_GT(static_cast<double>(config.run.replicates) * kSegments * 4.0, 4.0 * allowance);
+}
+
+TEST(MemoryEstimate, ARunThatCannotFitIsRefusedBeforeAnythingIsBuilt) {
+  // 2e7 customers x 1e5 replicates: 8e12 bytes of providers alone.
+  const Config config = testing::load_repo_config(
+      "configs/baseline.toml", {"population.customers=20000000", "run.replicates=100000"});
+  const MemoryEstimate estimate = estimate_memory(config, false);
+  EXPECT_GT(estimate.host_bytes, 8e12);
+  ASSERT_GE(estimate.host_available, 0.0) << "this machine's free memory could not be read";
+  const double heap_before = heap_in_use();
+  try {
+    Simulation sim(config, BackendChoice::kCpu);
+    FAIL() << "a run of " << memory_text(estimate.host_bytes) << " was accepted";
+  } catch (const InsufficientMemory& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find(memory_text(estimate.host_bytes)), std::string::npos) << what;
+    EXPECT_NE(what.find("available"), std::string::npos) << what;
+    EXPECT_NE(what.find("population.customers"), std::string::npos) << what;
+    EXPECT_NE(what.find("run.replicates"), std::string::npos) << what;
+    EXPECT_NE(what.find("baseline.toml"), std::string::npos) << what;
+  }
+  // Nothing of the population (40 MB) or the engine was built.
+  EXPECT_LT(heap_in_use() - heap_before, 1e6);
+}
+
+TEST(MemoryEstimate, ASmallRunFitsAndItsEstimateCoversTheEngine) {
+  const Config config = testing::load_repo_config(
+      "configs/baseline.toml", {"population.customers=20000", "population.synthetic_firms=50"});
+  const MemoryEstimate estimate = estimate_memory(config, false);
+  EXPECT_EQ(memory_shortfall(estimate), "");
+  EXPECT_GT(estimate.host_bytes, engine_footprint(sizes_of(config)).arrays);
+  EXPECT_EQ(estimate.device_bytes, 0.0);
+}
+
+}  // namespace
+}  // namespace aimarket
