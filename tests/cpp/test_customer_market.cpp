@@ -333,11 +333,5 @@ TEST(CustomerMarket, CpuAndCudaAgreeBitwise) {
   }
 }
 
-TEST(CustomerMarket, CustomerStateFitsSixteenBytes) {
-  const Config config = busy_market();
-  Simulation sim(config, BackendChoice::kCpu);
-  EXPECT_LE(sim.backend().customer_state_bytes(), 16.0);
-}
-
 }  // namespace
 }  // namespace aimarket

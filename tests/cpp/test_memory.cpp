@@ -110,6 +110,44 @@ TEST(MemoryEstimate, FrameAndSnapshotBytesAreWhatTheDriverFills) {
   EXPECT_GT(static_cast<double>(config.run.replicates) * kSegments * 4.0, 4.0 * allowance);
 }
 
+// The budget of a customer's state (docs/PERFORMANCE.md: at most 16 bytes per customer and
+// replicate), measured on what the engine actually allocates: the heap it holds with twice the
+// customers, less the heap with one measure, per added customer-replicate. Every array that
+// grows with the customers counts, whatever its name; the engine's own account
+// (customer_state_bytes) must agree with it.
+TEST(MemoryEstimate, CustomerStateFitsSixteenBytes) {
+  constexpr std::int64_t kReplicates = 8;
+  constexpr std::int64_t kCustomers = 100000;
+  double held[2] = {0.0, 0.0};
+  std::int64_t built[2] = {0, 0};  // customers per replicate the population actually has
+  double engine_account = 0.0;
+  for (int doubled = 0; doubled < 2; ++doubled) {
+    const Config config = testing::load_repo_config(
+        "configs/baseline.toml",
+        {"population.synthetic_firms=0", "entry.free_slots=0",
+         "run.replicates=" + std::to_string(kReplicates),
+         "population.customers=" + std::to_string(kCustomers << doubled)});
+    const FirmTable firms = build_firm_table(config);
+    const CustomerPopulation customers = build_customer_population(config.population);
+    const MarketSetup setup = make_market_setup(config, firms, customers);
+    const double before = heap_in_use();
+    std::unique_ptr<EnsembleBackend> engine = make_cpu_backend(setup);
+    held[doubled] = heap_in_use() - before;
+    built[doubled] = setup.customers;
+    engine_account = engine->customer_state_bytes();
+  }
+  ASSERT_GT(built[1] - built[0], kCustomers / 2);
+  const double per_customer =
+      (held[1] - held[0]) / static_cast<double>((built[1] - built[0]) * kReplicates);
+  EXPECT_LE(per_customer, 16.0);
+  // The smallest array that could grow with the customers holds one byte per customer, shared by
+  // the replicates: 1/8 = 0.125 byte here. The tolerance is well under that; what it allows is
+  // the allocator's bookkeeping, which differs between the two engines by a few KB (measured:
+  // 0.004 byte per customer-replicate).
+  EXPECT_NEAR(per_customer, engine_account, 0.03)
+      << "the engine's account of its per-customer state disagrees with what it allocates";
+}
+
 TEST(MemoryEstimate, ARunThatCannotFitIsRefusedBeforeAnythingIsBuilt) {
   // 2e7 customers x 1e5 replicates: 8e12 bytes of providers alone.
   const Config config = testing::load_repo_config(
