@@ -22,20 +22,20 @@ namespace aimarket {
 
 // What a draw is for: distinct purposes give independent streams.
 enum class DrawPurpose : std::uint32_t {
-  kAdoptOrReconsider = 1,  // whether a customer chooses this step, and the logit draw
-  kConsiderationSet = 2,   // which firms a chooser considers
-  kPriceTaste = 3,         // a customer's persistent price sensitivity
-  kSyntheticFirm = 4,      // attributes of a synthetic firm (host, at set-up)
-  kEntrySlot = 5,          // region of a free entry slot (host, at set-up)
-  kEntryCount = 6,         // how many firms enter a replicate in a step (Poisson)
-  kEntrantFunding = 7,     // an entrant's venture funding (its starting cash)
-  kEntrantQuality = 8,     // an entrant's base quality per segment
-  kEntrantPrice = 9,       // an entrant's base price per segment
-  kAcquisitionBid = 10,    // whether an acquirer bids in a step
-  kAcquisitionTarget = 11, // which start-ups it looks at
-  kAdaptation = 12,        // strategy review: which peer, whether to imitate
-  kMutation = 13,          // strategy mutation noise
-  kEntrantRegion = 14,     // extra entrants of a region (scenario entry boost)
+  kAdoptOrReconsider = 1,   // whether a customer chooses this step, and the logit draw
+  kConsiderationSet = 2,    // which firms a chooser considers
+  kPriceTaste = 3,          // a customer's persistent price sensitivity
+  kSyntheticFirm = 4,       // attributes of a synthetic firm (host, at set-up)
+  kEntrySlot = 5,           // region of a free entry slot (host, at set-up)
+  kEntryCount = 6,          // how many firms enter a replicate in a step (Poisson)
+  kEntrantFunding = 7,      // an entrant's venture funding (its starting cash)
+  kEntrantQuality = 8,      // an entrant's base quality per segment
+  kEntrantPrice = 9,        // an entrant's base price per segment
+  kAcquisitionBid = 10,     // whether an acquirer bids in a step
+  kAcquisitionTarget = 11,  // which start-ups it looks at
+  kAdaptation = 12,         // strategy review: which peer, whether to imitate
+  kMutation = 13,           // strategy mutation noise
+  kEntrantRegion = 14,      // extra entrants of a region (scenario entry boost)
 };
 
 // A step value for draws that do not change over time (persistent tastes, set-up).
@@ -49,11 +49,10 @@ AIMARKET_HD inline DrawBlock draw_block(std::uint64_t seed, std::uint32_t replic
                                         std::uint32_t step, std::uint32_t agent,
                                         DrawPurpose purpose, std::uint32_t block) {
   r123::Philox4x32 philox;
-  r123::Philox4x32::ctr_type counter = {{agent, replicate, step,
-                                         (static_cast<std::uint32_t>(purpose) << 16) |
-                                             (block & 0xffffu)}};
-  r123::Philox4x32::key_type key = {{static_cast<std::uint32_t>(seed),
-                                     static_cast<std::uint32_t>(seed >> 32)}};
+  r123::Philox4x32::ctr_type counter = {
+      {agent, replicate, step, (static_cast<std::uint32_t>(purpose) << 16) | (block & 0xffffu)}};
+  r123::Philox4x32::key_type key = {
+      {static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)}};
   const r123::Philox4x32::ctr_type out = philox(counter, key);
   return DrawBlock{{out.v[0], out.v[1], out.v[2], out.v[3]}};
 }

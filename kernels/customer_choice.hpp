@@ -22,7 +22,6 @@
 
 #include <cstdint>
 
-#include "model/dimensions.hpp"
 #include "kernels/alias_table.hpp"
 #include "kernels/counter_rng.hpp"
 #include "kernels/demand_params.hpp"
@@ -31,6 +30,7 @@
 #include "kernels/layout.hpp"
 #include "kernels/market_state.hpp"
 #include "kernels/normal_draw.hpp"
+#include "model/dimensions.hpp"
 
 namespace aimarket {
 
@@ -59,7 +59,8 @@ struct CustomerChoiceStep {
                    static_cast<std::uint32_t>(pair), DrawPurpose::kAdoptOrReconsider, 0);
     const std::int64_t first = 2 * pair;
     update(replicate, first, decision.word[0], decision.word[1]);
-    if (first + 1 < customer.customers) update(replicate, first + 1, decision.word[2], decision.word[3]);
+    if (first + 1 < customer.customers)
+      update(replicate, first + 1, decision.word[2], decision.word[3]);
   }
 
  private:
@@ -193,15 +194,14 @@ struct CustomerChoiceStep {
           layout::replicate_segment_firm(who.replicate, who.segment, 0, firm.firms);
       const int draws = demand.consideration_set;
       for (int block = 0; 2 * block < draws; ++block) {
-        const DrawBlock d = draw_block(seed, static_cast<std::uint32_t>(who.replicate), step,
-                                       static_cast<std::uint32_t>(c),
-                                       DrawPurpose::kConsiderationSet,
-                                       static_cast<std::uint32_t>(block));
+        const DrawBlock d = draw_block(
+            seed, static_cast<std::uint32_t>(who.replicate), step, static_cast<std::uint32_t>(c),
+            DrawPurpose::kConsiderationSet, static_cast<std::uint32_t>(block));
         // Two draws per block, each from a pair of words (first, first + 1).
         for (int first = 0; first < 4 && 2 * block + first / 2 < draws; first += 2) {
           const std::int32_t j =
-              sample_alias_table(firm.firms, market.alias_prob + table,
-                                 market.alias_index + table, d.word[first], d.word[first + 1]);
+              sample_alias_table(firm.firms, market.alias_prob + table, market.alias_index + table,
+                                 d.word[first], d.word[first + 1]);
           bool seen = false;
           for (int m = 0; m < n; ++m) seen = seen || candidate[m] == j;
           if (!seen) candidate[n++] = j;

@@ -14,7 +14,7 @@ struct DemandParams {
   double beta_price;
   double beta_network;
   double switching_cost;
-  double price_taste_sd;            // log-sd of a customer's persistent price sensitivity
+  double price_taste_sd;  // log-sd of a customer's persistent price sensitivity
 };
 
 }  // namespace aimarket

@@ -43,7 +43,7 @@ constexpr double kInvLn2 = 1.44269504088896338700e+00;
 AIMARKET_HD inline double det_exp(double x) {
   using namespace det_detail;
   const double infinity = from_bits(0x7ff0000000000000ULL);
-  if (x != x) return x;                   // NaN
+  if (x != x) return x;  // NaN
   if (x > 709.782712893384) return infinity;
   if (x < -745.1332191019412) return 0.0;
   // k = nearest integer to x / ln 2, by truncation of a shifted value (no libm rounding call).
@@ -52,20 +52,20 @@ AIMARKET_HD inline double det_exp(double x) {
   const double kd = static_cast<double>(k);
   const double r = (x - kd * kLn2Hi) - kd * kLn2Lo;
   // Horner form of sum_{n=0}^{13} r^n / n!.
-  double p = 1.0 / 6227020800.0;     // 1/13!
-  p = 1.0 / 479001600.0 + r * p;     // 1/12!
-  p = 1.0 / 39916800.0 + r * p;      // 1/11!
-  p = 1.0 / 3628800.0 + r * p;       // 1/10!
-  p = 1.0 / 362880.0 + r * p;        // 1/9!
-  p = 1.0 / 40320.0 + r * p;         // 1/8!
-  p = 1.0 / 5040.0 + r * p;          // 1/7!
-  p = 1.0 / 720.0 + r * p;           // 1/6!
-  p = 1.0 / 120.0 + r * p;           // 1/5!
-  p = 1.0 / 24.0 + r * p;            // 1/4!
-  p = 1.0 / 6.0 + r * p;             // 1/3!
-  p = 0.5 + r * p;                   // 1/2!
-  p = 1.0 + r * p;                   // 1/1!
-  p = 1.0 + r * p;                   // 1/0!
+  double p = 1.0 / 6227020800.0;  // 1/13!
+  p = 1.0 / 479001600.0 + r * p;  // 1/12!
+  p = 1.0 / 39916800.0 + r * p;   // 1/11!
+  p = 1.0 / 3628800.0 + r * p;    // 1/10!
+  p = 1.0 / 362880.0 + r * p;     // 1/9!
+  p = 1.0 / 40320.0 + r * p;      // 1/8!
+  p = 1.0 / 5040.0 + r * p;       // 1/7!
+  p = 1.0 / 720.0 + r * p;        // 1/6!
+  p = 1.0 / 120.0 + r * p;        // 1/5!
+  p = 1.0 / 24.0 + r * p;         // 1/4!
+  p = 1.0 / 6.0 + r * p;          // 1/3!
+  p = 0.5 + r * p;                // 1/2!
+  p = 1.0 + r * p;                // 1/1!
+  p = 1.0 + r * p;                // 1/0!
   // Scale by 2^k in two exact halves so that results near the subnormal range stay finite.
   const int k_half = k / 2;
   return p * pow2(k_half) * pow2(k - k_half);
@@ -74,13 +74,13 @@ AIMARKET_HD inline double det_exp(double x) {
 AIMARKET_HD inline double det_log(double x) {
   using namespace det_detail;
   const double infinity = from_bits(0x7ff0000000000000ULL);
-  if (x != x) return x;                                         // NaN
-  if (x < 0.0) return from_bits(0x7ff8000000000000ULL);         // NaN: log of a negative
+  if (x != x) return x;                                  // NaN
+  if (x < 0.0) return from_bits(0x7ff8000000000000ULL);  // NaN: log of a negative
   if (x == 0.0) return -infinity;
   if (x >= infinity) return x;
   int exponent_bias = 0;
-  if (x < 2.2250738585072014e-308) {      // subnormal: scale into the normal range first
-    x *= 18014398509481984.0;             // 2^54
+  if (x < 2.2250738585072014e-308) {  // subnormal: scale into the normal range first
+    x *= 18014398509481984.0;         // 2^54
     exponent_bias = -54;
   }
   const std::uint64_t bits = to_bits(x);

@@ -23,7 +23,9 @@ thrust::device_vector<T> replicate_rows(const std::vector<T>& row, std::int64_t 
 }
 
 template <typename T>
-T* raw(thrust::device_vector<T>& v) { return thrust::raw_pointer_cast(v.data()); }
+T* raw(thrust::device_vector<T>& v) {
+  return thrust::raw_pointer_cast(v.data());
+}
 
 template <typename T>
 void copy_to_host(const thrust::device_vector<T>& from, std::vector<T>& to) {
@@ -50,15 +52,15 @@ class Engine final : public EnsembleBackend {
                       : replicate_rows(setup.initial_provider, setup.replicates)),
         segment_(setup.customer_segment.begin(), setup.customer_segment.end()),
         region_(setup.customer_region.begin(), setup.customer_region.end()),
-        customers_in_segment_(setup.customers_in_segment.begin(),
-                              setup.customers_in_segment.end()),
+        customers_in_segment_(setup.customers_in_segment.begin(), setup.customers_in_segment.end()),
         serves_(setup.serves.begin(), setup.serves.end()),
         region_term_(setup.region_term.begin(), setup.region_term.end()),
         quality_term_(replicate_rows(setup.quality_term, setup.replicates)),
         log_price_(replicate_rows(setup.log_price, setup.replicates)),
         awareness_(replicate_rows(setup.awareness, setup.replicates)),
-        tally_(setup.initial_tally.empty() ? thrust::device_vector<std::int32_t>(segment_firm_cells(), 0)
-                                           : replicate_rows(setup.initial_tally, setup.replicates)),
+        tally_(setup.initial_tally.empty()
+                   ? thrust::device_vector<std::int32_t>(segment_firm_cells(), 0)
+                   : replicate_rows(setup.initial_tally, setup.replicates)),
         region_tally_(setup.initial_region_tally.empty()
                           ? thrust::device_vector<std::int32_t>(firm_cells() * kRegions, 0)
                           : replicate_rows(setup.initial_region_tally, setup.replicates)),
@@ -183,14 +185,16 @@ class Engine final : public EnsembleBackend {
       }
       launch(firm_threads, SettleFinance{context});
       if (acquisition_.rate > 0.0 && !acquirers_.empty()) {
-        launch(replicates_, AcquireStartups{context, acquisition_, seed_, static_cast<std::uint32_t>(t),
-                                            raw(acquirers_), static_cast<std::int32_t>(acquirers_.size()),
-                                            entry_.first_slot});
+        launch(replicates_,
+               AcquireStartups{context, acquisition_, seed_, static_cast<std::uint32_t>(t),
+                               raw(acquirers_), static_cast<std::int32_t>(acquirers_.size()),
+                               entry_.first_slot});
       }
       if (adaptation_.every > 0 && (t + 1) % adaptation_.every == 0) {
         launch(firm_threads, ReviewGrowth{firm_dynamic(), raw(growth_)});
-        launch(firm_threads, AdaptStrategies{context, adaptation_, seed_, static_cast<std::uint32_t>(t),
-                                             raw(strategy_next_), raw(growth_)});
+        launch(firm_threads,
+               AdaptStrategies{context, adaptation_, seed_, static_cast<std::uint32_t>(t),
+                               raw(strategy_next_), raw(growth_)});
         strategy_.swap(strategy_next_);
       }
       clock.lap("finance");
@@ -200,8 +204,10 @@ class Engine final : public EnsembleBackend {
   void apply_scenario(const ScenarioUpdate& update) override {
     value_chain_.region = update.levers;
     thrust::copy(update.region_term.begin(), update.region_term.end(), region_term_.begin());
-    thrust::copy(update.export_blocked.begin(), update.export_blocked.end(), export_blocked_.begin());
-    for (int g = 0; g < kRegions; ++g) entry_.region_boost[g] = update.entry_boost[static_cast<std::size_t>(g)];
+    thrust::copy(update.export_blocked.begin(), update.export_blocked.end(),
+                 export_blocked_.begin());
+    for (int g = 0; g < kRegions; ++g)
+      entry_.region_boost[g] = update.entry_boost[static_cast<std::size_t>(g)];
   }
 
   void read_tallies(std::vector<std::int32_t>& tally) override { copy_to_host(tally_, tally); }
@@ -257,19 +263,19 @@ class Engine final : public EnsembleBackend {
     const double market_cells = firm_cells * kUpstreamMarkets;
     double bytes = 0.0;
     // Customers and the customer market.
-    bytes += customer_cells * i32;                                   // provider_
-    bytes += 2.0 * static_cast<double>(s.customers) * u8;            // segment_, region_
-    bytes += kSegments * i64;                                        // customers_in_segment_
-    bytes += kSegments * f * u8;                                     // serves_
-    bytes += f * kRegions * f64;                                     // region_term_
-    bytes += 2.0 * segment_firm_cells * f64;                         // quality_term_, log_price_
-    bytes += firm_cells * f64;                                       // awareness_
-    bytes += segment_firm_cells * i32;                               // tally_
-    bytes += firm_cells * kRegions * i32;                            // region_tally_
-    bytes += segment_cells * (i32 + f64);                            // adopters_, adoption_hazard_
-    bytes += segment_firm_cells * f64;                               // network_term_
+    bytes += customer_cells * i32;                         // provider_
+    bytes += 2.0 * static_cast<double>(s.customers) * u8;  // segment_, region_
+    bytes += kSegments * i64;                              // customers_in_segment_
+    bytes += kSegments * f * u8;                           // serves_
+    bytes += f * kRegions * f64;                           // region_term_
+    bytes += 2.0 * segment_firm_cells * f64;               // quality_term_, log_price_
+    bytes += firm_cells * f64;                             // awareness_
+    bytes += segment_firm_cells * i32;                     // tally_
+    bytes += firm_cells * kRegions * i32;                  // region_tally_
+    bytes += segment_cells * (i32 + f64);                  // adopters_, adoption_hazard_
+    bytes += segment_firm_cells * f64;                     // network_term_
     if (s.sampled_consideration) bytes += segment_firm_cells * (f64 + 3.0 * i32);  // alias_*
-    bytes += segment_cells * u8;                                     // segment_has_supply_
+    bytes += segment_cells * u8;  // segment_has_supply_
     // Static firm attributes: layer_mask_, in_house_chips_, firm_region_, open_weights_;
     // model_source_; open_weight_firms_, model_developers_, acquirers_; chip_performance_,
     // cloud_self_use_, base_awareness_; base_strategy_; other_income_; export_blocked_.
@@ -293,17 +299,17 @@ class Engine final : public EnsembleBackend {
     // replicate_rows (and the price table) fill one host vector of all replicates' rows before
     // copying it: the customers' providers, or the widest firm table ([market], [parameter]
     // or [segment] by firm).
-    const double widest_firm_row = f * f64 * std::max<double>(
-        std::max<double>(kUpstreamMarkets, kStrategyParameters), kSegments);
-    footprint.staging = std::max(s.initial_customers ? customer_cells * i32 : 0.0,
-                                 r * widest_firm_row);
+    const double widest_firm_row =
+        f * f64 *
+        std::max<double>(std::max<double>(kUpstreamMarkets, kStrategyParameters), kSegments);
+    footprint.staging =
+        std::max(s.initial_customers ? customer_cells * i32 : 0.0, r * widest_firm_row);
     return footprint;
   }
 
   double customer_state_bytes() const override {
     // provider per customer-replicate, segment and region per customer.
-    return sizeof(std::int32_t) +
-           2.0 * sizeof(std::uint8_t) / static_cast<double>(replicates_);
+    return sizeof(std::int32_t) + 2.0 * sizeof(std::uint8_t) / static_cast<double>(replicates_);
   }
 
  private:
@@ -311,7 +317,8 @@ class Engine final : public EnsembleBackend {
   // after their kernels finish, so a lap measures the device work of the launches before it.
   class PhaseClock {
    public:
-    explicit PhaseClock(Engine& engine) : engine_(engine), last_(std::chrono::steady_clock::now()) {}
+    explicit PhaseClock(Engine& engine)
+        : engine_(engine), last_(std::chrono::steady_clock::now()) {}
     void lap(const char* phase) {
       if (!engine_.phase_timing_) return;
       const auto now = std::chrono::steady_clock::now();
@@ -336,14 +343,25 @@ class Engine final : public EnsembleBackend {
     const auto buyers = static_cast<std::int32_t>(buyers_[market].size());
     const auto sellers = static_cast<std::int32_t>(sellers_[market].size());
     if (buyers == 0 || sellers == 0) return;
-    MarketClearing clearing{market, firms_, raw(buyers_[market]), buyers,
-                            raw(sellers_[market]), sellers, firm_static(), raw(alive_),
-                            raw(export_blocked_), export_controlled,
-                            value_chain_.buyer_price_sensitivity, market_arrays(), {},
-                            overflow_record(), t};
-    for (int g = 0; g < kRegions; ++g) clearing.closed_stack[g] = value_chain_.region.closed_stack[g];
-    const bool priced = market == kMarketHbm || market == kMarketAccelerator ||
-                        market == kMarketCloud;
+    MarketClearing clearing{market,
+                            firms_,
+                            raw(buyers_[market]),
+                            buyers,
+                            raw(sellers_[market]),
+                            sellers,
+                            firm_static(),
+                            raw(alive_),
+                            raw(export_blocked_),
+                            export_controlled,
+                            value_chain_.buyer_price_sensitivity,
+                            market_arrays(),
+                            {},
+                            overflow_record(),
+                            t};
+    for (int g = 0; g < kRegions; ++g)
+      clearing.closed_stack[g] = value_chain_.region.closed_stack[g];
+    const bool priced =
+        market == kMarketHbm || market == kMarketAccelerator || market == kMarketCloud;
     launch(replicates_ * sellers, SellerAttraction{clearing});
     launch(replicates_ * buyers, SumBuyerWeights{clearing});
     launch(replicates_ * sellers, ClearSeller{clearing});
@@ -356,51 +374,81 @@ class Engine final : public EnsembleBackend {
   std::size_t firm_cells() const { return static_cast<std::size_t>(replicates_ * firms_); }
   std::size_t market_cells() const { return firm_cells() * kUpstreamMarkets; }
   std::size_t segment_cells() const { return static_cast<std::size_t>(replicates_ * kSegments); }
-  std::size_t segment_firm_cells() const { return segment_cells() * static_cast<std::size_t>(firms_); }
+  std::size_t segment_firm_cells() const {
+    return segment_cells() * static_cast<std::size_t>(firms_);
+  }
 
   CustomerView customer_view() {
     return CustomerView{raw(provider_), raw(segment_), raw(region_), customers_};
   }
   FirmView firm_view() {
-    return FirmView{firms_, raw(quality_term_), raw(log_price_), raw(serves_),
-                    raw(region_term_), raw(awareness_), raw(alive_), raw(acquired_by_)};
+    return FirmView{firms_,       raw(quality_term_), raw(log_price_),
+                    raw(serves_), raw(region_term_),  raw(awareness_),
+                    raw(alive_),  raw(acquired_by_)};
   }
   SegmentMarketView market_view() {
-    return SegmentMarketView{raw(tally_), raw(region_tally_), raw(adopters_), raw(adoption_hazard_),
-                             raw(network_term_), raw(alias_prob_), raw(alias_index_),
-                             raw(alias_scratch_a_), raw(alias_scratch_b_),
-                             raw(segment_has_supply_)};
+    return SegmentMarketView{
+        raw(tally_),           raw(region_tally_),      raw(adopters_),    raw(adoption_hazard_),
+        raw(network_term_),    raw(alias_prob_),        raw(alias_index_), raw(alias_scratch_a_),
+        raw(alias_scratch_b_), raw(segment_has_supply_)};
   }
   FirmStatic firm_static() {
-    return FirmStatic{firms_, raw(layer_mask_), raw(in_house_chips_), raw(firm_region_),
-                      raw(chip_performance_), raw(model_source_), raw(open_weights_),
-                      raw(base_awareness_), raw(other_income_),
-                      raw(serves_), raw(open_weight_firms_),
+    return FirmStatic{firms_,
+                      raw(layer_mask_),
+                      raw(in_house_chips_),
+                      raw(firm_region_),
+                      raw(chip_performance_),
+                      raw(model_source_),
+                      raw(open_weights_),
+                      raw(base_awareness_),
+                      raw(other_income_),
+                      raw(serves_),
+                      raw(open_weight_firms_),
                       static_cast<std::int32_t>(open_weight_firms_.size()),
-                      raw(model_developers_), static_cast<std::int32_t>(model_developers_.size()),
-                      raw(base_strategy_), raw(cloud_self_use_)};
+                      raw(model_developers_),
+                      static_cast<std::int32_t>(model_developers_.size()),
+                      raw(base_strategy_),
+                      raw(cloud_self_use_)};
   }
   FirmDynamic firm_dynamic() {
-    return FirmDynamic{raw(alive_), raw(cash_), raw(fab_capacity_), raw(hbm_capacity_),
-                       raw(installed_compute_), raw(data_stock_), raw(training_compute_),
-                       raw(capability_), raw(rd_stock_), raw(marketing_awareness_),
-                       raw(rd_budget_), raw(marketing_budget_), raw(capex_),
-                       raw(external_cost_), raw(service_revenue_), raw(awareness_),
-                       raw(quality_term_), raw(log_price_), raw(service_price_),
+    return FirmDynamic{raw(alive_),
+                       raw(cash_),
+                       raw(fab_capacity_),
+                       raw(hbm_capacity_),
+                       raw(installed_compute_),
+                       raw(data_stock_),
+                       raw(training_compute_),
+                       raw(capability_),
+                       raw(rd_stock_),
+                       raw(marketing_awareness_),
+                       raw(rd_budget_),
+                       raw(marketing_budget_),
+                       raw(capex_),
+                       raw(external_cost_),
+                       raw(service_revenue_),
+                       raw(awareness_),
+                       raw(quality_term_),
+                       raw(log_price_),
+                       raw(service_price_),
                        raw(service_quality_),
-                       raw(base_quality_), raw(base_price_), raw(strategy_), raw(subsidy_),
-                       raw(acquired_by_), raw(cash_at_review_)};
+                       raw(base_quality_),
+                       raw(base_price_),
+                       raw(strategy_),
+                       raw(subsidy_),
+                       raw(acquired_by_),
+                       raw(cash_at_review_)};
   }
   MarketArrays market_arrays() {
-    return MarketArrays{raw(price_), raw(unit_demand_), raw(budget_), raw(weight_total_),
-                        raw(capacity_), raw(demand_received_), raw(ration_), raw(sold_),
-                        raw(revenue_), raw(bought_), raw(paid_), raw(performance_bought_),
+    return MarketArrays{raw(price_),        raw(unit_demand_), raw(budget_),
+                        raw(weight_total_), raw(capacity_),    raw(demand_received_),
+                        raw(ration_),       raw(sold_),        raw(revenue_),
+                        raw(bought_),       raw(paid_),        raw(performance_bought_),
                         raw(attraction_)};
   }
   OverflowRecord overflow_record() { return OverflowRecord{raw(overflow_), raw(overflow_any_)}; }
   FirmStepContext firm_context(std::int64_t t) {
-    return FirmStepContext{value_chain_, firm_static(), firm_dynamic(), market_arrays(),
-                           raw(tally_), static_cast<double>(t), overflow_record()};
+    return FirmStepContext{value_chain_, firm_static(),          firm_dynamic(),   market_arrays(),
+                           raw(tally_),  static_cast<double>(t), overflow_record()};
   }
 
   std::int64_t replicates_;
@@ -443,7 +491,7 @@ class Engine final : public EnsembleBackend {
   thrust::device_vector<std::int32_t> open_weight_firms_;
   thrust::device_vector<double> chip_performance_;
   thrust::device_vector<std::int32_t> model_developers_;
-  thrust::device_vector<double> base_strategy_;  // [parameter][firm]
+  thrust::device_vector<double> base_strategy_;   // [parameter][firm]
   thrust::device_vector<double> cloud_self_use_;  // [firm]
   thrust::device_vector<std::int32_t> acquirers_;
   AdaptationParams adaptation_;
@@ -456,10 +504,10 @@ class Engine final : public EnsembleBackend {
   thrust::device_vector<std::uint8_t> alive_;
   thrust::device_vector<std::int64_t> cash_;
   thrust::device_vector<std::int64_t> cash_at_review_;
-  thrust::device_vector<double> strategy_;       // [replicate][parameter][firm]
-  thrust::device_vector<double> strategy_next_;  // adaptation writes here, then swaps
-  thrust::device_vector<double> growth_;         // [replicate][firm] at a review
-  thrust::device_vector<double> subsidy_;        // [replicate][firm] USD this step
+  thrust::device_vector<double> strategy_;           // [replicate][parameter][firm]
+  thrust::device_vector<double> strategy_next_;      // adaptation writes here, then swaps
+  thrust::device_vector<double> growth_;             // [replicate][firm] at a review
+  thrust::device_vector<double> subsidy_;            // [replicate][firm] USD this step
   thrust::device_vector<std::int32_t> acquired_by_;  // [replicate][firm]
   thrust::device_vector<double> fab_capacity_;
   thrust::device_vector<double> hbm_capacity_;
@@ -476,8 +524,8 @@ class Engine final : public EnsembleBackend {
   thrust::device_vector<std::int64_t> service_revenue_;
   thrust::device_vector<double> service_price_;
   thrust::device_vector<double> service_quality_;  // [replicate][segment][firm]
-  thrust::device_vector<double> base_quality_;  // [replicate][segment][firm]: entrants redraw
-  thrust::device_vector<double> base_price_;    // [replicate][segment][firm]
+  thrust::device_vector<double> base_quality_;     // [replicate][segment][firm]: entrants redraw
+  thrust::device_vector<double> base_price_;       // [replicate][segment][firm]
 
   // Upstream markets, [replicate][market][firm].
   thrust::device_vector<double> price_;

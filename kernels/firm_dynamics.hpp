@@ -38,7 +38,6 @@
 #include <cmath>
 #include <cstdint>
 
-#include "model/dimensions.hpp"
 #include "kernels/checked_int.hpp"
 #include "kernels/det_math.hpp"
 #include "kernels/hd.hpp"
@@ -46,6 +45,7 @@
 #include "kernels/scaling_law.hpp"
 #include "kernels/value_chain_params.hpp"
 #include "kernels/value_chain_state.hpp"
+#include "model/dimensions.hpp"
 
 namespace aimarket {
 
@@ -161,7 +161,8 @@ struct PlanFirmStep {
 
     if (mask & kLayerBitAccelerator) {
       double planned = c.dyn.fab_capacity[index];
-      if (merchant_chips && c.step > 0.0 && 1.1 * last_demand < planned) planned = 1.1 * last_demand;
+      if (merchant_chips && c.step > 0.0 && 1.1 * last_demand < planned)
+        planned = 1.1 * last_demand;
       c.m.unit_demand[c.cell(replicate, kMarketHbm, j)] = planned * c.p.hbm_per_accelerator;
     }
     if (mask & kLayerBitCloud) {
@@ -224,10 +225,12 @@ struct ProduceAndAccumulate {
       return;
     }
     const std::uint8_t mask = c.firm.layer_mask[j];
-    const double technology = FirmStepContext::doubling_factor(c.step, c.p.price_performance_doubling_months);
+    const double technology =
+        FirmStepContext::doubling_factor(c.step, c.p.price_performance_doubling_months);
     double external = 0.0;
     external += c.units(c.m.sold[c.cell(replicate, kMarketHbm, j)]) * c.p.hbm_unit_cost;
-    external += c.units(c.m.sold[c.cell(replicate, kMarketAccelerator, j)]) * c.p.accelerator_unit_cost;
+    external +=
+        c.units(c.m.sold[c.cell(replicate, kMarketAccelerator, j)]) * c.p.accelerator_unit_cost;
     external += c.units(c.m.sold[c.cell(replicate, kMarketCloud, j)]) * c.p.cloud_operating_cost;
 
     double installed = c.dyn.installed_compute[index] * (1.0 - c.p.compute_depreciation);
@@ -249,8 +252,8 @@ struct ProduceAndAccumulate {
     data += c.p.flywheel_tokens_per_customer * customers;
     if (mask & kLayerBitModel) data += c.p.public_data_rate;
     if (mask & (kLayerBitModel | kLayerBitService)) {
-      data += c.p.region.public_data[region];           // the region's public data (policy)
-      external += c.p.region.regulation_cost[region];   // compliance with the region's rules
+      data += c.p.region.public_data[region];          // the region's public data (policy)
+      external += c.p.region.regulation_cost[region];  // compliance with the region's rules
     }
     c.dyn.data_stock[index] = data;
 
@@ -259,7 +262,8 @@ struct ProduceAndAccumulate {
       const double rented = c.m.performance_bought[c.cell(replicate, kMarketCloud, j)];
       const double algorithmic =
           FirmStepContext::doubling_factor(c.step, c.p.algorithmic_doubling_months);
-      const double training = c.p.training_share * (own + rented) * c.p.flop_per_h100e_month * algorithmic;
+      const double training =
+          c.p.training_share * (own + rented) * c.p.flop_per_h100e_month * algorithmic;
       c.dyn.training_compute[index] += training;
       const double flop = c.dyn.training_compute[index];
       if (flop > 0.0 && data > 0.0) {
@@ -267,8 +271,8 @@ struct ProduceAndAccumulate {
         c.dyn.capability[index] = capability > 0.0 ? capability : 0.0;
       }
     }
-    c.dyn.rd_stock[index] = c.dyn.rd_stock[index] * (1.0 - c.p.rd_depreciation) +
-                            c.dyn.rd_budget[index] / 1e6;
+    c.dyn.rd_stock[index] =
+        c.dyn.rd_stock[index] * (1.0 - c.p.rd_depreciation) + c.dyn.rd_budget[index] / 1e6;
     c.dyn.marketing_awareness[index] =
         c.dyn.marketing_awareness[index] * (1.0 - c.p.awareness_decay) +
         c.dyn.marketing_budget[index] / 1e6 * c.p.marketing_awareness_per_musd;
@@ -337,10 +341,10 @@ struct UpdateServiceOffer {
       const double adopted = access * global_frontier(replicate) + c.p.finetune_gain * log_data;
       if (adopted > capability) capability = adopted;
     }
-    const double quality = c.dyn.base_quality[index] +
-                           c.p.quality_per_capability * capability +
-                           c.p.quality_per_log_data * log_data +
-                           c.p.quality_per_log_rd * det_log(1.0 + c.dyn.rd_stock[idx] / c.p.rd_scale);
+    const double quality =
+        c.dyn.base_quality[index] + c.p.quality_per_capability * capability +
+        c.p.quality_per_log_data * log_data +
+        c.p.quality_per_log_rd * det_log(1.0 + c.dyn.rd_stock[idx] / c.p.rd_scale);
     c.dyn.service_quality[index] = quality;
     c.dyn.quality_term[index] = c.p.beta_quality * quality;
 
@@ -352,7 +356,8 @@ struct UpdateServiceOffer {
       compute_price = c.m.price[c.cell(replicate, kMarketCloud, j)];
     } else {
       const std::int64_t cloud = c.cell(replicate, kMarketCloud, j);
-      if (c.m.bought[cloud] > 0) compute_price = static_cast<double>(c.m.paid[cloud]) / c.units(c.m.bought[cloud]);
+      if (c.m.bought[cloud] > 0)
+        compute_price = static_cast<double>(c.m.paid[cloud]) / c.units(c.m.bought[cloud]);
     }
     const double api_fee = source >= 0 ? c.m.price[c.cell(replicate, kMarketModel, source)] : 0.0;
     const double unit_cost = c.p.inference_compute_per_customer * compute_price + api_fee;

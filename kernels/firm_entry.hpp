@@ -23,7 +23,6 @@
 #include <cmath>
 #include <cstdint>
 
-#include "model/dimensions.hpp"
 #include "kernels/counter_rng.hpp"
 #include "kernels/det_math.hpp"
 #include "kernels/firm_dynamics.hpp"
@@ -32,6 +31,7 @@
 #include "kernels/normal_draw.hpp"
 #include "kernels/value_chain_params.hpp"
 #include "kernels/value_chain_state.hpp"
+#include "model/dimensions.hpp"
 
 namespace aimarket {
 
@@ -45,8 +45,7 @@ constexpr double kMaxEntrantCash = 1e13;
 // mean rate / pieces <= kPoissonPiece (a sum of independent Poissons is Poisson). Stopping
 // at the cap keeps the work bounded by what can be used.
 AIMARKET_HD inline std::int64_t poisson_entrants(std::uint64_t seed, std::uint32_t replicate,
-                                                 std::uint32_t step, double rate,
-                                                 std::int64_t cap,
+                                                 std::uint32_t step, double rate, std::int64_t cap,
                                                  DrawPurpose purpose = DrawPurpose::kEntryCount,
                                                  std::uint32_t agent = 0) {
   if (!(rate > 0.0) || cap <= 0) return 0;
@@ -96,7 +95,8 @@ struct EnterFirms {
   AIMARKET_HD void operator()(std::int64_t replicate) const {
     const std::int32_t n = c.firm.firms;
     std::int64_t free_slots = 0;
-    for (std::int32_t j = e.first_slot; j < n; ++j) free_slots += slot_is_free(replicate, j) ? 1 : 0;
+    for (std::int32_t j = e.first_slot; j < n; ++j)
+      free_slots += slot_is_free(replicate, j) ? 1 : 0;
     const auto r = static_cast<std::uint32_t>(replicate);
     std::int64_t entrants = poisson_entrants(seed, r, step, e.rate, free_slots);
     for (std::int32_t j = e.first_slot; j < n && entrants > 0; ++j) {
@@ -111,9 +111,9 @@ struct EnterFirms {
       for (std::int32_t j = e.first_slot; j < n; ++j) {
         if (c.firm.region[j] == g && slot_is_free(replicate, j)) ++free_in_region;
       }
-      std::int64_t extra = poisson_entrants(seed, r, step, e.region_boost[g], free_in_region,
-                                            DrawPurpose::kEntrantRegion,
-                                            static_cast<std::uint32_t>(g));
+      std::int64_t extra =
+          poisson_entrants(seed, r, step, e.region_boost[g], free_in_region,
+                           DrawPurpose::kEntrantRegion, static_cast<std::uint32_t>(g));
       for (std::int32_t j = e.first_slot; j < n && extra > 0; ++j) {
         if (c.firm.region[j] != g || !slot_is_free(replicate, j)) continue;
         enter(replicate, j);

@@ -27,12 +27,12 @@
 #include <cmath>
 #include <cstdint>
 
-#include "model/dimensions.hpp"
 #include "kernels/checked_int.hpp"
 #include "kernels/det_math.hpp"
 #include "kernels/hd.hpp"
 #include "kernels/layout.hpp"
 #include "kernels/value_chain_state.hpp"
+#include "model/dimensions.hpp"
 
 namespace aimarket {
 
@@ -44,10 +44,10 @@ struct MarketClearing {
   const std::int32_t* sellers;
   std::int32_t seller_count;
   FirmStatic firm;
-  const std::uint8_t* alive;            // [replicate][firm]
-  const std::uint8_t* export_blocked;   // [seller region][buyer region]
+  const std::uint8_t* alive;           // [replicate][firm]
+  const std::uint8_t* export_blocked;  // [seller region][buyer region]
   bool apply_export_controls;
-  double price_sensitivity;             // theta
+  double price_sensitivity;  // theta
   MarketArrays m;
   std::uint8_t closed_stack[kRegions];  // 1: the region's buyers trade only at home
   OverflowRecord overflow;              // int64 overflows of money and units
@@ -123,7 +123,8 @@ struct SumBuyerWeights {
     const std::int32_t i = c.buyers[at.entry];
     double total = 0.0;
     if (c.alive[layout::replicate_firm(replicate, i, c.firms)]) {
-      for (std::int32_t k = 0; k < c.seller_count; ++k) total += c.weight(replicate, i, c.sellers[k]);
+      for (std::int32_t k = 0; k < c.seller_count; ++k)
+        total += c.weight(replicate, i, c.sellers[k]);
     }
     c.m.weight_total[c.cell(replicate, i)] = total;
   }

@@ -11,36 +11,36 @@ namespace aimarket {
 // the same in every replicate (the population is stratified, see docs/MODEL.md), so the
 // device state is 4 bytes per customer-replicate plus 2 bytes per customer.
 struct CustomerView {
-  std::int32_t* provider;        // [replicate][customer]: firm index, or -1 = not an adopter
-  const std::uint8_t* segment;   // [customer]
-  const std::uint8_t* region;    // [customer]
-  std::int64_t customers;        // per replicate
+  std::int32_t* provider;       // [replicate][customer]: firm index, or -1 = not an adopter
+  const std::uint8_t* segment;  // [customer]
+  const std::uint8_t* region;   // [customer]
+  std::int64_t customers;       // per replicate
 };
 
 // Firm attributes that enter the customers' choice. Quality, price, awareness and alive are
 // per replicate: the value chain moves them (they stay at their config values when frozen).
 struct FirmView {
   std::int32_t firms;
-  const double* quality_term;   // [replicate][segment][firm]  beta_quality * quality
-  const double* log_price;      // [replicate][segment][firm]  log(price)
-  const std::uint8_t* serves;   // [segment][firm]  1 if the firm sells to the segment
-  const double* region_term;    // [firm][region]   beta_home [home] + beta_language * fit
-  const double* awareness;      // [replicate][firm] awareness weight
-  const std::uint8_t* alive;    // [replicate][firm]
+  const double* quality_term;       // [replicate][segment][firm]  beta_quality * quality
+  const double* log_price;          // [replicate][segment][firm]  log(price)
+  const std::uint8_t* serves;       // [segment][firm]  1 if the firm sells to the segment
+  const double* region_term;        // [firm][region]   beta_home [home] + beta_language * fit
+  const double* awareness;          // [replicate][firm] awareness weight
+  const std::uint8_t* alive;        // [replicate][firm]
   const std::int32_t* acquired_by;  // [replicate][firm] acquirer of a dead firm, or -1
 };
 
 // Market aggregates recomputed at the start of each step from the tallies, per replicate.
 struct SegmentMarketView {
-  std::int32_t* tally;             // [replicate][segment][firm] customers per provider
-  std::int32_t* region_tally;      // [replicate][region][firm] the same, by customer region
-  std::int32_t* adopters;          // [replicate][segment]
-  double* adoption_hazard;         // [replicate][segment] Bass hazard p + q F
-  double* network_term;            // [replicate][segment][firm] beta_network log(1 + share)
-  double* alias_prob;              // [replicate][segment][firm] consideration-set sampler
-  std::int32_t* alias_index;       // [replicate][segment][firm]
-  std::int32_t* alias_scratch_a;   // [replicate][segment][firm]
-  std::int32_t* alias_scratch_b;   // [replicate][segment][firm]
+  std::int32_t* tally;               // [replicate][segment][firm] customers per provider
+  std::int32_t* region_tally;        // [replicate][region][firm] the same, by customer region
+  std::int32_t* adopters;            // [replicate][segment]
+  double* adoption_hazard;           // [replicate][segment] Bass hazard p + q F
+  double* network_term;              // [replicate][segment][firm] beta_network log(1 + share)
+  double* alias_prob;                // [replicate][segment][firm] consideration-set sampler
+  std::int32_t* alias_index;         // [replicate][segment][firm]
+  std::int32_t* alias_scratch_a;     // [replicate][segment][firm]
+  std::int32_t* alias_scratch_b;     // [replicate][segment][firm]
   std::uint8_t* segment_has_supply;  // [replicate][segment] 1 if any firm can be drawn
 };
 

@@ -18,9 +18,9 @@
 
 namespace aimarket {
 
-AIMARKET_HD inline double chinchilla_loss(double compute_flop, double data_tokens,
-                                          double E, double A, double B, double alpha,
-                                          double beta, double tokens_per_parameter) {
+AIMARKET_HD inline double chinchilla_loss(double compute_flop, double data_tokens, double E,
+                                          double A, double B, double alpha, double beta,
+                                          double tokens_per_parameter) {
   double parameters = std::sqrt(compute_flop / (6.0 * tokens_per_parameter));
   double tokens = tokens_per_parameter * parameters;
   if (data_tokens < tokens) {
@@ -33,9 +33,9 @@ AIMARKET_HD inline double chinchilla_loss(double compute_flop, double data_token
 // Capability of a model trained on `compute_flop` effective FLOP with `data_tokens` tokens.
 AIMARKET_HD inline double model_capability(double compute_flop, double data_tokens,
                                            const ValueChainParams& p) {
-  const double loss = chinchilla_loss(compute_flop, data_tokens, p.chinchilla_E, p.chinchilla_A,
-                                      p.chinchilla_B, p.chinchilla_alpha, p.chinchilla_beta,
-                                      p.tokens_per_parameter);
+  const double loss =
+      chinchilla_loss(compute_flop, data_tokens, p.chinchilla_E, p.chinchilla_A, p.chinchilla_B,
+                      p.chinchilla_alpha, p.chinchilla_beta, p.tokens_per_parameter);
   return det_log((p.reference_loss - p.chinchilla_E) / (loss - p.chinchilla_E));
 }
 

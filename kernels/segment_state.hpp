@@ -4,7 +4,8 @@
 //   adopters_s = sum_j n_{s,j},    F_s = adopters_s / customers_s,
 //   Bass adoption hazard           h_s = p + q F_s,
 //   network term                   beta_network * log(1 + n_{s,j} / adopters_s),
-//   awareness (sampling) weight    pi_{s,j} = (1 - lambda) a_j [j serves s] / sum_k a_k [k serves s]
+//   awareness (sampling) weight    pi_{s,j} = (1 - lambda) a_j [j serves s] / sum_k a_k [k serves
+//   s]
 //                                  (only firms alive in the replicate; a_j moves with marketing)
 //                                           + lambda n_{s,j} / adopters_s,
 // where n_{s,j} is firm j's customers in segment s of the replicate, a_j its marketing
@@ -13,13 +14,13 @@
 
 #include <cstdint>
 
-#include "model/dimensions.hpp"
 #include "kernels/alias_table.hpp"
 #include "kernels/demand_params.hpp"
 #include "kernels/det_math.hpp"
 #include "kernels/hd.hpp"
 #include "kernels/layout.hpp"
 #include "kernels/market_state.hpp"
+#include "model/dimensions.hpp"
 
 namespace aimarket {
 
@@ -85,7 +86,8 @@ struct BuildAwarenessSampler {
     const double* awareness = firm.awareness + layout::replicate_firm(at.replicate, 0, n);
     const std::uint8_t* alive = firm.alive + layout::replicate_firm(at.replicate, 0, n);
     double total_awareness = 0.0;
-    for (std::int32_t j = 0; j < n; ++j) total_awareness += serves[j] && alive[j] ? awareness[j] : 0.0;
+    for (std::int32_t j = 0; j < n; ++j)
+      total_awareness += serves[j] && alive[j] ? awareness[j] : 0.0;
     const std::int32_t adopters = market.adopters[index];
     // Without adopters the installed-base part is undefined: awareness alone decides, and
     // vice versa when no serving firm has any marketing awareness.
@@ -99,9 +101,9 @@ struct BuildAwarenessSampler {
       }
       weight[j] = w;
     }
-    market.segment_has_supply[index] = build_alias_table(
-        n, weight, market.alias_index + offset, market.alias_scratch_a + offset,
-        market.alias_scratch_b + offset);
+    market.segment_has_supply[index] =
+        build_alias_table(n, weight, market.alias_index + offset, market.alias_scratch_a + offset,
+                          market.alias_scratch_b + offset);
   }
 };
 

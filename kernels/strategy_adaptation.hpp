@@ -3,12 +3,13 @@
 // Every `every` steps (after finance), in two passes of one thread per (replicate, firm).
 // ReviewGrowth: the firm's performance since its last review is its relative cash growth
 //   g_j = (cash_j - cash_at_review_j) / (|cash_at_review_j| + 1 USD M),
-// and the review baseline moves to the current cash. AdaptStrategies: the firm draws up to 4 peers uniformly among all firms and takes the first alive one with the same
-// layers; if that peer grew faster, the firm copies the peer's strategy parameters with
-// probability imitation_probability. Otherwise it mutates: each parameter is multiplied by
-// exp(mutation_sd * z) (z standard normal), the four budget shares are renormalised to sum
-// to 1, and the spending rate is capped at 1. Reads come from the current parameters and
-// writes go to a second buffer, so no thread sees another's update; the engine swaps them.
+// and the review baseline moves to the current cash. AdaptStrategies: the firm draws up to 4 peers
+// uniformly among all firms and takes the first alive one with the same layers; if that peer grew
+// faster, the firm copies the peer's strategy parameters with probability imitation_probability.
+// Otherwise it mutates: each parameter is multiplied by exp(mutation_sd * z) (z standard normal),
+// the four budget shares are renormalised to sum to 1, and the spending rate is capped at 1. Reads
+// come from the current parameters and writes go to a second buffer, so no thread sees another's
+// update; the engine swaps them.
 #pragma once
 
 #include <cstdint>
@@ -26,7 +27,7 @@ namespace aimarket {
 
 struct ReviewGrowth {
   FirmDynamic dyn;
-  double* growth;                 // [replicate][firm]
+  double* growth;  // [replicate][firm]
   AIMARKET_HD void operator()(std::int64_t index) const {
     const double before = static_cast<double>(dyn.cash_at_review[index]);
     const double scale = (before < 0.0 ? -before : before) + 1e6;
@@ -40,8 +41,8 @@ struct AdaptStrategies {
   AdaptationParams a;
   std::uint64_t seed;
   std::uint32_t step;
-  double* strategy_next;          // [replicate][parameter][firm]
-  const double* growth;           // [replicate][firm] from ReviewGrowth
+  double* strategy_next;  // [replicate][parameter][firm]
+  const double* growth;   // [replicate][firm] from ReviewGrowth
 
   AIMARKET_HD void operator()(std::int64_t index) const {
     const std::int32_t n = c.firm.firms;
@@ -83,8 +84,8 @@ struct AdaptStrategies {
       const double z = standard_normal(seed, r, step, counter, DrawPurpose::kMutation);
       next(p) = next(p) * det_exp(a.mutation_sd * z);
     }
-    const double shares = next(kComputeShare) + next(kDataShare) + next(kRdShare) +
-                          next(kMarketingShare);
+    const double shares =
+        next(kComputeShare) + next(kDataShare) + next(kRdShare) + next(kMarketingShare);
     if (shares > 0.0) {
       for (int p = kComputeShare; p <= kMarketingShare; ++p) next(p) = next(p) / shares;
     }

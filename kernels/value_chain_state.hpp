@@ -36,12 +36,12 @@ constexpr double kUnitScale = 65536.0;
 // A firm's strategy parameters (MODEL.md section 5; configs/strategies/), per replicate
 // because strategy adaptation moves them: [replicate][parameter][firm].
 enum StrategyParameter : int {
-  kSpendRate = 0,       // share of cash spent per step
-  kComputeShare = 1,    // shares of the budget: compute (or capacity), data, R&D, marketing
+  kSpendRate = 0,     // share of cash spent per step
+  kComputeShare = 1,  // shares of the budget: compute (or capacity), data, R&D, marketing
   kDataShare = 2,
   kRdShare = 3,
   kMarketingShare = 4,
-  kMarkup = 5,          // service price markup over unit cost
+  kMarkup = 5,  // service price markup over unit cost
 };
 static_assert(kMarkup + 1 == kStrategyParameters,
               "one StrategyParameter per name in kStrategyParameterNames");
@@ -49,9 +49,9 @@ static_assert(kMarkup + 1 == kStrategyParameters,
 // What overflowed the int64 range (kernels/checked_int.hpp) in a firm's money or units.
 enum OverflowQuantity : int {
   kOverflowCash = 1,
-  kOverflowServiceRevenue = 2,   // customers x price in a step
-  kOverflowExternalCost = 3,     // costs paid outside the economy in a step
-  kOverflowAcquisition = 4,      // an acquirer's price, cash or costs
+  kOverflowServiceRevenue = 2,  // customers x price in a step
+  kOverflowExternalCost = 3,    // costs paid outside the economy in a step
+  kOverflowAcquisition = 4,     // an acquirer's price, cash or costs
   // Upstream market m: kOverflowMarket + kOverflowPerMarket * m + one of these four.
   kOverflowMarket = 8,
 };
@@ -85,52 +85,52 @@ constexpr std::int32_t kOpenModel = -2;
 
 struct FirmStatic {
   std::int32_t firms;
-  const std::uint8_t* layer_mask;      // [firm]
-  const std::uint8_t* in_house_chips;  // [firm] 1: accelerators for its own use only
-  const std::uint8_t* region;          // [firm]
-  const double* chip_performance;      // [firm] H100e per unit at step 0
-  const std::int32_t* model_source;    // [firm]
-  const std::uint8_t* open_weights;    // [firm]
-  const double* base_awareness;        // [firm]
-  const std::int64_t* other_income;    // [firm] USD per step from outside the model
-  const std::uint8_t* serves;          // [segment][firm]
+  const std::uint8_t* layer_mask;         // [firm]
+  const std::uint8_t* in_house_chips;     // [firm] 1: accelerators for its own use only
+  const std::uint8_t* region;             // [firm]
+  const double* chip_performance;         // [firm] H100e per unit at step 0
+  const std::int32_t* model_source;       // [firm]
+  const std::uint8_t* open_weights;       // [firm]
+  const double* base_awareness;           // [firm]
+  const std::int64_t* other_income;       // [firm] USD per step from outside the model
+  const std::uint8_t* serves;             // [segment][firm]
   const std::int32_t* open_weight_firms;  // indices of firms releasing open weights
   std::int32_t open_weight_count;
-  const std::int32_t* model_developers;   // indices of firms with layer model
+  const std::int32_t* model_developers;  // indices of firms with layer model
   std::int32_t model_developer_count;
-  const double* base_strategy;            // [parameter][firm] at start (an entrant's too)
-  const double* cloud_self_use;           // [firm] share of own compute not rented out
+  const double* base_strategy;   // [parameter][firm] at start (an entrant's too)
+  const double* cloud_self_use;  // [firm] share of own compute not rented out
 };
 
 struct FirmDynamic {
-  std::uint8_t* alive;             // [replicate][firm]
-  std::int64_t* cash;              // [replicate][firm] USD
-  double* fab_capacity;            // [replicate][firm] accelerator units per step
-  double* hbm_capacity;            // [replicate][firm] HBM stacks per step
-  double* installed_compute;       // [replicate][firm] H100e
-  double* data_stock;              // [replicate][firm] T tokens
-  double* training_compute;        // [replicate][firm] cumulative effective FLOP
-  double* capability;              // [replicate][firm]
-  double* rd_stock;                // [replicate][firm] USD M
-  double* marketing_awareness;     // [replicate][firm]
-  double* rd_budget;               // [replicate][firm] USD this step
-  double* marketing_budget;        // [replicate][firm] USD this step
-  double* capex;                   // [replicate][firm] USD this step (capacity investment)
-  std::int64_t* external_cost;     // [replicate][firm] USD paid outside the economy this step
-  std::int64_t* service_revenue;   // [replicate][firm] USD from customers this step
-  double* awareness;               // [replicate][firm] sampling awareness of the step
-  double* quality_term;            // [replicate][segment][firm] beta_quality * quality
-  double* log_price;               // [replicate][segment][firm]
-  double* service_price;           // [replicate][segment][firm] USD per customer-month
-  double* service_quality;         // [replicate][segment][firm] quality (utility units)
+  std::uint8_t* alive;            // [replicate][firm]
+  std::int64_t* cash;             // [replicate][firm] USD
+  double* fab_capacity;           // [replicate][firm] accelerator units per step
+  double* hbm_capacity;           // [replicate][firm] HBM stacks per step
+  double* installed_compute;      // [replicate][firm] H100e
+  double* data_stock;             // [replicate][firm] T tokens
+  double* training_compute;       // [replicate][firm] cumulative effective FLOP
+  double* capability;             // [replicate][firm]
+  double* rd_stock;               // [replicate][firm] USD M
+  double* marketing_awareness;    // [replicate][firm]
+  double* rd_budget;              // [replicate][firm] USD this step
+  double* marketing_budget;       // [replicate][firm] USD this step
+  double* capex;                  // [replicate][firm] USD this step (capacity investment)
+  std::int64_t* external_cost;    // [replicate][firm] USD paid outside the economy this step
+  std::int64_t* service_revenue;  // [replicate][firm] USD from customers this step
+  double* awareness;              // [replicate][firm] sampling awareness of the step
+  double* quality_term;           // [replicate][segment][firm] beta_quality * quality
+  double* log_price;              // [replicate][segment][firm]
+  double* service_price;          // [replicate][segment][firm] USD per customer-month
+  double* service_quality;        // [replicate][segment][firm] quality (utility units)
   // Base quality and price are per replicate because an entrant draws its own when it takes a
   // slot, and replicates fill the same slot at different steps with different entrants.
-  double* base_quality;            // [replicate][segment][firm] (not multiplied by beta)
-  double* base_price;              // [replicate][segment][firm] USD per customer-month
-  double* strategy;                // [replicate][parameter][firm] (StrategyParameter)
-  double* subsidy;                 // [replicate][firm] USD of budget top-ups this step
-  std::int32_t* acquired_by;       // [replicate][firm] acquirer of a dead slot, or -1
-  std::int64_t* cash_at_review;    // [replicate][firm] USD at the last strategy review
+  double* base_quality;          // [replicate][segment][firm] (not multiplied by beta)
+  double* base_price;            // [replicate][segment][firm] USD per customer-month
+  double* strategy;              // [replicate][parameter][firm] (StrategyParameter)
+  double* subsidy;               // [replicate][firm] USD of budget top-ups this step
+  std::int32_t* acquired_by;     // [replicate][firm] acquirer of a dead slot, or -1
+  std::int64_t* cash_at_review;  // [replicate][firm] USD at the last strategy review
   // Accessor of a strategy parameter.
   AIMARKET_HD double& strategy_of(std::int64_t replicate, int parameter, std::int32_t firms,
                                   std::int32_t j) const {
@@ -140,19 +140,19 @@ struct FirmDynamic {
 
 // One upstream market's arrays, all [replicate][market][firm] (use `row` to offset).
 struct MarketArrays {
-  double* price;              // seller's price, USD per unit
-  double* unit_demand;        // buyer's demand in units (bought at any price)
-  double* budget;             // buyer's budget in USD (units = budget / price)
-  double* weight_total;       // buyer's sum of seller weights
-  double* capacity;           // seller's units on offer (negative: unlimited)
-  double* demand_received;    // seller's total demand in units
-  double* ration;             // seller's fill ratio min(1, capacity / demand)
-  std::int64_t* sold;         // seller's units sold, fixed point
-  std::int64_t* revenue;      // seller's revenue, USD
-  std::int64_t* bought;       // buyer's units received, fixed point
-  std::int64_t* paid;         // buyer's payments, USD
-  double* performance_bought; // buyer's units received times the seller's performance
-  double* attraction;         // seller's weight before trade rules: S_j (p_j/perf_j)^-theta
+  double* price;               // seller's price, USD per unit
+  double* unit_demand;         // buyer's demand in units (bought at any price)
+  double* budget;              // buyer's budget in USD (units = budget / price)
+  double* weight_total;        // buyer's sum of seller weights
+  double* capacity;            // seller's units on offer (negative: unlimited)
+  double* demand_received;     // seller's total demand in units
+  double* ration;              // seller's fill ratio min(1, capacity / demand)
+  std::int64_t* sold;          // seller's units sold, fixed point
+  std::int64_t* revenue;       // seller's revenue, USD
+  std::int64_t* bought;        // buyer's units received, fixed point
+  std::int64_t* paid;          // buyer's payments, USD
+  double* performance_bought;  // buyer's units received times the seller's performance
+  double* attraction;          // seller's weight before trade rules: S_j (p_j/perf_j)^-theta
 };
 
 }  // namespace aimarket

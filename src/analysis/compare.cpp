@@ -182,12 +182,12 @@ std::vector<MeasureSeries> compute_measures(const TrajectoryReader& file,
   const bool has_region_customers = file.has(kRegionCustomersVariable);
   const bool has_service_quality = file.has(kServiceQualityVariable);
   if (!has_region_customers) {
-    notes.push_back(std::string("does not record '") + kRegionCustomersVariable + "': " +
-                    kKrShareKorea + ", " + kKrCustomerPrice + " and " + kKrCustomerQuality +
+    notes.push_back(std::string("does not record '") + kRegionCustomersVariable +
+                    "': " + kKrShareKorea + ", " + kKrCustomerPrice + " and " + kKrCustomerQuality +
                     " are unavailable");
   } else if (!has_service_quality) {
-    notes.push_back(std::string("does not record '") + kServiceQualityVariable + "': " +
-                    kKrCustomerQuality + " is unavailable");
+    notes.push_back(std::string("does not record '") + kServiceQualityVariable +
+                    "': " + kKrCustomerQuality + " is unavailable");
   }
   if (info.step.empty()) throw InputError(quoted(info.path) + ": holds no recorded step");
   const std::vector<double> alive_first = read_checked(file, schema::kAlive.name, 0, {firms});
@@ -211,12 +211,12 @@ std::vector<MeasureSeries> compute_measures(const TrajectoryReader& file,
     a.alive = read_checked(file, schema::kAlive.name, 0, {firms});
     for (std::int64_t k = 1; k <= index; ++k) {
       const std::vector<double> alive_k = read_checked(file, schema::kAlive.name, k, {firms});
-      for (std::size_t f = 0; f < a.alive.size(); ++f) a.alive[f] = std::min(a.alive[f], alive_k[f]);
+      for (std::size_t f = 0; f < a.alive.size(); ++f)
+        a.alive[f] = std::min(a.alive[f], alive_k[f]);
     }
     a.price = read_checked(file, schema::kPrice.name, index, {layers, firms});
     if (has_region_customers) {
-      a.region_customers =
-          read_checked(file, kRegionCustomersVariable, index, {regions, firms});
+      a.region_customers = read_checked(file, kRegionCustomersVariable, index, {regions, firms});
     }
     if (has_service_quality) {
       a.service_quality = read_checked(file, kServiceQualityVariable, index, {firms});
@@ -234,7 +234,9 @@ std::vector<MeasureSeries> compute_measures(const TrajectoryReader& file,
     };
     // A layer's shares and HHI are undefined in a replicate where it had no trade (the file
     // stores 0 there).
-    const auto traded = [&](std::size_t r, std::size_t l) { return a.layer_units[r * layers + l] > 0.0; };
+    const auto traded = [&](std::size_t r, std::size_t l) {
+      return a.layer_units[r * layers + l] > 0.0;
+    };
 
     for (std::size_t l = 0; l < layers; ++l) {
       add(kKrShareWorld, info.layer[l], kKorea, "", [&](std::size_t r) {
@@ -254,9 +256,8 @@ std::vector<MeasureSeries> compute_measures(const TrajectoryReader& file,
                  : kNaN;
     });
     for (std::size_t l = 0; l < layers; ++l) {
-      add(kHhi, info.layer[l], "", "", [&](std::size_t r) {
-        return traded(r, l) ? a.hhi[r * layers + l] : kNaN;
-      });
+      add(kHhi, info.layer[l], "", "",
+          [&](std::size_t r) { return traded(r, l) ? a.hhi[r * layers + l] : kNaN; });
     }
     add(kKrSurvival, "", kKorea, "", [&](std::size_t r) {
       return survival_fraction(&alive_first[r * firms], &a.alive[r * firms], korean);
@@ -267,11 +268,11 @@ std::vector<MeasureSeries> compute_measures(const TrajectoryReader& file,
         leader[r] = leading_firm(&a.market_share[(r * layers + l) * firms], firms);
       }
       for (std::size_t f = 0; f < firms; ++f) {
-        MeasureSeries* series = add(kLeaderShare, info.layer[l], "", info.firm_name[f],
-                                    [&](std::size_t r) {
-                                      if (leader[r] < 0) return kNaN;
-                                      return leader[r] == static_cast<std::int64_t>(f) ? 1.0 : 0.0;
-                                    });
+        MeasureSeries* series =
+            add(kLeaderShare, info.layer[l], "", info.firm_name[f], [&](std::size_t r) {
+              if (leader[r] < 0) return kNaN;
+              return leader[r] == static_cast<std::int64_t>(f) ? 1.0 : 0.0;
+            });
         series->proportion = true;
       }
     }
@@ -309,19 +310,20 @@ Comparison compare_files(const std::vector<ScenarioFile>& files,
     } else {
       std::size_t f = 0;
       while (info.firm_name[f] == first.firm_name[f]) ++f;
-      detail = "firm slot " + std::to_string(f) + " is " + quoted(first.firm_name[f]) + " in one and " +
-               quoted(info.firm_name[f]) + " in the other";
+      detail = "firm slot " + std::to_string(f) + " is " + quoted(first.firm_name[f]) +
+               " in one and " + quoted(info.firm_name[f]) + " in the other";
     }
     throw InputError(quoted(first.path) + " and " + quoted(info.path) +
-                     " come from different firm tables (" + detail + "); compare runs of the same firms");
+                     " come from different firm tables (" + detail +
+                     "); compare runs of the same firms");
   }
   for (const TrajectoryReader& reader : readers) {
     const TrajectoryInfo& info = reader.info();
     if (info.step.empty()) throw InputError(quoted(info.path) + ": holds no recorded step");
     if (!info.complete()) {
       warnings.push_back(quoted(info.path) + " is not complete (status: " + quoted(info.status) +
-                         "): using its " + std::to_string(info.step.size()) +
-                         " recorded steps, " + info.date.front() + " to " + info.date.back());
+                         "): using its " + std::to_string(info.step.size()) + " recorded steps, " +
+                         info.date.front() + " to " + info.date.back());
     }
   }
 
@@ -339,17 +341,18 @@ Comparison compare_files(const std::vector<ScenarioFile>& files,
     c.pairing = "Paired: every scenario ran with seed " + std::to_string(c.seed) +
                 " and replicates 0.." + std::to_string(c.replicates - 1) +
                 " (common random numbers: replicate r of every scenario draws from the same "
-                "Philox streams), so each difference from the reference '" + reference +
-                "' is a Student t interval of the per-replicate differences";
+                "Philox streams), so each difference from the reference '" +
+                reference + "' is a Student t interval of the per-replicate differences";
   } else {
     std::string seeds;
     for (const TrajectoryReader& reader : readers) {
       seeds += (seeds.empty() ? "" : ", ") + std::to_string(reader.info().seed) + "/" +
                std::to_string(reader.info().replicates);
     }
-    c.pairing = "Unpaired (Welch): the files do not share seed and replicate count (seed/replicates: " +
-                seeds + "), so each difference from the reference '" + reference +
-                "' is a Welch t interval of independent samples";
+    c.pairing =
+        "Unpaired (Welch): the files do not share seed and replicate count (seed/replicates: " +
+        seeds + "), so each difference from the reference '" + reference +
+        "' is a Welch t interval of independent samples";
   }
 
   // Dates.
@@ -424,9 +427,10 @@ Comparison compare_files(const std::vector<ScenarioFile>& files,
       row.values.resize(static_cast<std::size_t>(c.replicates), kNaN);
       row.summary = summarize(series.values, kConfidenceLevel);
       if (series.proportion) {
-        const auto successes = static_cast<std::int64_t>(
-            std::count(series.values.begin(), series.values.end(), 1.0));
-        const ProportionInterval wilson = wilson_interval(successes, row.summary.n, kConfidenceLevel);
+        const auto successes =
+            static_cast<std::int64_t>(std::count(series.values.begin(), series.values.end(), 1.0));
+        const ProportionInterval wilson =
+            wilson_interval(successes, row.summary.n, kConfidenceLevel);
         row.summary.ci_low = wilson.low;
         row.summary.ci_high = wilson.high;
       }
@@ -455,7 +459,8 @@ std::string format_number(double value) {
 std::string format_interval(const Summary& s) {
   if (s.n == 0 || std::isnan(s.mean)) return "n/a";
   std::string cell = format_number(s.mean);
-  if (!std::isnan(s.ci_low)) cell += " [" + format_number(s.ci_low) + ", " + format_number(s.ci_high) + "]";
+  if (!std::isnan(s.ci_low))
+    cell += " [" + format_number(s.ci_low) + ", " + format_number(s.ci_high) + "]";
   return cell;
 }
 
@@ -531,10 +536,10 @@ void write_comparison_csv(const Comparison& c, const std::string& path) {
     out << csv_field(row.scenario) << ',' << csv_field(row.key.measure) << ','
         << csv_field(row.key.layer) << ',' << csv_field(row.key.region) << ','
         << csv_field(row.key.firm) << ',' << csv_field(row.key.date) << ',' << row.step << ','
-        << row.summary.n << ',' << csv_number(row.summary.mean) << ','
-        << csv_number(row.summary.sd) << ',' << csv_number(row.summary.ci_low) << ','
-        << csv_number(row.summary.ci_high) << ',' << csv_number(row.difference.mean) << ','
-        << csv_number(row.difference.ci_low) << ',' << csv_number(row.difference.ci_high) << '\n';
+        << row.summary.n << ',' << csv_number(row.summary.mean) << ',' << csv_number(row.summary.sd)
+        << ',' << csv_number(row.summary.ci_low) << ',' << csv_number(row.summary.ci_high) << ','
+        << csv_number(row.difference.mean) << ',' << csv_number(row.difference.ci_low) << ','
+        << csv_number(row.difference.ci_high) << '\n';
   }
   // Under a temporary name, then renamed over any earlier comparison (run_compare has checked
   // that it may be replaced).
@@ -553,10 +558,10 @@ class ComparisonFile {
     check(H5Pset_link_creation_order(fcpl.get(), kTrackOrder), "setting link creation order");
     check(H5Pset_attr_creation_order(fcpl.get(), kTrackOrder), "setting attribute creation order");
     ::close(pending.create_temporary());  // exclusively: ours to remove on failure
-    file_ = hdf5::Handle(check(H5Fcreate(pending.temporary_path().c_str(), H5F_ACC_TRUNC,
-                                         fcpl.get(), H5P_DEFAULT),
-                               "creating the file"),
-                         H5Fclose);
+    file_ = hdf5::Handle(
+        check(H5Fcreate(pending.temporary_path().c_str(), H5F_ACC_TRUNC, fcpl.get(), H5P_DEFAULT),
+              "creating the file"),
+        H5Fclose);
   }
   // A file not closed by close() is abandoned after a failure: closed without writing more
   // (a failed closing flush would leave HDF5 an identifier it crashes on at exit).
@@ -628,18 +633,19 @@ class ComparisonFile {
   void write_attribute(const char* name, hid_t file_type, hid_t memory_type, const void* value) {
     const std::string what = std::string("writing attribute ") + quoted(name);
     hdf5::Handle space(check(H5Screate(H5S_SCALAR), what), H5Sclose);
-    hdf5::Handle attr(check(H5Acreate2(file_.get(), name, file_type, space.get(), H5P_DEFAULT,
-                                       H5P_DEFAULT),
-                            what),
-                      H5Aclose);
+    hdf5::Handle attr(
+        check(H5Acreate2(file_.get(), name, file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT),
+              what),
+        H5Aclose);
     check(H5Awrite(attr.get(), memory_type, value), what);
   }
 
-  void dataset(hid_t location, const char* name, const std::vector<hsize_t>& dims,
-               hid_t file_type, hid_t memory_type, const void* values) {
+  void dataset(hid_t location, const char* name, const std::vector<hsize_t>& dims, hid_t file_type,
+               hid_t memory_type, const void* values) {
     const std::string what = std::string("writing dataset ") + quoted(name);
-    hdf5::Handle space(check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), what),
-                       H5Sclose);
+    hdf5::Handle space(
+        check(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), what),
+        H5Sclose);
     hdf5::Handle set(check(H5Dcreate2(location, name, file_type, space.get(), H5P_DEFAULT,
                                       H5P_DEFAULT, H5P_DEFAULT),
                            what),
@@ -709,9 +715,12 @@ void write_comparison_h5(const Comparison& c, const std::string& path, bool over
     file.int64s(t, "n", counts);
     file.doubles(t, "mean", {n}, numbers([](const ComparisonRow& r) { return r.summary.mean; }));
     file.doubles(t, "sd", {n}, numbers([](const ComparisonRow& r) { return r.summary.sd; }));
-    file.doubles(t, "ci_low", {n}, numbers([](const ComparisonRow& r) { return r.summary.ci_low; }));
-    file.doubles(t, "ci_high", {n}, numbers([](const ComparisonRow& r) { return r.summary.ci_high; }));
-    file.doubles(t, "diff_mean", {n}, numbers([](const ComparisonRow& r) { return r.difference.mean; }));
+    file.doubles(t, "ci_low", {n},
+                 numbers([](const ComparisonRow& r) { return r.summary.ci_low; }));
+    file.doubles(t, "ci_high", {n},
+                 numbers([](const ComparisonRow& r) { return r.summary.ci_high; }));
+    file.doubles(t, "diff_mean", {n},
+                 numbers([](const ComparisonRow& r) { return r.difference.mean; }));
     file.doubles(t, "diff_ci_low", {n},
                  numbers([](const ComparisonRow& r) { return r.difference.ci_low; }));
     file.doubles(t, "diff_ci_high", {n},
@@ -835,7 +844,8 @@ std::string scenario_file_stem(const std::string& name) {
   std::string out;
   for (char ch : name) {
     const bool plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                       (ch >= '0' && ch <= '9') || std::string("._,=+[]-").find(ch) != std::string::npos;
+                       (ch >= '0' && ch <= '9') ||
+                       std::string("._,=+[]-").find(ch) != std::string::npos;
     out += plain ? ch : '_';
   }
   if (out.empty() || out[0] == '.') out = "_" + out;
@@ -964,11 +974,14 @@ int run_compare(const CompareOptions& options) {
     }
     std::vector<ConfigOverride> common;
     for (const std::string& s : options.set) common.push_back({s, "--set " + s});
-    if (!options.steps.empty()) common.push_back({"run.steps=" + options.steps, "--steps " + options.steps});
+    if (!options.steps.empty())
+      common.push_back({"run.steps=" + options.steps, "--steps " + options.steps});
     if (!options.replicates.empty()) {
-      common.push_back({"run.replicates=" + options.replicates, "--replicates " + options.replicates});
+      common.push_back(
+          {"run.replicates=" + options.replicates, "--replicates " + options.replicates});
     }
-    if (!options.seed.empty()) common.push_back({"run.seed=" + options.seed, "--seed " + options.seed});
+    if (!options.seed.empty())
+      common.push_back({"run.seed=" + options.seed, "--seed " + options.seed});
 
     const std::vector<ScenarioSpec> specs = expand_scenarios(options.inputs, sweeps);
     Config first;
@@ -979,8 +992,8 @@ int run_compare(const CompareOptions& options) {
                    options.inputs.front().c_str(), e.what());
       return kExitBadInput;
     }
-    const std::string crn_origin =
-        "common random numbers (as " + options.inputs.front() + " after --set/--seed/--replicates/--steps)";
+    const std::string crn_origin = "common random numbers (as " + options.inputs.front() +
+                                   " after --set/--seed/--replicates/--steps)";
     const std::vector<ConfigOverride> crn = {
         {"run.seed=" + std::to_string(first.run.seed), crn_origin},
         {"run.replicates=" + std::to_string(first.run.replicates), crn_origin},
@@ -1019,12 +1032,12 @@ int run_compare(const CompareOptions& options) {
         const RunSettings& run = configs[s].run;
         const std::int64_t step = parse_month(date) - parse_month(run.start);
         if (step < 0 || step >= run.steps || !is_recorded_step(step, run.record_every, run.steps)) {
-          return bad_input("--at " + date + ": scenario '" + names[s] + "' does not record " + date +
-                           " (it runs " + run.start + " to " +
+          return bad_input("--at " + date + ": scenario '" + names[s] + "' does not record " +
+                           date + " (it runs " + run.start + " to " +
                            format_month(parse_month(run.start) + run.steps - 1) +
-                           (run.record_every > 1
-                                ? ", recording every " + std::to_string(run.record_every) + " months"
-                                : std::string()) +
+                           (run.record_every > 1 ? ", recording every " +
+                                                       std::to_string(run.record_every) + " months"
+                                                 : std::string()) +
                            ")");
         }
       }
@@ -1049,8 +1062,8 @@ int run_compare(const CompareOptions& options) {
     if (ec) return bad_input("--out-dir " + options.out_dir + ": " + ec.message());
 
     for (std::size_t s = 0; s < configs.size(); ++s) {
-      std::fprintf(stderr, "aimarket compare: scenario %zu/%zu '%s' -> %s\n", s + 1,
-                   configs.size(), names[s].c_str(), files[s].path.c_str());
+      std::fprintf(stderr, "aimarket compare: scenario %zu/%zu '%s' -> %s\n", s + 1, configs.size(),
+                   names[s].c_str(), files[s].path.c_str());
       RunOptions run;
       run.out_path = files[s].path;
       run.overwrite = options.overwrite;

@@ -92,8 +92,8 @@ struct ComparisonRow {
   std::string scenario;
   MeasureKey key;
   std::int64_t step = 0;
-  Summary summary;          // n, mean, sd; ci_low/ci_high Student t (Wilson for proportions)
-  Summary difference;       // vs the reference's row with the same key; NaN for the reference
+  Summary summary;             // n, mean, sd; ci_low/ci_high Student t (Wilson for proportions)
+  Summary difference;          // vs the reference's row with the same key; NaN for the reference
   std::vector<double> values;  // per replicate
 };
 
@@ -102,7 +102,7 @@ struct Comparison {
   std::vector<std::string> sweep_keys;                                // [K]; empty: no sweep
   std::vector<std::vector<std::string>> sweep_values;                 // [S][K]
   bool paired = true;
-  std::string pairing;        // one sentence: how differences are computed and why
+  std::string pairing;  // one sentence: how differences are computed and why
   std::uint64_t seed = 0;
   std::int64_t replicates = 0;
   std::vector<std::string> dates;  // the dates reported
@@ -124,8 +124,7 @@ struct ScenarioFile {
 // (InputError naming a date a file did not record) and summarizes every measure. A file
 // whose run was cut short adds a warning to `warnings` naming it and its recorded steps.
 Comparison compare_files(const std::vector<ScenarioFile>& files,
-                         const std::vector<std::string>& dates,
-                         std::vector<std::string>& warnings);
+                         const std::vector<std::string>& dates, std::vector<std::string>& warnings);
 
 // The table on stdout: one row per measure, layer, firm and date; per scenario
 // "mean [ci_low, ci_high]" and, after the reference, the difference from it; then lines
@@ -147,7 +146,7 @@ struct SweepAxis {
 SweepAxis parse_sweep(const std::string& option);
 
 struct ScenarioSpec {
-  std::string name;         // config stem (made unique), plus "[key=v,...]" when swept
+  std::string name;  // config stem (made unique), plus "[key=v,...]" when swept
   std::string config_path;
   std::vector<ConfigOverride> sweep_overrides;
   std::vector<std::string> sweep_values;  // [K]
@@ -163,15 +162,15 @@ std::string scenario_file_stem(const std::string& name);
 struct CompareOptions {
   std::vector<std::string> inputs;  // configs, or trajectory files
   std::string out_dir;
-  std::string at;                   // "YYYY-MM[,YYYY-MM...]"; empty: the last recorded date
-  std::vector<std::string> sweeps;  // "key=v1,v2"
-  std::vector<std::string> set;     // "key=value", applied to every scenario
+  std::string at;                       // "YYYY-MM[,YYYY-MM...]"; empty: the last recorded date
+  std::vector<std::string> sweeps;      // "key=v1,v2"
+  std::vector<std::string> set;         // "key=value", applied to every scenario
   std::string steps, replicates, seed;  // strings: validated by the config schema
   BackendChoice backend = BackendChoice::kAuto;
   int threads = 0;
   ProgressMode progress = ProgressMode::kAuto;
   bool overwrite = false;
-  std::string command_line;         // recorded in comparison.h5 (root attribute `command`)
+  std::string command_line;  // recorded in comparison.h5 (root attribute `command`)
 };
 
 // Runs the command; prints the table on stdout and messages on stderr. Returns the exit

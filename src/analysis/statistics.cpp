@@ -2,10 +2,9 @@
 // double, quantiles of the Student t and normal distributions from Boost.Math.
 #include "analysis/statistics.hpp"
 
+#include <algorithm>
 #include <boost/math/distributions/normal.hpp>
 #include <boost/math/distributions/students_t.hpp>
-
-#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -73,8 +72,7 @@ Summary paired_difference(const std::vector<double>& a, const std::vector<double
   return summarize(differences, level);
 }
 
-Summary welch_difference(const std::vector<double>& a, const std::vector<double>& b,
-                         double level) {
+Summary welch_difference(const std::vector<double>& a, const std::vector<double>& b, double level) {
   const Summary sa = summarize(a, level);
   const Summary sb = summarize(b, level);
   Summary d;
@@ -90,8 +88,9 @@ Summary welch_difference(const std::vector<double>& a, const std::vector<double>
     return d;
   }
   // Welch-Satterthwaite degrees of freedom.
-  const double df = (va + vb) * (va + vb) /
-                    (va * va / static_cast<double>(sa.n - 1) + vb * vb / static_cast<double>(sb.n - 1));
+  const double df =
+      (va + vb) * (va + vb) /
+      (va * va / static_cast<double>(sa.n - 1) + vb * vb / static_cast<double>(sb.n - 1));
   const double half_width = t_critical(df, level) * d.sd;
   d.ci_low = d.mean - half_width;
   d.ci_high = d.mean + half_width;
@@ -111,8 +110,7 @@ ProportionInterval wilson_interval(std::int64_t successes, std::int64_t trials, 
   const double p = static_cast<double>(successes) / n;
   const double z2 = z * z;
   const double centre = (p + z2 / (2.0 * n)) / (1.0 + z2 / n);
-  const double half_width =
-      z / (1.0 + z2 / n) * std::sqrt(p * (1.0 - p) / n + z2 / (4.0 * n * n));
+  const double half_width = z / (1.0 + z2 / n) * std::sqrt(p * (1.0 - p) / n + z2 / (4.0 * n * n));
   // Clamp the rounding at the ends (0 and 1 successes-fractions give exactly 0 and 1).
   return {std::max(0.0, centre - half_width), std::min(1.0, centre + half_width)};
 }

@@ -184,9 +184,8 @@ struct Object {
 // string type of a sane size by the caller); `read` does the H5Dread/H5Aread with the memory
 // type it is given.
 template <typename Read>
-std::vector<std::string> read_strings(hid_t file_type, hid_t space, std::size_t count,
-                                      Read&& read, const std::string& path,
-                                      const std::string& what) {
+std::vector<std::string> read_strings(hid_t file_type, hid_t space, std::size_t count, Read&& read,
+                                      const std::string& path, const std::string& what) {
   std::vector<std::string> out;
   if (H5Tis_variable_str(file_type) > 0) {
     Handle memory_type = hdf5::utf8_string_type();
@@ -312,10 +311,14 @@ void check_string_references(const FileContext& file, hid_t dataset, hsize_t cou
 
 std::string class_name(H5T_class_t type_class) {
   switch (type_class) {
-    case H5T_INTEGER: return "an integer";
-    case H5T_FLOAT: return "a floating-point number";
-    case H5T_STRING: return "a string";
-    default: return "neither a number nor a string";
+    case H5T_INTEGER:
+      return "an integer";
+    case H5T_FLOAT:
+      return "a floating-point number";
+    case H5T_STRING:
+      return "a string";
+    default:
+      return "neither a number nor a string";
   }
 }
 
@@ -335,17 +338,16 @@ Object open_root_attribute(const FileContext& file, const char* name, H5T_class_
   const hssize_t points = H5Sget_simple_extent_npoints(a.space.get());
   if (space_class == H5S_NULL || points != 1) {
     throw InputError(quoted(file.path) + ": " + what + " holds " +
-                     (points < 0 ? std::string("no readable value")
-                                 : std::to_string(space_class == H5S_NULL ? 0 : points) +
-                                       " values") +
+                     (points < 0
+                          ? std::string("no readable value")
+                          : std::to_string(space_class == H5S_NULL ? 0 : points) + " values") +
                      "; expected one");
   }
   const H5T_class_t type_class = H5Tget_class(a.type.get());
-  const bool accepted =
-      type_class == wanted || (wanted == H5T_FLOAT && type_class == H5T_INTEGER);
+  const bool accepted = type_class == wanted || (wanted == H5T_FLOAT && type_class == H5T_INTEGER);
   if (!accepted) {
-    throw InputError(quoted(file.path) + ": " + what + " is " + class_name(type_class) +
-                     ", not " + class_name(wanted));
+    throw InputError(quoted(file.path) + ": " + what + " is " + class_name(type_class) + ", not " +
+                     class_name(wanted));
   }
   if (type_class == H5T_STRING && H5Tis_variable_str(a.type.get()) <= 0 &&
       H5Tget_size(a.type.get()) > file.size) {
@@ -367,8 +369,8 @@ std::string string_attribute(const FileContext& file, const char* name) {
 
 template <typename T>
 T numeric_attribute(const FileContext& file, const char* name, hid_t memory_type) {
-  const Object a = open_root_attribute(
-      file, name, std::is_floating_point_v<T> ? H5T_FLOAT : H5T_INTEGER);
+  const Object a =
+      open_root_attribute(file, name, std::is_floating_point_v<T> ? H5T_FLOAT : H5T_INTEGER);
   T value{};
   // HDF5 converts the stored type, clipping values outside T's range.
   if (H5Aread(a.id.get(), memory_type, &value) < 0) {
@@ -421,8 +423,8 @@ void check_storage(const FileContext& file, const Object& d, const std::string& 
     const int rank = H5Pget_chunk(plist.get(), 0, nullptr);
     std::vector<hsize_t> chunk(static_cast<std::size_t>(std::max(rank, 0)));
     hsize_t chunk_bytes = element_bytes;
-    bool sane = rank > 0 && rank <= H5S_MAX_RANK &&
-                H5Pget_chunk(plist.get(), rank, chunk.data()) == rank;
+    bool sane =
+        rank > 0 && rank <= H5S_MAX_RANK && H5Pget_chunk(plist.get(), rank, chunk.data()) == rank;
     for (std::size_t i = 0; sane && i < chunk.size(); ++i) {
       sane = multiply(chunk_bytes, chunk[i], &chunk_bytes);
     }
@@ -524,7 +526,7 @@ bool is_trajectory_path(const std::string& path) {
   if (extension == ".h5" || extension == ".hdf5" || extension == ".nc") return true;
   // The HDF5 signature at offset 0 (a file with a user block has it later; aimarket writes
   // none).
-  static constexpr std::array<unsigned char, 8> kSignature = {0x89, 'H', 'D', 'F',
+  static constexpr std::array<unsigned char, 8> kSignature = {0x89, 'H',  'D',  'F',
                                                               '\r', '\n', 0x1a, '\n'};
   std::ifstream in(path, std::ios::binary);
   std::array<char, 8> head{};
@@ -594,8 +596,8 @@ TrajectoryReader::TrajectoryReader(const std::string& path) : file_(std::make_un
 
   const auto bad_attribute = [&](const char* name, const std::string& value,
                                  const std::string& why) {
-    throw InputError(quoted(path) + ": its root attribute " + quoted(name) + " is " + value +
-                     "; " + why);
+    throw InputError(quoted(path) + ": its root attribute " + quoted(name) + " is " + value + "; " +
+                     why);
   };
   if (info_.replicates < 1) {
     bad_attribute(schema::kReplicatesAttr, std::to_string(info_.replicates),
@@ -636,8 +638,9 @@ TrajectoryReader::TrajectoryReader(const std::string& path) : file_(std::make_un
   info_.firm_archetype = string_coordinate(file, schema::kFirmArchetype.name, kAll);
   info_.firm_region = string_coordinate(file, schema::kFirmRegion.name, kAll);
   if (info_.firm_archetype.size() != info_.firms() || info_.firm_region.size() != info_.firms()) {
-    throw InputError(quoted(path) + ": its firm table is ragged (firm_name, firm_archetype and "
-                                    "firm_region differ in length)");
+    throw InputError(quoted(path) +
+                     ": its firm table is ragged (firm_name, firm_archetype and "
+                     "firm_region differ in length)");
   }
   info_.layer = string_coordinate(file, schema::kLayer.name, kAll);
   info_.region = string_coordinate(file, schema::kRegion.name, kAll);
@@ -663,8 +666,8 @@ TrajectoryReader::TrajectoryReader(const std::string& path) : file_(std::make_un
     if (!memory_space.valid() || !file_space.valid() ||
         H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, &start, nullptr, &steps, nullptr) <
             0 ||
-        H5Dread(step.id.get(), H5T_NATIVE_INT64, memory_space.get(), file_space.get(),
-                H5P_DEFAULT, info_.step.data()) < 0) {
+        H5Dread(step.id.get(), H5T_NATIVE_INT64, memory_space.get(), file_space.get(), H5P_DEFAULT,
+                info_.step.data()) < 0) {
       fail(path, "reading dataset 'step'");
     }
   }
@@ -734,8 +737,7 @@ std::vector<double> TrajectoryReader::read_step(const std::string& name, std::in
   if (!file_space.valid() || !memory_space.valid() ||
       H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(),
                           nullptr) < 0) {
-    fail(path, "selecting step position " + std::to_string(index) + " of dataset " +
-                   quoted(name));
+    fail(path, "selecting step position " + std::to_string(index) + " of dataset " + quoted(name));
   }
   // HDF5 converts the stored type (int32, uint8, float64) to double.
   if (H5Dread(d.id.get(), H5T_NATIVE_DOUBLE, memory_space.get(), file_space.get(), H5P_DEFAULT,

@@ -26,8 +26,8 @@ class InputError : public std::runtime_error {
 // Root attributes, coordinates and firm table of a trajectory file.
 struct TrajectoryInfo {
   std::string path;
-  std::string status;       // "complete", "running", "interrupted after ...", "failed: ..."
-  std::string config;       // effective configuration (TOML)
+  std::string status;  // "complete", "running", "interrupted after ...", "failed: ..."
+  std::string config;  // effective configuration (TOML)
   std::string config_path;
   std::string program_version;
   std::string start_month;  // YYYY-MM of step 0

@@ -28,71 +28,71 @@ struct MarketSetup {
   std::vector<std::uint8_t> customer_segment;  // [customer]
   std::vector<std::uint8_t> customer_region;   // [customer]
   std::array<std::int64_t, kSegments> customers_in_segment{};
-  std::vector<double> quality_term;            // [segment][firm]
-  std::vector<double> log_price;               // [segment][firm]
-  std::vector<std::uint8_t> serves;            // [segment][firm]
-  std::vector<double> region_term;             // [firm][region]
-  std::vector<double> awareness;               // [firm]
+  std::vector<double> quality_term;  // [segment][firm]
+  std::vector<double> log_price;     // [segment][firm]
+  std::vector<std::uint8_t> serves;  // [segment][firm]
+  std::vector<double> region_term;   // [firm][region]
+  std::vector<double> awareness;     // [firm]
   // Customers who already use a service at step 0 (population.initial_adoption), the same in
   // every replicate: provider per customer (-1: none) and the tallies that match it.
-  std::vector<std::int32_t> initial_provider;  // [customer], empty: nobody
-  std::vector<std::int32_t> initial_tally;     // [segment][firm]
+  std::vector<std::int32_t> initial_provider;      // [customer], empty: nobody
+  std::vector<std::int32_t> initial_tally;         // [segment][firm]
   std::vector<std::int32_t> initial_region_tally;  // [region][firm]
 
   // The value chain (ignored when frozen: quality and price then stay as above).
   bool frozen = true;
   ValueChainParams value_chain{};
-  std::vector<std::uint8_t> layer_mask;        // [firm] kLayerBit* and kSellsDataBit
-  std::vector<std::uint8_t> in_house_chips;    // [firm]
-  std::vector<std::uint8_t> firm_region;       // [firm]
-  std::vector<std::uint8_t> open_weights;      // [firm]
-  std::vector<std::int32_t> model_source;      // [firm] kOwnModel, kOpenModel or partner
-  std::vector<std::int32_t> open_weight_firms; // firms releasing open weights
-  std::vector<double> chip_performance;        // [firm]
-  std::vector<std::int32_t> model_developers; // firms with layer model
-  std::vector<double> strategy;                // [parameter][firm] at start (StrategyParameter)
-  std::vector<double> cloud_self_use;          // [firm]
-  AdaptationParams adaptation{};               // every 0: off
-  AcquisitionParams acquisition{};             // rate 0: off
-  std::vector<std::int32_t> acquirers;         // big-tech firms that may acquire
-  std::vector<double> base_quality;            // [segment][firm] (not multiplied by beta)
-  std::vector<double> base_price;              // [segment][firm] USD per customer-month
-  EntryParams entry{};                         // rate 0: no entry
+  std::vector<std::uint8_t> layer_mask;         // [firm] kLayerBit* and kSellsDataBit
+  std::vector<std::uint8_t> in_house_chips;     // [firm]
+  std::vector<std::uint8_t> firm_region;        // [firm]
+  std::vector<std::uint8_t> open_weights;       // [firm]
+  std::vector<std::int32_t> model_source;       // [firm] kOwnModel, kOpenModel or partner
+  std::vector<std::int32_t> open_weight_firms;  // firms releasing open weights
+  std::vector<double> chip_performance;         // [firm]
+  std::vector<std::int32_t> model_developers;   // firms with layer model
+  std::vector<double> strategy;                 // [parameter][firm] at start (StrategyParameter)
+  std::vector<double> cloud_self_use;           // [firm]
+  AdaptationParams adaptation{};                // every 0: off
+  AcquisitionParams acquisition{};              // rate 0: off
+  std::vector<std::int32_t> acquirers;          // big-tech firms that may acquire
+  std::vector<double> base_quality;             // [segment][firm] (not multiplied by beta)
+  std::vector<double> base_price;               // [segment][firm] USD per customer-month
+  EntryParams entry{};                          // rate 0: no entry
   // Starting state of every replicate, [firm].
-  std::vector<std::uint8_t> alive;             // 0: a free slot for entrants
-  std::vector<std::int64_t> cash;              // USD
-  std::vector<std::int64_t> other_income;      // USD per step, outside money
+  std::vector<std::uint8_t> alive;         // 0: a free slot for entrants
+  std::vector<std::int64_t> cash;          // USD
+  std::vector<std::int64_t> other_income;  // USD per step, outside money
   std::vector<double> fab_capacity, hbm_capacity, installed_compute, data_stock;
   std::vector<double> training_compute, capability;
-  std::array<std::vector<double>, kUpstreamMarkets> initial_price;    // [firm]
-  std::array<std::vector<std::int32_t>, kUpstreamMarkets> buyers;     // firm indices
-  std::array<std::vector<std::int32_t>, kUpstreamMarkets> sellers;    // firm indices
-  std::array<double, kUpstreamMarkets> price_floor{};                 // USD per unit
-  std::array<std::uint8_t, layout::kRegionPairs> export_blocked{};    // [seller][buyer region]
+  std::array<std::vector<double>, kUpstreamMarkets> initial_price;  // [firm]
+  std::array<std::vector<std::int32_t>, kUpstreamMarkets> buyers;   // firm indices
+  std::array<std::vector<std::int32_t>, kUpstreamMarkets> sellers;  // firm indices
+  std::array<double, kUpstreamMarkets> price_floor{};               // USD per unit
+  std::array<std::uint8_t, layout::kRegionPairs> export_blocked{};  // [seller][buyer region]
 };
 
 // What a scenario event changes between steps (docs/CONFIG.md [[event]]).
 struct ScenarioUpdate {
   RegionLevers levers{};
-  std::vector<double> region_term;                          // [firm][region]
+  std::vector<double> region_term;                                  // [firm][region]
   std::array<std::uint8_t, layout::kRegionPairs> export_blocked{};  // [seller][buyer region]
-  std::array<double, kRegions> entry_boost{};               // extra entrants per step
+  std::array<double, kRegions> entry_boost{};                       // extra entrants per step
 };
 
 // The state a recorded step reads back from the device.
 struct EnsembleSnapshot {
-  std::vector<std::int32_t> tally;             // [replicate][segment][firm]
-  std::vector<std::int32_t> region_tally;      // [replicate][region][firm]
-  std::vector<std::int64_t> sold, revenue;     // [replicate][market][firm] fixed point, USD
-  std::vector<std::int64_t> bought, paid;      // [replicate][market][firm] fixed point, USD
-  std::vector<double> price;                   // [replicate][market][firm] USD per unit
-  std::vector<double> service_price;           // [replicate][segment][firm]
-  std::vector<double> service_quality;         // [replicate][segment][firm]
+  std::vector<std::int32_t> tally;          // [replicate][segment][firm]
+  std::vector<std::int32_t> region_tally;   // [replicate][region][firm]
+  std::vector<std::int64_t> sold, revenue;  // [replicate][market][firm] fixed point, USD
+  std::vector<std::int64_t> bought, paid;   // [replicate][market][firm] fixed point, USD
+  std::vector<double> price;                // [replicate][market][firm] USD per unit
+  std::vector<double> service_price;        // [replicate][segment][firm]
+  std::vector<double> service_quality;      // [replicate][segment][firm]
   std::vector<double> capability, data_stock, installed_compute;  // [replicate][firm]
-  std::vector<std::int64_t> cash;              // [replicate][firm] USD
-  std::vector<std::int64_t> service_revenue, external_cost;  // [replicate][firm] USD, step
-  std::vector<std::uint8_t> alive;             // [replicate][firm]
-  std::vector<std::int32_t> acquired_by;       // [replicate][firm] acquirer, or -1
+  std::vector<std::int64_t> cash;                                 // [replicate][firm] USD
+  std::vector<std::int64_t> service_revenue, external_cost;       // [replicate][firm] USD, step
+  std::vector<std::uint8_t> alive;                                // [replicate][firm]
+  std::vector<std::int32_t> acquired_by;  // [replicate][firm] acquirer, or -1
 };
 
 // The sizes that decide what an engine allocates (kernels/ensemble_engine.inl), all known from

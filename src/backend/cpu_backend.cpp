@@ -13,9 +13,7 @@ constexpr const char* kBackendName = "cpu";
 #undef AIMARKET_EXEC
 }  // namespace cpu
 
-EngineFootprint engine_footprint(const EngineSizes& sizes) {
-  return cpu::Engine::footprint(sizes);
-}
+EngineFootprint engine_footprint(const EngineSizes& sizes) { return cpu::Engine::footprint(sizes); }
 
 std::unique_ptr<EnsembleBackend> make_cpu_backend(const MarketSetup& setup) {
   return std::make_unique<cpu::Engine>(setup);

@@ -8,8 +8,9 @@ namespace aimarket {
 
 bool cuda_backend_usable(std::string* why_not) {
   if (why_not) {
-    *why_not = "this aimarket was built without the CUDA backend (configure with "
-               "-DAIMARKET_CUDA=ON where nvcc is installed).";
+    *why_not =
+        "this aimarket was built without the CUDA backend (configure with "
+        "-DAIMARKET_CUDA=ON where nvcc is installed).";
   }
   return false;
 }

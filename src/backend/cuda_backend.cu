@@ -36,7 +36,8 @@ bool cuda_backend_usable(std::string* why_not) {
 std::string cuda_device_description() {
   int device = 0;
   cudaDeviceProp prop;
-  if (cudaGetDevice(&device) != cudaSuccess || cudaGetDeviceProperties(&prop, device) != cudaSuccess) {
+  if (cudaGetDevice(&device) != cudaSuccess ||
+      cudaGetDeviceProperties(&prop, device) != cudaSuccess) {
     (void)cudaGetLastError();
     return "";
   }

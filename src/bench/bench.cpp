@@ -143,8 +143,8 @@ struct RepetitionResult {
   double device_bytes = -1.0;  // negative: not measured
 };
 
-RepetitionResult run_repetition(const Config& config, const BenchOptions& options,
-                                int repetition, bool output) {
+RepetitionResult run_repetition(const Config& config, const BenchOptions& options, int repetition,
+                                bool output) {
   RepetitionResult result;
   // The context must exist before the "before" reading, or its own allocation would be
   // counted as the engine's; asking for free memory creates it.
@@ -213,8 +213,8 @@ RepetitionResult run_repetition(const Config& config, const BenchOptions& option
   timing.cpu_seconds = cpu_seconds;
   const double steps = static_cast<double>(options.steps);
   timing.seconds_per_step = total / steps;
-  timing.customer_updates_per_second = updates_per_second(
-      config.population.customers, config.run.replicates, options.steps, total);
+  timing.customer_updates_per_second =
+      updates_per_second(config.population.customers, config.run.replicates, options.steps, total);
   timing.firm_updates_per_second =
       updates_per_second(sim.firms().size(), config.run.replicates, options.steps, total);
   for (const PhaseTime& p : sim.backend().phase_seconds()) {
@@ -266,11 +266,21 @@ std::string json_string(const std::string& text) {
   for (const char ch : text) {
     const auto c = static_cast<unsigned char>(ch);
     switch (ch) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
       default:
         if (c < 0x20) {
           out += format("\\u%04x", c);
@@ -292,8 +302,8 @@ std::string json_spread(const Spread& s) {
 }
 
 std::string json_load(const std::array<double, 3>& load) {
-  return "[" + json_number(load[0]) + ", " + json_number(load[1]) + ", " +
-         json_number(load[2]) + "]";
+  return "[" + json_number(load[0]) + ", " + json_number(load[1]) + ", " + json_number(load[2]) +
+         "]";
 }
 
 // ---- table ---------------------------------------------------------------------------------
@@ -398,11 +408,11 @@ std::string bench_table(const BenchReport& report) {
   std::string out;
   out += format("aimarket bench: %s\n", report.config_path.c_str());
   out += format("  %s\n", report.backend_note.c_str());  // "backend: cpu, N threads ..."
-  out += format("  %s customers x %s replicates x %s firms, consideration set %lld%s\n",
-                with_thousands(report.customers).c_str(),
-                with_thousands(report.replicates).c_str(), with_thousands(report.firms).c_str(),
-                static_cast<long long>(report.consideration_set),
-                report.consideration_set == 0 ? " (all firms)" : "");
+  out +=
+      format("  %s customers x %s replicates x %s firms, consideration set %lld%s\n",
+             with_thousands(report.customers).c_str(), with_thousands(report.replicates).c_str(),
+             with_thousands(report.firms).c_str(), static_cast<long long>(report.consideration_set),
+             report.consideration_set == 0 ? " (all firms)" : "");
   out += format("  %lld timed steps after %lld warm-up steps, %d repetitions, output %s\n",
                 static_cast<long long>(report.steps), static_cast<long long>(report.warmup),
                 report.repetitions, report.output ? "off and on (alternating)" : "off");
@@ -419,8 +429,8 @@ std::string bench_table(const BenchReport& report) {
                 "customer-updates/s", "firm-updates/s", "CPU use");
   for (const BenchRepetition& run : report.runs) {
     out += format("%-10d %-6s %12.4g %20.3e %16.3e %7.0f%%\n", run.repetition,
-                  run.output ? "on" : "off", run.seconds_per_step,
-                  run.customer_updates_per_second, run.firm_updates_per_second,
+                  run.output ? "on" : "off", run.seconds_per_step, run.customer_updates_per_second,
+                  run.firm_updates_per_second,
                   run.seconds > 0.0 ? 100.0 * run.cpu_seconds / (run.seconds * workers) : 0.0);
   }
 
@@ -441,9 +451,9 @@ std::string bench_table(const BenchReport& report) {
                   spread_text(mode.seconds_per_step, "%.4g").c_str());
     for (std::size_t i = 0; i < mode.phase_names.size(); ++i) {
       const Spread& p = mode.phase_seconds_per_step[i];
-      const double percent =
-          mode.seconds_per_step.median > 0.0 ? 100.0 * p.median / mode.seconds_per_step.median
-                                             : 0.0;
+      const double percent = mode.seconds_per_step.median > 0.0
+                                 ? 100.0 * p.median / mode.seconds_per_step.median
+                                 : 0.0;
       out += format("    %-20s %s s  %5.1f %%\n", mode.phase_names[i].c_str(),
                     spread_text(p, "%.4g").c_str(), percent);
     }
@@ -460,10 +470,11 @@ std::string bench_table(const BenchReport& report) {
   out += format("  customer state        %.2f bytes per customer-replicate (engine's account)\n",
                 report.customer_state_bytes);
   if (report.device_memory_measured) {
-    out += format("  device memory         %s (%.2f bytes per customer-replicate), "
-                  "free-memory drop while the engine ran\n",
-                  megabytes(report.device_bytes).c_str(),
-                  bytes_per_customer(report.device_bytes, report.customers, report.replicates));
+    out += format(
+        "  device memory         %s (%.2f bytes per customer-replicate), "
+        "free-memory drop while the engine ran\n",
+        megabytes(report.device_bytes).c_str(),
+        bytes_per_customer(report.device_bytes, report.customers, report.replicates));
   } else {
     out += format("  device memory         not measured (%s)\n",
                   report.backend == "cuda" ? "cudaMemGetInfo failed"
@@ -487,14 +498,14 @@ std::string bench_json(const BenchReport& report) {
   out += "  \"backend\": " + json_string(report.backend) + ",\n";
   out += "  \"backend_note\": " + json_string(report.backend_note) + ",\n";
   out += "  \"threads\": " + std::to_string(report.threads) + ",\n";
-  out += format("  \"size\": {\"customers\": %lld, \"replicates\": %lld, \"firms\": %d, "
-                "\"consideration_set\": %lld, \"steps\": %lld, \"warmup\": %lld, "
-                "\"repetitions\": %d, \"output\": %s},\n",
-                static_cast<long long>(report.customers),
-                static_cast<long long>(report.replicates), report.firms,
-                static_cast<long long>(report.consideration_set),
-                static_cast<long long>(report.steps), static_cast<long long>(report.warmup),
-                report.repetitions, report.output ? "true" : "false");
+  out += format(
+      "  \"size\": {\"customers\": %lld, \"replicates\": %lld, \"firms\": %d, "
+      "\"consideration_set\": %lld, \"steps\": %lld, \"warmup\": %lld, "
+      "\"repetitions\": %d, \"output\": %s},\n",
+      static_cast<long long>(report.customers), static_cast<long long>(report.replicates),
+      report.firms, static_cast<long long>(report.consideration_set),
+      static_cast<long long>(report.steps), static_cast<long long>(report.warmup),
+      report.repetitions, report.output ? "true" : "false");
 
   out += "  \"repetitions\": [\n";
   for (std::size_t i = 0; i < report.runs.size(); ++i) {
@@ -502,10 +513,10 @@ std::string bench_json(const BenchReport& report) {
     out += format("    {\"repetition\": %d, \"output\": %s, \"seconds\": ", run.repetition,
                   run.output ? "true" : "false");
     out += json_number(run.seconds) + ", \"cpu_seconds\": " + json_number(run.cpu_seconds) +
-           ", \"seconds_per_step\": " +
-           json_number(run.seconds_per_step) + ", \"customer_updates_per_second\": " +
-           json_number(run.customer_updates_per_second) + ", \"firm_updates_per_second\": " +
-           json_number(run.firm_updates_per_second) + ", \"phase_seconds_per_step\": {";
+           ", \"seconds_per_step\": " + json_number(run.seconds_per_step) +
+           ", \"customer_updates_per_second\": " + json_number(run.customer_updates_per_second) +
+           ", \"firm_updates_per_second\": " + json_number(run.firm_updates_per_second) +
+           ", \"phase_seconds_per_step\": {";
     for (std::size_t k = 0; k < run.phase_seconds_per_step.size(); ++k) {
       const PhaseTime& p = run.phase_seconds_per_step[k];
       out += (k ? ", " : "") + json_string(p.phase) + ": " + json_number(p.seconds);
@@ -519,8 +530,7 @@ std::string bench_json(const BenchReport& report) {
     const BenchModeSummary& mode = report.summaries[m];
     out += std::string("    \"") + (mode.output ? "output_on" : "output_off") + "\": {";
     out += "\"seconds_per_step\": " + json_spread(mode.seconds_per_step) +
-           ", \"customer_updates_per_second\": " +
-           json_spread(mode.customer_updates_per_second) +
+           ", \"customer_updates_per_second\": " + json_spread(mode.customer_updates_per_second) +
            ", \"firm_updates_per_second\": " + json_spread(mode.firm_updates_per_second);
     if (report.threads > 0) {
       const Spread& c = mode.customer_updates_per_second;
@@ -539,20 +549,20 @@ std::string bench_json(const BenchReport& report) {
   out += "  \"output_time_ratio\": " +
          (report.output ? json_spread(report.output_time_ratio) : std::string("null")) + ",\n";
 
-  out += "  \"memory\": {\"peak_host_bytes\": " + json_number(report.peak_host_bytes) +
-         ", \"host_bytes_per_customer\": " +
-         json_number(bytes_per_customer(report.peak_host_bytes, report.customers,
-                                        report.replicates)) +
-         ", \"customer_state_bytes\": " + json_number(report.customer_state_bytes) +
-         ", \"device_memory_measured\": " + (report.device_memory_measured ? "true" : "false") +
-         ", \"device_bytes\": " +
-         (report.device_memory_measured ? json_number(report.device_bytes) : "null") +
-         ", \"device_bytes_per_customer\": " +
-         (report.device_memory_measured
-              ? json_number(bytes_per_customer(report.device_bytes, report.customers,
-                                               report.replicates))
-              : "null") +
-         "}\n";
+  out +=
+      "  \"memory\": {\"peak_host_bytes\": " + json_number(report.peak_host_bytes) +
+      ", \"host_bytes_per_customer\": " +
+      json_number(bytes_per_customer(report.peak_host_bytes, report.customers, report.replicates)) +
+      ", \"customer_state_bytes\": " + json_number(report.customer_state_bytes) +
+      ", \"device_memory_measured\": " + (report.device_memory_measured ? "true" : "false") +
+      ", \"device_bytes\": " +
+      (report.device_memory_measured ? json_number(report.device_bytes) : "null") +
+      ", \"device_bytes_per_customer\": " +
+      (report.device_memory_measured
+           ? json_number(
+                 bytes_per_customer(report.device_bytes, report.customers, report.replicates))
+           : "null") +
+      "}\n";
   out += "}\n";
   return out;
 }

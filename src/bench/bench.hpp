@@ -24,13 +24,13 @@
 namespace aimarket {
 
 struct BenchOptions {
-  std::int64_t steps = 10;       // timed steps per repetition
-  std::int64_t warmup = 2;       // untimed steps before them
+  std::int64_t steps = 10;  // timed steps per repetition
+  std::int64_t warmup = 2;  // untimed steps before them
   int repetitions = 3;
-  bool output = false;           // also time writing every step to a temporary HDF5 file
+  bool output = false;  // also time writing every step to a temporary HDF5 file
   BackendChoice backend = BackendChoice::kAuto;
-  int threads = 0;               // CPU backend threads; 0 = OpenMP's default
-  std::string command_line;      // recorded in the report, to reproduce it
+  int threads = 0;           // CPU backend threads; 0 = OpenMP's default
+  std::string command_line;  // recorded in the report, to reproduce it
 };
 
 // A median with the smallest and largest value it summarises.
@@ -50,9 +50,9 @@ double updates_per_second(std::int64_t agents, std::int64_t replicates, std::int
 using PhaseSplit = std::vector<PhaseTime>;
 
 struct BenchRepetition {
-  int repetition = 0;            // 1-based
-  bool output = false;           // whether this repetition wrote the HDF5 file
-  double seconds = 0.0;          // wall-clock time of all timed steps
+  int repetition = 0;    // 1-based
+  bool output = false;   // whether this repetition wrote the HDF5 file
+  double seconds = 0.0;  // wall-clock time of all timed steps
   // Processor time the whole process used meanwhile (all threads, user + system). Well below
   // seconds x threads, it says the threads were waiting for cores other programs held.
   double cpu_seconds = 0.0;
@@ -78,19 +78,19 @@ struct BenchReport {
   std::string command_line;
   std::string program_version;
   std::string git_revision;
-  std::string date_utc;              // ISO 8601, when the bench started
-  std::string cpu_model;             // from /proc/cpuinfo ("" where unknown)
+  std::string date_utc;   // ISO 8601, when the bench started
+  std::string cpu_model;  // from /proc/cpuinfo ("" where unknown)
   int logical_cpus = 0;
   std::array<double, 3> load_average_start{};  // 1, 5, 15 minutes
   std::array<double, 3> load_average_end{};
-  std::string backend;               // "cpu" or "cuda"
-  std::string backend_note;          // the driver's line: threads, or GPU name
-  int threads = 0;                   // CPU threads (0 for cuda)
-  std::int64_t customers = 0;        // per replicate
+  std::string backend;         // "cpu" or "cuda"
+  std::string backend_note;    // the driver's line: threads, or GPU name
+  int threads = 0;             // CPU threads (0 for cuda)
+  std::int64_t customers = 0;  // per replicate
   std::int64_t replicates = 0;
-  std::int32_t firms = 0;            // named + synthetic
+  std::int32_t firms = 0;  // named + synthetic
   std::int64_t consideration_set = 0;
-  std::int64_t steps = 0;            // timed, per repetition
+  std::int64_t steps = 0;  // timed, per repetition
   std::int64_t warmup = 0;
   int repetitions = 0;
   bool output = false;

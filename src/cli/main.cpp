@@ -3,7 +3,6 @@
 // written), 1 when the run itself fails (or memory runs out, or an internal error occurs), 130
 // when interrupted by a signal (the file keeps every recorded step).
 #include <CLI/CLI.hpp>
-
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
@@ -43,8 +42,7 @@ struct CommonConfigOptions {
 };
 
 void add_config_options(CLI::App* cmd, CommonConfigOptions& opts) {
-  cmd->add_option("CONFIG", opts.config_path, "TOML config file (see docs/CONFIG.md)")
-      ->required();
+  cmd->add_option("CONFIG", opts.config_path, "TOML config file (see docs/CONFIG.md)")->required();
   cmd->add_option("--set", opts.set,
                   "Override a config key, e.g. --set demand.bass_p=0.02 or "
                   "--set firm.Naver.quality=1.2 (repeatable)")
@@ -54,8 +52,7 @@ void add_config_options(CLI::App* cmd, CommonConfigOptions& opts) {
   cmd->add_option("--replicates", opts.replicates,
                   "Monte Carlo replicates, advanced together; overrides run.replicates")
       ->type_name("R");
-  cmd->add_option("--seed", opts.seed, "Master random seed; overrides run.seed")
-      ->type_name("S");
+  cmd->add_option("--seed", opts.seed, "Master random seed; overrides run.seed")->type_name("S");
 }
 
 void print_config_error(const aimarket::ConfigError& e) {
@@ -150,7 +147,7 @@ struct BenchCommandOptions {
   std::string config_path = "configs/baseline.toml";
   std::vector<std::string> set;
   std::string customers, replicates, consideration_set;  // strings: validated by the schema
-  std::int64_t firms = 0;                                 // 0: as the config says
+  std::int64_t firms = 0;                                // 0: as the config says
   aimarket::BenchOptions bench;
   std::string backend_name = "auto";
   std::string json_path;
@@ -316,11 +313,12 @@ int run_bench_command(BenchCommandOptions& opts, const std::string& command_line
 
 // The command line and the commands; main adds the last line of defence.
 int run_program(int argc, char** argv) {
-  CLI::App app{"aimarket: a GPU-accelerated agent-based model of the AI value chain.\n"
-               "Firms compete for customers (and, in later versions, compute and data); "
-               "trajectories go to HDF5."};
-  app.set_version_flag("--version", std::string("aimarket ") + aimarket::kProgramVersion +
-                                        " (" + aimarket::kGitRevision + ")");
+  CLI::App app{
+      "aimarket: a GPU-accelerated agent-based model of the AI value chain.\n"
+      "Firms compete for customers (and, in later versions, compute and data); "
+      "trajectories go to HDF5."};
+  app.set_version_flag("--version", std::string("aimarket ") + aimarket::kProgramVersion + " (" +
+                                        aimarket::kGitRevision + ")");
   app.require_subcommand(1);
 
   // run
@@ -349,9 +347,9 @@ int run_program(int argc, char** argv) {
 
   // validate
   CommonConfigOptions validate_opts;
-  CLI::App* validate =
-      app.add_subcommand("validate", "Check a config (and overrides), and the memory a run of "
-                                     "it needs here, without running it");
+  CLI::App* validate = app.add_subcommand("validate",
+                                          "Check a config (and overrides), and the memory a run of "
+                                          "it needs here, without running it");
   add_config_options(validate, validate_opts);
 
   // bench
@@ -395,8 +393,10 @@ int run_program(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "aimarket: %s\nRun 'aimarket --help' (or 'aimarket COMMAND --help') "
-                         "for usage.\n", e.what());
+    std::fprintf(stderr,
+                 "aimarket: %s\nRun 'aimarket --help' (or 'aimarket COMMAND --help') "
+                 "for usage.\n",
+                 e.what());
     return kExitBadInput;
   }
 
@@ -422,13 +422,14 @@ int run_program(int argc, char** argv) {
   }
 
   if (validate->parsed()) {
-    std::printf("%s: valid. %zu named + %lld synthetic firms, %lld customers x %lld "
-                "replicates, %lld steps from %s.\n",
-                config.source_path.c_str(), config.named_firms.size(),
-                static_cast<long long>(config.population.synthetic_firms),
-                static_cast<long long>(config.population.customers),
-                static_cast<long long>(config.run.replicates),
-                static_cast<long long>(config.run.steps), config.run.start.c_str());
+    std::printf(
+        "%s: valid. %zu named + %lld synthetic firms, %lld customers x %lld "
+        "replicates, %lld steps from %s.\n",
+        config.source_path.c_str(), config.named_firms.size(),
+        static_cast<long long>(config.population.synthetic_firms),
+        static_cast<long long>(config.population.customers),
+        static_cast<long long>(config.run.replicates), static_cast<long long>(config.run.steps),
+        config.run.start.c_str());
     // The memory a run would need here, on the backend `run --backend auto` would pick; a run
     // that would be refused for it is refused here too.
     const aimarket::MemoryEstimate memory =
@@ -467,9 +468,9 @@ int run_program(int argc, char** argv) {
 
   try {
     const aimarket::RunSummary summary = aimarket::run_simulation(config, options);
-    std::printf("%s: %lld steps on %s in %.2f s (%.3g customer-updates/s)%s\n",
-                out_path.c_str(), static_cast<long long>(summary.steps_done),
-                summary.backend.c_str(), summary.seconds, summary.customer_updates_per_second,
+    std::printf("%s: %lld steps on %s in %.2f s (%.3g customer-updates/s)%s\n", out_path.c_str(),
+                static_cast<long long>(summary.steps_done), summary.backend.c_str(),
+                summary.seconds, summary.customer_updates_per_second,
                 summary.interrupted ? ", interrupted" : "");
     return summary.interrupted ? kExitInterrupted : 0;
   } catch (const aimarket::BackendUnavailable& e) {

@@ -5,10 +5,10 @@
 #pragma once
 
 #include <array>
-#include <utility>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model/dimensions.hpp"
@@ -16,81 +16,81 @@
 namespace aimarket {
 
 struct RunSettings {
-  std::int64_t steps = 120;          // months simulated
-  std::int64_t replicates = 1;       // independent Monte Carlo replicates, advanced together
-  std::uint64_t seed = 1;            // master seed of the counter-based RNG
-  std::string start = "2024-01";     // calendar month of step 0 (YYYY-MM)
-  std::int64_t record_every = 1;     // write the state every this many steps
-  double flush_seconds = 2.0;        // the output file is flushed at least this often
+  std::int64_t steps = 120;       // months simulated
+  std::int64_t replicates = 1;    // independent Monte Carlo replicates, advanced together
+  std::uint64_t seed = 1;         // master seed of the counter-based RNG
+  std::string start = "2024-01";  // calendar month of step 0 (YYYY-MM)
+  std::int64_t record_every = 1;  // write the state every this many steps
+  double flush_seconds = 2.0;     // the output file is flushed at least this often
 };
 
 struct PopulationSettings {
   std::int64_t customers = 100000;   // customer agents per replicate
   std::int64_t synthetic_firms = 0;  // synthetic service firms added to the named ones
   double customer_weight = 1.0;      // real customers represented by one agent
-  std::array<double, kSegments> segment_shares{};  // fraction of customers per segment
-  std::array<double, kRegions> region_shares{};    // fraction of customers per region
+  std::array<double, kSegments> segment_shares{};    // fraction of customers per segment
+  std::array<double, kRegions> region_shares{};      // fraction of customers per region
   std::array<double, kSegments> initial_adoption{};  // fraction using a service at step 0
-  std::array<double, kArchetypes> synthetic_mix{0, 0, 0, 0, 0, 0, 0, 0, 1.0, 0};  // archetype shares
-                                                      // of synthetic firms (consumer_ai)
+  // Archetype shares of synthetic firms (all consumer_ai by default).
+  std::array<double, kArchetypes> synthetic_mix{0, 0, 0, 0, 0, 0, 0, 0, 1.0, 0};
 };
 
 struct FirmsSettings {
-  bool frozen = false;                      // true: quality and price fixed at config values
-  double synthetic_quality_mean = 0.0;      // quality units (utility per beta_quality)
+  bool frozen = false;                  // true: quality and price fixed at config values
+  double synthetic_quality_mean = 0.0;  // quality units (utility per beta_quality)
   double synthetic_quality_sd = 0.5;
-  double synthetic_price_median = 1.0;      // price units (relative, per customer-month)
+  double synthetic_price_median = 1.0;  // price units (relative, per customer-month)
   double synthetic_price_log_sd = 0.3;
-  double synthetic_awareness = 1.0;         // marketing awareness weight
-  double foreign_language_fit = 0.5;        // language fit of a firm outside its home region
-  double synthetic_cash = 5.0;              // USD M, starting cash of a synthetic firm
+  double synthetic_awareness = 1.0;   // marketing awareness weight
+  double foreign_language_fit = 0.5;  // language fit of a firm outside its home region
+  double synthetic_cash = 5.0;        // USD M, starting cash of a synthetic firm
   // Spending: each step a firm spends spend_rate * cash, split by these shares (per firm
   // overridable); shares must sum to 1.
-  double spend_rate = 0.05;                 // per step
+  double spend_rate = 0.05;  // per step
   double compute_share = 0.4;
   double data_share = 0.1;
   double rd_share = 0.3;
   double marketing_share = 0.2;
-  double markup = 0.3;                      // price markup over AI unit cost
+  double markup = 0.3;  // price markup over AI unit cost
   // Service quality in dynamic mode: base + these weights times the value-chain terms.
-  double quality_per_capability = 1.0;      // utility per capability unit
-  double quality_per_log_data = 0.2;        // per log(1 + domain data / data_scale)
-  double quality_per_log_rd = 0.1;          // per log(1 + R&D stock / rd_scale)
-  double domain_data_scale = 0.01;          // T tokens
-  double rd_scale = 100.0;                  // USD M
-  double rd_depreciation = 0.02;            // per step
+  double quality_per_capability = 1.0;         // utility per capability unit
+  double quality_per_log_data = 0.2;           // per log(1 + domain data / data_scale)
+  double quality_per_log_rd = 0.1;             // per log(1 + R&D stock / rd_scale)
+  double domain_data_scale = 0.01;             // T tokens
+  double rd_scale = 100.0;                     // USD M
+  double rd_depreciation = 0.02;               // per step
   double marketing_awareness_per_musd = 0.01;  // awareness added per USD M of marketing
-  double awareness_decay = 0.02;            // per step, of the marketing-built awareness
-  double fixed_cost = 0.0;                  // USD M per step per live firm
+  double awareness_decay = 0.02;               // per step, of the marketing-built awareness
+  double fixed_cost = 0.0;                     // USD M per step per live firm
 };
 
 // The compute layers: HBM, accelerators, cloud.
 struct ComputeSettings {
-  double hbm_per_accelerator = 6.0;         // HBM stacks per accelerator unit
-  double hbm_unit_cost = 250.0;             // USD per stack (production cost)
-  double hbm_initial_price = 400.0;         // USD per stack
-  double accelerator_unit_cost = 3000.0;    // USD per unit, excluding HBM
-  double accelerator_initial_price = 25000.0;  // USD per unit
-  double cloud_operating_cost = 300.0;      // USD per H100e-month
-  double cloud_initial_price = 1500.0;      // USD per H100e-month
+  double hbm_per_accelerator = 6.0;                 // HBM stacks per accelerator unit
+  double hbm_unit_cost = 250.0;                     // USD per stack (production cost)
+  double hbm_initial_price = 400.0;                 // USD per stack
+  double accelerator_unit_cost = 3000.0;            // USD per unit, excluding HBM
+  double accelerator_initial_price = 25000.0;       // USD per unit
+  double cloud_operating_cost = 300.0;              // USD per H100e-month
+  double cloud_initial_price = 1500.0;              // USD per H100e-month
   double price_performance_doubling_months = 24.8;  // compute per accelerator unit
-  double depreciation = 1.0 / 60.0;         // per step, installed compute
-  double price_adjustment_speed = 0.2;      // eta in p' = p (D/S)^eta
-  double max_price_change = 1.2;            // per step factor bound
-  double capacity_cost_accelerator = 40000.0;  // USD per unit/month of added fab capacity
-  double capacity_cost_hbm = 2000.0;        // USD per stack/month of added HBM capacity
-  double capacity_depreciation = 0.01;      // per step, fab and HBM capacity
-  double invest_utilization = 1.0;          // add capacity only when demand fills this share
-  double cloud_self_use_share = 0.5;        // share of a cloud-owning model firm's compute kept
-  double buyer_price_sensitivity = 2.0;     // theta: buyers split spend by (price/perf)^-theta
+  double depreciation = 1.0 / 60.0;                 // per step, installed compute
+  double price_adjustment_speed = 0.2;              // eta in p' = p (D/S)^eta
+  double max_price_change = 1.2;                    // per step factor bound
+  double capacity_cost_accelerator = 40000.0;       // USD per unit/month of added fab capacity
+  double capacity_cost_hbm = 2000.0;                // USD per stack/month of added HBM capacity
+  double capacity_depreciation = 0.01;              // per step, fab and HBM capacity
+  double invest_utilization = 1.0;       // add capacity only when demand fills this share
+  double cloud_self_use_share = 0.5;     // share of a cloud-owning model firm's compute kept
+  double buyer_price_sensitivity = 2.0;  // theta: buyers split spend by (price/perf)^-theta
 };
 
 struct DataSettings {
   double flywheel_tokens_per_customer = 2e-8;  // T tokens per real customer per step
-  double public_data_rate = 0.2;            // T tokens per step to every model developer
-  double depreciation = 0.01;               // per step
-  double data_unit_cost = 2e5;              // USD per T tokens (data vendors' cost)
-  double data_initial_price = 1e6;          // USD per T tokens
+  double public_data_rate = 0.2;               // T tokens per step to every model developer
+  double depreciation = 0.01;                  // per step
+  double data_unit_cost = 2e5;                 // USD per T tokens (data vendors' cost)
+  double data_initial_price = 1e6;             // USD per T tokens
 };
 
 struct ModelsSettings {
@@ -99,14 +99,14 @@ struct ModelsSettings {
   double chinchilla_B = 410.7;
   double chinchilla_alpha = 0.34;
   double chinchilla_beta = 0.28;
-  double tokens_per_parameter = 20.0;       // compute-optimal D / N
-  double flop_per_h100e_month = 1.0e21;     // effective training FLOP per H100e-month
+  double tokens_per_parameter = 20.0;    // compute-optimal D / N
+  double flop_per_h100e_month = 1.0e21;  // effective training FLOP per H100e-month
   double algorithmic_doubling_months = 8.0;
-  double reference_compute = 1.0e21;        // FLOP where capability is 0
-  double training_share = 0.5;              // share of a model developer's compute trained on
-  double finetune_gain = 0.1;               // capability per log(1 + local data / scale)
+  double reference_compute = 1.0e21;             // FLOP where capability is 0
+  double training_share = 0.5;                   // share of a model developer's compute trained on
+  double finetune_gain = 0.1;                    // capability per log(1 + local data / scale)
   double inference_compute_per_customer = 5e-4;  // H100e-months per real customer-month
-  double api_initial_price = 2.0;           // USD per real customer-month of model use
+  double api_initial_price = 2.0;                // USD per real customer-month of model use
 };
 
 // Policy levers (MODEL.md section 5), per region of the firm (or customer) they act on.
@@ -119,16 +119,16 @@ struct ScenarioSettings {
   std::array<double, kRegions> regulation_cost{};      // USD M per step per model/service firm
   std::array<double, kRegions> global_model_access{};  // share of the global frontier usable
   std::array<double, kRegions> closed_stack{};         // 1: the region trades only at home
-  std::array<double, kRegions> home_procurement{};     // utility for home firms, per customer region
-  std::array<double, kRegions> entry_boost{};          // extra entrants per step per region
-  double closed_stack_penalty = 1.0;                   // utility lost abroad by a closed stack
+  std::array<double, kRegions> home_procurement{};  // utility for home firms, per customer region
+  std::array<double, kRegions> entry_boost{};       // extra entrants per step per region
+  double closed_stack_penalty = 1.0;                // utility lost abroad by a closed stack
 };
 
 // A change of scenario levers from a date on ([[event]] tables): `scenario` is the complete
 // lever set in force from `date` (earlier events and the [scenario] section included).
 struct ScenarioEvent {
-  std::string date;        // YYYY-MM
-  std::int64_t step = 0;   // step index of the date (before the run starts: 0)
+  std::string date;       // YYYY-MM
+  std::int64_t step = 0;  // step index of the date (before the run starts: 0)
   std::string note;
   ScenarioSettings scenario;
   std::vector<std::string> changed;  // the keys the event sets, for the resolved TOML
@@ -139,30 +139,30 @@ struct StrategySettings {
   // presets[k - 1] holds the parameters of kStrategyChoiceNames[k] (StrategyParameter order).
   std::array<std::array<double, kStrategyParameters>, kStrategies> presets{};
   std::array<std::string, kArchetypes> by_archetype;  // preset of firms of each archetype
-  std::int64_t adapt_every = 0;        // steps between strategy reviews; 0: off
-  double imitation_probability = 0.5;  // chance to copy a better-performing peer
-  double mutation_sd = 0.1;            // log-sd of a mutation
+  std::int64_t adapt_every = 0;                       // steps between strategy reviews; 0: off
+  double imitation_probability = 0.5;                 // chance to copy a better-performing peer
+  double mutation_sd = 0.1;                           // log-sd of a mutation
 };
 
 // Entry of start-ups into free firm slots (MODEL.md section 4 step 9). Firm capacity is
 // fixed at start: `free_slots` extra slots are dead at step 0 and entrants revive dead slots.
 struct EntrySettings {
-  std::int64_t free_slots = 0;        // extra firm slots, dead at start, for entrants
-  double rate = 0.0;                  // expected entrants per step per replicate (Poisson)
-  double funding = 5.0;               // USD M, median venture funding (starting cash)
-  double funding_log_sd = 1.0;        // log-sd of the log-normal funding
-  std::string archetype = "consumer_ai";  // archetype of the entry slots in the firm table
-  double acquisition_rate = 0.0;         // chance per step that a big-tech firm bids
-  double acquisition_max_cash_share = 0.1;  // price at most this share of the bidder's cash
+  std::int64_t free_slots = 0;                 // extra firm slots, dead at start, for entrants
+  double rate = 0.0;                           // expected entrants per step per replicate (Poisson)
+  double funding = 5.0;                        // USD M, median venture funding (starting cash)
+  double funding_log_sd = 1.0;                 // log-sd of the log-normal funding
+  std::string archetype = "consumer_ai";       // archetype of the entry slots in the firm table
+  double acquisition_rate = 0.0;               // chance per step that a big-tech firm bids
+  double acquisition_max_cash_share = 0.1;     // price at most this share of the bidder's cash
   double acquisition_revenue_multiple = 60.0;  // price = cash + multiple * monthly revenue
-  std::int64_t acquisition_candidates = 8;  // start-ups a bidder looks at
+  std::int64_t acquisition_candidates = 8;     // start-ups a bidder looks at
 };
 
 struct DemandSettings {
-  double bass_p = 0.01;                 // innovation coefficient, per step
-  double bass_q = 0.3;                  // imitation coefficient, per step
-  double reconsider_rate = 0.05;        // probability an adopter reconsiders in a step
-  std::int64_t consideration_set = 8;   // candidates sampled per chooser (0 = all firms)
+  double bass_p = 0.01;                   // innovation coefficient, per step
+  double bass_q = 0.3;                    // imitation coefficient, per step
+  double reconsider_rate = 0.05;          // probability an adopter reconsiders in a step
+  std::int64_t consideration_set = 8;     // candidates sampled per chooser (0 = all firms)
   double awareness_installed_base = 0.5;  // weight of installed base in awareness sampling
   double beta_quality = 1.0;
   double beta_price = 1.0;
@@ -170,7 +170,7 @@ struct DemandSettings {
   double beta_network = 0.5;
   double beta_language = 0.5;
   double switching_cost = 1.0;
-  double price_taste_sd = 0.0;          // log-sd of a customer's personal price sensitivity
+  double price_taste_sd = 0.0;  // log-sd of a customer's personal price sensitivity
 };
 
 // Generated firms are named with these prefixes and a number: "synthetic-00000", ... for
@@ -183,35 +183,35 @@ inline constexpr const char* kFreeSlotPrefix = "slot-";
 struct FirmSpec {
   std::string name;
   std::string archetype;
-  int region = 0;                                   // index into kRegionNames
-  std::array<double, kSegments> quality{};          // per segment
-  std::array<double, kSegments> price{};            // per segment, > 0
-  std::array<bool, kSegments> serves{};             // segments the firm sells to
+  int region = 0;                           // index into kRegionNames
+  std::array<double, kSegments> quality{};  // per segment
+  std::array<double, kSegments> price{};    // per segment, > 0
+  std::array<bool, kSegments> serves{};     // segments the firm sells to
   // Value chain (dynamic mode). Layers default by archetype (see docs/CONFIG.md).
-  std::array<bool, kLayers> layers{};               // active layers, kLayerNames order
-  bool sells_data = false;                          // data vendor
-  double cash = 100.0;                              // USD M
-  double fab_capacity = 0.0;                        // accelerator units per step
-  double hbm_capacity = 0.0;                        // HBM stacks per step
-  double installed_compute = 0.0;                   // H100e
-  double data_stock = 0.0;                          // T tokens
-  double training_compute = 0.0;                    // FLOP, cumulative effective, at start
-  double chip_performance = 1.0;                    // H100e per accelerator unit (2024)
-  bool open_weights = false;                        // releases its models openly
-  std::string model_source = "own";                 // "own", "open", or a partner firm name
-  double markup = -1.0;                             // < 0: firms.markup
-  double spend_rate = -1.0;                         // < 0: firms.spend_rate
-  double other_income = 0.0;                        // USD M per step from outside the model
+  std::array<bool, kLayers> layers{};  // active layers, kLayerNames order
+  bool sells_data = false;             // data vendor
+  double cash = 100.0;                 // USD M
+  double fab_capacity = 0.0;           // accelerator units per step
+  double hbm_capacity = 0.0;           // HBM stacks per step
+  double installed_compute = 0.0;      // H100e
+  double data_stock = 0.0;             // T tokens
+  double training_compute = 0.0;       // FLOP, cumulative effective, at start
+  double chip_performance = 1.0;       // H100e per accelerator unit (2024)
+  bool open_weights = false;           // releases its models openly
+  std::string model_source = "own";    // "own", "open", or a partner firm name
+  double markup = -1.0;                // < 0: firms.markup
+  double spend_rate = -1.0;            // < 0: firms.spend_rate
+  double other_income = 0.0;           // USD M per step from outside the model
   double awareness = 1.0;
-  std::array<double, kRegions> language_fit{};      // fit to customers of each region, [0,1]
-  std::string strategy;                             // preset name; "" = by archetype
-  double compute_share = -1.0;                      // < 0: the strategy's (or [firms]) value
+  std::array<double, kRegions> language_fit{};  // fit to customers of each region, [0,1]
+  std::string strategy;                         // preset name; "" = by archetype
+  double compute_share = -1.0;                  // < 0: the strategy's (or [firms]) value
   double data_share = -1.0;
   double rd_share = -1.0;
   double marketing_share = -1.0;
-  double cloud_self_use = -1.0;                     // < 0: compute.cloud_self_use_share with
-                                                    //   layer model, else 0
-  std::array<double, kSegments> initial_share{};    // share of each segment's adopters at step 0
+  double cloud_self_use = -1.0;                   // < 0: compute.cloud_self_use_share with
+                                                  //   layer model, else 0
+  std::array<double, kSegments> initial_share{};  // share of each segment's adopters at step 0
 };
 
 struct Config {
@@ -227,7 +227,7 @@ struct Config {
   StrategySettings strategy;
   std::vector<ScenarioEvent> events;  // in date order
   std::vector<FirmSpec> named_firms;
-  std::string source_path;    // the config file as given
+  std::string source_path;  // the config file as given
   // Every file the config was read from: the config file as given, then its base chain
   // (`base = ...`), each path as it was opened. A run refuses to write over any of them.
   std::vector<std::string> source_files;

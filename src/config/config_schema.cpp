@@ -31,7 +31,7 @@ constexpr double kMaxFlop = 1e40;
 // < 2^63 - 1 = 9.22e18 USD, which leaves headroom for what the run itself earns (a synthetic
 // firm starts with at most synthetic_cash x 1e4 = 1e17 USD and has no outside income). Revenue
 // (customers x price) cannot be bounded this way; the kernels check that arithmetic instead.
-constexpr double kMaxIncome = 1e5;     // USD M per step (1.2e6 USD M a year)
+constexpr double kMaxIncome = 1e5;  // USD M per step (1.2e6 USD M a year)
 
 const std::vector<SectionSpec> kSettingsSections = {
     {"run", "Length, replication, randomness and recording of a run."},
@@ -330,7 +330,8 @@ const std::vector<KeySpec> kSettingsKeys = {
     {"compute", "invest_utilization", KeyKind::kFloat, "1.0", "fraction", Closed(0.0, 1.0),
      kNoNames,
      "A memory or chip maker adds capacity only when last step's demand filled at least this "
-     "share of its capacity (1: demand at least equal to capacity, i.e. a short market); otherwise its capacity budget is not spent. 0: always invest.",
+     "share of its capacity (1: demand at least equal to capacity, i.e. a short market); otherwise "
+     "its capacity budget is not spent. 0: always invest.",
      AIMARKET_FIELD(compute.invest_utilization), nullptr, nullptr},
     {"compute", "cloud_self_use_share", KeyKind::kFloat, "0.5", "fraction", Closed(0.0, 1.0),
      kNoNames,
@@ -430,8 +431,8 @@ const std::vector<KeySpec> kSettingsKeys = {
     {"scenario", "rd_subsidy", KeyKind::kTable, "{}", "fraction of own R&D budget",
      Closed(0.0, 10.0), kRegionList, "Government top-up of the R&D budget of the region's firms.",
      AIMARKET_SPAN(scenario.rd_subsidy, kRegions), nullptr, nullptr},
-    {"scenario", "public_data", KeyKind::kTable, "{}", "T tokens per step", Closed(0.0, kMaxQuantity),
-     kRegionList,
+    {"scenario", "public_data", KeyKind::kTable, "{}", "T tokens per step",
+     Closed(0.0, kMaxQuantity), kRegionList,
      "Public data the region opens to each of its model and service firms every step (on top of "
      "`data.public_data_rate` for model developers).",
      AIMARKET_SPAN(scenario.public_data, kRegions), nullptr, nullptr},
@@ -470,8 +471,8 @@ const std::vector<KeySpec> kSettingsKeys = {
      "Extra firm slots after the synthetic firms, dead at start, that entrants fill; named "
      "`slot-00000`, ... in the firm table. Device memory is sized for them at start.",
      AIMARKET_FIELD(entry.free_slots), nullptr, nullptr},
-    {"entry", "rate", KeyKind::kFloat, "0.0", "entrants per step per replicate",
-     Closed(0.0, 1e6), kNoNames,
+    {"entry", "rate", KeyKind::kFloat, "0.0", "entrants per step per replicate", Closed(0.0, 1e6),
+     kNoNames,
      "Expected number of entrants per step in each replicate (Poisson). 0 turns entry off. "
      "Placeholder: about 20 % of firms enter or exit per year (Bartelsman, Scarpetta and "
      "Schivardi 2005), to be calibrated.",
@@ -498,48 +499,67 @@ const std::vector<KeySpec> kSettingsKeys = {
      "Price of a start-up: its cash plus this many months of its customer revenue.",
      AIMARKET_FIELD(entry.acquisition_revenue_multiple), nullptr, nullptr},
     {"entry", "acquisition_candidates", KeyKind::kInteger, "8", "firms", Integers(1, 1024),
-     kNoNames, "Start-up slots a bidder looks at (uniformly drawn); it bids for the one with the "
+     kNoNames,
+     "Start-up slots a bidder looks at (uniformly drawn); it bids for the one with the "
      "most customers.",
      AIMARKET_FIELD(entry.acquisition_candidates), nullptr, nullptr},
 
-    // [strategy]: the presets, then the preset of each archetype, then adaptation.
-#define AIMARKET_PRESET(index, key, defaults, meaning)                                      \
-  {"strategy", key, KeyKind::kTable, defaults, "see meaning", Closed(0.0, 100.0),          \
-   kStrategyParameterList, meaning, AIMARKET_SPAN(strategy.presets[index], kStrategyParameters), \
-   nullptr, "spend_rate in [0, 1] (per step), the four shares in [0, 1] summing to 1, markup in [0, 100]"}
+// [strategy]: the presets, then the preset of each archetype, then adaptation.
+#define AIMARKET_PRESET(index, key, defaults, meaning)                                            \
+  {                                                                                               \
+    "strategy", key, KeyKind::kTable, defaults, "see meaning", Closed(0.0, 100.0),                \
+        kStrategyParameterList, meaning,                                                          \
+        AIMARKET_SPAN(strategy.presets[index], kStrategyParameters), nullptr,                     \
+        "spend_rate in [0, 1] (per step), the four shares in [0, 1] summing to 1, markup in [0, " \
+        "100]"                                                                                    \
+  }
     AIMARKET_PRESET(0, "vertical_integration",
-                    "{ spend_rate = 0.03, compute_share = 0.5, data_share = 0.1, rd_share = 0.25, marketing_share = 0.15, markup = 0.5 }",
+                    "{ spend_rate = 0.03, compute_share = 0.5, data_share = 0.1, rd_share = 0.25, "
+                    "marketing_share = 0.15, markup = 0.5 }",
                     "All-round player: invests across the chain, spends steadily (big tech)."),
-    AIMARKET_PRESET(1, "open_weight",
-                    "{ spend_rate = 0.03, compute_share = 0.6, data_share = 0.15, rd_share = 0.2, marketing_share = 0.05, markup = 0.2 }",
-                    "Releases open weights: compute and data for ecosystem reach, low API margins."),
+    AIMARKET_PRESET(
+        1, "open_weight",
+        "{ spend_rate = 0.03, compute_share = 0.6, data_share = 0.15, rd_share = 0.2, "
+        "marketing_share = 0.05, markup = 0.2 }",
+        "Releases open weights: compute and data for ecosystem reach, low API margins."),
     AIMARKET_PRESET(2, "closed_frontier",
-                    "{ spend_rate = 0.06, compute_share = 0.7, data_share = 0.1, rd_share = 0.15, marketing_share = 0.05, markup = 1.0 }",
+                    "{ spend_rate = 0.06, compute_share = 0.7, data_share = 0.1, rd_share = 0.15, "
+                    "marketing_share = 0.05, markup = 1.0 }",
                     "Closed frontier lab: heavy compute, API pricing."),
-    AIMARKET_PRESET(3, "partner",
-                    "{ spend_rate = 0.04, compute_share = 0.2, data_share = 0.2, rd_share = 0.2, marketing_share = 0.4, markup = 0.5 }",
-                    "Licenses a lab's model (set `model_source` to the partner) and competes on reach."),
+    AIMARKET_PRESET(
+        3, "partner",
+        "{ spend_rate = 0.04, compute_share = 0.2, data_share = 0.2, rd_share = 0.2, "
+        "marketing_share = 0.4, markup = 0.5 }",
+        "Licenses a lab's model (set `model_source` to the partner) and competes on reach."),
     AIMARKET_PRESET(4, "adopt_global_base",
-                    "{ spend_rate = 0.04, compute_share = 0.2, data_share = 0.35, rd_share = 0.2, marketing_share = 0.25, markup = 0.3 }",
+                    "{ spend_rate = 0.04, compute_share = 0.2, data_share = 0.35, rd_share = 0.2, "
+                    "marketing_share = 0.25, markup = 0.3 }",
                     "Fast follower: adopts a global or open base model, fine-tunes on local data."),
     AIMARKET_PRESET(5, "sovereign_full_stack",
-                    "{ spend_rate = 0.04, compute_share = 0.5, data_share = 0.2, rd_share = 0.2, marketing_share = 0.1, markup = 0.4 }",
+                    "{ spend_rate = 0.04, compute_share = 0.5, data_share = 0.2, rd_share = 0.2, "
+                    "marketing_share = 0.1, markup = 0.4 }",
                     "Builds its own stack (models on home infrastructure)."),
     AIMARKET_PRESET(6, "vertical_niche",
-                    "{ spend_rate = 0.04, compute_share = 0.15, data_share = 0.4, rd_share = 0.25, marketing_share = 0.2, markup = 0.6 }",
+                    "{ spend_rate = 0.04, compute_share = 0.15, data_share = 0.4, rd_share = 0.25, "
+                    "marketing_share = 0.2, markup = 0.6 }",
                     "One industry, domain data."),
     AIMARKET_PRESET(7, "memory_specialist",
-                    "{ spend_rate = 0.03, compute_share = 0.8, data_share = 0.0, rd_share = 0.15, marketing_share = 0.05, markup = 0.3 }",
+                    "{ spend_rate = 0.03, compute_share = 0.8, data_share = 0.0, rd_share = 0.15, "
+                    "marketing_share = 0.05, markup = 0.3 }",
                     "Memory maker: puts its budget into HBM capacity."),
     AIMARKET_PRESET(8, "npu_challenger",
-                    "{ spend_rate = 0.05, compute_share = 0.6, data_share = 0.0, rd_share = 0.3, marketing_share = 0.1, markup = 0.2 }",
+                    "{ spend_rate = 0.05, compute_share = 0.6, data_share = 0.0, rd_share = 0.3, "
+                    "marketing_share = 0.1, markup = 0.2 }",
                     "AI-chip start-up: fab capacity and R&D, low margins."),
 #undef AIMARKET_PRESET
-#define AIMARKET_ARCHETYPE_STRATEGY(index, key)                                                \
-  {"strategy", key, KeyKind::kChoice, "\"none\"", "-", NoRange(), kStrategyList,            \
-   "Strategy preset of every " key " firm without a `strategy` of its own (synthetic firms "  \
-   "and entry slots included); \"none\": the [firms] settings.",                            \
-   AIMARKET_FIELD(strategy.by_archetype[index]), nullptr, nullptr}
+#define AIMARKET_ARCHETYPE_STRATEGY(index, key)                                   \
+  {                                                                               \
+    "strategy", key, KeyKind::kChoice, "\"none\"", "-", NoRange(), kStrategyList, \
+        "Strategy preset of every " key                                           \
+        " firm without a `strategy` of its own (synthetic firms "                 \
+        "and entry slots included); \"none\": the [firms] settings.",             \
+        AIMARKET_FIELD(strategy.by_archetype[index]), nullptr, nullptr            \
+  }
     AIMARKET_ARCHETYPE_STRATEGY(0, "big_tech"),
     AIMARKET_ARCHETYPE_STRATEGY(1, "model_lab"),
     AIMARKET_ARCHETYPE_STRATEGY(2, "chip_vendor"),
@@ -623,8 +643,8 @@ const std::vector<KeySpec> kFirmKeys = {
      nullptr, nullptr, nullptr},
     {"firm", "data_stock", KeyKind::kFloat, "0.0", "T tokens", Closed(0.0, kMaxQuantity), kNoNames,
      "Data the firm holds at step 0.", nullptr, nullptr, nullptr},
-    {"firm", "other_income", KeyKind::kFloat, "0.0", "USD M per step",
-     Closed(0.0, kMaxIncome), kNoNames,
+    {"firm", "other_income", KeyKind::kFloat, "0.0", "USD M per step", Closed(0.0, kMaxIncome),
+     kNoNames,
      "Income from businesses outside the model (advertising, devices, non-AI software), "
      "received every step: outside money, like funding.",
      nullptr, nullptr, nullptr},
@@ -666,8 +686,8 @@ const std::vector<KeySpec> kFirmKeys = {
     {"firm", "data_share", KeyKind::kFloat, nullptr, "fraction of budget", Closed(0.0, 1.0),
      kNoNames, "Share of the budget spent on data.", nullptr,
      "its strategy's, else `firms.data_share`", nullptr},
-    {"firm", "rd_share", KeyKind::kFloat, nullptr, "fraction of budget", Closed(0.0, 1.0),
-     kNoNames, "Share of the budget spent on R&D and talent.", nullptr,
+    {"firm", "rd_share", KeyKind::kFloat, nullptr, "fraction of budget", Closed(0.0, 1.0), kNoNames,
+     "Share of the budget spent on R&D and talent.", nullptr,
      "its strategy's, else `firms.rd_share`", nullptr},
     {"firm", "marketing_share", KeyKind::kFloat, nullptr, "fraction of budget", Closed(0.0, 1.0),
      kNoNames, "Share of the budget spent on marketing.", nullptr,

@@ -4,10 +4,9 @@
 // stored in Config. Problems are collected, not thrown one by one, so that a user fixes a
 // config in one pass; each names where the value came from (file:line:column, or the
 // command-line option), the key, and what is wrong.
-#include <toml++/toml.h>
-
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -79,9 +78,9 @@ class Problems {
     if (region.begin.line == 0) return Where{0, 0, 0, path_};  // made here, not read
     // A value may come from a base config (`base = ...`): name the file it was read from.
     const std::string& file = region.path && !region.path->empty() ? *region.path : path_;
-    return Where{0, region.begin.line, region.begin.column,
-                 file + ":" + std::to_string(region.begin.line) + ":" +
-                     std::to_string(region.begin.column)};
+    return Where{
+        0, region.begin.line, region.begin.column,
+        file + ":" + std::to_string(region.begin.line) + ":" + std::to_string(region.begin.column)};
   }
   Where whole_file() const { return Where{0, 0, 0, path_}; }
   Where at(const toml::node& node) const { return at(node.source()); }
@@ -546,7 +545,8 @@ bool store_setting(const KeySpec& spec, const toml::node& node, Config& config, 
       if (!values) return false;
       const auto target = std::get<config_schema::DoubleSpan>(field);
       for (int i = 0; i < target.count; ++i) {
-        if (values->listed[static_cast<std::size_t>(i)]) target.data[i] = values->values[static_cast<std::size_t>(i)];
+        if (values->listed[static_cast<std::size_t>(i)])
+          target.data[i] = values->values[static_cast<std::size_t>(i)];
       }
       return true;
     }
@@ -594,7 +594,7 @@ void read_settings(const toml::table& root, Config& config, Reader& reader, Sett
   for (auto&& [section_key, section_node] : root) {
     const std::string section(section_key.str());
     if (section == config_schema::firm_section().name) continue;  // see read_named_firms
-    if (section == kEventSection) continue;                        // see read_events
+    if (section == kEventSection) continue;                       // see read_events
     if (config_schema::is_settings_section(section)) {
       const toml::table* table = section_node.as_table();
       if (table == nullptr) {
@@ -1020,9 +1020,9 @@ FirmFacts read_firm(const toml::table& firm, std::size_t index, const Config& co
                    "give all four budget shares (compute_share, data_share, rd_share, "
                    "marketing_share) or none (then its strategy's apply)");
     } else if (std::fabs(sum - 1.0) > kShareSumTolerance) {
-      problems.add(where, key_of("compute_share"),
-                   "the four budget shares must sum to 1; they sum to " +
-                       config_schema::number_text(sum));
+      problems.add(
+          where, key_of("compute_share"),
+          "the four budget shares must sum to 1; they sum to " + config_schema::number_text(sum));
     }
   }
   if (const toml::node* node = firm.get("strategy")) {
@@ -1034,9 +1034,11 @@ FirmFacts read_firm(const toml::table& firm, std::size_t index, const Config& co
   if (const toml::node* node = firm.get("initial_share")) {
     const KeySpec& key_spec = *config_schema::find_firm_key("initial_share");
     if (lacks(config_schema::kLayerService)) {
-      problems.add(*node, key_of("initial_share"),
-                   no_layer(config_schema::kLayerService) + ", so it has no customers to start with");
-    } else if (const auto shares = read_per_segment(*node, key_of("initial_share"), key_spec, reader)) {
+      problems.add(
+          *node, key_of("initial_share"),
+          no_layer(config_schema::kLayerService) + ", so it has no customers to start with");
+    } else if (const auto shares =
+                   read_per_segment(*node, key_of("initial_share"), key_spec, reader)) {
       for (int s = 0; s < kSegments; ++s) {
         if (!shares->listed[static_cast<std::size_t>(s)] || !spec.serves[s]) continue;
         spec.initial_share[s] = shares->values[static_cast<std::size_t>(s)];
@@ -1160,7 +1162,8 @@ void read_events(const toml::table& root, Config& config, Reader& reader) {
   Problems& problems = reader.problems();
   const toml::array* events = node->as_array();
   if (events == nullptr || !events->is_array_of_tables()) {
-    problems.add(*node, "event", "expected [[event]] tables (an array of tables), got " + describe(*node));
+    problems.add(*node, "event",
+                 "expected [[event]] tables (an array of tables), got " + describe(*node));
     return;
   }
   const std::int64_t start = month_index(config.run.start);
@@ -1202,9 +1205,10 @@ void read_events(const toml::table& root, Config& config, Reader& reader) {
     const toml::node* changes = p.table->get("scenario");
     const toml::table* table = changes != nullptr ? changes->as_table() : nullptr;
     if (table == nullptr) {
-      problems.add(changes != nullptr ? *changes : static_cast<const toml::node&>(*p.table),
-                   label + ".scenario",
-                   "expected a table of [scenario] keys, e.g. scenario = { rd_subsidy = { KR = 0.5 } }");
+      problems.add(
+          changes != nullptr ? *changes : static_cast<const toml::node&>(*p.table),
+          label + ".scenario",
+          "expected a table of [scenario] keys, e.g. scenario = { rd_subsidy = { KR = 0.5 } }");
       continue;
     }
     Config scratch;
@@ -1231,7 +1235,8 @@ void read_events(const toml::table& root, Config& config, Reader& reader) {
 
 // toml++ reads dotted keys and table headers recursively, one stack frame per part, so a key
 // of tens of thousands of parts overflows the stack (a crash, not an error); and a file is read
-// whole into memory, so an endless one (/dev/zero) would exhaust it. The shipped baseline is 15 KB and nests 6 levels
+// whole into memory, so an endless one (/dev/zero) would exhaust it. The shipped baseline is 15 KB
+// and nests 6 levels
 // ([[event]] scenario = { export_controls = [["US", "CN"]] }); the limits are far above any
 // real config and far below what would harm the reader.
 constexpr std::size_t kMaxConfigBytes = std::size_t{1} << 20;  // 1 MiB, per file and per --set
@@ -1377,8 +1382,8 @@ class NestingScan {
     } else if (c == '"' || c == '\'') {
       skip_string();
     } else {
-      while (pos_ < text_.size() && std::string_view(",]}[{#\n\"'").find(text_[pos_]) ==
-                                        std::string_view::npos) {
+      while (pos_ < text_.size() &&
+             std::string_view(",]}[{#\n\"'").find(text_[pos_]) == std::string_view::npos) {
         advance(1);
       }
     }
@@ -1624,31 +1629,31 @@ std::string values_table(const double* values, const NameList& names,
 
 // A setting's value in `config` as TOML text.
 std::string setting_value_text(const KeySpec& spec, Config& config) {
-      const config_schema::FieldRef field = spec.field(config);
-      std::string value;
-      if (const auto* integer = std::get_if<std::int64_t*>(&field)) {
-        value = std::to_string(**integer);
-      } else if (const auto* unsigned_integer = std::get_if<std::uint64_t*>(&field)) {
-        value = std::to_string(**unsigned_integer);
-      } else if (const auto* number = std::get_if<double*>(&field)) {
-        value = config_schema::toml_float(**number);
-      } else if (const auto* flag = std::get_if<bool*>(&field)) {
-        value = **flag ? "true" : "false";
-      } else if (const auto* string = std::get_if<std::string*>(&field)) {
-        value = config_schema::toml_string(**string);
-      } else if (const auto* span = std::get_if<config_schema::DoubleSpan>(&field)) {
-        value = values_table(span->data, spec.names);
-      } else if (const auto* pairs = std::get_if<config_schema::IndexPairs*>(&field)) {
-        value = "[";
-        for (std::size_t i = 0; i < (*pairs)->size(); ++i) {
-          const auto [a, b] = (**pairs)[i];
-          value += std::string(i > 0 ? ", " : "") + "[" +
-                   config_schema::toml_string(spec.names.names[a]) + ", " +
-                   config_schema::toml_string(spec.names.names[b]) + "]";
-        }
-        value += "]";
-      }
-      return value;
+  const config_schema::FieldRef field = spec.field(config);
+  std::string value;
+  if (const auto* integer = std::get_if<std::int64_t*>(&field)) {
+    value = std::to_string(**integer);
+  } else if (const auto* unsigned_integer = std::get_if<std::uint64_t*>(&field)) {
+    value = std::to_string(**unsigned_integer);
+  } else if (const auto* number = std::get_if<double*>(&field)) {
+    value = config_schema::toml_float(**number);
+  } else if (const auto* flag = std::get_if<bool*>(&field)) {
+    value = **flag ? "true" : "false";
+  } else if (const auto* string = std::get_if<std::string*>(&field)) {
+    value = config_schema::toml_string(**string);
+  } else if (const auto* span = std::get_if<config_schema::DoubleSpan>(&field)) {
+    value = values_table(span->data, spec.names);
+  } else if (const auto* pairs = std::get_if<config_schema::IndexPairs*>(&field)) {
+    value = "[";
+    for (std::size_t i = 0; i < (*pairs)->size(); ++i) {
+      const auto [a, b] = (**pairs)[i];
+      value += std::string(i > 0 ? ", " : "") + "[" +
+               config_schema::toml_string(spec.names.names[a]) + ", " +
+               config_schema::toml_string(spec.names.names[b]) + "]";
+    }
+    value += "]";
+  }
+  return value;
 }
 
 std::string resolved_toml(Config config) {
@@ -1669,7 +1674,8 @@ std::string resolved_toml(Config config) {
     text += "scenario = {";
     for (std::size_t i = 0; i < event.changed.size(); ++i) {
       const KeySpec& spec = *config_schema::find_setting("scenario", event.changed[i]);
-      text += std::string(i > 0 ? ", " : " ") + spec.name + " = " + setting_value_text(spec, scratch);
+      text +=
+          std::string(i > 0 ? ", " : " ") + spec.name + " = " + setting_value_text(spec, scratch);
     }
     text += " }\n";
   }
@@ -1726,10 +1732,12 @@ std::string resolved_toml(Config config) {
     if (firm.cloud_self_use >= 0.0) {
       text += "cloud_self_use = " + config_schema::toml_float(firm.cloud_self_use) + "\n";
     }
-    if (!firm.strategy.empty()) text += "strategy = " + config_schema::toml_string(firm.strategy) + "\n";
+    if (!firm.strategy.empty())
+      text += "strategy = " + config_schema::toml_string(firm.strategy) + "\n";
     if (firm.layers[config_schema::kLayerService]) {
       text += "initial_share = " +
-              values_table(firm.initial_share.data(), config_schema::kSegmentList, &firm.serves) + "\n";
+              values_table(firm.initial_share.data(), config_schema::kSegmentList, &firm.serves) +
+              "\n";
     }
   }
   return text;
@@ -1787,10 +1795,9 @@ toml::table parse_config_file(const std::string& path, const std::string& named_
   std::string reason;
   const auto text = read_file(path, reason);
   if (!text) {
-    throw ConfigError(named_by.empty()
-                          ? path + ": cannot read the config file: " + reason
-                          : named_by + ": base: cannot read the config file " + quoted(path) +
-                                ": " + reason);
+    throw ConfigError(named_by.empty() ? path + ": cannot read the config file: " + reason
+                                       : named_by + ": base: cannot read the config file " +
+                                             quoted(path) + ": " + reason);
   }
   if (const auto excess = NestingScan(*text).first_excess()) {
     throw ConfigError(path + ":" + std::to_string(excess->line) + ":" +
@@ -1831,7 +1838,8 @@ void merge_config_onto(toml::table& base, toml::table& over) {
         toml::table* match = nullptr;
         if (const auto name = firm["name"].value<std::string>()) {
           for (toml::node& candidate : firms) {
-            if (candidate.as_table() && (*candidate.as_table())["name"].value<std::string>() == name) {
+            if (candidate.as_table() &&
+                (*candidate.as_table())["name"].value<std::string>() == name) {
               match = candidate.as_table();
             }
           }

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -79,8 +79,8 @@ double number_in_file(const char* path, const std::string& key) {
 class ProgressReporter {
  public:
   ProgressReporter(ProgressMode mode, std::int64_t total) : total_(total) {
-    if (mode == ProgressMode::kAuto) mode = isatty(STDERR_FILENO) ? ProgressMode::kBar
-                                                                   : ProgressMode::kLines;
+    if (mode == ProgressMode::kAuto)
+      mode = isatty(STDERR_FILENO) ? ProgressMode::kBar : ProgressMode::kLines;
     mode_ = mode;
     start_ = std::chrono::steady_clock::now();
   }
@@ -136,7 +136,8 @@ Simulation::Simulation(const Config& config, BackendChoice choice, std::string* 
     layout_.sells[layer].assign(static_cast<std::size_t>(layout_.firms), 0);
   }
   for (int market = 0; market < kLayers - 1; ++market) {  // hbm, accelerator, cloud, model
-    for (std::int32_t j : setup.sellers[market]) layout_.sells[market][static_cast<std::size_t>(j)] = 1;
+    for (std::int32_t j : setup.sellers[market])
+      layout_.sells[market][static_cast<std::size_t>(j)] = 1;
   }
   for (std::int32_t j = 0; j < layout_.firms; ++j) {
     bool serves_any = false;
@@ -152,7 +153,8 @@ void Simulation::step() {
   // Scenario events dated at this step (or before the run's start, at step 0) take effect
   // before it; each event holds the complete lever set in force from its date.
   for (const ScenarioEvent& event : config_.events) {
-    if (event.step == steps_done_) backend_->apply_scenario(make_scenario_update(event.scenario, config_, firms_));
+    if (event.step == steps_done_)
+      backend_->apply_scenario(make_scenario_update(event.scenario, config_, firms_));
   }
   backend_->step(steps_done_);
   ++steps_done_;
@@ -174,25 +176,25 @@ double record_frame_bytes(std::int64_t replicates, std::int64_t firms) {
   const double r = static_cast<double>(replicates);
   const double firm_cells = r * static_cast<double>(firms);
   const double layer_cells = r * kLayers;
-  return firm_cells * kSegments * 4.0 +               // customers
-         r * kSegments * 4.0 +                        // adopters
+  return firm_cells * kSegments * 4.0 +                          // customers
+         r * kSegments * 4.0 +                                   // adopters
          3.0 * layer_cells * static_cast<double>(firms) * 8.0 +  // market/revenue share, price
-         3.0 * layer_cells * 8.0 +                    // hhi, layer units, layer revenue
-         layer_cells * kRegions * 8.0 +               // region_share
-         firm_cells * kRegions * 4.0 +                // region_customers
-         5.0 * firm_cells * 8.0 +                     // quality, capability, data, compute, cash
-         firm_cells * (1.0 + 4.0);                    // alive, owner
+         3.0 * layer_cells * 8.0 +                               // hhi, layer units, layer revenue
+         layer_cells * kRegions * 8.0 +                          // region_share
+         firm_cells * kRegions * 4.0 +                           // region_customers
+         5.0 * firm_cells * 8.0 +   // quality, capability, data, compute, cash
+         firm_cells * (1.0 + 4.0);  // alive, owner
 }
 
 double snapshot_bytes(std::int64_t replicates, std::int64_t firms) {
   const double firm_cells = static_cast<double>(replicates) * static_cast<double>(firms);
   const double market_cells = firm_cells * kUpstreamMarkets;
-  return firm_cells * kSegments * 4.0 +               // tally
-         firm_cells * kRegions * 4.0 +                // region_tally
-         market_cells * (4.0 * 8.0 + 8.0) +           // sold, revenue, bought, paid; price
-         firm_cells * kSegments * 2.0 * 8.0 +         // service price and quality
-         firm_cells * (3.0 * 8.0 + 3.0 * 8.0) +       // capability, data, compute; cash, flows
-         firm_cells * (1.0 + 4.0);                    // alive, acquired_by
+  return firm_cells * kSegments * 4.0 +          // tally
+         firm_cells * kRegions * 4.0 +           // region_tally
+         market_cells * (4.0 * 8.0 + 8.0) +      // sold, revenue, bought, paid; price
+         firm_cells * kSegments * 2.0 * 8.0 +    // service price and quality
+         firm_cells * (3.0 * 8.0 + 3.0 * 8.0) +  // capability, data, compute; cash, flows
+         firm_cells * (1.0 + 4.0);               // alive, acquired_by
 }
 
 double host_available_bytes() {
@@ -230,8 +232,8 @@ MemoryEstimate estimate_memory(const Config& config, bool cuda) {
   for (double adoption : config.population.initial_adoption) {
     sizes.initial_customers = sizes.initial_customers || adoption > 0.0;
   }
-  sizes.sampled_consideration = config.demand.consideration_set > 0 &&
-                                config.demand.consideration_set < sizes.firms;
+  sizes.sampled_consideration =
+      config.demand.consideration_set > 0 && config.demand.consideration_set < sizes.firms;
   sizes.adaptation = config.strategy.adapt_every > 0;
   const EngineFootprint engine = engine_footprint(sizes);
 
@@ -241,16 +243,16 @@ MemoryEstimate estimate_memory(const Config& config, bool cuda) {
   // While the engine is built: the set-up's copy of the population (and every customer's
   // starting provider), and the engine's staging buffer. While running: one snapshot and the
   // frames on their way to the file.
-  const double building = 2.0 * customers + (sizes.initial_customers ? 4.0 * customers : 0.0) +
-                          engine.staging;
+  const double building =
+      2.0 * customers + (sizes.initial_customers ? 4.0 * customers : 0.0) + engine.staging;
   const double running = snapshot_bytes(sizes.replicates, sizes.firms) +
                          kFramesInFlight * record_frame_bytes(sizes.replicates, sizes.firms);
 
   MemoryEstimate estimate;
   estimate.config_path = config.source_path;
   estimate.cuda = cuda;
-  estimate.host_bytes = population + firm_tables + (cuda ? 0.0 : engine.arrays) +
-                        std::max(building, running);
+  estimate.host_bytes =
+      population + firm_tables + (cuda ? 0.0 : engine.arrays) + std::max(building, running);
   estimate.device_bytes = cuda ? engine.arrays : 0.0;
   estimate.host_available = host_available_bytes();
   std::size_t free_bytes = 0, total_bytes = 0;
@@ -276,12 +278,14 @@ std::string memory_shortfall(const MemoryEstimate& estimate) {
   std::string what;
   if (estimate.host_available >= 0.0 && estimate.host_bytes > estimate.host_available) {
     what = "about " + memory_text(estimate.host_bytes) + " of host memory" +
-           (estimate.cuda ? "" : " (the engine's arrays included, on the cpu backend)") +
-           ", but " + memory_text(estimate.host_available) + " is available";
+           (estimate.cuda ? "" : " (the engine's arrays included, on the cpu backend)") + ", but " +
+           memory_text(estimate.host_available) + " is available";
   } else if (estimate.device_available >= 0.0 &&
              estimate.device_bytes > estimate.device_available) {
-    what = "about " + memory_text(estimate.device_bytes) + " of GPU memory for the engine's "
-           "arrays, but " + memory_text(estimate.device_available) + " is free on the GPU";
+    what = "about " + memory_text(estimate.device_bytes) +
+           " of GPU memory for the engine's "
+           "arrays, but " +
+           memory_text(estimate.device_available) + " is free on the GPU";
   } else {
     return "";
   }
@@ -338,11 +342,13 @@ RecordFrame make_record_frame(std::int64_t step, const EnsembleSnapshot& snapsho
   frame.data_stock = snapshot.data_stock;
   frame.compute = snapshot.installed_compute;
   frame.cash.resize(firm_cells);
-  for (std::size_t k = 0; k < firm_cells; ++k) frame.cash[k] = static_cast<double>(snapshot.cash[k]) / 1e6;
+  for (std::size_t k = 0; k < firm_cells; ++k)
+    frame.cash[k] = static_cast<double>(snapshot.cash[k]) / 1e6;
   frame.alive = snapshot.alive;
   frame.owner = snapshot.acquired_by;
 
-  std::vector<double> units(static_cast<std::size_t>(firms)), revenue(static_cast<std::size_t>(firms));
+  std::vector<double> units(static_cast<std::size_t>(firms)),
+      revenue(static_cast<std::size_t>(firms));
   for (std::int64_t r = 0; r < replicates; ++r) {
     for (int layer = 0; layer < kLayers; ++layer) {
       const bool service = layer == kLayers - 1;
@@ -427,8 +433,10 @@ std::string find_non_finite_state(const RecordFrame& frame, const RecordLayout& 
            "'";
   };
   const std::pair<const std::vector<double>*, const char*> per_firm[] = {
-      {&frame.capability, "capability"}, {&frame.data_stock, "data stock"},
-      {&frame.compute, "installed compute"}, {&frame.cash, "cash"}};
+      {&frame.capability, "capability"},
+      {&frame.data_stock, "data stock"},
+      {&frame.compute, "installed compute"},
+      {&frame.cash, "cash"}};
   for (const auto& [values, what] : per_firm) {
     for (std::size_t k = 0; k < values->size(); ++k) {
       if (std::isfinite((*values)[k])) continue;
@@ -452,11 +460,16 @@ namespace {
 // What an OverflowQuantity (kernels/value_chain_state.hpp) counts, in words.
 std::string overflow_quantity_name(int quantity) {
   switch (quantity) {
-    case kOverflowCash: return "cash";
-    case kOverflowServiceRevenue: return "service revenue";
-    case kOverflowExternalCost: return "costs paid outside the economy";
-    case kOverflowAcquisition: return "acquisition payment";
-    default: break;
+    case kOverflowCash:
+      return "cash";
+    case kOverflowServiceRevenue:
+      return "service revenue";
+    case kOverflowExternalCost:
+      return "costs paid outside the economy";
+    case kOverflowAcquisition:
+      return "acquisition payment";
+    default:
+      break;
   }
   static const char* const kMarketNames[kUpstreamMarkets] = {"HBM", "accelerator", "cloud",
                                                              "model API", "data"};
@@ -478,8 +491,9 @@ std::string find_overflow(const std::vector<std::int64_t>& overflow, const Recor
   std::size_t first = overflow.size();
   for (std::size_t k = 0; k < overflow.size(); ++k) {
     // Codes grow with the step, so the smallest set one is the earliest step.
-    if (overflow[k] != 0 && (first == overflow.size() ||
-                             overflow[k] / kOverflowQuantities < overflow[first] / kOverflowQuantities)) {
+    if (overflow[k] != 0 &&
+        (first == overflow.size() ||
+         overflow[k] / kOverflowQuantities < overflow[first] / kOverflowQuantities)) {
       first = k;
     }
   }

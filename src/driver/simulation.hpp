@@ -34,10 +34,10 @@ class InsufficientMemory : public std::runtime_error {
 // Memory a run needs, from the config's sizes alone, and what this machine has free.
 struct MemoryEstimate {
   std::string config_path;
-  bool cuda = false;              // the engine's arrays are on the GPU
-  double host_bytes = 0.0;        // peak host memory of the run
-  double device_bytes = 0.0;      // GPU memory (0 on the CPU backend)
-  double host_available = -1.0;   // negative: unknown
+  bool cuda = false;             // the engine's arrays are on the GPU
+  double host_bytes = 0.0;       // peak host memory of the run
+  double device_bytes = 0.0;     // GPU memory (0 on the CPU backend)
+  double host_available = -1.0;  // negative: unknown
   double device_available = -1.0;
 };
 
@@ -68,8 +68,8 @@ struct RecordLayout {
   std::int64_t replicates = 0;
   std::int32_t firms = 0;
   double customer_weight = 1.0;
-  std::vector<int> firm_region;                                 // [firm]
-  std::array<std::vector<std::uint8_t>, kLayers> sells;         // [layer][firm]
+  std::vector<int> firm_region;                          // [firm]
+  std::array<std::vector<std::uint8_t>, kLayers> sells;  // [layer][firm]
 };
 
 // One ensemble in memory: population, backend, and the step counter. Tests drive it directly.
@@ -97,8 +97,8 @@ class Simulation {
 
  private:
   Config config_;
-  bool cuda_;               // the backend chosen, before anything is built
-  MemoryEstimate memory_;   // checked before the members below are built
+  bool cuda_;              // the backend chosen, before anything is built
+  MemoryEstimate memory_;  // checked before the members below are built
   FirmTable firms_;
   CustomerPopulation customers_;
   std::unique_ptr<EnsembleBackend> backend_;

@@ -5,16 +5,16 @@
 namespace aimarket {
 
 constexpr int kSegments = 6;
-constexpr const char* kSegmentNames[kSegments] = {"consumer", "enterprise", "finance",
-                                                  "healthcare", "legal", "manufacturing"};
+constexpr const char* kSegmentNames[kSegments] = {"consumer",   "enterprise", "finance",
+                                                  "healthcare", "legal",      "manufacturing"};
 
 constexpr int kRegions = 5;
 constexpr const char* kRegionNames[kRegions] = {"US", "KR", "EU", "CN", "ROW"};
 
 constexpr int kArchetypes = 10;
 constexpr const char* kArchetypeNames[kArchetypes] = {
-    "big_tech", "model_lab",   "chip_vendor", "memory_vendor", "npu_startup",
-    "cloud",    "kr_service",  "vertical_ai", "consumer_ai",   "data_vendor"};
+    "big_tech", "model_lab",  "chip_vendor", "memory_vendor", "npu_startup",
+    "cloud",    "kr_service", "vertical_ai", "consumer_ai",   "data_vendor"};
 
 // Layers of the value chain (markets 0-3 of kernels/value_chain_state.hpp share their index).
 constexpr int kLayers = 5;
@@ -28,10 +28,16 @@ constexpr int kUpstreamMarkets = 5;
 // Firm strategies users compare (MODEL.md section 5; presets in configs/strategies/), after
 // "none" (a firm then spends by the [firms] settings).
 constexpr int kStrategyChoices = 10;
-constexpr const char* kStrategyChoiceNames[kStrategyChoices] = {
-    "none",           "vertical_integration", "open_weight",     "closed_frontier",
-    "partner",        "adopt_global_base",    "sovereign_full_stack", "vertical_niche",
-    "memory_specialist", "npu_challenger"};
+constexpr const char* kStrategyChoiceNames[kStrategyChoices] = {"none",
+                                                                "vertical_integration",
+                                                                "open_weight",
+                                                                "closed_frontier",
+                                                                "partner",
+                                                                "adopt_global_base",
+                                                                "sovereign_full_stack",
+                                                                "vertical_niche",
+                                                                "memory_specialist",
+                                                                "npu_challenger"};
 constexpr int kStrategies = kStrategyChoices - 1;  // presets (all but "none")
 
 // Parameters of a strategy preset, in kernels/value_chain_state.hpp StrategyParameter order.

@@ -197,15 +197,16 @@ void check_output_folder(const std::string& folder, const std::string& what) {
           ancestor != ancestor.root_path()) {
         continue;
       }
-      refuse(what, folder, "cannot be created: '" + name + "' cannot be reached (" +
-                               error_text(errno) + ")");
+      refuse(what, folder,
+             "cannot be created: '" + name + "' cannot be reached (" + error_text(errno) + ")");
     }
     if (!S_ISDIR(status.st_mode)) {
       refuse(what, folder, "cannot be created: '" + name + "' is not a folder");
     }
     if (::access(name.c_str(), W_OK | X_OK) != 0) {
-      refuse(what, folder, "cannot be created: folder '" + name + "' is not writable (" +
-                               error_text(errno) + ")");
+      refuse(
+          what, folder,
+          "cannot be created: folder '" + name + "' is not writable (" + error_text(errno) + ")");
     }
     return;
   }
@@ -271,8 +272,9 @@ void PendingOutputFile::commit() {
     // Checked again: what the path holds may have changed since the run began.
     struct stat status {};
     if (::lstat(target_.c_str(), &status) == 0 && !S_ISREG(status.st_mode)) {
-      refuse(what_, path_, std::string("is now ") + kind_of(status.st_mode) +
-                               ", not a regular file; it is never replaced");
+      refuse(what_, path_,
+             std::string("is now ") + kind_of(status.st_mode) +
+                 ", not a regular file; it is never replaced");
     }
     if (std::rename(temporary_.c_str(), target_.c_str()) != 0) fail(errno);
   } else if (::renameat2(AT_FDCWD, temporary_.c_str(), AT_FDCWD, target_.c_str(),

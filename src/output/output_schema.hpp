@@ -114,8 +114,9 @@ inline constexpr VariableSpec kOwner{"owner", "1",
                                      "firm (its slot is then dead until an entrant takes it); "
                                      "-1 where it was not acquired"};
 // alive(replicate, step, firm), uint8
-inline constexpr VariableSpec kAlive{"alive", "1", "1 while the firm is in the market, 0 once it "
-                                                   "has exited"};
+inline constexpr VariableSpec kAlive{"alive", "1",
+                                     "1 while the firm is in the market, 0 once it "
+                                     "has exited"};
 
 // --- Layer units ---------------------------------------------------------------------------
 // layer_unit(layer): the unit in which each layer's units (layer_units, and the denominator

@@ -41,7 +41,6 @@
 // starts; from then on only the writer thread calls HDF5 for this file, including the final
 // flush and close, so no HDF5 handle is shared between threads.
 #include "output/trajectory_writer.hpp"
-#include "output/timestamp.hpp"
 
 #include <fcntl.h>
 #include <hdf5.h>
@@ -76,6 +75,7 @@
 #include "output/hdf5_support.hpp"
 #include "output/output_path.hpp"
 #include "output/output_schema.hpp"
+#include "output/timestamp.hpp"
 
 namespace aimarket {
 namespace {
@@ -323,8 +323,7 @@ class TrajectoryFile {
   void append(const RecordFrame& frame) {
     const hsize_t slot = static_cast<hsize_t>(steps_written_);
     std::size_t index = 0;
-    ForEachDataField(frame, [&](const schema::VariableSpec& spec, Axes axes,
-                                const auto& values) {
+    ForEachDataField(frame, [&](const schema::VariableSpec& spec, Axes axes, const auto& values) {
       using Element = typename std::decay_t<decltype(values)>::value_type;
       // (replicate, step, axes...): every replicate, the new step, each axis whole.
       std::array<hsize_t, kMaxDataRank> extent{replicates_, slot + 1};
@@ -466,10 +465,10 @@ class TrajectoryFile {
     // The temporary is created empty first, exclusively, so that it is known to be ours to
     // remove even if HDF5 fails part way through creating the file in it.
     ::close(pending.create_temporary());
-    file_ = H5Handle(
-        errors_.check_id(H5Fcreate(path_.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get()),
-                         "creating the file '" + path_ + "'"),
-        H5Fclose);
+    file_ =
+        H5Handle(errors_.check_id(H5Fcreate(path_.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get()),
+                                  "creating the file '" + path_ + "'"),
+                 H5Fclose);
 
     write_root_attributes(meta);
     const LabelScales scales = create_coordinates(meta);
@@ -553,9 +552,9 @@ class TrajectoryFile {
   void reopen() {
     close();
     H5Handle fapl = file_access_properties();
-    file_ = H5Handle(errors_.check_id(H5Fopen(path_.c_str(), H5F_ACC_RDWR, fapl.get()),
-                                      "reopening the file"),
-                     H5Fclose);
+    file_ = H5Handle(
+        errors_.check_id(H5Fopen(path_.c_str(), H5F_ACC_RDWR, fapl.get()), "reopening the file"),
+        H5Fclose);
     for (const auto& [dataset, spec] : step_indexed()) {
       *dataset = H5Handle(errors_.check_id(H5Dopen2(file_.get(), spec->name, H5P_DEFAULT),
                                            std::string("reopening dataset '") + spec->name + "'"),
@@ -785,55 +784,55 @@ class TrajectoryFile {
   // fit in kTargetChunkBytes.
   void create_data_variables(const RunMetadata& meta, const LabelScales& scales) {
     const RecordFrame no_frame;
-    ForEachDataField(no_frame, [&](const schema::VariableSpec& spec, Axes axes,
-                                   const auto& values) {
-      using Element = typename std::decay_t<decltype(values)>::value_type;
-      std::vector<hsize_t> dims{replicates_, 0};
-      std::vector<hsize_t> max_dims{replicates_, H5S_UNLIMITED};
-      std::vector<hsize_t> chunk{0, 1};
-      std::vector<const H5Handle*> dimension_scales{&scales.replicate, &step_};
-      // Bytes of one replicate's row of a chunk, without the firm dimension.
-      std::size_t row_bytes = sizeof(Element);
-      for (const Axis axis : axes) {
-        const hsize_t size = AxisSize(axis, firms_);
-        dims.push_back(size);
-        max_dims.push_back(size);
-        switch (axis) {
-          case Axis::kSegment:
-            dimension_scales.push_back(&scales.segment);
-            break;
-          case Axis::kLayer:
-            dimension_scales.push_back(&scales.layer);
-            break;
-          case Axis::kRegion:
-            dimension_scales.push_back(&scales.region);
-            break;
-          case Axis::kFirm:
-            dimension_scales.push_back(&scales.firm);
-            break;
-        }
-        if (axis == Axis::kFirm) {
-          chunk.push_back(firm_chunk(row_bytes));  // the firm dimension is the last
-        } else {
-          chunk.push_back(size);
-        }
-        row_bytes *= static_cast<std::size_t>(chunk.back());
-      }
-      chunk[0] = replicate_chunk(row_bytes);
-      if (dims.size() > kMaxDataRank) {  // append() sizes its selections by kMaxDataRank
-        throw std::logic_error(std::string("data variable '") + spec.name +
-                               "' has more dimensions than kMaxDataRank");
-      }
-      const int rank = static_cast<int>(dims.size());
-      H5Handle dataset = create_variable(spec, ElementType<Element>::file(), rank, dims.data(),
-                                         max_dims.data(), chunk.data(), true);
-      attach_scales(dataset, spec.name, dimension_scales);
-      if (&spec == &schema::kCustomers || &spec == &schema::kAdopters) {
-        write_attribute(dataset.get(), schema::kCustomerWeightAttr, meta.customer_weight);
-      }
-      write_attribute(dataset.get(), schema::kCoordinatesAttr, CoordinatesOf(axes));
-      data_.push_back(DataVariable{&spec, std::move(dataset)});
-    });
+    ForEachDataField(
+        no_frame, [&](const schema::VariableSpec& spec, Axes axes, const auto& values) {
+          using Element = typename std::decay_t<decltype(values)>::value_type;
+          std::vector<hsize_t> dims{replicates_, 0};
+          std::vector<hsize_t> max_dims{replicates_, H5S_UNLIMITED};
+          std::vector<hsize_t> chunk{0, 1};
+          std::vector<const H5Handle*> dimension_scales{&scales.replicate, &step_};
+          // Bytes of one replicate's row of a chunk, without the firm dimension.
+          std::size_t row_bytes = sizeof(Element);
+          for (const Axis axis : axes) {
+            const hsize_t size = AxisSize(axis, firms_);
+            dims.push_back(size);
+            max_dims.push_back(size);
+            switch (axis) {
+              case Axis::kSegment:
+                dimension_scales.push_back(&scales.segment);
+                break;
+              case Axis::kLayer:
+                dimension_scales.push_back(&scales.layer);
+                break;
+              case Axis::kRegion:
+                dimension_scales.push_back(&scales.region);
+                break;
+              case Axis::kFirm:
+                dimension_scales.push_back(&scales.firm);
+                break;
+            }
+            if (axis == Axis::kFirm) {
+              chunk.push_back(firm_chunk(row_bytes));  // the firm dimension is the last
+            } else {
+              chunk.push_back(size);
+            }
+            row_bytes *= static_cast<std::size_t>(chunk.back());
+          }
+          chunk[0] = replicate_chunk(row_bytes);
+          if (dims.size() > kMaxDataRank) {  // append() sizes its selections by kMaxDataRank
+            throw std::logic_error(std::string("data variable '") + spec.name +
+                                   "' has more dimensions than kMaxDataRank");
+          }
+          const int rank = static_cast<int>(dims.size());
+          H5Handle dataset = create_variable(spec, ElementType<Element>::file(), rank, dims.data(),
+                                             max_dims.data(), chunk.data(), true);
+          attach_scales(dataset, spec.name, dimension_scales);
+          if (&spec == &schema::kCustomers || &spec == &schema::kAdopters) {
+            write_attribute(dataset.get(), schema::kCustomerWeightAttr, meta.customer_weight);
+          }
+          write_attribute(dataset.get(), schema::kCoordinatesAttr, CoordinatesOf(axes));
+          data_.push_back(DataVariable{&spec, std::move(dataset)});
+        });
   }
 
   // Extends a dataset along `step` and writes `count` at `start`.
@@ -932,8 +931,7 @@ struct TrajectoryWriter::Impl {
   }
 
   void validate(const RecordFrame& frame) const {
-    ForEachDataField(frame, [&](const schema::VariableSpec& spec, Axes axes,
-                                const auto& values) {
+    ForEachDataField(frame, [&](const schema::VariableSpec& spec, Axes axes, const auto& values) {
       std::size_t expected = replicates;
       std::string nouns = "replicates";
       std::string sizes = std::to_string(replicates);
@@ -1049,8 +1047,8 @@ struct TrajectoryWriter::Impl {
       // What the failed writes left in memory is dropped: the file keeps its last flush.
       file->close_without_writing();
       if (pending->committed()) {
-        file->record_status_after_failure(
-            finish_error ? "failed: " + ErrorText(finish_error) : status);
+        file->record_status_after_failure(finish_error ? "failed: " + ErrorText(finish_error)
+                                                       : status);
         file->settle_on_disk();
       } else {
         pending->discard();  // the target is as it was

@@ -21,13 +21,13 @@ namespace aimarket {
 // Everything the file carries to make the run reproducible and its arrays readable.
 struct RunMetadata {
   std::string config_path;
-  std::string resolved_config;    // the effective config, as TOML text
+  std::string resolved_config;  // the effective config, as TOML text
   std::uint64_t seed = 0;
   std::string program_version;
   std::string git_revision;
-  std::string backend;            // "cpu" or "cuda"
-  std::string start_month;        // "YYYY-MM" of step 0
-  std::int64_t steps = 0;         // steps the run was asked for
+  std::string backend;      // "cpu" or "cuda"
+  std::string start_month;  // "YYYY-MM" of step 0
+  std::int64_t steps = 0;   // steps the run was asked for
   std::int64_t record_every = 1;
   std::int64_t replicates = 0;
   std::int64_t customers_per_replicate = 0;
@@ -43,28 +43,28 @@ struct RunMetadata {
 // HBM stacks, accelerator units, H100e-months of cloud compute, customer-months of model
 // API use, and customers (real customers, agents x customer_weight) for service.
 struct RecordFrame {
-  std::int64_t step = 0;                    // step index (0 = state after the first step)
-  std::vector<std::int32_t> customers;      // [replicate][segment][firm] customer agents
-  std::vector<std::int32_t> adopters;       // [replicate][segment]
-  std::vector<double> market_share;         // [replicate][layer][firm] share of the layer's units
-  std::vector<double> revenue_share;        // [replicate][layer][firm] share of its revenue
-  std::vector<double> hhi;                  // [replicate][layer] Herfindahl index of market_share
-  std::vector<double> layer_units;          // [replicate][layer] units traded in the step
-  std::vector<double> layer_revenue;        // [replicate][layer] USD in the step
-  std::vector<double> region_share;         // [replicate][layer][region] share of units sold
-                                            //   by firms based in each region
-  std::vector<double> price;                // [replicate][layer][firm] USD per unit (service:
-                                            //   customer-weighted mean over segments);
-                                            //   NaN where the firm does not sell in the layer
+  std::int64_t step = 0;                // step index (0 = state after the first step)
+  std::vector<std::int32_t> customers;  // [replicate][segment][firm] customer agents
+  std::vector<std::int32_t> adopters;   // [replicate][segment]
+  std::vector<double> market_share;     // [replicate][layer][firm] share of the layer's units
+  std::vector<double> revenue_share;    // [replicate][layer][firm] share of its revenue
+  std::vector<double> hhi;              // [replicate][layer] Herfindahl index of market_share
+  std::vector<double> layer_units;      // [replicate][layer] units traded in the step
+  std::vector<double> layer_revenue;    // [replicate][layer] USD in the step
+  std::vector<double> region_share;     // [replicate][layer][region] share of units sold
+                                        //   by firms based in each region
+  std::vector<double> price;            // [replicate][layer][firm] USD per unit (service:
+                                        //   customer-weighted mean over segments);
+                                        //   NaN where the firm does not sell in the layer
   std::vector<std::int32_t> region_customers;  // [replicate][region][firm] customer agents
-  std::vector<double> service_quality;      // [replicate][firm] utility units, customer-weighted
-                                            //   mean over segments; NaN without a service
-  std::vector<double> capability;           // [replicate][firm] model capability (log units)
-  std::vector<double> data_stock;           // [replicate][firm] T tokens
-  std::vector<double> compute;              // [replicate][firm] installed H100e
-  std::vector<double> cash;                 // [replicate][firm] USD M
-  std::vector<std::uint8_t> alive;          // [replicate][firm] 1 alive, 0 exited
-  std::vector<std::int32_t> owner;          // [replicate][firm] acquirer's slot, or -1
+  std::vector<double> service_quality;         // [replicate][firm] utility units, customer-weighted
+                                               //   mean over segments; NaN without a service
+  std::vector<double> capability;              // [replicate][firm] model capability (log units)
+  std::vector<double> data_stock;              // [replicate][firm] T tokens
+  std::vector<double> compute;                 // [replicate][firm] installed H100e
+  std::vector<double> cash;                    // [replicate][firm] USD M
+  std::vector<std::uint8_t> alive;             // [replicate][firm] 1 alive, 0 exited
+  std::vector<std::int32_t> owner;             // [replicate][firm] acquirer's slot, or -1
 };
 
 class TrajectoryWriter {

@@ -67,17 +67,20 @@ void append_firm(FirmTable& table, const FirmSpec& spec, const FirmsSettings& de
   table.chip_performance.push_back(spec.chip_performance);
   // Strategy parameters: the firm's own value, else its strategy preset's, else [firms].
   const std::string& preset_name =
-      !spec.strategy.empty() ? spec.strategy : strategies.by_archetype[static_cast<std::size_t>(archetype_index(spec.archetype))];
+      !spec.strategy.empty()
+          ? spec.strategy
+          : strategies.by_archetype[static_cast<std::size_t>(archetype_index(spec.archetype))];
   const double* preset = nullptr;
   for (int k = 1; k < kStrategyChoices; ++k) {
-    if (preset_name == kStrategyChoiceNames[k]) preset = strategies.presets[static_cast<std::size_t>(k - 1)].data();
+    if (preset_name == kStrategyChoiceNames[k])
+      preset = strategies.presets[static_cast<std::size_t>(k - 1)].data();
   }
   // In StrategyParameter order; unsized, so that a parameter added to the model but not here
   // fails the static_assert instead of reading as zero.
-  const double fallback[] = {defaults.spend_rate, defaults.compute_share, defaults.data_share,
-                             defaults.rd_share, defaults.marketing_share, defaults.markup};
-  const double own[] = {spec.spend_rate, spec.compute_share, spec.data_share,
-                        spec.rd_share, spec.marketing_share, spec.markup};
+  const double fallback[] = {defaults.spend_rate, defaults.compute_share,   defaults.data_share,
+                             defaults.rd_share,   defaults.marketing_share, defaults.markup};
+  const double own[] = {spec.spend_rate, spec.compute_share,   spec.data_share,
+                        spec.rd_share,   spec.marketing_share, spec.markup};
   static_assert(std::size(fallback) == kStrategyParameters && std::size(own) == kStrategyParameters,
                 "one value per strategy parameter");
   for (int p = 0; p < kStrategyParameters; ++p) {
@@ -93,7 +96,8 @@ void append_firm(FirmTable& table, const FirmSpec& spec, const FirmsSettings& de
   table.other_income_musd.push_back(spec.other_income);
   for (int s = 0; s < kSegments; ++s) table.initial_share.push_back(spec.initial_share[s]);
   table.cloud_self_use.push_back(spec.cloud_self_use >= 0.0 ? spec.cloud_self_use
-                                 : spec.layers[3] ? cloud_self_use_share : 0.0);
+                                 : spec.layers[3]           ? cloud_self_use_share
+                                                            : 0.0);
 }
 
 // Archetype a synthetic firm's layers, segments and starting state come from
@@ -152,9 +156,12 @@ void assign_initial_customers(const Config& config, const FirmTable& firms,
     const int s = customers.segment[c];
     const int g = customers.region[c];
     std::size_t end = c;
-    while (end < customers.segment.size() && customers.segment[end] == s && customers.region[end] == g) ++end;
+    while (end < customers.segment.size() && customers.segment[end] == s &&
+           customers.region[end] == g)
+      ++end;
     const auto block = static_cast<double>(end - c);
-    const auto adopters = static_cast<std::int64_t>(std::llround(adoption[static_cast<std::size_t>(s)] * block));
+    const auto adopters =
+        static_cast<std::int64_t>(std::llround(adoption[static_cast<std::size_t>(s)] * block));
     // Weights: named firms' shares; the remaining share over the other firms by awareness.
     std::vector<double> weight(n, 0.0);
     double named_share = 0.0, other_awareness = 0.0;
@@ -190,10 +197,12 @@ void assign_initial_customers(const Config& config, const FirmTable& firms,
       std::iota(order.begin(), order.end(), std::size_t{0});
       std::stable_sort(order.begin(), order.end(),
                        [&](std::size_t a, std::size_t b) { return remainder[a] > remainder[b]; });
-      for (std::int64_t k = 0; k < adopters - given; ++k) ++count[order[static_cast<std::size_t>(k) % n]];
+      for (std::int64_t k = 0; k < adopters - given; ++k)
+        ++count[order[static_cast<std::size_t>(k) % n]];
       std::size_t next = c;
       for (std::size_t j = 0; j < n; ++j) {
-        for (std::int64_t k = 0; k < count[j]; ++k) setup.initial_provider[next++] = static_cast<std::int32_t>(j);
+        for (std::int64_t k = 0; k < count[j]; ++k)
+          setup.initial_provider[next++] = static_cast<std::int32_t>(j);
         const auto agents = static_cast<std::int32_t>(count[j]);
         const auto cell = static_cast<std::size_t>(layout::segment_firm(s, j, n));
         const auto region_cell = static_cast<std::size_t>(layout::region_firm(g, j, n));
@@ -216,10 +225,10 @@ FirmTable build_firm_table(const Config& config) {
     std::snprintf(name, sizeof name, "%s%05lld", kSyntheticFirmPrefix, static_cast<long long>(k));
     spec.name = name;
     const auto agent = static_cast<std::uint32_t>(k);
-    const DrawBlock d = draw_block(config.run.seed, 0, kTimelessStep, agent,
-                                   DrawPurpose::kSyntheticFirm, 0);
-    spec.region = draw_category(uniform_open01(d.word[0]),
-                                config.population.region_shares.data(), kRegions);
+    const DrawBlock d =
+        draw_block(config.run.seed, 0, kTimelessStep, agent, DrawPurpose::kSyntheticFirm, 0);
+    spec.region =
+        draw_category(uniform_open01(d.word[0]), config.population.region_shares.data(), kRegions);
     const int archetype = draw_category(uniform_open01(d.word[1]),
                                         config.population.synthetic_mix.data(), kArchetypes);
     if (std::string_view(kArchetypeNames[archetype]) == "kr_service") spec.region = 1;  // KR
@@ -229,12 +238,12 @@ FirmTable build_firm_table(const Config& config) {
       // draws are independent; replicate is unused at set-up.
       const double zq = standard_normal(config.run.seed, static_cast<std::uint32_t>(1 + s),
                                         kTimelessStep, agent, DrawPurpose::kSyntheticFirm);
-      const double zp = standard_normal(config.run.seed,
-                                        static_cast<std::uint32_t>(1 + kSegments + s),
-                                        kTimelessStep, agent, DrawPurpose::kSyntheticFirm);
+      const double zp =
+          standard_normal(config.run.seed, static_cast<std::uint32_t>(1 + kSegments + s),
+                          kTimelessStep, agent, DrawPurpose::kSyntheticFirm);
       spec.quality[s] = synthetic.synthetic_quality_mean + synthetic.synthetic_quality_sd * zq;
-      spec.price[s] = synthetic.synthetic_price_median *
-                      det_exp(synthetic.synthetic_price_log_sd * zp);
+      spec.price[s] =
+          synthetic.synthetic_price_median * det_exp(synthetic.synthetic_price_log_sd * zp);
     }
     shape_synthetic_firm(spec, archetype, size, uniform_open01(d.word[3]), synthetic);
     for (int s = 0; s < kSegments; ++s) {
@@ -260,8 +269,8 @@ FirmTable build_firm_table(const Config& config) {
     spec.archetype = config.entry.archetype;
     const DrawBlock d = draw_block(config.run.seed, 0, kTimelessStep, static_cast<std::uint32_t>(k),
                                    DrawPurpose::kEntrySlot, 0);
-    spec.region = draw_category(uniform_open01(d.word[0]),
-                                config.population.region_shares.data(), kRegions);
+    spec.region =
+        draw_category(uniform_open01(d.word[0]), config.population.region_shares.data(), kRegions);
     for (int s = 0; s < kSegments; ++s) {
       spec.quality[s] = synthetic.synthetic_quality_mean;
       spec.price[s] = synthetic.synthetic_price_median;
@@ -284,7 +293,8 @@ FirmTable build_firm_table(const Config& config) {
   table.price.assign(kSegments * n, 1.0);
   table.serves.assign(kSegments * n, 0);
   for (std::size_t j = 0; j < n; ++j) {
-    append_firm(table, specs[j], config.firms, config.strategy, config.compute.cloud_self_use_share);
+    append_firm(table, specs[j], config.firms, config.strategy,
+                config.compute.cloud_self_use_share);
     table.alive.push_back(j < live_firms ? 1 : 0);
     for (int s = 0; s < kSegments; ++s) {
       const auto cell = static_cast<std::size_t>(layout::segment_firm(s, j, n));
@@ -318,8 +328,8 @@ CustomerPopulation build_customer_population(const PopulationSettings& populatio
   for (int s = 0; s < kSegments; ++s) {
     for (int r = 0; r < kRegions; ++r) {
       const auto cell = static_cast<std::size_t>(layout::segment_region(s, r));
-      exact[cell] = static_cast<double>(total) * population.segment_shares[s] *
-                    population.region_shares[r];
+      exact[cell] =
+          static_cast<double>(total) * population.segment_shares[s] * population.region_shares[r];
       count[cell] = static_cast<std::int64_t>(std::floor(exact[cell]));
       assigned += count[cell];
     }
@@ -432,9 +442,9 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
   v.training_share = m.training_share;
   v.finetune_gain = m.finetune_gain;
   v.inference_compute_per_customer = m.inference_compute_per_customer;
-  v.reference_loss = chinchilla_loss(m.reference_compute, 1e300, m.chinchilla_E, m.chinchilla_A,
-                                     m.chinchilla_B, m.chinchilla_alpha, m.chinchilla_beta,
-                                     m.tokens_per_parameter);
+  v.reference_loss =
+      chinchilla_loss(m.reference_compute, 1e300, m.chinchilla_E, m.chinchilla_A, m.chinchilla_B,
+                      m.chinchilla_alpha, m.chinchilla_beta, m.tokens_per_parameter);
 
   setup.layer_mask = firms.layer_mask;
   setup.in_house_chips = firms.in_house_chips;
@@ -446,16 +456,18 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
   for (const auto& parameter : firms.strategy) {
     setup.strategy.insert(setup.strategy.end(), parameter.begin(), parameter.end());
   }
-  setup.adaptation = AdaptationParams{config.strategy.adapt_every,
-                                      config.strategy.imitation_probability,
-                                      config.strategy.mutation_sd};
-  setup.acquisition = AcquisitionParams{config.entry.acquisition_rate,
-                                        config.entry.acquisition_max_cash_share,
-                                        config.entry.acquisition_revenue_multiple,
-                                        static_cast<std::int32_t>(config.entry.acquisition_candidates)};
+  setup.adaptation =
+      AdaptationParams{config.strategy.adapt_every, config.strategy.imitation_probability,
+                       config.strategy.mutation_sd};
+  setup.acquisition =
+      AcquisitionParams{config.entry.acquisition_rate, config.entry.acquisition_max_cash_share,
+                        config.entry.acquisition_revenue_multiple,
+                        static_cast<std::int32_t>(config.entry.acquisition_candidates)};
   for (std::size_t j = 0; j < n; ++j) {
-    if (firms.layer_mask[j] & kLayerBitModel) setup.model_developers.push_back(static_cast<std::int32_t>(j));
-    if (firms.archetype[j] == "big_tech" && firms.alive[j]) setup.acquirers.push_back(static_cast<std::int32_t>(j));
+    if (firms.layer_mask[j] & kLayerBitModel)
+      setup.model_developers.push_back(static_cast<std::int32_t>(j));
+    if (firms.archetype[j] == "big_tech" && firms.alive[j])
+      setup.acquirers.push_back(static_cast<std::int32_t>(j));
   }
   setup.base_quality = firms.quality;
   setup.base_price = firms.price;
@@ -474,7 +486,8 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
   setup.entry.first_slot = static_cast<std::int32_t>(config.named_firms.size());
   for (std::size_t j = 0; j < n; ++j) {
     setup.cash.push_back(static_cast<std::int64_t>(std::llround(firms.cash_musd[j] * 1e6)));
-    setup.other_income.push_back(static_cast<std::int64_t>(std::llround(firms.other_income_musd[j] * 1e6)));
+    setup.other_income.push_back(
+        static_cast<std::int64_t>(std::llround(firms.other_income_musd[j] * 1e6)));
     if (firms.open_weights[j]) setup.open_weight_firms.push_back(static_cast<std::int32_t>(j));
     const double flop = firms.training_compute[j];
     const double tokens = firms.data_stock[j] * 1e12;
@@ -499,17 +512,15 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
     const std::uint8_t mask = firms.layer_mask[j];
     const auto id = static_cast<std::int32_t>(j);
     const bool merchant_chips = (mask & kLayerBitAccelerator) && !firms.in_house_chips[j];
-    const bool sells[kUpstreamMarkets] = {(mask & kLayerBitHbm) != 0, merchant_chips,
-                                          (mask & kLayerBitCloud) != 0,
-                                          (mask & kLayerBitModel) != 0,
-                                          (mask & kSellsDataBit) != 0};
+    const bool sells[kUpstreamMarkets] = {
+        (mask & kLayerBitHbm) != 0, merchant_chips, (mask & kLayerBitCloud) != 0,
+        (mask & kLayerBitModel) != 0, (mask & kSellsDataBit) != 0};
     const bool has_cloud = (mask & kLayerBitCloud) != 0;
     const bool has_service = (mask & kLayerBitService) != 0;
     const bool develops_or_serves = (mask & (kLayerBitModel | kLayerBitService)) != 0;
-    const bool buys[kUpstreamMarkets] = {(mask & kLayerBitAccelerator) != 0, has_cloud,
-                                         !has_cloud && develops_or_serves,
-                                         has_service && firms.model_source[j] >= 0,
-                                         develops_or_serves};
+    const bool buys[kUpstreamMarkets] = {
+        (mask & kLayerBitAccelerator) != 0, has_cloud, !has_cloud && develops_or_serves,
+        has_service && firms.model_source[j] >= 0, develops_or_serves};
     for (int market = 0; market < kUpstreamMarkets; ++market) {
       if (sells[market]) {
         setup.sellers[market].push_back(id);
@@ -518,11 +529,13 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
       if (buys[market]) setup.buyers[market].push_back(id);
     }
   }
-  setup.price_floor = {k.hbm_unit_cost, k.accelerator_unit_cost + k.hbm_per_accelerator * k.hbm_unit_cost,
+  setup.price_floor = {k.hbm_unit_cost,
+                       k.accelerator_unit_cost + k.hbm_per_accelerator * k.hbm_unit_cost,
                        k.cloud_operating_cost, 0.0, data.data_unit_cost};
   setup.export_blocked = scenario.export_blocked;
   v.region = scenario.levers;
-  for (int g = 0; g < kRegions; ++g) setup.entry.region_boost[g] = scenario.entry_boost[static_cast<std::size_t>(g)];
+  for (int g = 0; g < kRegions; ++g)
+    setup.entry.region_boost[g] = scenario.entry_boost[static_cast<std::size_t>(g)];
   return setup;
 }
 

@@ -15,26 +15,26 @@ namespace aimarket {
 struct FirmTable {
   std::vector<std::string> name;
   std::vector<std::string> archetype;
-  std::vector<int> region;                   // index into kRegionNames
-  std::vector<double> quality;               // [segment][firm]
-  std::vector<double> price;                 // [segment][firm]
-  std::vector<std::uint8_t> serves;          // [segment][firm]
-  std::vector<double> awareness;             // [firm]
-  std::vector<double> language_fit;          // [firm][region]
+  std::vector<int> region;           // index into kRegionNames
+  std::vector<double> quality;       // [segment][firm]
+  std::vector<double> price;         // [segment][firm]
+  std::vector<std::uint8_t> serves;  // [segment][firm]
+  std::vector<double> awareness;     // [firm]
+  std::vector<double> language_fit;  // [firm][region]
   // The value chain.
   std::vector<std::uint8_t> layer_mask;      // [firm] kLayerBit* | kSellsDataBit
   std::vector<std::uint8_t> in_house_chips;  // [firm] big tech's own accelerators
   std::vector<std::uint8_t> open_weights;    // [firm]
   std::vector<std::int32_t> model_source;    // [firm] kOwnModel, kOpenModel or partner index
-  std::vector<double> chip_performance;                            // [firm]
+  std::vector<double> chip_performance;      // [firm]
   // Strategy parameters at start, [StrategyParameter][firm] (kernels/value_chain_state.hpp).
   std::array<std::vector<double>, kStrategyParameters> strategy;
-  std::vector<double> initial_share;         // [firm][segment] share of adopters at step 0
-  std::vector<double> cloud_self_use;        // [firm] share of own compute not rented out
-  std::vector<double> cash_musd, fab_capacity, hbm_capacity;       // [firm] starting state
+  std::vector<double> initial_share;   // [firm][segment] share of adopters at step 0
+  std::vector<double> cloud_self_use;  // [firm] share of own compute not rented out
+  std::vector<double> cash_musd, fab_capacity, hbm_capacity;  // [firm] starting state
   std::vector<double> installed_compute, data_stock, training_compute;
-  std::vector<double> other_income_musd;                           // [firm] per step
-  std::vector<std::uint8_t> alive;           // [firm] at step 0; 0: a free slot for entrants
+  std::vector<double> other_income_musd;  // [firm] per step
+  std::vector<std::uint8_t> alive;        // [firm] at step 0; 0: a free slot for entrants
   std::int32_t size() const { return static_cast<std::int32_t>(name.size()); }
 };
 

@@ -82,9 +82,9 @@ TEST(Bench, TinyBenchFillsEveryField) {
       phase_total += p.seconds;
     }
     const std::vector<std::string> expected =
-        run.output ? std::vector<std::string>{"market aggregates", "customer choice", "record",
-                                              "output"}
-                   : std::vector<std::string>{"market aggregates", "customer choice", "record"};
+        run.output
+            ? std::vector<std::string>{"market aggregates", "customer choice", "record", "output"}
+            : std::vector<std::string>{"market aggregates", "customer choice", "record"};
     EXPECT_EQ(names, expected);
     // The phases are timed inside the step loop, so together they cannot exceed it (a small
     // allowance for the clock's own rounding).
@@ -107,16 +107,16 @@ TEST(Bench, TinyBenchFillsEveryField) {
   EXPECT_FALSE(report.device_memory_measured);
 
   // The scratch HDF5 files are gone.
-  for (const auto& entry : std::filesystem::directory_iterator(
-           std::filesystem::temp_directory_path())) {
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::filesystem::temp_directory_path())) {
     const std::string name = entry.path().filename().string();
     EXPECT_NE(name.rfind("aimarket-bench-" + std::to_string(getpid()) + "-", 0), 0u) << name;
   }
 
   const std::string table = bench_table(report);
-  for (const char* field : {"customer-updates/s", "firm-updates/s", "time per step",
-                            "customer choice", "record", "CPU use", "output on / output off",
-                            "peak host resident", "device memory"}) {
+  for (const char* field :
+       {"customer-updates/s", "firm-updates/s", "time per step", "customer choice", "record",
+        "CPU use", "output on / output off", "peak host resident", "device memory"}) {
     EXPECT_NE(table.find(field), std::string::npos) << field;
   }
   const std::string json = bench_json(report);
@@ -130,8 +130,8 @@ TEST(Bench, TinyBenchFillsEveryField) {
 }
 
 TEST(Bench, RefusesAConfigShorterThanWarmupPlusSteps) {
-  const Config config = testing::load_repo_config(
-      "configs/textbook/logit.toml", {"population.customers=100", "run.steps=3"});
+  const Config config = testing::load_repo_config("configs/textbook/logit.toml",
+                                                  {"population.customers=100", "run.steps=3"});
   BenchOptions options;
   options.steps = 3;
   options.warmup = 2;

@@ -3,7 +3,6 @@
 // trajectory file, common random numbers (a config compared with itself differs by exactly
 // zero), the sweep grid, and the refusals of bad input.
 #include <gtest/gtest.h>
-
 #include <hdf5.h>
 
 #include <cmath>
@@ -14,10 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "kernels/layout.hpp"
 #include "analysis/compare.hpp"
 #include "analysis/statistics.hpp"
 #include "analysis/trajectory_reader.hpp"
+#include "kernels/layout.hpp"
 #include "test_support.hpp"
 
 namespace aimarket {
@@ -145,8 +144,10 @@ TEST(CompareStatistics, WilsonIntervalMatchesNewcombesTable) {
   const struct {
     std::int64_t successes, trials;
     double low, high;
-  } cases[] = {{81, 263, 0.2553, 0.3662}, {15, 148, 0.0624, 0.1605},
-               {0, 20, 0.0, 0.1611},      {1, 29, 0.0061, 0.1718}};
+  } cases[] = {{81, 263, 0.2553, 0.3662},
+               {15, 148, 0.0624, 0.1605},
+               {0, 20, 0.0, 0.1611},
+               {1, 29, 0.0061, 0.1718}};
   for (const auto& c : cases) {
     const auto w = analysis::wilson_interval(c.successes, c.trials);
     EXPECT_NEAR(w.low, c.low, kPublished) << c.successes << "/" << c.trials;
@@ -411,7 +412,8 @@ TEST(CompareInput, MissingNonHdf5AndForeignFilesAreRefused) {
   EXPECT_NE(message_of((dir / "missing.h5").string()).find("no such file"), std::string::npos);
   std::ofstream(dir / "text.h5") << "not hdf5\n";
   EXPECT_NE(message_of((dir / "text.h5").string()).find("not an HDF5 file"), std::string::npos);
-  const hid_t file = H5Fcreate((dir / "foreign.h5").c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  const hid_t file =
+      H5Fcreate((dir / "foreign.h5").c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
   ASSERT_GE(file, 0);
   H5Fclose(file);
   const std::string foreign = message_of((dir / "foreign.h5").string());
@@ -440,9 +442,9 @@ TEST(CompareInput, DifferentFirmTablesCutShortRunsAndUnrecordedData) {
          dir / "more_firms.h5");
   std::vector<std::string> warnings;
   try {
-    analysis::compare_files({{"a", (dir / "a.h5").string(), {}},
-                             {"more", (dir / "more_firms.h5").string(), {}}},
-                            {}, warnings);
+    analysis::compare_files(
+        {{"a", (dir / "a.h5").string(), {}}, {"more", (dir / "more_firms.h5").string(), {}}}, {},
+        warnings);
     ADD_FAILURE() << "files of different firm tables were compared";
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("different firm tables"), std::string::npos) << e.what();
@@ -487,7 +489,8 @@ TEST(CompareInput, DifferentFirmTablesCutShortRunsAndUnrecordedData) {
     }
     H5Fclose(file);
   }
-  const Comparison old = analysis::compare_files({{"old", (dir / "old.h5").string(), {}}}, {}, warnings);
+  const Comparison old =
+      analysis::compare_files({{"old", (dir / "old.h5").string(), {}}}, {}, warnings);
   EXPECT_EQ(find_row(old, "old", analysis::kKrShareKorea, "service").summary.n, 0);
   EXPECT_EQ(find_row(old, "old", analysis::kKrCustomerPrice, "service").summary.n, 0);
   EXPECT_EQ(find_row(old, "old", analysis::kHhi, "service").summary.n, 3);
@@ -555,23 +558,23 @@ TEST(CompareInput, AttributesOfTheWrongShapeOrTypeAreRefusedBeforeTheyAreRead) {
   std::string message = refusal_of(seed_array);
   EXPECT_NE(message.find("seed_array.h5'"), std::string::npos) << message;
   EXPECT_NE(message.find("root attribute 'seed' holds 4000 values; expected one"),
-            std::string::npos) << message;
+            std::string::npos)
+      << message;
 
   // `status` as two fixed-length strings: read as one it came out truncated ('complet').
-  const fs::path status_array =
-      changed_copy(dir / "a.h5", dir, "status_array.h5", [](hid_t file) {
-        const hsize_t n = 2;
-        const hid_t space = H5Screate_simple(1, &n, nullptr);
-        const hid_t type = H5Tcopy(H5T_C_S1);
-        H5Tset_size(type, 7);
-        replace_attribute(file, "status", type, space, "completeverify");
-        H5Tclose(type);
-        H5Sclose(space);
-      });
+  const fs::path status_array = changed_copy(dir / "a.h5", dir, "status_array.h5", [](hid_t file) {
+    const hsize_t n = 2;
+    const hid_t space = H5Screate_simple(1, &n, nullptr);
+    const hid_t type = H5Tcopy(H5T_C_S1);
+    H5Tset_size(type, 7);
+    replace_attribute(file, "status", type, space, "completeverify");
+    H5Tclose(type);
+    H5Sclose(space);
+  });
   message = refusal_of(status_array);
   EXPECT_NE(message.find("status_array.h5'"), std::string::npos) << message;
-  EXPECT_NE(message.find("root attribute 'status' holds 2 values; expected one"),
-            std::string::npos) << message;
+  EXPECT_NE(message.find("root attribute 'status' holds 2 values; expected one"), std::string::npos)
+      << message;
 
   // A number where a string belongs, a string where a number belongs.
   const fs::path seed_text = changed_copy(dir / "a.h5", dir, "seed_text.h5", [](hid_t file) {
@@ -589,8 +592,8 @@ TEST(CompareInput, AttributesOfTheWrongShapeOrTypeAreRefusedBeforeTheyAreRead) {
       changed_copy(dir / "a.h5", dir, "status_number.h5",
                    [](hid_t file) { set_int64_attribute(file, "status", 1); });
   message = refusal_of(status_number);
-  EXPECT_NE(message.find("root attribute 'status' is an integer, not a string"),
-            std::string::npos) << message;
+  EXPECT_NE(message.find("root attribute 'status' is an integer, not a string"), std::string::npos)
+      << message;
 
   // Through the command: bad input, nothing written.
   analysis::CompareOptions options;
@@ -641,8 +644,8 @@ TEST(CompareInput, AttributesThatContradictTheDatasetsAreRefusedNamingBoth) {
     ASSERT_GE(H5Ldelete(file, "hhi", H5P_DEFAULT), 0);
     const hsize_t dims[3] = {1, 3, 5};
     const hid_t space = H5Screate_simple(3, dims, nullptr);
-    const hid_t dataset = H5Dcreate2(file, "hhi", H5T_IEEE_F64LE, space, H5P_DEFAULT,
-                                     H5P_DEFAULT, H5P_DEFAULT);
+    const hid_t dataset =
+        H5Dcreate2(file, "hhi", H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     ASSERT_GE(dataset, 0);
     const std::vector<double> values(15, 0.5);
     EXPECT_GE(H5Dwrite(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
@@ -653,7 +656,8 @@ TEST(CompareInput, AttributesThatContradictTheDatasetsAreRefusedNamingBoth) {
   const std::string message = refusal_of(short_hhi);
   EXPECT_NE(message.find("dataset 'hhi' holds 1 replicates but the root attribute 'replicates' "
                          "says 3"),
-            std::string::npos) << message;
+            std::string::npos)
+      << message;
 }
 
 TEST(CompareInput, FilesOfDifferentSeedsAreComparedUnpairedWithWelchIntervals) {

@@ -509,8 +509,7 @@ TEST_F(ConfigTest, UnknownSectionSuggestsTheClosestSection) {
 }
 
 TEST_F(ConfigTest, SectionsNotImplementedYetAreNamedSo) {
-  const std::string path =
-      write("[run]\nsteps = 2\n\n[finance]\nsubsidy = 3\n[strategy]\n");
+  const std::string path = write("[run]\nsteps = 2\n\n[finance]\nsubsidy = 3\n[strategy]\n");
   const auto lines = lines_of(error_of(path));
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_EQ(lines[0], path + ":4:2: finance: section [finance] is not implemented in this version");
@@ -627,8 +626,7 @@ TEST_F(ConfigTest, AConfigWithoutFirmsIsRefused) {
   EXPECT_EQ(load_config(write(kOneFirm, "one.toml"), {{"population.synthetic_firms=0", "--set"}})
                 .named_firms.size(),
             1u);
-  EXPECT_EQ(load_config(empty, {{"population.synthetic_firms=2", "--set"}}).named_firms.size(),
-            0u);
+  EXPECT_EQ(load_config(empty, {{"population.synthetic_firms=2", "--set"}}).named_firms.size(), 0u);
   EXPECT_EQ(load_config(empty, {{"entry.free_slots=1", "--set"}}).entry.free_slots, 1);
   const std::string empty_array = write("firm = []\n", "empty_array.toml");
   EXPECT_NE(error_of(empty_array).find("the config has no firms"), std::string::npos);
@@ -645,12 +643,14 @@ TEST_F(ConfigTest, GeneratedFirmNamesAreReserved) {
       "[[firm]]\nname = \"synthetic-00000\"\narchetype = \"model_lab\"\nregion = \"US\"\n\n"
       "[[firm]]\nname = \"slot-00000\"\narchetype = \"model_lab\"\nregion = \"US\"\n");
   EXPECT_EQ(error_of(path),
-            path + ":7:8: firm.synthetic-00000.name: names starting with 'synthetic-' are "
-                   "reserved for synthetic firms (population.synthetic_firms), so that no two "
-                   "firms share a name; choose another name\n" +
-                path + ":12:8: firm.slot-00000.name: names starting with 'slot-' are reserved "
-                       "for free firm slots (entry.free_slots), so that no two firms share a "
-                       "name; choose another name");
+            path +
+                ":7:8: firm.synthetic-00000.name: names starting with 'synthetic-' are "
+                "reserved for synthetic firms (population.synthetic_firms), so that no two "
+                "firms share a name; choose another name\n" +
+                path +
+                ":12:8: firm.slot-00000.name: names starting with 'slot-' are reserved "
+                "for free firm slots (entry.free_slots), so that no two firms share a "
+                "name; choose another name");
   // Whatever the counts: a later override of them must not make the names clash.
   const std::string alone = write(std::string(kOneFirm), "alone.toml");
   EXPECT_NE(error_of(alone, {{"firm.A.name=synthetic-7", "--set firm.A.name=synthetic-7"}})
@@ -862,7 +862,8 @@ TEST_F(ConfigTest, SpendingSharesMustSumToOne) {
             "shares split a firm's spending");
   const Config config =
       load_config(write("[firms]\ncompute_share = 0.7\ndata_share = 0.1\nrd_share = 0.1\n"
-                        "marketing_share = 0.1\n" + std::string(kOneFirm)),
+                        "marketing_share = 0.1\n" +
+                        std::string(kOneFirm)),
                   {});
   EXPECT_EQ(config.firms.compute_share, 0.7);
 }
@@ -1344,8 +1345,8 @@ TEST_F(ConfigTest, NestingLimitIsSixteenLevels) {
   EXPECT_FALSE(nesting_error("a.b = { " + dotted_key(14) + " = 1 }\n"));
   EXPECT_TRUE(nesting_error("a.b = { " + dotted_key(15) + " = 1 }\n"));
   // a (1) + array (1) + b (1) + array (1) + 13 arrays = 17.
-  EXPECT_TRUE(nesting_error("a = [{ b = [" + std::string(13, '[') + std::string(13, ']') +
-                            "] }]\n"));
+  EXPECT_TRUE(
+      nesting_error("a = [{ b = [" + std::string(13, '[') + std::string(13, ']') + "] }]\n"));
 }
 
 // Dots and brackets inside strings, quoted keys and comments are not nesting.
@@ -1353,12 +1354,9 @@ TEST_F(ConfigTest, NestingIgnoresStringsQuotedKeysAndComments) {
   const std::string many_dots = dotted_key(40);
   const std::string brackets(40, '[');
   const std::string path = write(
-      "# " + many_dots + " " + brackets + "\n" +
-      "[[firm]] # " + brackets + "\n" +
-      "name = \"" + many_dots + brackets + "\"\n" +
-      "archetype = 'kr_service'\nregion = \"KR\"\n" +
-      "[[event]]\ndate = \"2025-01\"\n" +
-      "note = '''\n" + brackets + "\n''''\n" +
+      "# " + many_dots + " " + brackets + "\n" + "[[firm]] # " + brackets + "\n" + "name = \"" +
+      many_dots + brackets + "\"\n" + "archetype = 'kr_service'\nregion = \"KR\"\n" +
+      "[[event]]\ndate = \"2025-01\"\n" + "note = '''\n" + brackets + "\n''''\n" +
       "\"scenario\" = { \"rd_subsidy\" = { \"KR\" = 0.5 } } # " + brackets + "\n" +
       "[[event]]\ndate = \"2026-01\"\nnote = \"\"\"\n\\\"\"\" " + many_dots + "\"\"\"\n" +
       "scenario = { export_controls = [[\"US\", \"CN\"]] }\n");
@@ -1713,11 +1711,11 @@ archetype = "kr_service"
 region = "KR"
 )");
   const aimarket::Config config = aimarket::load_config(scenario, {});
-  EXPECT_EQ(config.run.steps, 24);            // from the base
+  EXPECT_EQ(config.run.steps, 24);  // from the base
   EXPECT_EQ(config.run.seed, 7u);
-  EXPECT_EQ(config.demand.bass_p, 0.02);      // from the base
-  EXPECT_EQ(config.demand.bass_q, 0.4);       // changed by the scenario
-  ASSERT_EQ(config.named_firms.size(), 3u);   // Naver and OpenAI kept, Upstage added
+  EXPECT_EQ(config.demand.bass_p, 0.02);     // from the base
+  EXPECT_EQ(config.demand.bass_q, 0.4);      // changed by the scenario
+  ASSERT_EQ(config.named_firms.size(), 3u);  // Naver and OpenAI kept, Upstage added
   EXPECT_EQ(config.named_firms[0].name, "Naver");
   EXPECT_EQ(config.named_firms[0].model_source, "OpenAI");  // the scenario's change
   EXPECT_EQ(config.named_firms[0].quality[0], 1.0);         // the base's value kept
@@ -1745,7 +1743,8 @@ TEST(ConfigBase, SourceFilesListTheConfigAndItsBases) {
 
 TEST(ConfigBase, ErrorsNameTheFileTheValueCameFrom) {
   const auto folder = std::filesystem::temp_directory_path() / "aimarket_base_errors";
-  const std::string base = write_in(folder, "baseline.toml", std::string(kBaseConfig) + "\n[compute]\nhbm_unit_cost = -1.0\n");
+  const std::string base = write_in(
+      folder, "baseline.toml", std::string(kBaseConfig) + "\n[compute]\nhbm_unit_cost = -1.0\n");
   const std::string scenario =
       write_in(folder, "s.toml", "base = \"baseline.toml\"\n[demand]\nbass_q = 7.0\n");
   try {
@@ -1753,9 +1752,9 @@ TEST(ConfigBase, ErrorsNameTheFileTheValueCameFrom) {
     FAIL() << "expected a ConfigError";
   } catch (const aimarket::ConfigError& error) {
     const std::string what = error.what();
-    EXPECT_NE(what.find(base + ":22:"), std::string::npos) << what;      // hbm_unit_cost line
+    EXPECT_NE(what.find(base + ":22:"), std::string::npos) << what;  // hbm_unit_cost line
     EXPECT_NE(what.find("compute.hbm_unit_cost"), std::string::npos) << what;
-    EXPECT_NE(what.find(scenario + ":3:"), std::string::npos) << what;   // bass_q
+    EXPECT_NE(what.find(scenario + ":3:"), std::string::npos) << what;  // bass_q
     EXPECT_NE(what.find("demand.bass_q"), std::string::npos) << what;
   }
 }
@@ -1763,9 +1762,8 @@ TEST(ConfigBase, ErrorsNameTheFileTheValueCameFrom) {
 // The error names the missing file and, as FILE:LINE:COLUMN, the `base` key that names it.
 TEST(ConfigBase, MissingBaseIsLocatedAtTheKeyNamingIt) {
   const auto folder = std::filesystem::temp_directory_path() / "aimarket_base_missing";
-  const std::string middle =
-      write_in(folder / "scenarios", "middle.toml",
-               "# middle\n\n  base = \"../nope.toml\"\n[run]\nsteps = 3\n");
+  const std::string middle = write_in(folder / "scenarios", "middle.toml",
+                                      "# middle\n\n  base = \"../nope.toml\"\n[run]\nsteps = 3\n");
   const std::string top =
       write_in(folder, "top.toml", "# changes\nbase = \"scenarios/middle.toml\"\n");
   const std::string missing = (folder / "scenarios" / "../nope.toml").string();
@@ -1774,9 +1772,8 @@ TEST(ConfigBase, MissingBaseIsLocatedAtTheKeyNamingIt) {
       aimarket::load_config(path, {});
       ADD_FAILURE() << "expected a ConfigError";
     } catch (const aimarket::ConfigError& error) {
-      EXPECT_EQ(std::string(error.what()),
-                middle + ":3:3: base: cannot read the config file '" + missing +
-                    "': No such file or directory");
+      EXPECT_EQ(std::string(error.what()), middle + ":3:3: base: cannot read the config file '" +
+                                               missing + "': No such file or directory");
     }
   }
 }

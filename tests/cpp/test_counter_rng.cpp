@@ -53,15 +53,15 @@ TEST(CounterRng, NormalDrawsHaveUnitVariance) {
   constexpr int kN = 200000;
   double sum = 0.0, sum_sq = 0.0;
   for (int i = 0; i < kN; ++i) {
-    const double z = aimarket::standard_normal(5, 0, 0, static_cast<std::uint32_t>(i),
-                                               DrawPurpose::kPriceTaste);
+    const double z =
+        aimarket::standard_normal(5, 0, 0, static_cast<std::uint32_t>(i), DrawPurpose::kPriceTaste);
     sum += z;
     sum_sq += z * z;
   }
   const double mean = sum / kN;
   const double variance = sum_sq / kN - mean * mean;
-  EXPECT_NEAR(mean, 0.0, 5 / std::sqrt(static_cast<double>(kN)));       // sd of mean 1/sqrt(N)
-  EXPECT_NEAR(variance, 1.0, 5 * std::sqrt(2.0 / kN));                  // sd of var sqrt(2/N)
+  EXPECT_NEAR(mean, 0.0, 5 / std::sqrt(static_cast<double>(kN)));  // sd of mean 1/sqrt(N)
+  EXPECT_NEAR(variance, 1.0, 5 * std::sqrt(2.0 / kN));             // sd of var sqrt(2/N)
 }
 
 }  // namespace

@@ -74,7 +74,8 @@ TEST(CustomerMarket, FirstChoiceFollowsLogitOnTheFullUtility) {
     for (std::int32_t j = 0; j < firms.size(); ++j) {
       const auto sj = static_cast<std::size_t>(layout::segment_firm(segment, j, firms.size()));
       const auto jr = static_cast<std::size_t>(layout::firm_region(j, region));
-      utility.push_back(d.beta_quality * firms.quality[sj] - d.beta_price * std::log(firms.price[sj]) +
+      utility.push_back(d.beta_quality * firms.quality[sj] -
+                        d.beta_price * std::log(firms.price[sj]) +
                         (firms.region[static_cast<std::size_t>(j)] == region ? d.beta_home : 0.0) +
                         d.beta_language * firms.language_fit[jr]);
     }
@@ -185,12 +186,9 @@ awareness = 1.0
 
 // A market with many firms, sampling, every utility term on, and persistent tastes.
 Config busy_market(const std::vector<std::string>& extra = {}) {
-  std::vector<std::string> assignments = {"population.customers=20000",
-                                          "population.synthetic_firms=300",
-                                          "run.replicates=3",
-                                          "demand.price_taste_sd=0.4",
-                                          "demand.reconsider_rate=0.2",
-                                          "demand.bass_p=0.05"};
+  std::vector<std::string> assignments = {
+      "population.customers=20000", "population.synthetic_firms=300", "run.replicates=3",
+      "demand.price_taste_sd=0.4",  "demand.reconsider_rate=0.2",     "demand.bass_p=0.05"};
   assignments.insert(assignments.end(), extra.begin(), extra.end());
   return testing::load_repo_config("configs/baseline.toml", assignments);
 }
@@ -250,7 +248,8 @@ TEST(CustomerMarket, SameSeedSameRunDifferentSeedDifferentRun) {
   const auto first = testing::run_and_read_providers(config, 8, BackendChoice::kCpu);
   const auto second = testing::run_and_read_providers(config, 8, BackendChoice::kCpu);
   EXPECT_EQ(first, second);
-  const auto other = testing::run_and_read_providers(busy_market({"run.seed=999"}), 8, BackendChoice::kCpu);
+  const auto other =
+      testing::run_and_read_providers(busy_market({"run.seed=999"}), 8, BackendChoice::kCpu);
   EXPECT_NE(first, other);
 }
 
@@ -265,7 +264,8 @@ struct RunFingerprint {
            price.size() == o.price.size() &&
            std::memcmp(price.data(), o.price.data(), price.size() * sizeof(double)) == 0 &&
            capability.size() == o.capability.size() &&
-           std::memcmp(capability.data(), o.capability.data(), capability.size() * sizeof(double)) == 0;
+           std::memcmp(capability.data(), o.capability.data(),
+                       capability.size() * sizeof(double)) == 0;
   }
 };
 
@@ -301,7 +301,8 @@ TEST(CustomerMarket, CpuAndCudaAgreeBitwise) {
   if (!cuda_backend_usable(&why_not)) GTEST_SKIP() << "skipped: " << why_not;
   // The baseline runs the whole value chain (markets, capability, finance) as well as the
   // customer market; every recorded array must agree bit for bit.
-  for (const std::string consideration : {"demand.consideration_set=8", "demand.consideration_set=0"}) {
+  for (const std::string consideration :
+       {"demand.consideration_set=8", "demand.consideration_set=0"}) {
     const Config config = busy_market({consideration});
     EnsembleSnapshot on_cpu, on_gpu;
     std::vector<std::int32_t> providers_cpu, providers_gpu;
@@ -324,7 +325,8 @@ TEST(CustomerMarket, CpuAndCudaAgreeBitwise) {
     EXPECT_EQ(on_cpu.cash, on_gpu.cash) << consideration;
     // Doubles compared as bit patterns (memcmp), so that equality means bitwise identity.
     const auto same_bits = [](const std::vector<double>& a, const std::vector<double>& b) {
-      return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
+      return a.size() == b.size() &&
+             std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
     };
     EXPECT_TRUE(same_bits(on_cpu.price, on_gpu.price)) << consideration;
     EXPECT_TRUE(same_bits(on_cpu.capability, on_gpu.capability)) << consideration;

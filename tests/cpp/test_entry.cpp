@@ -60,16 +60,18 @@ Config market(const std::vector<std::string>& assignments = {}) {
 }
 
 // The funding the kernel must give an entrant of slot j in replicate r at step t, USD.
-std::int64_t expected_funding(const Config& config, std::int64_t r, std::int64_t t, std::int32_t j) {
-  const double z = standard_normal(config.run.seed, static_cast<std::uint32_t>(r),
-                                   static_cast<std::uint32_t>(t), static_cast<std::uint32_t>(j),
-                                   DrawPurpose::kEntrantFunding);
+std::int64_t expected_funding(const Config& config, std::int64_t r, std::int64_t t,
+                              std::int32_t j) {
+  const double z =
+      standard_normal(config.run.seed, static_cast<std::uint32_t>(r), static_cast<std::uint32_t>(t),
+                      static_cast<std::uint32_t>(j), DrawPurpose::kEntrantFunding);
   double funding = config.entry.funding * 1e6 * det_exp(config.entry.funding_log_sd * z);
   if (funding > kMaxEntrantCash) funding = kMaxEntrantCash;
   return static_cast<std::int64_t>(std::floor(funding + 0.5));
 }
 
-std::int32_t customers_of(const EnsembleSnapshot& s, std::int32_t n, std::int64_t r, std::int32_t j) {
+std::int32_t customers_of(const EnsembleSnapshot& s, std::int32_t n, std::int64_t r,
+                          std::int32_t j) {
   std::int32_t total = 0;
   for (int seg = 0; seg < kSegments; ++seg) {
     total += s.tally[static_cast<std::size_t>(layout::replicate_segment_firm(r, seg, j, n))];
@@ -121,9 +123,9 @@ TEST(Entry, PoissonDrawHasTheRequestedMean) {
     const int draws = 4000;
     double sum = 0.0;
     for (int i = 0; i < draws; ++i) {
-      sum += static_cast<double>(poisson_entrants(99, static_cast<std::uint32_t>(i % 50),
-                                                  static_cast<std::uint32_t>(i / 50), rate,
-                                                  1 << 30));
+      sum +=
+          static_cast<double>(poisson_entrants(99, static_cast<std::uint32_t>(i % 50),
+                                               static_cast<std::uint32_t>(i / 50), rate, 1 << 30));
     }
     EXPECT_NEAR(sum / draws, rate, 4.0 * std::sqrt(rate / draws)) << "rate " << rate;
   }
@@ -244,11 +246,12 @@ struct OneReplicate {
     c.firm.base_awareness = base_awareness.data();
     auto& s = stock;
     auto& q = per_segment;
-    c.dyn = FirmDynamic{alive.data(), cash.data(), s[0].data(), s[1].data(), s[2].data(),
-                        s[3].data(), s[4].data(), s[5].data(), s[6].data(), s[7].data(),
-                        s[8].data(), s[9].data(), s[10].data(), money[0].data(), money[1].data(),
-                        awareness.data(), q[0].data(), q[1].data(), q[2].data(), q[3].data(),
-                        q[4].data(), q[5].data(), strategy.data(), subsidy.data(),
+    c.dyn = FirmDynamic{alive.data(),       cash.data(),          s[0].data(),     s[1].data(),
+                        s[2].data(),        s[3].data(),          s[4].data(),     s[5].data(),
+                        s[6].data(),        s[7].data(),          s[8].data(),     s[9].data(),
+                        s[10].data(),       money[0].data(),      money[1].data(), awareness.data(),
+                        q[0].data(),        q[1].data(),          q[2].data(),     q[3].data(),
+                        q[4].data(),        q[5].data(),          strategy.data(), subsidy.data(),
                         acquired_by.data(), cash_at_review.data()};
     c.firm.base_strategy = base_strategy.data();
     c.firm.region = region.data();

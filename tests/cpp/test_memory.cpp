@@ -36,8 +36,8 @@ EngineSizes sizes_of(const Config& config) {
   s.firms = static_cast<std::int64_t>(config.named_firms.size()) +
             config.population.synthetic_firms + config.entry.free_slots;
   for (double a : config.population.initial_adoption) s.initial_customers |= a > 0.0;
-  s.sampled_consideration = config.demand.consideration_set > 0 &&
-                            config.demand.consideration_set < s.firms;
+  s.sampled_consideration =
+      config.demand.consideration_set > 0 && config.demand.consideration_set < s.firms;
   s.adaptation = config.strategy.adapt_every > 0;
   return s;
 }
@@ -59,7 +59,7 @@ void expect_footprint_matches_the_heap(const Config& config) {
   std::unique_ptr<EnsembleBackend> engine = make_cpu_backend(setup);
   const double held = heap_in_use() - before;
   const EngineFootprint footprint = engine_footprint(sizes);
-  const double allowance = 8192.0 + 120.0 * kSlackPerAllocation +       // object, headers
+  const double allowance = 8192.0 + 120.0 * kSlackPerAllocation +          // object, headers
                            13.0 * static_cast<double>(sizes.firms) * 4.0;  // index lists
   EXPECT_NEAR(held, footprint.arrays, allowance)
       << "the engine holds " << held << " bytes; its footprint says " << footprint.arrays;
@@ -97,15 +97,12 @@ TEST(MemoryEstimate, FrameAndSnapshotBytesAreWhatTheDriverFills) {
   auto snapshot = std::make_unique<EnsembleSnapshot>();
   sim.backend().read_snapshot(*snapshot);
   const double snapshot_held = heap_in_use() - before_snapshot;
-  EXPECT_NEAR(snapshot_held, snapshot_bytes(config.run.replicates, firms),
-              allowance);
+  EXPECT_NEAR(snapshot_held, snapshot_bytes(config.run.replicates, firms), allowance);
 
   const double before_frame = heap_in_use();
-  auto frame = std::make_unique<RecordFrame>(
-      make_record_frame(0, *snapshot, sim.record_layout()));
+  auto frame = std::make_unique<RecordFrame>(make_record_frame(0, *snapshot, sim.record_layout()));
   const double frame_held = heap_in_use() - before_frame;
-  EXPECT_NEAR(frame_held, record_frame_bytes(config.run.replicates, firms),
-              allowance);
+  EXPECT_NEAR(frame_held, record_frame_bytes(config.run.replicates, firms), allowance);
   // Large enough that the smallest vector, [replicate][segment] int32 (96 KB), would show.
   EXPECT_GT(static_cast<double>(config.run.replicates) * kSegments * 4.0, 4.0 * allowance);
 }
@@ -123,10 +120,9 @@ TEST(MemoryEstimate, CustomerStateFitsSixteenBytes) {
   double engine_account = 0.0;
   for (int doubled = 0; doubled < 2; ++doubled) {
     const Config config = testing::load_repo_config(
-        "configs/baseline.toml",
-        {"population.synthetic_firms=0", "entry.free_slots=0",
-         "run.replicates=" + std::to_string(kReplicates),
-         "population.customers=" + std::to_string(kCustomers << doubled)});
+        "configs/baseline.toml", {"population.synthetic_firms=0", "entry.free_slots=0",
+                                  "run.replicates=" + std::to_string(kReplicates),
+                                  "population.customers=" + std::to_string(kCustomers << doubled)});
     const FirmTable firms = build_firm_table(config);
     const CustomerPopulation customers = build_customer_population(config.population);
     const MarketSetup setup = make_market_setup(config, firms, customers);

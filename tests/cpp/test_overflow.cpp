@@ -40,8 +40,8 @@ TEST(MoneyRanges, IncomeThatWouldOverflowIsRefusedNamingTheKey) {
     EXPECT_NE(what.find("other_income"), std::string::npos) << what;
     EXPECT_NE(what.find("out of range"), std::string::npos) << what;
   }
-  EXPECT_NO_THROW(testing::load_repo_config("configs/baseline.toml",
-                                            {"firm.OpenAI.other_income=1e5"}));
+  EXPECT_NO_THROW(
+      testing::load_repo_config("configs/baseline.toml", {"firm.OpenAI.other_income=1e5"}));
 }
 
 TEST(CheckedInt, SumsAtTheEdgesOfTheRange) {
@@ -71,7 +71,7 @@ TEST(CheckedInt, ConversionsOfDoublesRefuseNaNAndOutOfRange) {
   EXPECT_TRUE(checked_to_int64(9223372036854774784.0, v));  // largest double below 2^63
   EXPECT_EQ(v, 9223372036854774784LL);
   v = 7;
-  EXPECT_FALSE(checked_to_int64(9223372036854775808.0, v));  // 2^63
+  EXPECT_FALSE(checked_to_int64(9223372036854775808.0, v));   // 2^63
   EXPECT_FALSE(checked_to_int64(-9223372036854777856.0, v));  // next double below -2^63
   EXPECT_FALSE(checked_to_int64(std::numeric_limits<double>::quiet_NaN(), v));
   EXPECT_FALSE(checked_to_int64(std::numeric_limits<double>::infinity(), v));
@@ -138,15 +138,16 @@ TEST(Overflow, CashThatWouldWrapIsRecordedAndLeftAsItWas) {
   EXPECT_TRUE(any);
   const std::string problem = sim.overflow_problem();
   EXPECT_NE(problem.find("cash out of the int64 range at step " + std::to_string(overflow_step)),
-            std::string::npos) << problem;
+            std::string::npos)
+      << problem;
   EXPECT_NE(problem.find("firm 'Pricey'"), std::string::npos) << problem;
 }
 
 TEST(Overflow, RevenueTooLargeForAnIntegerIsRecordedAtItsStep) {
   // 1e9 real customers per agent at 1e9 each: a step's revenue is ~1e19-1e21 USD, beyond
   // int64 as a double; converting it was undefined behaviour.
-  const Config config = testing::load_config_text("richer_firm", kRichFirm,
-                                                  {"population.customer_weight=1e9"});
+  const Config config =
+      testing::load_config_text("richer_firm", kRichFirm, {"population.customer_weight=1e9"});
   const std::vector<std::int64_t> overflow = overflow_after(config, BackendChoice::kCpu, 1);
   for (std::size_t k = 0; k < overflow.size(); ++k) {
     EXPECT_EQ(overflow[k], 0 * kOverflowQuantities + kOverflowServiceRevenue) << "cell " << k;
@@ -179,17 +180,22 @@ TEST(Overflow, GuardNamesTheEarliestStepThenReplicateThenFirm) {
   const std::vector<std::string> names = {"A", "B", "C"};
   std::vector<std::int64_t> overflow(6, 0);
   EXPECT_EQ(find_overflow(overflow, layout, names), "");
-  overflow[0] = 9 * kOverflowQuantities + kOverflowCash;                      // r0 A, step 9
-  overflow[5] = 4 * kOverflowQuantities + kOverflowMarket +
-                kOverflowPerMarket * kMarketCloud + kOverflowPayments;        // r1 C, step 4
-  overflow[4] = 4 * kOverflowQuantities + kOverflowServiceRevenue;           // r1 B, step 4
+  overflow[0] = 9 * kOverflowQuantities + kOverflowCash;  // r0 A, step 9
+  overflow[5] = 4 * kOverflowQuantities + kOverflowMarket + kOverflowPerMarket * kMarketCloud +
+                kOverflowPayments;                                  // r1 C, step 4
+  overflow[4] = 4 * kOverflowQuantities + kOverflowServiceRevenue;  // r1 B, step 4
   const std::string problem = find_overflow(overflow, layout, names);
   EXPECT_EQ(problem.rfind("service revenue out of the int64 range at step 4, replicate 1, "
-                          "firm 'B'", 0), 0u) << problem;
+                          "firm 'B'",
+                          0),
+            0u)
+      << problem;
   overflow[4] = 0;
   EXPECT_EQ(find_overflow(overflow, layout, names)
                 .rfind("payments in the cloud market out of the int64 range at step 4, "
-                       "replicate 1, firm 'C'", 0), 0u);
+                       "replicate 1, firm 'C'",
+                       0),
+            0u);
 }
 
 }  // namespace

@@ -53,7 +53,8 @@ inline std::vector<double> softmax(const std::vector<double>& v) {
   long double total = 0;
   for (double x : v) total += std::exp(static_cast<long double>(x) - max);
   std::vector<double> p;
-  for (double x : v) p.push_back(static_cast<double>(std::exp(static_cast<long double>(x) - max) / total));
+  for (double x : v)
+    p.push_back(static_cast<double>(std::exp(static_cast<long double>(x) - max) / total));
   return p;
 }
 

@@ -21,9 +21,8 @@ std::vector<double> firm_counts(const RecordFrame& frame, std::int64_t replicate
   std::vector<double> count(static_cast<std::size_t>(firms), 0.0);
   for (int s = 0; s < kSegments; ++s) {
     for (std::int32_t j = 0; j < firms; ++j) {
-      count[static_cast<std::size_t>(j)] +=
-          frame.customers[static_cast<std::size_t>(
-              layout::replicate_segment_firm(replicate, s, j, firms))];
+      count[static_cast<std::size_t>(j)] += frame.customers[static_cast<std::size_t>(
+          layout::replicate_segment_firm(replicate, s, j, firms))];
     }
   }
   return count;
@@ -35,7 +34,8 @@ TEST(Textbook, MultinomialLogitSharesEqualSoftmaxOfQuality) {
   for (std::int64_t t = 0; t < config.run.steps; ++t) sim.step();
   const RecordFrame frame = sim.record_frame();
   std::vector<double> utility;
-  for (const auto& firm : config.named_firms) utility.push_back(config.demand.beta_quality * firm.quality[0]);
+  for (const auto& firm : config.named_firms)
+    utility.push_back(config.demand.beta_quality * firm.quality[0]);
   const std::vector<double> expected = testing::softmax(utility);
 
   // Pooled over replicates, the counts are multinomial(N, expected): Pearson's chi-square with
@@ -44,7 +44,8 @@ TEST(Textbook, MultinomialLogitSharesEqualSoftmaxOfQuality) {
   std::vector<double> pooled(static_cast<std::size_t>(firms), 0.0);
   for (std::int64_t r = 0; r < config.run.replicates; ++r) {
     const auto count = firm_counts(frame, r, firms);
-    for (std::int32_t j = 0; j < firms; ++j) pooled[static_cast<std::size_t>(j)] += count[static_cast<std::size_t>(j)];
+    for (std::int32_t j = 0; j < firms; ++j)
+      pooled[static_cast<std::size_t>(j)] += count[static_cast<std::size_t>(j)];
   }
   const double n = static_cast<double>(config.population.customers * config.run.replicates);
   double chi_square = 0.0;
@@ -53,7 +54,8 @@ TEST(Textbook, MultinomialLogitSharesEqualSoftmaxOfQuality) {
     const double o = pooled[static_cast<std::size_t>(j)];
     chi_square += (o - e) * (o - e) / e;
     // Per firm: binomial sd of the pooled share; 4.5 sd.
-    const double sd = std::sqrt(expected[static_cast<std::size_t>(j)] * (1 - expected[static_cast<std::size_t>(j)]) / n);
+    const double sd = std::sqrt(expected[static_cast<std::size_t>(j)] *
+                                (1 - expected[static_cast<std::size_t>(j)]) / n);
     EXPECT_NEAR(o / n, expected[static_cast<std::size_t>(j)], 4.5 * sd) << "firm " << j;
   }
   EXPECT_LT(chi_square, 21.11);

@@ -17,8 +17,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <map>
 #include <limits>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -124,14 +124,12 @@ RecordFrame SampleFrame(std::int64_t step, std::int64_t replicates = kReplicates
         frame.revenue_share.push_back(layer_revenue > 0.0 ? revenue / layer_revenue : 0.0);
         frame.price.push_back(price[i]);
         hhi += share * share;
-        region_share[static_cast<std::size_t>(SampleRegion(static_cast<std::int64_t>(i)))] +=
-            share;
+        region_share[static_cast<std::size_t>(SampleRegion(static_cast<std::int64_t>(i)))] += share;
       }
       frame.hhi.push_back(hhi);
       frame.layer_units.push_back(layer_units);
       frame.layer_revenue.push_back(layer_revenue);
-      frame.region_share.insert(frame.region_share.end(), region_share.begin(),
-                                region_share.end());
+      frame.region_share.insert(frame.region_share.end(), region_share.begin(), region_share.end());
     }
     for (std::int64_t g = 0; g < kRegions; ++g) {
       for (std::int64_t f = 0; f < firms; ++f) {
@@ -144,13 +142,13 @@ RecordFrame SampleFrame(std::int64_t step, std::int64_t replicates = kReplicates
                                       static_cast<double>(r));
       frame.capability.push_back(0.125 * t - 0.25 * static_cast<double>(f) +
                                  0.0625 * static_cast<double>(r));
-      frame.data_stock.push_back(1.5 + t + 0.25 * static_cast<double>(f) +
-                                 static_cast<double>(r));
+      frame.data_stock.push_back(1.5 + t + 0.25 * static_cast<double>(f) + static_cast<double>(r));
       frame.compute.push_back(1000.0 * static_cast<double>(f + 1) + 10.0 * t +
                               static_cast<double>(r));
       frame.cash.push_back(-5.0 + 20.5 * static_cast<double>(f) + t - static_cast<double>(r));
       frame.alive.push_back((step + r + f) % 4 == 3 ? 0 : 1);
-      frame.owner.push_back((step + r + f) % 4 == 3 ? static_cast<std::int32_t>((f + 1) % firms) : -1);
+      frame.owner.push_back((step + r + f) % 4 == 3 ? static_cast<std::int32_t>((f + 1) % firms)
+                                                    : -1);
     }
   }
   return frame;
@@ -392,21 +390,33 @@ TEST_F(TrajectoryWriterTest, WritesFramesCoordinatesAndMetadata) {
   const char* const kFirmCoordinates = "date firm_name firm_archetype firm_region";
   const char* const kLayerFirmCoordinates = "date layer_unit firm_name firm_archetype firm_region";
   const std::vector<DataVariable> data_variables = {
-      {&schema::kCustomers, {"replicate", "step", "segment", "firm"}, H5T_STD_I32LE,
+      {&schema::kCustomers,
+       {"replicate", "step", "segment", "firm"},
+       H5T_STD_I32LE,
        kFirmCoordinates},
       {&schema::kAdopters, {"replicate", "step", "segment"}, H5T_STD_I32LE, "date"},
-      {&schema::kMarketShare, {"replicate", "step", "layer", "firm"}, H5T_IEEE_F64LE,
+      {&schema::kMarketShare,
+       {"replicate", "step", "layer", "firm"},
+       H5T_IEEE_F64LE,
        kLayerFirmCoordinates},
-      {&schema::kRevenueShare, {"replicate", "step", "layer", "firm"}, H5T_IEEE_F64LE,
+      {&schema::kRevenueShare,
+       {"replicate", "step", "layer", "firm"},
+       H5T_IEEE_F64LE,
        kLayerFirmCoordinates},
       {&schema::kHhi, {"replicate", "step", "layer"}, H5T_IEEE_F64LE, "date layer_unit"},
       {&schema::kLayerUnits, {"replicate", "step", "layer"}, H5T_IEEE_F64LE, "date layer_unit"},
       {&schema::kLayerRevenue, {"replicate", "step", "layer"}, H5T_IEEE_F64LE, "date layer_unit"},
-      {&schema::kRegionShare, {"replicate", "step", "layer", "region"}, H5T_IEEE_F64LE,
+      {&schema::kRegionShare,
+       {"replicate", "step", "layer", "region"},
+       H5T_IEEE_F64LE,
        "date layer_unit"},
-      {&schema::kPrice, {"replicate", "step", "layer", "firm"}, H5T_IEEE_F64LE,
+      {&schema::kPrice,
+       {"replicate", "step", "layer", "firm"},
+       H5T_IEEE_F64LE,
        kLayerFirmCoordinates},
-      {&schema::kRegionCustomers, {"replicate", "step", "region", "firm"}, H5T_STD_I32LE,
+      {&schema::kRegionCustomers,
+       {"replicate", "step", "region", "firm"},
+       H5T_STD_I32LE,
        kFirmCoordinates},
       {&schema::kServiceQuality, {"replicate", "step", "firm"}, H5T_IEEE_F64LE, kFirmCoordinates},
       {&schema::kCapability, {"replicate", "step", "firm"}, H5T_IEEE_F64LE, kFirmCoordinates},
@@ -417,9 +427,9 @@ TEST_F(TrajectoryWriterTest, WritesFramesCoordinatesAndMetadata) {
       {&schema::kOwner, {"replicate", "step", "firm"}, H5T_STD_I32LE, kFirmCoordinates},
   };
   const hsize_t T = kSteps;
-  const std::map<std::string, hsize_t> sizes = {
-      {"replicate", kReplicates}, {"step", T},         {"firm", kFirms},
-      {"segment", kSegments},     {"region", kRegions}, {"layer", kLayers}};
+  const std::map<std::string, hsize_t> sizes = {{"replicate", kReplicates}, {"step", T},
+                                                {"firm", kFirms},           {"segment", kSegments},
+                                                {"region", kRegions},       {"layer", kLayers}};
   const auto shape_of = [&sizes](const std::vector<const char*>& dims) {
     std::vector<hsize_t> shape;
     for (const char* dim : dims) shape.push_back(sizes.at(dim));
@@ -463,10 +473,8 @@ TEST_F(TrajectoryWriterTest, WritesFramesCoordinatesAndMetadata) {
 
   // Every dimension of every variable has its coordinate attached as a dimension scale.
   std::vector<std::pair<const char*, std::vector<const char*>>> dims_of = {
-      {schema::kDate.name, {"step"}},
-      {schema::kFirmName.name, {"firm"}},
-      {schema::kFirmArchetype.name, {"firm"}},
-      {schema::kFirmRegion.name, {"firm"}},
+      {schema::kDate.name, {"step"}},          {schema::kFirmName.name, {"firm"}},
+      {schema::kFirmArchetype.name, {"firm"}}, {schema::kFirmRegion.name, {"firm"}},
       {schema::kLayerUnit.name, {"layer"}},
   };
   for (const DataVariable& variable : data_variables) {
@@ -497,8 +505,7 @@ TEST_F(TrajectoryWriterTest, WritesFramesCoordinatesAndMetadata) {
     EXPECT_EQ(ReadStringAttribute(dataset.get(), schema::kUnitsAttr), spec->units);
     EXPECT_NE(std::string(spec->units), "") << spec->name;
     EXPECT_EQ(ReadStringAttribute(dataset.get(), schema::kLongNameAttr), spec->long_name);
-    EXPECT_EQ(ReadStringAttribute(dataset.get(), schema::kCoordinatesAttr),
-              variable.coordinates)
+    EXPECT_EQ(ReadStringAttribute(dataset.get(), schema::kCoordinatesAttr), variable.coordinates)
         << spec->name;
     EXPECT_EQ(H5Aexists(dataset.get(), "_FillValue"), 0) << spec->name;
     Id dcpl(H5Dget_create_plist(dataset.get()), H5Pclose);
@@ -589,8 +596,7 @@ TEST_F(TrajectoryWriterTest, UnwritableFileIsAnErrorNamingIt) {
   } catch (const std::runtime_error& error) {
     EXPECT_NE(std::string(error.what()).find("output file '" + path + "'"), std::string::npos)
         << error.what();
-    EXPECT_NE(std::string(error.what()).find("does not exist"), std::string::npos)
-        << error.what();
+    EXPECT_NE(std::string(error.what()).find("does not exist"), std::string::npos) << error.what();
   }
 }
 
@@ -804,33 +810,31 @@ TEST_F(TrajectoryWriterTest, LargeRunsSplitFirmChunksAndKeepLongConfigs) {
             (std::vector<hsize_t>{1, 1, static_cast<hsize_t>(kSegments), customers_firms}));
   // (layer, firm) doubles: 40 bytes a firm.
   const hsize_t layer_firms = schema::kMaxChunkBytes / (kLayers * sizeof(double));
-  for (const schema::VariableSpec* spec : {&schema::kMarketShare, &schema::kRevenueShare,
-                                           &schema::kPrice}) {
+  for (const schema::VariableSpec* spec :
+       {&schema::kMarketShare, &schema::kRevenueShare, &schema::kPrice}) {
     EXPECT_EQ(chunk_of(spec->name),
               (std::vector<hsize_t>{1, 1, static_cast<hsize_t>(kLayers), layer_firms}))
         << spec->name;
   }
   // Per-firm state: all 200,000 firms fit in 4 MiB, as doubles and as bytes.
-  for (const schema::VariableSpec* spec : {&schema::kCapability, &schema::kCash,
-                                           &schema::kAlive}) {
+  for (const schema::VariableSpec* spec : {&schema::kCapability, &schema::kCash, &schema::kAlive}) {
     EXPECT_EQ(chunk_of(spec->name), (std::vector<hsize_t>{1, 1, static_cast<hsize_t>(kManyFirms)}))
         << spec->name;
   }
-  EXPECT_EQ(chunk_of(schema::kRegionShare.name),
-            (std::vector<hsize_t>{1, 1, static_cast<hsize_t>(kLayers),
-                                  static_cast<hsize_t>(kRegions)}));
+  EXPECT_EQ(
+      chunk_of(schema::kRegionShare.name),
+      (std::vector<hsize_t>{1, 1, static_cast<hsize_t>(kLayers), static_cast<hsize_t>(kRegions)}));
   const RecordFrame frame = SampleFrame(0, 1, kManyFirms);
   EXPECT_EQ(ReadAll<std::int32_t>(file.get(), schema::kCustomers.name, H5T_NATIVE_INT32),
             frame.customers);
   // Values span chunk boundaries along `firm` intact (NaN prices compared as such).
-  const std::vector<double> price = ReadAll<double>(file.get(), schema::kPrice.name,
-                                                    H5T_NATIVE_DOUBLE);
+  const std::vector<double> price =
+      ReadAll<double>(file.get(), schema::kPrice.name, H5T_NATIVE_DOUBLE);
   ASSERT_EQ(price.size(), frame.price.size());
   for (std::size_t i = 0; i < price.size(); ++i) {
     ASSERT_TRUE(SameValue(price[i], frame.price[i])) << "element " << i;
   }
-  EXPECT_EQ(ReadAll<std::uint8_t>(file.get(), schema::kAlive.name, H5T_NATIVE_UINT8),
-            frame.alive);
+  EXPECT_EQ(ReadAll<std::uint8_t>(file.get(), schema::kAlive.name, H5T_NATIVE_UINT8), frame.alive);
 }
 
 // Steps after which the chunk index has outgrown the metadata cache at least once. Every

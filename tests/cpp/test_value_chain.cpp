@@ -108,7 +108,9 @@ TEST(ValueChain, HbmShortageIsRationedInProportionToDemand) {
   const char* makers[3] = {"ChipA", "ChipB", "ChipC"};
   for (std::int64_t r = 0; r < config.run.replicates; ++r) {
     for (int k = 0; k < 3; ++k) {
-      const double got = static_cast<double>(s.bought[market_cell(r, kMarketHbm, n, firm_index(sim, makers[k]))]) / kUnitScale;
+      const double got =
+          static_cast<double>(s.bought[market_cell(r, kMarketHbm, n, firm_index(sim, makers[k]))]) /
+          kUnitScale;
       // Fixed point: each allocation is rounded down to 2^-16 of a stack; the ratio itself is
       // a double of relative error ~1e-16.
       EXPECT_NEAR(got, supply * demand[k] / total, 1.0 / kUnitScale + 1e-9 * supply) << makers[k];
@@ -150,7 +152,9 @@ TEST(ValueChain, MemoryMakerAddsCapacityOnlyAfterAShortStep) {
     const std::int32_t n = sim.firms().size();
     const auto k = static_cast<std::size_t>(firm_index(sim, "Hynix"));
     const double cash = static_cast<double>(s0.cash[k]);
-    const double sold = static_cast<double>(s1.sold[market_cell(0, kMarketHbm, n, static_cast<std::int32_t>(k))]) / kUnitScale;
+    const double sold =
+        static_cast<double>(s1.sold[market_cell(0, kMarketHbm, n, static_cast<std::int32_t>(k))]) /
+        kUnitScale;
     const FirmsSettings& f = config.firms;
     const double other = sold * config.compute.hbm_unit_cost +
                          f.spend_rate * (f.rd_share + f.marketing_share) * cash;
@@ -166,15 +170,14 @@ TEST(ValueChain, MemoryMakerAddsCapacityOnlyAfterAShortStep) {
 
 TEST(ValueChain, UnitsAndMoneyAreConservedExactly) {
   const Config config = testing::load_repo_config(
-      "configs/baseline.toml", {"population.customers=20000", "population.synthetic_firms=100",
-                                "run.replicates=2",
-                                // Entrants bring venture money from outside: off here (see
-                                // tests/cpp/test_entry.cpp). Subsidies, regulation costs and
-                                // acquisitions are on: they must book through the outside flows.
-                                "entry.rate=0", "entry.acquisition_rate=1",
-                                "entry.acquisition_max_cash_share=0.5",
-                                "scenario.compute_subsidy={US=0.2, KR=0.5}",
-                                "scenario.rd_subsidy={KR=0.3}", "scenario.regulation_cost={EU=1}"});
+      "configs/baseline.toml",
+      {"population.customers=20000", "population.synthetic_firms=100", "run.replicates=2",
+       // Entrants bring venture money from outside: off here (see
+       // tests/cpp/test_entry.cpp). Subsidies, regulation costs and
+       // acquisitions are on: they must book through the outside flows.
+       "entry.rate=0", "entry.acquisition_rate=1", "entry.acquisition_max_cash_share=0.5",
+       "scenario.compute_subsidy={US=0.2, KR=0.5}", "scenario.rd_subsidy={KR=0.3}",
+       "scenario.regulation_cost={EU=1}"});
   Simulation sim(config, BackendChoice::kCpu);
   const std::int32_t n = sim.firms().size();
   EnsembleSnapshot before, after;
@@ -214,11 +217,13 @@ TEST(ValueChain, ExportControlBlocksAcceleratorSales) {
     sim.step();
     EnsembleSnapshot s;
     sim.backend().read_snapshot(s);
-    return s.bought[market_cell(0, kMarketAccelerator, sim.firms().size(), firm_index(sim, "CloudCN"))];
+    return s
+        .bought[market_cell(0, kMarketAccelerator, sim.firms().size(), firm_index(sim, "CloudCN"))];
   };
   EXPECT_GT(cn_units({}), 0) << "without a control the CN cloud buys accelerators";
   // US sellers barred from CN buyers: the CN cloud can still buy from the KR NPU maker only.
-  const Config config = load_config_text("export2", kUpstream, {"scenario.export_controls=[[\"US\", \"CN\"]]"});
+  const Config config =
+      load_config_text("export2", kUpstream, {"scenario.export_controls=[[\"US\", \"CN\"]]"});
   Simulation sim(config, BackendChoice::kCpu);
   sim.step();
   EnsembleSnapshot s;
@@ -227,9 +232,11 @@ TEST(ValueChain, ExportControlBlocksAcceleratorSales) {
   const std::int32_t cn = firm_index(sim, "CloudCN");
   // Recount from the seller side: no US seller sold anything the CN cloud got. The CN
   // cloud's units equal what the KR maker could allocate to it, never more than KR sold.
-  const std::int64_t kr_sold = s.sold[market_cell(0, kMarketAccelerator, n, firm_index(sim, "ChipC"))];
+  const std::int64_t kr_sold =
+      s.sold[market_cell(0, kMarketAccelerator, n, firm_index(sim, "ChipC"))];
   EXPECT_LE(s.bought[market_cell(0, kMarketAccelerator, n, cn)], kr_sold);
-  const Config blocked_all = load_config_text("export3", kUpstream, {"scenario.export_controls=[[\"US\", \"CN\"], [\"KR\", \"CN\"]]"});
+  const Config blocked_all = load_config_text(
+      "export3", kUpstream, {"scenario.export_controls=[[\"US\", \"CN\"], [\"KR\", \"CN\"]]"});
   Simulation sim_all(blocked_all, BackendChoice::kCpu);
   sim_all.step();
   sim_all.backend().read_snapshot(s);
@@ -279,7 +286,8 @@ region = "US"
   const std::int32_t n = sim.firms().size();
   const std::int32_t big = firm_index(sim, "BigTech");
   const double fab = 10000.0 * (1.0 - config.compute.capacity_depreciation);
-  const double hbm_units = static_cast<double>(s.bought[market_cell(0, kMarketHbm, n, big)]) / kUnitScale;
+  const double hbm_units =
+      static_cast<double>(s.bought[market_cell(0, kMarketHbm, n, big)]) / kUnitScale;
   EXPECT_NEAR(hbm_units, fab * 6.0, 1.0 / kUnitScale) << "HBM is plentiful: it gets all it asks";
   const double built = std::min(fab, hbm_units / 6.0);
   // Step 0: technology factor 2^0 = 1, chip performance 1 H100e.
@@ -318,7 +326,8 @@ data_stock = 1000000.0
   const auto loss = [&](long double c) {
     const long double n_params = std::sqrt(c / (6.0L * m.tokens_per_parameter));
     const long double tokens = m.tokens_per_parameter * n_params;
-    return m.chinchilla_E + m.chinchilla_A / std::pow(n_params, static_cast<long double>(m.chinchilla_alpha)) +
+    return m.chinchilla_E +
+           m.chinchilla_A / std::pow(n_params, static_cast<long double>(m.chinchilla_alpha)) +
            m.chinchilla_B / std::pow(tokens, static_cast<long double>(m.chinchilla_beta));
   };
   const long double reference = loss(m.reference_compute);
@@ -333,12 +342,16 @@ data_stock = 1000000.0
 TEST(ValueChain, ScalingLawHelperMatchesTheClosedForm) {
   for (double c = 1e20; c < 1e28; c *= 7.0) {
     const double n_params = std::sqrt(c / 120.0);
-    const double expected = 1.69 + 406.4 / std::pow(n_params, 0.34) + 410.7 / std::pow(20.0 * n_params, 0.28);
-    EXPECT_NEAR(chinchilla_loss(c, 1e300, 1.69, 406.4, 410.7, 0.34, 0.28, 20.0), expected, 1e-13 * expected);
+    const double expected =
+        1.69 + 406.4 / std::pow(n_params, 0.34) + 410.7 / std::pow(20.0 * n_params, 0.28);
+    EXPECT_NEAR(chinchilla_loss(c, 1e300, 1.69, 406.4, 410.7, 0.34, 0.28, 20.0), expected,
+                1e-13 * expected);
     // Data-limited: all data used, the rest of the compute into parameters.
     const double tokens = 1e9;
-    const double limited = 1.69 + 406.4 / std::pow(c / (6.0 * tokens), 0.34) + 410.7 / std::pow(tokens, 0.28);
-    EXPECT_NEAR(chinchilla_loss(c, tokens, 1.69, 406.4, 410.7, 0.34, 0.28, 20.0), limited, 1e-13 * limited);
+    const double limited =
+        1.69 + 406.4 / std::pow(c / (6.0 * tokens), 0.34) + 410.7 / std::pow(tokens, 0.28);
+    EXPECT_NEAR(chinchilla_loss(c, tokens, 1.69, 406.4, 410.7, 0.34, 0.28, 20.0), limited,
+                1e-13 * limited);
   }
 }
 

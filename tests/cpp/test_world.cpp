@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "kernels/layout.hpp"
 #include "config/config.hpp"
 #include "driver/simulation.hpp"
+#include "kernels/layout.hpp"
 #include "population/population.hpp"
 #include "test_support.hpp"
 
@@ -112,8 +112,8 @@ TEST(World, SyntheticPopulationIsReproducibleAndFollowsTheArchetypeMix) {
   EXPECT_EQ(a.quality, b.quality);
   EXPECT_EQ(a.cash_musd, b.cash_musd);
   EXPECT_EQ(a.installed_compute, b.installed_compute);
-  const FirmTable other = build_firm_table(testing::load_repo_config(
-      "configs/baseline.toml", {"run.seed=99"}));
+  const FirmTable other =
+      build_firm_table(testing::load_repo_config("configs/baseline.toml", {"run.seed=99"}));
   EXPECT_NE(a.cash_musd, other.cash_musd) << "another seed, other firms";
 
   const std::size_t first = config.named_firms.size();
@@ -127,7 +127,8 @@ TEST(World, SyntheticPopulationIsReproducibleAndFollowsTheArchetypeMix) {
     }
     if (a.archetype[j] == "vertical_ai") {
       int served = 0;
-      for (int s = 0; s < kSegments; ++s) served += a.serves[static_cast<std::size_t>(s) * static_cast<std::size_t>(a.size()) + j];
+      for (int s = 0; s < kSegments; ++s)
+        served += a.serves[static_cast<std::size_t>(s) * static_cast<std::size_t>(a.size()) + j];
       EXPECT_EQ(served, 1) << "a vertical firm serves one industry";
     }
   }
@@ -156,7 +157,8 @@ TEST(World, FirmsTakeTheirStrategyPresetUnlessTheySetAParameter) {
   const auto openai = static_cast<std::size_t>(firm_index(firms, "OpenAI"));
   const auto anthropic = static_cast<std::size_t>(firm_index(firms, "Anthropic"));
   for (int p = 0; p < kStrategyParameters; ++p) {
-    EXPECT_EQ(firms.strategy[static_cast<std::size_t>(p)][openai], closed[static_cast<std::size_t>(p)]);
+    EXPECT_EQ(firms.strategy[static_cast<std::size_t>(p)][openai],
+              closed[static_cast<std::size_t>(p)]);
   }
   EXPECT_EQ(firms.strategy[kMarkup][anthropic], 2.5) << "the firm's own key wins";
   EXPECT_EQ(firms.strategy[kSpendRate][anthropic], closed[0]);
@@ -200,12 +202,14 @@ TEST(World, AcquiredStartupsHandTheirCustomersToTheAcquirer) {
     for (std::int64_t r = 0; r < config.run.replicates; ++r) {
       for (std::int32_t j = 0; j < n; ++j) {
         const auto k = static_cast<std::size_t>(layout::replicate_firm(r, j, n));
-        const bool acquired_now = after.acquired_by[k] >= 0 && (before.acquired_by.empty() || before.acquired_by[k] < 0);
+        const bool acquired_now =
+            after.acquired_by[k] >= 0 && (before.acquired_by.empty() || before.acquired_by[k] < 0);
         if (acquired_now) {
           ++acquisitions;
           EXPECT_EQ(after.alive[k], 0) << "an acquired start-up leaves the market";
           EXPECT_EQ(after.cash[k], 0) << "its cash went to the acquirer";
-          EXPECT_EQ(sim.firms().archetype[static_cast<std::size_t>(after.acquired_by[k])], "big_tech");
+          EXPECT_EQ(sim.firms().archetype[static_cast<std::size_t>(after.acquired_by[k])],
+                    "big_tech");
         }
         // One customer phase after an acquisition the target has no customer left.
         if (!before.acquired_by.empty() && before.acquired_by[k] >= 0 && !before.alive[k] &&
@@ -252,8 +256,8 @@ TEST(World, AnEventChangesItsLeverFromItsDateAndNothingBefore) {
     // 5 USD M less the baseline's KR cost at that date; the external cost is rounded to
     // whole USD once, so the difference is exact to 1 USD.
     const double baseline_cost = without.scenario.regulation_cost[1] * 1e6;
-    EXPECT_NEAR(static_cast<double>(sa.external_cost[k] - sb.external_cost[k]),
-                5e6 - baseline_cost, 1.0);
+    EXPECT_NEAR(static_cast<double>(sa.external_cost[k] - sb.external_cost[k]), 5e6 - baseline_cost,
+                1.0);
     const auto kn = static_cast<std::size_t>(layout::replicate_firm(r, nvidia, n));
     EXPECT_EQ(sa.external_cost[kn], sb.external_cost[kn]);
   }
@@ -278,7 +282,8 @@ TEST(World, AdaptationIsDeterministicAndChangesTheOutcome) {
 }
 
 TEST(World, EveryScenarioFileValidatesAndRunsAShortHorizon) {
-  for (const char* name : {"global_cooperation", "domestic_competition", "sovereign_ai", "galapagos"}) {
+  for (const char* name :
+       {"global_cooperation", "domestic_competition", "sovereign_ai", "galapagos"}) {
     SCOPED_TRACE(name);
     const Config config = testing::load_repo_config(
         std::string("configs/scenarios/") + name + ".toml",
