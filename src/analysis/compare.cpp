@@ -297,6 +297,7 @@ Comparison compare_files(const std::vector<ScenarioFile>& files,
                          std::vector<std::string>& warnings) {
   if (files.empty()) throw InputError("nothing to compare: no scenario given");
   std::vector<TrajectoryReader> readers;
+  readers.reserve(files.size());
   for (const ScenarioFile& file : files) readers.emplace_back(file.path);
 
   // The same firms in the same slots: per-firm measures and pairing match firms by slot.

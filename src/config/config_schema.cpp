@@ -872,7 +872,7 @@ std::string range_text(const KeySpec& spec) {
 std::string number_text(double value) {
   char buffer[64];
   const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
-  const std::string shortest(buffer, result.ptr);
+  std::string shortest(buffer, result.ptr);
   // to_chars writes exponents as "e+09"; "1e9" reads better and is still valid TOML.
   const auto e = shortest.find('e');
   if (e == std::string::npos) return shortest;

@@ -236,13 +236,13 @@ class Reader {
   }
 
   std::optional<std::string> string(const toml::node& node, const std::string& key) {
-    const auto value = node.value_exact<std::string>();
+    auto value = node.value_exact<std::string>();
     if (!value) problems_.add(node, key, "expected a string, got " + describe(node));
     return value;
   }
 
   std::optional<std::string> month(const toml::node& node, const std::string& key) {
-    const auto text = string(node, key);
+    auto text = string(node, key);
     if (!text) return std::nullopt;
     const std::string& t = *text;
     const bool shape = t.size() == 7 && t[4] == '-' &&

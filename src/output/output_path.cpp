@@ -156,7 +156,7 @@ std::string checked_target(const std::string& path, bool overwrite, const std::s
     }
     refuse(what, path, "ends in '/': give a file name, not a folder");
   }
-  const std::string target = check_existing(path, overwrite, what);
+  std::string target = check_existing(path, overwrite, what);
   const std::string folder = folder_of(target);
   const std::string problem = folder_problem(folder);
   if (!problem.empty()) refuse(what, path, problem);

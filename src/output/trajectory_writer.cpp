@@ -98,7 +98,7 @@ constexpr double kMaxFlushSeconds = 1.0e9;
 // Disk blocks kept allocated past the end of the file after each flush (see "Disk space"
 // above): recording a failure in `status` needs a new global heap collection (4 KiB) and the
 // holes of the last flush; this leaves ample room.
-constexpr off_t kReserveBytes = 16 * 1024;
+constexpr off_t kReserveBytes = off_t{16} * 1024;
 
 // HDF5 handles and error text: the helpers shared with the analysis code (hdf5_support.hpp).
 using H5Handle = hdf5::Handle;

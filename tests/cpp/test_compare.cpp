@@ -33,7 +33,7 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // A fresh, empty temporary folder for one test.
 fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("aimarket_test_compare_" + name);
+  fs::path dir = fs::temp_directory_path() / ("aimarket_test_compare_" + name);
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
@@ -505,7 +505,7 @@ TEST(CompareInput, DifferentFirmTablesCutShortRunsAndUnrecordedData) {
 // A copy of `source` in `dir` named `name`, changed by `change` through the HDF5 C API.
 fs::path changed_copy(const fs::path& source, const fs::path& dir, const std::string& name,
                       const std::function<void(hid_t)>& change) {
-  const fs::path path = dir / name;
+  fs::path path = dir / name;
   fs::copy_file(source, path, fs::copy_options::overwrite_existing);
   const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
   EXPECT_GE(file, 0) << path;

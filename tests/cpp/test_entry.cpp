@@ -55,6 +55,7 @@ Config market(const std::vector<std::string>& assignments = {}) {
   const auto path = std::filesystem::temp_directory_path() / ("aimarket_entry_" + test + ".toml");
   std::ofstream(path) << kMarket;
   std::vector<ConfigOverride> overrides;
+  overrides.reserve(assignments.size());
   for (const auto& a : assignments) overrides.push_back({a, "test " + a});
   return load_config(path.string(), overrides);
 }

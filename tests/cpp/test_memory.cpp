@@ -80,8 +80,8 @@ TEST(MemoryEstimate, EngineFootprintCountsTheOptionalArrays) {
       "configs/baseline.toml",
       {"population.synthetic_firms=0", "entry.free_slots=0", "population.customers=1000",
        "run.replicates=4000", "demand.consideration_set=0", "strategy.adapt_every=12",
-       "population.initial_adoption={consumer=0, enterprise=0, finance=0, healthcare=0, "
-       "legal=0, manufacturing=0}"}));
+       std::string("population.initial_adoption={consumer=0, enterprise=0, finance=0, ") +
+           "healthcare=0, legal=0, manufacturing=0}"}));
 }
 
 TEST(MemoryEstimate, FrameAndSnapshotBytesAreWhatTheDriverFills) {

@@ -21,6 +21,7 @@ inline std::string source_path(const std::string& relative) {
 inline Config load_repo_config(const std::string& relative,
                                const std::vector<std::string>& assignments = {}) {
   std::vector<ConfigOverride> overrides;
+  overrides.reserve(assignments.size());
   for (const auto& a : assignments) overrides.push_back({a, "test override " + a});
   return load_config(source_path(relative), overrides);
 }
@@ -32,6 +33,7 @@ inline Config load_config_text(const std::string& name, const std::string& text,
   const auto path = std::filesystem::temp_directory_path() / ("aimarket_test_" + name + ".toml");
   std::ofstream(path) << text;
   std::vector<ConfigOverride> overrides;
+  overrides.reserve(assignments.size());
   for (const auto& a : assignments) overrides.push_back({a, "test " + a});
   return load_config(path.string(), overrides);
 }
@@ -53,6 +55,7 @@ inline std::vector<double> softmax(const std::vector<double>& v) {
   long double total = 0;
   for (double x : v) total += std::exp(static_cast<long double>(x) - max);
   std::vector<double> p;
+  p.reserve(v.size());
   for (double x : v)
     p.push_back(static_cast<double>(std::exp(static_cast<long double>(x) - max) / total));
   return p;

@@ -432,6 +432,7 @@ TEST_F(TrajectoryWriterTest, WritesFramesCoordinatesAndMetadata) {
                                                 {"region", kRegions},       {"layer", kLayers}};
   const auto shape_of = [&sizes](const std::vector<const char*>& dims) {
     std::vector<hsize_t> shape;
+    shape.reserve(dims.size());
     for (const char* dim : dims) shape.push_back(sizes.at(dim));
     return shape;
   };
@@ -969,7 +970,7 @@ TEST_F(TrajectoryWriterTest, NoRoomForTheFirstFrameLeavesTheOldFile) {
   const int status = RunInChild(
       [&] {
         // Room for the metadata (and its reserve), not for a frame of 20,000 firms.
-        if (!LimitFileSize(metadata_bytes + 64 * 1024)) return 2;
+        if (!LimitFileSize(metadata_bytes + 64 * std::uintmax_t{1024})) return 2;
         TrajectoryWriter writer(path, meta, /*overwrite=*/true, /*flush_seconds=*/0.0);
         try {
           writer.push(SampleFrame(0, kReplicates, kManyFirms));
@@ -997,7 +998,7 @@ TEST_F(TrajectoryWriterTest, NoRoomMidRunKeepsTheFlushedStepsAndSaysWhy) {
   const int status = RunInChild(
       [&] {
         // Room for the metadata and the first frames (whose chunk indexes take ~100 KiB).
-        if (!LimitFileSize(metadata_bytes + 256 * 1024)) return 2;
+        if (!LimitFileSize(metadata_bytes + 256 * std::uintmax_t{1024})) return 2;
         TrajectoryWriter writer(path, SampleMetadata(), /*overwrite=*/false,
                                 /*flush_seconds=*/0.0);
         try {
@@ -1137,7 +1138,7 @@ TEST_F(TrajectoryWriterTest, WriterThreadErrorReachesTheOwnerOnce) {
   const RunMetadata meta = ManyFirmsMetadata(kManyFirms);
   const std::uintmax_t metadata_bytes = MetadataFileSize(meta, TestPath("metadata_only.h5"));
   const int status = RunInChild([&] {
-    if (!LimitFileSize(metadata_bytes + 64 * 1024)) return 2;
+    if (!LimitFileSize(metadata_bytes + 64 * std::uintmax_t{1024})) return 2;
     TrajectoryWriter writer(path, meta, /*overwrite=*/false, /*flush_seconds=*/0.0);
     int errors_naming_the_file = 0;
     int other_errors = 0;
