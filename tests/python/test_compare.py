@@ -5,11 +5,16 @@ import csv
 import math
 import shutil
 import struct
+import sys
 
 import h5py
 import numpy as np
 
 from conftest import REPO
+
+# The global-heap walk that makes the kept fuzz regressions, shared rather than written twice.
+sys.path.insert(0, str(REPO / "tools" / "fuzz"))
+from make_regressions import heap_objects  # noqa: E402
 
 BASELINE = str(REPO / "configs" / "baseline.toml")
 # A tiny market: the baseline's named firms plus 20 synthetic ones, 2,000 customers,
@@ -175,23 +180,6 @@ def test_hostile_attributes_are_refused_naming_the_file_and_attribute(run_aimark
         assert expected in message, (name, message)
 
 
-def global_heap_objects(data):
-    """(offset of the header, index) of every object of every global heap collection: a
-    collection is signature GCOL, version 1, 3 reserved, 8-byte size, then objects of index
-    (2), references (2), reserved (4), size (8), data padded to 8 (index 0: free space, its
-    size including its header)."""
-    objects, at = [], data.find(b"GCOL\x01\x00\x00\x00")
-    while at >= 0:
-        (size,) = struct.unpack_from("<Q", data, at + 8)
-        p = at + 16
-        while p + 16 <= at + size:
-            index, _, _, object_size = struct.unpack_from("<HHIQ", data, p)
-            objects.append((p, index))
-            p += object_size if index == 0 else 16 + (object_size + 7) // 8 * 8
-        at = data.find(b"GCOL\x01\x00\x00\x00", at + size)
-    return objects
-
-
 def test_damaged_files_are_refused_in_one_line(run_aimarket, tmp_path):
     base = small_output(run_aimarket, tmp_path / "base.h5")
     data = bytearray(base.read_bytes())
@@ -208,7 +196,7 @@ def test_damaged_files_are_refused_in_one_line(run_aimarket, tmp_path):
 
     # A string in the global heap that claims to run past its collection: HDF5 1.10 copied
     # past its buffer (SIGSEGV). A free-space entry of size 0: HDF5 looped forever.
-    objects = global_heap_objects(data)
+    objects = heap_objects(data)
     first_string = next(p for p, index in objects if index > 0)
     long_string = bytearray(data)
     struct.pack_into("<Q", long_string, first_string + 8, 1 << 40)
