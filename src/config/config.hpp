@@ -1,11 +1,13 @@
 // The run configuration: every key a user may set in a TOML config or with --set, already
 // validated and resolved to its default where absent. The schema (names, types, defaults,
-// units, ranges, help text) lives in config_schema.cpp and is the single source of truth
-// for parsing, validation, `aimarket keys` and docs/CONFIG.md.
+// units, ranges, help text, and where each lands here) lives in config_schema.cpp and is the
+// single source of truth for parsing, validation, overrides, the resolved TOML, `aimarket keys`
+// and docs/CONFIG.md.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -199,18 +201,20 @@ struct FirmSpec {
   double chip_performance = 1.0;       // H100e per accelerator unit (2024)
   bool open_weights = false;           // releases its models openly
   std::string model_source = "own";    // "own", "open", or a partner firm name
-  double markup = -1.0;                // < 0: firms.markup
-  double spend_rate = -1.0;            // < 0: firms.spend_rate
+  // Absent (std::nullopt): the firm's strategy preset's value, else the [firms] setting of the
+  // same name (applied where the firm table is built, src/population).
+  std::optional<double> markup;
+  std::optional<double> spend_rate;
   double other_income = 0.0;           // USD M per step from outside the model
   double awareness = 1.0;
   std::array<double, kRegions> language_fit{};  // fit to customers of each region, [0,1]
-  std::string strategy;                         // preset name; "" = by archetype
-  double compute_share = -1.0;                  // < 0: the strategy's (or [firms]) value
-  double data_share = -1.0;
-  double rd_share = -1.0;
-  double marketing_share = -1.0;
-  double cloud_self_use = -1.0;                   // < 0: compute.cloud_self_use_share with
-                                                  //   layer model, else 0
+  std::optional<std::string> strategy;          // preset name; absent: by archetype
+  std::optional<double> compute_share;          // the four budget shares: all or none
+  std::optional<double> data_share;
+  std::optional<double> rd_share;
+  std::optional<double> marketing_share;
+  // Absent: compute.cloud_self_use_share with layer model, else 0.
+  std::optional<double> cloud_self_use;
   std::array<double, kSegments> initial_share{};  // share of each segment's adopters at step 0
 };
 

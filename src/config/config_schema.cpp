@@ -11,9 +11,27 @@ namespace aimarket::config_schema {
 namespace {
 
 // Field accessors as plain function pointers, so the table stays a constant aggregate.
-#define AIMARKET_FIELD(member) [](Config& config) -> FieldRef { return &config.member; }
+constexpr Destination Setting(FieldRef (*field)(Config&)) {
+  return Destination{field, nullptr, false, nullptr};
+}
+constexpr Destination Firm(FieldRef (*field)(FirmSpec&), bool dedicated, const char* absent_note) {
+  return Destination{nullptr, field, dedicated, absent_note};
+}
+#define AIMARKET_FIELD(member) Setting([](Config& c) -> FieldRef { return &c.member; })
 #define AIMARKET_SPAN(member, count) \
-  [](Config& config) -> FieldRef { return DoubleSpan{config.member.data(), count}; }
+  Setting([](Config& c) -> FieldRef { return DoubleSpan{c.member.data(), count}; })
+// [[firm]] keys: read by the generic reader (an optional member with the note the resolved TOML
+// writes when it is absent), or by a dedicated reader (OWN).
+#define AIMARKET_FIRM(member) \
+  Firm([](FirmSpec& f) -> FieldRef { return &f.member; }, false, nullptr)
+#define AIMARKET_FIRM_OPTIONAL(member, note) \
+  Firm([](FirmSpec& f) -> FieldRef { return &f.member; }, false, note)
+#define AIMARKET_FIRM_OWN(member) \
+  Firm([](FirmSpec& f) -> FieldRef { return &f.member; }, true, nullptr)
+#define AIMARKET_FIRM_OWN_SPAN(member, count) \
+  Firm([](FirmSpec& f) -> FieldRef { return DoubleSpan{f.member.data(), count}; }, true, nullptr)
+#define AIMARKET_FIRM_OWN_LAYERS() \
+  Firm([](FirmSpec& f) -> FieldRef { return BoolSpan{f.layers.data(), kLayers}; }, true, nullptr)
 
 constexpr double kMaxPrice = 1e9;
 constexpr double kMaxAwareness = 1e9;
@@ -583,9 +601,6 @@ const std::vector<KeySpec> kSettingsKeys = {
      AIMARKET_FIELD(strategy.mutation_sd), nullptr, nullptr},
 };
 
-#undef AIMARKET_FIELD
-#undef AIMARKET_SPAN
-
 const SectionSpec kFirmSection = {
     "firm",
     "One named firm per `[[firm]]` table, active in one or more layers of the value chain."};
@@ -596,113 +611,126 @@ const std::vector<KeySpec> kFirmKeys = {
     {"firm", "name", KeyKind::kString, nullptr, "-", NoRange(), kNoNames,
      "Name of the firm, unique in the config; `--set firm.NAME.key=value` reaches it. Names "
      "starting with `synthetic-` or `slot-` are reserved for generated firms.",
-     nullptr, "required", "non-empty, unique, no `synthetic-` or `slot-` prefix"},
+     AIMARKET_FIRM_OWN(name), "required", "non-empty, unique, no `synthetic-` or `slot-` prefix"},
     {"firm", "archetype", KeyKind::kChoice, nullptr, "-", NoRange(), kArchetypeList,
-     "Archetype of the firm.", nullptr, "required", nullptr},
+     "Archetype of the firm.", AIMARKET_FIRM_OWN(archetype), "required", nullptr},
     {"firm", "region", KeyKind::kChoice, nullptr, "-", NoRange(), kRegionList,
-     "Home region of the firm.", nullptr, "required", nullptr},
+     "Home region of the firm.", AIMARKET_FIRM_OWN(region), "required", nullptr},
     {"firm", "layers", KeyKind::kNameSet, nullptr, "-", NoRange(), kLayerList,
      "Layers of the value chain the firm is active in (it may be several: vertical "
      "integration).",
-     nullptr, "by archetype (table below)", nullptr},
+     AIMARKET_FIRM_OWN_LAYERS(), "by archetype (table below)", nullptr},
     {"firm", "sells_data", KeyKind::kBool, nullptr, "-", NoRange(), kNoNames,
-     "The firm sells data to other firms (a data vendor).", nullptr,
+     "The firm sells data to other firms (a data vendor).", AIMARKET_FIRM(sells_data),
      "true for `data_vendor`, else false", nullptr},
     {"firm", "quality", KeyKind::kPerSegment, "0.0",
      "quality units (utility per unit beta_quality)", Closed(-kMaxQuality, kMaxQuality),
      kSegmentList,
      "Service quality (only with layer `service`). A number: the same in every segment, and "
      "the firm serves every segment. A table: the firm serves exactly the segments listed.",
-     nullptr, nullptr, nullptr},
+     AIMARKET_FIRM_OWN_SPAN(quality, kSegments), nullptr, nullptr},
     {"firm", "price", KeyKind::kPerSegment, "1.0", "price units (relative, per customer-month)",
      OpenClosed(0.0, kMaxPrice), kSegmentList,
      "Price (only with layer `service`). A number: the same in every segment. A table: per "
      "segment, segments not listed cost 1.0; it may list only segments the firm serves.",
-     nullptr, nullptr, nullptr},
+     AIMARKET_FIRM_OWN_SPAN(price, kSegments), nullptr, nullptr},
     {"firm", "awareness", KeyKind::kFloat, "1.0", "awareness weight", Closed(0.0, kMaxAwareness),
-     kNoNames, "Marketing awareness weight: how often the firm enters consideration sets.", nullptr,
-     nullptr, nullptr},
+     kNoNames, "Marketing awareness weight: how often the firm enters consideration sets.",
+     AIMARKET_FIRM(awareness), nullptr, nullptr},
     {"firm", "language_fit", KeyKind::kPerRegion, nullptr, "fraction", Closed(0.0, 1.0),
      kRegionList,
      "Language fit to customers of each region; regions not listed get 1.0 at home and "
      "`firms.foreign_language_fit` elsewhere.",
-     nullptr, "1.0 at home, `firms.foreign_language_fit` elsewhere", nullptr},
+     AIMARKET_FIRM_OWN_SPAN(language_fit, kRegions),
+     "1.0 at home, `firms.foreign_language_fit` elsewhere", nullptr},
     {"firm", "cash", KeyKind::kFloat, "100.0", "USD M", Closed(0.0, kMaxCash), kNoNames,
-     "Cash at step 0.", nullptr, nullptr, nullptr},
+     "Cash at step 0.", AIMARKET_FIRM(cash), nullptr, nullptr},
     {"firm", "fab_capacity", KeyKind::kFloat, "0.0", "accelerator units per step",
      Closed(0.0, kMaxQuantity), kNoNames,
-     "Accelerator production capacity at step 0; above 0 only with layer `accelerator`.", nullptr,
-     nullptr, nullptr},
+     "Accelerator production capacity at step 0; above 0 only with layer `accelerator`.",
+     AIMARKET_FIRM(fab_capacity), nullptr, nullptr},
     {"firm", "hbm_capacity", KeyKind::kFloat, "0.0", "stacks per step", Closed(0.0, kMaxQuantity),
-     kNoNames, "HBM production capacity at step 0; above 0 only with layer `hbm`.", nullptr,
-     nullptr, nullptr},
+     kNoNames, "HBM production capacity at step 0; above 0 only with layer `hbm`.",
+     AIMARKET_FIRM(hbm_capacity), nullptr, nullptr},
     {"firm", "installed_compute", KeyKind::kFloat, "0.0", "H100e", Closed(0.0, kMaxQuantity),
      kNoNames,
      "Compute the firm owns at step 0 (H100-equivalent accelerators): a cloud rents it out, a "
      "model developer trains and serves on it.",
-     nullptr, nullptr, nullptr},
+     AIMARKET_FIRM(installed_compute), nullptr, nullptr},
     {"firm", "data_stock", KeyKind::kFloat, "0.0", "T tokens", Closed(0.0, kMaxQuantity), kNoNames,
-     "Data the firm holds at step 0.", nullptr, nullptr, nullptr},
+     "Data the firm holds at step 0.", AIMARKET_FIRM(data_stock), nullptr, nullptr},
     {"firm", "other_income", KeyKind::kFloat, "0.0", "USD M per step", Closed(0.0, kMaxIncome),
      kNoNames,
      "Income from businesses outside the model (advertising, devices, non-AI software), "
      "received every step: outside money, like funding.",
-     nullptr, nullptr, nullptr},
+     AIMARKET_FIRM(other_income), nullptr, nullptr},
     {"firm", "training_compute", KeyKind::kFloat, "0.0", "FLOP", Closed(0.0, kMaxFlop), kNoNames,
      "Cumulative effective training compute behind the firm's model at step 0; with its "
      "`data_stock` it sets the starting capability. Above 0 only with layer `model`.",
-     nullptr, nullptr, nullptr},
+     AIMARKET_FIRM(training_compute), nullptr, nullptr},
     {"firm", "chip_performance", KeyKind::kFloat, "1.0", "H100e per accelerator unit",
      OpenClosed(0.0, 1000.0), kNoNames,
      "Compute one accelerator unit of the firm's design delivers in 2024, relative to an NVIDIA "
      "H100 (meaningful with layer `accelerator`).",
-     nullptr, nullptr, nullptr},
+     AIMARKET_FIRM(chip_performance), nullptr, nullptr},
     {"firm", "open_weights", KeyKind::kBool, "false", "-", NoRange(), kNoNames,
      "The firm releases its models as open weights, which any firm may adopt; true only with "
      "layer `model`.",
-     nullptr, nullptr, nullptr},
+     AIMARKET_FIRM(open_weights), nullptr, nullptr},
     {"firm", "model_source", KeyKind::kString, nullptr, "-", NoRange(), kNoNames,
      "Where the firm's model comes from: `\"own\"` (it trains its own), `\"open\"` (the best "
      "open-weight model, fine-tuned on its data), or the name of a partner firm whose model it "
      "licenses.",
-     nullptr, "`\"own\"` with layer `model`, else `\"open\"`",
+     AIMARKET_FIRM_OWN(model_source), "`\"own\"` with layer `model`, else `\"open\"`",
      "\"own\" (needs layer model), \"open\", or another [[firm]]'s name (a firm with layer "
      "model)"},
     {"firm", "markup", KeyKind::kFloat, nullptr, "fraction of unit cost", Closed(0.0, 100.0),
-     kNoNames, "The firm's own markup, in place of `firms.markup`.", nullptr, "`firms.markup`",
-     nullptr},
+     kNoNames, "The firm's own markup, in place of `firms.markup`.",
+     AIMARKET_FIRM_OPTIONAL(markup, "firms.markup"), "`firms.markup`", nullptr},
     {"firm", "spend_rate", KeyKind::kFloat, nullptr, "per step", Closed(0.0, 1.0), kNoNames,
-     "The firm's own spending rate, in place of its strategy's (or `firms.spend_rate`).", nullptr,
+     "The firm's own spending rate, in place of its strategy's (or `firms.spend_rate`).",
+     AIMARKET_FIRM_OPTIONAL(spend_rate, "its strategy's or firms.spend_rate"),
      "its strategy's, else `firms.spend_rate`", nullptr},
-    {"firm", "strategy", KeyKind::kChoice, nullptr, "-", NoRange(), kStrategyList,
-     "The firm's strategy preset ([strategy] tables): its spending rate, budget shares and "
-     "markup, unless the firm sets them itself.",
-     nullptr, "`strategy.<archetype>`", nullptr},
     {"firm", "compute_share", KeyKind::kFloat, nullptr, "fraction of budget", Closed(0.0, 1.0),
      kNoNames,
      "Share of the budget spent on compute (capacity for chip and memory makers). The four "
      "shares are given together and sum to 1.",
-     nullptr, "its strategy's, else `firms.compute_share`", nullptr},
+     AIMARKET_FIRM_OPTIONAL(compute_share, nullptr), "its strategy's, else `firms.compute_share`",
+     nullptr},
     {"firm", "data_share", KeyKind::kFloat, nullptr, "fraction of budget", Closed(0.0, 1.0),
-     kNoNames, "Share of the budget spent on data.", nullptr,
+     kNoNames, "Share of the budget spent on data.", AIMARKET_FIRM_OPTIONAL(data_share, nullptr),
      "its strategy's, else `firms.data_share`", nullptr},
     {"firm", "rd_share", KeyKind::kFloat, nullptr, "fraction of budget", Closed(0.0, 1.0), kNoNames,
-     "Share of the budget spent on R&D and talent.", nullptr,
+     "Share of the budget spent on R&D and talent.", AIMARKET_FIRM_OPTIONAL(rd_share, nullptr),
      "its strategy's, else `firms.rd_share`", nullptr},
     {"firm", "marketing_share", KeyKind::kFloat, nullptr, "fraction of budget", Closed(0.0, 1.0),
-     kNoNames, "Share of the budget spent on marketing.", nullptr,
+     kNoNames, "Share of the budget spent on marketing.",
+     AIMARKET_FIRM_OPTIONAL(marketing_share, nullptr),
      "its strategy's, else `firms.marketing_share`", nullptr},
     {"firm", "cloud_self_use", KeyKind::kFloat, nullptr, "fraction", Closed(0.0, 1.0), kNoNames,
      "Share of the firm's installed compute it keeps for itself (training with layer model) "
      "rather than renting out on the cloud market (meaningful with layer `cloud`).",
-     nullptr, "`compute.cloud_self_use_share` with layer `model`, else 0", nullptr},
+     AIMARKET_FIRM_OPTIONAL(cloud_self_use, nullptr),
+     "`compute.cloud_self_use_share` with layer `model`, else 0", nullptr},
+    {"firm", "strategy", KeyKind::kChoice, nullptr, "-", NoRange(), kStrategyList,
+     "The firm's strategy preset ([strategy] tables): its spending rate, budget shares and "
+     "markup, unless the firm sets them itself.",
+     AIMARKET_FIRM_OPTIONAL(strategy, nullptr), "`strategy.<archetype>`", nullptr},
     {"firm", "initial_share", KeyKind::kPerSegment, "0.0", "fraction", Closed(0.0, 1.0),
      kSegmentList,
      "The firm's share of each segment's customers at step 0 (of the `population."
      "initial_adoption` adopters; only with layer `service`, segments it serves). A number: "
      "the same in every segment it serves. The named firms' shares in a segment sum to at most 1.",
-     nullptr, nullptr, nullptr},
+     AIMARKET_FIRM_OWN_SPAN(initial_share, kSegments), nullptr, nullptr},
 };
+
+#undef AIMARKET_FIELD
+#undef AIMARKET_SPAN
+#undef AIMARKET_FIRM
+#undef AIMARKET_FIRM_OPTIONAL
+#undef AIMARKET_FIRM_OWN
+#undef AIMARKET_FIRM_OWN_SPAN
+#undef AIMARKET_FIRM_OWN_LAYERS
 
 // The layers of each archetype when its [[firm]] table lists none, in kArchetypeNames order.
 struct ArchetypeLayers {

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -82,11 +83,32 @@ struct DoubleSpan {
   int count;
 };
 
+struct BoolSpan {
+  bool* data;
+  int count;
+};
+
 using IndexPairs = std::vector<std::pair<int, int>>;
 
-// Where a key's value lives in Config.
-using FieldRef = std::variant<std::int64_t*, std::uint64_t*, double*, bool*, std::string*,
-                              DoubleSpan, IndexPairs*>;
+// Where a key's value lives in Config or FirmSpec. An optional member is absent until the
+// key is given (a [[firm]] key that falls back to a setting or a strategy preset); an int
+// member holds the index of a name of `names` (a firm's region).
+using FieldRef =
+    std::variant<std::int64_t*, std::uint64_t*, double*, bool*, std::string*, DoubleSpan,
+                 IndexPairs*, std::optional<double>*, std::optional<std::string>*, int*, BoolSpan>;
+
+// Where a key lands: a member of Config for a settings key, of FirmSpec for a [[firm]] key.
+struct Destination {
+  FieldRef (*setting)(Config&);
+  FieldRef (*firm)(FirmSpec&);
+  // A [[firm]] key whose default or rules depend on other keys (required names, layers by
+  // archetype, per-segment tables, model partners, language fit by region) has a dedicated
+  // reader in read_firms.cpp; every other one is read by the generic reader.
+  bool dedicated;
+  // An optional [[firm]] key left absent: the resolved TOML writes this comment in its place
+  // ("# KEY: NOTE"), or nothing when nullptr.
+  const char* absent_note;
+};
 
 struct KeySpec {
   const char* section;  // a settings section ("run", "compute", ...), or "firm" for [[firm]]
@@ -97,7 +119,7 @@ struct KeySpec {
   Range range;                 // of the value, or of each value in a table
   NameList names;              // choices (kChoice) or table keys (kShares, kPer*)
   const char* meaning;         // one line, for the docs
-  FieldRef (*field)(Config&);  // nullptr for [[firm]] keys, which the loader resolves itself
+  Destination field;
   const char* doc_default;     // docs text when default_toml is nullptr (e.g. "required")
   const char* doc_range;       // docs text replacing the generated range, or nullptr
 };

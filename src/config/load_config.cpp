@@ -461,10 +461,10 @@ std::string setting_suggestion(std::string_view section, std::string_view name) 
   return suggestion(name, setting_names_in(section), std::string(section) + ".");
 }
 
-// Reads one setting into Config; false (the problem recorded) when the value is unusable.
-bool store_setting(const KeySpec& spec, const toml::node& node, Config& config, Reader& reader) {
-  const std::string key = setting_key(spec);
-  const config_schema::FieldRef field = spec.field(config);
+// Reads one value of `spec` into its field (of Config or FirmSpec); false (the problem recorded)
+// when the value is unusable. `key` names it in messages.
+bool store_value(const KeySpec& spec, const toml::node& node, const std::string& key,
+                 const config_schema::FieldRef& field, Reader& reader) {
   switch (spec.kind) {
     case KeyKind::kInteger:
       if (const auto value = reader.integer(node, key, spec.range)) {
@@ -477,7 +477,8 @@ bool store_setting(const KeySpec& spec, const toml::node& node, Config& config, 
       return false;
     case KeyKind::kFloat:
       if (const auto value = reader.number(node, key, spec.range)) {
-        *std::get<double*>(field) = *value;
+        if (auto* target = std::get_if<double*>(&field)) **target = *value;
+        if (auto* target = std::get_if<std::optional<double>*>(&field)) **target = *value;
         return true;
       }
       return false;
@@ -495,7 +496,11 @@ bool store_setting(const KeySpec& spec, const toml::node& node, Config& config, 
       return false;
     case KeyKind::kChoice:
       if (const auto index = reader.choice(node, key, spec.names)) {
-        *std::get<std::string*>(field) = spec.names.names[*index];
+        if (auto* target = std::get_if<std::string*>(&field)) **target = spec.names.names[*index];
+        if (auto* target = std::get_if<std::optional<std::string>*>(&field)) {
+          **target = spec.names.names[*index];
+        }
+        if (auto* target = std::get_if<int*>(&field)) **target = *index;
         return true;
       }
       return false;
@@ -553,9 +558,14 @@ bool store_setting(const KeySpec& spec, const toml::node& node, Config& config, 
     case KeyKind::kPerSegment:
     case KeyKind::kPerRegion:
     case KeyKind::kNameSet:
-      break;  // [[firm]] kinds only
+      break;  // [[firm]] kinds, read by dedicated readers (read_firm)
   }
   return false;
+}
+
+// Reads one setting into Config; false (the problem recorded) when the value is unusable.
+bool store_setting(const KeySpec& spec, const toml::node& node, Config& config, Reader& reader) {
+  return store_value(spec, node, setting_key(spec), spec.field.setting(config), reader);
 }
 
 // The node of one TOML value given as text, parsed as `v = TEXT` so that it carries `source`
@@ -647,7 +657,7 @@ void check_sum(Config& config, const SettingNodes& nodes, Problems& problems,
     const std::string_view full(key);
     const auto dot = full.find('.');
     const KeySpec* spec = config_schema::find_setting(full.substr(0, dot), full.substr(dot + 1));
-    const double value = *std::get<double*>(spec->field(config));
+    const double value = *std::get<double*>(spec->field.setting(config));
     sum += value;
     names += std::string(names.empty() ? "" : " + ") + std::string(full.substr(dot + 1));
     values += std::string(values.empty() ? "" : " + ") + config_schema::number_text(value);
@@ -832,10 +842,9 @@ FirmFacts read_firm(const toml::table& firm, std::size_t index, const Config& co
            " layer (its layers: " + layers_text(spec.layers) + ")";
   };
 
+  // Defaults that depend on other keys; the generic reader below keeps them unless the key is
+  // given.
   spec.sells_data = archetype && std::string_view(kArchetypeNames[*archetype]) == "data_vendor";
-  if (const toml::node* node = firm.get("sells_data")) {
-    if (const auto sells = reader.boolean(*node, key_of("sells_data"))) spec.sells_data = *sells;
-  }
 
   if (lacks(config_schema::kLayerService)) {
     // No service: no customer segment, and canonical quality and price (never used).
@@ -897,12 +906,17 @@ FirmFacts read_firm(const toml::table& firm, std::size_t index, const Config& co
     }
   }
 
-  const KeySpec& awareness_spec = *config_schema::find_firm_key("awareness");
-  std::optional<toml::table> awareness_default;
-  if (const toml::node* node = value_or_default("awareness", awareness_default, awareness_spec)) {
-    if (const auto awareness = reader.number(*node, key_of("awareness"), awareness_spec.range)) {
-      spec.awareness = *awareness;
-    }
+  // Every key without a dedicated reader: its value in the table, else the schema's default
+  // (read like a value from the file), else what FirmSpec holds (a default resolved above, or
+  // an absent optional).
+  for (const KeySpec& key_spec : config_schema::firm_keys()) {
+    if (key_spec.field.dedicated) continue;
+    std::optional<toml::table> holder;
+    const toml::node* node = key_spec.default_toml != nullptr
+                                 ? value_or_default(key_spec.name, holder, key_spec)
+                                 : firm.get(key_spec.name);
+    if (node == nullptr) continue;
+    store_value(key_spec, *node, key_of(key_spec.name), key_spec.field.firm(spec), reader);
   }
 
   const KeySpec& fit_spec = *config_schema::find_firm_key("language_fit");
@@ -924,48 +938,28 @@ FirmFacts read_firm(const toml::table& firm, std::size_t index, const Config& co
     }
   }
 
-  // Value-chain state at step 0. A capacity needs the layer that uses it.
-  struct Quantity {
-    const char* name;
-    double* target;
-    int needs_layer;  // -1: none
+  // Value-chain state at step 0: a capacity needs the layer that uses it, and so does an open
+  // model. Checked on values given in the table and accepted (a default breaks no rule).
+  const std::pair<const char*, int> needs_layer[] = {
+      {"fab_capacity", config_schema::kLayerAccelerator},
+      {"hbm_capacity", config_schema::kLayerHbm},
+      {"training_compute", config_schema::kLayerModel},
   };
-  const Quantity quantities[] = {
-      {"cash", &spec.cash, -1},
-      {"fab_capacity", &spec.fab_capacity, config_schema::kLayerAccelerator},
-      {"hbm_capacity", &spec.hbm_capacity, config_schema::kLayerHbm},
-      {"installed_compute", &spec.installed_compute, -1},
-      {"data_stock", &spec.data_stock, -1},
-      {"other_income", &spec.other_income, -1},
-      {"training_compute", &spec.training_compute, config_schema::kLayerModel},
-      {"chip_performance", &spec.chip_performance, -1},
-  };
-  for (const Quantity& quantity : quantities) {
-    const KeySpec& key_spec = *config_schema::find_firm_key(quantity.name);
-    std::optional<toml::table> holder;
-    const toml::node* node = value_or_default(quantity.name, holder, key_spec);
-    if (node == nullptr) continue;
-    const auto value = reader.number(*node, key_of(quantity.name), key_spec.range);
-    if (!value) continue;
-    *quantity.target = *value;
-    if (*value > 0.0 && quantity.needs_layer >= 0 && lacks(quantity.needs_layer)) {
-      problems.add(*node, key_of(quantity.name),
-                   no_layer(quantity.needs_layer) + ", so its " + quantity.name +
-                       " must be 0; list \"" + kLayerNames[quantity.needs_layer] +
-                       "\" in its layers to give it one");
+  for (const auto& [name, layer] : needs_layer) {
+    const toml::node* node = firm.get(name);
+    if (node == nullptr || !lacks(layer)) continue;
+    const auto value = std::get<double*>(config_schema::find_firm_key(name)->field.firm(spec));
+    if (*value > 0.0) {
+      problems.add(*node, key_of(name),
+                   no_layer(layer) + ", so its " + name + " must be 0; list \"" +
+                       kLayerNames[layer] + "\" in its layers to give it one");
     }
   }
-
-  const KeySpec& open_spec = *config_schema::find_firm_key("open_weights");
-  std::optional<toml::table> open_default;
-  if (const toml::node* node = value_or_default("open_weights", open_default, open_spec)) {
-    if (const auto open = reader.boolean(*node, key_of("open_weights"))) {
-      spec.open_weights = *open;
-      if (*open && lacks(config_schema::kLayerModel)) {
-        problems.add(*node, key_of("open_weights"),
-                     no_layer(config_schema::kLayerModel) +
-                         ", so it has no model to release: open_weights must be false");
-      }
+  if (const toml::node* node = firm.get("open_weights")) {
+    if (spec.open_weights && lacks(config_schema::kLayerModel)) {
+      problems.add(*node, key_of("open_weights"),
+                   no_layer(config_schema::kLayerModel) +
+                       ", so it has no model to release: open_weights must be false");
     }
   }
 
@@ -990,19 +984,6 @@ FirmFacts read_firm(const toml::table& firm, std::size_t index, const Config& co
     }
   }
 
-  // Absent: -1, meaning the strategy's value (or the [firms] setting of the same name).
-  for (const auto& [name, target] : {std::pair<const char*, double*>{"markup", &spec.markup},
-                                     {"spend_rate", &spec.spend_rate},
-                                     {"compute_share", &spec.compute_share},
-                                     {"data_share", &spec.data_share},
-                                     {"rd_share", &spec.rd_share},
-                                     {"marketing_share", &spec.marketing_share},
-                                     {"cloud_self_use", &spec.cloud_self_use}}) {
-    const KeySpec& key_spec = *config_schema::find_firm_key(name);
-    if (const toml::node* node = firm.get(name)) {
-      if (const auto value = reader.number(*node, key_of(name), key_spec.range)) *target = *value;
-    }
-  }
   // Budget shares come as a set: all four, summing to 1, or none.
   int shares_given = 0;
   const toml::node* first_share = nullptr;
@@ -1014,21 +995,19 @@ FirmFacts read_firm(const toml::table& firm, std::size_t index, const Config& co
   }
   if (shares_given > 0) {
     const toml::node& where = *first_share;
-    const double sum = spec.compute_share + spec.data_share + spec.rd_share + spec.marketing_share;
+    const bool all_read =
+        spec.compute_share && spec.data_share && spec.rd_share && spec.marketing_share;
+    const double sum =
+        all_read ? *spec.compute_share + *spec.data_share + *spec.rd_share + *spec.marketing_share
+                 : 0.0;
     if (shares_given < 4) {
       problems.add(where, key_of("compute_share"),
                    "give all four budget shares (compute_share, data_share, rd_share, "
                    "marketing_share) or none (then its strategy's apply)");
-    } else if (std::fabs(sum - 1.0) > kShareSumTolerance) {
+    } else if (all_read && std::fabs(sum - 1.0) > kShareSumTolerance) {
       problems.add(
           where, key_of("compute_share"),
           "the four budget shares must sum to 1; they sum to " + config_schema::number_text(sum));
-    }
-  }
-  if (const toml::node* node = firm.get("strategy")) {
-    const KeySpec& key_spec = *config_schema::find_firm_key("strategy");
-    if (const auto choice = reader.choice(*node, key_of("strategy"), key_spec.names)) {
-      spec.strategy = kStrategyChoiceNames[*choice];
     }
   }
   if (const toml::node* node = firm.get("initial_share")) {
@@ -1627,9 +1606,10 @@ std::string values_table(const double* values, const NameList& names,
   return text + " }";
 }
 
-// A setting's value in `config` as TOML text.
-std::string setting_value_text(const KeySpec& spec, Config& config) {
-  const config_schema::FieldRef field = spec.field(config);
+// The value of `field` (of a key of kind `spec`) as TOML text; a table lists only the names
+// `only` marks, when given. An absent optional has no text.
+std::string value_text(const KeySpec& spec, const config_schema::FieldRef& field,
+                       const std::array<bool, kSegments>* only = nullptr) {
   std::string value;
   if (const auto* integer = std::get_if<std::int64_t*>(&field)) {
     value = std::to_string(**integer);
@@ -1642,7 +1622,19 @@ std::string setting_value_text(const KeySpec& spec, Config& config) {
   } else if (const auto* string = std::get_if<std::string*>(&field)) {
     value = config_schema::toml_string(**string);
   } else if (const auto* span = std::get_if<config_schema::DoubleSpan>(&field)) {
-    value = values_table(span->data, spec.names);
+    value = values_table(span->data, spec.names, only);
+  } else if (const auto* optional = std::get_if<std::optional<double>*>(&field)) {
+    if (**optional) value = config_schema::toml_float(***optional);
+  } else if (const auto* optional_string = std::get_if<std::optional<std::string>*>(&field)) {
+    if (**optional_string) value = config_schema::toml_string(***optional_string);
+  } else if (const auto* index = std::get_if<int*>(&field)) {
+    value = config_schema::toml_string(spec.names.names[**index]);
+  } else if (const auto* set = std::get_if<config_schema::BoolSpan>(&field)) {
+    for (int i = 0; i < set->count; ++i) {
+      if (!set->data[i]) continue;
+      value += (value.empty() ? "" : ", ") + config_schema::toml_string(spec.names.names[i]);
+    }
+    value = "[" + value + "]";
   } else if (const auto* pairs = std::get_if<config_schema::IndexPairs*>(&field)) {
     value = "[";
     for (std::size_t i = 0; i < (*pairs)->size(); ++i) {
@@ -1654,6 +1646,31 @@ std::string setting_value_text(const KeySpec& spec, Config& config) {
     value += "]";
   }
   return value;
+}
+
+// A setting's value in `config` as TOML text.
+std::string setting_value_text(const KeySpec& spec, Config& config) {
+  return value_text(spec, spec.field.setting(config));
+}
+
+// A named firm's keys, in schema order. Per-segment keys belong to layer service: a firm
+// without it states none (setting them is an error), and one with it states only the segments
+// it serves. An absent optional key is left out, or noted in a comment: the [firms] setting it
+// falls back to must still reach it when an override changes that setting.
+std::string firm_toml(FirmSpec firm) {
+  std::string text = "\n[[firm]]\n";
+  for (const KeySpec& spec : config_schema::firm_keys()) {
+    const bool per_segment = spec.kind == KeyKind::kPerSegment;
+    if (per_segment && !firm.layers[config_schema::kLayerService]) continue;
+    const std::string value =
+        value_text(spec, spec.field.firm(firm), per_segment ? &firm.serves : nullptr);
+    if (!value.empty()) {
+      text += std::string(spec.name) + " = " + value + "\n";
+    } else if (spec.field.absent_note != nullptr) {
+      text += std::string("# ") + spec.name + ": " + spec.field.absent_note + "\n";
+    }
+  }
+  return text;
 }
 
 std::string resolved_toml(Config config) {
@@ -1679,67 +1696,7 @@ std::string resolved_toml(Config config) {
     }
     text += " }\n";
   }
-  for (const FirmSpec& firm : config.named_firms) {
-    text += "\n[[firm]]\n";
-    text += "name = " + config_schema::toml_string(firm.name) + "\n";
-    text += "archetype = " + config_schema::toml_string(firm.archetype) + "\n";
-    text += "region = " + config_schema::toml_string(kRegionNames[firm.region]) + "\n";
-    std::string layers;
-    for (int layer = 0; layer < kLayers; ++layer) {
-      if (!firm.layers[layer]) continue;
-      layers += (layers.empty() ? "" : ", ") + config_schema::toml_string(kLayerNames[layer]);
-    }
-    text += "layers = [" + layers + "]\n";
-    text += std::string("sells_data = ") + (firm.sells_data ? "true" : "false") + "\n";
-    // A firm without layer service has no quality or price to state (setting them is an error).
-    if (firm.layers[config_schema::kLayerService]) {
-      text += "quality = " +
-              values_table(firm.quality.data(), config_schema::kSegmentList, &firm.serves) + "\n";
-      text +=
-          "price = " + values_table(firm.price.data(), config_schema::kSegmentList, &firm.serves) +
-          "\n";
-    }
-    text += "awareness = " + config_schema::toml_float(firm.awareness) + "\n";
-    text += "language_fit = " + values_table(firm.language_fit.data(), config_schema::kRegionList) +
-            "\n";
-    text += "cash = " + config_schema::toml_float(firm.cash) + "\n";
-    text += "fab_capacity = " + config_schema::toml_float(firm.fab_capacity) + "\n";
-    text += "hbm_capacity = " + config_schema::toml_float(firm.hbm_capacity) + "\n";
-    text += "installed_compute = " + config_schema::toml_float(firm.installed_compute) + "\n";
-    text += "data_stock = " + config_schema::toml_float(firm.data_stock) + "\n";
-    text += "other_income = " + config_schema::toml_float(firm.other_income) + "\n";
-    text += "training_compute = " + config_schema::toml_float(firm.training_compute) + "\n";
-    text += "chip_performance = " + config_schema::toml_float(firm.chip_performance) + "\n";
-    text += std::string("open_weights = ") + (firm.open_weights ? "true" : "false") + "\n";
-    text += "model_source = " + config_schema::toml_string(firm.model_source) + "\n";
-    // Absent (-1) means the [firms] setting, which a later override of it must still reach.
-    if (firm.markup >= 0.0) {
-      text += "markup = " + config_schema::toml_float(firm.markup) + "\n";
-    } else {
-      text += "# markup: firms.markup\n";
-    }
-    if (firm.spend_rate >= 0.0) {
-      text += "spend_rate = " + config_schema::toml_float(firm.spend_rate) + "\n";
-    } else {
-      text += "# spend_rate: its strategy's or firms.spend_rate\n";
-    }
-    if (firm.compute_share >= 0.0) {
-      text += "compute_share = " + config_schema::toml_float(firm.compute_share) + "\n";
-      text += "data_share = " + config_schema::toml_float(firm.data_share) + "\n";
-      text += "rd_share = " + config_schema::toml_float(firm.rd_share) + "\n";
-      text += "marketing_share = " + config_schema::toml_float(firm.marketing_share) + "\n";
-    }
-    if (firm.cloud_self_use >= 0.0) {
-      text += "cloud_self_use = " + config_schema::toml_float(firm.cloud_self_use) + "\n";
-    }
-    if (!firm.strategy.empty())
-      text += "strategy = " + config_schema::toml_string(firm.strategy) + "\n";
-    if (firm.layers[config_schema::kLayerService]) {
-      text += "initial_share = " +
-              values_table(firm.initial_share.data(), config_schema::kSegmentList, &firm.serves) +
-              "\n";
-    }
-  }
+  for (const FirmSpec& firm : config.named_firms) text += firm_toml(firm);
   return text;
 }
 

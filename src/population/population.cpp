@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <iterator>
 #include <numeric>
+#include <optional>
 #include <stdexcept>
 #include <string_view>
 
@@ -66,10 +67,8 @@ void append_firm(FirmTable& table, const FirmSpec& spec, const FirmsSettings& de
   table.open_weights.push_back(spec.open_weights ? 1 : 0);
   table.chip_performance.push_back(spec.chip_performance);
   // Strategy parameters: the firm's own value, else its strategy preset's, else [firms].
-  const std::string& preset_name =
-      !spec.strategy.empty()
-          ? spec.strategy
-          : strategies.by_archetype[static_cast<std::size_t>(archetype_index(spec.archetype))];
+  const std::string preset_name = spec.strategy.value_or(
+      strategies.by_archetype[static_cast<std::size_t>(archetype_index(spec.archetype))]);
   const double* preset = nullptr;
   for (int k = 1; k < kStrategyChoices; ++k) {
     if (preset_name == kStrategyChoiceNames[k])
@@ -79,13 +78,13 @@ void append_firm(FirmTable& table, const FirmSpec& spec, const FirmsSettings& de
   // fails the static_assert instead of reading as zero.
   const double fallback[] = {defaults.spend_rate, defaults.compute_share,   defaults.data_share,
                              defaults.rd_share,   defaults.marketing_share, defaults.markup};
-  const double own[] = {spec.spend_rate, spec.compute_share,   spec.data_share,
-                        spec.rd_share,   spec.marketing_share, spec.markup};
+  const std::optional<double> own[] = {spec.spend_rate, spec.compute_share,   spec.data_share,
+                                       spec.rd_share,   spec.marketing_share, spec.markup};
   static_assert(std::size(fallback) == kStrategyParameters && std::size(own) == kStrategyParameters,
                 "one value per strategy parameter");
   for (int p = 0; p < kStrategyParameters; ++p) {
     table.strategy[static_cast<std::size_t>(p)].push_back(
-        own[p] >= 0.0 ? own[p] : (preset != nullptr ? preset[p] : fallback[p]));
+        own[p].value_or(preset != nullptr ? preset[p] : fallback[p]));
   }
   table.cash_musd.push_back(spec.cash);
   table.fab_capacity.push_back(spec.fab_capacity);
@@ -95,9 +94,8 @@ void append_firm(FirmTable& table, const FirmSpec& spec, const FirmsSettings& de
   table.training_compute.push_back(spec.training_compute);
   table.other_income_musd.push_back(spec.other_income);
   for (int s = 0; s < kSegments; ++s) table.initial_share.push_back(spec.initial_share[s]);
-  table.cloud_self_use.push_back(spec.cloud_self_use >= 0.0 ? spec.cloud_self_use
-                                 : spec.layers[3]           ? cloud_self_use_share
-                                                            : 0.0);
+  table.cloud_self_use.push_back(
+      spec.cloud_self_use.value_or(spec.layers[3] ? cloud_self_use_share : 0.0));
 }
 
 // Archetype a synthetic firm's layers, segments and starting state come from

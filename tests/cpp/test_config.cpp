@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -444,8 +445,8 @@ TEST_F(ConfigTest, FullFileIsReadIntoEveryField) {
   EXPECT_EQ(lab.language_fit, (std::array<double, kRegions>{1.0, 0.25, 0.25, 0.25, 0.25}));
   EXPECT_EQ(lab.layers, (std::array<bool, kLayers>{false, false, false, true, true}));
   EXPECT_EQ(lab.model_source, "own");
-  EXPECT_EQ(lab.markup, -1.0);  // firms.markup
-  EXPECT_EQ(lab.spend_rate, -1.0);
+  EXPECT_EQ(lab.markup, std::nullopt);  // firms.markup
+  EXPECT_EQ(lab.spend_rate, std::nullopt);
   EXPECT_EQ(lab.cash, 100.0);
 
   const FirmSpec& hynix = config.named_firms[2];
@@ -1580,8 +1581,9 @@ TEST_F(ConfigTest, ResolvedTomlReadsBackToTheSameConfig) {
   EXPECT_EQ(again.named_firms[4].spend_rate, 0.3);
   EXPECT_FALSE(again.named_firms[5].sells_data);
   // A firm's absent markup stays absent, so that firms.markup still reaches it.
-  EXPECT_EQ(again.named_firms[1].markup, -1.0);
-  EXPECT_EQ(load_config(resolved_path, {{"firms.markup=2", "--set"}}).named_firms[1].markup, -1.0);
+  EXPECT_EQ(again.named_firms[1].markup, std::nullopt);
+  EXPECT_EQ(load_config(resolved_path, {{"firms.markup=2", "--set"}}).named_firms[1].markup,
+            std::nullopt);
 }
 
 TEST_F(ConfigTest, ResolvedTomlOfDefaultsReadsBackToTheSameConfig) {
