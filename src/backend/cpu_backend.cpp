@@ -9,7 +9,7 @@ namespace aimarket {
 namespace cpu {
 constexpr const char* kBackendName = "cpu";
 #define AIMARKET_EXEC thrust::omp::par
-#include "kernels/ensemble_engine.inl"
+#include "backend/ensemble_engine.inl"
 #undef AIMARKET_EXEC
 }  // namespace cpu
 

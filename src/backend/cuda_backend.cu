@@ -11,7 +11,7 @@ namespace aimarket {
 namespace cuda {
 constexpr const char* kBackendName = "cuda";
 #define AIMARKET_EXEC thrust::cuda::par
-#include "kernels/ensemble_engine.inl"
+#include "backend/ensemble_engine.inl"
 #undef AIMARKET_EXEC
 }  // namespace cuda
 
