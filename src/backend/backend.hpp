@@ -145,6 +145,10 @@ class EnsembleBackend {
   virtual void apply_scenario(const ScenarioUpdate& update) = 0;
   // Bytes of device memory held per customer-replicate by the customer state.
   virtual double customer_state_bytes() const = 0;
+  // Bytes the engine's arrays hold (device memory on CUDA, host memory on the CPU backend):
+  // the sum over its owners of device state. engine_footprint is this, counted before
+  // anything is built, with the lists of firm indices at their largest.
+  virtual double array_bytes() const = 0;
 
   // Phase timing for benchmarks: when on, step() accumulates wall-clock seconds per phase
   // (each phase ends with its launches complete, so the times are device times too).
