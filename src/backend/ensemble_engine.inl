@@ -2,6 +2,9 @@
 // backend's namespace, with AIMARKET_EXEC naming the Thrust execution policy:
 //   cpu_backend.cpp  -> aimarket::cpu,  thrust::omp::par (compiled by the host compiler)
 //   cuda_backend.cu  -> aimarket::cuda, thrust::cuda::par (compiled by nvcc)
+// and AIMARKET_RANGE_PUSH / AIMARKET_RANGE_POP opening and closing a labelled range: NVTX on
+// CUDA, so that Nsight Systems names every phase and launch on its timeline; nothing on the
+// CPU.
 // Every launch covers all replicates at once (batched ensemble). No allocation happens after
 // construction: the step loop only launches functors over preallocated arrays, owned per
 // domain (device_state.inl). Every array is counted by its owner's footprint, which the memory
@@ -46,55 +49,56 @@ class Engine final : public EnsembleBackend {
     const std::int64_t firm_threads = replicates_ * firms_;
     const FirmStepContext context = firm_context(t);
     if (!frozen_) {
-      launch(firm_threads, PlanFirmStep{context});
+      clock.phase("upstream markets");
+      launch("PlanFirmStep", firm_threads, PlanFirmStep{context});
       clear_market(kMarketHbm, true, t);
-      launch(firm_threads, SetAcceleratorSupply{context});
+      launch("SetAcceleratorSupply", firm_threads, SetAcceleratorSupply{context});
       clear_market(kMarketAccelerator, true, t);
       clear_market(kMarketCloud, false, t);
       clear_market(kMarketModel, false, t);
       clear_market(kMarketData, false, t);
-      clock.lap("upstream markets");
-      launch(firm_threads, ProduceAndAccumulate{context});
-      launch(firm_threads * kSegments, UpdateServiceOffer{context});
-      clock.lap("firm state");
+      clock.phase("firm state");
+      launch("ProduceAndAccumulate", firm_threads, ProduceAndAccumulate{context});
+      launch("UpdateServiceOffer", firm_threads * kSegments, UpdateServiceOffer{context});
     }
+    clock.phase("market aggregates");
     const SegmentMarketView market = segment_market_.view();
     const auto segment_threads = static_cast<std::int64_t>(cells().segment());
-    launch(segment_threads, UpdateSegmentAdoption{demand_, firms_,
+    launch("UpdateSegmentAdoption", segment_threads, UpdateSegmentAdoption{demand_, firms_,
                                                   raw(segment_market_.customers_in_segment),
                                                   market});
-    launch(segment_threads * firms_, UpdateNetworkTerm{demand_.beta_network, firms_, market});
+    launch("UpdateNetworkTerm", segment_threads * firms_,
+           UpdateNetworkTerm{demand_.beta_network, firms_, market});
     if (!consider_all_firms_) {
-      launch(segment_threads,
+      launch("BuildAwarenessSampler", segment_threads,
              BuildAwarenessSampler{demand_.awareness_installed_base, firm_view(), market});
     }
-    clock.lap("market aggregates");
-    launch(replicates_ * ((customers_ + 1) / 2),
+    clock.phase("customer choice");
+    launch("CustomerChoiceStep", replicates_ * ((customers_ + 1) / 2),
            CustomerChoiceStep{seed_, static_cast<std::uint32_t>(t), demand_, consider_all_firms_,
                               customer_.view(), firm_view(), market});
-    clock.lap("customer choice");
     if (!frozen_) {
+      clock.phase("finance");
       // Entry comes before finance so that a firm exiting in this step's settlement is never
       // replaced in the same step: its slot is free once its customers have left (next step).
       if (entry_.rate > 0.0 && entry_.first_slot < firms_) {
-        launch(replicates_, EnterFirms{context, entry_, seed_, static_cast<std::uint32_t>(t)});
+        launch("EnterFirms", replicates_, EnterFirms{context, entry_, seed_, static_cast<std::uint32_t>(t)});
       }
-      launch(firm_threads, SettleFinance{context});
+      launch("SettleFinance", firm_threads, SettleFinance{context});
       thrust::device_vector<std::int32_t>& acquirers = firm_static_.acquirers;
       if (acquisition_.rate > 0.0 && !acquirers.empty()) {
-        launch(replicates_,
+        launch("AcquireStartups", replicates_,
                AcquireStartups{context, acquisition_, seed_, static_cast<std::uint32_t>(t),
                                raw(acquirers), static_cast<std::int32_t>(acquirers.size()),
                                entry_.first_slot});
       }
       if (adaptation_.every > 0 && (t + 1) % adaptation_.every == 0) {
-        launch(firm_threads, ReviewGrowth{firm_.view(), raw(firm_.growth)});
-        launch(firm_threads,
+        launch("ReviewGrowth", firm_threads, ReviewGrowth{firm_.view(), raw(firm_.growth)});
+        launch("AdaptStrategies", firm_threads,
                AdaptStrategies{context, adaptation_, seed_, static_cast<std::uint32_t>(t),
                                raw(firm_.strategy_next), raw(firm_.growth)});
         firm_.strategy.swap(firm_.strategy_next);
       }
-      clock.lap("finance");
     }
   }
 
@@ -181,27 +185,51 @@ class Engine final : public EnsembleBackend {
   }
 
  private:
-  // Times the phases of one step when phase timing is on. Thrust's blocking algorithms return
-  // after their kernels finish, so a lap measures the device work of the launches before it.
+  // Opens a labelled range (see the top of this file) for its lifetime.
+  class Range {
+   public:
+    explicit Range(const char* label) { AIMARKET_RANGE_PUSH(label); }
+    ~Range() { AIMARKET_RANGE_POP(); }
+    Range(const Range&) = delete;
+    Range& operator=(const Range&) = delete;
+  };
+
+  // The phases of one step: each is a labelled range, and is timed when phase timing is on.
+  // Thrust's blocking algorithms return after their kernels finish, so a phase's time is the
+  // device work of its launches. A phase ends where the next begins, or with the step.
   class PhaseClock {
    public:
-    explicit PhaseClock(Engine& engine)
-        : engine_(engine), last_(std::chrono::steady_clock::now()) {}
-    void lap(const char* phase) {
-      if (!engine_.phase_timing_) return;
-      const auto now = std::chrono::steady_clock::now();
-      engine_.add_phase_time(phase, std::chrono::duration<double>(now - last_).count());
-      last_ = now;
+    explicit PhaseClock(Engine& engine) : engine_(engine) {}
+    ~PhaseClock() { end(); }
+    PhaseClock(const PhaseClock&) = delete;
+    PhaseClock& operator=(const PhaseClock&) = delete;
+    void phase(const char* name) {
+      end();
+      AIMARKET_RANGE_PUSH(name);
+      phase_ = name;
+      start_ = std::chrono::steady_clock::now();
     }
 
    private:
+    void end() {
+      if (phase_ == nullptr) return;
+      AIMARKET_RANGE_POP();
+      if (engine_.phase_timing_) {
+        const auto now = std::chrono::steady_clock::now();
+        engine_.add_phase_time(phase_, std::chrono::duration<double>(now - start_).count());
+      }
+      phase_ = nullptr;
+    }
+
     Engine& engine_;
-    std::chrono::steady_clock::time_point last_;
+    const char* phase_ = nullptr;
+    std::chrono::steady_clock::time_point start_;
   };
 
   template <typename Functor>
-  void launch(std::int64_t threads, const Functor& functor) {
+  void launch(const char* label, std::int64_t threads, const Functor& functor) {
     if (threads > 0) {
+      const Range range(label);
       thrust::for_each_n(AIMARKET_EXEC, thrust::counting_iterator<std::int64_t>(0), threads,
                          functor);
     }
@@ -213,6 +241,9 @@ class Engine final : public EnsembleBackend {
     const auto buyers = static_cast<std::int32_t>(buyer_list.size());
     const auto sellers = static_cast<std::int32_t>(seller_list.size());
     if (buyers == 0 || sellers == 0) return;
+    static const char* const kMarketLabels[kUpstreamMarkets] = {
+        "clear HBM", "clear accelerators", "clear cloud", "clear model API", "clear data"};
+    const Range range(kMarketLabels[market]);
     MarketClearing clearing{};
     clearing.market = market;
     clearing.firms = firms_;
@@ -232,11 +263,11 @@ class Engine final : public EnsembleBackend {
       clearing.closed_stack[g] = value_chain_.region.closed_stack[g];
     const bool priced =
         market == kMarketHbm || market == kMarketAccelerator || market == kMarketCloud;
-    launch(replicates_ * sellers, SellerAttraction{clearing});
-    launch(replicates_ * buyers, SumBuyerWeights{clearing});
-    launch(replicates_ * sellers, ClearSeller{clearing});
-    launch(replicates_ * buyers, ReceiveBuyer{clearing});
-    launch(replicates_ * sellers,
+    launch("SellerAttraction", replicates_ * sellers, SellerAttraction{clearing});
+    launch("SumBuyerWeights", replicates_ * buyers, SumBuyerWeights{clearing});
+    launch("ClearSeller", replicates_ * sellers, ClearSeller{clearing});
+    launch("ReceiveBuyer", replicates_ * buyers, ReceiveBuyer{clearing});
+    launch("RepriceSeller", replicates_ * sellers,
            RepriceSeller{clearing, priced ? value_chain_.price_adjustment_speed : 0.0,
                          value_chain_.max_price_change, price_floor_[market]});
   }
