@@ -18,3 +18,28 @@ struct DemandParams {
 };
 
 }  // namespace aimarket
+
+// The conversion from the config, beside the struct: a demand parameter is one schema line,
+// one field above, one line here and the kernel that uses it. Host code only; nvcc's
+// translation units see the struct alone.
+#ifndef __CUDACC__
+#include "config/config.hpp"
+
+namespace aimarket {
+
+inline DemandParams make_demand_params(const DemandSettings& d) {
+  DemandParams p{};
+  p.bass_p = d.bass_p;
+  p.bass_q = d.bass_q;
+  p.reconsider_rate = d.reconsider_rate;
+  p.consideration_set = static_cast<std::int32_t>(d.consideration_set);
+  p.awareness_installed_base = d.awareness_installed_base;
+  p.beta_price = d.beta_price;
+  p.beta_network = d.beta_network;
+  p.switching_cost = d.switching_cost;
+  p.price_taste_sd = d.price_taste_sd;
+  return p;
+}
+
+}  // namespace aimarket
+#endif  // __CUDACC__

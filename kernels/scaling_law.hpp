@@ -14,7 +14,6 @@
 
 #include "kernels/det_math.hpp"
 #include "kernels/hd.hpp"
-#include "kernels/value_chain_params.hpp"
 
 namespace aimarket {
 
@@ -29,6 +28,14 @@ AIMARKET_HD inline double chinchilla_loss(double compute_flop, double data_token
   }
   return E + A * det_exp(-alpha * det_log(parameters)) + B * det_exp(-beta * det_log(tokens));
 }
+
+}  // namespace aimarket
+
+// Below chinchilla_loss: value_chain_params.hpp's conversion from the config (reference_loss)
+// calls it, and includes this header, whichever of the two a file includes first.
+#include "kernels/value_chain_params.hpp"
+
+namespace aimarket {
 
 // Capability of a model trained on `compute_flop` effective FLOP with `data_tokens` tokens.
 AIMARKET_HD inline double model_capability(double compute_flop, double data_tokens,

@@ -73,3 +73,101 @@ struct EntryParams {
 };
 
 }  // namespace aimarket
+
+// The conversions from the config, beside the structs: a parameter is one schema line, one
+// field above, one line here and the kernel that uses it. Host code only; nvcc's translation
+// units see the structs alone. The scenario's region levers and entry boosts come from
+// make_scenario_update (src/population/population.hpp), which events reuse.
+#ifndef __CUDACC__
+#include "config/config.hpp"
+#include "kernels/scaling_law.hpp"
+
+namespace aimarket {
+
+inline ValueChainParams make_value_chain_params(const Config& config) {
+  const FirmsSettings& f = config.firms;
+  const ComputeSettings& k = config.compute;
+  const DataSettings& data = config.data;
+  const ModelsSettings& m = config.models;
+  ValueChainParams v{};
+  v.quality_per_capability = f.quality_per_capability;
+  v.quality_per_log_data = f.quality_per_log_data;
+  v.quality_per_log_rd = f.quality_per_log_rd;
+  v.domain_data_scale = f.domain_data_scale;
+  v.rd_scale = f.rd_scale;
+  v.rd_depreciation = f.rd_depreciation;
+  v.marketing_awareness_per_musd = f.marketing_awareness_per_musd;
+  v.awareness_decay = f.awareness_decay;
+  v.fixed_cost = f.fixed_cost * 1e6;  // USD M -> USD
+  v.beta_quality = config.demand.beta_quality;
+  v.customer_weight = config.population.customer_weight;
+  v.hbm_per_accelerator = k.hbm_per_accelerator;
+  v.hbm_unit_cost = k.hbm_unit_cost;
+  v.accelerator_unit_cost = k.accelerator_unit_cost;
+  v.cloud_operating_cost = k.cloud_operating_cost;
+  v.cloud_initial_price = k.cloud_initial_price;
+  v.price_performance_doubling_months = k.price_performance_doubling_months;
+  v.compute_depreciation = k.depreciation;
+  v.price_adjustment_speed = k.price_adjustment_speed;
+  v.max_price_change = k.max_price_change;
+  v.capacity_cost_accelerator = k.capacity_cost_accelerator;
+  v.capacity_cost_hbm = k.capacity_cost_hbm;
+  v.capacity_depreciation = k.capacity_depreciation;
+  v.invest_utilization = k.invest_utilization;
+  v.buyer_price_sensitivity = k.buyer_price_sensitivity;
+  v.flywheel_tokens_per_customer = data.flywheel_tokens_per_customer;
+  v.public_data_rate = data.public_data_rate;
+  v.data_depreciation = data.depreciation;
+  v.chinchilla_E = m.chinchilla_E;
+  v.chinchilla_A = m.chinchilla_A;
+  v.chinchilla_B = m.chinchilla_B;
+  v.chinchilla_alpha = m.chinchilla_alpha;
+  v.chinchilla_beta = m.chinchilla_beta;
+  v.tokens_per_parameter = m.tokens_per_parameter;
+  v.flop_per_h100e_month = m.flop_per_h100e_month;
+  v.algorithmic_doubling_months = m.algorithmic_doubling_months;
+  v.training_share = m.training_share;
+  v.finetune_gain = m.finetune_gain;
+  v.inference_compute_per_customer = m.inference_compute_per_customer;
+  v.reference_loss =
+      chinchilla_loss(m.reference_compute, 1e300, m.chinchilla_E, m.chinchilla_A, m.chinchilla_B,
+                      m.chinchilla_alpha, m.chinchilla_beta, m.tokens_per_parameter);
+  return v;
+}
+
+inline AdaptationParams make_adaptation_params(const StrategySettings& s) {
+  AdaptationParams p{};
+  p.every = s.adapt_every;
+  p.imitation_probability = s.imitation_probability;
+  p.mutation_sd = s.mutation_sd;
+  return p;
+}
+
+inline AcquisitionParams make_acquisition_params(const EntrySettings& e) {
+  AcquisitionParams p{};
+  p.rate = e.acquisition_rate;
+  p.max_cash_share = e.acquisition_max_cash_share;
+  p.revenue_multiple = e.acquisition_revenue_multiple;
+  p.candidates = static_cast<std::int32_t>(e.acquisition_candidates);
+  return p;
+}
+
+inline EntryParams make_entry_params(const Config& config) {
+  const FirmsSettings& f = config.firms;
+  EntryParams p{};
+  p.rate = config.entry.rate;
+  p.funding_musd = config.entry.funding;
+  p.funding_log_sd = config.entry.funding_log_sd;
+  p.quality_mean = f.synthetic_quality_mean;
+  p.quality_sd = f.synthetic_quality_sd;
+  p.price_median = f.synthetic_price_median;
+  p.price_log_sd = f.synthetic_price_log_sd;
+  // Entrants reuse the slots of synthetic firms and the free slots: those are service firms
+  // with an open base model, as an entrant is. A named firm's slot keeps its identity (its
+  // layers, markets, partner and name are static), so it is never reused.
+  p.first_slot = static_cast<std::int32_t>(config.named_firms.size());
+  return p;
+}
+
+}  // namespace aimarket
+#endif  // __CUDACC__

@@ -1,6 +1,7 @@
-// The two backends behind one interface. The step code in kernels/ is compiled once for the
-// CPU (Thrust's OpenMP system, cpu_backend.cpp) and once for CUDA (cuda_backend.cu); each copy
-// lives in its own namespace and is reached only through the factories below.
+// The two backends behind one interface. The engine (ensemble_engine.inl) and the kernels of
+// kernels/ it launches are compiled once for the CPU (Thrust's OpenMP system, cpu_backend.cpp)
+// and once for CUDA (cuda_backend.cu); each copy lives in its own namespace and is reached
+// only through the factories below.
 #pragma once
 
 #include <array>
@@ -95,7 +96,7 @@ struct EnsembleSnapshot {
   std::vector<std::int32_t> acquired_by;  // [replicate][firm] acquirer, or -1
 };
 
-// The sizes that decide what an engine allocates (kernels/ensemble_engine.inl), all known from
+// The sizes that decide what an engine allocates (backend/ensemble_engine.inl), all known from
 // the config before anything is built.
 struct EngineSizes {
   std::int64_t replicates = 0;
@@ -114,7 +115,7 @@ struct EngineFootprint {
   double staging = 0.0;
 };
 
-// The same for either backend: both compile the one engine of kernels/ensemble_engine.inl.
+// The same for either backend: both compile the one engine of backend/ensemble_engine.inl.
 EngineFootprint engine_footprint(const EngineSizes& sizes);
 
 struct PhaseTime {
@@ -144,6 +145,10 @@ class EnsembleBackend {
   virtual void apply_scenario(const ScenarioUpdate& update) = 0;
   // Bytes of device memory held per customer-replicate by the customer state.
   virtual double customer_state_bytes() const = 0;
+  // Bytes the engine's arrays hold (device memory on CUDA, host memory on the CPU backend):
+  // the sum over its owners of device state. engine_footprint is this, counted before
+  // anything is built, with the lists of firm indices at their largest.
+  virtual double array_bytes() const = 0;
 
   // Phase timing for benchmarks: when on, step() accumulates wall-clock seconds per phase
   // (each phase ends with its launches complete, so the times are device times too).

@@ -9,7 +9,12 @@ namespace aimarket {
 namespace cpu {
 constexpr const char* kBackendName = "cpu";
 #define AIMARKET_EXEC thrust::omp::par
-#include "kernels/ensemble_engine.inl"
+// No range labels on the CPU (the CUDA backend's are NVTX ranges).
+#define AIMARKET_RANGE_PUSH(label) static_cast<void>(label)
+#define AIMARKET_RANGE_POP() static_cast<void>(0)
+#include "backend/ensemble_engine.inl"
+#undef AIMARKET_RANGE_POP
+#undef AIMARKET_RANGE_PUSH
 #undef AIMARKET_EXEC
 }  // namespace cpu
 

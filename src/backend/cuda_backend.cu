@@ -1,5 +1,6 @@
 // The CUDA backend: the shared step code compiled by nvcc for Thrust's CUDA system.
 #include <cuda_runtime.h>
+#include <nvtx3/nvToolsExt.h>
 #include <thrust/system/cuda/execution_policy.h>
 
 #include <cstdio>
@@ -11,7 +12,13 @@ namespace aimarket {
 namespace cuda {
 constexpr const char* kBackendName = "cuda";
 #define AIMARKET_EXEC thrust::cuda::par
-#include "kernels/ensemble_engine.inl"
+// Phases and launches as NVTX ranges (header-only NVTX 3 from the CUDA toolkit): free unless
+// a profiler such as Nsight Systems is attached.
+#define AIMARKET_RANGE_PUSH(label) nvtxRangePushA(label)
+#define AIMARKET_RANGE_POP() nvtxRangePop()
+#include "backend/ensemble_engine.inl"
+#undef AIMARKET_RANGE_POP
+#undef AIMARKET_RANGE_PUSH
 #undef AIMARKET_EXEC
 }  // namespace cuda
 

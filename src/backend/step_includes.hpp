@@ -1,4 +1,4 @@
-// Headers every backend's copy of the step code needs (see kernels/ensemble_engine.inl).
+// Headers every backend's copy of the step code needs (see src/backend/ensemble_engine.inl).
 #pragma once
 
 #include <thrust/copy.h>

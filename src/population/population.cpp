@@ -368,15 +368,7 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
   setup.customers = config.population.customers;
   setup.firms = firms.size();
   setup.seed = config.run.seed;
-  setup.demand.bass_p = d.bass_p;
-  setup.demand.bass_q = d.bass_q;
-  setup.demand.reconsider_rate = d.reconsider_rate;
-  setup.demand.consideration_set = static_cast<std::int32_t>(d.consideration_set);
-  setup.demand.awareness_installed_base = d.awareness_installed_base;
-  setup.demand.beta_price = d.beta_price;
-  setup.demand.beta_network = d.beta_network;
-  setup.demand.switching_cost = d.switching_cost;
-  setup.demand.price_taste_sd = d.price_taste_sd;
+  setup.demand = make_demand_params(d);
   setup.customer_segment = customers.segment;
   setup.customer_region = customers.region;
   setup.customers_in_segment = customers.customers_in_segment;
@@ -396,53 +388,11 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
 
   // The value chain.
   setup.frozen = config.firms.frozen;
+  setup.value_chain = make_value_chain_params(config);
   ValueChainParams& v = setup.value_chain;
-  const FirmsSettings& f = config.firms;
   const ComputeSettings& k = config.compute;
   const DataSettings& data = config.data;
   const ModelsSettings& m = config.models;
-  v.quality_per_capability = f.quality_per_capability;
-  v.quality_per_log_data = f.quality_per_log_data;
-  v.quality_per_log_rd = f.quality_per_log_rd;
-  v.domain_data_scale = f.domain_data_scale;
-  v.rd_scale = f.rd_scale;
-  v.rd_depreciation = f.rd_depreciation;
-  v.marketing_awareness_per_musd = f.marketing_awareness_per_musd;
-  v.awareness_decay = f.awareness_decay;
-  v.fixed_cost = f.fixed_cost * 1e6;  // USD M -> USD
-  v.beta_quality = d.beta_quality;
-  v.customer_weight = config.population.customer_weight;
-  v.hbm_per_accelerator = k.hbm_per_accelerator;
-  v.hbm_unit_cost = k.hbm_unit_cost;
-  v.accelerator_unit_cost = k.accelerator_unit_cost;
-  v.cloud_operating_cost = k.cloud_operating_cost;
-  v.cloud_initial_price = k.cloud_initial_price;
-  v.price_performance_doubling_months = k.price_performance_doubling_months;
-  v.compute_depreciation = k.depreciation;
-  v.price_adjustment_speed = k.price_adjustment_speed;
-  v.max_price_change = k.max_price_change;
-  v.capacity_cost_accelerator = k.capacity_cost_accelerator;
-  v.capacity_cost_hbm = k.capacity_cost_hbm;
-  v.capacity_depreciation = k.capacity_depreciation;
-  v.invest_utilization = k.invest_utilization;
-  v.buyer_price_sensitivity = k.buyer_price_sensitivity;
-  v.flywheel_tokens_per_customer = data.flywheel_tokens_per_customer;
-  v.public_data_rate = data.public_data_rate;
-  v.data_depreciation = data.depreciation;
-  v.chinchilla_E = m.chinchilla_E;
-  v.chinchilla_A = m.chinchilla_A;
-  v.chinchilla_B = m.chinchilla_B;
-  v.chinchilla_alpha = m.chinchilla_alpha;
-  v.chinchilla_beta = m.chinchilla_beta;
-  v.tokens_per_parameter = m.tokens_per_parameter;
-  v.flop_per_h100e_month = m.flop_per_h100e_month;
-  v.algorithmic_doubling_months = m.algorithmic_doubling_months;
-  v.training_share = m.training_share;
-  v.finetune_gain = m.finetune_gain;
-  v.inference_compute_per_customer = m.inference_compute_per_customer;
-  v.reference_loss =
-      chinchilla_loss(m.reference_compute, 1e300, m.chinchilla_E, m.chinchilla_A, m.chinchilla_B,
-                      m.chinchilla_alpha, m.chinchilla_beta, m.tokens_per_parameter);
 
   setup.layer_mask = firms.layer_mask;
   setup.in_house_chips = firms.in_house_chips;
@@ -454,13 +404,8 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
   for (const auto& parameter : firms.strategy) {
     setup.strategy.insert(setup.strategy.end(), parameter.begin(), parameter.end());
   }
-  setup.adaptation =
-      AdaptationParams{config.strategy.adapt_every, config.strategy.imitation_probability,
-                       config.strategy.mutation_sd};
-  setup.acquisition =
-      AcquisitionParams{config.entry.acquisition_rate, config.entry.acquisition_max_cash_share,
-                        config.entry.acquisition_revenue_multiple,
-                        static_cast<std::int32_t>(config.entry.acquisition_candidates)};
+  setup.adaptation = make_adaptation_params(config.strategy);
+  setup.acquisition = make_acquisition_params(config.entry);
   for (std::size_t j = 0; j < n; ++j) {
     if (firms.layer_mask[j] & kLayerBitModel)
       setup.model_developers.push_back(static_cast<std::int32_t>(j));
@@ -470,18 +415,7 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
   setup.base_quality = firms.quality;
   setup.base_price = firms.price;
   setup.alive = firms.alive;
-  const EntrySettings& entry = config.entry;
-  setup.entry.rate = entry.rate;
-  setup.entry.funding_musd = entry.funding;
-  setup.entry.funding_log_sd = entry.funding_log_sd;
-  setup.entry.quality_mean = f.synthetic_quality_mean;
-  setup.entry.quality_sd = f.synthetic_quality_sd;
-  setup.entry.price_median = f.synthetic_price_median;
-  setup.entry.price_log_sd = f.synthetic_price_log_sd;
-  // Entrants reuse the slots of synthetic firms and the free slots: those are service firms
-  // with an open base model, as an entrant is. A named firm's slot keeps its identity (its
-  // layers, markets, partner and name are static), so it is never reused.
-  setup.entry.first_slot = static_cast<std::int32_t>(config.named_firms.size());
+  setup.entry = make_entry_params(config);
   for (std::size_t j = 0; j < n; ++j) {
     setup.cash.push_back(static_cast<std::int64_t>(std::llround(firms.cash_musd[j] * 1e6)));
     setup.other_income.push_back(

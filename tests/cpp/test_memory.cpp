@@ -105,6 +105,37 @@ TEST(MemoryEstimate, EngineFootprintCountsTheOptionalArrays) {
            "healthcare=0, legal=0, manufacturing=0}"}));
 }
 
+// The engine's own total, the sum of its owners' bytes(), is the footprint less the slots of
+// the firm index lists that the footprint counts at every firm and the setup leaves empty: an
+// array an owner allocates but leaves out of bytes() or footprint() shows here, on any
+// allocator (this test measures no heap).
+void expect_array_bytes_are_the_footprint(const Config& config) {
+  const EngineSizes sizes = sizes_of(config);
+  const FirmTable firms = build_firm_table(config);
+  const CustomerPopulation customers = build_customer_population(config.population);
+  const MarketSetup setup = make_market_setup(config, firms, customers);
+  std::unique_ptr<EnsembleBackend> engine = make_cpu_backend(setup);
+  std::size_t listed =
+      setup.open_weight_firms.size() + setup.model_developers.size() + setup.acquirers.size();
+  for (int market = 0; market < kUpstreamMarkets; ++market)
+    listed += setup.buyers[market].size() + setup.sellers[market].size();
+  const double unlisted =
+      static_cast<double>((3 + 2 * kUpstreamMarkets) * sizes.firms) - static_cast<double>(listed);
+  ASSERT_GT(unlisted, 0.0) << "every index list is full: the case tells nothing of them";
+  EXPECT_EQ(engine->array_bytes(), engine_footprint(sizes).arrays - unlisted * 4.0);
+}
+
+TEST(MemoryEstimate, ArrayBytesAreTheFootprintLessEmptyIndexSlots) {
+  expect_array_bytes_are_the_footprint(testing::load_repo_config(
+      "configs/baseline.toml", {"population.customers=1000", "run.replicates=3"}));
+  expect_array_bytes_are_the_footprint(testing::load_repo_config(
+      "configs/baseline.toml",
+      {"population.customers=1000", "run.replicates=2", "demand.consideration_set=0",
+       "strategy.adapt_every=12",
+       std::string("population.initial_adoption={consumer=0, enterprise=0, finance=0, ") +
+           "healthcare=0, legal=0, manufacturing=0}"}));
+}
+
 TEST(MemoryEstimate, FrameAndSnapshotBytesAreWhatTheDriverFills) {
   const Config config = testing::load_repo_config(
       "configs/baseline.toml", {"population.synthetic_firms=0", "entry.free_slots=0",
