@@ -18,10 +18,13 @@
 #include <stdexcept>
 #include <utility>
 
-#include "output/hdf5_support.hpp"
+#include "common/exit_codes.hpp"
+#include "common/hdf5_support.hpp"
+#include "common/months.hpp"
+#include "common/text.hpp"
+#include "common/timestamp.hpp"
 #include "output/output_path.hpp"
 #include "output/output_schema.hpp"
-#include "output/timestamp.hpp"
 #include "population/population.hpp"
 #include "version.hpp"
 
@@ -35,31 +38,6 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr const char* kKorea = "KR";
 constexpr const char* kServiceLayerName = "service";
 
-// Exit statuses, as `aimarket run` uses them (src/cli/main.cpp).
-constexpr int kExitBadInput = 2;
-constexpr int kExitRunFailed = 1;
-constexpr int kExitInterrupted = 130;
-
-std::string quoted(const std::string& text) { return "'" + text + "'"; }
-
-// Months since year 0 of "YYYY-MM", or -1 if the text is not one.
-std::int64_t parse_month(const std::string& text) {
-  if (text.size() != 7 || text[4] != '-') return -1;
-  for (std::size_t i : {0, 1, 2, 3, 5, 6}) {
-    if (text[i] < '0' || text[i] > '9') return -1;
-  }
-  const int month = std::stoi(text.substr(5, 2));
-  if (month < 1 || month > 12) return -1;
-  return std::int64_t{std::stoi(text.substr(0, 4))} * 12 + (month - 1);
-}
-
-std::string format_month(std::int64_t month_index) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%04lld-%02d", static_cast<long long>(month_index / 12),
-                static_cast<int>(month_index % 12) + 1);
-  return text;
-}
-
 std::vector<std::string> split_commas(const std::string& text) {
   std::vector<std::string> parts;
   std::string part;
@@ -67,13 +45,6 @@ std::vector<std::string> split_commas(const std::string& text) {
   while (std::getline(in, part, ',')) parts.push_back(part);
   if (!text.empty() && text.back() == ',') parts.emplace_back();
   return parts;
-}
-
-std::string trim(const std::string& text) {
-  const auto first = text.find_first_not_of(" \t");
-  if (first == std::string::npos) return "";
-  const auto last = text.find_last_not_of(" \t");
-  return text.substr(first, last - first + 1);
 }
 
 // Stem of a path made unique among `taken` by "-2", "-3", ...
@@ -621,10 +592,8 @@ class ComparisonFile {
 
  private:
   [[noreturn]] void fail(const std::string& what) const {
-    std::string message = "comparison file " + quoted(path_) + ": " + what + " failed";
-    const std::string cause = hdf5::innermost_error();
-    if (!cause.empty()) message += " (HDF5: " + cause + ")";
-    throw std::runtime_error(message);
+    throw std::runtime_error("comparison file " + quoted(path_) + ": " + what + " failed" +
+                             hdf5::failure_cause());
   }
   hid_t check(hid_t id, const std::string& what) const {
     if (id < 0) fail(what);
@@ -901,7 +870,7 @@ int write_and_print(const Comparison& comparison, const std::string& out_dir, bo
   std::fputs(markdown_table(comparison).c_str(), stdout);
   std::printf("\nWrote %s and %s.\n", csv.c_str(), h5.c_str());
   std::fflush(stdout);
-  return 0;
+  return kExitSuccess;
 }
 
 }  // namespace
@@ -922,7 +891,7 @@ int run_compare(const CompareOptions& options) {
   if (!options.at.empty()) {
     for (const std::string& part : split_commas(options.at)) {
       const std::string date = trim(part);
-      if (parse_month(date) < 0) {
+      if (!parse_month(date)) {
         return bad_input("--at " + options.at + ": " + quoted(date) + " is not a month YYYY-MM");
       }
       if (std::find(dates.begin(), dates.end(), date) == dates.end()) dates.push_back(date);
@@ -1031,11 +1000,11 @@ int run_compare(const CompareOptions& options) {
     for (const std::string& date : dates) {
       for (std::size_t s = 0; s < configs.size(); ++s) {
         const RunSettings& run = configs[s].run;
-        const std::int64_t step = parse_month(date) - parse_month(run.start);
+        const std::int64_t step = month_index(date) - month_index(run.start);
         if (step < 0 || step >= run.steps || !is_recorded_step(step, run.record_every, run.steps)) {
           return bad_input("--at " + date + ": scenario '" + names[s] + "' does not record " +
                            date + " (it runs " + run.start + " to " +
-                           format_month(parse_month(run.start) + run.steps - 1) +
+                           format_month(month_index(run.start) + run.steps - 1) +
                            (run.record_every > 1 ? ", recording every " +
                                                        std::to_string(run.record_every) + " months"
                                                  : std::string()) +

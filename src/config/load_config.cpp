@@ -24,6 +24,8 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "common/months.hpp"
+#include "common/text.hpp"
 #include "config/config_schema.hpp"
 
 namespace aimarket {
@@ -127,8 +129,6 @@ class Problems {
 
 // ---------------------------------------------------------------------------------------------
 // Reading single values. Each returns nothing, and records why, when the value is unusable.
-
-std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
 
 std::string describe(const toml::node& node) {
   constexpr std::size_t kMaxShown = 40;
@@ -244,16 +244,11 @@ class Reader {
   std::optional<std::string> month(const toml::node& node, const std::string& key) {
     auto text = string(node, key);
     if (!text) return std::nullopt;
-    const std::string& t = *text;
-    const bool shape = t.size() == 7 && t[4] == '-' &&
-                       std::all_of(t.begin(), t.begin() + 4, isdigit_ascii) &&
-                       std::all_of(t.begin() + 5, t.end(), isdigit_ascii);
-    const int year = shape ? std::stoi(t.substr(0, 4)) : 0;
-    const int month_number = shape ? std::stoi(t.substr(5, 2)) : 0;
-    if (!shape || year < 1900 || year > 2999 || month_number < 1 || month_number > 12) {
+    const std::optional<std::int64_t> index = parse_month(*text);
+    if (!index || *index < 1900 * 12 || *index > 2999 * 12 + 11) {
       problems_.add(node, key,
                     "expected a month \"YYYY-MM\" from 1900-01 to 2999-12, got " +
-                        config_schema::toml_string(t));
+                        config_schema::toml_string(*text));
       return std::nullopt;
     }
     return text;
@@ -395,8 +390,6 @@ class Reader {
   Problems& problems() { return problems_; }
 
  private:
-  static bool isdigit_ascii(char c) { return c >= '0' && c <= '9'; }
-
   static std::optional<int> index_of(std::string_view name, const NameList& list) {
     for (int i = 0; i < list.count; ++i) {
       if (name == list.names[i]) return i;
@@ -1148,11 +1141,6 @@ void check_has_firms(const Config& config, const SettingNodes& nodes, Problems& 
   }
 }
 
-// Months since year 0 of a valid "YYYY-MM".
-std::int64_t month_index(const std::string& month) {
-  return std::int64_t{std::stoi(month.substr(0, 4))} * 12 + std::stoi(month.substr(5, 2)) - 1;
-}
-
 // [[event]] tables: `date = "YYYY-MM"`, an optional `note`, and a `scenario` table of
 // [scenario] keys that take new values from that month on. Events apply in date order (the
 // file's order among equal dates), each on top of the levers before it.
@@ -1406,13 +1394,6 @@ std::string nesting_message() {
 // ---------------------------------------------------------------------------------------------
 // Overrides: each `section.key=value` or `firm.NAME.key=value` replaces the value in the
 // parsed document before anything is read from it.
-
-std::string trim(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t");
-  if (first == std::string_view::npos) return "";
-  const auto last = text.find_last_not_of(" \t");
-  return std::string(text.substr(first, last - first + 1));
-}
 
 // The override's value as a node: TOML syntax if the text is one TOML value, else the text
 // itself as a string (so that `run.start=2025-03` needs no quotes).
