@@ -12,9 +12,13 @@
 #include "common/hdf5_support.hpp"
 #include "common/months.hpp"
 #include "common/text.hpp"
+#include "config/config.hpp"
+#include "test_support.hpp"
 
 namespace aimarket {
 namespace {
+
+using testing::load_repo_config;
 
 TEST(Months, ParseCountsMonthsSinceYearZero) {
   EXPECT_EQ(parse_month("0000-01"), std::optional<std::int64_t>(0));
@@ -49,6 +53,23 @@ TEST(Months, FormatIsTheInverseOfParse) {
   EXPECT_EQ(format_month(2024 * 12 + 11), "2024-12");
   EXPECT_EQ(format_month(5), "0000-06");
   EXPECT_EQ(format_month(10000 * 12), "10000-01");
+}
+
+// The config reader takes run.start through parse_month, and bounds it to 1900-01..2999-12.
+TEST(Months, ConfigStartIsAMonthFrom1900To2999) {
+  EXPECT_EQ(load_repo_config("configs/baseline.toml", {"run.start=1900-01"}).run.start, "1900-01");
+  EXPECT_EQ(load_repo_config("configs/baseline.toml", {"run.start=2999-12"}).run.start, "2999-12");
+  for (const char* text : {"1899-12", "3000-01", "2024-13", "2024-00", "2024-1x", "24-01"}) {
+    try {
+      load_repo_config("configs/baseline.toml", {std::string("run.start=") + text});
+      ADD_FAILURE() << "run.start=" << text << " was accepted";
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("run.start: expected a month \"YYYY-MM\" from 1900-01 "
+                                           "to 2999-12, got \"" + std::string(text) + "\""),
+                std::string::npos)
+          << e.what();
+    }
+  }
 }
 
 TEST(Text, QuotedWrapsInSingleQuotes) {
