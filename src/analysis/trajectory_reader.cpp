@@ -25,7 +25,8 @@
 #include <type_traits>
 #include <utility>
 
-#include "output/hdf5_support.hpp"
+#include "common/hdf5_support.hpp"
+#include "common/text.hpp"
 #include "output/output_schema.hpp"
 
 namespace aimarket::analysis {
@@ -42,13 +43,8 @@ constexpr hsize_t kMaxInflation = 1032;
 // never-written small coordinates read as fill values.
 constexpr hsize_t kUnstoredBytes = hsize_t{1} << 20;
 
-std::string quoted(const std::string& text) { return "'" + text + "'"; }
-
 [[noreturn]] void fail(const std::string& path, const std::string& what) {
-  std::string message = quoted(path) + ": " + what;
-  const std::string cause = hdf5::innermost_error();
-  if (!cause.empty()) message += " (HDF5: " + cause + ")";
-  throw InputError(message);
+  throw InputError(quoted(path) + ": " + what + hdf5::failure_cause());
 }
 
 // HDF5's automatic error printing off for good: every HDF5 error the reader meets becomes an

@@ -17,16 +17,10 @@
 #include <thread>
 #include <utility>
 
-#include "output/timestamp.hpp"
+#include "backend/backend.hpp"
+#include "common/timestamp.hpp"
 #include "output/trajectory_writer.hpp"
 #include "version.hpp"
-
-#if AIMARKET_HAVE_CUDA
-// The CUDA runtime's entry point (cudaError_t is an int-sized enum; 0 is cudaSuccess),
-// declared here because aimarket_core is compiled without the toolkit's headers. Every program
-// built with the CUDA backend links cudart, so the symbol resolves there.
-extern "C" int cudaMemGetInfo(std::size_t* free_bytes, std::size_t* total_bytes);
-#endif
 
 namespace aimarket {
 namespace {
@@ -98,10 +92,8 @@ double peak_resident_bytes() {
 
 // Free device memory in bytes, or a negative value where it cannot be asked.
 double device_free_bytes() {
-#if AIMARKET_HAVE_CUDA
   std::size_t free_bytes = 0, total_bytes = 0;
-  if (cudaMemGetInfo(&free_bytes, &total_bytes) == 0) return static_cast<double>(free_bytes);
-#endif
+  if (cuda_memory_info(&free_bytes, &total_bytes)) return static_cast<double>(free_bytes);
   return -1.0;
 }
 

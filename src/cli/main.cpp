@@ -13,6 +13,7 @@
 
 #include "analysis/compare.hpp"
 #include "bench/bench.hpp"
+#include "common/exit_codes.hpp"
 #include "config/config.hpp"
 #include "driver/simulation.hpp"
 #include "output/output_path.hpp"
@@ -20,9 +21,10 @@
 
 namespace {
 
-constexpr int kExitBadInput = 2;
-constexpr int kExitRunFailed = 1;
-constexpr int kExitInterrupted = 130;
+using aimarket::kExitBadInput;
+using aimarket::kExitInterrupted;
+using aimarket::kExitRunFailed;
+using aimarket::kExitSuccess;
 
 struct CommonConfigOptions {
   std::string config_path;
@@ -304,7 +306,7 @@ int run_bench_command(BenchCommandOptions& opts, const std::string& command_line
       aimarket::write_output_file(opts.json_path, aimarket::bench_json(report), opts.overwrite,
                                   "--json file");
     }
-    return 0;
+    return kExitSuccess;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "aimarket: %s\n", e.what());
     return kExitRunFailed;
@@ -402,7 +404,7 @@ int run_program(int argc, char** argv) {
 
   if (keys->parsed()) {
     std::cout << aimarket::config_reference_markdown();
-    return 0;
+    return kExitSuccess;
   }
   if (bench->parsed()) return run_bench_command(bench_opts, joined_command_line(argc, argv));
   if (compare->parsed()) {
@@ -452,7 +454,7 @@ int run_program(int argc, char** argv) {
       std::fprintf(stderr, "aimarket: a run would be refused here: %s\n", shortfall.c_str());
       return kExitBadInput;
     }
-    return 0;
+    return kExitSuccess;
   }
 
   // Refuse before anything runs or is written.
@@ -472,7 +474,7 @@ int run_program(int argc, char** argv) {
                 static_cast<long long>(summary.steps_done), summary.backend.c_str(),
                 summary.seconds, summary.customer_updates_per_second,
                 summary.interrupted ? ", interrupted" : "");
-    return summary.interrupted ? kExitInterrupted : 0;
+    return summary.interrupted ? kExitInterrupted : kExitSuccess;
   } catch (const aimarket::BackendUnavailable& e) {
     std::fprintf(stderr, "aimarket: %s\n", e.what());
     return kExitRunFailed;

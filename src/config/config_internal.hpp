@@ -16,6 +16,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/months.hpp"
+#include "common/text.hpp"
 #include "config/config.hpp"
 #include "config/config_schema.hpp"
 
@@ -121,7 +123,6 @@ class Problems {
 // toml_reader.cpp: typed reading of single values and the texts of messages. Each reading
 // returns nothing, and records why, when the value is unusable.
 
-std::string quoted(std::string_view text);
 std::string describe(const toml::node& node);
 std::string suggestion(std::string_view word, const std::vector<std::string>& candidates,
                        std::string_view prefix = "");
@@ -155,7 +156,6 @@ class Reader {
   Problems& problems() { return problems_; }
 
  private:
-  static bool isdigit_ascii(char c);
   static std::optional<int> index_of(std::string_view name, const NameList& list);
   static std::string unknown_name_message(std::string_view name, const NameList& list);
   Problems& problems_;

@@ -195,13 +195,6 @@ std::string nesting_message() {
 // Overrides: each `section.key=value` or `firm.NAME.key=value` replaces the value in the
 // parsed document before anything is read from it.
 
-std::string trim(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t");
-  if (first == std::string_view::npos) return "";
-  const auto last = text.find_last_not_of(" \t");
-  return std::string(text.substr(first, last - first + 1));
-}
-
 // The override's value as a node: TOML syntax if the text is one TOML value, else the text
 // itself as a string (so that `run.start=2025-03` needs no quotes).
 std::optional<toml::table> parse_override_value(const std::string& text, std::size_t index) {

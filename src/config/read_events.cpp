@@ -8,15 +8,6 @@
 
 namespace aimarket::config_internal {
 
-namespace {
-
-// Months since year 0 of a valid "YYYY-MM".
-std::int64_t month_index(const std::string& month) {
-  return std::int64_t{std::stoi(month.substr(0, 4))} * 12 + std::stoi(month.substr(5, 2)) - 1;
-}
-
-}  // namespace
-
 // [[event]] tables: `date = "YYYY-MM"`, an optional `note`, and a `scenario` table of
 // [scenario] keys that take new values from that month on. Events apply in date order (the
 // file's order among equal dates), each on top of the levers before it.

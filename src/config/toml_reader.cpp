@@ -24,7 +24,6 @@ std::string range_message(double value, const Range& range) {
 
 }  // namespace
 
-std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
 
 std::string describe(const toml::node& node) {
   constexpr std::size_t kMaxShown = 40;
@@ -125,16 +124,11 @@ std::optional<std::string> Reader::string(const toml::node& node, const std::str
 std::optional<std::string> Reader::month(const toml::node& node, const std::string& key) {
   auto text = string(node, key);
   if (!text) return std::nullopt;
-  const std::string& t = *text;
-  const bool shape = t.size() == 7 && t[4] == '-' &&
-                     std::all_of(t.begin(), t.begin() + 4, isdigit_ascii) &&
-                     std::all_of(t.begin() + 5, t.end(), isdigit_ascii);
-  const int year = shape ? std::stoi(t.substr(0, 4)) : 0;
-  const int month_number = shape ? std::stoi(t.substr(5, 2)) : 0;
-  if (!shape || year < 1900 || year > 2999 || month_number < 1 || month_number > 12) {
+  const std::optional<std::int64_t> index = parse_month(*text);
+  if (!index || *index < 1900 * 12 || *index > 2999 * 12 + 11) {
     problems_.add(node, key,
                   "expected a month \"YYYY-MM\" from 1900-01 to 2999-12, got " +
-                      config_schema::toml_string(t));
+                      config_schema::toml_string(*text));
     return std::nullopt;
   }
   return text;
@@ -266,7 +260,6 @@ std::optional<config_schema::IndexPairs> Reader::name_pairs(const toml::node& no
   return pairs;
 }
 
-bool Reader::isdigit_ascii(char c) { return c >= '0' && c <= '9'; }
 
 std::optional<int> Reader::index_of(std::string_view name, const NameList& list) {
   for (int i = 0; i < list.count; ++i) {

@@ -71,11 +71,12 @@
 #include <utility>
 #include <vector>
 
+#include "common/hdf5_support.hpp"
+#include "common/months.hpp"
+#include "common/timestamp.hpp"
 #include "model/dimensions.hpp"
-#include "output/hdf5_support.hpp"
 #include "output/output_path.hpp"
 #include "output/output_schema.hpp"
-#include "output/timestamp.hpp"
 
 namespace aimarket {
 namespace {
@@ -105,32 +106,14 @@ using H5Handle = hdf5::Handle;
 
 std::string SystemErrorText(int error) { return std::generic_category().message(error); }
 
-// The operating system's error inside an HDF5 message ("..., errno = 28, error message =
-// 'No space left on device', ..."), as its plain text; "" when the message has none.
-std::string SystemErrorIn(const std::string& hdf5_message) {
-  const std::string marker = "errno = ";
-  const std::size_t at = hdf5_message.find(marker);
-  if (at == std::string::npos) return "";
-  const int error = std::atoi(hdf5_message.c_str() + at + marker.size());
-  return error > 0 ? SystemErrorText(error) : "";
-}
-
 // Reports failures as std::runtime_error naming the file and the operation.
 class Hdf5Errors {
  public:
   explicit Hdf5Errors(std::string path) : path_(std::move(path)) {}
 
   [[noreturn]] void fail(const std::string& what) const {
-    std::string message = "output file '" + path_ + "': " + what + " failed";
-    const std::string cause = hdf5::innermost_error();
-    // A system error (a full disk) is said plainly; HDF5's own text of it spans lines.
-    const std::string system_error = SystemErrorIn(cause);
-    if (!system_error.empty()) {
-      message += " (" + system_error + ")";
-    } else if (!cause.empty()) {
-      message += " (HDF5: " + cause + ")";
-    }
-    throw std::runtime_error(message);
+    throw std::runtime_error("output file '" + path_ + "': " + what + " failed" +
+                             hdf5::failure_cause());
   }
   [[noreturn]] void fail_with(const std::string& what, int error) const {
     throw std::runtime_error("output file '" + path_ + "': " + what + " failed (" +
@@ -171,26 +154,6 @@ int AllocateBelow(int fd, off_t end) {
     offset = stop;
   }
   return 0;
-}
-
-// Months since year 0 of a "YYYY-MM" text, or -1 if it is not one.
-std::int64_t ParseMonthIndex(const std::string& text) {
-  if (text.size() != 7 || text[4] != '-') return -1;
-  for (std::size_t i : {0, 1, 2, 3, 5, 6}) {
-    if (text[i] < '0' || text[i] > '9') return -1;
-  }
-  const int year = std::stoi(text.substr(0, 4));
-  const int month = std::stoi(text.substr(5, 2));
-  if (month < 1 || month > 12) return -1;
-  return std::int64_t{year} * 12 + (month - 1);
-}
-
-// "YYYY-MM" of a month index (ParseMonthIndex's inverse; years past 9999 get more digits).
-std::string FormatMonth(std::int64_t month_index) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%04lld-%02d", static_cast<long long>(month_index / 12),
-                static_cast<int>(month_index % 12) + 1);
-  return text;
 }
 
 // --- The data variables -------------------------------------------------------------------
@@ -344,7 +307,7 @@ class TrajectoryFile {
       const hsize_t count = 1;
       write_slab(step_, schema::kStep.name, &extent, &slot, &count, 1, H5T_NATIVE_INT64,
                  &frame.step);
-      const std::string date = FormatMonth(start_month_index_ + frame.step);
+      const std::string date = format_month(start_month_index_ + frame.step);
       const char* date_text = date.c_str();
       H5Handle string_type = utf8_string_type();
       write_slab(date_, schema::kDate.name, &extent, &slot, &count, 1, string_type.get(),
@@ -907,7 +870,7 @@ struct TrajectoryWriter::Impl {
     pending.emplace(path, overwrite);
     // Per thread in the thread-safe HDF5 build: the writer thread does the same.
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-    file.emplace(*pending, meta, ParseMonthIndex(meta.start_month));
+    file.emplace(*pending, meta, month_index(meta.start_month));
     writer_thread = std::thread([this] { run_writer(); });
   }
 
@@ -924,7 +887,7 @@ struct TrajectoryWriter::Impl {
                                   std::to_string(meta.firm_archetype.size()) + ", firm_region " +
                                   std::to_string(meta.firm_region.size()));
     }
-    if (ParseMonthIndex(meta.start_month) < 0) {
+    if (!parse_month(meta.start_month)) {
       throw std::invalid_argument(prefix + "start_month '" + meta.start_month +
                                   "' is not a YYYY-MM month");
     }

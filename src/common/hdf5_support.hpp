@@ -1,6 +1,7 @@
 // Small HDF5 C API helpers shared by the trajectory writer (trajectory_writer.cpp) and the
 // analysis code that reads trajectories and writes comparison files (src/analysis/): an owning
-// handle, the innermost message of HDF5's error stack, the variable-length UTF-8 string type
+// handle, the cause of a failure as HDF5's error stack tells it, the variable-length UTF-8
+// string type
 // every aimarket file uses for its strings (h5py reads them as str, netCDF-C as string), and
 // the file's descriptor, for closing a file that writing failed on without writing more.
 #pragma once
@@ -55,18 +56,19 @@ class Handle {
 
 // The innermost message on the calling thread's HDF5 error stack (the most specific cause),
 // and clears the stack.
-inline std::string innermost_error() {
-  std::string message;
-  H5Ewalk2(
-      H5E_DEFAULT, H5E_WALK_UPWARD,
-      [](unsigned depth, const H5E_error2_t* error, void* out) -> herr_t {
-        if (depth == 0 && error->desc != nullptr) *static_cast<std::string*>(out) = error->desc;
-        return 0;
-      },
-      &message);
-  H5Eclear2(H5E_DEFAULT);
-  return message;
-}
+std::string innermost_error();
+
+// The operating system's error inside an HDF5 message ("..., errno = 28, error message =
+// 'No space left on device', ..."), as its plain text; "" when the message has none.
+std::string system_error_in(const std::string& hdf5_message);
+
+// How a message reports the HDF5 failure `hdf5_message` (innermost_error()) as its cause: " ("
+// + the system error in plain words + ")" where there is one (a full disk: HDF5's own text of
+// it spans lines), else " (HDF5: " + the message + ")"; "" for no message.
+std::string cause_suffix(const std::string& hdf5_message);
+
+// cause_suffix of the failure on the calling thread's error stack, which it clears.
+inline std::string failure_cause() { return cause_suffix(innermost_error()); }
 
 // Variable-length UTF-8 string type, as the trajectory writer stores strings.
 inline Handle utf8_string_type() {
