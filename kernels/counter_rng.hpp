@@ -36,6 +36,7 @@ enum class DrawPurpose : std::uint32_t {
   kAdaptation = 12,         // strategy review: which peer, whether to imitate
   kMutation = 13,           // strategy mutation noise
   kEntrantRegion = 14,      // extra entrants of a region (scenario entry boost)
+  kFirmTaste = 15,          // a customer's persistent taste for each firm
 };
 
 // A step value for draws that do not change over time (persistent tastes, set-up).

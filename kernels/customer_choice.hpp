@@ -10,14 +10,20 @@
 //
 //   u_j = beta_quality q_{s,j} - beta_price tau_i log p_{s,j} + beta_home [region_j = r_i]
 //         + beta_language fit_{j,r_i} + beta_network log(1 + share_{s,j})
-//         - switching_cost [j != current provider] + Gumbel noise,
+//         - switching_cost [j != current provider] + taste_sd z_ij + Gumbel noise,
 //
 // i.e. P(j) = exp(v_j) / sum_{k in set} exp(v_k), sampled by inverse CDF with one uniform.
-// tau_i = exp(price_taste_sd z_i) is the customer's persistent price taste (z_i standard
-// normal, drawn from the customer's own counter so it needs no storage). A switch moves one
-// unit between the integer tallies (per segment and, for the output, per customer region)
-// with atomic adds, which makes the tallies independent of thread order.
-// Cost per chooser: O(k) with sampling, O(firms) with k = 0.
+// tau_i = exp(price_taste_sd z_i) is the customer's persistent price taste and z_ij its
+// persistent taste for firm j (standard normals drawn from the customer's own timeless
+// counter, so they need no storage and are the same at every choice of the customer; drawn
+// per replicate, so replicates stay independent). Conditional on z the choice is a logit, so
+// the model is a mixed logit (Train 2009, ch. 6). A switch moves one unit between the integer
+// tallies (per segment and, for the output, per customer region) with atomic adds, which
+// makes the tallies independent of thread order.
+// Cost per chooser: O(k) with sampling (one Philox block per candidate for its taste), O(firms)
+// with k = 0: three passes over the firms, each drawing one Philox block (1.05 on average,
+// for the polar method's rejections), one log and one square root per pair of firms, so
+// about 1.5 F blocks for F firms when taste_sd > 0 (none when it is 0).
 #pragma once
 
 #include <cstdint>
@@ -33,6 +39,23 @@
 #include "model/dimensions.hpp"
 
 namespace aimarket {
+
+// The standard normals z_{i,2b} and z_{i,2b+1} of customer i's persistent tastes for the pair
+// of firms 2b, 2b + 1 in a replicate: both normals of one polar pair, so one Philox block
+// (usually) serves two firms.
+AIMARKET_HD inline NormalPair firm_taste_pair(std::uint64_t seed, std::int64_t replicate,
+                                              std::int64_t customer, std::int32_t firm_pair) {
+  return timeless_normal_pair(seed, static_cast<std::uint32_t>(replicate),
+                              static_cast<std::uint32_t>(customer), DrawPurpose::kFirmTaste,
+                              static_cast<std::uint32_t>(firm_pair));
+}
+
+// z_ij alone (tests and one-off uses; the choice kernel keeps the pair).
+AIMARKET_HD inline double firm_taste(std::uint64_t seed, std::int64_t replicate,
+                                     std::int64_t customer, std::int32_t firm) {
+  const NormalPair z = firm_taste_pair(seed, replicate, customer, firm / 2);
+  return firm % 2 == 0 ? z.first : z.second;
+}
 
 struct CustomerChoiceStep {
   std::uint64_t seed;
@@ -120,11 +143,34 @@ struct CustomerChoiceStep {
 
   struct Chooser {
     std::int64_t replicate;
+    std::int64_t customer;
     int segment;
     int region;
     std::int32_t current;
     double price_weight;  // beta_price * tau_i
   };
+
+  // The chooser's taste term taste_sd z_ij, keeping the last pair of firms drawn: a pass over
+  // firms in order draws each pair's block once.
+  struct TasteCache {
+    std::int32_t pair = -1;
+    NormalPair z{0.0, 0.0};
+  };
+
+  AIMARKET_HD double taste(const Chooser& who, std::int32_t j, TasteCache& cache) const {
+    if (j / 2 != cache.pair) {
+      cache.pair = j / 2;
+      cache.z = firm_taste_pair(seed, who.replicate, who.customer, cache.pair);
+    }
+    return demand.taste_sd * (j % 2 == 0 ? cache.z.first : cache.z.second);
+  }
+
+  // The utility with the persistent taste; without durable tastes (taste_sd = 0) no draw is
+  // made, so such runs cost what they did before tastes existed.
+  AIMARKET_HD double tasted_utility(const Chooser& who, std::int32_t j, TasteCache& cache) const {
+    const double u = utility(who, j);
+    return demand.taste_sd > 0.0 ? u + taste(who, j, cache) : u;
+  }
 
   AIMARKET_HD double utility(const Chooser& who, std::int32_t j) const {
     const std::int64_t cell =
@@ -140,6 +186,7 @@ struct CustomerChoiceStep {
                                   int segment, double logit_uniform) const {
     Chooser who;
     who.replicate = replicate;
+    who.customer = c;
     who.segment = segment;
     who.region = customer.region[c];
     who.current = current;
@@ -150,41 +197,42 @@ struct CustomerChoiceStep {
       who.price_weight = demand.beta_price * det_exp(demand.price_taste_sd * z);
     }
     if (consider_all_firms) return choose_among_all(who, logit_uniform);
-    return choose_among_sampled(who, c, logit_uniform);
+    return choose_among_sampled(who, logit_uniform);
   }
 
   // k = 0: every firm serving the segment. Three passes (max, normaliser, inverse CDF) keep
-  // memory O(1) per customer; exp is taken of u - max so large utilities cannot overflow.
+  // memory O(1) per customer, at the price of drawing the tastes once per pass; exp is taken
+  // of u - max so large utilities cannot overflow.
   AIMARKET_HD std::int32_t choose_among_all(const Chooser& who, double logit_uniform) const {
     const std::uint8_t* serves = firm.serves + layout::segment_firm(who.segment, 0, firm.firms);
     const std::uint8_t* alive = firm.alive + layout::replicate_firm(who.replicate, 0, firm.firms);
     double best = 0.0;
     bool any = false;
+    TasteCache first_pass, second_pass, third_pass;
     for (std::int32_t j = 0; j < firm.firms; ++j) {
       if (!serves[j] || !alive[j]) continue;
-      const double u = utility(who, j);
+      const double u = tasted_utility(who, j, first_pass);
       if (!any || u > best) best = u;
       any = true;
     }
     if (!any) return -1;
     double total = 0.0;
     for (std::int32_t j = 0; j < firm.firms; ++j) {
-      if (serves[j] && alive[j]) total += det_exp(utility(who, j) - best);
+      if (serves[j] && alive[j]) total += det_exp(tasted_utility(who, j, second_pass) - best);
     }
     const double target = logit_uniform * total;
     double cumulative = 0.0;
     std::int32_t last = -1;
     for (std::int32_t j = 0; j < firm.firms; ++j) {
       if (!serves[j] || !alive[j]) continue;
-      cumulative += det_exp(utility(who, j) - best);
+      cumulative += det_exp(tasted_utility(who, j, third_pass) - best);
       last = j;
       if (target < cumulative) return j;
     }
     return last;  // only reached through rounding at the very top of the CDF
   }
 
-  AIMARKET_HD std::int32_t choose_among_sampled(const Chooser& who, std::int64_t c,
-                                                double logit_uniform) const {
+  AIMARKET_HD std::int32_t choose_among_sampled(const Chooser& who, double logit_uniform) const {
     std::int32_t candidate[kMaxConsiderationSet + 1];
     double value[kMaxConsiderationSet + 1];
     int n = 0;
@@ -195,7 +243,8 @@ struct CustomerChoiceStep {
       const int draws = demand.consideration_set;
       for (int block = 0; 2 * block < draws; ++block) {
         const DrawBlock d = draw_block(
-            seed, static_cast<std::uint32_t>(who.replicate), step, static_cast<std::uint32_t>(c),
+            seed, static_cast<std::uint32_t>(who.replicate), step,
+            static_cast<std::uint32_t>(who.customer),
             DrawPurpose::kConsiderationSet, static_cast<std::uint32_t>(block));
         // Two draws per block, each from a pair of words (first, first + 1).
         for (int first = 0; first < 4 && 2 * block + first / 2 < draws; first += 2) {
@@ -210,8 +259,9 @@ struct CustomerChoiceStep {
     }
     if (n == 0) return -1;
     double best = 0.0;
+    TasteCache cache;  // candidates come in random order: the cache helps only by chance
     for (int m = 0; m < n; ++m) {
-      value[m] = utility(who, candidate[m]);
+      value[m] = tasted_utility(who, candidate[m], cache);
       if (m == 0 || value[m] > best) best = value[m];
     }
     double total = 0.0;

@@ -15,6 +15,7 @@ struct DemandParams {
   double beta_network;
   double switching_cost;
   double price_taste_sd;  // log-sd of a customer's persistent price sensitivity
+  double taste_sd;        // sd of a customer's persistent taste for each firm (utility)
 };
 
 }  // namespace aimarket
@@ -38,6 +39,7 @@ inline DemandParams make_demand_params(const DemandSettings& d) {
   p.beta_network = d.beta_network;
   p.switching_cost = d.switching_cost;
   p.price_taste_sd = d.price_taste_sd;
+  p.taste_sd = d.taste_sd;
   return p;
 }
 

@@ -172,7 +172,8 @@ struct DemandSettings {
   double beta_network = 0.5;
   double beta_language = 0.5;
   double switching_cost = 1.0;
-  double price_taste_sd = 0.0;  // log-sd of a customer's personal price sensitivity
+  double price_taste_sd = 0.9;  // log-sd of a customer's personal price sensitivity
+  double taste_sd = 1.0;        // sd of a customer's persistent taste for each firm
 };
 
 // Generated firms are named with these prefixes and a number: "synthetic-00000", ... for

@@ -63,7 +63,8 @@ const std::vector<SectionSpec> kSettingsSections = {
      "Customer adoption (Bass hazard) and choice (multinomial logit on the utility "
      "`u = beta_quality*quality - beta_price*log(price) + beta_home*[home region] + "
      "beta_network*log(1+share) + beta_language*fit - switching_cost*[switch] + "
-     "Gumbel noise`)."},
+     "taste_sd*z + Gumbel noise`, with the customer's price taste multiplying beta_price and "
+     "z its persistent taste for the firm)."},
     {"compute",
      "The compute layers: HBM, accelerators and cloud. Each market's price starts at its "
      "`*_initial_price` and then moves toward clearing, `p' = p*(D/S)^price_adjustment_speed`, "
@@ -286,10 +287,15 @@ const std::vector<KeySpec> kSettingsKeys = {
     {"demand", "switching_cost", KeyKind::kFloat, "1.0", "utility", Closed(0.0, kMaxBeta), kNoNames,
      "Utility lost by changing from a current provider to another firm.",
      AIMARKET_FIELD(demand.switching_cost), nullptr, nullptr},
-    {"demand", "price_taste_sd", KeyKind::kFloat, "0.0", "log units", Closed(0.0, 5.0), kNoNames,
+    {"demand", "price_taste_sd", KeyKind::kFloat, "0.9", "log units", Closed(0.0, 5.0), kNoNames,
      "Log-sd of a customer's persistent price sensitivity, a log-normal multiplier of "
      "beta_price (0 = every customer alike).",
      AIMARKET_FIELD(demand.price_taste_sd), nullptr, nullptr},
+    {"demand", "taste_sd", KeyKind::kFloat, "1.0", "utility", Closed(0.0, 10.0), kNoNames,
+     "Standard deviation of a customer's persistent taste for each firm, `taste_sd*z` added to "
+     "the firm's utility with z standard normal, fixed for the customer and firm over the run "
+     "(0 = no durable taste; the logit's own noise has sd pi/sqrt(6) = 1.28).",
+     AIMARKET_FIELD(demand.taste_sd), nullptr, nullptr},
 
     // [compute]
     {"compute", "hbm_per_accelerator", KeyKind::kFloat, "6.0", "stacks per accelerator unit",

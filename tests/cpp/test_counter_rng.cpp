@@ -64,4 +64,35 @@ TEST(CounterRng, NormalDrawsHaveUnitVariance) {
   EXPECT_NEAR(variance, 1.0, 5 * std::sqrt(2.0 / kN));             // sd of var sqrt(2/N)
 }
 
+TEST(CounterRng, NormalPairsAreTwoIndependentUnitNormalsAtEveryIndex) {
+  // Pair indexes on both sides of 2^16 (where the index's high bits move into the step field).
+  for (const std::uint32_t base : {0u, 70000u}) {
+    constexpr int kN = 200000;
+    double sum[2] = {0.0, 0.0}, sum_sq[2] = {0.0, 0.0}, cross = 0.0;
+    for (int i = 0; i < kN; ++i) {
+      const auto z = aimarket::timeless_normal_pair(9, 1, static_cast<std::uint32_t>(i / 4),
+                                                    DrawPurpose::kFirmTaste,
+                                                    base + static_cast<std::uint32_t>(i % 4));
+      const double v[2] = {z.first, z.second};
+      for (int k = 0; k < 2; ++k) {
+        sum[k] += v[k];
+        sum_sq[k] += v[k] * v[k];
+      }
+      cross += z.first * z.second;
+    }
+    for (int k = 0; k < 2; ++k) {
+      EXPECT_NEAR(sum[k] / kN, 0.0, 5 / std::sqrt(double{kN})) << base;  // sd 1/sqrt(N)
+      EXPECT_NEAR(sum_sq[k] / kN, 1.0, 5 * std::sqrt(2.0 / kN)) << base;  // sd sqrt(2/N)
+    }
+    // E[z1 z2] = 0 with sd 1/sqrt(N) for independent unit normals.
+    EXPECT_NEAR(cross / kN, 0.0, 5 / std::sqrt(double{kN})) << base;
+  }
+  // Neighbouring indexes, and an index and the one 2^16 above it, are different draws.
+  const auto a = aimarket::timeless_normal_pair(9, 1, 3, DrawPurpose::kFirmTaste, 5);
+  const auto b = aimarket::timeless_normal_pair(9, 1, 3, DrawPurpose::kFirmTaste, 6);
+  const auto c = aimarket::timeless_normal_pair(9, 1, 3, DrawPurpose::kFirmTaste, 5 + 65536);
+  EXPECT_NE(a.first, b.first);
+  EXPECT_NE(a.first, c.first);
+}
+
 }  // namespace

@@ -6,9 +6,11 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <string>
 #include <vector>
 
+#include "kernels/customer_choice.hpp"
 #include "kernels/layout.hpp"
 #include "test_support.hpp"
 
@@ -39,6 +41,8 @@ beta_home = 0.6
 beta_language = 0.9
 beta_network = 0.0
 switching_cost = 0.0
+taste_sd = 0.0
+price_taste_sd = 0.0
 [[firm]]
 name = "GlobalLab"
 archetype = "model_lab"
@@ -117,6 +121,7 @@ beta_network = 0.0
 beta_home = 0.0
 beta_language = 0.0
 switching_cost = 1.5
+taste_sd = 0.0
 [[firm]]
 name = "A"
 archetype = "consumer_ai"
@@ -137,6 +142,254 @@ region = "US"
   const double n = static_cast<double>(before.size());
   const double expected = 1.0 - 1.0 / (1.0 + std::exp(-config.demand.switching_cost));
   EXPECT_NEAR(switched / n, expected, 4.5 * std::sqrt(expected * (1 - expected) / n));
+}
+
+// Two identical firms, everyone adopting at once and reconsidering every step among all firms
+// at no switching cost: only the tastes tell the firms apart.
+Config identical_pair(double taste_sd, std::int64_t customers, int replicates) {
+  return load_config_text("identical_pair", R"(
+[run]
+replicates = )" + std::to_string(replicates) + R"(
+[population]
+customers = )" + std::to_string(customers) + R"(
+[firms]
+frozen = true
+[demand]
+bass_p = 1.0
+bass_q = 0.0
+reconsider_rate = 1.0
+consideration_set = 0
+beta_network = 0.0
+beta_home = 0.0
+beta_language = 0.0
+switching_cost = 0.0
+taste_sd = )" + std::to_string(taste_sd) + R"(
+[[firm]]
+name = "A"
+archetype = "consumer_ai"
+region = "US"
+[[firm]]
+name = "B"
+archetype = "consumer_ai"
+region = "US"
+)");
+}
+
+double logistic(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+
+// E_z[f(z)] for z ~ N(0, 1) by the trapezoid rule on [-12, 12], step 0.005: for a smooth
+// bounded f the error is far below 1e-10, negligible against any sampling error here.
+template <typename F>
+double expect_over_normal(F f) {
+  const double h = 0.005;
+  double sum = 0.0;
+  for (int k = -2400; k <= 2400; ++k) {
+    const double z = k * h;
+    sum += std::exp(-0.5 * z * z) * f(z);
+  }
+  return sum * h / std::sqrt(2.0 * std::acos(-1.0));
+}
+
+TEST(CustomerMarket, PersistentTasteSetsTheSwitchRateBetweenIdenticalFirms) {
+  // Given tastes z_A, z_B a customer picks A with p = logistic(taste_sd (z_A - z_B)) at every
+  // choice, so it switches between two steps with 2 p (1 - p); z_A - z_B = sqrt(2) z. With
+  // taste_sd = 0 that is 1/2; redrawn (not persistent) tastes would give 1/2 at any taste_sd.
+  for (const double taste_sd : {0.0, 1.5}) {
+    const Config config = identical_pair(taste_sd, 200000, 2);
+    Simulation sim(config, BackendChoice::kCpu);
+    sim.step();
+    std::vector<std::int32_t> before, after;
+    sim.backend().read_providers(before);
+    sim.step();
+    sim.backend().read_providers(after);
+    double switched = 0;
+    for (std::size_t i = 0; i < before.size(); ++i) switched += before[i] != after[i];
+    const double n = static_cast<double>(before.size());
+    const double expected = expect_over_normal([&](double z) {
+      const double p = logistic(taste_sd * std::sqrt(2.0) * z);
+      return 2.0 * p * (1.0 - p);
+    });
+    if (taste_sd == 0.0) {
+      EXPECT_NEAR(expected, 0.5, 1e-9);  // the quadrature itself
+    }
+    // Customers are independent: binomial sd of the switch rate.
+    EXPECT_NEAR(switched / n, expected, 4.5 * std::sqrt(expected * (1 - expected) / n))
+        << "taste_sd " << taste_sd;
+  }
+}
+
+TEST(CustomerMarket, PersistentTasteWorksInSampledConsiderationSets) {
+  // The sampled path: firms A and B identical, C never sampled (awareness 0, no installed-base
+  // weight), two draws a chooser (k = 2 < 3 firms). First choice: the two draws differ with
+  // probability 1/2 and the logit on tastes picks, else the one firm drawn. Second: the set
+  // holds both unless both draws repeat the provider (1/4). So
+  //   P(switch) = 3/4 E_z[1/2 * 1/2 + 1/2 * 2 p (1 - p)],  p = logistic(taste_sd sqrt(2) z).
+  const double taste_sd = 1.5;
+  const Config config = load_config_text("sampled_tastes", R"(
+[run]
+replicates = 2
+[population]
+customers = 200000
+[firms]
+frozen = true
+[demand]
+bass_p = 1.0
+bass_q = 0.0
+reconsider_rate = 1.0
+consideration_set = 2
+awareness_installed_base = 0.0
+beta_network = 0.0
+beta_home = 0.0
+beta_language = 0.0
+switching_cost = 0.0
+taste_sd = 1.5
+[[firm]]
+name = "A"
+archetype = "consumer_ai"
+region = "US"
+[[firm]]
+name = "B"
+archetype = "consumer_ai"
+region = "US"
+[[firm]]
+name = "C"
+archetype = "consumer_ai"
+region = "US"
+awareness = 0.0
+)");
+  Simulation sim(config, BackendChoice::kCpu);
+  sim.step();
+  std::vector<std::int32_t> before, after;
+  sim.backend().read_providers(before);
+  sim.step();
+  sim.backend().read_providers(after);
+  double switched = 0;
+  for (std::size_t i = 0; i < before.size(); ++i) {
+    ASSERT_NE(before[i], 2);
+    switched += before[i] != after[i];
+  }
+  const double n = static_cast<double>(before.size());
+  const double expected = 0.75 * expect_over_normal([&](double z) {
+                            const double p = logistic(taste_sd * std::sqrt(2.0) * z);
+                            return 0.25 + p * (1.0 - p);
+                          });
+  EXPECT_NEAR(switched / n, expected, 4.5 * std::sqrt(expected * (1 - expected) / n));
+}
+
+TEST(CustomerMarket, MixedLogitSharesAreTheLogitAveragedOverTastes) {
+  // Three firms of different quality, first choice among all: the share of firm j is
+  // E_z[softmax_j(beta_quality q + taste_sd z)], z ~ N(0, I_3), computed here by an
+  // independent Monte Carlo of kDraws draws whose own sd enters the tolerance.
+  const double taste_sd = 1.2;
+  const double quality[3] = {0.0, 0.5, 1.2};
+  const Config config = load_config_text("mixed_logit", R"(
+[run]
+replicates = 2
+[population]
+customers = 200000
+[firms]
+frozen = true
+[demand]
+bass_p = 1.0
+bass_q = 0.0
+consideration_set = 0
+beta_quality = 1.0
+beta_price = 0.0
+beta_network = 0.0
+beta_home = 0.0
+beta_language = 0.0
+switching_cost = 0.0
+taste_sd = 1.2
+[[firm]]
+name = "A"
+archetype = "consumer_ai"
+region = "US"
+quality = 0.0
+[[firm]]
+name = "B"
+archetype = "consumer_ai"
+region = "US"
+quality = 0.5
+[[firm]]
+name = "C"
+archetype = "consumer_ai"
+region = "US"
+quality = 1.2
+)");
+  constexpr int kDraws = 1000000;
+  std::mt19937_64 engine(12345);
+  std::normal_distribution<double> normal;
+  double mean[3] = {0, 0, 0}, mean_sq[3] = {0, 0, 0};
+  for (int k = 0; k < kDraws; ++k) {
+    std::vector<double> v(3);
+    for (int j = 0; j < 3; ++j) v[static_cast<std::size_t>(j)] = quality[j] + taste_sd * normal(engine);
+    const auto p = testing::softmax(v);
+    for (int j = 0; j < 3; ++j) {
+      mean[j] += p[static_cast<std::size_t>(j)] / kDraws;
+      mean_sq[j] += p[static_cast<std::size_t>(j)] * p[static_cast<std::size_t>(j)] / kDraws;
+    }
+  }
+  Simulation sim(config, BackendChoice::kCpu);
+  sim.step();
+  std::vector<std::int32_t> provider;
+  sim.backend().read_providers(provider);
+  std::vector<double> count(3, 0.0);
+  for (std::int32_t j : provider) ++count[static_cast<std::size_t>(j)];
+  const double n = static_cast<double>(provider.size());
+  for (int j = 0; j < 3; ++j) {
+    const double expected = mean[j];
+    // Customers choose independently (binomial sd); the Monte Carlo mean has variance
+    // Var(softmax_j) / kDraws.
+    const double sd = std::sqrt(expected * (1 - expected) / n +
+                                (mean_sq[j] - mean[j] * mean[j]) / kDraws);
+    EXPECT_NEAR(count[static_cast<std::size_t>(j)] / n, expected, 4.5 * sd) << "firm " << j;
+  }
+  // The mixture is flatter than the plain logit on quality: the best firm's plain-logit share
+  // lies far outside the tolerance, so the check above can tell the two apart.
+  const auto plain = testing::softmax({quality[0], quality[1], quality[2]});
+  EXPECT_GT(plain[2] - mean[2], 0.02);
+}
+
+TEST(CustomerMarket, TastesPersistAcrossStepsAndDifferBetweenReplicates) {
+  // Each customer's choices at steps 1..6 follow p_i = logistic(taste_sd (z_iA - z_iB)) from
+  // its own taste draws, the same at every step. Among customers who favour A (p_i > 1/2)
+  // the share of A choices is then the mean of their p_i; if tastes were redrawn per step,
+  // or not the customer's own, it would be near 1/2.
+  const double taste_sd = 2.0;
+  const std::int64_t m = 20000;
+  const int replicates = 2, steps = 6;
+  const Config config = identical_pair(taste_sd, m, replicates);
+  Simulation sim(config, BackendChoice::kCpu);
+  std::vector<std::vector<std::int32_t>> providers;
+  for (int t = 0; t < steps; ++t) {
+    sim.step();
+    providers.emplace_back();
+    sim.backend().read_providers(providers.back());
+  }
+  const std::uint64_t seed = config.run.seed;
+  for (int r = 0; r < replicates; ++r) {
+    double chose_a = 0.0, expected = 0.0, variance = 0.0, picks = 0.0;
+    for (std::int64_t c = 0; c < m; ++c) {
+      const double p = logistic(taste_sd * (firm_taste(seed, r, c, 0) - firm_taste(seed, r, c, 1)));
+      if (p <= 0.5) continue;
+      for (int t = 0; t < steps; ++t) {
+        chose_a += providers[static_cast<std::size_t>(t)][static_cast<std::size_t>(
+                       layout::replicate_customer(r, c, m))] == 0;
+        expected += p;
+        variance += p * (1 - p);  // choices are independent given the tastes
+        ++picks;
+      }
+    }
+    EXPECT_NEAR(chose_a, expected, 4.5 * std::sqrt(variance)) << "replicate " << r;
+    // The check can fail: tastes that did not persist would give about picks / 2.
+    EXPECT_GT(expected - 0.5 * picks, 20 * std::sqrt(variance));
+  }
+  // The two replicates' tastes are independent draws: their correlation over customers is
+  // 0 with sd 1/sqrt(m).
+  double cross = 0.0;
+  for (std::int64_t c = 0; c < m; ++c) cross += firm_taste(seed, 0, c, 0) * firm_taste(seed, 1, c, 0);
+  EXPECT_NEAR(cross / static_cast<double>(m), 0.0, 4.5 / std::sqrt(static_cast<double>(m)));
+  EXPECT_NE(firm_taste(seed, 0, 0, 0), firm_taste(seed, 1, 0, 0));
 }
 
 TEST(CustomerMarket, ConsiderationSetOfOneDrawsByAwareness) {
@@ -184,11 +437,13 @@ awareness = 1.0
   }
 }
 
-// A market with many firms, sampling, every utility term on, and persistent tastes.
+// A market with many firms, sampling, every utility term on, and persistent price and firm
+// tastes.
 Config busy_market(const std::vector<std::string>& extra = {}) {
   std::vector<std::string> assignments = {
       "population.customers=20000", "population.synthetic_firms=300", "run.replicates=3",
-      "demand.price_taste_sd=0.4",  "demand.reconsider_rate=0.2",     "demand.bass_p=0.05"};
+      "demand.price_taste_sd=0.4",  "demand.reconsider_rate=0.2",     "demand.bass_p=0.05",
+      "demand.taste_sd=1.2"};
   assignments.insert(assignments.end(), extra.begin(), extra.end());
   return testing::load_repo_config("configs/baseline.toml", assignments);
 }

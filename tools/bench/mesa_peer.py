@@ -41,7 +41,8 @@ DEMAND_DEFAULTS = {
     "consideration_set": 8,
     "beta_network": 0.5,
     "switching_cost": 1.0,
-    "price_taste_sd": 0.0,
+    "price_taste_sd": 0.9,
+    "taste_sd": 1.0,
 }
 FIRMS_DEFAULTS = {"synthetic_quality_mean": 0.0, "synthetic_quality_sd": 0.5}
 
@@ -164,7 +165,7 @@ def read_reduced_config(path: str | Path) -> dict:
     problems = []
     if demand["consideration_set"] != 0:
         problems.append("demand.consideration_set must be 0 (every firm considered)")
-    for key in ("beta_network", "switching_cost", "price_taste_sd"):
+    for key in ("beta_network", "switching_cost", "price_taste_sd", "taste_sd"):
         if demand[key] != 0:
             problems.append(f"demand.{key} must be 0")
     # aimarket's default spreads customers over six segments, so the share must be set.
