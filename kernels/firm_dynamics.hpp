@@ -17,7 +17,8 @@
 //   data S <- S (1 - depreciation) + purchases + flywheel * customers + public data (model
 //   developers); training compute C += training_share * (own + rented compute) * FLOP per
 //   H100e-month * 2^(t / T_algo); capability from the scaling law (kernels/scaling_law.hpp);
-//   R&D stock and marketing awareness accumulate and decay. Model and service firms receive
+//   R&D stock and marketing stock accumulate and decay; awareness saturates in the marketing
+//   stock (marketing_awareness below). Model and service firms receive
 //   their region's public data and pay its regulation cost.
 // Service offer (step 6), per segment: quality = base + w_cap * capability used (own model,
 //   the open frontier plus a fine-tuning gain from local data, or the partner's) + w_data *
@@ -48,6 +49,22 @@
 #include "model/dimensions.hpp"
 
 namespace aimarket {
+
+// Marketing stock M (USD M): last step's stock, decayed by awareness_decay, plus this step's
+// spend (USD M).
+AIMARKET_HD inline double next_marketing_stock(double stock, double spend_musd,
+                                               const ValueChainParams& p) {
+  return stock * (1.0 - p.awareness_decay) + spend_musd;
+}
+
+// Awareness bought with a marketing stock M: awareness_max (1 - exp(-M / marketing_scale)).
+// Concave and bounded, so no budget buys more than awareness_max of attention; its elasticity
+// in M, x e^-x / (1 - e^-x) with x = M / marketing_scale, falls from 1 toward 0 as the stock
+// grows (diminishing returns to advertising; the scale is pinned by published elasticities,
+// docs/MODEL.md).
+AIMARKET_HD inline double marketing_awareness(double stock, const ValueChainParams& p) {
+  return p.awareness_max * (1.0 - det_exp(-stock / p.marketing_scale));
+}
 
 struct FirmStepContext {
   ValueChainParams p;
@@ -273,10 +290,10 @@ struct ProduceAndAccumulate {
     }
     c.dyn.rd_stock[index] =
         c.dyn.rd_stock[index] * (1.0 - c.p.rd_depreciation) + c.dyn.rd_budget[index] / 1e6;
-    c.dyn.marketing_awareness[index] =
-        c.dyn.marketing_awareness[index] * (1.0 - c.p.awareness_decay) +
-        c.dyn.marketing_budget[index] / 1e6 * c.p.marketing_awareness_per_musd;
-    c.dyn.awareness[index] = c.firm.base_awareness[j] + c.dyn.marketing_awareness[index];
+    c.dyn.marketing_stock[index] = next_marketing_stock(
+        c.dyn.marketing_stock[index], c.dyn.marketing_budget[index] / 1e6, c.p);
+    c.dyn.awareness[index] =
+        c.firm.base_awareness[j] + marketing_awareness(c.dyn.marketing_stock[index], c.p);
 
     external += c.dyn.rd_budget[index] + c.dyn.marketing_budget[index] + c.dyn.capex[index];
     external += c.p.fixed_cost;

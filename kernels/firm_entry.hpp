@@ -145,7 +145,7 @@ struct EnterFirms {
     c.dyn.training_compute[index] = 0.0;
     c.dyn.capability[index] = 0.0;
     c.dyn.rd_stock[index] = 0.0;
-    c.dyn.marketing_awareness[index] = 0.0;
+    c.dyn.marketing_stock[index] = 0.0;
     c.dyn.rd_budget[index] = 0.0;
     c.dyn.marketing_budget[index] = 0.0;
     c.dyn.capex[index] = 0.0;

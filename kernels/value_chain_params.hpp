@@ -23,7 +23,9 @@ struct ValueChainParams {
   double quality_per_capability, quality_per_log_data, quality_per_log_rd;
   double domain_data_scale;  // T tokens
   double rd_scale;           // USD M
-  double rd_depreciation, marketing_awareness_per_musd, awareness_decay;
+  double rd_depreciation, awareness_decay;
+  double awareness_max;    // awareness a saturating marketing stock adds
+  double marketing_scale;  // USD M of marketing stock per e-fold of the remaining gap
   double fixed_cost;  // USD per step per live firm (staff, offices), paid outside
   double beta_quality;
   double customer_weight;  // real customers per agent
@@ -96,11 +98,12 @@ inline ValueChainParams make_value_chain_params(const Config& config) {
   v.domain_data_scale = f.domain_data_scale;
   v.rd_scale = f.rd_scale;
   v.rd_depreciation = f.rd_depreciation;
-  v.marketing_awareness_per_musd = f.marketing_awareness_per_musd;
+  v.awareness_max = f.awareness_max;
+  v.marketing_scale = f.marketing_scale;
   v.awareness_decay = f.awareness_decay;
   v.fixed_cost = f.fixed_cost * 1e6;  // USD M -> USD
   v.beta_quality = config.demand.beta_quality;
-  v.customer_weight = config.population.customer_weight;
+  v.customer_weight = config.population.customer_weight();
   v.hbm_per_accelerator = k.hbm_per_accelerator;
   v.hbm_unit_cost = k.hbm_unit_cost;
   v.accelerator_unit_cost = k.accelerator_unit_cost;

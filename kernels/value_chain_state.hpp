@@ -112,7 +112,7 @@ struct FirmDynamic {
   double* training_compute;       // [replicate][firm] cumulative effective FLOP
   double* capability;             // [replicate][firm]
   double* rd_stock;               // [replicate][firm] USD M
-  double* marketing_awareness;    // [replicate][firm]
+  double* marketing_stock;        // [replicate][firm] USD M, decaying sum of marketing spend
   double* rd_budget;              // [replicate][firm] USD this step
   double* marketing_budget;       // [replicate][firm] USD this step
   double* capex;                  // [replicate][firm] USD this step (capacity investment)

@@ -265,7 +265,7 @@ struct FirmDynamicState {
         training_compute(replicate_rows(setup.training_compute, setup.replicates)),
         capability(replicate_rows(setup.capability, setup.replicates)),
         rd_stock(cells.firm(), 0.0),
-        marketing_awareness(cells.firm(), 0.0),
+        marketing_stock(cells.firm(), 0.0),
         rd_budget(cells.firm(), 0.0),
         marketing_budget(cells.firm(), 0.0),
         capex(cells.firm(), 0.0),
@@ -289,7 +289,7 @@ struct FirmDynamicState {
     v.training_compute = raw(training_compute);
     v.capability = raw(capability);
     v.rd_stock = raw(rd_stock);
-    v.marketing_awareness = raw(marketing_awareness);
+    v.marketing_stock = raw(marketing_stock);
     v.rd_budget = raw(rd_budget);
     v.marketing_budget = raw(marketing_budget);
     v.capex = raw(capex);
@@ -319,7 +319,7 @@ struct FirmDynamicState {
     return bytes_of(quality_term, log_price, awareness, alive, cash, cash_at_review, strategy,
                     strategy_next, growth, subsidy, acquired_by, fab_capacity, hbm_capacity,
                     installed_compute, data_stock, training_compute, capability, rd_stock,
-                    marketing_awareness, rd_budget, marketing_budget, capex, external_cost,
+                    marketing_stock, rd_budget, marketing_budget, capex, external_cost,
                     service_revenue, service_price, service_quality, base_quality, base_price,
                     overflow, overflow_any);
   }
@@ -358,7 +358,7 @@ struct FirmDynamicState {
   thrust::device_vector<double> training_compute;
   thrust::device_vector<double> capability;
   thrust::device_vector<double> rd_stock;
-  thrust::device_vector<double> marketing_awareness;
+  thrust::device_vector<double> marketing_stock;
   thrust::device_vector<double> rd_budget;
   thrust::device_vector<double> marketing_budget;
   thrust::device_vector<double> capex;

@@ -29,12 +29,16 @@ struct RunSettings {
 struct PopulationSettings {
   std::int64_t customers = 100000;   // customer agents per replicate
   std::int64_t synthetic_firms = 0;  // synthetic service firms added to the named ones
-  double customer_weight = 1.0;      // real customers represented by one agent
+  double real_customers = 100000.0;  // real customers the population stands for, per replicate
   std::array<double, kSegments> segment_shares{};    // fraction of customers per segment
   std::array<double, kRegions> region_shares{};      // fraction of customers per region
   std::array<double, kSegments> initial_adoption{};  // fraction using a service at step 0
   // Archetype shares of synthetic firms (all consumer_ai by default).
   std::array<double, kArchetypes> synthetic_mix{0, 0, 0, 0, 0, 0, 0, 0, 1.0, 0};
+
+  // Real customers one agent stands for. Derived, so that the agent count sets only the
+  // sampling precision, never the size of the economy.
+  double customer_weight() const { return real_customers / static_cast<double>(customers); }
 };
 
 struct FirmsSettings {
@@ -61,8 +65,9 @@ struct FirmsSettings {
   double domain_data_scale = 0.01;             // T tokens
   double rd_scale = 100.0;                     // USD M
   double rd_depreciation = 0.02;               // per step
-  double marketing_awareness_per_musd = 0.01;  // awareness added per USD M of marketing
-  double awareness_decay = 0.02;               // per step, of the marketing-built awareness
+  double awareness_max = 16.5;     // awareness a saturating marketing stock adds
+  double marketing_scale = 625.0;  // USD M: marketing stock scale of the saturating awareness
+  double awareness_decay = 0.02;   // per step, of the marketing stock
   double fixed_cost = 0.0;                     // USD M per step per live firm
 };
 

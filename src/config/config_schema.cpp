@@ -35,7 +35,7 @@ constexpr Destination Firm(FieldRef (*field)(FirmSpec&), bool dedicated, const c
 
 constexpr double kMaxPrice = 1e9;
 constexpr double kMaxAwareness = 1e9;
-constexpr double kMaxCustomerWeight = 1e9;
+constexpr double kMaxRealCustomers = 1e13;
 constexpr double kMaxQuality = 100.0;
 constexpr double kMaxBeta = 1000.0;
 constexpr double kMaxCash = 1e7;       // USD M
@@ -126,10 +126,12 @@ const std::vector<KeySpec> kSettingsKeys = {
      "Synthetic service firms added to the named `[[firm]]` ones, drawn from the `synthetic_*` "
      "settings of `[firms]`.",
      AIMARKET_FIELD(population.synthetic_firms), nullptr, nullptr},
-    {"population", "customer_weight", KeyKind::kFloat, "1.0", "real customers per agent",
-     OpenClosed(0.0, kMaxCustomerWeight), kNoNames,
-     "Real customers one customer agent stands for; scales agent counts to market sizes.",
-     AIMARKET_FIELD(population.customer_weight), nullptr, nullptr},
+    {"population", "real_customers", KeyKind::kFloat, "1e5", "real customers per replicate",
+     OpenClosed(0.0, kMaxRealCustomers), kNoNames,
+     "Real customers (people and organisations) the customer agents stand for in each "
+     "replicate. Each agent stands for real_customers / customers of them (the output's "
+     "`customer_weight`), so the agent count sets sampling precision, not market size.",
+     AIMARKET_FIELD(population.real_customers), nullptr, nullptr},
     {"population", "segment_shares", KeyKind::kShares,
      "{ consumer = 0.40, enterprise = 0.30, finance = 0.08, healthcare = 0.08, legal = 0.06, "
      "manufacturing = 0.08 }",
@@ -233,11 +235,18 @@ const std::vector<KeySpec> kSettingsKeys = {
     {"firms", "rd_depreciation", KeyKind::kFloat, "0.02", "per step", Closed(0.0, 1.0), kNoNames,
      "Fraction of a firm's R&D stock lost each step (staff turnover, obsolescence).",
      AIMARKET_FIELD(firms.rd_depreciation), nullptr, nullptr},
-    {"firms", "marketing_awareness_per_musd", KeyKind::kFloat, "0.01", "awareness per USD M",
-     Closed(0.0, 1e6), kNoNames, "Awareness weight a firm gains per USD M spent on marketing.",
-     AIMARKET_FIELD(firms.marketing_awareness_per_musd), nullptr, nullptr},
+    {"firms", "awareness_max", KeyKind::kFloat, "16.5", "awareness", Closed(0.0, kMaxAwareness),
+     kNoNames,
+     "Awareness weight marketing adds at most: awareness = base + awareness_max (1 - exp(-M / "
+     "marketing_scale)), M the marketing stock. 0: marketing buys no awareness.",
+     AIMARKET_FIELD(firms.awareness_max), nullptr, nullptr},
+    {"firms", "marketing_scale", KeyKind::kFloat, "625.0", "USD M", OpenClosed(0.0, kMaxCash),
+     kNoNames,
+     "Marketing stock at which marketing has bought 1 - 1/e (63 %) of `awareness_max`; sets "
+     "where returns to marketing diminish.",
+     AIMARKET_FIELD(firms.marketing_scale), nullptr, nullptr},
     {"firms", "awareness_decay", KeyKind::kFloat, "0.02", "per step", Closed(0.0, 1.0), kNoNames,
-     "Fraction of the marketing-built awareness lost each step.",
+     "Fraction of the marketing stock (accumulated marketing spend, USD M) lost each step.",
      AIMARKET_FIELD(firms.awareness_decay), nullptr, nullptr},
     {"firms", "fixed_cost", KeyKind::kFloat, "0.0", "USD M per step", Closed(0.0, kMaxCash),
      kNoNames,
@@ -758,6 +767,24 @@ const std::vector<ArchetypeLayers> kArchetypeLayers = {
 
 const std::vector<const char*> kUnimplementedSections = {"finance"};
 
+struct RetiredKey {
+  const char* section;
+  const char* name;
+  const char* replacement;
+};
+// A retired key is refused with its replacement rather than silently ignored: its old meaning
+// would change the economy unnoticed.
+const std::vector<RetiredKey> kRetiredKeys = {
+    {"population", "customer_weight",
+     "population.customer_weight was replaced by population.real_customers (the real "
+     "customers of each replicate; the weight per agent is now real_customers / customers): "
+     "set population.real_customers = customers x the old weight"},
+    {"firms", "marketing_awareness_per_musd",
+     "firms.marketing_awareness_per_musd was replaced by firms.awareness_max and "
+     "firms.marketing_scale (awareness saturates in the marketing stock: awareness_max (1 - "
+     "exp(-stock / marketing_scale)))"},
+};
+
 std::string join_names(const NameList& list) {
   std::string text;
   for (int i = 0; i < list.count; ++i) {
@@ -823,6 +850,13 @@ bool is_settings_section(std::string_view name) {
 bool is_unimplemented_section(std::string_view name) {
   return std::any_of(kUnimplementedSections.begin(), kUnimplementedSections.end(),
                      [&](const char* section) { return name == section; });
+}
+
+const char* retired_setting(std::string_view section, std::string_view name) {
+  for (const RetiredKey& key : kRetiredKeys) {
+    if (section == key.section && name == key.name) return key.replacement;
+  }
+  return nullptr;
 }
 
 const KeySpec* find_setting(std::string_view section, std::string_view name) {

@@ -146,6 +146,9 @@ std::array<bool, kLayers> default_layers(int archetype);
 bool is_settings_section(std::string_view name);
 bool is_unimplemented_section(std::string_view name);
 const KeySpec* find_setting(std::string_view section, std::string_view name);
+// A key earlier versions read and this one no longer does: the message saying what replaces
+// it, or nullptr for any other key.
+const char* retired_setting(std::string_view section, std::string_view name);
 const KeySpec* find_firm_key(std::string_view name);
 
 // Docs and messages.

@@ -459,6 +459,10 @@ void apply_overrides(toml::table& root, const std::vector<ConfigOverride>& overr
       continue;
     }
     const KeySpec* spec = config_schema::find_setting(section, name);
+    if (const char* retired = config_schema::retired_setting(section, name)) {
+      problems.add(where, key_path, retired);
+      continue;
+    }
     if (spec == nullptr) {
       const auto inner_dot = name.find('.');
       const KeySpec* table_spec =

@@ -44,8 +44,11 @@ void read_settings(const toml::table& root, Config& config, Reader& reader, Sett
         const KeySpec* spec = config_schema::find_setting(section, name.str());
         const std::string key = section + "." + std::string(name.str());
         if (spec == nullptr) {
+          const char* retired = config_schema::retired_setting(section, name.str());
           problems.add(name, key,
-                       "unknown key " + quoted(key) + setting_suggestion(section, name.str()));
+                       retired != nullptr ? std::string(retired)
+                                          : "unknown key " + quoted(key) +
+                                                setting_suggestion(section, name.str()));
           continue;
         }
         if (store_setting(*spec, value, config, reader)) {

@@ -130,7 +130,7 @@ Simulation::Simulation(const Config& config, BackendChoice choice, std::string* 
   backend_ = cuda_ ? make_cuda_backend(setup) : make_cpu_backend(setup);
   layout_.replicates = config_.run.replicates;
   layout_.firms = firms_.size();
-  layout_.customer_weight = config_.population.customer_weight;
+  layout_.customer_weight = config_.population.customer_weight();
   layout_.firm_region = firms_.region;
   for (int layer = 0; layer < kLayers; ++layer) {
     layout_.sells[layer].assign(static_cast<std::size_t>(layout_.firms), 0);
@@ -307,7 +307,7 @@ RunMetadata Simulation::metadata() const {
   meta.record_every = config_.run.record_every;
   meta.replicates = config_.run.replicates;
   meta.customers_per_replicate = config_.population.customers;
-  meta.customer_weight = config_.population.customer_weight;
+  meta.customer_weight = config_.population.customer_weight();
   meta.firm_name = firms_.name;
   meta.firm_archetype = firms_.archetype;
   for (int r : firms_.region) meta.firm_region.push_back(kRegionNames[r]);

@@ -83,7 +83,7 @@ TEST_F(ConfigTest, NoSettingsGiveSchemaDefaultsMatchingTheStructs) {
   EXPECT_EQ(config.run.flush_seconds, plain.run.flush_seconds);
   EXPECT_EQ(config.population.customers, plain.population.customers);
   EXPECT_EQ(config.population.synthetic_firms, plain.population.synthetic_firms);
-  EXPECT_EQ(config.population.customer_weight, plain.population.customer_weight);
+  EXPECT_EQ(config.population.real_customers, plain.population.real_customers);
   EXPECT_EQ(config.firms.frozen, plain.firms.frozen);
   EXPECT_EQ(config.population.synthetic_mix, plain.population.synthetic_mix);
   EXPECT_EQ(config.firms.synthetic_quality_mean, plain.firms.synthetic_quality_mean);
@@ -105,7 +105,8 @@ TEST_F(ConfigTest, NoSettingsGiveSchemaDefaultsMatchingTheStructs) {
   EXPECT_EQ(config.firms.domain_data_scale, plain.firms.domain_data_scale);
   EXPECT_EQ(config.firms.rd_scale, plain.firms.rd_scale);
   EXPECT_EQ(config.firms.rd_depreciation, plain.firms.rd_depreciation);
-  EXPECT_EQ(config.firms.marketing_awareness_per_musd, plain.firms.marketing_awareness_per_musd);
+  EXPECT_EQ(config.firms.awareness_max, plain.firms.awareness_max);
+  EXPECT_EQ(config.firms.marketing_scale, plain.firms.marketing_scale);
   EXPECT_EQ(config.firms.awareness_decay, plain.firms.awareness_decay);
   EXPECT_FALSE(config.firms.frozen);  // dynamic unless a config says otherwise
   EXPECT_EQ(config.demand.bass_p, plain.demand.bass_p);
@@ -177,7 +178,7 @@ flush_seconds = 0.5
 [population]
 customers = 5000
 synthetic_firms = 40
-customer_weight = 1000
+real_customers = 5000000
 segment_shares = { consumer = 0.5, enterprise = 0.5 }
 region_shares = { US = 0.25, KR = 0.25, EU = 0.2, CN = 0.2, ROW = 0.1 }
 synthetic_mix = { vertical_ai = 1.0 }
@@ -203,7 +204,8 @@ quality_per_log_rd = 0.375
 domain_data_scale = 0.5
 rd_scale = 250
 rd_depreciation = 0.0625
-marketing_awareness_per_musd = 0.03
+awareness_max = 12.5
+marketing_scale = 300
 awareness_decay = 0.1
 
 [demand]
@@ -327,7 +329,8 @@ TEST_F(ConfigTest, FullFileIsReadIntoEveryField) {
   EXPECT_EQ(config.run.flush_seconds, 0.5);
   EXPECT_EQ(config.population.customers, 5000);
   EXPECT_EQ(config.population.synthetic_firms, 40);
-  EXPECT_EQ(config.population.customer_weight, 1000.0);  // an integer where a float is due
+  EXPECT_EQ(config.population.real_customers, 5e6);  // an integer where a float is due
+  EXPECT_EQ(config.population.customer_weight(), 1000.0);  // real customers per agent
   const std::array<double, kSegments> segments = {0.5, 0.5, 0.0, 0.0, 0.0, 0.0};
   EXPECT_EQ(config.population.segment_shares, segments);
   const std::array<double, kRegions> regions = {0.25, 0.25, 0.2, 0.2, 0.1};
@@ -365,7 +368,8 @@ TEST_F(ConfigTest, FullFileIsReadIntoEveryField) {
   EXPECT_EQ(config.firms.domain_data_scale, 0.5);
   EXPECT_EQ(config.firms.rd_scale, 250.0);
   EXPECT_EQ(config.firms.rd_depreciation, 0.0625);
-  EXPECT_EQ(config.firms.marketing_awareness_per_musd, 0.03);
+  EXPECT_EQ(config.firms.awareness_max, 12.5);
+  EXPECT_EQ(config.firms.marketing_scale, 300.0);
   EXPECT_EQ(config.firms.awareness_decay, 0.1);
   EXPECT_EQ(config.compute.hbm_per_accelerator, 8.0);
   EXPECT_EQ(config.compute.hbm_unit_cost, 300.0);
@@ -490,6 +494,21 @@ TEST_F(ConfigTest, UnknownKeySuggestsTheClosestKnownOne) {
   EXPECT_EQ(error_of(path), path +
                                 ":3:1: demand.bass_pp: unknown key 'demand.bass_pp' (did you "
                                 "mean 'demand.bass_p'?)");
+}
+
+// The weight per agent is derived from population.real_customers now; a config that still
+// sets it (in the file or with --set) is refused with the replacement, never ignored.
+TEST_F(ConfigTest, RetiredCustomerWeightNamesItsReplacement) {
+  const std::string path = write("[population]\ncustomers = 1000\ncustomer_weight = 2000.0\n");
+  const std::string replacement =
+      "population.customer_weight was replaced by population.real_customers (the real "
+      "customers of each replicate; the weight per agent is now real_customers / customers): "
+      "set population.real_customers = customers x the old weight";
+  EXPECT_EQ(error_of(path), path + ":3:1: population.customer_weight: " + replacement);
+  const std::string plain = write("[population]\ncustomers = 1000\n", "plain.toml");
+  const std::string by_set =
+      error_of(plain, {{"population.customer_weight=2000", "--set population.customer_weight"}});
+  EXPECT_NE(by_set.find(replacement), std::string::npos) << by_set;
 }
 
 TEST_F(ConfigTest, KeyUnderTheWrongSectionSuggestsItsSection) {
@@ -1157,15 +1176,15 @@ TEST_F(ConfigTest, OverridesReachTheValueChainKeys) {
       error_of(path, {{"firm.Naver.layers=[\"service\"]", "--set firm.Naver.layers=..."}}));
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_EQ(lines[0], path +
-                          ":111:20: firm.Naver.training_compute: firm 'Naver' has no model layer "
+                          ":112:20: firm.Naver.training_compute: firm 'Naver' has no model layer "
                           "(its layers: service), so its training_compute must be 0; list "
                           "\"model\" in its layers to give it one");
   EXPECT_EQ(lines[1], path +
-                          ":112:16: firm.Naver.open_weights: firm 'Naver' has no model layer (its "
+                          ":113:16: firm.Naver.open_weights: firm 'Naver' has no model layer (its "
                           "layers: service), so it has no model to release: open_weights must be "
                           "false");
   EXPECT_EQ(lines[2], path +
-                          ":143:16: firm.Wrtn.model_source: partner firm 'Naver' has no model "
+                          ":144:16: firm.Wrtn.model_source: partner firm 'Naver' has no model "
                           "layer (its layers: service), so it has no model to license");
 }
 
@@ -1429,7 +1448,7 @@ void expect_same_config(const Config& a, const Config& b) {
   EXPECT_EQ(a.run.flush_seconds, b.run.flush_seconds);
   EXPECT_EQ(a.population.customers, b.population.customers);
   EXPECT_EQ(a.population.synthetic_firms, b.population.synthetic_firms);
-  EXPECT_EQ(a.population.customer_weight, b.population.customer_weight);
+  EXPECT_EQ(a.population.real_customers, b.population.real_customers);
   EXPECT_EQ(a.population.segment_shares, b.population.segment_shares);
   EXPECT_EQ(a.population.region_shares, b.population.region_shares);
   EXPECT_EQ(a.firms.frozen, b.firms.frozen);
@@ -1479,7 +1498,8 @@ void expect_same_config(const Config& a, const Config& b) {
   EXPECT_EQ(a.firms.domain_data_scale, b.firms.domain_data_scale);
   EXPECT_EQ(a.firms.rd_scale, b.firms.rd_scale);
   EXPECT_EQ(a.firms.rd_depreciation, b.firms.rd_depreciation);
-  EXPECT_EQ(a.firms.marketing_awareness_per_musd, b.firms.marketing_awareness_per_musd);
+  EXPECT_EQ(a.firms.awareness_max, b.firms.awareness_max);
+  EXPECT_EQ(a.firms.marketing_scale, b.firms.marketing_scale);
   EXPECT_EQ(a.firms.awareness_decay, b.firms.awareness_decay);
   EXPECT_EQ(a.compute.hbm_per_accelerator, b.compute.hbm_per_accelerator);
   EXPECT_EQ(a.compute.hbm_unit_cost, b.compute.hbm_unit_cost);
@@ -1554,7 +1574,7 @@ TEST_F(ConfigTest, ResolvedTomlReadsBackToTheSameConfig) {
                                  "price = 7.25\nawareness = 0\n");
   const Config original = load_config(
       path, {{"demand.beta_quality=0.1", "--set"},
-             {"population.customer_weight=123456789.123", "--set"},
+             {"population.real_customers=123456789.123", "--set"},
              {"demand.beta_home=1e-300", "--set"},
              {"firm.Naver.awareness=0.30000000000000004", "--set"},
              {"firms.frozen=false", "--set"},

@@ -81,7 +81,8 @@ TEST(CheckedInt, ConversionsOfDoublesRefuseNaNAndOutOfRange) {
   EXPECT_EQ(v, -2);
 }
 
-// One service firm whose customers pay 1e9 a month each, 3e7 real customers per agent: its
+// One service firm whose customers pay 1e9 a month each, 3e7 real customers per agent (3e10
+// real customers over 1,000 agents): its
 // revenue (every value in range) passes what an int64 counts in USD within a few steps.
 const char* kRichFirm = R"(
 [run]
@@ -90,7 +91,7 @@ replicates = 2
 seed = 1
 [population]
 customers = 1000
-customer_weight = 3e7
+real_customers = 3e10
 [[firm]]
 name = "Pricey"
 archetype = "consumer_ai"
@@ -147,7 +148,7 @@ TEST(Overflow, RevenueTooLargeForAnIntegerIsRecordedAtItsStep) {
   // 1e9 real customers per agent at 1e9 each: a step's revenue is ~1e19-1e21 USD, beyond
   // int64 as a double; converting it was undefined behaviour.
   const Config config =
-      testing::load_config_text("richer_firm", kRichFirm, {"population.customer_weight=1e9"});
+      testing::load_config_text("richer_firm", kRichFirm, {"population.real_customers=1e12"});
   const std::vector<std::int64_t> overflow = overflow_after(config, BackendChoice::kCpu, 1);
   for (std::size_t k = 0; k < overflow.size(); ++k) {
     EXPECT_EQ(overflow[k], 0 * kOverflowQuantities + kOverflowServiceRevenue) << "cell " << k;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/firm_dynamics.hpp"
 #include "kernels/layout.hpp"
 #include "kernels/scaling_law.hpp"
 #include "test_support.hpp"
@@ -360,6 +361,44 @@ TEST(ValueChain, ScalingLawHelperMatchesTheClosedForm) {
 
 namespace aimarket {
 namespace {
+
+// Marketing stock after k steps of constant spend s from zero (the recursion
+// M <- M (1 - d) + s): M_k = s (1 - (1 - d)^k) / d; awareness gained = a_max (1 - e^(-M_k / S)).
+TEST(ValueChain, MarketingAwarenessFollowsTheClosedFormOfConstantSpend) {
+  const ValueChainParams p = make_value_chain_params(Config{});
+  ASSERT_GT(p.awareness_decay, 0.0);
+  for (double spend : {0.15, 1.0, 30.0, 450.0, 1280.0}) {  // USD M a month (baseline firms)
+    double stock = 0.0;
+    for (int k = 1; k <= 240; ++k) {
+      stock = next_marketing_stock(stock, spend, p);
+      const double closed =
+          spend * (1.0 - std::pow(1.0 - p.awareness_decay, k)) / p.awareness_decay;
+      ASSERT_NEAR(stock, closed, 1e-12 * closed) << "spend " << spend << ", step " << k;
+      const double expected = p.awareness_max * (1.0 - std::exp(-closed / p.marketing_scale));
+      // det_exp is within a few ulp of exp; 1e-12 relative covers that and the stock's rounding.
+      ASSERT_NEAR(marketing_awareness(stock, p), expected, 1e-12 * p.awareness_max)
+          << "spend " << spend << ", step " << k;
+    }
+  }
+}
+
+// Diminishing returns: doubling the spend never doubles the awareness gained, and no budget
+// buys more than awareness_max. (The linear form this replaced gained exactly twice as much.)
+TEST(ValueChain, DoublingMarketingSpendNeverDoublesAwarenessGained) {
+  const ValueChainParams p = make_value_chain_params(Config{});
+  for (double spend = 0.01; spend <= 1e6; spend *= 1.7) {
+    double stock = 0.0, doubled = 0.0;
+    for (int k = 1; k <= 120; ++k) {
+      stock = next_marketing_stock(stock, spend, p);
+      doubled = next_marketing_stock(doubled, 2.0 * spend, p);
+      const double gained = marketing_awareness(stock, p);
+      const double gained_doubled = marketing_awareness(doubled, p);
+      ASSERT_GT(gained, 0.0);
+      ASSERT_LT(gained_doubled, 2.0 * gained) << "spend " << spend << ", step " << k;
+      ASSERT_LE(gained_doubled, p.awareness_max);
+    }
+  }
+}
 
 TEST(ValueChain, NumericalGuardNamesStepReplicateFirmAndQuantity) {
   const Config config = testing::load_repo_config(

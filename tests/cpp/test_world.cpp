@@ -102,6 +102,101 @@ TEST(World, StartingSharesMatchTheCalibrationSources) {
   EXPECT_GT(cloud_hhi, finance_hhi);
 }
 
+// Service shares (all segments) and HHI (0-10,000) per replicate after `steps` steps.
+struct ServiceOutcome {
+  std::vector<std::vector<double>> share;  // [replicate][firm]
+  std::vector<double> hhi;                 // [replicate]
+};
+
+ServiceOutcome service_outcome(const Config& config, std::int64_t steps) {
+  Simulation sim(config, BackendChoice::kCpu);
+  for (std::int64_t t = 0; t < steps; ++t) sim.step();
+  EnsembleSnapshot snap;
+  sim.backend().read_snapshot(snap);
+  const std::int32_t n = sim.firms().size();
+  ServiceOutcome out;
+  for (std::int64_t r = 0; r < config.run.replicates; ++r) {
+    std::vector<double> count(static_cast<std::size_t>(n), 0.0);
+    double total = 0.0;
+    for (int s = 0; s < kSegments; ++s) {
+      for (std::int32_t j = 0; j < n; ++j) {
+        const auto cell = static_cast<std::size_t>(layout::replicate_segment_firm(r, s, j, n));
+        const double c = snap.tally[cell];
+        count[static_cast<std::size_t>(j)] += c;
+        total += c;
+      }
+    }
+    double hhi = 0.0;
+    for (double& c : count) {
+      c /= total;
+      hhi += 1e4 * c * c;
+    }
+    out.share.push_back(count);
+    out.hhi.push_back(hhi);
+  }
+  return out;
+}
+
+double mean_of(const std::vector<double>& x) {
+  double sum = 0.0;
+  for (double v : x) sum += v;
+  return sum / static_cast<double>(x.size());
+}
+
+double variance_of(const std::vector<double>& x) {
+  const double m = mean_of(x);
+  double sum = 0.0;
+  for (double v : x) sum += (v - m) * (v - m);
+  return sum / static_cast<double>(x.size() - 1);
+}
+
+// The same real customers modelled by 1e5 and by 1e6 agents: the economy (revenue, inference
+// compute, data flywheel) is the same, so the service market after 24 months differs only by
+// sampling error. With the weight per agent a fixed config value, 1e5 agents modelled a tenth
+// of the customers and the market came out different.
+TEST(World, AgentCountDoesNotChangeTheEconomy) {
+  const std::int64_t steps = 24;
+  const std::vector<std::string> world = {"population.synthetic_firms=200", "entry.free_slots=60"};
+  std::vector<std::string> few = world, many = world;
+  few.insert(few.end(), {"population.customers=100000", "run.replicates=6"});
+  many.insert(many.end(), {"population.customers=1000000", "run.replicates=2"});
+  const Config few_config = testing::load_repo_config("configs/baseline.toml", few);
+  const Config many_config = testing::load_repo_config("configs/baseline.toml", many);
+  ASSERT_EQ(few_config.population.customer_weight(),
+            10.0 * many_config.population.customer_weight());
+  const ServiceOutcome a = service_outcome(few_config, steps);
+  const ServiceOutcome b = service_outcome(many_config, steps);
+
+  // The three firms with the largest mean share at 1e5 agents, and the HHI.
+  const std::size_t n = a.share[0].size();
+  std::vector<std::pair<double, std::size_t>> ranked;
+  for (std::size_t j = 0; j < n; ++j) {
+    std::vector<double> x;
+    for (const auto& row : a.share) x.push_back(row[j]);
+    ranked.push_back({mean_of(x), j});
+  }
+  std::sort(ranked.rbegin(), ranked.rend());
+  // Tolerance: 4 standard errors of the difference of the two means. The spread between
+  // replicates at 1e5 agents (sampling plus path noise) bounds the spread at 1e6 agents, so it
+  // stands for both: se = s_1e5 sqrt(1/R_1e5 + 1/R_1e6); floors of 0.002 (share) and 20 (HHI)
+  // keep a spread that happens to come out near zero from making the check exact.
+  auto check = [&](const std::vector<double>& x, const std::vector<double>& y, double floor,
+                   const std::string& what) {
+    const double se = std::sqrt(variance_of(x) * (1.0 / static_cast<double>(x.size()) +
+                                                  1.0 / static_cast<double>(y.size())));
+    const double tolerance = 4.0 * std::max(se, floor);
+    EXPECT_NEAR(mean_of(x), mean_of(y), tolerance) << what;
+  };
+  for (int rank = 0; rank < 3; ++rank) {
+    const std::size_t j = ranked[static_cast<std::size_t>(rank)].second;
+    std::vector<double> x, y;
+    for (const auto& row : a.share) x.push_back(row[j]);
+    for (const auto& row : b.share) y.push_back(row[j]);
+    check(x, y, 0.002, "service share of firm " + std::to_string(j));
+  }
+  check(a.hhi, b.hhi, 20.0, "service HHI");
+}
+
 TEST(World, SyntheticPopulationIsReproducibleAndFollowsTheArchetypeMix) {
   const Config config = testing::load_repo_config("configs/baseline.toml");
   const FirmTable a = build_firm_table(config);

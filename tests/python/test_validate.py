@@ -243,7 +243,7 @@ seed = 1
 record_every = 1
 [population]
 customers = 1000
-customer_weight = {weight}
+real_customers = {real_customers}
 [[firm]]
 name = "Pricey"
 archetype = "consumer_ai"
@@ -263,7 +263,7 @@ def test_cash_that_would_overflow_stops_the_run_and_keeps_the_steps_before(run_a
     # Every value in range; customers paying 1e9 a month each, 3e7 per agent, earn more than
     # an int64 counts in USD within a few steps. Cash used to wrap to -9.2e18 (exit 0).
     config = tmp_path / "rich.toml"
-    config.write_text(RICH_FIRM.format(weight="3e7"))
+    config.write_text(RICH_FIRM.format(real_customers="3e10"))
     out = tmp_path / "rich.h5"
     r = run_aimarket("run", config, "--out", out, "--progress", "none")
     assert r.returncode == 1, r.stderr
@@ -283,7 +283,7 @@ def test_cash_that_would_overflow_stops_the_run_and_keeps_the_steps_before(run_a
 def test_revenue_beyond_an_integer_stops_the_run_at_its_step(run_aimarket, tmp_path):
     # 1e9 real customers per agent at 1e9 each: the first step's revenue is not an int64.
     config = tmp_path / "richer.toml"
-    config.write_text(RICH_FIRM.format(weight="1e9"))
+    config.write_text(RICH_FIRM.format(real_customers="1e12"))
     out = tmp_path / "richer.h5"
     r = run_aimarket("run", config, "--out", out, "--progress", "none")
     assert r.returncode == 1, r.stderr
