@@ -20,11 +20,12 @@
 //   R&D stock and marketing stock accumulate and decay; awareness saturates in the marketing
 //   stock (marketing_awareness below). Model and service firms receive
 //   their region's public data and pay its regulation cost.
-// Service offer (step 6), per segment: quality = base + w_cap * capability used (own model,
-//   the open frontier plus a fine-tuning gain from local data, or the partner's) + w_data *
-//   log(1 + data / scale) + w_rd * log(1 + R&D / scale); with global_model_access a > 0 in its
-//   region the capability used is max(that, a * global frontier + fine-tuning gain); a closed
-//   stack adopts only domestic open models. Price = base price + (1 + markup) * (inference
+// Service offer (step 6), per segment, in Arena Elo points: quality = base + E(t) - E(start),
+//   E = w_cap * capability used (own model, the open frontier plus a fine-tuning gain
+//   finetune_gain * (1 - exp(-data / scale)), or the partner's) + G_data * (1 - exp(-data /
+//   scale)) + G_rd * (1 - exp(-R&D / scale)), E(start) taken at the initial state or at entry;
+//   with global_model_access a > 0 in its region the capability used is max(that, a * global
+//   frontier + fine-tuning gain); a closed stack adopts only domestic open models. Price = base price + (1 + markup) * (inference
 //   compute per customer * compute price (what it paid; with its own cloud, its cloud price,
 //   the opportunity cost) + partner's API fee).
 // Settle (step 8): cash += customer revenue + other income (outside businesses) + market sales
@@ -332,16 +333,16 @@ struct UpdateServiceOffer {
     }
     return best;
   }
-  AIMARKET_HD void operator()(std::int64_t index) const {
+  // Endogenous quality of firm j, in Elo: the capability term plus the saturating data and
+  // R&D gains. Quality moves by its change since the start (or the firm's entry), so the
+  // configured Elo is the quality at the start whatever the firm's stocks are.
+  AIMARKET_HD double endogenous_quality(std::int64_t replicate, std::int32_t j) const {
     const std::int32_t n = c.firm.firms;
-    // The thread's index is its [replicate][segment][firm] offset.
-    const layout::ReplicateSegmentFirm at = layout::split_replicate_segment_firm(index, n);
-    const std::int64_t replicate = at.replicate;
-    const std::int32_t j = at.firm;
     const std::int64_t idx = layout::replicate_firm(replicate, j, n);
-
-    const double data = c.dyn.data_stock[idx];
-    const double log_data = det_log(1.0 + data / c.p.domain_data_scale);
+    // Each gain saturates at its bound: 1 - exp(-x / scale) runs from 0 to 1.
+    const double data_fill = 1.0 - det_exp(-c.dyn.data_stock[idx] / c.p.domain_data_scale);
+    const double rd_fill = 1.0 - det_exp(-c.dyn.rd_stock[idx] / c.p.rd_scale);
+    const double finetune = c.p.finetune_gain * data_fill;
     const std::int32_t source = c.firm.model_source[j];
     double capability;
     if (source == kOwnModel) {
@@ -349,19 +350,29 @@ struct UpdateServiceOffer {
     } else if (source >= 0 && c.dyn.alive[layout::replicate_firm(replicate, source, n)]) {
       capability = c.dyn.capability[layout::replicate_firm(replicate, source, n)];
     } else {  // open base (or a partner that exited): open frontier plus fine-tuning
-      capability = open_frontier(replicate, c.firm.region[j]) + c.p.finetune_gain * log_data;
+      capability = open_frontier(replicate, c.firm.region[j]) + finetune;
     }
     // Access to global models (global cooperation): build on the global frontier, fine-tuned
     // on local data, when that beats the firm's own route.
     const double access = c.p.region.global_model_access[c.firm.region[j]];
     if (access > 0.0) {
-      const double adopted = access * global_frontier(replicate) + c.p.finetune_gain * log_data;
+      const double adopted = access * global_frontier(replicate) + finetune;
       if (adopted > capability) capability = adopted;
     }
-    const double quality =
-        c.dyn.base_quality[index] + c.p.quality_per_capability * capability +
-        c.p.quality_per_log_data * log_data +
-        c.p.quality_per_log_rd * det_log(1.0 + c.dyn.rd_stock[idx] / c.p.rd_scale);
+    return c.p.quality_per_capability * capability + c.p.data_quality_gain * data_fill +
+           c.p.rd_quality_gain * rd_fill;
+  }
+  AIMARKET_HD void operator()(std::int64_t index) const {
+    const std::int32_t n = c.firm.firms;
+    // The thread's index is its [replicate][segment][firm] offset.
+    const layout::ReplicateSegmentFirm at = layout::split_replicate_segment_firm(index, n);
+    const std::int64_t replicate = at.replicate;
+    const std::int32_t j = at.firm;
+    const std::int64_t idx = layout::replicate_firm(replicate, j, n);
+    const std::int32_t source = c.firm.model_source[j];
+
+    const double quality = c.dyn.base_quality[index] +
+                           (endogenous_quality(replicate, j) - c.dyn.quality_start[idx]);
     c.dyn.service_quality[index] = quality;
     c.dyn.quality_term[index] = c.p.beta_quality * quality;
 
@@ -382,6 +393,17 @@ struct UpdateServiceOffer {
     const double price = c.dyn.base_price[index] + (1.0 + markup) * unit_cost;
     c.dyn.service_price[index] = price;
     c.dyn.log_price[index] = det_log(price);
+  }
+};
+
+// One thread per (replicate, firm), once before the first step: each firm's endogenous
+// quality at the initial state, the level its quality moves from (an entrant's is set when it
+// enters, kernels/firm_entry.hpp).
+struct SetQualityStart {
+  FirmStepContext c;
+  AIMARKET_HD void operator()(std::int64_t index) const {
+    const layout::ReplicateFirm at = layout::split_replicate_firm(index, c.firm.firms);
+    c.dyn.quality_start[index] = UpdateServiceOffer{c}.endogenous_quality(at.replicate, at.firm);
   }
 };
 

@@ -152,6 +152,8 @@ struct EnterFirms {
     c.dyn.external_cost[index] = 0;
     c.dyn.service_revenue[index] = 0;
     c.dyn.awareness[index] = c.firm.base_awareness[j];
+    // Its quality moves from here: the endogenous quality of its fresh stocks at entry.
+    c.dyn.quality_start[index] = UpdateServiceOffer{c}.endogenous_quality(replicate, j);
     for (int s = 0; s < kSegments; ++s) {
       // One counter per (slot, segment): the agent field numbers them.
       const auto agent = static_cast<std::uint32_t>(layout::firm_segment(j, s));

@@ -20,14 +20,15 @@ struct RegionLevers {
 
 struct ValueChainParams {
   // Firms' service offer (spending follows each firm's strategy parameters).
-  double quality_per_capability, quality_per_log_data, quality_per_log_rd;
+  double quality_per_capability;               // Elo per capability unit
+  double data_quality_gain, rd_quality_gain;   // Elo, bounds of the saturating gains
   double domain_data_scale;  // T tokens
   double rd_scale;           // USD M
   double rd_depreciation, awareness_decay;
   double awareness_max;    // awareness a saturating marketing stock adds
   double marketing_scale;  // USD M of marketing stock per e-fold of the remaining gap
   double fixed_cost;  // USD per step per live firm (staff, offices), paid outside
-  double beta_quality;
+  double beta_quality;  // utility per Elo point, kappa ln(10) / 400
   double customer_weight;  // real customers per agent
   // Compute layers.
   double hbm_per_accelerator, hbm_unit_cost, accelerator_unit_cost, cloud_operating_cost;
@@ -43,7 +44,8 @@ struct ValueChainParams {
   double chinchilla_E, chinchilla_A, chinchilla_B, chinchilla_alpha, chinchilla_beta;
   double tokens_per_parameter, flop_per_h100e_month, algorithmic_doubling_months;
   double reference_loss;  // L at reference_compute, compute-optimal
-  double training_share, finetune_gain, inference_compute_per_customer;
+  double training_share, inference_compute_per_customer;
+  double finetune_gain;  // capability, bound of the fine-tuning gain on an open base
   RegionLevers region;
 };
 
@@ -93,8 +95,8 @@ inline ValueChainParams make_value_chain_params(const Config& config) {
   const ModelsSettings& m = config.models;
   ValueChainParams v{};
   v.quality_per_capability = f.quality_per_capability;
-  v.quality_per_log_data = f.quality_per_log_data;
-  v.quality_per_log_rd = f.quality_per_log_rd;
+  v.data_quality_gain = f.data_quality_gain;
+  v.rd_quality_gain = f.rd_quality_gain;
   v.domain_data_scale = f.domain_data_scale;
   v.rd_scale = f.rd_scale;
   v.rd_depreciation = f.rd_depreciation;
@@ -102,7 +104,7 @@ inline ValueChainParams make_value_chain_params(const Config& config) {
   v.marketing_scale = f.marketing_scale;
   v.awareness_decay = f.awareness_decay;
   v.fixed_cost = f.fixed_cost * 1e6;  // USD M -> USD
-  v.beta_quality = config.demand.beta_quality;
+  v.beta_quality = config.demand.beta_quality();
   v.customer_weight = config.population.customer_weight();
   v.hbm_per_accelerator = k.hbm_per_accelerator;
   v.hbm_unit_cost = k.hbm_unit_cost;

@@ -122,7 +122,7 @@ struct FirmDynamic {
   double* quality_term;           // [replicate][segment][firm] beta_quality * quality
   double* log_price;              // [replicate][segment][firm]
   double* service_price;          // [replicate][segment][firm] USD per customer-month
-  double* service_quality;        // [replicate][segment][firm] quality (utility units)
+  double* service_quality;        // [replicate][segment][firm] quality (Arena Elo points)
   // Base quality and price are per replicate because an entrant draws its own when it takes a
   // slot, and replicates fill the same slot at different steps with different entrants.
   double* base_quality;          // [replicate][segment][firm] (not multiplied by beta)
@@ -131,6 +131,7 @@ struct FirmDynamic {
   double* subsidy;               // [replicate][firm] USD of budget top-ups this step
   std::int32_t* acquired_by;     // [replicate][firm] acquirer of a dead slot, or -1
   std::int64_t* cash_at_review;  // [replicate][firm] USD at the last strategy review
+  double* quality_start;         // [replicate][firm] endogenous quality at start/entry (Elo)
   // Accessor of a strategy parameter.
   AIMARKET_HD double& strategy_of(std::int64_t replicate, int parameter, std::int32_t firms,
                                   std::int32_t j) const {

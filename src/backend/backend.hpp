@@ -90,6 +90,7 @@ struct EnsembleSnapshot {
   std::vector<double> service_price;        // [replicate][segment][firm]
   std::vector<double> service_quality;      // [replicate][segment][firm]
   std::vector<double> capability, data_stock, installed_compute;  // [replicate][firm]
+  std::vector<double> rd_stock;                                   // [replicate][firm] USD M
   std::vector<std::int64_t> cash;                                 // [replicate][firm] USD
   std::vector<std::int64_t> service_revenue, external_cost;       // [replicate][firm] USD, step
   std::vector<std::uint8_t> alive;                                // [replicate][firm]

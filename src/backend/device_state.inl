@@ -265,6 +265,7 @@ struct FirmDynamicState {
         training_compute(replicate_rows(setup.training_compute, setup.replicates)),
         capability(replicate_rows(setup.capability, setup.replicates)),
         rd_stock(cells.firm(), 0.0),
+        quality_start(cells.firm(), 0.0),
         marketing_stock(cells.firm(), 0.0),
         rd_budget(cells.firm(), 0.0),
         marketing_budget(cells.firm(), 0.0),
@@ -289,6 +290,7 @@ struct FirmDynamicState {
     v.training_compute = raw(training_compute);
     v.capability = raw(capability);
     v.rd_stock = raw(rd_stock);
+    v.quality_start = raw(quality_start);
     v.marketing_stock = raw(marketing_stock);
     v.rd_budget = raw(rd_budget);
     v.marketing_budget = raw(marketing_budget);
@@ -319,7 +321,8 @@ struct FirmDynamicState {
     return bytes_of(quality_term, log_price, awareness, alive, cash, cash_at_review, strategy,
                     strategy_next, growth, subsidy, acquired_by, fab_capacity, hbm_capacity,
                     installed_compute, data_stock, training_compute, capability, rd_stock,
-                    marketing_stock, rd_budget, marketing_budget, capex, external_cost,
+                    quality_start, marketing_stock, rd_budget, marketing_budget, capex,
+                    external_cost,
                     service_revenue, service_price, service_quality, base_quality, base_price,
                     overflow, overflow_any);
   }
@@ -328,9 +331,9 @@ struct FirmDynamicState {
     const double segment_firm_cells = firm_cells * kSegments;
     // quality_term, log_price; awareness.
     double bytes = 2.0 * segment_firm_cells * kF64 + firm_cells * kF64;
-    // alive, cash, cash_at_review, subsidy, acquired_by, the eleven stocks and budgets
-    // (fab_capacity .. capex), external_cost, service_revenue.
-    bytes += firm_cells * (kU8 + 2.0 * kI64 + kF64 + kI32 + 11.0 * kF64 + 2.0 * kI64);
+    // alive, cash, cash_at_review, subsidy, acquired_by, the twelve stocks and budgets
+    // (fab_capacity .. capex, quality_start), external_cost, service_revenue.
+    bytes += firm_cells * (kU8 + 2.0 * kI64 + kF64 + kI32 + 12.0 * kF64 + 2.0 * kI64);
     // strategy (and strategy_next, growth with adaptation).
     bytes += firm_cells * kStrategyParameters * kF64 * (s.adaptation ? 2.0 : 1.0);
     if (s.adaptation) bytes += firm_cells * kF64;
@@ -358,6 +361,9 @@ struct FirmDynamicState {
   thrust::device_vector<double> training_compute;
   thrust::device_vector<double> capability;
   thrust::device_vector<double> rd_stock;
+  // Endogenous quality (Elo) at the start, or at entry for an entrant: quality moves by the
+  // change of the value-chain terms since then.
+  thrust::device_vector<double> quality_start;  // [replicate][firm]
   thrust::device_vector<double> marketing_stock;
   thrust::device_vector<double> rd_budget;
   thrust::device_vector<double> marketing_budget;

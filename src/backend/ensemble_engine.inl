@@ -40,7 +40,12 @@ class Engine final : public EnsembleBackend {
         segment_market_(setup, cells(), !consider_all_firms_),
         firm_static_(setup),
         firm_(setup, cells(), adaptation_.every > 0),
-        upstream_(setup, cells()) {}
+        upstream_(setup, cells()) {
+    // The level each firm's endogenous quality moves from: its value at the initial state.
+    if (!frozen_) {
+      launch("SetQualityStart", replicates_ * firms_, SetQualityStart{firm_context(0)});
+    }
+  }
 
   const char* name() const override { return kBackendName; }
 
@@ -129,6 +134,7 @@ class Engine final : public EnsembleBackend {
     copy_to_host(firm_.capability, s.capability);
     copy_to_host(firm_.data_stock, s.data_stock);
     copy_to_host(firm_.installed_compute, s.installed_compute);
+    copy_to_host(firm_.rd_stock, s.rd_stock);
     copy_to_host(firm_.cash, s.cash);
     copy_to_host(firm_.service_revenue, s.service_revenue);
     copy_to_host(firm_.external_cost, s.external_cost);

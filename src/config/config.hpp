@@ -43,8 +43,8 @@ struct PopulationSettings {
 
 struct FirmsSettings {
   bool frozen = false;                  // true: quality and price fixed at config values
-  double synthetic_quality_mean = 0.0;  // quality units (utility per beta_quality)
-  double synthetic_quality_sd = 0.5;
+  double synthetic_quality_mean = 0.0;  // Arena Elo points
+  double synthetic_quality_sd = 86.0;   // Arena Elo points
   double synthetic_price_median = 1.0;  // price units (relative, per customer-month)
   double synthetic_price_log_sd = 0.3;
   double synthetic_awareness = 1.0;   // marketing awareness weight
@@ -58,10 +58,11 @@ struct FirmsSettings {
   double rd_share = 0.3;
   double marketing_share = 0.2;
   double markup = 0.3;  // price markup over AI unit cost
-  // Service quality in dynamic mode: base + these weights times the value-chain terms.
-  double quality_per_capability = 1.0;         // utility per capability unit
-  double quality_per_log_data = 0.2;           // per log(1 + domain data / data_scale)
-  double quality_per_log_rd = 0.1;             // per log(1 + R&D stock / rd_scale)
+  // Service quality in dynamic mode (Arena Elo points): base + the change since the start of
+  // capability, data and R&D terms; the data and R&D gains saturate at these bounds.
+  double quality_per_capability = 165.0;       // Elo per capability unit
+  double data_quality_gain = 23.0;             // Elo, bound of G (1 - exp(-data / scale))
+  double rd_quality_gain = 90.0;               // Elo, bound of G (1 - exp(-R&D / scale))
   double domain_data_scale = 0.01;             // T tokens
   double rd_scale = 100.0;                     // USD M
   double rd_depreciation = 0.02;               // per step
@@ -111,7 +112,7 @@ struct ModelsSettings {
   double algorithmic_doubling_months = 8.0;
   double reference_compute = 1.0e21;             // FLOP where capability is 0
   double training_share = 0.5;                   // share of a model developer's compute trained on
-  double finetune_gain = 0.1;                    // capability per log(1 + local data / scale)
+  double finetune_gain = 0.1;                    // capability, bound of the fine-tuning gain
   double inference_compute_per_customer = 5e-4;  // H100e-months per real customer-month
   double api_initial_price = 2.0;                // USD per real customer-month of model use
 };
@@ -171,7 +172,7 @@ struct DemandSettings {
   double reconsider_rate = 0.05;          // probability an adopter reconsiders in a step
   std::int64_t consideration_set = 8;     // candidates sampled per chooser (0 = all firms)
   double awareness_installed_base = 0.5;  // weight of installed base in awareness sampling
-  double beta_quality = 1.0;
+  double elo_discernment = 1.0;  // kappa: utility per Elo point in units of ln(10) / 400
   double beta_price = 1.0;
   double beta_home = 0.5;
   double beta_network = 0.5;
@@ -179,6 +180,10 @@ struct DemandSettings {
   double switching_cost = 1.0;
   double price_taste_sd = 0.9;  // log-sd of a customer's personal price sensitivity
   double taste_sd = 1.0;        // sd of a customer's persistent taste for each firm
+
+  // Utility per Elo point of quality: kappa ln(10) / 400, the Bradley-Terry scale on which
+  // 400 points are 10:1 odds; the one place the weight of quality is defined.
+  double beta_quality() const { return elo_discernment * 0.005756462732485115; }
 };
 
 // Generated firms are named with these prefixes and a number: "synthetic-00000", ... for

@@ -36,7 +36,7 @@ constexpr Destination Firm(FieldRef (*field)(FirmSpec&), bool dedicated, const c
 constexpr double kMaxPrice = 1e9;
 constexpr double kMaxAwareness = 1e9;
 constexpr double kMaxRealCustomers = 1e13;
-constexpr double kMaxQuality = 100.0;
+constexpr double kMaxQuality = 10000.0;  // Arena Elo points
 constexpr double kMaxBeta = 1000.0;
 constexpr double kMaxCash = 1e7;       // USD M
 constexpr double kMaxCost = 1e12;      // USD per unit of anything
@@ -61,7 +61,7 @@ const std::vector<SectionSpec> kSettingsSections = {
      "the value chain, and the distributions synthetic firms are drawn from."},
     {"demand",
      "Customer adoption (Bass hazard) and choice (multinomial logit on the utility "
-     "`u = beta_quality*quality - beta_price*log(price) + beta_home*[home region] + "
+     "`u = kappa*ln(10)/400*quality - beta_price*log(price) + beta_home*[home region] + "
      "beta_network*log(1+share) + beta_language*fit - switching_cost*[switch] + "
      "taste_sd*z + Gumbel noise`, with the customer's price taste multiplying beta_price and "
      "z its persistent taste for the firm)."},
@@ -163,11 +163,11 @@ const std::vector<KeySpec> kSettingsKeys = {
      "textbook reductions); false: they follow the value chain (compute, data, models, R&D, "
      "marketing).",
      AIMARKET_FIELD(firms.frozen), nullptr, nullptr},
-    {"firms", "synthetic_quality_mean", KeyKind::kFloat, "0.0",
-     "quality units (utility per unit beta_quality)", Closed(-kMaxQuality, kMaxQuality), kNoNames,
-     "Mean of the normal distribution synthetic firms' quality is drawn from.",
+    {"firms", "synthetic_quality_mean", KeyKind::kFloat, "0.0", "Arena Elo points",
+     Closed(-kMaxQuality, kMaxQuality), kNoNames,
+     "Mean of the normal distribution synthetic firms' (and entrants') quality is drawn from.",
      AIMARKET_FIELD(firms.synthetic_quality_mean), nullptr, nullptr},
-    {"firms", "synthetic_quality_sd", KeyKind::kFloat, "0.5", "quality units",
+    {"firms", "synthetic_quality_sd", KeyKind::kFloat, "86.0", "Arena Elo points",
      Closed(0.0, kMaxQuality), kNoNames,
      "Standard deviation of the normal distribution of synthetic firms' quality.",
      AIMARKET_FIELD(firms.synthetic_quality_sd), nullptr, nullptr},
@@ -212,25 +212,29 @@ const std::vector<KeySpec> kSettingsKeys = {
      "Markup of a firm's prices over its unit cost (for a service: inference compute and model "
      "fees); a `[[firm]]` may set its own.",
      AIMARKET_FIELD(firms.markup), nullptr, nullptr},
-    {"firms", "quality_per_capability", KeyKind::kFloat, "1.0", "utility per capability unit",
-     Closed(-kMaxBeta, kMaxBeta), kNoNames,
+    {"firms", "quality_per_capability", KeyKind::kFloat, "165.0", "Elo per capability unit",
+     Closed(-kMaxQuality, kMaxQuality), kNoNames,
      "Service quality gained per unit of capability of the model the service runs on; in "
-     "dynamic mode a firm's quality is its `quality` plus the three weighted value-chain terms.",
+     "dynamic mode a firm's quality is its `quality` plus the change since the start (or since "
+     "its entry) of the capability, data and R&D terms.",
      AIMARKET_FIELD(firms.quality_per_capability), nullptr, nullptr},
-    {"firms", "quality_per_log_data", KeyKind::kFloat, "0.2",
-     "utility per unit log(1 + data / domain_data_scale)", Closed(-kMaxBeta, kMaxBeta), kNoNames,
-     "Service quality gained per unit of log(1 + the firm's data stock / `domain_data_scale`).",
-     AIMARKET_FIELD(firms.quality_per_log_data), nullptr, nullptr},
-    {"firms", "quality_per_log_rd", KeyKind::kFloat, "0.1",
-     "utility per unit log(1 + R&D stock / rd_scale)", Closed(-kMaxBeta, kMaxBeta), kNoNames,
-     "Service quality gained per unit of log(1 + the firm's R&D stock / `rd_scale`).",
-     AIMARKET_FIELD(firms.quality_per_log_rd), nullptr, nullptr},
+    {"firms", "data_quality_gain", KeyKind::kFloat, "23.0", "Arena Elo points",
+     Closed(0.0, kMaxQuality), kNoNames,
+     "Bound of the quality a firm gains from its data: `data_quality_gain * (1 - exp(-data / "
+     "domain_data_scale))`.",
+     AIMARKET_FIELD(firms.data_quality_gain), nullptr, nullptr},
+    {"firms", "rd_quality_gain", KeyKind::kFloat, "90.0", "Arena Elo points",
+     Closed(0.0, kMaxQuality), kNoNames,
+     "Bound of the quality a firm gains from its R&D stock: `rd_quality_gain * (1 - exp(-R&D / "
+     "rd_scale))`.",
+     AIMARKET_FIELD(firms.rd_quality_gain), nullptr, nullptr},
     {"firms", "domain_data_scale", KeyKind::kFloat, "0.01", "T tokens",
      OpenClosed(0.0, kMaxQuantity), kNoNames,
-     "Data stock at which the data term of quality reaches log 2 times `quality_per_log_data`.",
+     "Data stock at which the data gain (and the fine-tuning gain) reaches 1 - 1/e (63 %) of "
+     "its bound.",
      AIMARKET_FIELD(firms.domain_data_scale), nullptr, nullptr},
     {"firms", "rd_scale", KeyKind::kFloat, "100.0", "USD M", OpenClosed(0.0, kMaxCash), kNoNames,
-     "R&D stock at which the R&D term of quality reaches log 2 times `quality_per_log_rd`.",
+     "R&D stock at which the R&D gain reaches 1 - 1/e (63 %) of `rd_quality_gain`.",
      AIMARKET_FIELD(firms.rd_scale), nullptr, nullptr},
     {"firms", "rd_depreciation", KeyKind::kFloat, "0.02", "per step", Closed(0.0, 1.0), kNoNames,
      "Fraction of a firm's R&D stock lost each step (staff turnover, obsolescence).",
@@ -276,9 +280,11 @@ const std::vector<KeySpec> kSettingsKeys = {
      "Weight of a firm's installed base, against its marketing awareness, in sampling the "
      "consideration set.",
      AIMARKET_FIELD(demand.awareness_installed_base), nullptr, nullptr},
-    {"demand", "beta_quality", KeyKind::kFloat, "1.0", "utility per quality unit",
-     Closed(-kMaxBeta, kMaxBeta), kNoNames, "Weight of quality in utility.",
-     AIMARKET_FIELD(demand.beta_quality), nullptr, nullptr},
+    {"demand", "elo_discernment", KeyKind::kFloat, "1.0", "multiple of ln(10)/400 per Elo point",
+     Closed(0.0, kMaxBeta), kNoNames,
+     "kappa: customers' weight of quality, as a multiple of the Arena raters' (1 = a 400-point "
+     "lead gives 10:1 odds). Utility per Elo point is `kappa * ln(10) / 400`.",
+     AIMARKET_FIELD(demand.elo_discernment), nullptr, nullptr},
     {"demand", "beta_price", KeyKind::kFloat, "1.0", "utility per unit log price",
      Closed(0.0, kMaxBeta), kNoNames, "Weight of log price in utility (subtracted).",
      AIMARKET_FIELD(demand.beta_price), nullptr, nullptr},
@@ -437,10 +443,10 @@ const std::vector<KeySpec> kSettingsKeys = {
     {"models", "training_share", KeyKind::kFloat, "0.5", "fraction", Closed(0.0, 1.0), kNoNames,
      "Share of a model developer's compute spent on training; the rest serves inference.",
      AIMARKET_FIELD(models.training_share), nullptr, nullptr},
-    {"models", "finetune_gain", KeyKind::kFloat, "0.1", "capability per unit log(1 + data / scale)",
-     Closed(0.0, kMaxBeta), kNoNames,
-     "Capability a firm adds to an adopted (open or partner) base model by fine-tuning, per "
-     "unit of log(1 + its local data / `firms.domain_data_scale`).",
+    {"models", "finetune_gain", KeyKind::kFloat, "0.1", "capability units", Closed(0.0, kMaxBeta),
+     kNoNames,
+     "Bound of the capability a firm adds to an adopted open base model by fine-tuning on its "
+     "local data: `finetune_gain * (1 - exp(-data / firms.domain_data_scale))`.",
      AIMARKET_FIELD(models.finetune_gain), nullptr, nullptr},
     {"models", "inference_compute_per_customer", KeyKind::kFloat, "5e-4",
      "H100e-months per real customer-month", Closed(0.0, kMaxQuantity), kNoNames,
@@ -638,8 +644,8 @@ const std::vector<KeySpec> kFirmKeys = {
     {"firm", "sells_data", KeyKind::kBool, nullptr, "-", NoRange(), kNoNames,
      "The firm sells data to other firms (a data vendor).", AIMARKET_FIRM(sells_data),
      "true for `data_vendor`, else false", nullptr},
-    {"firm", "quality", KeyKind::kPerSegment, "0.0",
-     "quality units (utility per unit beta_quality)", Closed(-kMaxQuality, kMaxQuality),
+    {"firm", "quality", KeyKind::kPerSegment, "0.0", "Arena Elo points",
+     Closed(-kMaxQuality, kMaxQuality),
      kSegmentList,
      "Service quality (only with layer `service`). A number: the same in every segment, and "
      "the firm serves every segment. A table: the firm serves exactly the segments listed.",

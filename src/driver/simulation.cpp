@@ -193,7 +193,7 @@ double snapshot_bytes(std::int64_t replicates, std::int64_t firms) {
          firm_cells * kRegions * 4.0 +           // region_tally
          market_cells * (4.0 * 8.0 + 8.0) +      // sold, revenue, bought, paid; price
          firm_cells * kSegments * 2.0 * 8.0 +    // service price and quality
-         firm_cells * (3.0 * 8.0 + 3.0 * 8.0) +  // capability, data, compute; cash, flows
+         firm_cells * (4.0 * 8.0 + 3.0 * 8.0) +  // capability, data, compute, R&D; cash, flows
          firm_cells * (1.0 + 4.0);               // alive, acquired_by
 }
 

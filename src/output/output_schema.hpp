@@ -92,9 +92,9 @@ inline constexpr VariableSpec kPrice{"price", "USD per layer unit (see layer_uni
                                      "segments); NaN where the firm does not sell in the layer"};
 // service_quality(replicate, step, firm), float64; NaN where the firm sells no service
 inline constexpr VariableSpec kServiceQuality{
-    "service_quality", "1",
-    "quality of the firm's service in utility units (per beta_quality), customer-weighted "
-    "mean over segments; NaN where the firm sells no service"};
+    "service_quality", "Elo",
+    "quality of the firm's service in Arena Elo points, customer-weighted mean over segments; "
+    "NaN where the firm sells no service"};
 // capability(replicate, step, firm), float64
 inline constexpr VariableSpec kCapability{"capability", "1",
                                           "model capability of the firm, in log reducible-loss "

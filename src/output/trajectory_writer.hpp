@@ -57,7 +57,7 @@ struct RecordFrame {
                                         //   customer-weighted mean over segments);
                                         //   NaN where the firm does not sell in the layer
   std::vector<std::int32_t> region_customers;  // [replicate][region][firm] customer agents
-  std::vector<double> service_quality;         // [replicate][firm] utility units, customer-weighted
+  std::vector<double> service_quality;         // [replicate][firm] Arena Elo points, customer-weighted
                                                //   mean over segments; NaN without a service
   std::vector<double> capability;              // [replicate][firm] model capability (log units)
   std::vector<double> data_stock;              // [replicate][firm] T tokens

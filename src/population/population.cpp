@@ -377,7 +377,7 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
   setup.quality_term.resize(kSegments * n);
   setup.log_price.resize(kSegments * n);
   for (std::size_t k = 0; k < kSegments * n; ++k) {
-    setup.quality_term[k] = d.beta_quality * firms.quality[k];
+    setup.quality_term[k] = d.beta_quality() * firms.quality[k];
     setup.log_price[k] = det_log(firms.price[k]);
   }
   setup.serves = firms.serves;

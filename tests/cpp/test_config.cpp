@@ -100,8 +100,8 @@ TEST_F(ConfigTest, NoSettingsGiveSchemaDefaultsMatchingTheStructs) {
   EXPECT_EQ(config.firms.marketing_share, plain.firms.marketing_share);
   EXPECT_EQ(config.firms.markup, plain.firms.markup);
   EXPECT_EQ(config.firms.quality_per_capability, plain.firms.quality_per_capability);
-  EXPECT_EQ(config.firms.quality_per_log_data, plain.firms.quality_per_log_data);
-  EXPECT_EQ(config.firms.quality_per_log_rd, plain.firms.quality_per_log_rd);
+  EXPECT_EQ(config.firms.data_quality_gain, plain.firms.data_quality_gain);
+  EXPECT_EQ(config.firms.rd_quality_gain, plain.firms.rd_quality_gain);
   EXPECT_EQ(config.firms.domain_data_scale, plain.firms.domain_data_scale);
   EXPECT_EQ(config.firms.rd_scale, plain.firms.rd_scale);
   EXPECT_EQ(config.firms.rd_depreciation, plain.firms.rd_depreciation);
@@ -114,7 +114,7 @@ TEST_F(ConfigTest, NoSettingsGiveSchemaDefaultsMatchingTheStructs) {
   EXPECT_EQ(config.demand.reconsider_rate, plain.demand.reconsider_rate);
   EXPECT_EQ(config.demand.consideration_set, plain.demand.consideration_set);
   EXPECT_EQ(config.demand.awareness_installed_base, plain.demand.awareness_installed_base);
-  EXPECT_EQ(config.demand.beta_quality, plain.demand.beta_quality);
+  EXPECT_EQ(config.demand.elo_discernment, plain.demand.elo_discernment);
   EXPECT_EQ(config.demand.beta_price, plain.demand.beta_price);
   EXPECT_EQ(config.demand.beta_home, plain.demand.beta_home);
   EXPECT_EQ(config.demand.beta_network, plain.demand.beta_network);
@@ -199,8 +199,8 @@ rd_share = 0.25
 marketing_share = 0.125
 markup = 0.75
 quality_per_capability = 2.5
-quality_per_log_data = -0.25
-quality_per_log_rd = 0.375
+data_quality_gain = 22.25
+rd_quality_gain = 84.375
 domain_data_scale = 0.5
 rd_scale = 250
 rd_depreciation = 0.0625
@@ -214,7 +214,7 @@ bass_q = 0.4
 reconsider_rate = 0.1
 consideration_set = 0
 awareness_installed_base = 0.75
-beta_quality = 2.0
+elo_discernment = 2.0
 beta_price = 1.5
 beta_home = 0.25
 beta_network = -0.5
@@ -348,7 +348,7 @@ TEST_F(ConfigTest, FullFileIsReadIntoEveryField) {
   EXPECT_EQ(config.demand.reconsider_rate, 0.1);
   EXPECT_EQ(config.demand.consideration_set, 0);
   EXPECT_EQ(config.demand.awareness_installed_base, 0.75);
-  EXPECT_EQ(config.demand.beta_quality, 2.0);
+  EXPECT_EQ(config.demand.elo_discernment, 2.0);
   EXPECT_EQ(config.demand.beta_price, 1.5);
   EXPECT_EQ(config.demand.beta_home, 0.25);
   EXPECT_EQ(config.demand.beta_network, -0.5);
@@ -363,8 +363,8 @@ TEST_F(ConfigTest, FullFileIsReadIntoEveryField) {
   EXPECT_EQ(config.firms.marketing_share, 0.125);
   EXPECT_EQ(config.firms.markup, 0.75);
   EXPECT_EQ(config.firms.quality_per_capability, 2.5);
-  EXPECT_EQ(config.firms.quality_per_log_data, -0.25);
-  EXPECT_EQ(config.firms.quality_per_log_rd, 0.375);
+  EXPECT_EQ(config.firms.data_quality_gain, 22.25);
+  EXPECT_EQ(config.firms.rd_quality_gain, 84.375);
   EXPECT_EQ(config.firms.domain_data_scale, 0.5);
   EXPECT_EQ(config.firms.rd_scale, 250.0);
   EXPECT_EQ(config.firms.rd_depreciation, 0.0625);
@@ -612,10 +612,10 @@ TEST_F(ConfigTest, OpenLowerBoundExcludesZero) {
 
 TEST_F(ConfigTest, NanAndInfinityAreRefused) {
   const std::string path =
-      write("[demand]\nbeta_quality = nan\nbeta_home = inf\nbeta_network = -inf\n");
+      write("[demand]\nelo_discernment = nan\nbeta_home = inf\nbeta_network = -inf\n");
   const auto lines = lines_of(error_of(path));
   ASSERT_EQ(lines.size(), 3u);
-  EXPECT_EQ(lines[0], path + ":2:16: demand.beta_quality: must be a finite number, got nan");
+  EXPECT_EQ(lines[0], path + ":2:19: demand.elo_discernment: must be a finite number, got nan");
   EXPECT_EQ(lines[1], path + ":3:13: demand.beta_home: must be a finite number, got inf");
   EXPECT_EQ(lines[2], path + ":4:16: demand.beta_network: must be a finite number, got -inf");
 }
@@ -1278,7 +1278,7 @@ TEST_F(ConfigTest, FirmOverrideErrors) {
   const auto lines = lines_of(
       error_of(path, {{"firm.Nava.quality=1", "--set firm.Nava.quality=1"},
                       {"firm.Naver.qualty=1", "--set firm.Naver.qualty=1"},
-                      {"firm.Naver.quality=-1000", "--set firm.Naver.quality=-1000"},
+                      {"firm.Naver.quality=-100000", "--set firm.Naver.quality=-100000"},
                       {"firm.Naver=1", "--set firm.Naver=1"},
                       {"firm.Naver.archetype=kr_serv", "--set firm.Naver.archetype=kr_serv"}}));
   ASSERT_EQ(lines.size(), 5u);
@@ -1290,8 +1290,8 @@ TEST_F(ConfigTest, FirmOverrideErrors) {
             "--set firm.Naver.qualty=1: firm.Naver.qualty: unknown key "
             "'firm.Naver.qualty' (did you mean 'firm.Naver.quality'?)");
   EXPECT_EQ(lines[2],
-            "--set firm.Naver.quality=-1000: firm.Naver.quality: out of range: got "
-            "-1000, valid range [-100, 100]");
+            "--set firm.Naver.quality=-100000: firm.Naver.quality: out of range: got "
+            "-1e5, valid range [-10000, 10000]");
   EXPECT_EQ(lines[3], "--set firm.Naver=1: firm.Naver: expected firm.NAME.key=value");
   EXPECT_EQ(lines[4].rfind("--set firm.Naver.archetype=kr_serv: firm.Naver.archetype: unknown "
                            "archetype 'kr_serv' (did you mean 'kr_service'?)",
@@ -1478,7 +1478,7 @@ void expect_same_config(const Config& a, const Config& b) {
   EXPECT_EQ(a.demand.reconsider_rate, b.demand.reconsider_rate);
   EXPECT_EQ(a.demand.consideration_set, b.demand.consideration_set);
   EXPECT_EQ(a.demand.awareness_installed_base, b.demand.awareness_installed_base);
-  EXPECT_EQ(a.demand.beta_quality, b.demand.beta_quality);
+  EXPECT_EQ(a.demand.elo_discernment, b.demand.elo_discernment);
   EXPECT_EQ(a.demand.beta_price, b.demand.beta_price);
   EXPECT_EQ(a.demand.beta_home, b.demand.beta_home);
   EXPECT_EQ(a.demand.beta_network, b.demand.beta_network);
@@ -1493,8 +1493,8 @@ void expect_same_config(const Config& a, const Config& b) {
   EXPECT_EQ(a.firms.marketing_share, b.firms.marketing_share);
   EXPECT_EQ(a.firms.markup, b.firms.markup);
   EXPECT_EQ(a.firms.quality_per_capability, b.firms.quality_per_capability);
-  EXPECT_EQ(a.firms.quality_per_log_data, b.firms.quality_per_log_data);
-  EXPECT_EQ(a.firms.quality_per_log_rd, b.firms.quality_per_log_rd);
+  EXPECT_EQ(a.firms.data_quality_gain, b.firms.data_quality_gain);
+  EXPECT_EQ(a.firms.rd_quality_gain, b.firms.rd_quality_gain);
   EXPECT_EQ(a.firms.domain_data_scale, b.firms.domain_data_scale);
   EXPECT_EQ(a.firms.rd_scale, b.firms.rd_scale);
   EXPECT_EQ(a.firms.rd_depreciation, b.firms.rd_depreciation);
@@ -1573,7 +1573,7 @@ TEST_F(ConfigTest, ResolvedTomlReadsBackToTheSameConfig) {
                                  "region = \"ROW\"\nquality = { healthcare = 0.1 }\n"
                                  "price = 7.25\nawareness = 0\n");
   const Config original = load_config(
-      path, {{"demand.beta_quality=0.1", "--set"},
+      path, {{"demand.elo_discernment=0.1", "--set"},
              {"population.real_customers=123456789.123", "--set"},
              {"demand.beta_home=1e-300", "--set"},
              {"firm.Naver.awareness=0.30000000000000004", "--set"},

@@ -35,7 +35,7 @@ bass_p = 1.0
 bass_q = 0.0
 reconsider_rate = 0.0
 consideration_set = 0
-beta_quality = 1.3
+elo_discernment = 1.3
 beta_price = 0.8
 beta_home = 0.6
 beta_language = 0.9
@@ -47,20 +47,20 @@ price_taste_sd = 0.0
 name = "GlobalLab"
 archetype = "model_lab"
 region = "US"
-quality = 1.0
+quality = 174.0
 price = 2.0
 language_fit = { KR = 0.3 }
 [[firm]]
 name = "LocalService"
 archetype = "kr_service"
 region = "KR"
-quality = 0.4
+quality = 70.0
 price = 0.7
 [[firm]]
 name = "Challenger"
 archetype = "model_lab"
 region = "EU"
-quality = 0.7
+quality = 122.0
 price = 1.0
 )";
 
@@ -78,7 +78,7 @@ TEST(CustomerMarket, FirstChoiceFollowsLogitOnTheFullUtility) {
     for (std::int32_t j = 0; j < firms.size(); ++j) {
       const auto sj = static_cast<std::size_t>(layout::segment_firm(segment, j, firms.size()));
       const auto jr = static_cast<std::size_t>(layout::firm_region(j, region));
-      utility.push_back(d.beta_quality * firms.quality[sj] -
+      utility.push_back(d.beta_quality() * firms.quality[sj] -
                         d.beta_price * std::log(firms.price[sj]) +
                         (firms.region[static_cast<std::size_t>(j)] == region ? d.beta_home : 0.0) +
                         d.beta_language * firms.language_fit[jr]);

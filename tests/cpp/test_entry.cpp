@@ -239,10 +239,20 @@ struct OneReplicate {
   std::vector<std::uint8_t> region = std::vector<std::uint8_t>(kFirms, 0);
   std::vector<std::int32_t> acquired_by = std::vector<std::int32_t>(kFirms, 3);
   std::vector<std::int64_t> cash_at_review = std::vector<std::int64_t>(kFirms, 0);
+  std::vector<double> quality_start = std::vector<double>(kFirms, 7.0);
+  // Slot 4 serves on firm 2's model (a partner); the others on their own.
+  std::vector<std::int32_t> model_source = {kOwnModel, kOwnModel, kOwnModel,
+                                            kOwnModel, 2,         kOwnModel};
 
   FirmStepContext context() {
     FirmStepContext c{};
     c.p.beta_quality = 2.0;
+    c.p.quality_per_capability = 165.0;
+    c.p.data_quality_gain = 23.0;
+    c.p.rd_quality_gain = 90.0;
+    c.p.domain_data_scale = 1.0;
+    c.p.rd_scale = 1.0;
+    c.firm.model_source = model_source.data();
     c.firm.firms = kFirms;
     c.firm.base_awareness = base_awareness.data();
     auto& s = stock;
@@ -253,7 +263,7 @@ struct OneReplicate {
                         s[10].data(),       money[0].data(),      money[1].data(), awareness.data(),
                         q[0].data(),        q[1].data(),          q[2].data(),     q[3].data(),
                         q[4].data(),        q[5].data(),          strategy.data(), subsidy.data(),
-                        acquired_by.data(), cash_at_review.data()};
+                        acquired_by.data(), cash_at_review.data(), quality_start.data()};
     c.firm.base_strategy = base_strategy.data();
     c.firm.region = region.data();
     c.tally = tally.data();
@@ -318,6 +328,10 @@ TEST(Entry, AnEntrantTakesTheLowestDeadSlotWithoutCustomers) {
   }
   EXPECT_EQ(one.acquired_by[4], -1);
   EXPECT_EQ(one.cash_at_review[4], one.cash[4]);
+  // Its quality moves from its endogenous quality at entry: its partner's capability (7) in
+  // Elo, no data or R&D yet; other slots keep theirs.
+  EXPECT_EQ(one.quality_start[4], 165.0 * 7.0);
+  EXPECT_EQ(one.quality_start[2], 7.0);
 
   // A second entrant in the same step would take slot 5, never 3 (customer left) or 2.
   OneReplicate two;

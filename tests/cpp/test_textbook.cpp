@@ -35,7 +35,7 @@ TEST(Textbook, MultinomialLogitSharesEqualSoftmaxOfQuality) {
   const RecordFrame frame = sim.record_frame();
   std::vector<double> utility;
   for (const auto& firm : config.named_firms)
-    utility.push_back(config.demand.beta_quality * firm.quality[0]);
+    utility.push_back(config.demand.beta_quality() * firm.quality[0]);
   const std::vector<double> expected = testing::softmax(utility);
 
   // Pooled over replicates, the counts are multinomial(N, expected): Pearson's chi-square with

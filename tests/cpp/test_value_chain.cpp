@@ -3,6 +3,7 @@
 // supplies itself, and capability follows the scaling law.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -497,6 +498,76 @@ data_stock = 50.0
     }
     EXPECT_GT(rich_customers, poor_customers) << "replicate " << r;
   }
+}
+
+// Quality is the configured Elo plus the change of the endogenous terms since the start, so the
+// first step's quality of every named firm is its configured Elo moved only by what its stocks
+// did in that month (computed here from the state before and after the step), not by the
+// level of its capability, data and R&D (hundreds of Elo points at the start).
+TEST(ValueChain, FirstStepQualityIsTheConfiguredEloPlusTheFirstMonthsChange) {
+  const Config config = testing::load_repo_config(
+      "configs/baseline.toml", {"population.synthetic_firms=0", "entry.free_slots=0",
+                                "population.customers=2000", "run.replicates=2"});
+  Simulation sim(config, BackendChoice::kCpu);
+  const auto& firms = sim.firms();
+  const std::int32_t n = firms.size();
+  EnsembleSnapshot before;
+  sim.backend().read_snapshot(before);
+  sim.step();
+  EnsembleSnapshot after;
+  sim.backend().read_snapshot(after);
+
+  const FirmsSettings& f = config.firms;
+  // The endogenous quality of firm j in a state, as docs/MODEL.md defines it (no region of
+  // the baseline has a closed stack or global model access at the start).
+  const auto endogenous = [&](const EnsembleSnapshot& s, std::int64_t r, std::int32_t j) {
+    const auto at = [&](std::int32_t k) {
+      return static_cast<std::size_t>(layout::replicate_firm(r, k, n));
+    };
+    const double data_fill = 1.0 - std::exp(-s.data_stock[at(j)] / f.domain_data_scale);
+    const double rd_fill = 1.0 - std::exp(-s.rd_stock[at(j)] / f.rd_scale);
+    const std::int32_t source = firms.model_source[static_cast<std::size_t>(j)];
+    double capability = 0.0;
+    if (source == kOwnModel) {
+      capability = s.capability[at(j)];
+    } else if (source >= 0 && s.alive[at(source)]) {
+      capability = s.capability[at(source)];
+    } else {
+      for (std::int32_t k = 0; k < n; ++k) {
+        if (firms.open_weights[static_cast<std::size_t>(k)] && s.alive[at(k)])
+          capability = std::max(capability, s.capability[at(k)]);
+      }
+      capability += config.models.finetune_gain * data_fill;
+    }
+    return f.quality_per_capability * capability + f.data_quality_gain * data_fill +
+           f.rd_quality_gain * rd_fill;
+  };
+
+  int checked = 0;
+  double largest_start = 0.0;
+  double largest_change = 0.0;
+  for (std::int64_t r = 0; r < config.run.replicates; ++r) {
+    for (std::int32_t j = 0; j < n; ++j) {
+      const double start = endogenous(before, r, j);
+      const double change = endogenous(after, r, j) - start;
+      largest_start = std::max(largest_start, std::abs(start));
+      for (int seg = 0; seg < kSegments; ++seg) {
+        const auto sj = static_cast<std::size_t>(layout::segment_firm(seg, j, n));
+        if (!firms.serves[sj]) continue;
+        const auto cell = static_cast<std::size_t>(layout::replicate_segment_firm(r, seg, j, n));
+        largest_change = std::max(largest_change, std::abs(change));
+        // exp here and det_exp on the device differ in the last bits only.
+        EXPECT_NEAR(after.service_quality[cell], firms.quality[sj] + change, 1e-6)
+            << firms.name[static_cast<std::size_t>(j)] << " segment " << seg;
+        ++checked;
+      }
+    }
+  }
+  EXPECT_GT(checked, 30);
+  // The check tells the two rules apart: the levels are far above the first month's change.
+  EXPECT_GT(largest_start, 100.0);
+  EXPECT_GT(largest_change, 0.0);
+  EXPECT_LT(largest_change, largest_start);
 }
 
 }  // namespace

@@ -77,7 +77,7 @@ FIRM = '[[firm]]\nname = "A"\narchetype = "model_lab"\nregion = "US"\n'
     ("[demand]\nbass_pp = 0.1\n" + FIRM, "did you mean", 2),
     ("[demand]\nbass_p = \"high\"\n" + FIRM, "demand.bass_p", 2),
     ("[demand]\nbass_p = -0.5\n" + FIRM, "demand.bass_p", 2),
-    ("[demand]\nbeta_quality = nan\n" + FIRM, "demand.beta_quality", 2),
+    ("[demand]\nelo_discernment = nan\n" + FIRM, "demand.elo_discernment", 2),
     ("[run]\nsteps = 2.5\n" + FIRM, "run.steps", 2),
     (FIRM + FIRM, "duplicate firm name", 6),
 ])

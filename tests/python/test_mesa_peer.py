@@ -37,9 +37,9 @@ def softmax(values):
 
 def test_config_is_read_as_aimarket_reads_it():
     params = mesa_peer.read_reduced_config(LOGIT)
-    assert params["quality"] == [0.0, 0.5, 1.0, 1.5]
+    assert params["quality"] == [0.0, 100.0, 200.0, 300.0]
     assert (params["bass_p"], params["bass_q"], params["reconsider_rate"]) == (1.0, 0.0, 1.0)
-    assert params["beta_quality"] == 1.0
+    assert params["beta_quality"] == pytest.approx(math.log(10.0) / 400.0, rel=1e-15)
     bass = mesa_peer.read_reduced_config(BASS)
     assert (bass["bass_p"], bass["bass_q"], bass["reconsider_rate"]) == (0.03, 0.38, 0.0)
     assert bass["quality"] == [0.0]
@@ -53,7 +53,7 @@ def test_a_config_with_other_mechanisms_is_refused():
 def test_firms_pads_named_firms_with_synthetic_ones():
     market = mesa_peer.ReducedMarket.from_config(LOGIT, customers=10, firms=10)
     assert len(market.quality) == 10
-    assert market.quality[:4] == [0.0, 0.5, 1.0, 1.5]
+    assert market.quality[:4] == [0.0, 100.0, 200.0, 300.0]
     with pytest.raises(mesa_peer.ConfigNotReducible, match="at least"):
         mesa_peer.ReducedMarket.from_config(LOGIT, customers=10, firms=3)
 
@@ -62,7 +62,7 @@ def test_logit_shares_equal_softmax_of_quality():
     customers = 20000
     market = mesa_peer.ReducedMarket.from_config(LOGIT, customers=customers)
     expected = softmax([market.beta_quality * q for q in market.quality])
-    assert expected == pytest.approx([0.1015, 0.1674, 0.2760, 0.4551], abs=1e-4)
+    assert expected == pytest.approx([0.0865, 0.1538, 0.2735, 0.4863], abs=1e-4)
     steps = mesa_peer.read_reduced_config(LOGIT)["steps"]
     for step in range(steps):
         market.step()

@@ -7,7 +7,8 @@ and bass.toml), one customer agent per customer in one replicate:
   the end of the previous step;
 * an adopter reconsiders with probability r;
 * an adopting or reconsidering customer (a "chooser") picks among all firms by multinomial
-  logit on beta_quality * quality: P(j) = exp(v_j) / sum_l exp(v_l).
+  logit on beta_quality * quality, beta_quality = elo_discernment * ln(10) / 400
+  (quality in Arena Elo points): P(j) = exp(v_j) / sum_l exp(v_l).
 
 The update is synchronous, as in aimarket: F, and so h, is computed once per step before any
 agent acts, and with no network effect or switching cost no agent's choice depends on what
@@ -37,14 +38,14 @@ DEMAND_DEFAULTS = {
     "bass_p": 0.01,
     "bass_q": 0.3,
     "reconsider_rate": 0.05,
-    "beta_quality": 1.0,
+    "elo_discernment": 1.0,
     "consideration_set": 8,
     "beta_network": 0.5,
     "switching_cost": 1.0,
     "price_taste_sd": 0.9,
     "taste_sd": 1.0,
 }
-FIRMS_DEFAULTS = {"synthetic_quality_mean": 0.0, "synthetic_quality_sd": 0.5}
+FIRMS_DEFAULTS = {"synthetic_quality_mean": 0.0, "synthetic_quality_sd": 86.0}
 
 
 class ConfigNotReducible(ValueError):
@@ -197,7 +198,8 @@ def read_reduced_config(path: str | Path) -> dict:
         "bass_p": float(demand["bass_p"]),
         "bass_q": float(demand["bass_q"]),
         "reconsider_rate": float(demand["reconsider_rate"]),
-        "beta_quality": float(demand["beta_quality"]),
+        # Utility per Elo point, as aimarket derives it (DemandSettings::beta_quality).
+        "beta_quality": float(demand["elo_discernment"]) * math.log(10.0) / 400.0,
         "synthetic_quality_mean": float(firms_section["synthetic_quality_mean"]),
         "synthetic_quality_sd": float(firms_section["synthetic_quality_sd"]),
     }
