@@ -173,6 +173,7 @@ struct DemandSettings {
   double beta_language = 0.5;
   double switching_cost = 1.0;
   double price_taste_sd = 0.0;  // log-sd of a customer's personal price sensitivity
+  std::int64_t calibration_rounds = 0;  // rounds of the utility inversion before step 0 (0: off)
 };
 
 // Generated firms are named with these prefixes and a number: "synthetic-00000", ... for

@@ -290,6 +290,12 @@ const std::vector<KeySpec> kSettingsKeys = {
      "Log-sd of a customer's persistent price sensitivity, a log-normal multiplier of "
      "beta_price (0 = every customer alike).",
      AIMARKET_FIELD(demand.price_taste_sd), nullptr, nullptr},
+    {"demand", "calibration_rounds", KeyKind::kInteger, "0", "rounds", Integers(0, 1000), kNoNames,
+     "Rounds of the utility inversion before the first step (docs/MODEL.md, \"Utilities "
+     "calibrated from shares\"): each named firm's utility offset in each segment, and one "
+     "offset for the other firms of the segment, are moved until the starting customers are a "
+     "rest point of the model's own choice; 0 = off (utilities as configured).",
+     AIMARKET_FIELD(demand.calibration_rounds), nullptr, nullptr},
 
     // [compute]
     {"compute", "hbm_per_accelerator", KeyKind::kFloat, "6.0", "stacks per accelerator unit",
