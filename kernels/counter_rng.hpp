@@ -37,10 +37,19 @@ enum class DrawPurpose : std::uint32_t {
   kMutation = 13,           // strategy mutation noise
   kEntrantRegion = 14,      // extra entrants of a region (scenario entry boost)
   kFirmTaste = 15,          // a customer's persistent taste for each firm
+  kRestCalibration = 20,    // a calibration round's logit draw (kernels/rest_calibration.hpp)
 };
 
 // A step value for draws that do not change over time (persistent tastes, set-up).
 constexpr std::uint32_t kTimelessStep = 0xffffffffu;
+
+// Step values of the utility inversion's rounds (kernels/rest_calibration.hpp), counted down
+// from just below kTimelessStep: far above any run's steps (the schema caps run.steps at
+// 10^7 and demand.calibration_rounds at 1000), so a round's draws, consideration sets
+// included, never repeat a step's.
+AIMARKET_HD constexpr std::uint32_t rest_calibration_step(std::uint32_t round) {
+  return kTimelessStep - 1u - round;
+}
 
 struct DrawBlock {
   std::uint32_t word[4];

@@ -8,11 +8,13 @@
 // the awareness sampler (with replacement, duplicates dropped, the current provider always
 // kept; k = 0 means every firm serving s) and picks firm j by multinomial logit on
 //
-//   u_j = beta_quality q_{s,j} - beta_price tau_i log p_{s,j} + beta_home [region_j = r_i]
+//   u_j = xi_{s,j} + beta_quality q_{s,j} - beta_price tau_i log p_{s,j} + beta_home [region_j = r_i]
 //         + beta_language fit_{j,r_i} + beta_network log(1 + share_{s,j})
 //         - switching_cost [j != current provider] + taste_sd z_ij + Gumbel noise,
 //
 // i.e. P(j) = exp(v_j) / sum_{k in set} exp(v_k), sampled by inverse CDF with one uniform.
+// xi_{s,j} is the utility offset the inversion calibrates from starting shares
+// (kernels/rest_calibration.hpp; 0 when demand.calibration_rounds = 0).
 // tau_i = exp(price_taste_sd z_i) is the customer's persistent price taste and z_ij its
 // persistent taste for firm j (standard normals drawn from the customer's own timeless
 // counter, so they need no storage and are the same at every choice of the customer; drawn
@@ -85,6 +87,29 @@ struct CustomerChoiceStep {
     if (first + 1 < customer.customers)
       update(replicate, first + 1, decision.word[2], decision.word[3]);
   }
+
+  // The firm customer c of the replicate picks when it chooses, given its current provider
+  // (-1: none), with `logit_uniform` for the logit draw: the consideration set (drawn with
+  // this functor's `step`) and the logit of the header. Also used by the utility inversion
+  // (kernels/rest_calibration.hpp) with its own step values and uniforms.
+  AIMARKET_HD std::int32_t choose(std::int64_t replicate, std::int64_t c, std::int32_t current,
+                                  int segment, double logit_uniform) const {
+    Chooser who;
+    who.replicate = replicate;
+    who.customer = c;
+    who.segment = segment;
+    who.region = customer.region[c];
+    who.current = current;
+    who.price_weight = demand.beta_price;
+    if (demand.price_taste_sd > 0.0) {
+      const double z = standard_normal(seed, static_cast<std::uint32_t>(replicate), kTimelessStep,
+                                       static_cast<std::uint32_t>(c), DrawPurpose::kPriceTaste);
+      who.price_weight = demand.beta_price * det_exp(demand.price_taste_sd * z);
+    }
+    if (consider_all_firms) return choose_among_all(who, logit_uniform);
+    return choose_among_sampled(who, logit_uniform);
+  }
+
 
  private:
   // Customer c of the replicate: exit or acquisition of its provider, then adoption or
@@ -177,27 +202,10 @@ struct CustomerChoiceStep {
         layout::replicate_segment_firm(who.replicate, who.segment, j, firm.firms);
     double u = firm.quality_term[cell] - who.price_weight * firm.log_price[cell];
     u = u + firm.region_term[layout::firm_region(j, who.region)];
+    u = u + firm.utility_offset[layout::segment_firm(who.segment, j, firm.firms)];
     u = u + market.network_term[cell];
     if (who.current >= 0 && j != who.current) u = u - demand.switching_cost;
     return u;
-  }
-
-  AIMARKET_HD std::int32_t choose(std::int64_t replicate, std::int64_t c, std::int32_t current,
-                                  int segment, double logit_uniform) const {
-    Chooser who;
-    who.replicate = replicate;
-    who.customer = c;
-    who.segment = segment;
-    who.region = customer.region[c];
-    who.current = current;
-    who.price_weight = demand.beta_price;
-    if (demand.price_taste_sd > 0.0) {
-      const double z = standard_normal(seed, static_cast<std::uint32_t>(replicate), kTimelessStep,
-                                       static_cast<std::uint32_t>(c), DrawPurpose::kPriceTaste);
-      who.price_weight = demand.beta_price * det_exp(demand.price_taste_sd * z);
-    }
-    if (consider_all_firms) return choose_among_all(who, logit_uniform);
-    return choose_among_sampled(who, logit_uniform);
   }
 
   // k = 0: every firm serving the segment. Three passes (max, normaliser, inverse CDF) keep

@@ -25,6 +25,7 @@ struct FirmView {
   const double* log_price;          // [replicate][segment][firm]  log(price)
   const std::uint8_t* serves;       // [segment][firm]  1 if the firm sells to the segment
   const double* region_term;        // [firm][region]   beta_home [home] + beta_language * fit
+  const double* utility_offset;     // [segment][firm]  calibrated xi (0 without calibration)
   const double* awareness;          // [replicate][firm] awareness weight
   const std::uint8_t* alive;        // [replicate][firm]
   const std::int32_t* acquired_by;  // [replicate][firm] acquirer of a dead firm, or -1

@@ -34,6 +34,9 @@ struct MarketSetup {
   std::vector<std::uint8_t> serves;  // [segment][firm]
   std::vector<double> region_term;   // [firm][region]
   std::vector<double> awareness;     // [firm]
+  // Calibrated utility offsets xi (src/calibration/rest_point.hpp); empty: all 0.
+  std::vector<double> utility_offset;  // [segment][firm]
+  bool rest_calibration = false;       // the engine can count rest choices (calibration on)
   // Customers who already use a service at step 0 (population.initial_adoption), the same in
   // every replicate: provider per customer (-1: none) and the tallies that match it.
   std::vector<std::int32_t> initial_provider;      // [customer], empty: nobody
@@ -106,6 +109,7 @@ struct EngineSizes {
   bool initial_customers = false;      // population.initial_adoption > 0 in some segment
   bool sampled_consideration = false;  // demand.consideration_set in [1, firms)
   bool adaptation = false;             // strategy.adapt_every > 0
+  bool rest_calibration = false;       // demand.calibration_rounds > 0
 };
 
 // Bytes an engine allocates for its arrays (device memory on CUDA, host memory on the CPU
@@ -128,8 +132,27 @@ class EnsembleBackend {
  public:
   virtual ~EnsembleBackend() = default;
   virtual const char* name() const = 0;
-  // Advances every replicate by one step (step index t, 0-based).
-  virtual void step(std::int64_t t) = 0;
+  // Advances every replicate by one step (step index t, 0-based): advance_firms(t), then
+  // finish_step(t).
+  void step(std::int64_t t) {
+    advance_firms(t);
+    finish_step(t);
+  }
+  // The firms' part of step t, up to their service offer (nothing when frozen).
+  virtual void advance_firms(std::int64_t t) = 0;
+  // The rest of step t: market aggregates, customer choice, entry, finance, acquisition,
+  // adaptation.
+  virtual void finish_step(std::int64_t t) = 0;
+  // The utility inversion's measurement (kernels/rest_calibration.hpp): every adopter
+  // chooses once with round `round`'s draws and nobody moves; `chosen` receives the choices
+  // and `kept` those that stay in the chooser's calibration group (set_rest_groups), both
+  // [replicate][segment][firm]. Needs MarketSetup::rest_calibration.
+  virtual void count_rest_choices(std::uint32_t round, std::vector<std::int32_t>& chosen,
+                                  std::vector<std::int32_t>& kept) = 0;
+  // Each firm's calibration group per segment, [segment][firm] (-1: none).
+  virtual void set_rest_groups(const std::vector<std::int32_t>& group) = 0;
+  // Replaces the utility offsets xi, [segment][firm].
+  virtual void set_utility_offset(const std::vector<double>& offset) = 0;
   // Customers per provider: [replicate][segment][firm].
   virtual void read_tallies(std::vector<std::int32_t>& tally) = 0;
   // Everything a recorded step needs (and what the accounting tests check).

@@ -112,7 +112,10 @@ struct SegmentMarketState {
         alias_index(sampled_consideration ? cells.segment_firm() : 0),
         alias_scratch_a(sampled_consideration ? cells.segment_firm() : 0),
         alias_scratch_b(sampled_consideration ? cells.segment_firm() : 0),
-        segment_has_supply(cells.segment(), 0) {}
+        segment_has_supply(cells.segment(), 0),
+        rest_group(setup.rest_calibration ? kSegments * setup.firms : 0, -1),
+        rest_chosen(setup.rest_calibration ? cells.segment_firm() : 0, 0),
+        rest_kept(setup.rest_calibration ? cells.segment_firm() : 0, 0) {}
 
   SegmentMarketView view() {
     SegmentMarketView v{};
@@ -132,7 +135,7 @@ struct SegmentMarketState {
   double bytes() const {
     return bytes_of(customers_in_segment, tally, region_tally, adopters, adoption_hazard,
                     network_term, alias_prob, alias_index, alias_scratch_a, alias_scratch_b,
-                    segment_has_supply);
+                    segment_has_supply, rest_group, rest_chosen, rest_kept);
   }
   static double footprint(const EngineSizes& s) {
     const double f = static_cast<double>(s.firms);
@@ -145,6 +148,8 @@ struct SegmentMarketState {
     bytes += segment_firm_cells * kF64;                              // network_term
     if (s.sampled_consideration) bytes += segment_firm_cells * (kF64 + 3.0 * kI32);  // alias_*
     bytes += segment_cells * kU8;                                    // segment_has_supply
+    // rest_group; rest_chosen, rest_kept
+    if (s.rest_calibration) bytes += kSegments * f * kI32 + 2.0 * segment_firm_cells * kI32;
     return bytes;
   }
 
@@ -159,6 +164,11 @@ struct SegmentMarketState {
   thrust::device_vector<std::int32_t> alias_scratch_a;
   thrust::device_vector<std::int32_t> alias_scratch_b;
   thrust::device_vector<std::uint8_t> segment_has_supply;  // [replicate][segment]
+  // The utility inversion (empty without calibration): each firm's group per segment
+  // [segment][firm], and a round's choices [replicate][segment][firm].
+  thrust::device_vector<std::int32_t> rest_group;
+  thrust::device_vector<std::int32_t> rest_chosen;
+  thrust::device_vector<std::int32_t> rest_kept;
 };
 
 // What does not change within a replicate: the firms' attributes, the index lists of firms
@@ -169,6 +179,9 @@ struct FirmStaticState {
       : firms(setup.firms),
         serves(to_device(setup.serves)),
         region_term(to_device(setup.region_term)),
+        utility_offset(setup.utility_offset.empty()
+                           ? thrust::device_vector<double>(kSegments * setup.firms, 0.0)
+                           : to_device(setup.utility_offset)),
         layer_mask(to_device(setup.layer_mask)),
         in_house_chips(to_device(setup.in_house_chips)),
         region(to_device(setup.firm_region)),
@@ -206,7 +219,8 @@ struct FirmStaticState {
   }
 
   double bytes() const {
-    return bytes_of(serves, region_term, layer_mask, in_house_chips, region, open_weights,
+    return bytes_of(serves, region_term, utility_offset, layer_mask, in_house_chips, region,
+                    open_weights,
                     model_source, open_weight_firms, chip_performance, model_developers,
                     base_strategy, cloud_self_use, acquirers, base_awareness, other_income,
                     export_blocked);
@@ -215,6 +229,7 @@ struct FirmStaticState {
     const double f = static_cast<double>(s.firms);
     double bytes = kSegments * f * kU8;  // serves
     bytes += f * kRegions * kF64;        // region_term
+    bytes += kSegments * f * kF64;       // utility_offset
     // layer_mask, in_house_chips, region, open_weights; model_source; open_weight_firms,
     // model_developers, acquirers; chip_performance, cloud_self_use, base_awareness;
     // base_strategy; other_income.
@@ -226,6 +241,7 @@ struct FirmStaticState {
   std::int32_t firms;
   thrust::device_vector<std::uint8_t> serves;       // [segment][firm]
   thrust::device_vector<double> region_term;        // [firm][region]
+  thrust::device_vector<double> utility_offset;     // [segment][firm] calibrated xi
   thrust::device_vector<std::uint8_t> layer_mask;   // [firm]
   thrust::device_vector<std::uint8_t> in_house_chips;
   thrust::device_vector<std::uint8_t> region;

@@ -49,35 +49,30 @@ class Engine final : public EnsembleBackend {
 
   const char* name() const override { return kBackendName; }
 
-  void step(std::int64_t t) override {
+  void advance_firms(std::int64_t t) override {
+    if (frozen_) return;
     PhaseClock clock(*this);
     const std::int64_t firm_threads = replicates_ * firms_;
     const FirmStepContext context = firm_context(t);
-    if (!frozen_) {
-      clock.phase("upstream markets");
-      launch("PlanFirmStep", firm_threads, PlanFirmStep{context});
-      clear_market(kMarketHbm, true, t);
-      launch("SetAcceleratorSupply", firm_threads, SetAcceleratorSupply{context});
-      clear_market(kMarketAccelerator, true, t);
-      clear_market(kMarketCloud, false, t);
-      clear_market(kMarketModel, false, t);
-      clear_market(kMarketData, false, t);
-      clock.phase("firm state");
-      launch("ProduceAndAccumulate", firm_threads, ProduceAndAccumulate{context});
-      launch("UpdateServiceOffer", firm_threads * kSegments, UpdateServiceOffer{context});
-    }
+    clock.phase("upstream markets");
+    launch("PlanFirmStep", firm_threads, PlanFirmStep{context});
+    clear_market(kMarketHbm, true, t);
+    launch("SetAcceleratorSupply", firm_threads, SetAcceleratorSupply{context});
+    clear_market(kMarketAccelerator, true, t);
+    clear_market(kMarketCloud, false, t);
+    clear_market(kMarketModel, false, t);
+    clear_market(kMarketData, false, t);
+    clock.phase("firm state");
+    launch("ProduceAndAccumulate", firm_threads, ProduceAndAccumulate{context});
+    launch("UpdateServiceOffer", firm_threads * kSegments, UpdateServiceOffer{context});
+  }
+
+  void finish_step(std::int64_t t) override {
+    PhaseClock clock(*this);
+    const std::int64_t firm_threads = replicates_ * firms_;
+    const FirmStepContext context = firm_context(t);
     clock.phase("market aggregates");
-    const SegmentMarketView market = segment_market_.view();
-    const auto segment_threads = static_cast<std::int64_t>(cells().segment());
-    launch("UpdateSegmentAdoption", segment_threads, UpdateSegmentAdoption{demand_, firms_,
-                                                  raw(segment_market_.customers_in_segment),
-                                                  market});
-    launch("UpdateNetworkTerm", segment_threads * firms_,
-           UpdateNetworkTerm{demand_.beta_network, firms_, market});
-    if (!consider_all_firms_) {
-      launch("BuildAwarenessSampler", segment_threads,
-             BuildAwarenessSampler{demand_.awareness_installed_base, firm_view(), market});
-    }
+    const SegmentMarketView market = market_aggregates();
     clock.phase("customer choice");
     launch("CustomerChoiceStep", replicates_ * ((customers_ + 1) / 2),
            CustomerChoiceStep{seed_, static_cast<std::uint32_t>(t), demand_, consider_all_firms_,
@@ -105,6 +100,31 @@ class Engine final : public EnsembleBackend {
         firm_.strategy.swap(firm_.strategy_next);
       }
     }
+  }
+
+  void count_rest_choices(std::uint32_t round, std::vector<std::int32_t>& chosen,
+                          std::vector<std::int32_t>& kept) override {
+    PhaseClock clock(*this);
+    clock.phase("utility calibration");
+    const SegmentMarketView market = market_aggregates();
+    thrust::fill(segment_market_.rest_chosen.begin(), segment_market_.rest_chosen.end(), 0);
+    thrust::fill(segment_market_.rest_kept.begin(), segment_market_.rest_kept.end(), 0);
+    CountRestChoices counter{CustomerChoiceStep{seed_, rest_calibration_step(round), demand_,
+                                                consider_all_firms_, customer_.view(),
+                                                firm_view(), market},
+                             raw(segment_market_.rest_group), raw(segment_market_.rest_chosen),
+                             raw(segment_market_.rest_kept)};
+    launch("CountRestChoices", replicates_ * customers_, counter);
+    copy_to_host(segment_market_.rest_chosen, chosen);
+    copy_to_host(segment_market_.rest_kept, kept);
+  }
+
+  void set_rest_groups(const std::vector<std::int32_t>& group) override {
+    thrust::copy(group.begin(), group.end(), segment_market_.rest_group.begin());
+  }
+
+  void set_utility_offset(const std::vector<double>& offset) override {
+    thrust::copy(offset.begin(), offset.end(), firm_static_.utility_offset.begin());
   }
 
   void apply_scenario(const ScenarioUpdate& update) override {
@@ -278,6 +298,24 @@ class Engine final : public EnsembleBackend {
                          value_chain_.max_price_change, price_floor_[market]});
   }
 
+  // The segment aggregates the customers' choice reads (MODEL.md, one step, items 1-3),
+  // recomputed from the tallies: adoption and its Bass hazard, the network term, and the
+  // awareness sampler when consideration sets are drawn.
+  SegmentMarketView market_aggregates() {
+    const SegmentMarketView market = segment_market_.view();
+    const auto segment_threads = static_cast<std::int64_t>(cells().segment());
+    launch("UpdateSegmentAdoption", segment_threads, UpdateSegmentAdoption{demand_, firms_,
+                                                  raw(segment_market_.customers_in_segment),
+                                                  market});
+    launch("UpdateNetworkTerm", segment_threads * firms_,
+           UpdateNetworkTerm{demand_.beta_network, firms_, market});
+    if (!consider_all_firms_) {
+      launch("BuildAwarenessSampler", segment_threads,
+             BuildAwarenessSampler{demand_.awareness_installed_base, firm_view(), market});
+    }
+    return market;
+  }
+
   Cells cells() const { return Cells{replicates_, customers_, firms_}; }
 
   // The firms as the customers' choice sees them: the service offer of each replicate, what
@@ -289,6 +327,7 @@ class Engine final : public EnsembleBackend {
     v.log_price = raw(firm_.log_price);
     v.serves = raw(firm_static_.serves);
     v.region_term = raw(firm_static_.region_term);
+    v.utility_offset = raw(firm_static_.utility_offset);
     v.awareness = raw(firm_.awareness);
     v.alive = raw(firm_.alive);
     v.acquired_by = raw(firm_.acquired_by);

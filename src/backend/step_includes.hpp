@@ -15,6 +15,7 @@
 #include "backend/backend.hpp"
 #include "kernels/acquisition.hpp"
 #include "kernels/customer_choice.hpp"
+#include "kernels/rest_calibration.hpp"
 #include "kernels/firm_dynamics.hpp"
 #include "kernels/firm_entry.hpp"
 #include "kernels/market_clearing.hpp"

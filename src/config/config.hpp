@@ -180,6 +180,7 @@ struct DemandSettings {
   double switching_cost = 1.0;
   double price_taste_sd = 0.9;  // log-sd of a customer's personal price sensitivity
   double taste_sd = 1.0;        // sd of a customer's persistent taste for each firm
+  std::int64_t calibration_rounds = 0;  // rounds of the utility inversion before step 0 (0: off)
 
   // Utility per Elo point of quality: kappa ln(10) / 400, the Bradley-Terry scale on which
   // 400 points are 10:1 odds; the one place the weight of quality is defined.

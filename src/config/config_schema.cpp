@@ -311,6 +311,12 @@ const std::vector<KeySpec> kSettingsKeys = {
      "the firm's utility with z standard normal, fixed for the customer and firm over the run "
      "(0 = no durable taste; the logit's own noise has sd pi/sqrt(6) = 1.28).",
      AIMARKET_FIELD(demand.taste_sd), nullptr, nullptr},
+    {"demand", "calibration_rounds", KeyKind::kInteger, "0", "rounds", Integers(0, 1000), kNoNames,
+     "Rounds of the utility inversion before the first step (docs/MODEL.md, \"Utilities "
+     "calibrated from shares\"): each named firm's utility offset in each segment, and one "
+     "offset for the other firms of the segment, are moved until the starting customers are a "
+     "rest point of the model's own choice; 0 = off (utilities as configured).",
+     AIMARKET_FIELD(demand.calibration_rounds), nullptr, nullptr},
 
     // [compute]
     {"compute", "hbm_per_accelerator", KeyKind::kFloat, "6.0", "stacks per accelerator unit",

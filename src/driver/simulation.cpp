@@ -128,6 +128,10 @@ Simulation::Simulation(const Config& config, BackendChoice choice, std::string* 
       customers_(build_customer_population(config.population)) {
   const MarketSetup setup = make_market_setup(config_, firms_, customers_);
   backend_ = cuda_ ? make_cuda_backend(setup) : make_cpu_backend(setup);
+  if (setup.rest_calibration) {
+    rest_problem_ = make_rest_problem(firms_, static_cast<std::int32_t>(config_.named_firms.size()),
+                                      setup);
+  }
   layout_.replicates = config_.run.replicates;
   layout_.firms = firms_.size();
   layout_.customer_weight = config_.population.customer_weight();
@@ -150,13 +154,27 @@ Simulation::Simulation(const Config& config, BackendChoice choice, std::string* 
 }
 
 void Simulation::step() {
+  const bool calibrate = steps_done_ == 0 && config_.demand.calibration_rounds > 0;
+  if (calibrate) {
+    // The first step's firm decisions, in the world without levers; the utilities are then
+    // inverted at the offer customers are about to choose on (MODEL.md, "Utilities calibrated
+    // from shares"), and the config's levers take effect from this step's choice on.
+    backend_->advance_firms(0);
+    rest_fit_ = calibrate_utilities(*backend_, rest_problem_, config_.run.replicates,
+                                    config_.demand.calibration_rounds);
+    backend_->apply_scenario(make_scenario_update(config_.scenario, config_, firms_));
+  }
   // Scenario events dated at this step (or before the run's start, at step 0) take effect
   // before it; each event holds the complete lever set in force from its date.
   for (const ScenarioEvent& event : config_.events) {
     if (event.step == steps_done_)
       backend_->apply_scenario(make_scenario_update(event.scenario, config_, firms_));
   }
-  backend_->step(steps_done_);
+  if (calibrate) {
+    backend_->finish_step(0);
+  } else {
+    backend_->step(steps_done_);
+  }
   ++steps_done_;
 }
 
@@ -235,6 +253,7 @@ MemoryEstimate estimate_memory(const Config& config, bool cuda) {
   sizes.sampled_consideration =
       config.demand.consideration_set > 0 && config.demand.consideration_set < sizes.firms;
   sizes.adaptation = config.strategy.adapt_every > 0;
+  sizes.rest_calibration = config.demand.calibration_rounds > 0;
   const EngineFootprint engine = engine_footprint(sizes);
 
   const double customers = static_cast<double>(sizes.customers);
@@ -539,6 +558,9 @@ RunSummary run_simulation(const Config& config, const RunOptions& options) {
         break;
       }
       sim.step();
+      if (t == 0 && config.demand.calibration_rounds > 0) {
+        std::fprintf(stderr, "%s\n", rest_fit_summary(sim.rest_problem(), sim.rest_fit()).c_str());
+      }
       // The step that overflowed is not written: the file keeps every recorded step before it.
       const std::string overflow = sim.overflow_problem();
       if (!overflow.empty()) throw std::runtime_error(overflow);

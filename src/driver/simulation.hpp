@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "backend/backend.hpp"
+#include "calibration/rest_point.hpp"
 #include "config/config.hpp"
 #include "output/trajectory_writer.hpp"
 #include "population/population.hpp"
@@ -94,6 +95,10 @@ class Simulation {
   std::string overflow_problem();
   RunMetadata metadata() const;
   const MemoryEstimate& memory_estimate() const { return memory_; }
+  // The utility inversion's groups and result (empty before the first step, or without
+  // demand.calibration_rounds).
+  const RestProblem& rest_problem() const { return rest_problem_; }
+  const RestFit& rest_fit() const { return rest_fit_; }
 
  private:
   Config config_;
@@ -105,6 +110,8 @@ class Simulation {
   std::int64_t steps_done_ = 0;
   RecordLayout layout_;
   EnsembleSnapshot snapshot_;
+  RestProblem rest_problem_;
+  RestFit rest_fit_;
 };
 
 // The recorded-step rule: every record_every-th step, and always the last one.

@@ -381,7 +381,13 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
     setup.log_price[k] = det_log(firms.price[k]);
   }
   setup.serves = firms.serves;
-  const ScenarioUpdate scenario = make_scenario_update(config.scenario, config, firms);
+  // With the utility inversion on, the engine starts in the world the starting shares were
+  // observed in, without policy levers, and the driver applies the config's [scenario] once
+  // the utilities are calibrated (src/calibration/rest_point.hpp): a scenario's levers then
+  // move utilities away from the calibrated rest point instead of being absorbed into it.
+  setup.rest_calibration = config.demand.calibration_rounds > 0;
+  const ScenarioUpdate scenario = make_scenario_update(
+      setup.rest_calibration ? ScenarioSettings{} : config.scenario, config, firms);
   setup.region_term = scenario.region_term;
   setup.awareness = firms.awareness;
   assign_initial_customers(config, firms, customers, setup);

@@ -64,7 +64,9 @@ CustomerPopulation build_customer_population(const PopulationSettings& populatio
 ScenarioUpdate make_scenario_update(const ScenarioSettings& scenario, const Config& config,
                                     const FirmTable& firms);
 
-// The device-side inputs: utility terms premultiplied by their coefficients.
+// The device-side inputs: utility terms premultiplied by their coefficients. With
+// demand.calibration_rounds > 0 the levers are those of an empty [scenario] (the driver
+// applies the config's after calibrating utilities, src/driver/simulation.cpp).
 MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
                               const CustomerPopulation& customers);
 

@@ -59,6 +59,7 @@ EngineSizes sizes_of(const Config& config) {
   s.sampled_consideration =
       config.demand.consideration_set > 0 && config.demand.consideration_set < s.firms;
   s.adaptation = config.strategy.adapt_every > 0;
+  s.rest_calibration = config.demand.calibration_rounds > 0;
   return s;
 }
 
@@ -96,11 +97,13 @@ TEST(MemoryEstimate, EngineFootprintIsWhatTheEngineAllocates) {
 }
 
 TEST(MemoryEstimate, EngineFootprintCountsTheOptionalArrays) {
-  // Nobody adopted at the start, every firm considered, strategy adaptation on.
+  // Nobody adopted at the start, every firm considered, strategy adaptation and the utility
+  // inversion's counts on.
   expect_footprint_matches_the_heap(testing::load_repo_config(
       "configs/baseline.toml",
       {"population.synthetic_firms=0", "entry.free_slots=0", "population.customers=1000",
        "run.replicates=4000", "demand.consideration_set=0", "strategy.adapt_every=12",
+       "demand.calibration_rounds=2",
        std::string("population.initial_adoption={consumer=0, enterprise=0, finance=0, ") +
            "healthcare=0, legal=0, manufacturing=0}"}));
 }
@@ -131,7 +134,7 @@ TEST(MemoryEstimate, ArrayBytesAreTheFootprintLessEmptyIndexSlots) {
   expect_array_bytes_are_the_footprint(testing::load_repo_config(
       "configs/baseline.toml",
       {"population.customers=1000", "run.replicates=2", "demand.consideration_set=0",
-       "strategy.adapt_every=12",
+       "strategy.adapt_every=12", "demand.calibration_rounds=2",
        std::string("population.initial_adoption={consumer=0, enterprise=0, finance=0, ") +
            "healthcare=0, legal=0, manufacturing=0}"}));
 }

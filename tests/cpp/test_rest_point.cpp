@@ -1,0 +1,196 @@
+// Utilities calibrated from shares (src/calibration/rest_point.hpp, MODEL.md "Utilities
+// calibrated from shares"): the inversion against a closed form, the starting shares held as
+// a rest point, and the same offsets on any thread count. Tolerances are multiples of the
+// sampling standard deviation, written next to each check; seeds are fixed.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "backend/backend.hpp"
+#include "driver/simulation.hpp"
+#include "kernels/layout.hpp"
+#include "test_support.hpp"
+
+namespace aimarket {
+namespace {
+
+using testing::load_repo_config;
+
+// The four firms of configs/textbook/logit.toml (0, 100, 200, 300 Elo), every customer a
+// consumer and an adopter at the start, shared 40/30/20/10 % among them; nobody adopts
+// later, so the market is the stock of customers alone.
+std::vector<std::string> four_firm_market(const std::string& switching_cost) {
+  return {"population.initial_adoption={consumer=1.0}",
+          "demand.bass_p=0",
+          "demand.switching_cost=" + switching_cost,
+          "demand.calibration_rounds=40",
+          "firm.A.initial_share={consumer=0.4}",
+          "firm.B.initial_share={consumer=0.3}",
+          "firm.C.initial_share={consumer=0.2}",
+          "firm.D.initial_share={consumer=0.1}"};
+}
+constexpr double kTarget[] = {0.4, 0.3, 0.2, 0.1};
+
+// Full consideration, switching cost c, every customer choosing: from provider k a customer
+// moves to j != k with probability a w_j / (w_k + a (W - w_k)), a = e^-c, w = exp(utility),
+// W = sum w. The stationary shares of that chain are
+//   s_j  proportional to  w_j (a W + (1 - a) w_j)
+// (substitute into s_j = sum_k s_k P(k -> j)). Given target shares, this returns the
+// log-weights log w_j (up to a common constant) that make them stationary: with W = 1 each
+// w_j solves (1 - a) w^2 + a w = lambda s_j, and lambda is found by bisection so that the
+// w_j sum to 1.
+std::vector<double> stationary_log_weights(const std::vector<double>& share, double c) {
+  const double a = std::exp(-c), b = 1.0 - a;
+  auto weights = [&](double lambda) {
+    std::vector<double> w;
+    for (double s : share) {
+      w.push_back(b > 0.0 ? (-a + std::sqrt(a * a + 4.0 * b * lambda * s)) / (2.0 * b)
+                          : lambda * s / a);
+    }
+    return w;
+  };
+  double lo = 0.0, hi = 1.0;
+  auto total = [&](double lambda) {
+    double sum = 0.0;
+    for (double w : weights(lambda)) sum += w;
+    return sum;
+  };
+  while (total(hi) < 1.0) hi *= 2.0;
+  for (int i = 0; i < 200; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (total(mid) < 1.0 ? lo : hi) = mid;
+  }
+  std::vector<double> log_w;
+  for (double w : weights(0.5 * (lo + hi))) log_w.push_back(std::log(w));
+  return log_w;
+}
+
+// Runs the first step (which calibrates) and returns the offsets of the four firms.
+std::vector<double> calibrated_offsets(Simulation& sim) {
+  sim.step();
+  const std::vector<double>& offset = sim.rest_fit().offset;
+  const std::int32_t n = sim.firms().size();
+  std::vector<double> out;
+  for (std::int32_t j = 0; j < 4; ++j)
+    out.push_back(offset[static_cast<std::size_t>(layout::segment_firm(0, j, n))]);
+  return out;
+}
+
+void expect_offsets_solve_the_closed_form(double switching_cost) {
+  const Config config = load_repo_config("configs/textbook/logit.toml",
+                                         four_firm_market(std::to_string(switching_cost)));
+  Simulation sim(config, BackendChoice::kCpu);
+  const std::vector<double> offset = calibrated_offsets(sim);
+  const std::vector<double> log_w =
+      stationary_log_weights({kTarget[0], kTarget[1], kTarget[2], kTarget[3]}, switching_cost);
+  // Utility = beta_quality quality + offset, so
+  // offset_j - offset_A = (log w_j - log w_A) - beta_quality (q_j - q_A).
+  const double n = static_cast<double>(config.population.customers * config.run.replicates);
+  for (int j = 1; j < 4; ++j) {
+    const double expected = (log_w[static_cast<std::size_t>(j)] - log_w[0]) -
+                            config.demand.beta_quality() *
+                                (config.named_firms[static_cast<std::size_t>(j)].quality[0] -
+                                 config.named_firms[0].quality[0]);
+    // The sampling sd of log(s_j / s_A) measured in one round of n choices (delta method:
+    // (1 - s)/(s n) per firm); the averaged offsets are no noisier than one round. 4 sd.
+    const double sd =
+        std::sqrt((1.0 - kTarget[j]) / (kTarget[j] * n) + (1.0 - kTarget[0]) / (kTarget[0] * n));
+    EXPECT_NEAR(offset[static_cast<std::size_t>(j)] - offset[0], expected, 4.0 * sd)
+        << "firm " << j << ", switching cost " << switching_cost;
+  }
+}
+
+TEST(RestPoint, InversionIsBerrysLogitInversionWithoutSwitchingCost) {
+  // c = 0: the stationary shares are the logit shares, offset_j - offset_A =
+  // log(s_j / s_A) - (q_j - q_A) (Berry 1994).
+  expect_offsets_solve_the_closed_form(0.0);
+}
+
+TEST(RestPoint, InversionSolvesTheStationaryChainWithSwitchingCost) {
+  expect_offsets_solve_the_closed_form(1.0);
+}
+
+// Pooled share of firm j in the consumer segment, from a recorded frame.
+double pooled_share(const Simulation& sim, const RecordFrame& frame, std::int32_t j) {
+  const Config& config = sim.config();
+  const std::int32_t firms = sim.firms().size();
+  double customers = 0.0;
+  for (std::int64_t r = 0; r < config.run.replicates; ++r) {
+    customers +=
+        frame.customers[static_cast<std::size_t>(layout::replicate_segment_firm(r, 0, j, firms))];
+  }
+  return customers / static_cast<double>(config.population.customers * config.run.replicates);
+}
+
+// The four-firm market with sampled consideration sets (2 of 4, by awareness 1:2:3:4) and
+// switching costs, frozen firms, every customer choosing every step.
+std::vector<std::string> sampled_market(const std::string& network, const std::string& base) {
+  std::vector<std::string> overrides = four_firm_market("1.0");
+  overrides.insert(overrides.end(),
+                   {"run.steps=24", "demand.consideration_set=2", "demand.beta_network=" + network,
+                    "demand.awareness_installed_base=" + base, "firm.A.awareness=1",
+                    "firm.B.awareness=2", "firm.C.awareness=3", "firm.D.awareness=4"});
+  return overrides;
+}
+
+TEST(RestPoint, CalibratedSharesStayAtTheirStartWhileEveryCustomerChooses) {
+  // Without feedback between customers (no network effect, consideration by awareness
+  // alone) customers are independent chains, so at rest the counts stay multinomial around
+  // the start: each step's pooled share within 4.5 binomial sd of it, for 24 steps.
+  const Config config = load_repo_config("configs/textbook/logit.toml", sampled_market("0", "0"));
+  Simulation sim(config, BackendChoice::kCpu);
+  const double n = static_cast<double>(config.population.customers * config.run.replicates);
+  for (std::int64_t t = 0; t < config.run.steps; ++t) {
+    sim.step();
+    const RecordFrame frame = sim.record_frame();
+    for (std::int32_t j = 0; j < 4; ++j) {
+      const double sd = std::sqrt(kTarget[j] * (1.0 - kTarget[j]) / n);
+      EXPECT_NEAR(pooled_share(sim, frame, j), kTarget[j], 4.5 * sd)
+          << "firm " << j << " at step " << t;
+    }
+  }
+  // Without the inversion the same market leaves its start (so the check can fail).
+  std::vector<std::string> off = sampled_market("0", "0");
+  off.push_back("demand.calibration_rounds=0");
+  Simulation uncalibrated(load_repo_config("configs/textbook/logit.toml", off),
+                          BackendChoice::kCpu);
+  for (std::int64_t t = 0; t < config.run.steps; ++t) uncalibrated.step();
+  EXPECT_GT(std::abs(pooled_share(uncalibrated, uncalibrated.record_frame(), 3) - kTarget[3]),
+            10.0 * std::sqrt(kTarget[3] * (1.0 - kTarget[3]) / n));
+}
+
+TEST(RestPoint, WithFeedbackTheFirstStepKeepsTheStartingShares) {
+  // The network effect and installed-base sampling tie customers together; the inversion
+  // still makes the start a rest point of one step (its definition): the first step's
+  // pooled shares within 4.5 binomial sd. Later steps may leave it, as increasing returns
+  // make such rest points unstable (Arthur 1989; MODEL.md).
+  const Config config =
+      load_repo_config("configs/textbook/logit.toml", sampled_market("1.0", "0.5"));
+  Simulation sim(config, BackendChoice::kCpu);
+  sim.step();
+  const RecordFrame frame = sim.record_frame();
+  const double n = static_cast<double>(config.population.customers * config.run.replicates);
+  for (std::int32_t j = 0; j < 4; ++j) {
+    const double sd = std::sqrt(kTarget[j] * (1.0 - kTarget[j]) / n);
+    EXPECT_NEAR(pooled_share(sim, frame, j), kTarget[j], 4.5 * sd) << "firm " << j;
+  }
+  EXPECT_LT(sim.rest_fit().max_abs_z, 4.5);
+}
+
+TEST(RestPoint, OffsetsAreTheSameOnOneAndTwoThreads) {
+  const Config config = load_repo_config("configs/textbook/logit.toml", four_firm_market("1.0"));
+  set_cpu_threads(1);
+  Simulation one(config, BackendChoice::kCpu);
+  const std::vector<double> a = calibrated_offsets(one);
+  set_cpu_threads(2);
+  Simulation two(config, BackendChoice::kCpu);
+  const std::vector<double> b = calibrated_offsets(two);
+  set_cpu_threads(0);
+  EXPECT_EQ(a, b);
+}
+
+}  // namespace
+}  // namespace aimarket
