@@ -293,7 +293,9 @@ frozen = true
 bass_p = 1.0
 bass_q = 0.0
 consideration_set = 0
-beta_quality = 1.0
+# One Elo point = one utility unit (kappa = 400 / ln 10), so the qualities below are the
+# utilities of the closed form.
+elo_discernment = 173.71779276130073
 beta_price = 0.0
 beta_network = 0.0
 beta_home = 0.0
@@ -322,7 +324,10 @@ quality = 1.2
   double mean[3] = {0, 0, 0}, mean_sq[3] = {0, 0, 0};
   for (int k = 0; k < kDraws; ++k) {
     std::vector<double> v(3);
-    for (int j = 0; j < 3; ++j) v[static_cast<std::size_t>(j)] = quality[j] + taste_sd * normal(engine);
+    for (int j = 0; j < 3; ++j) {
+      v[static_cast<std::size_t>(j)] =
+          config.demand.beta_quality() * quality[j] + taste_sd * normal(engine);
+    }
     const auto p = testing::softmax(v);
     for (int j = 0; j < 3; ++j) {
       mean[j] += p[static_cast<std::size_t>(j)] / kDraws;
