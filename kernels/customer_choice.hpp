@@ -8,7 +8,8 @@
 // the awareness sampler (with replacement, duplicates dropped, the current provider always
 // kept; k = 0 means every firm serving s) and picks firm j by multinomial logit on
 //
-//   u_j = xi_{s,j} + beta_quality q_{s,j} - beta_price tau_i log p_{s,j} + beta_home [region_j = r_i]
+//   u_j = xi_{s,j} + beta_quality q_{s,j} - beta_price tau_i log p_{s,j} + beta_home [region_j =
+//   r_i]
 //         + beta_language fit_{j,r_i} + beta_network log(1 + share_{s,j})
 //         - switching_cost [j != current provider] + taste_sd z_ij + Gumbel noise,
 //
@@ -109,7 +110,6 @@ struct CustomerChoiceStep {
     if (consider_all_firms) return choose_among_all(who, logit_uniform);
     return choose_among_sampled(who, logit_uniform);
   }
-
 
  private:
   // Customer c of the replicate: exit or acquisition of its provider, then adoption or
@@ -250,10 +250,10 @@ struct CustomerChoiceStep {
           layout::replicate_segment_firm(who.replicate, who.segment, 0, firm.firms);
       const int draws = demand.consideration_set;
       for (int block = 0; 2 * block < draws; ++block) {
-        const DrawBlock d = draw_block(
-            seed, static_cast<std::uint32_t>(who.replicate), step,
-            static_cast<std::uint32_t>(who.customer),
-            DrawPurpose::kConsiderationSet, static_cast<std::uint32_t>(block));
+        const DrawBlock d =
+            draw_block(seed, static_cast<std::uint32_t>(who.replicate), step,
+                       static_cast<std::uint32_t>(who.customer), DrawPurpose::kConsiderationSet,
+                       static_cast<std::uint32_t>(block));
         // Two draws per block, each from a pair of words (first, first + 1).
         for (int first = 0; first < 4 && 2 * block + first / 2 < draws; first += 2) {
           const std::int32_t j =

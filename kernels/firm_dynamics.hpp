@@ -25,9 +25,9 @@
 //   finetune_gain * (1 - exp(-data / scale)), or the partner's) + G_data * (1 - exp(-data /
 //   scale)) + G_rd * (1 - exp(-R&D / scale)), E(start) taken at the initial state or at entry;
 //   with global_model_access a > 0 in its region the capability used is max(that, a * global
-//   frontier + fine-tuning gain); a closed stack adopts only domestic open models. Price = base price + (1 + markup) * (inference
-//   compute per customer * compute price (what it paid; with its own cloud, its cloud price,
-//   the opportunity cost) + partner's API fee).
+//   frontier + fine-tuning gain); a closed stack adopts only domestic open models. Price = base
+//   price + (1 + markup) * (inference compute per customer * compute price (what it paid; with its
+//   own cloud, its cloud price, the opportunity cost) + partner's API fee).
 // Settle (step 8): cash += customer revenue + other income (outside businesses) + market sales
 //   - market purchases - costs paid outside the economy (production, operation, capex, R&D,
 //   marketing, the fixed cost of running a firm, regulation, acquisitions, less subsidies); a
@@ -291,8 +291,8 @@ struct ProduceAndAccumulate {
     }
     c.dyn.rd_stock[index] =
         c.dyn.rd_stock[index] * (1.0 - c.p.rd_depreciation) + c.dyn.rd_budget[index] / 1e6;
-    c.dyn.marketing_stock[index] = next_marketing_stock(
-        c.dyn.marketing_stock[index], c.dyn.marketing_budget[index] / 1e6, c.p);
+    c.dyn.marketing_stock[index] = next_marketing_stock(c.dyn.marketing_stock[index],
+                                                        c.dyn.marketing_budget[index] / 1e6, c.p);
     c.dyn.awareness[index] =
         c.firm.base_awareness[j] + marketing_awareness(c.dyn.marketing_stock[index], c.p);
 
@@ -371,8 +371,8 @@ struct UpdateServiceOffer {
     const std::int64_t idx = layout::replicate_firm(replicate, j, n);
     const std::int32_t source = c.firm.model_source[j];
 
-    const double quality = c.dyn.base_quality[index] +
-                           (endogenous_quality(replicate, j) - c.dyn.quality_start[idx]);
+    const double quality =
+        c.dyn.base_quality[index] + (endogenous_quality(replicate, j) - c.dyn.quality_start[idx]);
     c.dyn.service_quality[index] = quality;
     c.dyn.quality_term[index] = c.p.beta_quality * quality;
 

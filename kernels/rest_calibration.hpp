@@ -43,9 +43,9 @@ struct CountRestChoices {
         chooser.customer.provider[layout::replicate_customer(at.replicate, at.entry, customers)];
     if (current < 0) return;  // the rest condition is about the stock of customers
     const int segment = chooser.customer.segment[at.entry];
-    const DrawBlock d = draw_block(chooser.seed, static_cast<std::uint32_t>(at.replicate),
-                                   chooser.step, static_cast<std::uint32_t>(at.entry),
-                                   DrawPurpose::kRestCalibration, 0);
+    const DrawBlock d =
+        draw_block(chooser.seed, static_cast<std::uint32_t>(at.replicate), chooser.step,
+                   static_cast<std::uint32_t>(at.entry), DrawPurpose::kRestCalibration, 0);
     std::int32_t pick =
         chooser.choose(at.replicate, at.entry, current, segment, uniform_open01(d.word[0]));
     if (pick < 0) pick = current;  // unreachable: the current provider is always a candidate

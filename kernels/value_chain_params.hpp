@@ -20,15 +20,15 @@ struct RegionLevers {
 
 struct ValueChainParams {
   // Firms' service offer (spending follows each firm's strategy parameters).
-  double quality_per_capability;               // Elo per capability unit
-  double data_quality_gain, rd_quality_gain;   // Elo, bounds of the saturating gains
-  double domain_data_scale;  // T tokens
-  double rd_scale;           // USD M
+  double quality_per_capability;              // Elo per capability unit
+  double data_quality_gain, rd_quality_gain;  // Elo, bounds of the saturating gains
+  double domain_data_scale;                   // T tokens
+  double rd_scale;                            // USD M
   double rd_depreciation, awareness_decay;
   double awareness_max;    // awareness a saturating marketing stock adds
   double marketing_scale;  // USD M of marketing stock per e-fold of the remaining gap
-  double fixed_cost;  // USD per step per live firm (staff, offices), paid outside
-  double beta_quality;  // utility per Elo point, kappa ln(10) / 400
+  double fixed_cost;       // USD per step per live firm (staff, offices), paid outside
+  double beta_quality;     // utility per Elo point, kappa ln(10) / 400
   double customer_weight;  // real customers per agent
   // Compute layers.
   double hbm_per_accelerator, hbm_unit_cost, accelerator_unit_cost, cloud_operating_cost;

@@ -1,7 +1,5 @@
 // The outcome measures of `aimarket compare` (see compare.hpp): what is computed from one
 // trajectory file, per replicate and recorded step.
-#include "analysis/compare.hpp"
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -9,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "analysis/compare.hpp"
 #include "analysis/compare_internal.hpp"
 #include "common/text.hpp"
 #include "output/output_schema.hpp"

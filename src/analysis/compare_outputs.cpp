@@ -1,7 +1,5 @@
 // The three outputs of `aimarket compare` (see compare.hpp): the Markdown table, comparison.csv
 // and comparison.h5, as docs/OUTPUT.md describes under "Comparison files".
-#include "analysis/compare.hpp"
-
 #include <hdf5.h>
 #include <unistd.h>
 
@@ -12,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/compare.hpp"
 #include "analysis/compare_internal.hpp"
 #include "common/hdf5_support.hpp"
 #include "common/text.hpp"

@@ -1,13 +1,12 @@
 // Scenarios and sweeps of `aimarket compare` (see compare.hpp): --sweep options, the grid of
 // scenarios they make from the configs, and the names of the scenarios' trajectory files.
-#include "analysis/compare.hpp"
-
 #include <filesystem>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "analysis/compare.hpp"
 #include "analysis/compare_internal.hpp"
 #include "common/text.hpp"
 

@@ -141,13 +141,13 @@ struct SegmentMarketState {
     const double f = static_cast<double>(s.firms);
     const double segment_cells = static_cast<double>(s.replicates) * kSegments;
     const double segment_firm_cells = segment_cells * f;
-    double bytes = kSegments * kI64;                                 // customers_in_segment
-    bytes += segment_firm_cells * kI32;                              // tally
+    double bytes = kSegments * kI64;                                   // customers_in_segment
+    bytes += segment_firm_cells * kI32;                                // tally
     bytes += static_cast<double>(s.replicates) * f * kRegions * kI32;  // region_tally
-    bytes += segment_cells * (kI32 + kF64);                          // adopters, adoption_hazard
-    bytes += segment_firm_cells * kF64;                              // network_term
+    bytes += segment_cells * (kI32 + kF64);                            // adopters, adoption_hazard
+    bytes += segment_firm_cells * kF64;                                // network_term
     if (s.sampled_consideration) bytes += segment_firm_cells * (kF64 + 3.0 * kI32);  // alias_*
-    bytes += segment_cells * kU8;                                    // segment_has_supply
+    bytes += segment_cells * kU8;  // segment_has_supply
     // rest_group; rest_chosen, rest_kept
     if (s.rest_calibration) bytes += kSegments * f * kI32 + 2.0 * segment_firm_cells * kI32;
     return bytes;
@@ -220,10 +220,9 @@ struct FirmStaticState {
 
   double bytes() const {
     return bytes_of(serves, region_term, utility_offset, layer_mask, in_house_chips, region,
-                    open_weights,
-                    model_source, open_weight_firms, chip_performance, model_developers,
-                    base_strategy, cloud_self_use, acquirers, base_awareness, other_income,
-                    export_blocked);
+                    open_weights, model_source, open_weight_firms, chip_performance,
+                    model_developers, base_strategy, cloud_self_use, acquirers, base_awareness,
+                    other_income, export_blocked);
   }
   static double footprint(const EngineSizes& s) {
     const double f = static_cast<double>(s.firms);
@@ -239,10 +238,10 @@ struct FirmStaticState {
   }
 
   std::int32_t firms;
-  thrust::device_vector<std::uint8_t> serves;       // [segment][firm]
-  thrust::device_vector<double> region_term;        // [firm][region]
-  thrust::device_vector<double> utility_offset;     // [segment][firm] calibrated xi
-  thrust::device_vector<std::uint8_t> layer_mask;   // [firm]
+  thrust::device_vector<std::uint8_t> serves;      // [segment][firm]
+  thrust::device_vector<double> region_term;       // [firm][region]
+  thrust::device_vector<double> utility_offset;    // [segment][firm] calibrated xi
+  thrust::device_vector<std::uint8_t> layer_mask;  // [firm]
   thrust::device_vector<std::uint8_t> in_house_chips;
   thrust::device_vector<std::uint8_t> region;
   thrust::device_vector<std::uint8_t> open_weights;
@@ -269,8 +268,8 @@ struct FirmDynamicState {
         cash(replicate_rows(setup.cash, setup.replicates)),
         cash_at_review(replicate_rows(setup.cash, setup.replicates)),
         strategy(replicate_rows(setup.strategy, setup.replicates)),
-        strategy_next(adaptation ? setup.strategy.size() * static_cast<std::size_t>(setup.replicates)
-                                 : 0),
+        strategy_next(
+            adaptation ? setup.strategy.size() * static_cast<std::size_t>(setup.replicates) : 0),
         growth(adaptation ? cells.firm() : 0),
         subsidy(cells.firm(), 0.0),
         acquired_by(cells.firm(), -1),
@@ -338,9 +337,8 @@ struct FirmDynamicState {
                     strategy_next, growth, subsidy, acquired_by, fab_capacity, hbm_capacity,
                     installed_compute, data_stock, training_compute, capability, rd_stock,
                     quality_start, marketing_stock, rd_budget, marketing_budget, capex,
-                    external_cost,
-                    service_revenue, service_price, service_quality, base_quality, base_price,
-                    overflow, overflow_any);
+                    external_cost, service_revenue, service_price, service_quality, base_quality,
+                    base_price, overflow, overflow_any);
   }
   static double footprint(const EngineSizes& s) {
     const double firm_cells = static_cast<double>(s.replicates) * static_cast<double>(s.firms);
@@ -365,10 +363,10 @@ struct FirmDynamicState {
   thrust::device_vector<std::uint8_t> alive;
   thrust::device_vector<std::int64_t> cash;
   thrust::device_vector<std::int64_t> cash_at_review;
-  thrust::device_vector<double> strategy;       // [replicate][parameter][firm]
-  thrust::device_vector<double> strategy_next;  // adaptation writes here, then swaps
-  thrust::device_vector<double> growth;         // [replicate][firm] at a review
-  thrust::device_vector<double> subsidy;        // [replicate][firm] USD this step
+  thrust::device_vector<double> strategy;           // [replicate][parameter][firm]
+  thrust::device_vector<double> strategy_next;      // adaptation writes here, then swaps
+  thrust::device_vector<double> growth;             // [replicate][firm] at a review
+  thrust::device_vector<double> subsidy;            // [replicate][firm] USD this step
   thrust::device_vector<std::int32_t> acquired_by;  // [replicate][firm]
   thrust::device_vector<double> fab_capacity;
   thrust::device_vector<double> hbm_capacity;

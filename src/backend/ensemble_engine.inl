@@ -82,7 +82,8 @@ class Engine final : public EnsembleBackend {
       // Entry comes before finance so that a firm exiting in this step's settlement is never
       // replaced in the same step: its slot is free once its customers have left (next step).
       if (entry_.rate > 0.0 && entry_.first_slot < firms_) {
-        launch("EnterFirms", replicates_, EnterFirms{context, entry_, seed_, static_cast<std::uint32_t>(t)});
+        launch("EnterFirms", replicates_,
+               EnterFirms{context, entry_, seed_, static_cast<std::uint32_t>(t)});
       }
       launch("SettleFinance", firm_threads, SettleFinance{context});
       thrust::device_vector<std::int32_t>& acquirers = firm_static_.acquirers;
@@ -109,11 +110,11 @@ class Engine final : public EnsembleBackend {
     const SegmentMarketView market = market_aggregates();
     thrust::fill(segment_market_.rest_chosen.begin(), segment_market_.rest_chosen.end(), 0);
     thrust::fill(segment_market_.rest_kept.begin(), segment_market_.rest_kept.end(), 0);
-    CountRestChoices counter{CustomerChoiceStep{seed_, rest_calibration_step(round), demand_,
-                                                consider_all_firms_, customer_.view(),
-                                                firm_view(), market},
-                             raw(segment_market_.rest_group), raw(segment_market_.rest_chosen),
-                             raw(segment_market_.rest_kept)};
+    CountRestChoices counter{
+        CustomerChoiceStep{seed_, rest_calibration_step(round), demand_, consider_all_firms_,
+                           customer_.view(), firm_view(), market},
+        raw(segment_market_.rest_group), raw(segment_market_.rest_chosen),
+        raw(segment_market_.rest_kept)};
     launch("CountRestChoices", replicates_ * customers_, counter);
     copy_to_host(segment_market_.rest_chosen, chosen);
     copy_to_host(segment_market_.rest_kept, kept);
@@ -194,9 +195,9 @@ class Engine final : public EnsembleBackend {
     const double widest_firm_row =
         static_cast<double>(s.firms) * kF64 *
         std::max<double>(std::max<double>(kUpstreamMarkets, kStrategyParameters), kSegments);
-    footprint.staging = std::max(
-        s.initial_customers ? r * static_cast<double>(s.customers) * kI32 : 0.0,
-        r * widest_firm_row);
+    footprint.staging =
+        std::max(s.initial_customers ? r * static_cast<double>(s.customers) * kI32 : 0.0,
+                 r * widest_firm_row);
     return footprint;
   }
 
@@ -304,9 +305,9 @@ class Engine final : public EnsembleBackend {
   SegmentMarketView market_aggregates() {
     const SegmentMarketView market = segment_market_.view();
     const auto segment_threads = static_cast<std::int64_t>(cells().segment());
-    launch("UpdateSegmentAdoption", segment_threads, UpdateSegmentAdoption{demand_, firms_,
-                                                  raw(segment_market_.customers_in_segment),
-                                                  market});
+    launch(
+        "UpdateSegmentAdoption", segment_threads,
+        UpdateSegmentAdoption{demand_, firms_, raw(segment_market_.customers_in_segment), market});
     launch("UpdateNetworkTerm", segment_threads * firms_,
            UpdateNetworkTerm{demand_.beta_network, firms_, market});
     if (!consider_all_firms_) {

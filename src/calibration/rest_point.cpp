@@ -80,7 +80,8 @@ RestProblem make_rest_problem(const FirmTable& firms, std::int32_t named_firms,
           named && firms.initial_share[static_cast<std::size_t>(layout::firm_segment(j, s))] > 0.0;
       if (named_with_share && customers > 0.0) {
         problem.group[cell] = static_cast<std::int32_t>(problem.groups.size());
-        problem.groups.push_back({s, firms.name[static_cast<std::size_t>(j)], customers / adopters});
+        problem.groups.push_back(
+            {s, firms.name[static_cast<std::size_t>(j)], customers / adopters});
       } else if (!named_with_share) {
         fringe.push_back(j);
         fringe_customers += customers;
@@ -98,7 +99,8 @@ RestProblem make_rest_problem(const FirmTable& firms, std::int32_t named_firms,
         const auto cell = static_cast<std::size_t>(layout::segment_firm(s, j, n));
         problem.group[cell] = g;
         // A named firm in the fringe: utility of the fringe's mean (see the header).
-        if (j < named_firms && unnamed > 0.0) problem.anchor[cell] = mean_quality - setup.quality_term[cell];
+        if (j < named_firms && unnamed > 0.0)
+          problem.anchor[cell] = mean_quality - setup.quality_term[cell];
       }
     }
   }
@@ -145,7 +147,8 @@ RestFit calibrate_utilities(EnsembleBackend& engine, const RestProblem& problem,
   fit.offset = spread(problem, average);
   engine.set_utility_offset(fit.offset);
   // One more round, with draws no round used, measures how well the averaged offsets hold.
-  const RoundCounts check = count_round(engine, problem, replicates, static_cast<std::uint32_t>(rounds));
+  const RoundCounts check =
+      count_round(engine, problem, replicates, static_cast<std::uint32_t>(rounds));
   fit.measured.assign(groups, 0.0);
   fit.z.assign(groups, 0.0);
   for (std::size_t g = 0; g < groups; ++g) {

@@ -60,16 +60,16 @@ struct FirmsSettings {
   double markup = 0.3;  // price markup over AI unit cost
   // Service quality in dynamic mode (Arena Elo points): base + the change since the start of
   // capability, data and R&D terms; the data and R&D gains saturate at these bounds.
-  double quality_per_capability = 165.0;       // Elo per capability unit
-  double data_quality_gain = 23.0;             // Elo, bound of G (1 - exp(-data / scale))
-  double rd_quality_gain = 90.0;               // Elo, bound of G (1 - exp(-R&D / scale))
-  double domain_data_scale = 0.01;             // T tokens
-  double rd_scale = 100.0;                     // USD M
-  double rd_depreciation = 0.02;               // per step
-  double awareness_max = 16.5;     // awareness a saturating marketing stock adds
+  double quality_per_capability = 165.0;  // Elo per capability unit
+  double data_quality_gain = 23.0;        // Elo, bound of G (1 - exp(-data / scale))
+  double rd_quality_gain = 90.0;          // Elo, bound of G (1 - exp(-R&D / scale))
+  double domain_data_scale = 0.01;        // T tokens
+  double rd_scale = 100.0;                // USD M
+  double rd_depreciation = 0.02;          // per step
+  double awareness_max = 16.5;            // awareness a saturating marketing stock adds
   double marketing_scale = 625.0;  // USD M: marketing stock scale of the saturating awareness
   double awareness_decay = 0.02;   // per step, of the marketing stock
-  double fixed_cost = 0.0;                     // USD M per step per live firm
+  double fixed_cost = 0.0;         // USD M per step per live firm
 };
 
 // The compute layers: HBM, accelerators, cloud.
@@ -172,14 +172,14 @@ struct DemandSettings {
   double reconsider_rate = 0.05;          // probability an adopter reconsiders in a step
   std::int64_t consideration_set = 8;     // candidates sampled per chooser (0 = all firms)
   double awareness_installed_base = 0.5;  // weight of installed base in awareness sampling
-  double elo_discernment = 1.0;  // kappa: utility per Elo point in units of ln(10) / 400
+  double elo_discernment = 1.0;           // kappa: utility per Elo point in units of ln(10) / 400
   double beta_price = 1.0;
   double beta_home = 0.5;
   double beta_network = 0.5;
   double beta_language = 0.5;
   double switching_cost = 1.0;
-  double price_taste_sd = 0.9;  // log-sd of a customer's personal price sensitivity
-  double taste_sd = 1.0;        // sd of a customer's persistent taste for each firm
+  double price_taste_sd = 0.9;          // log-sd of a customer's personal price sensitivity
+  double taste_sd = 1.0;                // sd of a customer's persistent taste for each firm
   std::int64_t calibration_rounds = 0;  // rounds of the utility inversion before step 0 (0: off)
 
   // Utility per Elo point of quality: kappa ln(10) / 400, the Bradley-Terry scale on which
@@ -217,7 +217,7 @@ struct FirmSpec {
   // same name (applied where the firm table is built, src/population).
   std::optional<double> markup;
   std::optional<double> spend_rate;
-  double other_income = 0.0;           // USD M per step from outside the model
+  double other_income = 0.0;  // USD M per step from outside the model
   double awareness = 1.0;
   std::array<double, kRegions> language_fit{};  // fit to customers of each region, [0,1]
   std::optional<std::string> strategy;          // preset name; absent: by archetype

@@ -651,8 +651,7 @@ const std::vector<KeySpec> kFirmKeys = {
      "The firm sells data to other firms (a data vendor).", AIMARKET_FIRM(sells_data),
      "true for `data_vendor`, else false", nullptr},
     {"firm", "quality", KeyKind::kPerSegment, "0.0", "Arena Elo points",
-     Closed(-kMaxQuality, kMaxQuality),
-     kSegmentList,
+     Closed(-kMaxQuality, kMaxQuality), kSegmentList,
      "Service quality (only with layer `service`). A number: the same in every segment, and "
      "the firm serves every segment. A table: the firm serves exactly the segments listed.",
      AIMARKET_FIRM_OWN_SPAN(quality, kSegments), nullptr, nullptr},

@@ -116,12 +116,12 @@ struct KeySpec {
   KeyKind kind;
   const char* default_toml;  // default as TOML value text; nullptr: no literal default
   const char* unit;
-  Range range;                 // of the value, or of each value in a table
-  NameList names;              // choices (kChoice) or table keys (kShares, kPer*)
-  const char* meaning;         // one line, for the docs
+  Range range;          // of the value, or of each value in a table
+  NameList names;       // choices (kChoice) or table keys (kShares, kPer*)
+  const char* meaning;  // one line, for the docs
   Destination field;
-  const char* doc_default;     // docs text when default_toml is nullptr (e.g. "required")
-  const char* doc_range;       // docs text replacing the generated range, or nullptr
+  const char* doc_default;  // docs text when default_toml is nullptr (e.g. "required")
+  const char* doc_range;    // docs text replacing the generated range, or nullptr
 };
 
 struct SectionSpec {

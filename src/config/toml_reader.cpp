@@ -24,7 +24,6 @@ std::string range_message(double value, const Range& range) {
 
 }  // namespace
 
-
 std::string describe(const toml::node& node) {
   constexpr std::size_t kMaxShown = 40;
   switch (node.type()) {
@@ -259,7 +258,6 @@ std::optional<config_schema::IndexPairs> Reader::name_pairs(const toml::node& no
   if (!valid) return std::nullopt;
   return pairs;
 }
-
 
 std::optional<int> Reader::index_of(std::string_view name, const NameList& list) {
   for (int i = 0; i < list.count; ++i) {

@@ -129,8 +129,8 @@ Simulation::Simulation(const Config& config, BackendChoice choice, std::string* 
   const MarketSetup setup = make_market_setup(config_, firms_, customers_);
   backend_ = cuda_ ? make_cuda_backend(setup) : make_cpu_backend(setup);
   if (setup.rest_calibration) {
-    rest_problem_ = make_rest_problem(firms_, static_cast<std::int32_t>(config_.named_firms.size()),
-                                      setup);
+    rest_problem_ =
+        make_rest_problem(firms_, static_cast<std::int32_t>(config_.named_firms.size()), setup);
   }
   layout_.replicates = config_.run.replicates;
   layout_.firms = firms_.size();

@@ -57,14 +57,14 @@ struct RecordFrame {
                                         //   customer-weighted mean over segments);
                                         //   NaN where the firm does not sell in the layer
   std::vector<std::int32_t> region_customers;  // [replicate][region][firm] customer agents
-  std::vector<double> service_quality;         // [replicate][firm] Arena Elo points, customer-weighted
-                                               //   mean over segments; NaN without a service
-  std::vector<double> capability;              // [replicate][firm] model capability (log units)
-  std::vector<double> data_stock;              // [replicate][firm] T tokens
-  std::vector<double> compute;                 // [replicate][firm] installed H100e
-  std::vector<double> cash;                    // [replicate][firm] USD M
-  std::vector<std::uint8_t> alive;             // [replicate][firm] 1 alive, 0 exited
-  std::vector<std::int32_t> owner;             // [replicate][firm] acquirer's slot, or -1
+  std::vector<double> service_quality;  // [replicate][firm] Arena Elo points, customer-weighted
+                                        //   mean over segments; NaN without a service
+  std::vector<double> capability;       // [replicate][firm] model capability (log units)
+  std::vector<double> data_stock;       // [replicate][firm] T tokens
+  std::vector<double> compute;          // [replicate][firm] installed H100e
+  std::vector<double> cash;             // [replicate][firm] USD M
+  std::vector<std::uint8_t> alive;      // [replicate][firm] 1 alive, 0 exited
+  std::vector<std::int32_t> owner;      // [replicate][firm] acquirer's slot, or -1
 };
 
 class TrajectoryWriter {

@@ -28,9 +28,9 @@ TEST(Months, ParseCountsMonthsSinceYearZero) {
 }
 
 TEST(Months, ParseRefusesWhatIsNotYyyyMm) {
-  for (const char* text : {"", "2024", "2024-1", "2024-001", "2024/01", "20x4-01", "2024-1x",
-                           "2024-00", "2024-13", " 2024-01", "2024-01 ", "-024-01", "+024-01",
-                           "2024--1"}) {
+  for (const char* text :
+       {"", "2024", "2024-1", "2024-001", "2024/01", "20x4-01", "2024-1x", "2024-00", "2024-13",
+        " 2024-01", "2024-01 ", "-024-01", "+024-01", "2024--1"}) {
     EXPECT_FALSE(parse_month(text).has_value()) << text;
   }
 }
@@ -65,7 +65,8 @@ TEST(Months, ConfigStartIsAMonthFrom1900To2999) {
       ADD_FAILURE() << "run.start=" << text << " was accepted";
     } catch (const ConfigError& e) {
       EXPECT_NE(std::string(e.what()).find("run.start: expected a month \"YYYY-MM\" from 1900-01 "
-                                           "to 2999-12, got \"" + std::string(text) + "\""),
+                                           "to 2999-12, got \"" +
+                                           std::string(text) + "\""),
                 std::string::npos)
           << e.what();
     }

@@ -329,7 +329,7 @@ TEST_F(ConfigTest, FullFileIsReadIntoEveryField) {
   EXPECT_EQ(config.run.flush_seconds, 0.5);
   EXPECT_EQ(config.population.customers, 5000);
   EXPECT_EQ(config.population.synthetic_firms, 40);
-  EXPECT_EQ(config.population.real_customers, 5e6);  // an integer where a float is due
+  EXPECT_EQ(config.population.real_customers, 5e6);        // an integer where a float is due
   EXPECT_EQ(config.population.customer_weight(), 1000.0);  // real customers per agent
   const std::array<double, kSegments> segments = {0.5, 0.5, 0.0, 0.0, 0.0, 0.0};
   EXPECT_EQ(config.population.segment_shares, segments);

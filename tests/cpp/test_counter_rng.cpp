@@ -81,7 +81,7 @@ TEST(CounterRng, NormalPairsAreTwoIndependentUnitNormalsAtEveryIndex) {
       cross += z.first * z.second;
     }
     for (int k = 0; k < 2; ++k) {
-      EXPECT_NEAR(sum[k] / kN, 0.0, 5 / std::sqrt(double{kN})) << base;  // sd 1/sqrt(N)
+      EXPECT_NEAR(sum[k] / kN, 0.0, 5 / std::sqrt(double{kN})) << base;   // sd 1/sqrt(N)
       EXPECT_NEAR(sum_sq[k] / kN, 1.0, 5 * std::sqrt(2.0 / kN)) << base;  // sd sqrt(2/N)
     }
     // E[z1 z2] = 0 with sd 1/sqrt(N) for independent unit normals.

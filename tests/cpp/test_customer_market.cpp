@@ -345,8 +345,8 @@ quality = 1.2
     const double expected = mean[j];
     // Customers choose independently (binomial sd); the Monte Carlo mean has variance
     // Var(softmax_j) / kDraws.
-    const double sd = std::sqrt(expected * (1 - expected) / n +
-                                (mean_sq[j] - mean[j] * mean[j]) / kDraws);
+    const double sd =
+        std::sqrt(expected * (1 - expected) / n + (mean_sq[j] - mean[j] * mean[j]) / kDraws);
     EXPECT_NEAR(count[static_cast<std::size_t>(j)] / n, expected, 4.5 * sd) << "firm " << j;
   }
   // The mixture is flatter than the plain logit on quality: the best firm's plain-logit share
@@ -378,8 +378,8 @@ TEST(CustomerMarket, TastesPersistAcrossStepsAndDifferBetweenReplicates) {
       const double p = logistic(taste_sd * (firm_taste(seed, r, c, 0) - firm_taste(seed, r, c, 1)));
       if (p <= 0.5) continue;
       for (int t = 0; t < steps; ++t) {
-        chose_a += providers[static_cast<std::size_t>(t)][static_cast<std::size_t>(
-                       layout::replicate_customer(r, c, m))] == 0;
+        chose_a += providers[static_cast<std::size_t>(t)]
+                            [static_cast<std::size_t>(layout::replicate_customer(r, c, m))] == 0;
         expected += p;
         variance += p * (1 - p);  // choices are independent given the tastes
         ++picks;
@@ -392,7 +392,8 @@ TEST(CustomerMarket, TastesPersistAcrossStepsAndDifferBetweenReplicates) {
   // The two replicates' tastes are independent draws: their correlation over customers is
   // 0 with sd 1/sqrt(m).
   double cross = 0.0;
-  for (std::int64_t c = 0; c < m; ++c) cross += firm_taste(seed, 0, c, 0) * firm_taste(seed, 1, c, 0);
+  for (std::int64_t c = 0; c < m; ++c)
+    cross += firm_taste(seed, 0, c, 0) * firm_taste(seed, 1, c, 0);
   EXPECT_NEAR(cross / static_cast<double>(m), 0.0, 4.5 / std::sqrt(static_cast<double>(m)));
   EXPECT_NE(firm_taste(seed, 0, 0, 0), firm_taste(seed, 1, 0, 0));
 }

@@ -257,13 +257,14 @@ struct OneReplicate {
     c.firm.base_awareness = base_awareness.data();
     auto& s = stock;
     auto& q = per_segment;
-    c.dyn = FirmDynamic{alive.data(),       cash.data(),          s[0].data(),     s[1].data(),
-                        s[2].data(),        s[3].data(),          s[4].data(),     s[5].data(),
-                        s[6].data(),        s[7].data(),          s[8].data(),     s[9].data(),
-                        s[10].data(),       money[0].data(),      money[1].data(), awareness.data(),
-                        q[0].data(),        q[1].data(),          q[2].data(),     q[3].data(),
-                        q[4].data(),        q[5].data(),          strategy.data(), subsidy.data(),
-                        acquired_by.data(), cash_at_review.data(), quality_start.data()};
+    c.dyn = FirmDynamic{
+        alive.data(),       cash.data(),           s[0].data(),         s[1].data(),
+        s[2].data(),        s[3].data(),           s[4].data(),         s[5].data(),
+        s[6].data(),        s[7].data(),           s[8].data(),         s[9].data(),
+        s[10].data(),       money[0].data(),       money[1].data(),     awareness.data(),
+        q[0].data(),        q[1].data(),           q[2].data(),         q[3].data(),
+        q[4].data(),        q[5].data(),           strategy.data(),     subsidy.data(),
+        acquired_by.data(), cash_at_review.data(), quality_start.data()};
     c.firm.base_strategy = base_strategy.data();
     c.firm.region = region.data();
     c.tally = tally.data();

@@ -23,14 +23,10 @@ using testing::load_repo_config;
 // consumer and an adopter at the start, shared 40/30/20/10 % among them; nobody adopts
 // later, so the market is the stock of customers alone.
 std::vector<std::string> four_firm_market(const std::string& switching_cost) {
-  return {"population.initial_adoption={consumer=1.0}",
-          "demand.bass_p=0",
-          "demand.switching_cost=" + switching_cost,
-          "demand.calibration_rounds=40",
-          "firm.A.initial_share={consumer=0.4}",
-          "firm.B.initial_share={consumer=0.3}",
-          "firm.C.initial_share={consumer=0.2}",
-          "firm.D.initial_share={consumer=0.1}"};
+  return {"population.initial_adoption={consumer=1.0}", "demand.bass_p=0",
+          "demand.switching_cost=" + switching_cost,    "demand.calibration_rounds=40",
+          "firm.A.initial_share={consumer=0.4}",        "firm.B.initial_share={consumer=0.3}",
+          "firm.C.initial_share={consumer=0.2}",        "firm.D.initial_share={consumer=0.1}"};
 }
 constexpr double kTarget[] = {0.4, 0.3, 0.2, 0.1};
 
@@ -90,10 +86,10 @@ void expect_offsets_solve_the_closed_form(double switching_cost) {
   // offset_j - offset_A = (log w_j - log w_A) - beta_quality (q_j - q_A).
   const double n = static_cast<double>(config.population.customers * config.run.replicates);
   for (int j = 1; j < 4; ++j) {
-    const double expected = (log_w[static_cast<std::size_t>(j)] - log_w[0]) -
-                            config.demand.beta_quality() *
-                                (config.named_firms[static_cast<std::size_t>(j)].quality[0] -
-                                 config.named_firms[0].quality[0]);
+    const double expected =
+        (log_w[static_cast<std::size_t>(j)] - log_w[0]) -
+        config.demand.beta_quality() * (config.named_firms[static_cast<std::size_t>(j)].quality[0] -
+                                        config.named_firms[0].quality[0]);
     // The sampling sd of log(s_j / s_A) measured in one round of n choices (delta method:
     // (1 - s)/(s n) per firm); the averaged offsets are no noisier than one round. 4 sd.
     const double sd =
