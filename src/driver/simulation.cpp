@@ -156,9 +156,10 @@ Simulation::Simulation(const Config& config, BackendChoice choice, std::string* 
 void Simulation::step() {
   const bool calibrate = steps_done_ == 0 && config_.demand.calibration_rounds > 0;
   if (calibrate) {
-    // The first step's firm decisions, in the world without levers; the utilities are then
-    // inverted at the offer customers are about to choose on (MODEL.md, "Utilities calibrated
-    // from shares"), and the config's levers take effect from this step's choice on.
+    // The first step's firm decisions, without the levers that act on utility at once; the
+    // utilities are then inverted at the offer customers are about to choose on (MODEL.md,
+    // "Utilities calibrated from shares"), and those levers take effect from this step's
+    // choice on.
     backend_->advance_firms(0);
     rest_fit_ = calibrate_utilities(*backend_, rest_problem_, config_.run.replicates,
                                     config_.demand.calibration_rounds);

@@ -381,13 +381,21 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
     setup.log_price[k] = det_log(firms.price[k]);
   }
   setup.serves = firms.serves;
-  // With the utility inversion on, the engine starts in the world the starting shares were
-  // observed in, without policy levers, and the driver applies the config's [scenario] once
-  // the utilities are calibrated (src/calibration/rest_point.hpp): a scenario's levers then
-  // move utilities away from the calibrated rest point instead of being absorbed into it.
+  // With the utility inversion on, the engine starts without the levers that act on customers'
+  // utility at once (home procurement, a closed stack, global model access), and the driver
+  // applies the config's whole [scenario] once the utilities are calibrated
+  // (src/calibration/rest_point.hpp): those levers then move utilities away from the calibrated
+  // rest point instead of being absorbed into it. The other levers (export controls,
+  // regulation costs, subsidies, public data, entry boosts) act on utility only through the
+  // stocks they change over time, and are in force from the start.
   setup.rest_calibration = config.demand.calibration_rounds > 0;
-  const ScenarioUpdate scenario = make_scenario_update(
-      setup.rest_calibration ? ScenarioSettings{} : config.scenario, config, firms);
+  ScenarioSettings start_levers = config.scenario;
+  if (setup.rest_calibration) {
+    start_levers.home_procurement.fill(0.0);
+    start_levers.closed_stack.fill(0.0);
+    start_levers.global_model_access.fill(0.0);
+  }
+  const ScenarioUpdate scenario = make_scenario_update(start_levers, config, firms);
   setup.region_term = scenario.region_term;
   setup.awareness = firms.awareness;
   assign_initial_customers(config, firms, customers, setup);

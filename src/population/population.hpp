@@ -65,8 +65,9 @@ ScenarioUpdate make_scenario_update(const ScenarioSettings& scenario, const Conf
                                     const FirmTable& firms);
 
 // The device-side inputs: utility terms premultiplied by their coefficients. With
-// demand.calibration_rounds > 0 the levers are those of an empty [scenario] (the driver
-// applies the config's after calibrating utilities, src/driver/simulation.cpp).
+// demand.calibration_rounds > 0 the levers acting on utility at once (home procurement, closed
+// stack, global model access) start at 0; the driver applies the config's after calibrating
+// utilities (src/driver/simulation.cpp).
 MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
                               const CustomerPopulation& customers);
 

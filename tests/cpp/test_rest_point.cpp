@@ -176,6 +176,26 @@ TEST(RestPoint, WithFeedbackTheFirstStepKeepsTheStartingShares) {
   EXPECT_LT(sim.rest_fit().max_abs_z, 4.5);
 }
 
+TEST(RestPoint, AScenariosUtilityLeverActsOnTheCalibratedStart) {
+  // Firm D is Korean and every customer is in Korea; home procurement of 0.5 utility for
+  // Korean firms is in the config from the start. The inversion runs without it and the lever
+  // applies from the first choice, so D gains over its start; were the lever absorbed into the
+  // offsets, D would stay at its start.
+  std::vector<std::string> overrides = four_firm_market("0.0");
+  overrides.insert(overrides.end(), {"population.region_shares={KR=1.0}", "firm.D.region=KR",
+                                     "scenario.home_procurement={KR=0.5}"});
+  const Config config = load_repo_config("configs/textbook/logit.toml", overrides);
+  Simulation sim(config, BackendChoice::kCpu);
+  sim.step();
+  const double n = static_cast<double>(config.population.customers * config.run.replicates);
+  // Every customer chooses (logit.toml reconsiders at rate 1, no switching cost): D's share
+  // is the logit share with its utility raised by 0.5 from the calibrated rest point.
+  const double w = kTarget[3] * std::exp(0.5);
+  const double expected = w / (w + 1.0 - kTarget[3]);
+  const double sd = std::sqrt(expected * (1.0 - expected) / n);
+  EXPECT_NEAR(pooled_share(sim, sim.record_frame(), 3), expected, 4.5 * sd);
+}
+
 TEST(RestPoint, OffsetsAreTheSameOnOneAndTwoThreads) {
   const Config config = load_repo_config("configs/textbook/logit.toml", four_firm_market("1.0"));
   set_cpu_threads(1);
