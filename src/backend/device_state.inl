@@ -113,7 +113,10 @@ struct SegmentMarketState {
         alias_scratch_a(sampled_consideration ? cells.segment_firm() : 0),
         alias_scratch_b(sampled_consideration ? cells.segment_firm() : 0),
         segment_has_supply(cells.segment(), 0),
-        rest_group(setup.rest_calibration ? kSegments * setup.firms : 0, -1),
+        rest_group(setup.rest_calibration
+                       ? static_cast<std::size_t>(kSegments) * static_cast<std::size_t>(setup.firms)
+                       : 0,
+                   -1),
         rest_chosen(setup.rest_calibration ? cells.segment_firm() : 0, 0),
         rest_kept(setup.rest_calibration ? cells.segment_firm() : 0, 0) {}
 
@@ -179,9 +182,11 @@ struct FirmStaticState {
       : firms(setup.firms),
         serves(to_device(setup.serves)),
         region_term(to_device(setup.region_term)),
-        utility_offset(setup.utility_offset.empty()
-                           ? thrust::device_vector<double>(kSegments * setup.firms, 0.0)
-                           : to_device(setup.utility_offset)),
+        utility_offset(setup.utility_offset.empty() ? thrust::device_vector<double>(
+                                                          static_cast<std::size_t>(kSegments) *
+                                                              static_cast<std::size_t>(setup.firms),
+                                                          0.0)
+                                                    : to_device(setup.utility_offset)),
         layer_mask(to_device(setup.layer_mask)),
         in_house_chips(to_device(setup.in_house_chips)),
         region(to_device(setup.firm_region)),

@@ -124,7 +124,7 @@ std::optional<std::string> Reader::month(const toml::node& node, const std::stri
   auto text = string(node, key);
   if (!text) return std::nullopt;
   const std::optional<std::int64_t> index = parse_month(*text);
-  if (!index || *index < 1900 * 12 || *index > 2999 * 12 + 11) {
+  if (!index || *index < std::int64_t{1900} * 12 || *index > std::int64_t{2999} * 12 + 11) {
     problems_.add(node, key,
                   "expected a month \"YYYY-MM\" from 1900-01 to 2999-12, got " +
                       config_schema::toml_string(*text));

@@ -46,13 +46,13 @@ TEST(Months, MonthIndexNamesTheTextItRefuses) {
 }
 
 TEST(Months, FormatIsTheInverseOfParse) {
-  for (std::int64_t index = 1900 * 12; index < 2101 * 12; ++index) {
+  for (std::int64_t index = std::int64_t{1900} * 12; index < std::int64_t{2101} * 12; ++index) {
     const std::string text = format_month(index);
     ASSERT_EQ(parse_month(text), std::optional<std::int64_t>(index)) << text;
   }
-  EXPECT_EQ(format_month(2024 * 12 + 11), "2024-12");
+  EXPECT_EQ(format_month(std::int64_t{2024} * 12 + 11), "2024-12");
   EXPECT_EQ(format_month(5), "0000-06");
-  EXPECT_EQ(format_month(10000 * 12), "10000-01");
+  EXPECT_EQ(format_month(std::int64_t{10000} * 12), "10000-01");
 }
 
 // The config reader takes run.start through parse_month, and bounds it to 1900-01..2999-12.

@@ -42,6 +42,7 @@ std::vector<double> stationary_log_weights(const std::vector<double>& share, dou
   const double a = std::exp(-c), b = 1.0 - a;
   auto weights = [&](double lambda) {
     std::vector<double> w;
+    w.reserve(share.size());
     for (double s : share) {
       w.push_back(b > 0.0 ? (-a + std::sqrt(a * a + 4.0 * b * lambda * s)) / (2.0 * b)
                           : lambda * s / a);
@@ -70,6 +71,7 @@ std::vector<double> calibrated_offsets(Simulation& sim) {
   const std::vector<double>& offset = sim.rest_fit().offset;
   const std::int32_t n = sim.firms().size();
   std::vector<double> out;
+  out.reserve(4);
   for (std::int32_t j = 0; j < 4; ++j)
     out.push_back(offset[static_cast<std::size_t>(layout::segment_firm(0, j, n))]);
   return out;
