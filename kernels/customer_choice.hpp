@@ -8,9 +8,9 @@
 // the awareness sampler (with replacement, duplicates dropped, the current provider always
 // kept; k = 0 means every firm serving s) and picks firm j by multinomial logit on
 //
-//   u_j = xi_{s,j} + beta_quality q_{s,j} - beta_price tau_i log p_{s,j} + beta_home [region_j =
-//   r_i]
-//         + beta_language fit_{j,r_i} + beta_network log(1 + share_{s,j})
+//   u_j = xi_{s,j} + beta_quality q_{s,j} - beta_price tau_i log(1 + p_{s,j} / p_ref)
+//         + beta_home [region_j = r_i] + beta_language fit_{j,r_i}
+//         + beta_network log(1 + share_{s,j})
 //         - switching_cost [j != current provider] + taste_sd z_ij + Gumbel noise,
 //
 // i.e. P(j) = exp(v_j) / sum_{k in set} exp(v_k), sampled by inverse CDF with one uniform.
@@ -200,7 +200,7 @@ struct CustomerChoiceStep {
   AIMARKET_HD double utility(const Chooser& who, std::int32_t j) const {
     const std::int64_t cell =
         layout::replicate_segment_firm(who.replicate, who.segment, j, firm.firms);
-    double u = firm.quality_term[cell] - who.price_weight * firm.log_price[cell];
+    double u = firm.quality_term[cell] - who.price_weight * firm.price_term[cell];
     u = u + firm.region_term[layout::firm_region(j, who.region)];
     u = u + firm.utility_offset[layout::segment_firm(who.segment, j, firm.firms)];
     u = u + market.network_term[cell];

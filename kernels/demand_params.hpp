@@ -3,6 +3,9 @@
 
 #include <cstdint>
 
+#include "kernels/det_math.hpp"
+#include "kernels/hd.hpp"
+
 namespace aimarket {
 
 struct DemandParams {
@@ -12,11 +15,19 @@ struct DemandParams {
   std::int32_t consideration_set;   // candidates drawn per chooser; 0 = every firm
   double awareness_installed_base;  // lambda: weight of installed base in awareness
   double beta_price;
+  double reference_price;  // p_ref of the price term, USD per customer-month
   double beta_network;
   double switching_cost;
   double price_taste_sd;  // log-sd of a customer's persistent price sensitivity
   double taste_sd;        // sd of a customer's persistent taste for each firm (utility)
 };
+
+// The price term of utility, log(1 + p / p_ref): log p less log p_ref well above p_ref, so
+// relative prices matter as under log p, and finite at p = 0, so a free tier can be chosen.
+// det_log and an IEEE division keep it bitwise the same on CPU and GPU.
+AIMARKET_HD inline double price_term(double price, double reference_price) {
+  return det_log(1.0 + price / reference_price);
+}
 
 }  // namespace aimarket
 
@@ -36,6 +47,7 @@ inline DemandParams make_demand_params(const DemandSettings& d) {
   p.consideration_set = static_cast<std::int32_t>(d.consideration_set);
   p.awareness_installed_base = d.awareness_installed_base;
   p.beta_price = d.beta_price;
+  p.reference_price = d.reference_price;
   p.beta_network = d.beta_network;
   p.switching_cost = d.switching_cost;
   p.price_taste_sd = d.price_taste_sd;

@@ -41,6 +41,7 @@
 #include <cstdint>
 
 #include "kernels/checked_int.hpp"
+#include "kernels/demand_params.hpp"
 #include "kernels/det_math.hpp"
 #include "kernels/hd.hpp"
 #include "kernels/layout.hpp"
@@ -392,7 +393,7 @@ struct UpdateServiceOffer {
     const double markup = c.dyn.strategy_of(replicate, kMarkup, n, j);
     const double price = c.dyn.base_price[index] + (1.0 + markup) * unit_cost;
     c.dyn.service_price[index] = price;
-    c.dyn.log_price[index] = det_log(price);
+    c.dyn.price_term[index] = aimarket::price_term(price, c.p.reference_price);
   }
 };
 

@@ -168,7 +168,7 @@ struct EnterFirms {
       c.dyn.quality_term[cell] = c.p.beta_quality * quality;
       c.dyn.service_quality[cell] = quality;
       c.dyn.service_price[cell] = price;
-      c.dyn.log_price[cell] = det_log(price);
+      c.dyn.price_term[cell] = aimarket::price_term(price, c.p.reference_price);
     }
   }
 };

@@ -22,7 +22,7 @@ struct CustomerView {
 struct FirmView {
   std::int32_t firms;
   const double* quality_term;       // [replicate][segment][firm]  beta_quality * quality
-  const double* log_price;          // [replicate][segment][firm]  log(price)
+  const double* price_term;         // [replicate][segment][firm]  log(1 + price / p_ref)
   const std::uint8_t* serves;       // [segment][firm]  1 if the firm sells to the segment
   const double* region_term;        // [firm][region]   beta_home [home] + beta_language * fit
   const double* utility_offset;     // [segment][firm]  calibrated xi (0 without calibration)

@@ -29,6 +29,7 @@ struct ValueChainParams {
   double marketing_scale;  // USD M of marketing stock per e-fold of the remaining gap
   double fixed_cost;       // USD per step per live firm (staff, offices), paid outside
   double beta_quality;     // utility per Elo point, kappa ln(10) / 400
+  double reference_price;  // p_ref of the price term, USD per customer-month
   double customer_weight;  // real customers per agent
   // Compute layers.
   double hbm_per_accelerator, hbm_unit_cost, accelerator_unit_cost, cloud_operating_cost;
@@ -105,6 +106,7 @@ inline ValueChainParams make_value_chain_params(const Config& config) {
   v.awareness_decay = f.awareness_decay;
   v.fixed_cost = f.fixed_cost * 1e6;  // USD M -> USD
   v.beta_quality = config.demand.beta_quality();
+  v.reference_price = config.demand.reference_price;
   v.customer_weight = config.population.customer_weight();
   v.hbm_per_accelerator = k.hbm_per_accelerator;
   v.hbm_unit_cost = k.hbm_unit_cost;

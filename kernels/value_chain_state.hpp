@@ -120,7 +120,7 @@ struct FirmDynamic {
   std::int64_t* service_revenue;  // [replicate][firm] USD from customers this step
   double* awareness;              // [replicate][firm] sampling awareness of the step
   double* quality_term;           // [replicate][segment][firm] beta_quality * quality
-  double* log_price;              // [replicate][segment][firm]
+  double* price_term;             // [replicate][segment][firm] log(1 + price / p_ref)
   double* service_price;          // [replicate][segment][firm] USD per customer-month
   double* service_quality;        // [replicate][segment][firm] quality (Arena Elo points)
   // Base quality and price are per replicate because an entrant draws its own when it takes a

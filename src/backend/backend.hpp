@@ -30,7 +30,7 @@ struct MarketSetup {
   std::vector<std::uint8_t> customer_region;   // [customer]
   std::array<std::int64_t, kSegments> customers_in_segment{};
   std::vector<double> quality_term;  // [segment][firm]
-  std::vector<double> log_price;     // [segment][firm]
+  std::vector<double> price_term;    // [segment][firm] log(1 + price / p_ref)
   std::vector<std::uint8_t> serves;  // [segment][firm]
   std::vector<double> region_term;   // [firm][region]
   std::vector<double> awareness;     // [firm]

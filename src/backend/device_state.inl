@@ -267,7 +267,7 @@ struct FirmStaticState {
 struct FirmDynamicState {
   FirmDynamicState(const MarketSetup& setup, const Cells& cells, bool adaptation)
       : quality_term(replicate_rows(setup.quality_term, setup.replicates)),
-        log_price(replicate_rows(setup.log_price, setup.replicates)),
+        price_term(replicate_rows(setup.price_term, setup.replicates)),
         awareness(replicate_rows(setup.awareness, setup.replicates)),
         alive(replicate_rows(setup.alive, setup.replicates)),
         cash(replicate_rows(setup.cash, setup.replicates)),
@@ -319,7 +319,7 @@ struct FirmDynamicState {
     v.service_revenue = raw(service_revenue);
     v.awareness = raw(awareness);
     v.quality_term = raw(quality_term);
-    v.log_price = raw(log_price);
+    v.price_term = raw(price_term);
     v.service_price = raw(service_price);
     v.service_quality = raw(service_quality);
     v.base_quality = raw(base_quality);
@@ -338,7 +338,7 @@ struct FirmDynamicState {
   }
 
   double bytes() const {
-    return bytes_of(quality_term, log_price, awareness, alive, cash, cash_at_review, strategy,
+    return bytes_of(quality_term, price_term, awareness, alive, cash, cash_at_review, strategy,
                     strategy_next, growth, subsidy, acquired_by, fab_capacity, hbm_capacity,
                     installed_compute, data_stock, training_compute, capability, rd_stock,
                     quality_start, marketing_stock, rd_budget, marketing_budget, capex,
@@ -348,7 +348,7 @@ struct FirmDynamicState {
   static double footprint(const EngineSizes& s) {
     const double firm_cells = static_cast<double>(s.replicates) * static_cast<double>(s.firms);
     const double segment_firm_cells = firm_cells * kSegments;
-    // quality_term, log_price; awareness.
+    // quality_term, price_term; awareness.
     double bytes = 2.0 * segment_firm_cells * kF64 + firm_cells * kF64;
     // alive, cash, cash_at_review, subsidy, acquired_by, the twelve stocks and budgets
     // (fab_capacity .. capex, quality_start), external_cost, service_revenue.
@@ -363,7 +363,7 @@ struct FirmDynamicState {
   }
 
   thrust::device_vector<double> quality_term;  // [replicate][segment][firm] beta * quality
-  thrust::device_vector<double> log_price;     // [replicate][segment][firm]
+  thrust::device_vector<double> price_term;    // [replicate][segment][firm]
   thrust::device_vector<double> awareness;     // [replicate][firm]
   thrust::device_vector<std::uint8_t> alive;
   thrust::device_vector<std::int64_t> cash;

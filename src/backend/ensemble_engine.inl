@@ -325,7 +325,7 @@ class Engine final : public EnsembleBackend {
     FirmView v{};
     v.firms = firms_;
     v.quality_term = raw(firm_.quality_term);
-    v.log_price = raw(firm_.log_price);
+    v.price_term = raw(firm_.price_term);
     v.serves = raw(firm_static_.serves);
     v.region_term = raw(firm_static_.region_term);
     v.utility_offset = raw(firm_static_.utility_offset);

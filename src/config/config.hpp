@@ -174,6 +174,7 @@ struct DemandSettings {
   double awareness_installed_base = 0.5;  // weight of installed base in awareness sampling
   double elo_discernment = 1.0;           // kappa: utility per Elo point in units of ln(10) / 400
   double beta_price = 1.0;
+  double reference_price = 1.0;  // p_ref of the price term log(1 + p / p_ref), USD per month
   double beta_home = 0.5;
   double beta_network = 0.5;
   double beta_language = 0.5;

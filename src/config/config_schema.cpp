@@ -61,8 +61,9 @@ const std::vector<SectionSpec> kSettingsSections = {
      "the value chain, and the distributions synthetic firms are drawn from."},
     {"demand",
      "Customer adoption (Bass hazard) and choice (multinomial logit on the utility "
-     "`u = kappa*ln(10)/400*quality - beta_price*log(price) + beta_home*[home region] + "
-     "beta_network*log(1+share) + beta_language*fit - switching_cost*[switch] + "
+     "`u = kappa*ln(10)/400*quality - beta_price*log(1+price/reference_price) + "
+     "beta_home*[home region] + beta_network*log(1+share) + beta_language*fit - "
+     "switching_cost*[switch] + "
      "taste_sd*z + Gumbel noise`, with the customer's price taste multiplying beta_price and "
      "z its persistent taste for the firm)."},
     {"compute",
@@ -171,8 +172,8 @@ const std::vector<KeySpec> kSettingsKeys = {
      Closed(0.0, kMaxQuality), kNoNames,
      "Standard deviation of the normal distribution of synthetic firms' quality.",
      AIMARKET_FIELD(firms.synthetic_quality_sd), nullptr, nullptr},
-    {"firms", "synthetic_price_median", KeyKind::kFloat, "1.0",
-     "price units (relative, per customer-month)", OpenClosed(0.0, kMaxPrice), kNoNames,
+    {"firms", "synthetic_price_median", KeyKind::kFloat, "1.0", "USD per customer-month",
+     OpenClosed(0.0, kMaxPrice), kNoNames,
      "Median of the log-normal distribution synthetic firms' price is drawn from.",
      AIMARKET_FIELD(firms.synthetic_price_median), nullptr, nullptr},
     {"firms", "synthetic_price_log_sd", KeyKind::kFloat, "0.3", "log price units", Closed(0.0, 5.0),
@@ -285,9 +286,15 @@ const std::vector<KeySpec> kSettingsKeys = {
      "kappa: customers' weight of quality, as a multiple of the Arena raters' (1 = a 400-point "
      "lead gives 10:1 odds). Utility per Elo point is `kappa * ln(10) / 400`.",
      AIMARKET_FIELD(demand.elo_discernment), nullptr, nullptr},
-    {"demand", "beta_price", KeyKind::kFloat, "1.0", "utility per unit log price",
-     Closed(0.0, kMaxBeta), kNoNames, "Weight of log price in utility (subtracted).",
+    {"demand", "beta_price", KeyKind::kFloat, "1.0", "utility per unit of the price term",
+     Closed(0.0, kMaxBeta), kNoNames,
+     "Weight of the price term `log(1 + price/reference_price)` in utility (subtracted).",
      AIMARKET_FIELD(demand.beta_price), nullptr, nullptr},
+    {"demand", "reference_price", KeyKind::kFloat, "1.0", "USD per customer-month",
+     OpenClosed(0.0, kMaxPrice), kNoNames,
+     "p_ref of the price term `log(1 + price/p_ref)`: well above it the term is log(price) up "
+     "to a constant, and a price of 0 (a free tier) is finite.",
+     AIMARKET_FIELD(demand.reference_price), nullptr, nullptr},
     {"demand", "beta_home", KeyKind::kFloat, "0.5", "utility", Closed(-kMaxBeta, kMaxBeta),
      kNoNames, "Utility of a firm from the customer's own region (home bias).",
      AIMARKET_FIELD(demand.beta_home), nullptr, nullptr},
@@ -655,9 +662,10 @@ const std::vector<KeySpec> kFirmKeys = {
      "Service quality (only with layer `service`). A number: the same in every segment, and "
      "the firm serves every segment. A table: the firm serves exactly the segments listed.",
      AIMARKET_FIRM_OWN_SPAN(quality, kSegments), nullptr, nullptr},
-    {"firm", "price", KeyKind::kPerSegment, "1.0", "price units (relative, per customer-month)",
-     OpenClosed(0.0, kMaxPrice), kSegmentList,
-     "Price (only with layer `service`). A number: the same in every segment. A table: per "
+    {"firm", "price", KeyKind::kPerSegment, "1.0", "USD per customer-month",
+     Closed(0.0, kMaxPrice), kSegmentList,
+     "Price (only with layer `service`; 0 = free). A number: the same in every segment. A "
+     "table: per "
      "segment, segments not listed cost 1.0; it may list only segments the firm serves.",
      AIMARKET_FIRM_OWN_SPAN(price, kSegments), nullptr, nullptr},
     {"firm", "awareness", KeyKind::kFloat, "1.0", "awareness weight", Closed(0.0, kMaxAwareness),

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "kernels/counter_rng.hpp"
+#include "kernels/demand_params.hpp"
 #include "kernels/det_math.hpp"
 #include "kernels/layout.hpp"
 #include "kernels/normal_draw.hpp"
@@ -375,10 +376,10 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
 
   const std::size_t n = static_cast<std::size_t>(firms.size());
   setup.quality_term.resize(kSegments * n);
-  setup.log_price.resize(kSegments * n);
+  setup.price_term.resize(kSegments * n);
   for (std::size_t k = 0; k < kSegments * n; ++k) {
     setup.quality_term[k] = d.beta_quality() * firms.quality[k];
-    setup.log_price[k] = det_log(firms.price[k]);
+    setup.price_term[k] = price_term(firms.price[k], d.reference_price);
   }
   setup.serves = firms.serves;
   // With the utility inversion on, the engine starts without the levers that act on customers'

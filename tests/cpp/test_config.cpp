@@ -749,7 +749,7 @@ TEST_F(ConfigTest, FirmTablesAreChecked) {
       "archetype = \"kr_servce\"\n"             // 3
       "region = \"KR\"\n"                       // 4
       "quality = { legal = 1.0 }\n"             // 5
-      "price = { legal = 2.0, finance = 0 }\n"  // 6
+      "price = { legal = 2.0, finance = -1 }\n"  // 6
       "qualty = 3\n"                            // 7
       "\n"                                      // 8
       "[[firm]]\n"                              // 9
@@ -764,8 +764,8 @@ TEST_F(ConfigTest, FirmTablesAreChecked) {
                           "chip_vendor, memory_vendor, npu_startup, cloud, kr_service, "
                           "vertical_ai, consumer_ai, data_vendor");
   EXPECT_EQ(lines[1], path +
-                          ":6:34: firm.Upstage.price.finance: out of range: got 0, valid range "
-                          "(0, 1e9]");
+                          ":6:34: firm.Upstage.price.finance: must not be negative, got -1 "
+                          "(valid range [0, 1e9])");
   EXPECT_EQ(lines[2], path +
                           ":7:1: firm.Upstage.qualty: unknown key 'firm.Upstage.qualty' (did "
                           "you mean 'firm.Upstage.quality'?)");

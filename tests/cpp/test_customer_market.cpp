@@ -79,7 +79,7 @@ TEST(CustomerMarket, FirstChoiceFollowsLogitOnTheFullUtility) {
       const auto sj = static_cast<std::size_t>(layout::segment_firm(segment, j, firms.size()));
       const auto jr = static_cast<std::size_t>(layout::firm_region(j, region));
       utility.push_back(d.beta_quality() * firms.quality[sj] -
-                        d.beta_price * std::log(firms.price[sj]) +
+                        d.beta_price * std::log(1.0 + firms.price[sj] / d.reference_price) +
                         (firms.region[static_cast<std::size_t>(j)] == region ? d.beta_home : 0.0) +
                         d.beta_language * firms.language_fit[jr]);
     }
@@ -100,6 +100,74 @@ TEST(CustomerMarket, FirstChoiceFollowsLogitOnTheFullUtility) {
       EXPECT_NEAR(count[j] / n, expected[j], 4.5 * sd) << "region " << region << " firm " << j;
     }
   }
+}
+
+// A free tier beside paid services: the price term log(1 + p / p_ref) is finite at p = 0, and
+// first-choice shares are the logit on it (a textbook closed form).
+const char* kFreeTierConfig = R"(
+[run]
+replicates = 2
+seed = 11
+[population]
+customers = 200000
+segment_shares = { consumer = 1.0 }
+region_shares = { US = 1.0 }
+[firms]
+frozen = true
+[demand]
+bass_p = 1.0
+bass_q = 0.0
+reconsider_rate = 0.0
+consideration_set = 0
+beta_price = 1.2
+reference_price = 0.5
+beta_home = 0.0
+beta_language = 0.0
+beta_network = 0.0
+switching_cost = 0.0
+taste_sd = 0.0
+price_taste_sd = 0.0
+[[firm]]
+name = "Free"
+archetype = "consumer_ai"
+region = "US"
+quality = 1000.0
+price = 0.0
+[[firm]]
+name = "Paid"
+archetype = "consumer_ai"
+region = "US"
+quality = 1200.0
+price = 3.0
+[[firm]]
+name = "Cheap"
+archetype = "consumer_ai"
+region = "US"
+quality = 1100.0
+price = 0.5
+)";
+
+TEST(CustomerMarket, FreeAndPaidServicesShareByTheLogitOnThePriceTerm) {
+  const Config config = load_config_text("free_tier", kFreeTierConfig);
+  Simulation sim(config, BackendChoice::kCpu);
+  sim.step();  // bass_p = 1: everyone adopts, choosing among all firms
+  std::vector<std::int32_t> provider;
+  sim.backend().read_providers(provider);
+  // Closed form, written out: u = beta_quality q - beta_price log(1 + p / 0.5).
+  const double bq = config.demand.beta_quality();
+  const std::vector<double> utility = {bq * 1000.0 - 1.2 * std::log(1.0),
+                                       bq * 1200.0 - 1.2 * std::log(7.0),
+                                       bq * 1100.0 - 1.2 * std::log(2.0)};
+  const auto expected = testing::softmax(utility);
+  std::vector<double> count(expected.size(), 0.0);
+  for (const std::int32_t j : provider) ++count[static_cast<std::size_t>(j)];
+  const double n = static_cast<double>(provider.size());
+  for (std::size_t j = 0; j < expected.size(); ++j) {
+    const double sd = std::sqrt(expected[j] * (1 - expected[j]) / n);  // binomial
+    EXPECT_NEAR(count[j] / n, expected[j], 4.5 * sd) << "firm " << j;
+  }
+  // The free firm is the most chosen here, though the lowest in quality.
+  EXPECT_GT(count[0], count[1]);
 }
 
 TEST(CustomerMarket, SwitchingCostSetsTheSwitchProbability) {
