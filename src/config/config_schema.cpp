@@ -662,8 +662,8 @@ const std::vector<KeySpec> kFirmKeys = {
      "Service quality (only with layer `service`). A number: the same in every segment, and "
      "the firm serves every segment. A table: the firm serves exactly the segments listed.",
      AIMARKET_FIRM_OWN_SPAN(quality, kSegments), nullptr, nullptr},
-    {"firm", "price", KeyKind::kPerSegment, "1.0", "USD per customer-month",
-     Closed(0.0, kMaxPrice), kSegmentList,
+    {"firm", "price", KeyKind::kPerSegment, "1.0", "USD per customer-month", Closed(0.0, kMaxPrice),
+     kSegmentList,
      "Price (only with layer `service`; 0 = free). A number: the same in every segment. A "
      "table: per "
      "segment, segments not listed cost 1.0; it may list only segments the firm serves.",

@@ -744,18 +744,18 @@ TEST_F(ConfigTest, SharesMustSumToOneAndNameKnownSegments) {
 
 TEST_F(ConfigTest, FirmTablesAreChecked) {
   const std::string path = write(
-      "[[firm]]\n"                              // 1
-      "name = \"Upstage\"\n"                    // 2
-      "archetype = \"kr_servce\"\n"             // 3
-      "region = \"KR\"\n"                       // 4
-      "quality = { legal = 1.0 }\n"             // 5
+      "[[firm]]\n"                               // 1
+      "name = \"Upstage\"\n"                     // 2
+      "archetype = \"kr_servce\"\n"              // 3
+      "region = \"KR\"\n"                        // 4
+      "quality = { legal = 1.0 }\n"              // 5
       "price = { legal = 2.0, finance = -1 }\n"  // 6
-      "qualty = 3\n"                            // 7
-      "\n"                                      // 8
-      "[[firm]]\n"                              // 9
-      "archetype = \"model_lab\"\n"             // 10
-      "quality = {}\n"                          // 11
-      "language_fit = { EU = 2 }\n");           // 12
+      "qualty = 3\n"                             // 7
+      "\n"                                       // 8
+      "[[firm]]\n"                               // 9
+      "archetype = \"model_lab\"\n"              // 10
+      "quality = {}\n"                           // 11
+      "language_fit = { EU = 2 }\n");            // 12
   const auto lines = lines_of(error_of(path));
   ASSERT_EQ(lines.size(), 7u);
   EXPECT_EQ(lines[0], path +
