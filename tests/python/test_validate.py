@@ -157,6 +157,68 @@ def test_handmade_shares_are_read_from_the_right_slots(tmp_path):
         1e4 * (0.87 ** 2 + 0.13 ** 2))
 
 
+def test_dynamics_follow_the_2024_leader_and_report_the_paths(tmp_path):
+    path = write_handmade(tmp_path / "dyn.h5", steps=30)
+    with h5py.File(path, "r+") as f:
+        cust = f["customers"][:]
+        cust[:, 12, 0, 2], cust[:, 12, 0, 3] = 70, 30    # 17 pp under 87 %: a miss
+        cust[:, 24, 0, 2], cust[:, 24, 0, 3] = 80, 20    # 7 pp under: within +-10 pp
+        cust[:, 29, 0, 3] = 0                            # one firm left with customers
+        f["customers"][...] = cust
+        f["adopters"][...] = cust.sum(-1)
+        ms = f["market_share"][:]
+        ms[:, :, 4, 2], ms[:, :, 4, 3] = 0.6, 0.4        # service layer
+        ms[:, 29, 4, 2], ms[:, 29, 4, 3] = 1.0, 0.0
+        f["market_share"][...] = ms
+        f["hhi"][...] = (ms ** 2).sum(-1)
+        units = f["layer_units"][:]
+        units[:, :, 4] = 100.0
+        f["layer_units"][...] = units
+    out = tmp_path / "dyn.json"
+    r = run_script(path, "--only", "dynamics", "--json", out)
+    assert r.returncode == 0, r.stderr
+    rows = {row["statistic"]: row for row in json.loads(out.read_text())["rows"]}
+    m0 = rows["consumer share of the 2024 leader (OpenAI), month 0 (step 0)"]
+    assert m0["values"]["measured"] == pytest.approx(0.87) and m0["result"] == "report"
+    m12 = rows["consumer share of the 2024 leader (OpenAI), month 12 (step 12)"]
+    assert m12["values"]["measured"] == pytest.approx(0.70) and m12["result"] == "miss"
+    # +-10 pp for the proxy and 2 binomial sd among 100 agents, in quadrature
+    tol = math.sqrt(0.10 ** 2 + 4 * 0.87 * 0.13 / 100)
+    assert m12["values"]["tolerance"] == pytest.approx(tol)
+    m24 = rows["consumer share of the 2024 leader (OpenAI), month 24 (step 24)"]
+    assert m24["values"]["measured"] == pytest.approx(0.80) and m24["result"] == "pass"
+    for y, step in ((0, 0), (1, 12), (2, 24)):
+        h = rows[f"service HHI, year {y} (step {step}, step {step})"]
+        assert h["values"]["measured"] == pytest.approx(1e4 * (0.6 ** 2 + 0.4 ** 2))
+        assert h["result"] == "report"
+        n = rows[f"firms with customers, year {y} (step {step}, step {step})"]
+        assert n["values"]["measured"] == 2 and n["result"] == "report"
+    assert rows["service HHI, last step (step 29, step 29)"]["values"]["measured"] == \
+        pytest.approx(1e4)
+    assert rows["firms with customers, last step (step 29, step 29)"]["values"]["measured"] == 1
+    # year 5 is beyond a 30-step run: skipped, said on stderr
+    assert rows["service HHI, year 5 (step 60, step 60)"]["result"] == "skipped"
+    assert "skipped service HHI, year 5" in r.stderr
+    assert "1 pass, 1 miss, 2 skipped; 9 reported without a target" in r.stdout
+
+
+def test_the_2024_leader_is_read_from_the_data(tmp_path):
+    path = write_handmade(tmp_path / "lead.h5", steps=13)
+    with h5py.File(path, "r+") as f:
+        cust = f["customers"][:]
+        cust[:, :, 0, 2], cust[:, :, 0, 3] = 13, 87      # the renamed slot leads
+        cust[:, 12, 0, 2], cust[:, 12, 0, 3] = 50, 50
+        f["customers"][...] = cust
+    out = tmp_path / "lead.json"
+    r = run_script(path, "--only", "dynamics", "--json", out)
+    assert r.returncode == 0, r.stderr
+    rows = {row["statistic"]: row for row in json.loads(out.read_text())["rows"]}
+    m12 = rows["consumer share of the 2024 leader (Gemini-renamed), month 12 (step 12)"]
+    assert m12["values"]["measured"] == pytest.approx(0.50) and m12["result"] == "miss"
+    assert rows["consumer share of the 2024 leader (Gemini-renamed), month 24 (step 24)"][
+        "result"] == "skipped"
+
+
 def test_too_few_steps_skips_yearly_statistics_and_goes_on(tmp_path):
     r = run_script(write_handmade(tmp_path / "short.h5", steps=3))
     assert r.returncode == 0, r.stderr
@@ -226,7 +288,9 @@ def test_end_to_end_report_names_every_section(small_run, tmp_path):
     assert md.read_text().strip() == r.stdout.strip()
     rows = json.loads(js.read_text())["rows"]
     assert {row["section"] for row in rows} == set(vr.SECTIONS)
-    assert all(row["result"] in ("pass", "miss", "skipped") for row in rows)
+    assert all(row["result"] in ("pass", "miss", "skipped", "report") for row in rows)
+    # only the dynamics section reports values without a target
+    assert {row["section"] for row in rows if row["result"] == "report"} == {"dynamics"}
     # every share target is reported, found or not
     assert sum(row["section"] == "shares" for row in rows) == len(vr.SHARE_TARGETS)
     # a 30-step run cannot give five-year persistence: said, not hidden

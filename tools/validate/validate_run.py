@@ -6,6 +6,8 @@ each statistic with its measured value, target, tolerance (and why), source, and
 
   shares         starting shares (first recorded step) vs the 2023-2025 calibration figures
   concentration  starting HHI of each market and their ordering
+  dynamics       the 2024 consumer leader's share 12 and 24 months on; service HHI and the
+                 number of firms with customers at years 0, 1, 2, 5 and the last step
   size-tail      firm-size tail exponent (Hill estimator) at the last recorded step
   growth         shape of the yearly log growth-rate distribution (Laplace vs Normal)
   volatility     growth volatility vs firm size (slope beta)
@@ -14,6 +16,7 @@ each statistic with its measured value, target, tolerance (and why), source, and
 
 A "miss" is a result like any other: it is printed, never hidden. A statistic the file
 cannot give (too few steps, too few firms) is "skipped" with the reason, and the others go on.
+A value with no outside figure to test it against (the service HHI path) is "report".
 Output: Markdown on stdout; `--json FILE` the same rows as JSON; `--markdown FILE` the Markdown
 to a file; `--update-doc DOC` replaces the measured section of docs/VALIDATION.md;
 `--figures DIR` the size CCDF and the growth-rate histogram.
@@ -127,17 +130,38 @@ FACTS = {
                   source="Golder et al. (MSI working paper)"),
 }
 
+# Dynamics after the start. The 2024 consumer leader's share is compared, 12 and 24 months on,
+# with the one outside figure after the start: Similarweb's chatbot web traffic about Jan 2025
+# (step 12 of a run starting 2024-01). The figure counts web visits, not users, and leaves out
+# the apps (reliability medium), so it is a proxy for the share of users: +-10 pp is our reading
+# of how far a share of visits may stand from a share of users, not the source's; twice the
+# binomial sampling sd of the replicate mean is added in quadrature, as for the starting shares.
+# At 24 months (Jan 2026) no outside figure is at hand: the same one is read as the level a lead
+# held for another year would keep, which the wide tolerance covers.
+LEADER_TARGET = dict(
+    value=0.87, tolerance=0.10, months=(12, 24),
+    reason="web visits, not users, and no app traffic (reliability medium): +-10 pp is our "
+           "reading of the proxy, not the source's",
+    source="Similarweb about Jan 2025, chatbot web traffic: ChatGPT about 87 % "
+           "(external_figures.md)")
+# Service-layer HHI and the number of firms with customers: reported at these yearly marks and
+# the last recorded step, with no target (no source gives the service layer's path).
+DYNAMICS_YEARS = (0, 1, 2, 5)
+NO_TARGET_SOURCE = "none: no outside figure for this path (reported, not tested)"
+
 HILL_FRACTIONS = (0.05, 0.10)   # top 5 % and 10 % of firms (Hill is k-sensitive)
 MIN_HILL_K = 10                 # below this the se alpha/sqrt(k) exceeds 30 %
 MIN_GROWTH_OBS = 30
 YEAR = 12                       # steps per year (one step per month)
 
 TITLE = "aimarket trajectory"
-SECTIONS = ["shares", "concentration", "size-tail", "growth", "volatility", "churn",
-            "persistence"]
+SECTIONS = ["shares", "concentration", "dynamics", "size-tail", "growth", "volatility",
+            "churn", "persistence"]
 SECTION_TITLES = {
     "shares": "1. Starting shares vs calibration figures (first recorded step)",
     "concentration": "2. Concentration ordering at the start (HHI x 10,000)",
+    "dynamics": "2b. Dynamics: the 2024 consumer leader, service concentration, firms with "
+                "customers",
     "size-tail": "3a. Firm-size tail exponent (Hill) at the last recorded step",
     "growth": "3b. Growth-rate distribution shape (yearly log growth)",
     "volatility": "3c. Growth volatility vs size",
@@ -381,7 +405,7 @@ class Row:
     target: str
     tolerance: str
     source: str
-    result: str            # pass, miss, skipped, info
+    result: str            # pass, miss, skipped, or report (a value with no target)
     note: str = ""
     values: dict = field(default_factory=dict)   # raw numbers for --json
 
@@ -507,6 +531,129 @@ def section_concentration(tr):
                     HHI_SOURCE, "pass" if ok else "miss",
                     f"min(accelerator, consumer) {num(top, 4)}, hbm {num(measured['hbm'], 4)}, "
                     f"cloud {num(cloud, 4)}, max(verticals) {num(vert, 4)}"))
+    return rows
+
+
+def month_label(tr, step):
+    """The calendar month of a step ("2025-01"), from the root attribute start_month."""
+    try:
+        year, month = (int(x) for x in str(tr.attrs.get("start_month", "")).split("-"))
+    except ValueError:
+        return f"step {step}"
+    k = (month - 1) + int(step)
+    return f"{year + k // 12}-{k % 12 + 1:02d}"
+
+
+def dynamics_marks(tr):
+    """Recorded positions of the yearly marks DYNAMICS_YEARS and of the last step, as
+    (label, position or None, step); a mark beyond the run has position None."""
+    pos = {int(s): i for i, s in enumerate(tr.steps)}
+    first, last = int(tr.steps[0]), int(tr.steps[-1])
+    marks = []
+    for y in DYNAMICS_YEARS:
+        step = first + YEAR * y
+        if step < last:
+            marks.append((f"year {y}", pos.get(step), step))
+        elif step > last:
+            marks.append((f"year {y}", None, step))
+    marks.append(("last step", len(tr.steps) - 1, last))
+    return marks
+
+
+def section_dynamics(tr):
+    """The 2024 consumer leader's share 12 and 24 months on (vs LEADER_TARGET), and the paths
+    of the service HHI and of the number of firms with customers (reported, no target).
+
+    The 2024 leader is the firm with the largest mean consumer share over replicates at the
+    first recorded step; its share later is its customer agents over the segment's adopters,
+    mean over replicates.
+    """
+    rows = []
+    si = tr.segments.index("consumer")
+    pos = {int(s): i for i, s in enumerate(tr.steps)}
+    first = int(tr.steps[0])
+    n0 = tr.adopters[:, 0, si].astype(float)
+    t = LEADER_TARGET
+    tol_base = f"{100 * t['tolerance']:.1f} pp ({t['reason']}) and 2 binomial sd"
+    if not (n0 > 0).any():
+        rows.append(skipped("dynamics", "consumer share of the 2024 leader",
+                            "no consumer adopters at the first recorded step", pct(t["value"]),
+                            t["source"]))
+    else:
+        share0 = tr.customers[:, 0, si, :][n0 > 0] / n0[n0 > 0, None]
+        lead = int(np.argmax(share0.mean(axis=0)))
+        name = tr.names[lead]
+        per_rep = np.argmax(share0, axis=1)
+        agree = "" if (per_rep == lead).all() else \
+            f"; the leader differs in {int((per_rep != lead).sum())} replicates"
+        rows.append(Row("dynamics", f"consumer share of the 2024 leader ({name}), month 0 "
+                        f"({month_label(tr, first)})", pct(share0[:, lead].mean()), "-", "-",
+                        NO_TARGET_SOURCE, "report",
+                        f"the leader: largest mean consumer share at the first recorded step "
+                        f"(tested against the start figure in section 1); "
+                        f"{int(n0.sum())} adopter agents{agree}",
+                        dict(measured=float(share0[:, lead].mean()), firm=name, month=0)))
+        for m in t["months"]:
+            stat = (f"consumer share of the 2024 leader ({name}), month {m} "
+                    f"({month_label(tr, first + m)})")
+            i = pos.get(first + m)
+            if i is None:
+                rows.append(skipped("dynamics", stat, f"step {first + m} is not recorded "
+                                    f"(the run records steps {first}..{int(tr.steps[-1])})",
+                                    pct(t["value"]), t["source"]))
+                continue
+            n = tr.adopters[:, i, si].astype(float)
+            ok = n > 0
+            if not ok.any():
+                rows.append(Row("dynamics", stat, "no adopters", pct(t["value"]), tol_base,
+                                t["source"], "miss", f"no consumer adopters at step {first + m}"))
+                continue
+            share = (tr.customers[:, i, si, lead][ok] / n[ok]).mean()
+            p = t["value"]
+            sd = math.sqrt((p * (1 - p) / n[ok]).sum()) / ok.sum()
+            tol = math.sqrt(t["tolerance"] ** 2 + (2 * sd) ** 2)
+            res = "pass" if abs(share - p) <= tol else "miss"
+            gone = "" if (tr.alive[:, :i + 1, lead] == 1).all() else \
+                "; the leader's slot was not alive throughout"
+            rows.append(Row("dynamics", stat, pct(share), pct(p),
+                            f"+-{100 * tol:.1f} pp = {tol_base} {100 * sd:.1f} pp in "
+                            "quadrature",
+                            t["source"], res,
+                            f"{int(n[ok].sum())} adopter agents over {int(ok.sum())} "
+                            f"replicates{gone}",
+                            dict(measured=float(share), target=p, tolerance=tol,
+                                 sampling_sd=sd, firm=name, month=m)))
+    li = tr.layers.index("service")
+    cust = tr.customers.sum(axis=2)
+    for label, i, step in dynamics_marks(tr):
+        when = f"{label} (step {step}, {month_label(tr, step)})"
+        if i is None:
+            for stat in ("service HHI", "firms with customers"):
+                rows.append(skipped("dynamics", f"{stat}, {when}",
+                                    f"the run ends at step {int(tr.steps[-1])}", "-",
+                                    NO_TARGET_SOURCE))
+            continue
+        ok = tr.layer_units[:, i, li] > 0
+        if ok.any():
+            h = 1e4 * tr.hhi[:, i, li][ok]
+            sd = h.std(ddof=1) if h.size > 1 else math.nan
+            rows.append(Row("dynamics", f"service HHI, {when}",
+                            num(h.mean(), 4) + ("" if math.isnan(sd) else f" +- {num(sd, 2)}"),
+                            "-", "- (sd across replicates)", NO_TARGET_SOURCE, "report",
+                            f"{int(ok.sum())} replicates; HHI of the service layer's "
+                            "market_share",
+                            dict(measured=float(h.mean()), sd=sd, step=step)))
+        else:
+            rows.append(skipped("dynamics", f"service HHI, {when}",
+                                "the service layer has no units at this step", "-",
+                                NO_TARGET_SOURCE))
+        count = ((tr.alive[:, i, :] == 1) & (cust[:, i, :] > 0)).sum(axis=1)
+        rows.append(Row("dynamics", f"firms with customers, {when}", num(count.mean(), 4),
+                        "-", "- (range over replicates)", NO_TARGET_SOURCE, "report",
+                        f"alive firms with at least one customer agent in any segment; "
+                        f"replicates {int(count.min())}-{int(count.max())}",
+                        dict(measured=float(count.mean()), low=int(count.min()),
+                             high=int(count.max()), step=step)))
     return rows
 
 
@@ -779,13 +926,16 @@ def write_figures(items, outdir):
             name = outdir / f"size_ccdf_{measure}.png"
         else:
             _, measure, g, fit = item
-            ax.hist(g, bins=min(80, max(10, g.size // 20)), density=True, alpha=0.5,
-                    label=f"yearly log growth (n = {g.size})")
+            dens, _, _ = ax.hist(g, bins=min(80, max(10, g.size // 20)), density=True,
+                                 alpha=0.5, label=f"yearly log growth (n = {g.size})")
             grid = np.linspace(g.min(), g.max(), 400)
             ax.plot(grid, stats.laplace.pdf(grid, *fit["laplace_params"]), "r-",
                     label="Laplace (ML)")
             ax.plot(grid, stats.norm.pdf(grid, *fit["normal_params"]), "k--", label="Normal (ML)")
             ax.set_yscale("log")
+            # The fitted Normal falls to ~1e-40 in the far tails; the axis shows the data's
+            # range (down to a fifth of the thinnest bin), where the two fits can be compared.
+            ax.set_ylim(dens[dens > 0].min() / 5, 3 * dens.max())
             ax.set_xlabel(f"log growth rate of {measure}, demeaned per year")
             ax.set_ylabel("density")
             name = outdir / f"growth_hist_{measure}.png"
@@ -819,11 +969,13 @@ def render_markdown(tr, rows, args, command):
            f"size tail at the last (step {int(tr.steps[-1])}); growth, volatility and churn over "
            f"the last {args.window_years} years (non-overlapping 12-step changes ending at the "
            f"last step); growth uses firms with at least {args.min_customers:g} customer agents "
-           f"at the start of the year; leadership over all yearly marks from the first step.",
+           f"at the start of the year; leadership over all yearly marks from the first step; "
+           f"dynamics at months 0, 12, 24 and years {', '.join(map(str, DYNAMICS_YEARS))} "
+           f"from the first step and at the last.",
            ""]
-    counts = {k: sum(r.result == k for r in rows) for k in ("pass", "miss", "skipped")}
+    counts = {k: sum(r.result == k for r in rows) for k in ("pass", "miss", "skipped", "report")}
     out += [f"Summary: {counts['pass']} pass, {counts['miss']} miss, "
-            f"{counts['skipped']} skipped.", ""]
+            f"{counts['skipped']} skipped; {counts['report']} reported without a target.", ""]
     base = command_base(args)
     for sec in args.only or SECTIONS:
         out += [f"#### {SECTION_TITLES[sec]}", "",
@@ -927,7 +1079,7 @@ def main(argv=None):
     if tr.attrs.get("status") != "complete":
         note(f"warning: the run's status is {tr.attrs.get('status')!r}; validating the "
              f"{len(tr.steps)} steps it holds")
-    for name in list(HHI_TARGETS) + VERTICAL_SEGMENTS:
+    for name in list(HHI_TARGETS) + VERTICAL_SEGMENTS + ["service"]:
         if name not in tr.layers and name not in tr.segments:
             raise InputError(f"{args.file} has no layer or segment {name!r}")
     figs = [] if args.figures else None
@@ -937,6 +1089,8 @@ def main(argv=None):
         rows += section_shares(tr)
     if "concentration" in todo:
         rows += section_concentration(tr)
+    if "dynamics" in todo:
+        rows += section_dynamics(tr)
     if "size-tail" in todo:
         rows += section_size_tail(tr, figs)
     if "growth" in todo:
