@@ -48,6 +48,7 @@ PARAMETERS = [
     dict(key="firms.synthetic_quality_mean", gap_to_frontier=True,
          note="its gap below the best named firm's quality is scaled (Elo has no zero)"),
     dict(key="demand.calibration_rounds", integer=True),
+    dict(key="demand.reference_price"),
 ]
 FACTORS = (0.5, 1.5)
 GOAL_PP = 15.0
