@@ -19,6 +19,18 @@ namespace {
 
 using testing::load_config_text;
 
+// After one step of a market where everyone adopts at once (bass_p = 1), the customers of
+// each of the first `firms` firms, over all replicates, and the number of customers.
+std::vector<double> first_choice_counts(Simulation& sim, std::size_t firms, double* customers) {
+  sim.step();
+  std::vector<std::int32_t> provider;
+  sim.backend().read_providers(provider);
+  std::vector<double> count(firms, 0.0);
+  for (const std::int32_t j : provider) ++count[static_cast<std::size_t>(j)];
+  *customers = static_cast<double>(provider.size());
+  return count;
+}
+
 // Two regions, three firms that differ in quality, price, home region and language fit.
 const char* kFullUtilityConfig = R"(
 [run]
@@ -150,18 +162,15 @@ price = 0.5
 TEST(CustomerMarket, FreeAndPaidServicesShareByTheLogitOnThePriceTerm) {
   const Config config = load_config_text("free_tier", kFreeTierConfig);
   Simulation sim(config, BackendChoice::kCpu);
-  sim.step();  // bass_p = 1: everyone adopts, choosing among all firms
-  std::vector<std::int32_t> provider;
-  sim.backend().read_providers(provider);
   // Closed form, written out: u = beta_quality q - beta_price log(1 + p / 0.5).
   const double bq = config.demand.beta_quality();
   const std::vector<double> utility = {bq * 1000.0 - 1.2 * std::log(1.0),
                                        bq * 1200.0 - 1.2 * std::log(7.0),
                                        bq * 1100.0 - 1.2 * std::log(2.0)};
   const auto expected = testing::softmax(utility);
-  std::vector<double> count(expected.size(), 0.0);
-  for (const std::int32_t j : provider) ++count[static_cast<std::size_t>(j)];
-  const double n = static_cast<double>(provider.size());
+  double n = 0.0;
+  // bass_p = 1: everyone adopts, choosing among all firms.
+  const std::vector<double> count = first_choice_counts(sim, expected.size(), &n);
   for (std::size_t j = 0; j < expected.size(); ++j) {
     const double sd = std::sqrt(expected[j] * (1 - expected[j]) / n);  // binomial
     EXPECT_NEAR(count[j] / n, expected[j], 4.5 * sd) << "firm " << j;
@@ -403,12 +412,8 @@ quality = 1.2
     }
   }
   Simulation sim(config, BackendChoice::kCpu);
-  sim.step();
-  std::vector<std::int32_t> provider;
-  sim.backend().read_providers(provider);
-  std::vector<double> count(3, 0.0);
-  for (std::int32_t j : provider) ++count[static_cast<std::size_t>(j)];
-  const double n = static_cast<double>(provider.size());
+  double n = 0.0;
+  const std::vector<double> count = first_choice_counts(sim, 3, &n);
   for (int j = 0; j < 3; ++j) {
     const double expected = mean[j];
     // Customers choose independently (binomial sd); the Monte Carlo mean has variance
