@@ -3,26 +3,29 @@
 //
 // A customer whose provider exited becomes a non-adopter; one whose provider was acquired moves
 // to the acquirer (kernels/acquisition.hpp) if it serves the segment.
-// A non-adopter in segment s adopts with the Bass hazard h_s = p + q F_s; an adopter chooses
-// again with probability `reconsider_rate`. A chooser draws a consideration set of k firms from
-// the awareness sampler (with replacement, duplicates dropped, the current provider always
-// kept; k = 0 means every firm serving s) and picks firm j by multinomial logit on
+// A non-adopter in segment s and region r adopts with its market's Bass hazard
+// h_{s,r} = p + q F_{s,r}; an adopter chooses again with probability `reconsider_rate`. A
+// chooser draws a consideration set of k firms from its market's awareness sampler (with
+// replacement, duplicates dropped, the current provider always kept; k = 0 means every firm serving
+// s) and picks firm j by multinomial logit on
 //
-//   u_j = xi_{s,j} + beta_quality q_{s,j} - beta_price tau_i log(1 + p_{s,j} / p_ref)
+//   u_j = xi_{s,r_i,j} + beta_quality q_{s,j} - beta_price tau_i log(1 + p_{s,j} / p_ref)
 //         + beta_home [region_j = r_i] + beta_language fit_{j,r_i}
 //         + beta_network log(1 + share_{s,j})
 //         - switching_cost [j != current provider] + taste_sd z_ij + Gumbel noise,
 //
 // i.e. P(j) = exp(v_j) / sum_{k in set} exp(v_k), sampled by inverse CDF with one uniform.
-// xi_{s,j} is the utility offset the inversion calibrates from starting shares
-// (kernels/rest_calibration.hpp; 0 when demand.calibration_rounds = 0).
+// xi_{s,r,j} is the utility offset the inversion calibrates from the starting shares of the
+// (segment, region) market (kernels/rest_calibration.hpp; 0 when demand.calibration_rounds =
+// 0); it absorbs the home and language terms of a firm with a starting share there.
 // tau_i = exp(price_taste_sd z_i) is the customer's persistent price taste and z_ij its
 // persistent taste for firm j (standard normals drawn from the customer's own timeless
 // counter, so they need no storage and are the same at every choice of the customer; drawn
 // per replicate, so replicates stay independent). Conditional on z the choice is a logit, so
 // the model is a mixed logit (Train 2009, ch. 6). A switch moves one unit between the integer
-// tallies (per segment and, for the output, per customer region) with atomic adds, which
-// makes the tallies independent of thread order.
+// tallies (per segment and per (segment, customer region) market) with atomic adds, which
+// makes the tallies independent of thread order. The Bass hazard and the awareness sampler are
+// those of the customer's market (segment, region): kernels/segment_state.hpp.
 // Cost per chooser: O(k) with sampling (one Philox block per candidate for its taste), O(firms)
 // with k = 0: three passes over the firms, each drawing one Philox block (1.05 on average,
 // for the polar method's rejections), one log and one square root per pair of firms, so
@@ -131,39 +134,39 @@ struct CustomerChoiceStep {
       const bool moves = owner >= 0 && firm.alive[layout::replicate_firm(replicate, owner, n)] &&
                          firm.serves[layout::segment_firm(segment, owner, n)];
       const std::int32_t next = moves ? owner : -1;
-      std::int32_t* const region_tally = region_tally_row(replicate, c);
+      std::int32_t* const market_tally = market_tally_row(replicate, segment, c);
       customer.provider[index] = next;
       atomic_add_tally(tally + current, -1);
-      atomic_add_tally(region_tally + current, -1);
+      atomic_add_tally(market_tally + current, -1);
       if (moves) {
         atomic_add_tally(tally + next, 1);
-        atomic_add_tally(region_tally + next, 1);
+        atomic_add_tally(market_tally + next, 1);
       }
       current = next;
     }
 
-    const double chance =
-        current < 0 ? market.adoption_hazard[layout::replicate_segment(replicate, segment)]
-                    : demand.reconsider_rate;
+    const double chance = current < 0 ? market.adoption_hazard[layout::replicate_segment_region(
+                                            replicate, segment, customer.region[c])]
+                                      : demand.reconsider_rate;
     if (!(uniform_open01(decision_word) < chance)) return;
 
     const std::int32_t chosen = choose(replicate, c, current, segment, uniform_open01(logit_word));
     if (chosen < 0 || chosen == current) return;
     customer.provider[index] = chosen;
-    std::int32_t* const region_tally = region_tally_row(replicate, c);
+    std::int32_t* const market_tally = market_tally_row(replicate, segment, c);
     atomic_add_tally(tally + chosen, 1);
-    atomic_add_tally(region_tally + chosen, 1);
+    atomic_add_tally(market_tally + chosen, 1);
     if (current >= 0) {
       atomic_add_tally(tally + current, -1);
-      atomic_add_tally(region_tally + current, -1);
+      atomic_add_tally(market_tally + current, -1);
     }
   }
 
-  // The customer's row of the [replicate][region][firm] tally; looked up only when the
-  // customer moves, which keeps its region out of the common path.
-  AIMARKET_HD std::int32_t* region_tally_row(std::int64_t replicate, std::int64_t c) const {
-    return market.region_tally +
-           layout::replicate_region_firm(replicate, customer.region[c], 0, firm.firms);
+  // The customer's row of the [replicate][segment][region][firm] market tally.
+  AIMARKET_HD std::int32_t* market_tally_row(std::int64_t replicate, int segment,
+                                             std::int64_t c) const {
+    return market.market_tally + layout::replicate_segment_region_firm(
+                                     replicate, segment, customer.region[c], 0, firm.firms);
   }
 
   struct Chooser {
@@ -202,7 +205,8 @@ struct CustomerChoiceStep {
         layout::replicate_segment_firm(who.replicate, who.segment, j, firm.firms);
     double u = firm.quality_term[cell] - who.price_weight * firm.price_term[cell];
     u = u + firm.region_term[layout::firm_region(j, who.region)];
-    u = u + firm.utility_offset[layout::segment_firm(who.segment, j, firm.firms)];
+    u = u +
+        firm.utility_offset[layout::segment_region_firm(who.segment, who.region, j, firm.firms)];
     u = u + market.network_term[cell];
     if (who.current >= 0 && j != who.current) u = u - demand.switching_cost;
     return u;
@@ -245,9 +249,10 @@ struct CustomerChoiceStep {
     double value[kMaxConsiderationSet + 1];
     int n = 0;
     if (who.current >= 0) candidate[n++] = who.current;
-    if (market.segment_has_supply[layout::replicate_segment(who.replicate, who.segment)]) {
-      const std::int64_t table =
-          layout::replicate_segment_firm(who.replicate, who.segment, 0, firm.firms);
+    if (market.segment_has_supply[layout::replicate_segment_region(who.replicate, who.segment,
+                                                                   who.region)]) {
+      const std::int64_t table = layout::replicate_segment_region_firm(who.replicate, who.segment,
+                                                                       who.region, 0, firm.firms);
       const int draws = demand.consideration_set;
       for (int block = 0; 2 * block < draws; ++block) {
         const DrawBlock d =

@@ -9,12 +9,17 @@
 //   [replicate][firm]              replicate_firm            firm state (FirmDynamic), alive,
 //                                                            awareness, growth; per-firm frame
 //                                                            arrays (capability, cash, ...)
-//   [replicate][segment]           replicate_segment         adopters, adoption hazard, supply
-//                                                            flag (SegmentMarketView); frame
-//   [replicate][segment][firm]     replicate_segment_firm    tallies, network term, alias
-//                                                            tables, quality and price terms,
-//                                                            service and base quality and price
-//   [replicate][region][firm]      replicate_region_firm     region tally (customers by region)
+//   [replicate][segment]           replicate_segment         adopters (SegmentMarketView);
+//                                                            frame
+//   [replicate][segment][region]   replicate_segment_region  adoption hazard, supply flag
+//                                                            (a (segment, region) market)
+//   [replicate][segment][firm]     replicate_segment_firm    tallies, network term, quality
+//                                                            and price terms, service and base
+//                                                            quality and price
+//   [replicate][segment][region][firm]
+//                                  replicate_segment_region_firm  market tallies, alias tables,
+//                                                            the inversion's counts
+//   [replicate][region][firm]      replicate_region_firm     customers by region (the frame)
 //   [replicate][market][firm]      replicate_market_firm     upstream markets (MarketArrays)
 //   [replicate][parameter][firm]   replicate_parameter_firm  strategy parameters, adapted copy
 //   [replicate][layer]             replicate_layer           HHI, layer units and revenue
@@ -24,6 +29,8 @@
 //   [segment][firm]                segment_firm              serves, starting quality, price
 //                                                            and tallies (MarketSetup, FirmTable)
 //   [region][firm]                 region_firm               starting region tallies
+//   [segment][region][firm]        segment_region_firm       utility offsets xi, inversion
+//                                                            groups, starting market tallies
 //   [parameter][firm]              parameter_firm            starting strategy parameters
 //   [firm][region]                 firm_region               region term of utility, language fit
 //   [firm][segment]                firm_segment              starting shares; entrants' counters
@@ -62,6 +69,13 @@ AIMARKET_HD constexpr std::int64_t replicate_segment(std::int64_t replicate, std
   return replicate * kSegments + segment;
 }
 
+// [replicate][segment][region]: a (segment, region) market of a replicate.
+AIMARKET_HD constexpr std::int64_t replicate_segment_region(std::int64_t replicate,
+                                                            std::int64_t segment,
+                                                            std::int64_t region) {
+  return (replicate * kSegments + segment) * kRegions + region;
+}
+
 AIMARKET_HD constexpr std::int64_t replicate_segment_firm(std::int64_t replicate,
                                                           std::int64_t segment, std::int64_t firm,
                                                           std::int64_t firms) {
@@ -72,6 +86,15 @@ AIMARKET_HD constexpr std::int64_t replicate_region_firm(std::int64_t replicate,
                                                          std::int64_t region, std::int64_t firm,
                                                          std::int64_t firms) {
   return (replicate * kRegions + region) * firms + firm;
+}
+
+// [replicate][segment][region][firm]: a (segment, region) market's firms.
+AIMARKET_HD constexpr std::int64_t replicate_segment_region_firm(std::int64_t replicate,
+                                                                 std::int64_t segment,
+                                                                 std::int64_t region,
+                                                                 std::int64_t firm,
+                                                                 std::int64_t firms) {
+  return ((replicate * kSegments + segment) * kRegions + region) * firms + firm;
 }
 
 AIMARKET_HD constexpr std::int64_t replicate_market_firm(std::int64_t replicate,
@@ -105,6 +128,12 @@ AIMARKET_HD constexpr std::int64_t replicate_layer_region(std::int64_t replicate
 AIMARKET_HD constexpr std::int64_t segment_firm(std::int64_t segment, std::int64_t firm,
                                                 std::int64_t firms) {
   return segment * firms + firm;
+}
+
+// [segment][region][firm]: a (segment, region) market's firms.
+AIMARKET_HD constexpr std::int64_t segment_region_firm(std::int64_t segment, std::int64_t region,
+                                                       std::int64_t firm, std::int64_t firms) {
+  return (segment * kRegions + region) * firms + firm;
 }
 
 AIMARKET_HD constexpr std::int64_t region_firm(std::int64_t region, std::int64_t firm,
@@ -161,6 +190,19 @@ struct ReplicateSegment {
 AIMARKET_HD inline ReplicateSegment split_replicate_segment(std::int64_t index) {
   const std::int64_t replicate = index / kSegments;
   return ReplicateSegment{replicate, static_cast<int>(index - replicate * kSegments)};
+}
+
+// A thread of a launch over [replicate][segment][region].
+struct ReplicateSegmentRegion {
+  std::int64_t replicate;
+  int segment;
+  int region;
+};
+AIMARKET_HD inline ReplicateSegmentRegion split_replicate_segment_region(std::int64_t index) {
+  const std::int64_t row = index / kRegions;  // replicate * kSegments + segment
+  const std::int64_t replicate = row / kSegments;
+  return ReplicateSegmentRegion{replicate, static_cast<int>(row - replicate * kSegments),
+                                static_cast<int>(index - row * kRegions)};
 }
 
 // A thread of a launch over [replicate][segment][firm].

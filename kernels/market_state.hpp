@@ -21,28 +21,29 @@ struct CustomerView {
 // per replicate: the value chain moves them (they stay at their config values when frozen).
 struct FirmView {
   std::int32_t firms;
-  const double* quality_term;       // [replicate][segment][firm]  beta_quality * quality
-  const double* price_term;         // [replicate][segment][firm]  log(1 + price / p_ref)
-  const std::uint8_t* serves;       // [segment][firm]  1 if the firm sells to the segment
-  const double* region_term;        // [firm][region]   beta_home [home] + beta_language * fit
-  const double* utility_offset;     // [segment][firm]  calibrated xi (0 without calibration)
-  const double* awareness;          // [replicate][firm] awareness weight
-  const std::uint8_t* alive;        // [replicate][firm]
+  const double* quality_term;    // [replicate][segment][firm]  beta_quality * quality
+  const double* price_term;      // [replicate][segment][firm]  log(1 + price / p_ref)
+  const std::uint8_t* serves;    // [segment][firm]  1 if the firm sells to the segment
+  const double* region_term;     // [firm][region]   beta_home [home] + beta_language * fit
+  const double* utility_offset;  // [segment][region][firm]  calibrated xi (0 without calibration)
+  const double* awareness;       // [replicate][firm] awareness weight
+  const std::uint8_t* alive;     // [replicate][firm]
   const std::int32_t* acquired_by;  // [replicate][firm] acquirer of a dead firm, or -1
 };
 
 // Market aggregates recomputed at the start of each step from the tallies, per replicate.
 struct SegmentMarketView {
   std::int32_t* tally;               // [replicate][segment][firm] customers per provider
-  std::int32_t* region_tally;        // [replicate][region][firm] the same, by customer region
+  std::int32_t* market_tally;        // [replicate][segment][region][firm] the same, by the
+                                     //   customer's region: a (segment, region) market
   std::int32_t* adopters;            // [replicate][segment]
-  double* adoption_hazard;           // [replicate][segment] Bass hazard p + q F
+  double* adoption_hazard;           // [replicate][segment][region] Bass hazard p + q F_{s,r}
   double* network_term;              // [replicate][segment][firm] beta_network log(1 + share)
-  double* alias_prob;                // [replicate][segment][firm] consideration-set sampler
-  std::int32_t* alias_index;         // [replicate][segment][firm]
-  std::int32_t* alias_scratch_a;     // [replicate][segment][firm]
-  std::int32_t* alias_scratch_b;     // [replicate][segment][firm]
-  std::uint8_t* segment_has_supply;  // [replicate][segment] 1 if any firm can be drawn
+  double* alias_prob;                // [replicate][segment][region][firm] consideration sampler
+  std::int32_t* alias_index;         // [replicate][segment][region][firm]
+  std::int32_t* alias_scratch_a;     // [replicate][segment][region][firm]
+  std::int32_t* alias_scratch_b;     // [replicate][segment][region][firm]
+  std::uint8_t* segment_has_supply;  // [replicate][segment][region] 1 if any firm can be drawn
 };
 
 }  // namespace aimarket

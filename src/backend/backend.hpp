@@ -26,22 +26,25 @@ struct MarketSetup {
   std::int32_t firms = 0;
   std::uint64_t seed = 0;
   DemandParams demand{};
-  std::vector<std::uint8_t> customer_segment;  // [customer]
-  std::vector<std::uint8_t> customer_region;   // [customer]
-  std::array<std::int64_t, kSegments> customers_in_segment{};
-  std::vector<double> quality_term;  // [segment][firm]
+  std::vector<std::uint8_t> customer_segment;                            // [customer]
+  std::vector<std::uint8_t> customer_region;                             // [customer]
+  std::array<std::int64_t, kSegments * kRegions> customers_in_market{};  // [segment][region]
+  std::vector<double> quality_term;                                      // [segment][firm]
   std::vector<double> price_term;    // [segment][firm] log(1 + price / p_ref)
   std::vector<std::uint8_t> serves;  // [segment][firm]
   std::vector<double> region_term;   // [firm][region]
   std::vector<double> awareness;     // [firm]
   // Calibrated utility offsets xi (src/calibration/rest_point.hpp); empty: all 0.
-  std::vector<double> utility_offset;  // [segment][firm]
+  std::vector<double> utility_offset;  // [segment][region][firm]
   bool rest_calibration = false;       // the engine can count rest choices (calibration on)
   // Customers who already use a service at step 0 (population.initial_adoption), the same in
   // every replicate: provider per customer (-1: none) and the tallies that match it.
   std::vector<std::int32_t> initial_provider;      // [customer], empty: nobody
   std::vector<std::int32_t> initial_tally;         // [segment][firm]
-  std::vector<std::int32_t> initial_region_tally;  // [region][firm]
+  std::vector<std::int32_t> initial_market_tally;  // [segment][region][firm]
+  // Host only (the utility inversion's targets): the starting shares the customers were spread
+  // by, per (segment, region) market.
+  std::vector<double> initial_market_share;  // [segment][region][firm]
 
   // The value chain (ignored when frozen: quality and price then stay as above).
   bool frozen = true;
@@ -143,15 +146,18 @@ class EnsembleBackend {
   // The rest of step t: market aggregates, customer choice, entry, finance, acquisition,
   // adaptation.
   virtual void finish_step(std::int64_t t) = 0;
-  // The utility inversion's measurement (kernels/rest_calibration.hpp): every adopter
-  // chooses once with round `round`'s draws and nobody moves; `chosen` receives the choices
-  // and `kept` those that stay in the chooser's calibration group (set_rest_groups), both
-  // [replicate][segment][firm]. Needs MarketSetup::rest_calibration.
+  // The utility inversion's measurement (kernels/rest_calibration.hpp): every customer
+  // chooses once with round `round`'s draws and nobody moves; `chosen` receives the adopters'
+  // choices, `kept` those that stay in the chooser's calibration group (set_rest_groups) and
+  // `adopted` the non-adopters' choices as newcomers, all [replicate][segment][region][firm]
+  // (the chooser's market). Needs MarketSetup::rest_calibration.
   virtual void count_rest_choices(std::uint32_t round, std::vector<std::int32_t>& chosen,
-                                  std::vector<std::int32_t>& kept) = 0;
-  // Each firm's calibration group per segment, [segment][firm] (-1: none).
+                                  std::vector<std::int32_t>& kept,
+                                  std::vector<std::int32_t>& adopted) = 0;
+  // Each firm's calibration group per (segment, region) market, [segment][region][firm]
+  // (-1: none).
   virtual void set_rest_groups(const std::vector<std::int32_t>& group) = 0;
-  // Replaces the utility offsets xi, [segment][firm].
+  // Replaces the utility offsets xi, [segment][region][firm].
   virtual void set_utility_offset(const std::vector<double>& offset) = 0;
   // Customers per provider: [replicate][segment][firm].
   virtual void read_tallies(std::vector<std::int32_t>& tally) = 0;

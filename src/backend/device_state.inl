@@ -56,6 +56,8 @@ struct Cells {
   std::size_t market() const { return firm() * kUpstreamMarkets; }
   std::size_t segment() const { return static_cast<std::size_t>(replicates * kSegments); }
   std::size_t segment_firm() const { return segment() * static_cast<std::size_t>(firms); }
+  std::size_t segment_region() const { return segment() * kRegions; }
+  std::size_t segment_region_firm() const { return segment_firm() * kRegions; }
 };
 
 // Customer agents: who uses which provider, and each agent's segment and region.
@@ -98,32 +100,33 @@ struct CustomerState {
 // terms and the awareness sampler (alias tables only with sampled consideration sets).
 struct SegmentMarketState {
   SegmentMarketState(const MarketSetup& setup, const Cells& cells, bool sampled_consideration)
-      : customers_in_segment(to_device(setup.customers_in_segment)),
+      : customers_in_market(to_device(setup.customers_in_market)),
         tally(setup.initial_tally.empty()
                   ? thrust::device_vector<std::int32_t>(cells.segment_firm(), 0)
                   : replicate_rows(setup.initial_tally, setup.replicates)),
-        region_tally(setup.initial_region_tally.empty()
-                         ? thrust::device_vector<std::int32_t>(cells.firm() * kRegions, 0)
-                         : replicate_rows(setup.initial_region_tally, setup.replicates)),
+        market_tally(setup.initial_market_tally.empty()
+                         ? thrust::device_vector<std::int32_t>(cells.segment_region_firm(), 0)
+                         : replicate_rows(setup.initial_market_tally, setup.replicates)),
         adopters(cells.segment(), 0),
-        adoption_hazard(cells.segment(), 0.0),
+        adoption_hazard(cells.segment_region(), 0.0),
         network_term(cells.segment_firm(), 0.0),
-        alias_prob(sampled_consideration ? cells.segment_firm() : 0),
-        alias_index(sampled_consideration ? cells.segment_firm() : 0),
-        alias_scratch_a(sampled_consideration ? cells.segment_firm() : 0),
-        alias_scratch_b(sampled_consideration ? cells.segment_firm() : 0),
-        segment_has_supply(cells.segment(), 0),
-        rest_group(setup.rest_calibration
-                       ? static_cast<std::size_t>(kSegments) * static_cast<std::size_t>(setup.firms)
-                       : 0,
+        alias_prob(sampled_consideration ? cells.segment_region_firm() : 0),
+        alias_index(sampled_consideration ? cells.segment_region_firm() : 0),
+        alias_scratch_a(sampled_consideration ? cells.segment_region_firm() : 0),
+        alias_scratch_b(sampled_consideration ? cells.segment_region_firm() : 0),
+        segment_has_supply(cells.segment_region(), 0),
+        rest_group(setup.rest_calibration ? static_cast<std::size_t>(kSegments) * kRegions *
+                                                static_cast<std::size_t>(setup.firms)
+                                          : 0,
                    -1),
-        rest_chosen(setup.rest_calibration ? cells.segment_firm() : 0, 0),
-        rest_kept(setup.rest_calibration ? cells.segment_firm() : 0, 0) {}
+        rest_chosen(setup.rest_calibration ? cells.segment_region_firm() : 0, 0),
+        rest_kept(setup.rest_calibration ? cells.segment_region_firm() : 0, 0),
+        rest_adopted(setup.rest_calibration ? cells.segment_region_firm() : 0, 0) {}
 
   SegmentMarketView view() {
     SegmentMarketView v{};
     v.tally = raw(tally);
-    v.region_tally = raw(region_tally);
+    v.market_tally = raw(market_tally);
     v.adopters = raw(adopters);
     v.adoption_hazard = raw(adoption_hazard);
     v.network_term = raw(network_term);
@@ -136,42 +139,48 @@ struct SegmentMarketState {
   }
 
   double bytes() const {
-    return bytes_of(customers_in_segment, tally, region_tally, adopters, adoption_hazard,
+    return bytes_of(customers_in_market, tally, market_tally, adopters, adoption_hazard,
                     network_term, alias_prob, alias_index, alias_scratch_a, alias_scratch_b,
-                    segment_has_supply, rest_group, rest_chosen, rest_kept);
+                    segment_has_supply, rest_group, rest_chosen, rest_kept, rest_adopted);
   }
   static double footprint(const EngineSizes& s) {
     const double f = static_cast<double>(s.firms);
     const double segment_cells = static_cast<double>(s.replicates) * kSegments;
     const double segment_firm_cells = segment_cells * f;
-    double bytes = kSegments * kI64;                                   // customers_in_segment
-    bytes += segment_firm_cells * kI32;                                // tally
-    bytes += static_cast<double>(s.replicates) * f * kRegions * kI32;  // region_tally
-    bytes += segment_cells * (kI32 + kF64);                            // adopters, adoption_hazard
-    bytes += segment_firm_cells * kF64;                                // network_term
-    if (s.sampled_consideration) bytes += segment_firm_cells * (kF64 + 3.0 * kI32);  // alias_*
-    bytes += segment_cells * kU8;  // segment_has_supply
-    // rest_group; rest_chosen, rest_kept
-    if (s.rest_calibration) bytes += kSegments * f * kI32 + 2.0 * segment_firm_cells * kI32;
+    const double market_cells = segment_cells * kRegions;
+    const double market_firm_cells = segment_firm_cells * kRegions;
+    double bytes = kSegments * kRegions * kI64;  // customers_in_market
+    bytes += segment_firm_cells * kI32;          // tally
+    bytes += market_firm_cells * kI32;           // market_tally
+    bytes += segment_cells * kI32;               // adopters
+    bytes += market_cells * kF64;                // adoption_hazard
+    bytes += segment_firm_cells * kF64;          // network_term
+    if (s.sampled_consideration) bytes += market_firm_cells * (kF64 + 3.0 * kI32);  // alias_*
+    bytes += market_cells * kU8;  // segment_has_supply
+    // rest_group; rest_chosen, rest_kept, rest_adopted
+    if (s.rest_calibration)
+      bytes += kRegions * kSegments * f * kI32 + 3.0 * market_firm_cells * kI32;
     return bytes;
   }
 
-  thrust::device_vector<std::int64_t> customers_in_segment;  // [segment]
-  thrust::device_vector<std::int32_t> tally;                 // [replicate][segment][firm]
-  thrust::device_vector<std::int32_t> region_tally;  // [replicate][region][firm], output only
-  thrust::device_vector<std::int32_t> adopters;      // [replicate][segment]
-  thrust::device_vector<double> adoption_hazard;     // [replicate][segment]
-  thrust::device_vector<double> network_term;        // [replicate][segment][firm]
-  thrust::device_vector<double> alias_prob;          // [replicate][segment][firm]
+  thrust::device_vector<std::int64_t> customers_in_market;  // [segment][region]
+  thrust::device_vector<std::int32_t> tally;                // [replicate][segment][firm]
+  thrust::device_vector<std::int32_t> market_tally;         // [replicate][segment][region][firm]
+  thrust::device_vector<std::int32_t> adopters;             // [replicate][segment]
+  thrust::device_vector<double> adoption_hazard;            // [replicate][segment][region]
+  thrust::device_vector<double> network_term;               // [replicate][segment][firm]
+  thrust::device_vector<double> alias_prob;                 // [replicate][segment][region][firm]
   thrust::device_vector<std::int32_t> alias_index;
   thrust::device_vector<std::int32_t> alias_scratch_a;
   thrust::device_vector<std::int32_t> alias_scratch_b;
   thrust::device_vector<std::uint8_t> segment_has_supply;  // [replicate][segment]
-  // The utility inversion (empty without calibration): each firm's group per segment
-  // [segment][firm], and a round's choices [replicate][segment][firm].
+  // The utility inversion (empty without calibration): each firm's group per market
+  // [segment][region][firm], and a round's choices [replicate][segment][region][firm] (the
+  // adopters', those kept in their group, the non-adopters').
   thrust::device_vector<std::int32_t> rest_group;
   thrust::device_vector<std::int32_t> rest_chosen;
   thrust::device_vector<std::int32_t> rest_kept;
+  thrust::device_vector<std::int32_t> rest_adopted;
 };
 
 // What does not change within a replicate: the firms' attributes, the index lists of firms
@@ -182,11 +191,12 @@ struct FirmStaticState {
       : firms(setup.firms),
         serves(to_device(setup.serves)),
         region_term(to_device(setup.region_term)),
-        utility_offset(setup.utility_offset.empty() ? thrust::device_vector<double>(
-                                                          static_cast<std::size_t>(kSegments) *
-                                                              static_cast<std::size_t>(setup.firms),
-                                                          0.0)
-                                                    : to_device(setup.utility_offset)),
+        utility_offset(
+            setup.utility_offset.empty()
+                ? thrust::device_vector<double>(static_cast<std::size_t>(kSegments) * kRegions *
+                                                    static_cast<std::size_t>(setup.firms),
+                                                0.0)
+                : to_device(setup.utility_offset)),
         layer_mask(to_device(setup.layer_mask)),
         in_house_chips(to_device(setup.in_house_chips)),
         region(to_device(setup.firm_region)),
@@ -231,9 +241,9 @@ struct FirmStaticState {
   }
   static double footprint(const EngineSizes& s) {
     const double f = static_cast<double>(s.firms);
-    double bytes = kSegments * f * kU8;  // serves
-    bytes += f * kRegions * kF64;        // region_term
-    bytes += kSegments * f * kF64;       // utility_offset
+    double bytes = kSegments * f * kU8;        // serves
+    bytes += f * kRegions * kF64;              // region_term
+    bytes += kSegments * kRegions * f * kF64;  // utility_offset
     // layer_mask, in_house_chips, region, open_weights; model_source; open_weight_firms,
     // model_developers, acquirers; chip_performance, cloud_self_use, base_awareness;
     // base_strategy; other_income.
@@ -245,7 +255,7 @@ struct FirmStaticState {
   std::int32_t firms;
   thrust::device_vector<std::uint8_t> serves;      // [segment][firm]
   thrust::device_vector<double> region_term;       // [firm][region]
-  thrust::device_vector<double> utility_offset;    // [segment][firm] calibrated xi
+  thrust::device_vector<double> utility_offset;    // [segment][region][firm] calibrated xi
   thrust::device_vector<std::uint8_t> layer_mask;  // [firm]
   thrust::device_vector<std::uint8_t> in_house_chips;
   thrust::device_vector<std::uint8_t> region;

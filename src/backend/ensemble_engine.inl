@@ -104,20 +104,23 @@ class Engine final : public EnsembleBackend {
   }
 
   void count_rest_choices(std::uint32_t round, std::vector<std::int32_t>& chosen,
-                          std::vector<std::int32_t>& kept) override {
+                          std::vector<std::int32_t>& kept,
+                          std::vector<std::int32_t>& adopted) override {
     PhaseClock clock(*this);
     clock.phase("utility calibration");
     const SegmentMarketView market = market_aggregates();
     thrust::fill(segment_market_.rest_chosen.begin(), segment_market_.rest_chosen.end(), 0);
     thrust::fill(segment_market_.rest_kept.begin(), segment_market_.rest_kept.end(), 0);
+    thrust::fill(segment_market_.rest_adopted.begin(), segment_market_.rest_adopted.end(), 0);
     CountRestChoices counter{
         CustomerChoiceStep{seed_, rest_calibration_step(round), demand_, consider_all_firms_,
                            customer_.view(), firm_view(), market},
         raw(segment_market_.rest_group), raw(segment_market_.rest_chosen),
-        raw(segment_market_.rest_kept)};
+        raw(segment_market_.rest_kept), raw(segment_market_.rest_adopted)};
     launch("CountRestChoices", replicates_ * customers_, counter);
     copy_to_host(segment_market_.rest_chosen, chosen);
     copy_to_host(segment_market_.rest_kept, kept);
+    copy_to_host(segment_market_.rest_adopted, adopted);
   }
 
   void set_rest_groups(const std::vector<std::int32_t>& group) override {
@@ -144,7 +147,23 @@ class Engine final : public EnsembleBackend {
 
   void read_snapshot(EnsembleSnapshot& s) override {
     copy_to_host(segment_market_.tally, s.tally);
-    copy_to_host(segment_market_.region_tally, s.region_tally);
+    // Customers by region, all segments together: the market tallies summed over segments.
+    std::vector<std::int32_t> by_market;
+    copy_to_host(segment_market_.market_tally, by_market);
+    s.region_tally.assign(
+        static_cast<std::size_t>(replicates_) * kRegions * static_cast<std::size_t>(firms_), 0);
+    for (std::int64_t r = 0; r < replicates_; ++r) {
+      for (int seg = 0; seg < kSegments; ++seg) {
+        for (int g = 0; g < kRegions; ++g) {
+          for (std::int32_t j = 0; j < firms_; ++j) {
+            s.region_tally[static_cast<std::size_t>(
+                layout::replicate_region_firm(r, g, j, firms_))] +=
+                by_market[static_cast<std::size_t>(
+                    layout::replicate_segment_region_firm(r, seg, g, j, firms_))];
+          }
+        }
+      }
+    }
     copy_to_host(upstream_.sold, s.sold);
     copy_to_host(upstream_.revenue, s.revenue);
     copy_to_host(upstream_.bought, s.bought);
@@ -307,11 +326,11 @@ class Engine final : public EnsembleBackend {
     const auto segment_threads = static_cast<std::int64_t>(cells().segment());
     launch(
         "UpdateSegmentAdoption", segment_threads,
-        UpdateSegmentAdoption{demand_, firms_, raw(segment_market_.customers_in_segment), market});
+        UpdateSegmentAdoption{demand_, firms_, raw(segment_market_.customers_in_market), market});
     launch("UpdateNetworkTerm", segment_threads * firms_,
            UpdateNetworkTerm{demand_.beta_network, firms_, market});
     if (!consider_all_firms_) {
-      launch("BuildAwarenessSampler", segment_threads,
+      launch("BuildAwarenessSampler", static_cast<std::int64_t>(cells().segment_region()),
              BuildAwarenessSampler{demand_.awareness_installed_base, firm_view(), market});
     }
     return market;

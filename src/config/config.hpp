@@ -229,6 +229,10 @@ struct FirmSpec {
   // Absent: compute.cloud_self_use_share with layer model, else 0.
   std::optional<double> cloud_self_use;
   std::array<double, kSegments> initial_share{};  // share of each segment's adopters at step 0
+  // Share of each segment's adopters in the firm's home region at step 0, where given
+  // (home_share_given); elsewhere, and where not given, initial_share applies.
+  std::array<double, kSegments> home_share{};
+  std::array<bool, kSegments> home_share_given{};
 };
 
 struct Config {

@@ -30,6 +30,12 @@ constexpr Destination Firm(FieldRef (*field)(FirmSpec&), bool dedicated, const c
   Firm([](FirmSpec& f) -> FieldRef { return &f.member; }, true, nullptr)
 #define AIMARKET_FIRM_OWN_SPAN(member, count) \
   Firm([](FirmSpec& f) -> FieldRef { return DoubleSpan{f.member.data(), count}; }, true, nullptr)
+#define AIMARKET_FIRM_OWN_LISTED_SPAN(member, listed, count)        \
+  Firm(                                                             \
+      [](FirmSpec& f) -> FieldRef {                                 \
+        return DoubleSpan{f.member.data(), count, f.listed.data()}; \
+      },                                                            \
+      true, nullptr)
 #define AIMARKET_FIRM_OWN_LAYERS() \
   Firm([](FirmSpec& f) -> FieldRef { return BoolSpan{f.layers.data(), kLayers}; }, true, nullptr)
 
@@ -756,6 +762,16 @@ const std::vector<KeySpec> kFirmKeys = {
      "initial_adoption` adopters; only with layer `service`, segments it serves). A number: "
      "the same in every segment it serves. The named firms' shares in a segment sum to at most 1.",
      AIMARKET_FIRM_OWN_SPAN(initial_share, kSegments), nullptr, nullptr},
+    {"firm", "home_share", KeyKind::kPerSegment, nullptr, "fraction", Closed(0.0, 1.0),
+     kSegmentList,
+     "The firm's share of each segment's customers at step 0 among the adopters of its home "
+     "`region`, where it differs from `initial_share` (which then applies in the other "
+     "regions). In a (segment, region) market the firms with a home share there take it and "
+     "the other firms share the rest in proportion to what they would have without it "
+     "(docs/MODEL.md, \"Starting customers by region\"). Only with layer `service`, segments "
+     "it serves; the home shares in one market sum to at most 1.",
+     AIMARKET_FIRM_OWN_LISTED_SPAN(home_share, home_share_given, kSegments),
+     "`initial_share` in every region", nullptr},
 };
 
 #undef AIMARKET_FIELD

@@ -81,6 +81,7 @@ static_assert(std::string_view(kLayerNames[kLayerHbm]) == "hbm" &&
 struct DoubleSpan {
   double* data;
   int count;
+  bool* listed = nullptr;  // where given: which entries were set (the others are absent)
 };
 
 struct BoolSpan {

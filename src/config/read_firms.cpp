@@ -314,6 +314,21 @@ FirmFacts read_firm(const toml::table& firm, std::size_t index, const Config& co
       }
     }
   }
+  if (const toml::node* node = firm.get("home_share")) {
+    const KeySpec& key_spec = *config_schema::find_firm_key("home_share");
+    if (lacks(config_schema::kLayerService)) {
+      problems.add(
+          *node, key_of("home_share"),
+          no_layer(config_schema::kLayerService) + ", so it has no customers to start with");
+    } else if (const auto shares =
+                   read_per_segment(*node, key_of("home_share"), key_spec, reader)) {
+      for (int s = 0; s < kSegments; ++s) {
+        if (!shares->listed[static_cast<std::size_t>(s)] || !spec.serves[s]) continue;
+        spec.home_share[s] = shares->values[static_cast<std::size_t>(s)];
+        spec.home_share_given[s] = true;
+      }
+    }
+  }
   return facts;
 }
 
@@ -401,6 +416,19 @@ void read_named_firms(const toml::table& root, Config& config, Reader& reader) {
       problems.add(*node, std::string("firm.*.initial_share.") + kSegmentNames[s],
                    std::string("the named firms' initial_share in segment '") + kSegmentNames[s] +
                        "' sum to " + config_schema::number_text(sum) + ", more than 1");
+    }
+    // The home shares of the firms of one region in one segment likewise.
+    for (int r = 0; r < kRegions; ++r) {
+      double home = 0.0;
+      for (const FirmSpec& firm : config.named_firms) {
+        if (firm.region == r && firm.home_share_given[s]) home += firm.home_share[s];
+      }
+      if (home > 1.0 + kShareSumTolerance) {
+        problems.add(*node, std::string("firm.*.home_share.") + kSegmentNames[s],
+                     std::string("the home_share of the named firms of region '") +
+                         kRegionNames[r] + "' in segment '" + kSegmentNames[s] + "' sum to " +
+                         config_schema::number_text(home) + ", more than 1");
+      }
     }
   }
 }

@@ -39,7 +39,19 @@ std::string value_text(const KeySpec& spec, const config_schema::FieldRef& field
   } else if (const auto* string = std::get_if<std::string*>(&field)) {
     value = config_schema::toml_string(**string);
   } else if (const auto* span = std::get_if<config_schema::DoubleSpan>(&field)) {
-    value = values_table(span->data, spec.names, only);
+    if (span->listed == nullptr) {
+      value = values_table(span->data, spec.names, only);
+    } else {
+      // Only the entries given (and, where `only` is, among those it marks); none: absent.
+      std::array<bool, kSegments> given{};
+      bool any = false;
+      for (int i = 0; i < span->count && i < kSegments; ++i) {
+        given[static_cast<std::size_t>(i)] =
+            span->listed[i] && (only == nullptr || (*only)[static_cast<std::size_t>(i)]);
+        any = any || given[static_cast<std::size_t>(i)];
+      }
+      if (any) value = values_table(span->data, spec.names, &given);
+    }
   } else if (const auto* optional = std::get_if<std::optional<double>*>(&field)) {
     if (**optional) value = config_schema::toml_float(***optional);
   } else if (const auto* optional_string = std::get_if<std::optional<std::string>*>(&field)) {

@@ -137,19 +137,67 @@ void shape_synthetic_firm(FirmSpec& spec, int archetype, double size, double seg
   if (name == "memory_vendor") spec.hbm_capacity = 300.0 * size;
 }
 
+// The starting shares of one (segment s, region g) market, [firm] (docs/MODEL.md, "Starting
+// customers by region"). Without home shares a named firm has its initial_share a_j and the
+// other alive firms serving s share the rest, 1 - sum a, by awareness. The named firms of
+// region g with a home_share h_j in s (the set E) take it instead, and every other firm keeps
+// its share in proportion: times (1 - H) / (1 - A_E), H = sum of h over E, A_E = sum of a over
+// E. Without home shares in the market these are the initial_shares.
+std::vector<double> market_starting_shares(const Config& config, const FirmTable& firms, int s,
+                                           int g) {
+  const auto n = static_cast<std::size_t>(firms.size());
+  const std::size_t named = config.named_firms.size();
+  std::vector<double> weight(n, 0.0);
+  const auto has_home_share = [&](std::size_t j) {
+    const FirmSpec& spec = config.named_firms[j];
+    return spec.region == g && spec.home_share_given[static_cast<std::size_t>(s)];
+  };
+  double home = 0.0, replaced = 0.0, named_share = 0.0, other_awareness = 0.0;
+  for (std::size_t j = 0; j < n; ++j) {
+    const auto cell = static_cast<std::size_t>(layout::segment_firm(s, j, n));
+    if (!firms.serves[cell] || !firms.alive[j]) continue;
+    if (j < named) {
+      const double a = firms.initial_share[static_cast<std::size_t>(layout::firm_segment(j, s))];
+      named_share += a;
+      if (has_home_share(j)) {
+        weight[j] = config.named_firms[j].home_share[static_cast<std::size_t>(s)];
+        home += weight[j];
+        replaced += a;
+      } else {
+        weight[j] = a;
+      }
+    } else {
+      other_awareness += firms.awareness[j];
+    }
+  }
+  const double scale = replaced < 1.0 ? std::max(0.0, 1.0 - home) / (1.0 - replaced) : 0.0;
+  const double rest = std::max(0.0, 1.0 - named_share);
+  for (std::size_t j = 0; j < n; ++j) {
+    const auto cell = static_cast<std::size_t>(layout::segment_firm(s, j, n));
+    if (!firms.serves[cell] || !firms.alive[j]) continue;
+    if (j < named && has_home_share(j)) continue;
+    if (j < named) {
+      weight[j] *= scale;
+    } else {
+      weight[j] = other_awareness > 0.0 ? scale * rest * firms.awareness[j] / other_awareness : 0.0;
+    }
+  }
+  return weight;
+}
+
 // Customers already using a service at step 0: in each (segment, region) block of agents the
-// first round(initial_adoption * block size) are adopters, spread over the named firms serving
-// the segment by their initial_share and the rest over the other alive firms serving it by
-// awareness (largest remainder, ties to the lower firm index), in firm order.
+// first round(initial_adoption * block size) are adopters, spread over the firms by the
+// market's starting shares (market_starting_shares; largest remainder, ties to the lower firm
+// index), in firm order.
 void assign_initial_customers(const Config& config, const FirmTable& firms,
                               const CustomerPopulation& customers, MarketSetup& setup) {
   const auto& adoption = config.population.initial_adoption;
   if (std::all_of(adoption.begin(), adoption.end(), [](double a) { return a == 0.0; })) return;
   const auto n = static_cast<std::size_t>(firms.size());
-  const std::size_t named = config.named_firms.size();
   setup.initial_provider.assign(customers.segment.size(), -1);
   setup.initial_tally.assign(kSegments * n, 0);
-  setup.initial_region_tally.assign(kRegions * n, 0);
+  setup.initial_market_tally.assign(kSegments * kRegions * n, 0);
+  setup.initial_market_share.assign(kSegments * kRegions * n, 0.0);
   std::size_t c = 0;
   while (c < customers.segment.size()) {
     const int s = customers.segment[c];
@@ -161,24 +209,11 @@ void assign_initial_customers(const Config& config, const FirmTable& firms,
     const auto block = static_cast<double>(end - c);
     const auto adopters =
         static_cast<std::int64_t>(std::llround(adoption[static_cast<std::size_t>(s)] * block));
-    // Weights: named firms' shares; the remaining share over the other firms by awareness.
-    std::vector<double> weight(n, 0.0);
-    double named_share = 0.0, other_awareness = 0.0;
+    const std::vector<double> weight = market_starting_shares(config, firms, s, g);
     for (std::size_t j = 0; j < n; ++j) {
-      const auto cell = static_cast<std::size_t>(layout::segment_firm(s, j, n));
-      if (!firms.serves[cell] || !firms.alive[j]) continue;
-      if (j < named) {
-        weight[j] = firms.initial_share[static_cast<std::size_t>(layout::firm_segment(j, s))];
-        named_share += weight[j];
-      } else {
-        other_awareness += firms.awareness[j];
-      }
-    }
-    const double rest = std::max(0.0, 1.0 - named_share);
-    for (std::size_t j = named; j < n; ++j) {
-      const auto cell = static_cast<std::size_t>(layout::segment_firm(s, j, n));
-      if (!firms.serves[cell] || !firms.alive[j]) continue;
-      weight[j] = other_awareness > 0.0 ? rest * firms.awareness[j] / other_awareness : 0.0;
+      setup
+          .initial_market_share[static_cast<std::size_t>(layout::segment_region_firm(s, g, j, n))] =
+          weight[j];
     }
     double total = 0.0;
     for (double w : weight) total += w;
@@ -204,9 +239,9 @@ void assign_initial_customers(const Config& config, const FirmTable& firms,
           setup.initial_provider[next++] = static_cast<std::int32_t>(j);
         const auto agents = static_cast<std::int32_t>(count[j]);
         const auto cell = static_cast<std::size_t>(layout::segment_firm(s, j, n));
-        const auto region_cell = static_cast<std::size_t>(layout::region_firm(g, j, n));
         setup.initial_tally[cell] += agents;
-        setup.initial_region_tally[region_cell] += agents;
+        setup.initial_market_tally[static_cast<std::size_t>(
+            layout::segment_region_firm(s, g, j, n))] += agents;
       }
     }
     c = end;
@@ -356,6 +391,7 @@ CustomerPopulation build_customer_population(const PopulationSettings& populatio
       out.region.insert(out.region.end(), static_cast<std::size_t>(n),
                         static_cast<std::uint8_t>(r));
       out.customers_in_segment[s] += n;
+      out.customers_in_market[static_cast<std::size_t>(layout::segment_region(s, r))] = n;
     }
   }
   return out;
@@ -372,7 +408,7 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
   setup.demand = make_demand_params(d);
   setup.customer_segment = customers.segment;
   setup.customer_region = customers.region;
-  setup.customers_in_segment = customers.customers_in_segment;
+  setup.customers_in_market = customers.customers_in_market;
 
   const std::size_t n = static_cast<std::size_t>(firms.size());
   setup.quality_term.resize(kSegments * n);

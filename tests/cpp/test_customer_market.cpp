@@ -8,6 +8,7 @@
 #include <fstream>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kernels/customer_choice.hpp"
@@ -512,6 +513,62 @@ awareness = 1.0
           layout::replicate_layer_firm(r, kServiceLayer, j, 3))];
       const double sd = std::sqrt(expected[j] * (1 - expected[j]) / config.population.customers);
       EXPECT_NEAR(share, expected[j], 4.5 * sd) << "replicate " << r << " firm " << j;
+    }
+  }
+}
+
+TEST(CustomerMarket, WordOfMouthIsTheInstalledBaseOfTheCustomersRegion) {
+  // Word of mouth alone (awareness_installed_base = 1) and a consideration set of one: a
+  // newcomer adopts the firm it hears of, drawn by the installed base of its own market
+  // (kernels/segment_state.hpp). Half of each region's customers start as adopters; Korea's
+  // use K 80 % (its home share), the US U 80 %. Every other customer adopts in the first
+  // step, so K's Korean share stays 0.8 with local word of mouth; a worldwide installed base
+  // (K 50 %) would take it to 0.65.
+  const Config config = load_config_text("word_of_mouth", R"(
+[run]
+replicates = 2
+[population]
+customers = 200000
+segment_shares = { consumer = 1.0 }
+region_shares = { US = 0.5, KR = 0.5 }
+initial_adoption = { consumer = 0.5 }
+[firms]
+frozen = true
+[demand]
+bass_p = 1.0
+bass_q = 0.0
+reconsider_rate = 0.0
+consideration_set = 1
+awareness_installed_base = 1.0
+beta_home = 0.0
+beta_language = 0.0
+[[firm]]
+name = "K"
+archetype = "consumer_ai"
+region = "KR"
+initial_share = { consumer = 0.2 }
+home_share = { consumer = 0.8 }
+[[firm]]
+name = "U"
+archetype = "consumer_ai"
+region = "US"
+initial_share = { consumer = 0.8 }
+)");
+  Simulation sim(config, BackendChoice::kCpu);
+  sim.step();
+  const RecordFrame frame = sim.record_frame();
+  const int korea = 1, us = 0;
+  ASSERT_EQ(std::string(kRegionNames[korea]), "KR");
+  ASSERT_EQ(std::string(kRegionNames[us]), "US");
+  const double in_region = static_cast<double>(config.population.customers) / 2;
+  for (std::int64_t r = 0; r < config.run.replicates; ++r) {
+    for (const auto& [region, firm] : {std::pair{korea, 0}, std::pair{us, 1}}) {
+      const double share = frame.region_customers[static_cast<std::size_t>(
+                               layout::replicate_region_firm(r, region, firm, 2))] /
+                           in_region;
+      // Half the region's customers are newcomers, each with K (U) at home with p = 0.8.
+      const double sd = std::sqrt(0.8 * 0.2 / (in_region / 2)) / 2;
+      EXPECT_NEAR(share, 0.8, 4.5 * sd) << "replicate " << r << " region " << region;
     }
   }
 }

@@ -14,7 +14,7 @@ namespace {
 // that is row-major order with the extents the shape names.
 TEST(Layout, PerReplicateOffsetsAreRowMajorInTheNamedOrder) {
   const std::int32_t replicates = 3, firms = 7, customers = 11;
-  std::int64_t next[10] = {};
+  std::int64_t next[12] = {};
   for (std::int32_t r = 0; r < replicates; ++r) {
     for (std::int32_t c = 0; c < customers; ++c) {
       EXPECT_EQ(layout::replicate_customer(r, c, customers), next[0]++);
@@ -26,6 +26,12 @@ TEST(Layout, PerReplicateOffsetsAreRowMajorInTheNamedOrder) {
       EXPECT_EQ(layout::replicate_segment(r, s), next[2]++);
       for (std::int32_t j = 0; j < firms; ++j) {
         EXPECT_EQ(layout::replicate_segment_firm(r, s, j, firms), next[3]++);
+      }
+      for (int g = 0; g < kRegions; ++g) {
+        EXPECT_EQ(layout::replicate_segment_region(r, s, g), next[11]++);
+        for (std::int32_t j = 0; j < firms; ++j) {
+          EXPECT_EQ(layout::replicate_segment_region_firm(r, s, g, j, firms), next[10]++);
+        }
       }
     }
     for (int g = 0; g < kRegions; ++g) {
@@ -57,12 +63,17 @@ TEST(Layout, PerReplicateOffsetsAreRowMajorInTheNamedOrder) {
 
 TEST(Layout, SharedOffsetsAreRowMajorInTheNamedOrder) {
   const std::int32_t firms = 7;
-  std::int64_t next[8] = {};
+  std::int64_t next[9] = {};
   for (int s = 0; s < kSegments; ++s) {
     for (std::int32_t j = 0; j < firms; ++j) {
       EXPECT_EQ(layout::segment_firm(s, j, firms), next[0]++);
     }
-    for (int g = 0; g < kRegions; ++g) EXPECT_EQ(layout::segment_region(s, g), next[1]++);
+    for (int g = 0; g < kRegions; ++g) {
+      EXPECT_EQ(layout::segment_region(s, g), next[1]++);
+      for (std::int32_t j = 0; j < firms; ++j) {
+        EXPECT_EQ(layout::segment_region_firm(s, g, j, firms), next[8]++);
+      }
+    }
   }
   for (int g = 0; g < kRegions; ++g) {
     for (std::int32_t j = 0; j < firms; ++j) EXPECT_EQ(layout::region_firm(g, j, firms), next[2]++);
@@ -96,6 +107,14 @@ TEST(Layout, SplitsInvertTheOffsets) {
     EXPECT_GE(at.segment, 0);
     EXPECT_LT(at.segment, kSegments);
     EXPECT_EQ(layout::replicate_segment(at.replicate, at.segment), index);
+  }
+  for (std::int64_t index = 0; index < replicates * kSegments * kRegions; ++index) {
+    const layout::ReplicateSegmentRegion at = layout::split_replicate_segment_region(index);
+    EXPECT_GE(at.segment, 0);
+    EXPECT_LT(at.segment, kSegments);
+    EXPECT_GE(at.region, 0);
+    EXPECT_LT(at.region, kRegions);
+    EXPECT_EQ(layout::replicate_segment_region(at.replicate, at.segment, at.region), index);
   }
   for (std::int64_t index = 0; index < replicates * kSegments * firms; ++index) {
     const layout::ReplicateSegmentFirm at = layout::split_replicate_segment_firm(index, firms);

@@ -73,7 +73,7 @@ std::vector<double> calibrated_offsets(Simulation& sim) {
   std::vector<double> out;
   out.reserve(4);
   for (std::int32_t j = 0; j < 4; ++j)
-    out.push_back(offset[static_cast<std::size_t>(layout::segment_firm(0, j, n))]);
+    out.push_back(offset[static_cast<std::size_t>(layout::segment_region_firm(0, 0, j, n))]);
   return out;
 }
 
@@ -196,6 +196,103 @@ TEST(RestPoint, AScenariosUtilityLeverActsOnTheCalibratedStart) {
   const double expected = w / (w + 1.0 - kTarget[3]);
   const double sd = std::sqrt(expected * (1.0 - expected) / n);
   EXPECT_NEAR(pooled_share(sim, sim.record_frame(), 3), expected, 4.5 * sd);
+}
+
+// Home shares (docs/MODEL.md, "Starting customers by region"): half the customers live in
+// Korea, D is Korean and has half of Korea's customers; elsewhere the shares are 40/30/20/10,
+// and in Korea A, B and C keep their proportions of the other half: 0.5 x (0.4, 0.3, 0.2) /
+// 0.9. The home term is 0.3 utility and language fit plays no part.
+constexpr double kHomeStart[2][4] = {{0.4, 0.3, 0.2, 0.1},
+                                     {0.2 / 0.9, 0.15 / 0.9, 0.1 / 0.9, 0.5}};  // US, KR
+constexpr int kRegionsUsed[2] = {0, 1};                                         // US, KR
+
+std::vector<std::string> home_market(const std::string& switching_cost) {
+  std::vector<std::string> overrides = four_firm_market(switching_cost);
+  overrides.insert(overrides.end(), {"population.region_shares={US=0.5,KR=0.5}", "firm.D.region=KR",
+                                     "firm.D.home_share={consumer=0.5}", "demand.beta_home=0.3"});
+  return overrides;
+}
+
+// Pooled share of firm j among the customers of region r (every one an adopter, one segment).
+double pooled_region_share(Simulation& sim, int region, std::int32_t j) {
+  const Config& config = sim.config();
+  const RecordFrame frame = sim.record_frame();
+  const std::int32_t firms = sim.firms().size();
+  double customers = 0.0, all = 0.0;
+  for (std::int64_t r = 0; r < config.run.replicates; ++r) {
+    for (std::int32_t k = 0; k < firms; ++k) {
+      const double c = frame.region_customers[static_cast<std::size_t>(
+          layout::replicate_region_firm(r, region, k, firms))];
+      all += c;
+      if (k == j) customers += c;
+    }
+  }
+  return customers / all;
+}
+
+TEST(RestPoint, HomeSharesStartEachRegionAndTheInversionIsBerrysInEach) {
+  const Config config = load_repo_config("configs/textbook/logit.toml", home_market("0.0"));
+  Simulation sim(config, BackendChoice::kCpu);
+  // The starting allocation, before any choice: the same in every replicate, exact up to one
+  // agent of the region's (largest remainder).
+  const std::int32_t firms = sim.firms().size();
+  const double per_region = static_cast<double>(config.population.customers) / 2;
+  for (int m = 0; m < 2; ++m) {
+    for (std::int32_t j = 0; j < 4; ++j) {
+      EXPECT_NEAR(pooled_region_share(sim, kRegionsUsed[m], j), kHomeStart[m][j], 1.0 / per_region)
+          << "firm " << j << " in region " << kRegionNames[kRegionsUsed[m]];
+    }
+  }
+  // Plain logit, every customer choosing (c = 0): in each market
+  // xi_j - xi_A = log(s_j / s_A) - beta_quality (q_j - q_A) - (home_j - home_A).
+  sim.step();
+  const std::vector<double>& offset = sim.rest_fit().offset;
+  const double n = static_cast<double>(config.population.customers * config.run.replicates) / 2;
+  for (int m = 0; m < 2; ++m) {
+    const int r = kRegionsUsed[m];
+    const auto xi = [&](std::int32_t j) {
+      return offset[static_cast<std::size_t>(layout::segment_region_firm(0, r, j, firms))];
+    };
+    const auto home = [&](std::int32_t j) {
+      return config.named_firms[static_cast<std::size_t>(j)].region == r ? 0.3 : 0.0;
+    };
+    for (std::int32_t j = 1; j < 4; ++j) {
+      const double sj = kHomeStart[m][j], sa = kHomeStart[m][0];
+      const double expected = std::log(sj / sa) -
+                              config.demand.beta_quality() *
+                                  (config.named_firms[static_cast<std::size_t>(j)].quality[0] -
+                                   config.named_firms[0].quality[0]) -
+                              (home(j) - home(0));
+      // The delta-method sd of log(s_j / s_A) in one round of the market's n choices. 4 sd.
+      const double sd = std::sqrt((1.0 - sj) / (sj * n) + (1.0 - sa) / (sa * n));
+      EXPECT_NEAR(xi(j) - xi(0), expected, 4.0 * sd)
+          << "firm " << j << " in region " << kRegionNames[r];
+    }
+  }
+}
+
+TEST(RestPoint, HomeSharesHoldInEachRegionWhileEveryCustomerChooses) {
+  // As CalibratedSharesStayAtTheirStartWhileEveryCustomerChooses, with the two regions of
+  // home_market: each region's pooled shares within 4.5 binomial sd of its start, 24 steps.
+  std::vector<std::string> overrides = home_market("1.0");
+  overrides.insert(overrides.end(),
+                   {"run.steps=24", "demand.consideration_set=2", "demand.beta_network=0",
+                    "demand.awareness_installed_base=0", "firm.A.awareness=1", "firm.B.awareness=2",
+                    "firm.C.awareness=3", "firm.D.awareness=4"});
+  const Config config = load_repo_config("configs/textbook/logit.toml", overrides);
+  Simulation sim(config, BackendChoice::kCpu);
+  const double n = static_cast<double>(config.population.customers * config.run.replicates) / 2;
+  for (std::int64_t t = 0; t < config.run.steps; ++t) {
+    sim.step();
+    for (int m = 0; m < 2; ++m) {
+      for (std::int32_t j = 0; j < 4; ++j) {
+        const double s = kHomeStart[m][j];
+        EXPECT_NEAR(pooled_region_share(sim, kRegionsUsed[m], j), s,
+                    4.5 * std::sqrt(s * (1.0 - s) / n))
+            << "firm " << j << " in region " << kRegionNames[kRegionsUsed[m]] << " at step " << t;
+      }
+    }
+  }
 }
 
 TEST(RestPoint, OffsetsAreTheSameOnOneAndTwoThreads) {
