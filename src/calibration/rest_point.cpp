@@ -118,14 +118,13 @@ RestProblem make_rest_problem(const FirmTable& firms, std::int32_t named_firms,
       problem.adoption_hazard[m] =
           setup.demand.bass_p + setup.demand.bass_q * (size > 0.0 ? adopters / size : 0.0);
       if (adopters <= 0.0) continue;
-      // A firm's utility in this market without its offset: quality and region terms.
-      const auto base_utility = [&](std::int32_t j) {
-        return setup.quality_term[static_cast<std::size_t>(layout::segment_firm(s, j, n))] +
-               setup.region_term[static_cast<std::size_t>(layout::firm_region(j, r))];
+      // A firm's quality term in the segment: what a fringe member's anchor matches.
+      const auto quality_term = [&](std::int32_t j) {
+        return setup.quality_term[static_cast<std::size_t>(layout::segment_firm(s, j, n))];
       };
       // Named firms with a starting share in the market: a group each. The fringe: the other
-      // firms serving the segment; its mean utility is that of its unnamed members.
-      double fringe_customers = 0.0, fringe_utility = 0.0, unnamed = 0.0;
+      // firms serving the segment; its mean quality term is that of its unnamed members.
+      double fringe_customers = 0.0, fringe_quality = 0.0, unnamed = 0.0;
       std::vector<std::int32_t> fringe;
       for (std::int32_t j = 0; j < n; ++j) {
         if (!firms.serves[static_cast<std::size_t>(layout::segment_firm(s, j, n))]) continue;
@@ -140,7 +139,7 @@ RestProblem make_rest_problem(const FirmTable& firms, std::int32_t named_firms,
           fringe.push_back(j);
           fringe_customers += customers;
           if (!named && firms.alive[static_cast<std::size_t>(j)]) {
-            fringe_utility += base_utility(j);
+            fringe_quality += quality_term(j);
             unnamed += 1.0;
           }
         }
@@ -148,12 +147,12 @@ RestProblem make_rest_problem(const FirmTable& firms, std::int32_t named_firms,
       if (fringe_customers <= 0.0) continue;
       const auto g = static_cast<std::int32_t>(problem.groups.size());
       problem.groups.push_back({s, r, "other firms", fringe_customers / adopters});
-      const double mean_utility = unnamed > 0.0 ? fringe_utility / unnamed : 0.0;
+      const double mean_quality = unnamed > 0.0 ? fringe_quality / unnamed : 0.0;
       for (std::int32_t j : fringe) {
         problem.group[cell_of(j)] = g;
         // A named firm in the fringe: utility of the fringe's mean (see the header).
         if (j < named_firms && unnamed > 0.0)
-          problem.anchor[cell_of(j)] = mean_utility - base_utility(j);
+          problem.anchor[cell_of(j)] = mean_quality - quality_term(j);
       }
     }
   }

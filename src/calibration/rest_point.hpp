@@ -14,9 +14,10 @@
 // only their level is pinned, by the fringe's starting share. A named firm's offset in a
 // market absorbs its home and language terms there: its utility in each region is what its
 // share there says. A named firm without a starting share in a market has no share to be
-// inverted from: it is taken to be a typical member of the fringe there, its utility the
-// fringe's mean (its offset is the fringe's plus the fringe's mean quality and region terms
-// less its own). Each round measures the one-step choices on the device
+// inverted from: it is taken to be a typical member of the fringe there in quality, keeping
+// its own home and language terms (its offset is the fringe's plus the fringe's mean quality
+// term less its own), so a Korean-language service abroad is a fringe firm with a foreign
+// firm's poorer fit. Each round measures the one-step choices on the device
 // (kernels/rest_calibration.hpp) and moves each group's offset by log(outflow) - log(inflow)
 // of its customers, Berry's (1994) contraction on the flows (Newton's step for plain logit);
 // the offsets of the second half of the rounds are averaged, which damps the rounds' sampling

@@ -202,6 +202,48 @@ def test_dynamics_follow_the_2024_leader_and_report_the_paths(tmp_path):
     assert "1 pass, 1 miss, 2 skipped; 9 reported without a target" in r.stdout
 
 
+def test_korea_counts_korean_firms_among_koreas_adopters(tmp_path):
+    # Regions US and KR; firms 0-3 as in write_handmade plus "Naver" (KR) and
+    # "synthetic-00001" (KR). Korea's 100 adopters: Naver 30, the synthetic firm 10, OpenAI
+    # 60 at the start; at step 12 Naver 20 and 10 of Naver's users live in the US.
+    path = write_handmade(tmp_path / "kr.h5", steps=30)
+    names = FIRMS + ["Naver", "synthetic-00001"]
+    home = ["US", "US", "US", "US", "KR", "KR", "KR"]
+    rc = np.zeros((1, 30, 2, len(names)), dtype=np.int32)
+    rc[:, :, 1, 5], rc[:, :, 1, 6], rc[:, :, 1, 2] = 30, 10, 60
+    rc[:, 12:, 1, 5], rc[:, 12:, 1, 2], rc[:, 12:, 0, 5] = 20, 70, 10
+    with h5py.File(path, "r+") as f:
+        for name in ("firm_name", "alive", "customers", "adopters", "market_share"):
+            del f[name]
+        f.create_dataset("firm_name", data=names, dtype=h5py.string_dtype())
+        f.create_dataset("alive", data=np.ones((1, 30, len(names)), np.uint8))
+        cust = np.zeros((1, 30, len(SEGMENTS), len(names)), np.int32)
+        cust[:, :, 0, :] = rc.sum(axis=2)
+        f.create_dataset("customers", data=cust)
+        f.create_dataset("adopters", data=cust.sum(-1))
+        f.create_dataset("market_share", data=np.zeros((1, 30, len(LAYERS), len(names))))
+        f.create_dataset("region", data=["US", "KR"], dtype=h5py.string_dtype())
+        f.create_dataset("firm_region", data=home, dtype=h5py.string_dtype())
+        f.create_dataset("region_customers", data=rc)
+    out = tmp_path / "kr.json"
+    r = run_script(path, "--only", "korea", "--json", out)
+    assert r.returncode == 0, r.stderr
+    rows = {row["statistic"]: row for row in json.loads(out.read_text())["rows"]}
+    at = "share of Korea's adopters held by"
+    assert rows[f"{at} all firms based in Korea, month 0 (step 0)"]["values"]["measured"] == \
+        pytest.approx(0.40)
+    assert rows[f"{at} named Korean firms, month 0 (step 0)"]["values"]["measured"] == \
+        pytest.approx(0.30)
+    assert rows[f"{at} named Korean firms, month 12 (step 12)"]["values"]["measured"] == \
+        pytest.approx(0.20)
+    assert rows[f"{at} all firms based in Korea, last step (step 29)"]["values"]["measured"] == \
+        pytest.approx(0.30)
+    where = "named Korean firms' customers living in Korea"
+    assert rows[f"{where}, month 0 (step 0)"]["values"]["measured"] == pytest.approx(1.0)
+    assert rows[f"{where}, last step (step 29)"]["values"]["measured"] == pytest.approx(2 / 3)
+    assert all(row["result"] == "report" for row in rows.values())
+
+
 def test_the_2024_leader_is_read_from_the_data(tmp_path):
     path = write_handmade(tmp_path / "lead.h5", steps=13)
     with h5py.File(path, "r+") as f:
@@ -289,8 +331,8 @@ def test_end_to_end_report_names_every_section(small_run, tmp_path):
     rows = json.loads(js.read_text())["rows"]
     assert {row["section"] for row in rows} == set(vr.SECTIONS)
     assert all(row["result"] in ("pass", "miss", "skipped", "report") for row in rows)
-    # only the dynamics section reports values without a target
-    assert {row["section"] for row in rows if row["result"] == "report"} == {"dynamics"}
+    # only the dynamics and Korea sections report values without a target
+    assert {row["section"] for row in rows if row["result"] == "report"} == {"dynamics", "korea"}
     # every share target is reported, found or not
     assert sum(row["section"] == "shares" for row in rows) == len(vr.SHARE_TARGETS)
     # a 30-step run cannot give five-year persistence: said, not hidden

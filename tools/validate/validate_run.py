@@ -8,6 +8,8 @@ each statistic with its measured value, target, tolerance (and why), source, and
   concentration  starting HHI of each market and their ordering
   dynamics       the 2024 consumer leader's share 12 and 24 months on; service HHI and the
                  number of firms with customers at years 0, 1, 2, 5 and the last step
+  korea          Korea's home market: Korean firms' share of Korea's adopters at months 0, 12,
+                 24 and the last step, and where the named Korean firms' customers live
   size-tail      firm-size tail exponent (Hill estimator) at the last recorded step
   growth         shape of the yearly log growth-rate distribution (Laplace vs Normal)
   volatility     growth volatility vs firm size (slope beta)
@@ -155,13 +157,14 @@ MIN_GROWTH_OBS = 30
 YEAR = 12                       # steps per year (one step per month)
 
 TITLE = "aimarket trajectory"
-SECTIONS = ["shares", "concentration", "dynamics", "size-tail", "growth", "volatility",
-            "churn", "persistence"]
+SECTIONS = ["shares", "concentration", "dynamics", "korea", "size-tail", "growth",
+            "volatility", "churn", "persistence"]
 SECTION_TITLES = {
     "shares": "1. Starting shares vs calibration figures (first recorded step)",
     "concentration": "2. Concentration ordering at the start (HHI x 10,000)",
     "dynamics": "2b. Dynamics: the 2024 consumer leader, service concentration, firms with "
                 "customers",
+    "korea": "2c. Korea's home market: Korean firms' share of Korea's adopters",
     "size-tail": "3a. Firm-size tail exponent (Hill) at the last recorded step",
     "growth": "3b. Growth-rate distribution shape (yearly log growth)",
     "volatility": "3c. Growth volatility vs size",
@@ -347,6 +350,9 @@ class Trajectory:
     adopters: np.ndarray       # (R, T, S)
     alive: np.ndarray          # (R, T, F)
     revenue: np.ndarray | None  # (R, T, F) service revenue, USD per step, or None
+    regions: list | None = None            # region names, or None if the file has none
+    firm_region: list | None = None        # (F) each firm's home region
+    region_customers: np.ndarray | None = None  # (R, T, G, F) customer agents by region
 
 
 def _text(v):
@@ -385,12 +391,18 @@ def read_trajectory(path):
             revenue = f["revenue_share"][:, :, li, :] * f["layer_revenue"][:, :, li][..., None]
         else:
             note("no revenue_share/layer_revenue: the revenue size measure is skipped")
+        regional = all(k in f for k in ("region", "firm_region", "region_customers"))
+        if not regional:
+            note("no region/firm_region/region_customers: the korea section is skipped")
         return Trajectory(
             path=str(path), attrs=attrs, steps=steps, names=list(f["firm_name"].asstr()[:]),
             layers=layers, segments=list(f["segment"].asstr()[:]),
             market_share=f["market_share"][:], hhi=f["hhi"][:], layer_units=f["layer_units"][:],
             customers=f["customers"][:], adopters=f["adopters"][:], alive=f["alive"][:],
-            revenue=revenue)
+            revenue=revenue,
+            regions=list(f["region"].asstr()[:]) if regional else None,
+            firm_region=list(f["firm_region"].asstr()[:]) if regional else None,
+            region_customers=f["region_customers"][:] if regional else None)
 
 
 # --------------------------------------------------------------------------------------------
@@ -654,6 +666,75 @@ def section_dynamics(tr):
                         f"replicates {int(count.min())}-{int(count.max())}",
                         dict(measured=float(count.mean()), low=int(count.min()),
                              high=int(count.max()), step=step)))
+    return rows
+
+
+KOREA_MONTHS = (0, 12, 24)
+KOREA_SOURCE = ("NF: Korean AI services' users in Korea, 2024 (figures_2024 section 8); the "
+                "start is the baseline's home_share (judgment, docs/MODEL.md)")
+SYNTHETIC_PREFIXES = ("synthetic-", "slot-")
+
+
+def section_korea(tr):
+    """Korean firms' share of Korea's adopters (all segments) at months 0, 12, 24 and the last
+    step, for all firms based in Korea and for the named ones; and the share of the named
+    Korean firms' customers who live in Korea, at the start and the last step. Reported: no
+    figure to test them against (KOREA_SOURCE)."""
+    rows = []
+    if tr.region_customers is None:
+        return [skipped("korea", "Korean firms' share of Korea's adopters",
+                        "the file has no region_customers", "-", KOREA_SOURCE)]
+    if "KR" not in tr.regions:
+        return [skipped("korea", "Korean firms' share of Korea's adopters",
+                        "the file has no region KR", "-", KOREA_SOURCE)]
+    g = tr.regions.index("KR")
+    korean = np.array([r == "KR" for r in tr.firm_region])
+    named = np.array([not n.startswith(SYNTHETIC_PREFIXES) for n in tr.names])
+    pos = {int(s): i for i, s in enumerate(tr.steps)}
+    first, last = int(tr.steps[0]), int(tr.steps[-1])
+    marks = [(f"month {m} ({month_label(tr, first + m)})", pos.get(first + m), first + m)
+             for m in KOREA_MONTHS if first + m < last]
+    marks.append((f"last step ({month_label(tr, last)})", len(tr.steps) - 1, last))
+
+    def spread(x):
+        return "" if x.size < 2 else f" +- {100 * x.std(ddof=1):.1f} pp"
+
+    for label, i, step in marks:
+        if i is None:
+            rows.append(skipped("korea", f"Korean firms' share of Korea's adopters, {label}",
+                                f"step {step} is not recorded", "-", KOREA_SOURCE))
+            continue
+        home = tr.region_customers[:, i, g, :].astype(float)
+        total = home.sum(axis=1)
+        ok = total > 0
+        if not ok.any():
+            rows.append(skipped("korea", f"Korean firms' share of Korea's adopters, {label}",
+                                "Korea has no adopters at this step", "-", KOREA_SOURCE))
+            continue
+        for who, mask in (("all firms based in Korea", korean),
+                          ("named Korean firms", korean & named)):
+            share = home[ok][:, mask].sum(axis=1) / total[ok]
+            rows.append(Row("korea", f"share of Korea's adopters held by {who}, {label}",
+                            pct(share.mean()) + spread(share), "-", "- (sd across replicates)",
+                            KOREA_SOURCE, "report",
+                            f"{int(mask.sum())} firm slots; {int(total[ok].sum())} adopter agents "
+                            f"in Korea over {int(ok.sum())} replicates",
+                            dict(measured=float(share.mean()), step=step, firms=who)))
+    for label, i, step in (marks[0], marks[-1]):
+        if i is None:
+            continue
+        users = tr.region_customers[:, i, :, :][:, :, korean & named].sum(axis=2).astype(float)
+        total = users.sum(axis=1)
+        ok = total > 0
+        if not ok.any():
+            continue
+        at_home = users[ok, g] / total[ok]
+        rows.append(Row("korea", f"named Korean firms' customers living in Korea, {label}",
+                        pct(at_home.mean()) + spread(at_home), "-", "- (sd across replicates)",
+                        KOREA_SOURCE, "report",
+                        "Korean-language services: the start places their users at home "
+                        "(home_share); later, where customers choose them",
+                        dict(measured=float(at_home.mean()), step=step)))
     return rows
 
 
@@ -1091,6 +1172,8 @@ def main(argv=None):
         rows += section_concentration(tr)
     if "dynamics" in todo:
         rows += section_dynamics(tr)
+    if "korea" in todo:
+        rows += section_korea(tr)
     if "size-tail" in todo:
         rows += section_size_tail(tr, figs)
     if "growth" in todo:
