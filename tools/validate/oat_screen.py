@@ -49,6 +49,8 @@ PARAMETERS = [
          note="its gap below the best named firm's quality is scaled (Elo has no zero)"),
     dict(key="demand.calibration_rounds", integer=True),
     dict(key="demand.reference_price"),
+    dict(key="demand.beta_home"),
+    dict(key="demand.beta_language"),
 ]
 FACTORS = (0.5, 1.5)
 GOAL_PP = 15.0
