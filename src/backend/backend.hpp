@@ -26,10 +26,10 @@ struct MarketSetup {
   std::int32_t firms = 0;
   std::uint64_t seed = 0;
   DemandParams demand{};
-  std::vector<std::uint8_t> customer_segment;                            // [customer]
-  std::vector<std::uint8_t> customer_region;                             // [customer]
-  std::array<std::int64_t, kSegments * kRegions> customers_in_market{};  // [segment][region]
-  std::vector<double> quality_term;                                      // [segment][firm]
+  std::vector<std::uint8_t> customer_segment;                // [customer]
+  std::vector<std::uint8_t> customer_region;                 // [customer]
+  std::array<std::int64_t, kMarkets> customers_in_market{};  // [segment][region]
+  std::vector<double> quality_term;                          // [segment][firm]
   std::vector<double> price_term;    // [segment][firm] log(1 + price / p_ref)
   std::vector<std::uint8_t> serves;  // [segment][firm]
   std::vector<double> region_term;   // [firm][region]

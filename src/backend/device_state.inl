@@ -115,9 +115,9 @@ struct SegmentMarketState {
         alias_scratch_a(sampled_consideration ? cells.segment_region_firm() : 0),
         alias_scratch_b(sampled_consideration ? cells.segment_region_firm() : 0),
         segment_has_supply(cells.segment_region(), 0),
-        rest_group(setup.rest_calibration ? static_cast<std::size_t>(kSegments) * kRegions *
-                                                static_cast<std::size_t>(setup.firms)
-                                          : 0,
+        rest_group(setup.rest_calibration
+                       ? std::size_t{kMarkets} * static_cast<std::size_t>(setup.firms)
+                       : 0,
                    -1),
         rest_chosen(setup.rest_calibration ? cells.segment_region_firm() : 0, 0),
         rest_kept(setup.rest_calibration ? cells.segment_region_firm() : 0, 0),
@@ -149,12 +149,12 @@ struct SegmentMarketState {
     const double segment_firm_cells = segment_cells * f;
     const double market_cells = segment_cells * kRegions;
     const double market_firm_cells = segment_firm_cells * kRegions;
-    double bytes = kSegments * kRegions * kI64;  // customers_in_market
-    bytes += segment_firm_cells * kI32;          // tally
-    bytes += market_firm_cells * kI32;           // market_tally
-    bytes += segment_cells * kI32;               // adopters
-    bytes += market_cells * kF64;                // adoption_hazard
-    bytes += segment_firm_cells * kF64;          // network_term
+    double bytes = kMarkets * kI64;      // customers_in_market
+    bytes += segment_firm_cells * kI32;  // tally
+    bytes += market_firm_cells * kI32;   // market_tally
+    bytes += segment_cells * kI32;       // adopters
+    bytes += market_cells * kF64;        // adoption_hazard
+    bytes += segment_firm_cells * kF64;  // network_term
     if (s.sampled_consideration) bytes += market_firm_cells * (kF64 + 3.0 * kI32);  // alias_*
     bytes += market_cells * kU8;  // segment_has_supply
     // rest_group; rest_chosen, rest_kept, rest_adopted
@@ -191,12 +191,10 @@ struct FirmStaticState {
       : firms(setup.firms),
         serves(to_device(setup.serves)),
         region_term(to_device(setup.region_term)),
-        utility_offset(
-            setup.utility_offset.empty()
-                ? thrust::device_vector<double>(static_cast<std::size_t>(kSegments) * kRegions *
-                                                    static_cast<std::size_t>(setup.firms),
-                                                0.0)
-                : to_device(setup.utility_offset)),
+        utility_offset(setup.utility_offset.empty()
+                           ? thrust::device_vector<double>(
+                                 std::size_t{kMarkets} * static_cast<std::size_t>(setup.firms), 0.0)
+                           : to_device(setup.utility_offset)),
         layer_mask(to_device(setup.layer_mask)),
         in_house_chips(to_device(setup.in_house_chips)),
         region(to_device(setup.firm_region)),
@@ -241,9 +239,9 @@ struct FirmStaticState {
   }
   static double footprint(const EngineSizes& s) {
     const double f = static_cast<double>(s.firms);
-    double bytes = kSegments * f * kU8;        // serves
-    bytes += f * kRegions * kF64;              // region_term
-    bytes += kSegments * kRegions * f * kF64;  // utility_offset
+    double bytes = kSegments * f * kU8;  // serves
+    bytes += f * kRegions * kF64;        // region_term
+    bytes += kMarkets * f * kF64;        // utility_offset
     // layer_mask, in_house_chips, region, open_weights; model_source; open_weight_firms,
     // model_developers, acquirers; chip_performance, cloud_self_use, base_awareness;
     // base_strategy; other_income.

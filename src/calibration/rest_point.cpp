@@ -27,7 +27,7 @@ RoundCounts count_round(EnsembleBackend& engine, const RestProblem& problem,
   out.chosen.assign(problem.groups.size(), 0.0);
   out.kept.assign(problem.groups.size(), 0.0);
   out.adopted.assign(problem.groups.size(), 0.0);
-  out.market.assign(static_cast<std::size_t>(kSegments) * kRegions, 0.0);
+  out.market.assign(std::size_t{kMarkets}, 0.0);
   out.newcomers.assign(out.market.size(), 0.0);
   const std::int32_t n = problem.firms;
   for (std::int64_t rep = 0; rep < replicates; ++rep) {
@@ -99,11 +99,10 @@ RestProblem make_rest_problem(const FirmTable& firms, std::int32_t named_firms,
   RestProblem problem;
   const std::int32_t n = firms.size();
   problem.firms = n;
-  problem.group.assign(static_cast<std::size_t>(kSegments) * kRegions * static_cast<std::size_t>(n),
-                       -1);
+  problem.group.assign(std::size_t{kMarkets} * static_cast<std::size_t>(n), -1);
   problem.anchor.assign(problem.group.size(), 0.0);
   problem.reconsider_rate = setup.demand.reconsider_rate;
-  problem.adoption_hazard.assign(static_cast<std::size_t>(kSegments) * kRegions, 0.0);
+  problem.adoption_hazard.assign(std::size_t{kMarkets}, 0.0);
   if (setup.initial_market_tally.empty()) return problem;  // nobody starts as a customer
   for (int s = 0; s < kSegments; ++s) {
     for (int r = 0; r < kRegions; ++r) {

@@ -10,6 +10,8 @@ constexpr const char* kSegmentNames[kSegments] = {"consumer",   "enterprise", "f
 
 constexpr int kRegions = 5;
 constexpr const char* kRegionNames[kRegions] = {"US", "KR", "EU", "CN", "ROW"};
+// (segment, region) markets: the customers of one segment living in one region.
+constexpr int kMarkets = kSegments * kRegions;
 
 constexpr int kArchetypes = 10;
 constexpr const char* kArchetypeNames[kArchetypes] = {

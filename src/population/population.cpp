@@ -196,8 +196,8 @@ void assign_initial_customers(const Config& config, const FirmTable& firms,
   const auto n = static_cast<std::size_t>(firms.size());
   setup.initial_provider.assign(customers.segment.size(), -1);
   setup.initial_tally.assign(kSegments * n, 0);
-  setup.initial_market_tally.assign(kSegments * kRegions * n, 0);
-  setup.initial_market_share.assign(kSegments * kRegions * n, 0.0);
+  setup.initial_market_tally.assign(std::size_t{kMarkets} * n, 0);
+  setup.initial_market_share.assign(std::size_t{kMarkets} * n, 0.0);
   std::size_t c = 0;
   while (c < customers.segment.size()) {
     const int s = customers.segment[c];

@@ -55,7 +55,7 @@ struct CustomerPopulation {
   std::vector<std::uint8_t> segment;
   std::vector<std::uint8_t> region;
   std::array<std::int64_t, kSegments> customers_in_segment{};
-  std::array<std::int64_t, kSegments * kRegions> customers_in_market{};  // [segment][region]
+  std::array<std::int64_t, kMarkets> customers_in_market{};  // [segment][region]
 };
 CustomerPopulation build_customer_population(const PopulationSettings& population);
 
