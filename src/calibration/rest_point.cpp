@@ -145,7 +145,7 @@ RestProblem make_rest_problem(const FirmTable& firms, std::int32_t named_firms,
       }
       if (fringe_customers <= 0.0) continue;
       const auto g = static_cast<std::int32_t>(problem.groups.size());
-      problem.groups.push_back({s, r, "other firms", fringe_customers / adopters});
+      problem.groups.push_back({s, r, "other firms", fringe_customers / adopters, true});
       const double mean_quality = unnamed > 0.0 ? fringe_quality / unnamed : 0.0;
       for (std::int32_t j : fringe) {
         problem.group[cell_of(j)] = g;
@@ -197,6 +197,21 @@ RestFit calibrate_utilities(EnsembleBackend& engine, const RestProblem& problem,
   }
   const auto averaged_rounds = static_cast<double>(rounds - first_averaged);
   for (double& a : average) a /= averaged_rounds;
+  // Only differences within a market matter to its customers' choices, so each market's
+  // level is free: set its fringe's offset to 0, which makes a named firm's offset its
+  // utility above the fringe's level beyond what its quality, price and region terms say.
+  std::vector<double> level(std::size_t{kMarkets}, 0.0);
+  for (std::size_t g = 0; g < groups; ++g) {
+    const RestProblem::Group& group = problem.groups[g];
+    if (group.fringe)
+      level[static_cast<std::size_t>(layout::segment_region(group.segment, group.region))] =
+          average[g];
+  }
+  for (std::size_t g = 0; g < groups; ++g) {
+    const RestProblem::Group& group = problem.groups[g];
+    average[g] -=
+        level[static_cast<std::size_t>(layout::segment_region(group.segment, group.region))];
+  }
 
   RestFit fit;
   fit.rounds = rounds;

@@ -43,6 +43,7 @@ struct RestProblem {
     int region = 0;       // of the customers: the group's market is (segment, region)
     std::string name;     // the firm's name, or "other firms"
     double target = 0.0;  // share of the market's starting adopters
+    bool fringe = false;  // the market's fringe (its offset is set to 0 at the end)
   };
   std::vector<Group> groups;
   // The flows' rates (kernels/rest_calibration.hpp): adopters choose again at
@@ -61,7 +62,9 @@ RestProblem make_rest_problem(const FirmTable& firms, std::int32_t named_firms,
 
 // What the inversion found.
 struct RestFit {
-  std::vector<double> offset;  // [segment][region][firm] utility offsets xi
+  // [segment][region][firm] utility offsets xi; in each market the fringe's is 0 (only
+  // differences within a market matter).
+  std::vector<double> offset;
   std::int64_t rounds = 0;
   // Per group: its share after the expected one-step flows measured with the final offsets in
   // one more round, and the net flow in binomial standard deviations of that round.

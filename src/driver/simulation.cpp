@@ -334,6 +334,11 @@ RunMetadata Simulation::metadata() const {
   return meta;
 }
 
+std::vector<double> Simulation::utility_offsets() const {
+  if (!rest_fit_.offset.empty()) return rest_fit_.offset;
+  return std::vector<double>(std::size_t{kMarkets} * static_cast<std::size_t>(firms_.size()), 0.0);
+}
+
 bool is_recorded_step(std::int64_t step, std::int64_t record_every, std::int64_t steps) {
   return (step + 1) % record_every == 0 || step == steps - 1;
 }
@@ -552,6 +557,7 @@ RunSummary run_simulation(const Config& config, const RunOptions& options) {
   ProgressReporter progress(options.progress, config.run.steps);
   RunSummary summary;
   summary.backend = sim.backend().name();
+  bool offsets_recorded = false;
   try {
     for (std::int64_t t = 0; t < config.run.steps; ++t) {
       if (g_stop_signal.load() != 0) {
@@ -571,6 +577,9 @@ RunSummary run_simulation(const Config& config, const RunOptions& options) {
             find_non_finite_state(frame, sim.record_layout(), sim.firms().name);
         // The bad step is not written: the file keeps every finite step before it.
         if (!problem.empty()) throw std::runtime_error(problem);
+        // The calibrated utilities go into the file once, with its first step.
+        if (!offsets_recorded) frame.utility_offset = sim.utility_offsets();
+        offsets_recorded = true;
         writer.push(std::move(frame));
       }
       progress.update(t + 1);

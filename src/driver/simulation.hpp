@@ -99,6 +99,9 @@ class Simulation {
   // demand.calibration_rounds).
   const RestProblem& rest_problem() const { return rest_problem_; }
   const RestFit& rest_fit() const { return rest_fit_; }
+  // The utility offsets xi in force, [segment][region][firm]: the calibrated ones once the
+  // first step ran with demand.calibration_rounds > 0, else 0 (the output's utility_offset).
+  std::vector<double> utility_offsets() const;
 
  private:
   Config config_;

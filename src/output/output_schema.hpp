@@ -118,6 +118,16 @@ inline constexpr VariableSpec kAlive{"alive", "1",
                                      "1 while the firm is in the market, 0 once it "
                                      "has exited"};
 
+// --- Calibration, written once ----------------------------------------------------------
+// utility_offset(segment, region, firm), float64: the utility offsets xi the inversion of the
+// first step calibrated from the starting shares (docs/MODEL.md, "Utilities calibrated from
+// shares"), the same in every replicate; 0 without calibration. Written with the first
+// recorded step; NaN (the fill value) in a file that holds no step.
+inline constexpr VariableSpec kUtilityOffset{
+    "utility_offset", "utility",
+    "calibrated utility offset xi of the firm in each (segment, region) market: the mean "
+    "utility that makes the starting shares a rest point (0 without calibration)"};
+
 // --- Layer units ---------------------------------------------------------------------------
 // layer_unit(layer): the unit in which each layer's units (layer_units, and the denominator
 // of price) are counted, in kLayerNames order. An auxiliary coordinate of every variable with

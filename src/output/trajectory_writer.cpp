@@ -61,6 +61,7 @@
 #include <exception>
 #include <filesystem>
 #include <initializer_list>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -313,6 +314,7 @@ class TrajectoryFile {
       write_slab(date_, schema::kDate.name, &extent, &slot, &count, 1, string_type.get(),
                  &date_text);
     }
+    if (!frame.utility_offset.empty()) write_utility_offset(frame.utility_offset);
     ++steps_written_;
   }
 
@@ -436,6 +438,7 @@ class TrajectoryFile {
     write_root_attributes(meta);
     const LabelScales scales = create_coordinates(meta);
     create_data_variables(meta, scales);
+    create_utility_offset(scales);
     flush();
   }
 
@@ -603,13 +606,16 @@ class TrajectoryFile {
   // storage; `compress` adds shuffle + deflate.
   H5Handle create_variable(const schema::VariableSpec& spec, hid_t file_type, int rank,
                            const hsize_t* dims, const hsize_t* max_dims, const hsize_t* chunk,
-                           bool compress) const {
+                           bool compress, const double* fill = nullptr) const {
     const std::string what = std::string("creating dataset '") + spec.name + "'";
     H5Handle space(errors_.check_id(H5Screate_simple(rank, dims, max_dims), what), H5Sclose);
     H5Handle dcpl(errors_.check_id(H5Pcreate(H5P_DATASET_CREATE), what), H5Pclose);
     errors_.check_status(
         H5Pset_attr_creation_order(dcpl.get(), H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED),
         what);
+    if (fill != nullptr) {
+      errors_.check_status(H5Pset_fill_value(dcpl.get(), H5T_NATIVE_DOUBLE, fill), what);
+    }
     if (chunk != nullptr) {
       errors_.check_status(H5Pset_chunk(dcpl.get(), rank, chunk), what);
       if (compress) {
@@ -799,6 +805,27 @@ class TrajectoryFile {
   }
 
   // Extends a dataset along `step` and writes `count` at `start`.
+  // utility_offset(segment, region, firm): fixed size, NaN until a frame carries the values.
+  void create_utility_offset(const LabelScales& scales) const {
+    const std::array<hsize_t, 3> dims{kSegments, kRegions, firms_};
+    const double not_yet = std::numeric_limits<double>::quiet_NaN();
+    H5Handle dataset = create_variable(schema::kUtilityOffset, H5T_IEEE_F64LE, 3, dims.data(),
+                                       nullptr, nullptr, false, &not_yet);
+    attach_scales(dataset, schema::kUtilityOffset.name,
+                  {&scales.segment, &scales.region, &scales.firm});
+    write_attribute(dataset.get(), schema::kCoordinatesAttr, std::string(schema::kFirmCoordinates));
+  }
+
+  void write_utility_offset(const std::vector<double>& values) const {
+    const std::string what = std::string("writing dataset '") + schema::kUtilityOffset.name + "'";
+    H5Handle dataset(
+        errors_.check_id(H5Dopen2(file_.get(), schema::kUtilityOffset.name, H5P_DEFAULT), what),
+        H5Dclose);
+    errors_.check_status(
+        H5Dwrite(dataset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
+        what);
+  }
+
   void write_slab(const H5Handle& dataset, const char* name, const hsize_t* extent,
                   const hsize_t* start, const hsize_t* count, int rank, hid_t memory_type,
                   const void* values) const {
@@ -908,6 +935,13 @@ struct TrajectoryWriter::Impl {
             FrameSizeError(frame, spec.name, values.size(), expected, nouns + " = " + sizes));
       }
     });
+    const std::size_t offsets = std::size_t{kMarkets} * firms;
+    if (!frame.utility_offset.empty() && frame.utility_offset.size() != offsets) {
+      throw std::invalid_argument(
+          FrameSizeError(frame, schema::kUtilityOffset.name, frame.utility_offset.size(), offsets,
+                         "segments x regions x firms = " + std::to_string(kSegments) + " x " +
+                             std::to_string(kRegions) + " x " + std::to_string(firms)));
+    }
     if (frame.step < 0 || frame.step <= last_pushed_step) {
       throw std::invalid_argument("trajectory frame: 'step' " + std::to_string(frame.step) +
                                   " does not follow the previous recorded step " +

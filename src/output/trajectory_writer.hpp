@@ -65,6 +65,9 @@ struct RecordFrame {
   std::vector<double> cash;             // [replicate][firm] USD M
   std::vector<std::uint8_t> alive;      // [replicate][firm] 1 alive, 0 exited
   std::vector<std::int32_t> owner;      // [replicate][firm] acquirer's slot, or -1
+  // Written once, from the frame that carries it (the first): [segment][region][firm] the
+  // calibrated utility offsets (output_schema::kUtilityOffset); empty in the other frames.
+  std::vector<double> utility_offset;
 };
 
 class TrajectoryWriter {

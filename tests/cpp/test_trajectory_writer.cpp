@@ -641,6 +641,43 @@ TEST_F(TrajectoryWriterTest, RunWithoutFramesLeavesItsFileAtTheEnd) {
   ASSERT_GE(file.get(), 0);
   EXPECT_EQ(ReadStringAttribute(file.get(), schema::kStatusAttr), "interrupted after step 0 of 4");
   EXPECT_EQ(ReadInt64Attribute(file.get(), schema::kStepsRecordedAttr), 0);
+  // No step, no calibration written: the utility offsets read as their fill value, NaN.
+  const std::vector<double> offsets =
+      ReadAll<double>(file.get(), schema::kUtilityOffset.name, H5T_NATIVE_DOUBLE);
+  ASSERT_EQ(offsets.size(), std::size_t{kMarkets} * 3);
+  for (double xi : offsets) EXPECT_TRUE(std::isnan(xi));
+}
+
+// The utility offsets come with the frame that carries them, once, as (segment, region,
+// firm), and a frame with the wrong number of them is refused naming the field.
+TEST_F(TrajectoryWriterTest, UtilityOffsetsAreWrittenOnceFromTheFrameThatCarriesThem) {
+  const std::string path = TestPath("offsets.h5");
+  std::vector<double> offsets(std::size_t{kMarkets} * 3);
+  for (std::size_t k = 0; k < offsets.size(); ++k) offsets[k] = 0.25 * static_cast<double>(k) - 3.0;
+  {
+    TrajectoryWriter writer(path, SampleMetadata(), /*overwrite=*/false, 2.0);
+    RecordFrame bad = SampleFrame(0);
+    bad.utility_offset.assign(offsets.size() - 1, 0.0);
+    try {
+      writer.push(bad);
+      ADD_FAILURE() << "a frame with too few utility offsets was accepted";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("'utility_offset' has 89 values, expected 90 "
+                                           "(segments x regions x firms = 6 x 5 x 3)"),
+                std::string::npos)
+          << e.what();
+    }
+    RecordFrame first = SampleFrame(0);
+    first.utility_offset = offsets;
+    writer.push(first);
+    writer.push(SampleFrame(1));  // no offsets: the written ones stay
+    writer.finish();
+  }
+  Id file(OpenReadOnly(path), H5Fclose);
+  ASSERT_GE(file.get(), 0);
+  EXPECT_EQ(ReadAll<double>(file.get(), schema::kUtilityOffset.name, H5T_NATIVE_DOUBLE), offsets);
+  Id dataset(H5Dopen2(file.get(), schema::kUtilityOffset.name, H5P_DEFAULT), H5Dclose);
+  EXPECT_EQ(ReadStringAttribute(dataset.get(), schema::kUnitsAttr), "utility");
 }
 
 // A folder, a named pipe or a device at the path is never replaced, not even with overwrite,

@@ -52,8 +52,9 @@ def temporaries(out):
 
 
 def left_behind(out):
-    """None when nothing is at `out`; else (status, steps_recorded) of a file that reads whole
-    and whose step-indexed datasets all hold `steps_recorded` steps."""
+    """None when nothing is at `out`; else (status, steps_recorded) of a file that reads whole,
+    whose step-indexed datasets all hold `steps_recorded` steps, and whose utility offsets
+    (written with the first step) are there exactly when a step is."""
     if not out.exists():
         return None
     with h5py.File(out, "r") as f:
@@ -62,11 +63,13 @@ def left_behind(out):
         status = status.decode() if isinstance(status, bytes) else status
         assert f["step"].shape == (recorded,) and f["date"].shape == (recorded,)
         assert np.all(np.diff(f["step"][()]) > 0)
-        variables = [name for name in f if f[name].ndim >= 2]
+        variables = [name for name in f if f[name].ndim >= 2 and name != "utility_offset"]
         assert len(variables) >= 10
         for name in variables:
             assert f[name].shape[1] == recorded, (name, f[name].shape, recorded)
             f[name][()]  # every stored value reads
+        offsets = f["utility_offset"][()]
+        assert np.all(np.isfinite(offsets)) if recorded > 0 else np.all(np.isnan(offsets))
     return status, recorded
 
 

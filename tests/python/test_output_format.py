@@ -137,6 +137,16 @@ def check_with_h5py(path, status="complete"):
             assert 1 <= dataset.chunks[0] <= sizes["replicate"], name
         assert float(f["customers"].attrs["customer_weight"]) == float(attrs["customer_weight"])
 
+        # The calibrated utility offsets: written once, (segment, region, firm); NaN (the
+        # fill value) only in a file that holds no step.
+        xi = f["utility_offset"]
+        assert xi.dtype == np.float64 and xi.shape == (len(SEGMENTS), len(REGIONS), firms)
+        for axis, dim in enumerate(("segment", "region", "firm")):
+            assert [s.name for s in xi.dims[axis].values()] == [f"/{dim}"]
+        assert xi.attrs["units"] == "utility"
+        assert xi.attrs["coordinates"] == "firm_name firm_archetype firm_region"
+        assert np.all(np.isfinite(xi[:])) if steps > 0 else np.all(np.isnan(xi[:]))
+
         # Identities of the recorded state.
         check_identities({name: f[name][:] for name in DATA_VARIABLES},
                          f["firm_region"].asstr()[:], float(attrs["customer_weight"]))
@@ -263,6 +273,9 @@ def check_with_xarray(path, status="complete"):
             assert set(ds[name].coords) == expected, name
         for name in ["firm_name", "firm_archetype", "firm_region"]:
             assert ds[name].dims == ("firm",)
+        assert ds["utility_offset"].dims == ("segment", "region", "firm")
+        assert set(ds["utility_offset"].coords) == {"segment", "region", "firm", "firm_name",
+                                                    "firm_archetype", "firm_region"}
         assert ds["replicate"].values.tolist() == list(range(replicates))
         assert ds["alive"].dtype == np.uint8
 
