@@ -38,6 +38,7 @@ enum class DrawPurpose : std::uint32_t {
   kEntrantRegion = 14,      // extra entrants of a region (scenario entry boost)
   kFirmTaste = 15,          // a customer's persistent taste for each firm
   kRestCalibration = 20,    // a calibration round's logit draw (kernels/rest_calibration.hpp)
+  kMultiHoming = 21,        // whether a customer drops or adds a service, which, and its logit
 };
 
 // A step value for draws that do not change over time (persistent tastes, set-up).

@@ -71,6 +71,9 @@ struct CustomerChoiceStep {
   CustomerView customer;
   FirmView firm;
   SegmentMarketView market;
+  // First block index of the consideration draws: 0 for a step's choice; a customer's added
+  // service (multi-homing) draws from kMaxConsiderationSet on, so its set is independent.
+  std::uint32_t consideration_block = 0;
 
   // Customers per pair of a replicate (the last pair of an odd count has one customer).
   AIMARKET_HD std::int64_t pairs_per_replicate() const { return (customer.customers + 1) / 2; }
@@ -123,9 +126,13 @@ struct CustomerChoiceStep {
     std::int32_t current = customer.provider[index];
     const int segment = customer.segment[c];
     const std::int32_t n = firm.firms;
-    // The customer's row of the [replicate][segment][firm] tally.
+    // The customer's row of the [replicate][segment][firm] tally (uses) and its other
+    // services (none when single-homing).
     std::int32_t* const tally =
         market.tally + layout::replicate_segment_firm(replicate, segment, 0, n);
+    std::int32_t* const others = customer.secondary_slots > 0
+                                     ? customer.secondary + index * customer.secondary_slots
+                                     : nullptr;
     if (current >= 0 && !firm.alive[layout::replicate_firm(replicate, current, n)]) {
       // The provider is gone. Acquired: its customers move to the acquirer where it serves
       // the segment. Exited (or an acquirer that does not serve it): they return to the
@@ -139,26 +146,133 @@ struct CustomerChoiceStep {
       atomic_add_tally(tally + current, -1);
       atomic_add_tally(market_tally + current, -1);
       if (moves) {
+        // Already one of its other services: it is used once, as the primary.
+        drop_other(others, next, tally);
         atomic_add_tally(tally + next, 1);
         atomic_add_tally(market_tally + next, 1);
       }
       current = next;
     }
+    if (others != nullptr) current = settle_others(replicate, c, index, segment, current, others);
 
     const double chance = current < 0 ? market.adoption_hazard[layout::replicate_segment_region(
                                             replicate, segment, customer.region[c])]
                                       : demand.reconsider_rate;
-    if (!(uniform_open01(decision_word) < chance)) return;
+    if (uniform_open01(decision_word) < chance) {
+      const std::int32_t chosen =
+          choose(replicate, c, current, segment, uniform_open01(logit_word));
+      if (chosen >= 0 && chosen != current) {
+        customer.provider[index] = chosen;
+        std::int32_t* const market_tally = market_tally_row(replicate, segment, c);
+        atomic_add_tally(market_tally + chosen, 1);
+        if (current >= 0) atomic_add_tally(market_tally + current, -1);
+        // Multi-homing: a service it already used becomes its primary, and the old primary
+        // takes its slot; the uses do not change. Otherwise the new one replaces the old.
+        const int slot = slot_of(others, chosen);
+        if (slot >= 0) {
+          others[slot] = current;
+        } else {
+          atomic_add_tally(tally + chosen, 1);
+          if (current >= 0) atomic_add_tally(tally + current, -1);
+        }
+        current = chosen;
+      }
+    }
+    if (others != nullptr && current >= 0) add_or_drop(replicate, c, segment, current, others);
+  }
 
-    const std::int32_t chosen = choose(replicate, c, current, segment, uniform_open01(logit_word));
-    if (chosen < 0 || chosen == current) return;
-    customer.provider[index] = chosen;
-    std::int32_t* const market_tally = market_tally_row(replicate, segment, c);
-    atomic_add_tally(tally + chosen, 1);
-    atomic_add_tally(market_tally + chosen, 1);
-    if (current >= 0) {
-      atomic_add_tally(tally + current, -1);
-      atomic_add_tally(market_tally + current, -1);
+  // Multi-homing (docs/MODEL.md, "Multi-homing"): the slot of `f` among the customer's other
+  // services, or -1.
+  AIMARKET_HD int slot_of(const std::int32_t* others, std::int32_t f) const {
+    if (others == nullptr || f < 0) return -1;
+    for (int k = 0; k < customer.secondary_slots; ++k) {
+      if (others[k] == f) return k;
+    }
+    return -1;
+  }
+
+  // Removes `f` from the customer's other services, if there, and its use.
+  AIMARKET_HD void drop_other(std::int32_t* others, std::int32_t f, std::int32_t* tally) const {
+    const int slot = slot_of(others, f);
+    if (slot < 0) return;
+    others[slot] = -1;
+    atomic_add_tally(tally + f, -1);
+  }
+
+  // The other services of a customer whose provider state is settled: each whose firm is gone
+  // moves to its acquirer (where it serves the segment and the customer does not use it
+  // already) or is dropped; then, if the customer has no primary provider, its first other
+  // service becomes it. Returns the primary provider.
+  AIMARKET_HD std::int32_t settle_others(std::int64_t replicate, std::int64_t c, std::int64_t index,
+                                         int segment, std::int32_t current,
+                                         std::int32_t* others) const {
+    const std::int32_t n = firm.firms;
+    std::int32_t* const tally =
+        market.tally + layout::replicate_segment_firm(replicate, segment, 0, n);
+    for (int k = 0; k < customer.secondary_slots; ++k) {
+      const std::int32_t f = others[k];
+      if (f < 0 || firm.alive[layout::replicate_firm(replicate, f, n)]) continue;
+      const std::int32_t owner = firm.acquired_by[layout::replicate_firm(replicate, f, n)];
+      others[k] = -1;
+      atomic_add_tally(tally + f, -1);
+      const bool moves = owner >= 0 && owner != current &&
+                         firm.alive[layout::replicate_firm(replicate, owner, n)] &&
+                         firm.serves[layout::segment_firm(segment, owner, n)] &&
+                         slot_of(others, owner) < 0;
+      if (moves) {
+        others[k] = owner;
+        atomic_add_tally(tally + owner, 1);
+      }
+    }
+    if (current >= 0) return current;
+    for (int k = 0; k < customer.secondary_slots; ++k) {
+      if (others[k] < 0) continue;
+      current = others[k];
+      others[k] = -1;
+      customer.provider[index] = current;  // still one use; now the primary
+      atomic_add_tally(market_tally_row(replicate, segment, c) + current, 1);
+      break;
+    }
+    return current;
+  }
+
+  // An adopter drops one of its other services (drawn uniformly) with probability
+  // drop_service_rate, and, using fewer than max_services, adds one with probability
+  // add_service_rate: it chooses as a newcomer would (no provider kept, no switching cost),
+  // from a consideration set of its own; a pick it already uses adds nothing.
+  AIMARKET_HD void add_or_drop(std::int64_t replicate, std::int64_t c, int segment,
+                               std::int32_t current, std::int32_t* others) const {
+    const std::int32_t n = firm.firms;
+    std::int32_t* const tally =
+        market.tally + layout::replicate_segment_firm(replicate, segment, 0, n);
+    const DrawBlock d = draw_block(seed, static_cast<std::uint32_t>(replicate), step,
+                                   static_cast<std::uint32_t>(c), DrawPurpose::kMultiHoming, 0);
+    int used = 0;
+    for (int k = 0; k < customer.secondary_slots; ++k) used += others[k] >= 0 ? 1 : 0;
+    if (used > 0 && uniform_open01(d.word[0]) < demand.drop_service_rate) {
+      int pick = static_cast<int>(uniform_open01(d.word[1]) * used);
+      pick = pick < used ? pick : used - 1;
+      for (int k = 0; k < customer.secondary_slots; ++k) {
+        if (others[k] < 0) continue;
+        if (pick-- == 0) {
+          atomic_add_tally(tally + others[k], -1);
+          others[k] = -1;
+          --used;
+          break;
+        }
+      }
+    }
+    if (used >= customer.secondary_slots) return;
+    if (!(uniform_open01(d.word[2]) < demand.add_service_rate)) return;
+    CustomerChoiceStep adder = *this;
+    adder.consideration_block = kMaxConsiderationSet;
+    const std::int32_t added = adder.choose(replicate, c, -1, segment, uniform_open01(d.word[3]));
+    if (added < 0 || added == current || slot_of(others, added) >= 0) return;
+    for (int k = 0; k < customer.secondary_slots; ++k) {
+      if (others[k] >= 0) continue;
+      others[k] = added;
+      atomic_add_tally(tally + added, 1);
+      return;
     }
   }
 
@@ -258,7 +372,7 @@ struct CustomerChoiceStep {
         const DrawBlock d =
             draw_block(seed, static_cast<std::uint32_t>(who.replicate), step,
                        static_cast<std::uint32_t>(who.customer), DrawPurpose::kConsiderationSet,
-                       static_cast<std::uint32_t>(block));
+                       consideration_block + static_cast<std::uint32_t>(block));
         // Two draws per block, each from a pair of words (first, first + 1).
         for (int first = 0; first < 4 && 2 * block + first / 2 < draws; first += 2) {
           const std::int32_t j =

@@ -12,6 +12,9 @@ struct DemandParams {
   double bass_p;                    // Bass innovation coefficient, per step
   double bass_q;                    // Bass imitation coefficient, per step
   double reconsider_rate;           // probability an adopter chooses again in a step
+  std::int32_t max_services;        // services a customer uses at once (1: single-homing)
+  double add_service_rate;          // per step: an adopter below max_services adds one
+  double drop_service_rate;         // per step: a multi-homer drops a non-primary service
   std::int32_t consideration_set;   // candidates drawn per chooser; 0 = every firm
   double awareness_installed_base;  // lambda: weight of installed base in awareness
   double beta_price;
@@ -44,6 +47,9 @@ inline DemandParams make_demand_params(const DemandSettings& d) {
   p.bass_p = d.bass_p;
   p.bass_q = d.bass_q;
   p.reconsider_rate = d.reconsider_rate;
+  p.max_services = static_cast<std::int32_t>(d.max_services);
+  p.add_service_rate = d.add_service_rate;
+  p.drop_service_rate = d.drop_service_rate;
   p.consideration_set = static_cast<std::int32_t>(d.consideration_set);
   p.awareness_installed_base = d.awareness_installed_base;
   p.beta_price = d.beta_price;

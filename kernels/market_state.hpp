@@ -7,14 +7,17 @@
 
 namespace aimarket {
 
-// Per-customer state. Only `provider` is per replicate; a customer's segment and region are
-// the same in every replicate (the population is stratified, see docs/MODEL.md), so the
-// device state is 4 bytes per customer-replicate plus 2 bytes per customer.
+// Per-customer state. Only the services used are per replicate; a customer's segment and
+// region are the same in every replicate (the population is stratified, see docs/MODEL.md),
+// so the device state is 4 bytes per service slot and customer-replicate plus 2 bytes per
+// customer.
 struct CustomerView {
-  std::int32_t* provider;       // [replicate][customer]: firm index, or -1 = not an adopter
-  const std::uint8_t* segment;  // [customer]
-  const std::uint8_t* region;   // [customer]
-  std::int64_t customers;       // per replicate
+  std::int32_t* provider;        // [replicate][customer]: firm index, or -1 = not an adopter
+  std::int32_t* secondary;       // [replicate][customer][slot]: its other services, -1 = empty
+  std::int32_t secondary_slots;  // demand.max_services - 1 (0: single-homing)
+  const std::uint8_t* segment;   // [customer]
+  const std::uint8_t* region;    // [customer]
+  std::int64_t customers;        // per replicate
 };
 
 // Firm attributes that enter the customers' choice. Quality, price, awareness and alive are

@@ -88,8 +88,9 @@ struct ScenarioUpdate {
 
 // The state a recorded step reads back from the device.
 struct EnsembleSnapshot {
-  std::vector<std::int32_t> tally;          // [replicate][segment][firm]
-  std::vector<std::int32_t> region_tally;   // [replicate][region][firm]
+  std::vector<std::int32_t> tally;          // [replicate][segment][firm] uses
+  std::vector<std::int32_t> region_tally;   // [replicate][region][firm] primary providers
+  std::vector<std::int32_t> adopters;       // [replicate][segment] customers with a provider
   std::vector<std::int64_t> sold, revenue;  // [replicate][market][firm] fixed point, USD
   std::vector<std::int64_t> bought, paid;   // [replicate][market][firm] fixed point, USD
   std::vector<double> price;                // [replicate][market][firm] USD per unit
@@ -109,6 +110,7 @@ struct EngineSizes {
   std::int64_t replicates = 0;
   std::int64_t customers = 0;          // per replicate
   std::int64_t firms = 0;              // firm slots: named, synthetic and free
+  std::int64_t services = 1;           // demand.max_services: services per customer
   bool initial_customers = false;      // population.initial_adoption > 0 in some segment
   bool sampled_consideration = false;  // demand.consideration_set in [1, firms)
   bool adaptation = false;             // strategy.adapt_every > 0
@@ -165,6 +167,9 @@ class EnsembleBackend {
   virtual void read_snapshot(EnsembleSnapshot& snapshot) = 0;
   // Every customer's provider (-1 = none): [replicate][customer]. For tests and checks.
   virtual void read_providers(std::vector<std::int32_t>& provider) = 0;
+  // Every customer's other services (multi-homing; -1 = empty slot):
+  // [replicate][customer][demand.max_services - 1], empty when single-homing. For tests.
+  virtual void read_other_services(std::vector<std::int32_t>& others) = 0;
   // True once any firm's money or units left the int64 range (kernels/checked_int.hpp);
   // cheap enough to ask after every step.
   virtual bool overflowed() = 0;

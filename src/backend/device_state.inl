@@ -60,40 +60,52 @@ struct Cells {
   std::size_t segment_region_firm() const { return segment_firm() * kRegions; }
 };
 
-// Customer agents: who uses which provider, and each agent's segment and region.
+// Customer agents: who uses which provider (and, multi-homing, which other services), and
+// each agent's segment and region.
 struct CustomerState {
   explicit CustomerState(const MarketSetup& setup)
       : customers(setup.customers),
+        secondary_slots(setup.demand.max_services - 1),
         provider(setup.initial_provider.empty()
                      ? thrust::device_vector<std::int32_t>(
                            static_cast<std::size_t>(setup.replicates * setup.customers), -1)
                      : replicate_rows(setup.initial_provider, setup.replicates)),
+        secondary(static_cast<std::size_t>(setup.replicates * setup.customers) *
+                      static_cast<std::size_t>(std::max(secondary_slots, 0)),
+                  -1),
         segment(to_device(setup.customer_segment)),
         region(to_device(setup.customer_region)) {}
 
   CustomerView view() {
     CustomerView v{};
     v.provider = raw(provider);
+    v.secondary = raw(secondary);
+    v.secondary_slots = secondary_slots;
     v.segment = raw(segment);
     v.region = raw(region);
     v.customers = customers;
     return v;
   }
 
-  double bytes() const { return bytes_of(provider, segment, region); }
+  double bytes() const { return bytes_of(provider, secondary, segment, region); }
   static double footprint(const EngineSizes& s) {
-    return static_cast<double>(s.replicates) * static_cast<double>(s.customers) * kI32 +
+    return static_cast<double>(s.replicates) * static_cast<double>(s.customers) * kI32 *
+               static_cast<double>(s.services) +
            2.0 * static_cast<double>(s.customers) * kU8;
   }
-  // Bytes per customer-replicate: the provider per replicate, segment and region shared.
-  static double bytes_per_customer_replicate(std::int64_t replicates) {
-    return sizeof(std::int32_t) + 2.0 * sizeof(std::uint8_t) / static_cast<double>(replicates);
+  // Bytes per customer-replicate: the provider and other services per replicate, segment and
+  // region shared.
+  static double bytes_per_customer_replicate(std::int64_t replicates, std::int32_t services) {
+    return sizeof(std::int32_t) * static_cast<double>(services) +
+           2.0 * sizeof(std::uint8_t) / static_cast<double>(replicates);
   }
 
-  std::int64_t customers;                        // per replicate
-  thrust::device_vector<std::int32_t> provider;  // [replicate][customer], -1: none
-  thrust::device_vector<std::uint8_t> segment;   // [customer]
-  thrust::device_vector<std::uint8_t> region;    // [customer]
+  std::int64_t customers;                         // per replicate
+  std::int32_t secondary_slots;                   // demand.max_services - 1
+  thrust::device_vector<std::int32_t> provider;   // [replicate][customer], -1: none
+  thrust::device_vector<std::int32_t> secondary;  // [replicate][customer][slot], -1: empty
+  thrust::device_vector<std::uint8_t> segment;    // [customer]
+  thrust::device_vector<std::uint8_t> region;     // [customer]
 };
 
 // The customer market's aggregates per replicate and segment: tallies, Bass hazards, network

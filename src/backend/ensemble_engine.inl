@@ -147,19 +147,22 @@ class Engine final : public EnsembleBackend {
 
   void read_snapshot(EnsembleSnapshot& s) override {
     copy_to_host(segment_market_.tally, s.tally);
-    // Customers by region, all segments together: the market tallies summed over segments.
+    // Customers by region, all segments together, and adopters by segment: the market
+    // tallies (primary providers) summed over segments and over regions and firms.
     std::vector<std::int32_t> by_market;
     copy_to_host(segment_market_.market_tally, by_market);
     s.region_tally.assign(
         static_cast<std::size_t>(replicates_) * kRegions * static_cast<std::size_t>(firms_), 0);
+    s.adopters.assign(static_cast<std::size_t>(replicates_) * kSegments, 0);
     for (std::int64_t r = 0; r < replicates_; ++r) {
       for (int seg = 0; seg < kSegments; ++seg) {
         for (int g = 0; g < kRegions; ++g) {
           for (std::int32_t j = 0; j < firms_; ++j) {
+            const std::int32_t n = by_market[static_cast<std::size_t>(
+                layout::replicate_segment_region_firm(r, seg, g, j, firms_))];
             s.region_tally[static_cast<std::size_t>(
-                layout::replicate_region_firm(r, g, j, firms_))] +=
-                by_market[static_cast<std::size_t>(
-                    layout::replicate_segment_region_firm(r, seg, g, j, firms_))];
+                layout::replicate_region_firm(r, g, j, firms_))] += n;
+            s.adopters[static_cast<std::size_t>(layout::replicate_segment(r, seg))] += n;
           }
         }
       }
@@ -184,6 +187,10 @@ class Engine final : public EnsembleBackend {
 
   void read_providers(std::vector<std::int32_t>& provider) override {
     copy_to_host(customer_.provider, provider);
+  }
+
+  void read_other_services(std::vector<std::int32_t>& others) override {
+    copy_to_host(customer_.secondary, others);
   }
 
   bool overflowed() override {
@@ -227,7 +234,7 @@ class Engine final : public EnsembleBackend {
   }
 
   double customer_state_bytes() const override {
-    return CustomerState::bytes_per_customer_replicate(replicates_);
+    return CustomerState::bytes_per_customer_replicate(replicates_, customer_.secondary_slots + 1);
   }
 
  private:

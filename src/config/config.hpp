@@ -170,6 +170,9 @@ struct DemandSettings {
   double bass_p = 0.01;                   // innovation coefficient, per step
   double bass_q = 0.3;                    // imitation coefficient, per step
   double reconsider_rate = 0.05;          // probability an adopter reconsiders in a step
+  std::int64_t max_services = 1;          // services a customer uses at once (multi-homing)
+  double add_service_rate = 0.0;          // per step: an adopter adds a service
+  double drop_service_rate = 0.0;         // per step: a multi-homer drops a non-primary service
   std::int64_t consideration_set = 8;     // candidates sampled per chooser (0 = all firms)
   double awareness_installed_base = 0.5;  // weight of installed base in awareness sampling
   double elo_discernment = 1.0;           // kappa: utility per Elo point in units of ln(10) / 400

@@ -278,6 +278,21 @@ const std::vector<KeySpec> kSettingsKeys = {
     {"demand", "reconsider_rate", KeyKind::kFloat, "0.05", "per step", Closed(0.0, 1.0), kNoNames,
      "Probability that an adopter chooses its provider again in a step.",
      AIMARKET_FIELD(demand.reconsider_rate), nullptr, nullptr},
+    {"demand", "max_services", KeyKind::kInteger, "1", "services", Integers(1, kMaxServices),
+     kNoNames,
+     "Most AI services a customer uses at once (multi-homing): its primary provider, chosen by "
+     "adoption and reconsideration, and up to max_services - 1 others it adds and drops at "
+     "`add_service_rate` and `drop_service_rate`. Shares count uses (docs/MODEL.md). 1: every "
+     "customer single-homes.",
+     AIMARKET_FIELD(demand.max_services), nullptr, nullptr},
+    {"demand", "add_service_rate", KeyKind::kFloat, "0.0", "per step", Closed(0.0, 1.0), kNoNames,
+     "Probability that an adopter using fewer than `max_services` services chooses one more in a "
+     "step, as a newcomer would (a pick it already uses adds nothing).",
+     AIMARKET_FIELD(demand.add_service_rate), nullptr, nullptr},
+    {"demand", "drop_service_rate", KeyKind::kFloat, "0.0", "per step", Closed(0.0, 1.0), kNoNames,
+     "Probability that a customer using more than one service stops using one of its "
+     "non-primary services (drawn uniformly) in a step.",
+     AIMARKET_FIELD(demand.drop_service_rate), nullptr, nullptr},
     {"demand", "consideration_set", KeyKind::kInteger, "8", "firms",
      Integers(0, kMaxConsiderationSet), kNoNames,
      "Candidate firms a chooser samples by awareness; 0 = every firm.",

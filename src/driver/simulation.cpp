@@ -208,10 +208,11 @@ double record_frame_bytes(std::int64_t replicates, std::int64_t firms) {
 double snapshot_bytes(std::int64_t replicates, std::int64_t firms) {
   const double firm_cells = static_cast<double>(replicates) * static_cast<double>(firms);
   const double market_cells = firm_cells * kUpstreamMarkets;
-  return firm_cells * kSegments * 4.0 +          // tally
-         firm_cells * kRegions * 4.0 +           // region_tally
-         market_cells * (4.0 * 8.0 + 8.0) +      // sold, revenue, bought, paid; price
-         firm_cells * kSegments * 2.0 * 8.0 +    // service price and quality
+  return firm_cells * kSegments * 4.0 +                       // tally
+         firm_cells * kRegions * 4.0 +                        // region_tally
+         static_cast<double>(replicates) * kSegments * 4.0 +  // adopters
+         market_cells * (4.0 * 8.0 + 8.0) +                   // sold, revenue, bought, paid; price
+         firm_cells * kSegments * 2.0 * 8.0 +                 // service price and quality
          firm_cells * (4.0 * 8.0 + 3.0 * 8.0) +  // capability, data, compute, R&D; cash, flows
          firm_cells * (1.0 + 4.0);               // alive, acquired_by
 }
@@ -255,6 +256,7 @@ MemoryEstimate estimate_memory(const Config& config, bool cuda) {
       config.demand.consideration_set > 0 && config.demand.consideration_set < sizes.firms;
   sizes.adaptation = config.strategy.adapt_every > 0;
   sizes.rest_calibration = config.demand.calibration_rounds > 0;
+  sizes.services = config.demand.max_services;
   const EngineFootprint engine = engine_footprint(sizes);
 
   const double customers = static_cast<double>(sizes.customers);
@@ -436,14 +438,10 @@ RecordFrame make_record_frame(std::int64_t step, const EnsembleSnapshot& snapsho
       }
       frame.hhi[layer_cell] = hhi;
     }
+    // Customers with a provider (with multi-homing fewer than the uses in `customers`).
     for (int s = 0; s < kSegments; ++s) {
-      std::int64_t in_segment = 0;
-      for (std::int32_t j = 0; j < firms; ++j) {
-        const auto cell = static_cast<std::size_t>(layout::replicate_segment_firm(r, s, j, firms));
-        in_segment += snapshot.tally[cell];
-      }
-      frame.adopters[static_cast<std::size_t>(layout::replicate_segment(r, s))] =
-          static_cast<std::int32_t>(in_segment);
+      const auto cell = static_cast<std::size_t>(layout::replicate_segment(r, s));
+      frame.adopters[cell] = snapshot.adopters[cell];
     }
   }
   return frame;

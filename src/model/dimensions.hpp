@@ -51,4 +51,9 @@ constexpr const char* kStrategyParameterNames[kStrategyParameters] = {
 // device thread's stack (kernels/customer_choice.hpp), so the config may not exceed it.
 constexpr int kMaxConsiderationSet = 64;
 
+// Most services a customer uses at once (demand.max_services): its primary provider and up to
+// kMaxServices - 1 others, 4 bytes each per customer-replicate (16 bytes with the segment and
+// region bytes at most).
+constexpr int kMaxServices = 3;
+
 }  // namespace aimarket

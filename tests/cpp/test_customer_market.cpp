@@ -584,16 +584,22 @@ Config busy_market(const std::vector<std::string>& extra = {}) {
   return testing::load_repo_config("configs/baseline.toml", assignments);
 }
 
-TEST(CustomerMarket, CustomersAreConservedAndTalliesMatchProvidersBySegmentAndRegion) {
-  const Config config = busy_market();
+// Every customer's services recounted from its provider and other services (multi-homing)
+// match the tallies: uses per (segment, firm), primary providers per (region, firm), adopters
+// per segment; no customer uses a firm twice or another service without a primary one.
+void expect_customers_conserved(const Config& config) {
   Simulation sim(config, BackendChoice::kCpu);
   const std::int64_t m = config.population.customers;
   const std::int32_t firms = sim.firms().size();
+  const auto slots = static_cast<std::int64_t>(config.demand.max_services - 1);
+  std::int64_t multi_homers = 0;
   for (int t = 0; t < 12; ++t) {
     sim.step();
-    std::vector<std::int32_t> provider, tally;
+    std::vector<std::int32_t> provider, others, tally;
     sim.backend().read_providers(provider);
+    sim.backend().read_other_services(others);
     sim.backend().read_tallies(tally);
+    ASSERT_EQ(others.size(), provider.size() * static_cast<std::size_t>(slots));
     std::vector<std::int32_t> recount(tally.size(), 0);
     std::vector<std::int32_t> region_recount(
         static_cast<std::size_t>(config.run.replicates * kRegions * firms), 0);
@@ -601,14 +607,29 @@ TEST(CustomerMarket, CustomersAreConservedAndTalliesMatchProvidersBySegmentAndRe
     for (std::int64_t r = 0; r < config.run.replicates; ++r) {
       std::int64_t adopters = 0;
       for (std::int64_t c = 0; c < m; ++c) {
-        const std::int32_t j =
-            provider[static_cast<std::size_t>(layout::replicate_customer(r, c, m))];
+        const std::int64_t index = layout::replicate_customer(r, c, m);
+        const std::int32_t j = provider[static_cast<std::size_t>(index)];
         ASSERT_GE(j, -1);
         ASSERT_LT(j, firms);
-        if (j < 0) continue;
-        ++adopters;
         const int s = sim.customers().segment[static_cast<std::size_t>(c)];
-        ++recount[static_cast<std::size_t>(layout::replicate_segment_firm(r, s, j, firms))];
+        std::vector<std::int32_t> used;
+        for (std::int64_t k = 0; k < slots; ++k) {
+          const std::int32_t o = others[static_cast<std::size_t>(index * slots + k)];
+          ASSERT_GE(o, -1);
+          ASSERT_LT(o, firms);
+          if (o >= 0) used.push_back(o);
+        }
+        if (j < 0) {
+          ASSERT_TRUE(used.empty()) << "other services without a primary one, step " << t;
+          continue;
+        }
+        ++adopters;
+        multi_homers += used.empty() ? 0 : 1;
+        used.push_back(j);
+        for (std::size_t a = 0; a < used.size(); ++a) {
+          for (std::size_t b = a + 1; b < used.size(); ++b) ASSERT_NE(used[a], used[b]);
+          ++recount[static_cast<std::size_t>(layout::replicate_segment_firm(r, s, used[a], firms))];
+        }
         const int g = sim.customers().region[static_cast<std::size_t>(c)];
         ++region_recount[static_cast<std::size_t>(layout::replicate_region_firm(r, g, j, firms))];
       }
@@ -631,6 +652,62 @@ TEST(CustomerMarket, CustomersAreConservedAndTalliesMatchProvidersBySegmentAndRe
     }
     ASSERT_EQ(recount, tally) << "step " << t;
     ASSERT_EQ(region_recount, frame.region_customers) << "step " << t;
+  }
+  // The multi-homing run does multi-home (so the checks above saw other services).
+  if (slots > 0) {
+    EXPECT_GT(multi_homers, 0);
+  }
+}
+
+TEST(CustomerMarket, CustomersAreConservedAndTalliesMatchProvidersBySegmentAndRegion) {
+  expect_customers_conserved(busy_market());
+}
+
+TEST(CustomerMarket, MultiHomersAreConservedAndUsedFirmsAreDistinct) {
+  expect_customers_conserved(busy_market(
+      {"demand.max_services=3", "demand.add_service_rate=0.2", "demand.drop_service_rate=0.1"}));
+}
+
+TEST(CustomerMarket, MultiHomingSettlesAtItsStationaryShare) {
+  // Four identical firms (configs/textbook/logit.toml with equal qualities), every customer an
+  // adopter from the start, up to two services. A single-homer adds a second service with
+  // probability a, but a pick of its own provider (1 in 4 under full consideration) adds
+  // nothing: a' = a (1 - 1/4). A multi-homer drops its second with probability d and may add
+  // again in the same step. So P(multi-homing) follows p' = p (1 - d + d a') + (1 - p) a',
+  // stationary at p* = a' / (a' + d (1 - a')), reached geometrically (rate 1 - a' - d (1 - a')
+  // = 0.62 a step here, so 40 steps leave 1e-8 of the start).
+  const double a = 0.3, d = 0.2, a_eff = a * 0.75;
+  const double p_star = a_eff / (a_eff + d * (1.0 - a_eff));
+  const Config config = testing::load_repo_config(
+      "configs/textbook/logit.toml",
+      {"run.steps=40", "population.initial_adoption={consumer=1.0}", "demand.bass_p=0",
+       "firm.B.quality=0", "firm.C.quality=0", "firm.D.quality=0",
+       "firm.A.initial_share={consumer=0.25}", "firm.B.initial_share={consumer=0.25}",
+       "firm.C.initial_share={consumer=0.25}", "firm.D.initial_share={consumer=0.25}",
+       "demand.max_services=2", "demand.add_service_rate=0.3", "demand.drop_service_rate=0.2"});
+  Simulation sim(config, BackendChoice::kCpu);
+  for (std::int64_t t = 0; t < config.run.steps; ++t) sim.step();
+  const RecordFrame frame = sim.record_frame();
+  const double n = static_cast<double>(config.population.customers);
+  for (std::int64_t r = 0; r < config.run.replicates; ++r) {
+    double uses = 0.0;
+    for (std::int32_t j = 0; j < 4; ++j) {
+      uses += frame.customers[static_cast<std::size_t>(layout::replicate_segment_firm(r, 0, j, 4))];
+    }
+    const double adopters =
+        frame.adopters[static_cast<std::size_t>(layout::replicate_segment(r, 0))];
+    ASSERT_EQ(adopters, n);
+    // Customers are independent chains: the multi-homers are binomial(n, p*). 4.5 sd.
+    EXPECT_NEAR(uses / adopters - 1.0, p_star, 4.5 * std::sqrt(p_star * (1.0 - p_star) / n))
+        << "replicate " << r;
+    // Identical firms: each has a quarter of the uses (a multinomial-like count; the binomial
+    // sd of a quarter of the uses is a bound within 10 %, hence 5 sd).
+    for (std::int32_t j = 0; j < 4; ++j) {
+      const double share =
+          frame.customers[static_cast<std::size_t>(layout::replicate_segment_firm(r, 0, j, 4))] /
+          uses;
+      EXPECT_NEAR(share, 0.25, 5.0 * std::sqrt(0.25 * 0.75 / uses)) << "firm " << j;
+    }
   }
 }
 

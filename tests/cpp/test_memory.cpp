@@ -60,6 +60,7 @@ EngineSizes sizes_of(const Config& config) {
       config.demand.consideration_set > 0 && config.demand.consideration_set < s.firms;
   s.adaptation = config.strategy.adapt_every > 0;
   s.rest_calibration = config.demand.calibration_rounds > 0;
+  s.services = config.demand.max_services;
   return s;
 }
 
@@ -168,37 +169,43 @@ TEST(MemoryEstimate, FrameAndSnapshotBytesAreWhatTheDriverFills) {
 // customers, less the heap with one measure, per added customer-replicate. Every array that
 // grows with the customers counts, whatever its name; the engine's own account
 // (customer_state_bytes) must agree with it.
+// Single-homing and the most services a customer may use (demand.max_services), which must
+// fit the budget too.
 TEST(MemoryEstimate, CustomerStateFitsSixteenBytes) {
   SKIP_UNLESS_HEAP_IS_MEASURABLE();
   constexpr std::int64_t kReplicates = 8;
   constexpr std::int64_t kCustomers = 100000;
-  double held[2] = {0.0, 0.0};
-  std::int64_t built[2] = {0, 0};  // customers per replicate the population actually has
-  double engine_account = 0.0;
-  for (int doubled = 0; doubled < 2; ++doubled) {
-    const Config config = testing::load_repo_config(
-        "configs/baseline.toml", {"population.synthetic_firms=0", "entry.free_slots=0",
-                                  "run.replicates=" + std::to_string(kReplicates),
-                                  "population.customers=" + std::to_string(kCustomers << doubled)});
-    const FirmTable firms = build_firm_table(config);
-    const CustomerPopulation customers = build_customer_population(config.population);
-    const MarketSetup setup = make_market_setup(config, firms, customers);
-    const double before = heap_in_use();
-    std::unique_ptr<EnsembleBackend> engine = make_cpu_backend(setup);
-    held[doubled] = heap_in_use() - before;
-    built[doubled] = setup.customers;
-    engine_account = engine->customer_state_bytes();
+  for (const int services : {1, kMaxServices}) {
+    double held[2] = {0.0, 0.0};
+    std::int64_t built[2] = {0, 0};  // customers per replicate the population actually has
+    double engine_account = 0.0;
+    for (int doubled = 0; doubled < 2; ++doubled) {
+      const Config config = testing::load_repo_config(
+          "configs/baseline.toml", {"population.synthetic_firms=0", "entry.free_slots=0",
+                                    "run.replicates=" + std::to_string(kReplicates),
+                                    "population.customers=" + std::to_string(kCustomers << doubled),
+                                    "demand.max_services=" + std::to_string(services)});
+      const FirmTable firms = build_firm_table(config);
+      const CustomerPopulation customers = build_customer_population(config.population);
+      const MarketSetup setup = make_market_setup(config, firms, customers);
+      const double before = heap_in_use();
+      std::unique_ptr<EnsembleBackend> engine = make_cpu_backend(setup);
+      held[doubled] = heap_in_use() - before;
+      built[doubled] = setup.customers;
+      engine_account = engine->customer_state_bytes();
+    }
+    ASSERT_GT(built[1] - built[0], kCustomers / 2);
+    const double per_customer =
+        (held[1] - held[0]) / static_cast<double>((built[1] - built[0]) * kReplicates);
+    EXPECT_LE(per_customer, 16.0) << services << " services";
+    // The smallest array that could grow with the customers holds one byte per customer,
+    // shared by the replicates: 1/8 = 0.125 byte here. The tolerance is well under that; what
+    // it allows is the allocator's bookkeeping, which differs between the two engines by a few
+    // KB (measured: 0.004 byte per customer-replicate).
+    EXPECT_NEAR(per_customer, engine_account, 0.03)
+        << "the engine's account of its per-customer state disagrees with what it allocates ("
+        << services << " services)";
   }
-  ASSERT_GT(built[1] - built[0], kCustomers / 2);
-  const double per_customer =
-      (held[1] - held[0]) / static_cast<double>((built[1] - built[0]) * kReplicates);
-  EXPECT_LE(per_customer, 16.0);
-  // The smallest array that could grow with the customers holds one byte per customer, shared by
-  // the replicates: 1/8 = 0.125 byte here. The tolerance is well under that; what it allows is
-  // the allocator's bookkeeping, which differs between the two engines by a few KB (measured:
-  // 0.004 byte per customer-replicate).
-  EXPECT_NEAR(per_customer, engine_account, 0.03)
-      << "the engine's account of its per-customer state disagrees with what it allocates";
 }
 
 TEST(MemoryEstimate, ARunThatCannotFitIsRefusedBeforeAnythingIsBuilt) {
