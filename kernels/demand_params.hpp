@@ -32,6 +32,20 @@ AIMARKET_HD inline double price_term(double price, double reference_price) {
   return det_log(1.0 + price / reference_price);
 }
 
+// What a user of a freemium service pays on average, r (USD per customer-month), when a share
+// c (paid_conversion) of its users pay the paid tier's list price and the others use the free
+// tier. The list price recovers the per-user cost from the payers: list = base + pass_through /
+// c, pass_through = (1 + markup) x unit cost, so r = c x list = c x base + pass_through. With
+// c = 0 the service is free (r = 0) and the firm bears its cost. With c = 1 this is the price
+// every user pays, base + pass_through, in the same arithmetic as before conversion existed
+// (1.0 x base is base exactly), so a config without conversions runs bit for bit as before.
+AIMARKET_HD inline double revenue_per_user(double base_price, double pass_through,
+                                           double conversion) {
+  if (conversion <= 0.0) return 0.0;
+  if (conversion == 1.0) return base_price + pass_through;
+  return conversion * base_price + pass_through;
+}
+
 }  // namespace aimarket
 
 // The conversion from the config, beside the struct: a demand parameter is one schema line,

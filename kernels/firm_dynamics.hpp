@@ -25,10 +25,18 @@
 //   finetune_gain * (1 - exp(-data / scale)), or the partner's) + G_data * (1 - exp(-data /
 //   scale)) + G_rd * (1 - exp(-R&D / scale)), E(start) taken at the initial state or at entry;
 //   with global_model_access a > 0 in its region the capability used is max(that, a * global
-//   frontier + fine-tuning gain); a closed stack adopts only domestic open models. Price = base
-//   price + (1 + markup) * (inference compute per customer * compute price (what it paid; with its
-//   own cloud, its cloud price, the opportunity cost) + partner's API fee).
-// Settle (step 8): cash += customer revenue + other income (outside businesses) + market sales
+//   frontier + fine-tuning gain); a closed stack adopts only domestic open models. Price: unit
+//   cost u = inference compute per customer * compute price (what it paid; with its own cloud,
+//   its cloud price, the opportunity cost) + partner's API fee, per user. A share c
+//   (paid_conversion) of the firm's users pay the paid tier's list price, the others use the
+//   free tier; the list price recovers the per-user cost from the payers, list = base price +
+//   (1 + markup) * u / c, so what a user pays on average is r = c * list = c * base price +
+//   (1 + markup) * u; c = 0 is a free service, r = 0, whose cost the firm bears; c = 1 is
+//   r = base price + (1 + markup) * u, every user paying. r is the service_price: customers
+//   weigh it in the price term log(1 + r / p_ref) (a reduced form of the choice between the free
+//   and the paid tier: the expected payment of a user), and revenue is users * weight * r.
+// Settle (step 8): cash += customer revenue (sum over segments of users * weight * r) + other
+//   income (outside businesses) + market sales
 //   - market purchases - costs paid outside the economy (production, operation, capex, R&D,
 //   marketing, the fixed cost of running a firm, regulation, acquisitions, less subsidies); a
 //   firm whose cash falls below zero exits.
@@ -391,7 +399,11 @@ struct UpdateServiceOffer {
     const double api_fee = source >= 0 ? c.m.price[c.cell(replicate, kMarketModel, source)] : 0.0;
     const double unit_cost = c.p.inference_compute_per_customer * compute_price + api_fee;
     const double markup = c.dyn.strategy_of(replicate, kMarkup, n, j);
-    const double price = c.dyn.base_price[index] + (1.0 + markup) * unit_cost;
+    // What a user pays on average (revenue per user): conversion x the list price that passes
+    // the cost on to the payers.
+    const double conversion = c.firm.paid_conversion[layout::segment_firm(at.segment, j, n)];
+    const double price =
+        revenue_per_user(c.dyn.base_price[index], (1.0 + markup) * unit_cost, conversion);
     c.dyn.service_price[index] = price;
     c.dyn.price_term[index] = aimarket::price_term(price, c.p.reference_price);
   }

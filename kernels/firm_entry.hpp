@@ -14,7 +14,8 @@
 //     (z standard normal, capped at kMaxEntrantCash), money from outside the economy; its
 //     stocks (capacity, compute, data, training compute, capability, R&D, marketing) start at
 //     0; its base quality per segment is Normal(quality_mean, quality_sd) and base price
-//     LogNormal(log price_median, price_log_sd), like a synthetic firm's; its strategy
+//     LogNormal(log price_median, price_log_sd), like a synthetic firm's (a list price, which
+//     the slot's paid_conversion, firms.paid_conversion, of its users pay); its strategy
 //     parameters are the slot's starting ones and it was acquired by no one.
 // The thread walks the slots in index order, and every draw is keyed by (replicate, step,
 // slot), so the result is the same on any thread count and on CPU and GPU.
@@ -167,8 +168,11 @@ struct EnterFirms {
       // The offer until the next step's service update recomputes it from the value chain.
       c.dyn.quality_term[cell] = c.p.beta_quality * quality;
       c.dyn.service_quality[cell] = quality;
-      c.dyn.service_price[cell] = price;
-      c.dyn.price_term[cell] = aimarket::price_term(price, c.p.reference_price);
+      // What a user pays until then: conversion x list price, no cost passed through yet.
+      const double paid =
+          revenue_per_user(price, 0.0, c.firm.paid_conversion[layout::segment_firm(s, j, n)]);
+      c.dyn.service_price[cell] = paid;
+      c.dyn.price_term[cell] = aimarket::price_term(paid, c.p.reference_price);
     }
   }
 };

@@ -94,6 +94,7 @@ struct FirmStatic {
   const double* base_awareness;           // [firm]
   const std::int64_t* other_income;       // [firm] USD per step from outside the model
   const std::uint8_t* serves;             // [segment][firm]
+  const double* paid_conversion;          // [segment][firm] share of users who pay the price
   const std::int32_t* open_weight_firms;  // indices of firms releasing open weights
   std::int32_t open_weight_count;
   const std::int32_t* model_developers;  // indices of firms with layer model
@@ -120,13 +121,15 @@ struct FirmDynamic {
   std::int64_t* service_revenue;  // [replicate][firm] USD from customers this step
   double* awareness;              // [replicate][firm] sampling awareness of the step
   double* quality_term;           // [replicate][segment][firm] beta_quality * quality
-  double* price_term;             // [replicate][segment][firm] log(1 + price / p_ref)
-  double* service_price;          // [replicate][segment][firm] USD per customer-month
-  double* service_quality;        // [replicate][segment][firm] quality (Arena Elo points)
+  double* price_term;             // [replicate][segment][firm] log(1 + r / p_ref)
+  // What a user pays on average, r = paid_conversion x the paid tier's list price (USD per
+  // customer-month; the list price itself when every user pays): revenue per user.
+  double* service_price;    // [replicate][segment][firm]
+  double* service_quality;  // [replicate][segment][firm] quality (Arena Elo points)
   // Base quality and price are per replicate because an entrant draws its own when it takes a
   // slot, and replicates fill the same slot at different steps with different entrants.
   double* base_quality;          // [replicate][segment][firm] (not multiplied by beta)
-  double* base_price;            // [replicate][segment][firm] USD per customer-month
+  double* base_price;            // [replicate][segment][firm] list price before costs, USD
   double* strategy;              // [replicate][parameter][firm] (StrategyParameter)
   double* subsidy;               // [replicate][firm] USD of budget top-ups this step
   std::int32_t* acquired_by;     // [replicate][firm] acquirer of a dead slot, or -1

@@ -30,10 +30,13 @@ struct MarketSetup {
   std::vector<std::uint8_t> customer_region;                 // [customer]
   std::array<std::int64_t, kMarkets> customers_in_market{};  // [segment][region]
   std::vector<double> quality_term;                          // [segment][firm]
-  std::vector<double> price_term;    // [segment][firm] log(1 + price / p_ref)
-  std::vector<std::uint8_t> serves;  // [segment][firm]
-  std::vector<double> region_term;   // [firm][region]
-  std::vector<double> awareness;     // [firm]
+  std::vector<double> price_term;  // [segment][firm] log(1 + r / p_ref)
+  // What a user pays on average at step 0, r = paid_conversion x list price (USD per
+  // customer-month); the value chain adds passed-through costs from the first step on.
+  std::vector<double> service_price;  // [segment][firm]
+  std::vector<std::uint8_t> serves;   // [segment][firm]
+  std::vector<double> region_term;    // [firm][region]
+  std::vector<double> awareness;      // [firm]
   // Calibrated utility offsets xi (src/calibration/rest_point.hpp); empty: all 0.
   std::vector<double> utility_offset;  // [segment][region][firm]
   bool rest_calibration = false;       // the engine can count rest choices (calibration on)
@@ -63,7 +66,8 @@ struct MarketSetup {
   AcquisitionParams acquisition{};              // rate 0: off
   std::vector<std::int32_t> acquirers;          // big-tech firms that may acquire
   std::vector<double> base_quality;             // [segment][firm] (not multiplied by beta)
-  std::vector<double> base_price;               // [segment][firm] USD per customer-month
+  std::vector<double> base_price;               // [segment][firm] list price, USD per month
+  std::vector<double> paid_conversion;          // [segment][firm] share of users who pay
   EntryParams entry{};                          // rate 0: no entry
   // Starting state of every replicate, [firm].
   std::vector<std::uint8_t> alive;         // 0: a free slot for entrants
@@ -94,7 +98,7 @@ struct EnsembleSnapshot {
   std::vector<std::int64_t> sold, revenue;  // [replicate][market][firm] fixed point, USD
   std::vector<std::int64_t> bought, paid;   // [replicate][market][firm] fixed point, USD
   std::vector<double> price;                // [replicate][market][firm] USD per unit
-  std::vector<double> service_price;        // [replicate][segment][firm]
+  std::vector<double> service_price;        // [replicate][segment][firm] r, USD per user-month
   std::vector<double> service_quality;      // [replicate][segment][firm]
   std::vector<double> capability, data_stock, installed_compute;  // [replicate][firm]
   std::vector<double> rd_stock;                                   // [replicate][firm] USD M

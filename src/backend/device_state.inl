@@ -202,6 +202,7 @@ struct FirmStaticState {
   explicit FirmStaticState(const MarketSetup& setup)
       : firms(setup.firms),
         serves(to_device(setup.serves)),
+        paid_conversion(to_device(setup.paid_conversion)),
         region_term(to_device(setup.region_term)),
         utility_offset(setup.utility_offset.empty()
                            ? thrust::device_vector<double>(
@@ -234,6 +235,7 @@ struct FirmStaticState {
     v.base_awareness = raw(base_awareness);
     v.other_income = raw(other_income);
     v.serves = raw(serves);
+    v.paid_conversion = raw(paid_conversion);
     v.open_weight_firms = raw(open_weight_firms);
     v.open_weight_count = static_cast<std::int32_t>(open_weight_firms.size());
     v.model_developers = raw(model_developers);
@@ -244,14 +246,15 @@ struct FirmStaticState {
   }
 
   double bytes() const {
-    return bytes_of(serves, region_term, utility_offset, layer_mask, in_house_chips, region,
-                    open_weights, model_source, open_weight_firms, chip_performance,
-                    model_developers, base_strategy, cloud_self_use, acquirers, base_awareness,
-                    other_income, export_blocked);
+    return bytes_of(serves, paid_conversion, region_term, utility_offset, layer_mask,
+                    in_house_chips, region, open_weights, model_source, open_weight_firms,
+                    chip_performance, model_developers, base_strategy, cloud_self_use, acquirers,
+                    base_awareness, other_income, export_blocked);
   }
   static double footprint(const EngineSizes& s) {
     const double f = static_cast<double>(s.firms);
     double bytes = kSegments * f * kU8;  // serves
+    bytes += kSegments * f * kF64;       // paid_conversion
     bytes += f * kRegions * kF64;        // region_term
     bytes += kMarkets * f * kF64;        // utility_offset
     // layer_mask, in_house_chips, region, open_weights; model_source; open_weight_firms,
@@ -264,6 +267,7 @@ struct FirmStaticState {
 
   std::int32_t firms;
   thrust::device_vector<std::uint8_t> serves;      // [segment][firm]
+  thrust::device_vector<double> paid_conversion;   // [segment][firm]
   thrust::device_vector<double> region_term;       // [firm][region]
   thrust::device_vector<double> utility_offset;    // [segment][region][firm] calibrated xi
   thrust::device_vector<std::uint8_t> layer_mask;  // [firm]
@@ -312,7 +316,7 @@ struct FirmDynamicState {
         capex(cells.firm(), 0.0),
         external_cost(cells.firm(), 0),
         service_revenue(cells.firm(), 0),
-        service_price(replicate_rows(setup.base_price, setup.replicates)),
+        service_price(replicate_rows(setup.service_price, setup.replicates)),
         service_quality(replicate_rows(setup.base_quality, setup.replicates)),
         base_quality(replicate_rows(setup.base_quality, setup.replicates)),
         base_price(replicate_rows(setup.base_price, setup.replicates)),
@@ -409,7 +413,7 @@ struct FirmDynamicState {
   thrust::device_vector<double> capex;
   thrust::device_vector<std::int64_t> external_cost;
   thrust::device_vector<std::int64_t> service_revenue;
-  thrust::device_vector<double> service_price;    // [replicate][segment][firm]
+  thrust::device_vector<double> service_price;    // [replicate][segment][firm] r per user
   thrust::device_vector<double> service_quality;  // [replicate][segment][firm]
   thrust::device_vector<double> base_quality;     // [replicate][segment][firm]: entrants redraw
   thrust::device_vector<double> base_price;       // [replicate][segment][firm]

@@ -58,6 +58,9 @@ struct FirmsSettings {
   double rd_share = 0.3;
   double marketing_share = 0.2;
   double markup = 0.3;  // price markup over AI unit cost
+  // Share of a service's users who pay its (paid tier's) price, for named firms that do not set
+  // their own and for synthetic firms and entrants; 1: every user pays.
+  double paid_conversion = 1.0;
   // Service quality in dynamic mode (Arena Elo points): base + the change since the start of
   // capability, data and R&D terms; the data and R&D gains saturate at these bounds.
   double quality_per_capability = 165.0;  // Elo per capability unit
@@ -203,8 +206,13 @@ struct FirmSpec {
   std::string archetype;
   int region = 0;                           // index into kRegionNames
   std::array<double, kSegments> quality{};  // per segment
-  std::array<double, kSegments> price{};    // per segment, > 0
-  std::array<bool, kSegments> serves{};     // segments the firm sells to
+  std::array<double, kSegments> price{};    // per segment, >= 0: the paid tier's list price
+  // Share of the firm's users in a segment who pay `price`, where given
+  // (paid_conversion_given); elsewhere firms.paid_conversion (applied where the firm table is
+  // built, src/population).
+  std::array<double, kSegments> paid_conversion{};
+  std::array<bool, kSegments> paid_conversion_given{};
+  std::array<bool, kSegments> serves{};  // segments the firm sells to
   // Value chain (dynamic mode). Layers default by archetype (see docs/CONFIG.md).
   std::array<bool, kLayers> layers{};  // active layers, kLayerNames order
   bool sells_data = false;             // data vendor

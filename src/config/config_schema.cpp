@@ -219,6 +219,12 @@ const std::vector<KeySpec> kSettingsKeys = {
      "Markup of a firm's prices over its unit cost (for a service: inference compute and model "
      "fees); a `[[firm]]` may set its own.",
      AIMARKET_FIELD(firms.markup), nullptr, nullptr},
+    {"firms", "paid_conversion", KeyKind::kFloat, "1.0", "fraction of users", Closed(0.0, 1.0),
+     kNoNames,
+     "Share of a service's users who pay its price (the paid tier's list price); the others use "
+     "its free tier. Applies to synthetic firms, entrants and every named firm that does not set "
+     "its own `paid_conversion`; 1 = every user pays the price.",
+     AIMARKET_FIELD(firms.paid_conversion), nullptr, nullptr},
     {"firms", "quality_per_capability", KeyKind::kFloat, "165.0", "Elo per capability unit",
      Closed(-kMaxQuality, kMaxQuality), kNoNames,
      "Service quality gained per unit of capability of the model the service runs on; in "
@@ -309,7 +315,9 @@ const std::vector<KeySpec> kSettingsKeys = {
      AIMARKET_FIELD(demand.elo_discernment), nullptr, nullptr},
     {"demand", "beta_price", KeyKind::kFloat, "1.0", "utility per unit of the price term",
      Closed(0.0, kMaxBeta), kNoNames,
-     "Weight of the price term `log(1 + price/reference_price)` in utility (subtracted).",
+     "Weight of the price term `log(1 + price/reference_price)` in utility (subtracted); "
+     "price is what a user of the firm pays on average, its `paid_conversion` x its list "
+     "price.",
      AIMARKET_FIELD(demand.beta_price), nullptr, nullptr},
     {"demand", "reference_price", KeyKind::kFloat, "1.0", "USD per customer-month",
      OpenClosed(0.0, kMaxPrice), kNoNames,
@@ -683,12 +691,24 @@ const std::vector<KeySpec> kFirmKeys = {
      "Service quality (only with layer `service`). A number: the same in every segment, and "
      "the firm serves every segment. A table: the firm serves exactly the segments listed.",
      AIMARKET_FIRM_OWN_SPAN(quality, kSegments), nullptr, nullptr},
-    {"firm", "price", KeyKind::kPerSegment, "1.0", "USD per customer-month", Closed(0.0, kMaxPrice),
-     kSegmentList,
-     "Price (only with layer `service`; 0 = free). A number: the same in every segment. A "
-     "table: per "
-     "segment, segments not listed cost 1.0; it may list only segments the firm serves.",
+    {"firm", "price", KeyKind::kPerSegment, "1.0", "USD per paying customer-month",
+     Closed(0.0, kMaxPrice), kSegmentList,
+     "Price (only with layer `service`; 0 = free): the list price of the paid tier, which the "
+     "`paid_conversion` share of its users pay, before the value chain adds the unit cost it "
+     "passes on to them (docs/MODEL.md, service offer). A number: the same in every segment. A "
+     "table: per segment, segments not listed cost 1.0; it may list "
+     "only segments the firm serves.",
      AIMARKET_FIRM_OWN_SPAN(price, kSegments), nullptr, nullptr},
+    {"firm", "paid_conversion", KeyKind::kPerSegment, nullptr, "fraction of users",
+     Closed(0.0, 1.0), kSegmentList,
+     "Share of the firm's users in a segment who pay its `price` (only with layer `service`, "
+     "segments it serves); the others use a free tier. Its users pay on average paid_conversion "
+     "x the list price (`price` plus the unit cost passed on to the payers, docs/MODEL.md); 0 = "
+     "a free service, which earns nothing from customers. A number: the same in every segment "
+     "it serves. A table: the segments listed; the others take "
+     "`firms.paid_conversion`.",
+     AIMARKET_FIRM_OWN_LISTED_SPAN(paid_conversion, paid_conversion_given, kSegments),
+     "`firms.paid_conversion`", nullptr},
     {"firm", "awareness", KeyKind::kFloat, "1.0", "awareness weight", Closed(0.0, kMaxAwareness),
      kNoNames, "Marketing awareness weight: how often the firm enters consideration sets.",
      AIMARKET_FIRM(awareness), nullptr, nullptr},

@@ -329,6 +329,36 @@ FirmFacts read_firm(const toml::table& firm, std::size_t index, const Config& co
       }
     }
   }
+  // paid_conversion: a number for every segment the firm serves, or a table of some; a segment
+  // not given takes firms.paid_conversion when the firm table is built, so that an override of
+  // that setting reaches the firm.
+  if (const toml::node* node = firm.get("paid_conversion")) {
+    const KeySpec& key_spec = *config_schema::find_firm_key("paid_conversion");
+    if (lacks(config_schema::kLayerService)) {
+      problems.add(*node, key_of("paid_conversion"),
+                   no_layer(config_schema::kLayerService) +
+                       ", so it has no users to convert to a paid tier; list \"service\" in its "
+                       "layers to give it one");
+    } else if (const auto conversion =
+                   read_per_segment(*node, key_of("paid_conversion"), key_spec, reader)) {
+      // No segment served: its quality was not read, which has been reported already.
+      const bool serves_any =
+          std::any_of(spec.serves.begin(), spec.serves.end(), [](bool b) { return b; });
+      for (int s = 0; s < kSegments; ++s) {
+        if (!conversion->listed[static_cast<std::size_t>(s)]) continue;
+        if (spec.serves[s]) {
+          spec.paid_conversion[s] = conversion->values[static_cast<std::size_t>(s)];
+          spec.paid_conversion_given[s] = true;
+        } else if (node->is_table() && serves_any) {
+          const std::string entry_key = key_of("paid_conversion") + "." + kSegmentNames[s];
+          problems.add(*node->as_table()->get(kSegmentNames[s]), entry_key,
+                       std::string("gives a paid conversion in segment '") + kSegmentNames[s] +
+                           "', which the firm does not serve (its quality table does not list "
+                           "it)");
+        }
+      }
+    }
+  }
   return facts;
 }
 

@@ -385,7 +385,9 @@ RecordFrame make_record_frame(std::int64_t step, const EnsembleSnapshot& snapsho
         const auto jj = static_cast<std::size_t>(j);
         if (service) {
           // Service: customers (real ones) and what they paid, summed over segments; the
-          // price is the customer-weighted mean (the plain mean while it has no customers).
+          // price is what a customer pays on average (service_price: paid conversion x list
+          // price), the customer-weighted mean (the plain mean while it has no customers), so
+          // that revenue = price x units.
           // Quality likewise, over its customers (the plain mean while it has none).
           double agents = 0.0, paid = 0.0, price_sum = 0.0, quality = 0.0, quality_sum = 0.0;
           const int served = kSegments;

@@ -88,7 +88,8 @@ inline constexpr VariableSpec kRegionShare{"region_share", "1",
 // price(replicate, step, layer, firm), float64; NaN where the firm does not sell in the layer
 inline constexpr VariableSpec kPrice{"price", "USD per layer unit (see layer_unit)",
                                      "price the firm charges per unit of the layer (service: "
-                                     "per customer per step, customer-weighted mean over "
+                                     "what a customer pays on average per step, paid "
+                                     "conversion x list price, customer-weighted mean over "
                                      "segments); NaN where the firm does not sell in the layer"};
 // service_quality(replicate, step, firm), float64; NaN where the firm sells no service
 inline constexpr VariableSpec kServiceQuality{

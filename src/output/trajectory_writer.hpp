@@ -54,7 +54,8 @@ struct RecordFrame {
   std::vector<double> region_share;     // [replicate][layer][region] share of units sold
                                         //   by firms based in each region
   std::vector<double> price;            // [replicate][layer][firm] USD per unit (service:
-                                        //   customer-weighted mean over segments);
+                                        //   revenue per customer, paid conversion x list
+                                        //   price, customer-weighted mean over segments);
                                         //   NaN where the firm does not sell in the layer
   std::vector<std::int32_t> region_customers;  // [replicate][region][firm] customer agents
   std::vector<double> service_quality;  // [replicate][firm] Arena Elo points, customer-weighted

@@ -325,6 +325,7 @@ FirmTable build_firm_table(const Config& config) {
   const std::size_t n = specs.size();
   table.quality.assign(kSegments * n, 0.0);
   table.price.assign(kSegments * n, 1.0);
+  table.paid_conversion.assign(kSegments * n, config.firms.paid_conversion);
   table.serves.assign(kSegments * n, 0);
   for (std::size_t j = 0; j < n; ++j) {
     append_firm(table, specs[j], config.firms, config.strategy,
@@ -334,6 +335,8 @@ FirmTable build_firm_table(const Config& config) {
       const auto cell = static_cast<std::size_t>(layout::segment_firm(s, j, n));
       table.quality[cell] = specs[j].quality[s];
       table.price[cell] = specs[j].price[s];
+      if (specs[j].paid_conversion_given[s])
+        table.paid_conversion[cell] = specs[j].paid_conversion[s];
       table.serves[cell] = specs[j].serves[s] ? 1 : 0;
     }
   }
@@ -413,9 +416,13 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
   const std::size_t n = static_cast<std::size_t>(firms.size());
   setup.quality_term.resize(kSegments * n);
   setup.price_term.resize(kSegments * n);
+  setup.service_price.resize(kSegments * n);
   for (std::size_t k = 0; k < kSegments * n; ++k) {
     setup.quality_term[k] = d.beta_quality() * firms.quality[k];
-    setup.price_term[k] = price_term(firms.price[k], d.reference_price);
+    // The offer before the value chain adds its costs (and all along with frozen firms): what a
+    // user pays on average, conversion x list price, nothing passed through yet.
+    setup.service_price[k] = revenue_per_user(firms.price[k], 0.0, firms.paid_conversion[k]);
+    setup.price_term[k] = price_term(setup.service_price[k], d.reference_price);
   }
   setup.serves = firms.serves;
   // With the utility inversion on, the engine starts without the levers that act on customers'
@@ -465,6 +472,7 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
   }
   setup.base_quality = firms.quality;
   setup.base_price = firms.price;
+  setup.paid_conversion = firms.paid_conversion;
   setup.alive = firms.alive;
   setup.entry = make_entry_params(config);
   for (std::size_t j = 0; j < n; ++j) {

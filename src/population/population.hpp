@@ -15,12 +15,13 @@ namespace aimarket {
 struct FirmTable {
   std::vector<std::string> name;
   std::vector<std::string> archetype;
-  std::vector<int> region;           // index into kRegionNames
-  std::vector<double> quality;       // [segment][firm]
-  std::vector<double> price;         // [segment][firm]
-  std::vector<std::uint8_t> serves;  // [segment][firm]
-  std::vector<double> awareness;     // [firm]
-  std::vector<double> language_fit;  // [firm][region]
+  std::vector<int> region;              // index into kRegionNames
+  std::vector<double> quality;          // [segment][firm]
+  std::vector<double> price;            // [segment][firm] list price of the paid tier
+  std::vector<double> paid_conversion;  // [segment][firm] share of users who pay it
+  std::vector<std::uint8_t> serves;     // [segment][firm]
+  std::vector<double> awareness;        // [firm]
+  std::vector<double> language_fit;     // [firm][region]
   // The value chain.
   std::vector<std::uint8_t> layer_mask;      // [firm] kLayerBit* | kSellsDataBit
   std::vector<std::uint8_t> in_house_chips;  // [firm] big tech's own accelerators

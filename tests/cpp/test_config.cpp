@@ -14,7 +14,9 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "kernels/layout.hpp"
 #include "kernels/value_chain_state.hpp"
+#include "population/population.hpp"
 #include "test_support.hpp"
 
 namespace aimarket {
@@ -99,6 +101,7 @@ TEST_F(ConfigTest, NoSettingsGiveSchemaDefaultsMatchingTheStructs) {
   EXPECT_EQ(config.firms.rd_share, plain.firms.rd_share);
   EXPECT_EQ(config.firms.marketing_share, plain.firms.marketing_share);
   EXPECT_EQ(config.firms.markup, plain.firms.markup);
+  EXPECT_EQ(config.firms.paid_conversion, plain.firms.paid_conversion);
   EXPECT_EQ(config.firms.quality_per_capability, plain.firms.quality_per_capability);
   EXPECT_EQ(config.firms.data_quality_gain, plain.firms.data_quality_gain);
   EXPECT_EQ(config.firms.rd_quality_gain, plain.firms.rd_quality_gain);
@@ -198,6 +201,7 @@ data_share = 0.125
 rd_share = 0.25
 marketing_share = 0.125
 markup = 0.75
+paid_conversion = 0.5
 quality_per_capability = 2.5
 data_quality_gain = 22.25
 rd_quality_gain = 84.375
@@ -272,6 +276,7 @@ layers = ["service", "cloud", "model"]
 sells_data = true
 quality = { consumer = 1.0, enterprise = 0.5 }
 price = { enterprise = 3.0 }
+paid_conversion = { consumer = 0.25 }
 awareness = 2.0
 language_fit = { US = 0.3 }
 cash = 2500
@@ -362,6 +367,7 @@ TEST_F(ConfigTest, FullFileIsReadIntoEveryField) {
   EXPECT_EQ(config.firms.rd_share, 0.25);
   EXPECT_EQ(config.firms.marketing_share, 0.125);
   EXPECT_EQ(config.firms.markup, 0.75);
+  EXPECT_EQ(config.firms.paid_conversion, 0.5);
   EXPECT_EQ(config.firms.quality_per_capability, 2.5);
   EXPECT_EQ(config.firms.data_quality_gain, 22.25);
   EXPECT_EQ(config.firms.rd_quality_gain, 84.375);
@@ -419,6 +425,10 @@ TEST_F(ConfigTest, FullFileIsReadIntoEveryField) {
   EXPECT_EQ(naver.quality, naver_quality);
   const std::array<double, kSegments> naver_price = {1.0, 3.0, 1.0, 1.0, 1.0, 1.0};
   EXPECT_EQ(naver.price, naver_price);
+  // Given for the consumer segment only; the others take firms.paid_conversion in the table.
+  EXPECT_EQ(naver.paid_conversion[0], 0.25);
+  EXPECT_EQ(naver.paid_conversion_given,
+            (std::array<bool, kSegments>{true, false, false, false, false, false}));
   EXPECT_EQ(naver.awareness, 2.0);
   // Listed: US. Home (KR): 1.0. Elsewhere: firms.foreign_language_fit.
   const std::array<double, kRegions> naver_fit = {0.3, 1.0, 0.25, 0.25, 0.25};
@@ -449,7 +459,8 @@ TEST_F(ConfigTest, FullFileIsReadIntoEveryField) {
   EXPECT_EQ(lab.language_fit, (std::array<double, kRegions>{1.0, 0.25, 0.25, 0.25, 0.25}));
   EXPECT_EQ(lab.layers, (std::array<bool, kLayers>{false, false, false, true, true}));
   EXPECT_EQ(lab.model_source, "own");
-  EXPECT_EQ(lab.markup, std::nullopt);  // firms.markup
+  EXPECT_EQ(lab.markup, std::nullopt);                                    // firms.markup
+  EXPECT_EQ(lab.paid_conversion_given, (std::array<bool, kSegments>{}));  // firms.paid_conversion
   EXPECT_EQ(lab.spend_rate, std::nullopt);
   EXPECT_EQ(lab.cash, 100.0);
 
@@ -1009,6 +1020,55 @@ TEST_F(ConfigTest, LayersMustBeDistinctLayerNames) {
                           "[\"service\"], got a string (\"cloud\")");
 }
 
+TEST_F(ConfigTest, PaidConversionIsPerServedSegmentAndFallsBackToTheFirmsSetting) {
+  // A table gives the segments listed; a number, every segment the firm serves; a segment it
+  // does not serve, or a firm without a service layer, is refused.
+  const std::string good = write(
+      firm_toml("Chat", "consumer_ai",
+                "quality = { consumer = 1.0, enterprise = 1.0 }\nprice = 20\n"
+                "paid_conversion = { consumer = 0.04 }\n") +
+          firm_toml("Free", "consumer_ai", "quality = { consumer = 1.0 }\npaid_conversion = 0\n") +
+          firm_toml("Plain", "consumer_ai"),
+      "good.toml");
+  const Config config = load_config(good, {{"firms.paid_conversion=0.5", "--set"}});
+  EXPECT_EQ(config.firms.paid_conversion, 0.5);
+  EXPECT_EQ(config.named_firms[0].paid_conversion[0], 0.04);
+  EXPECT_EQ(config.named_firms[0].paid_conversion_given,
+            (std::array<bool, kSegments>{true, false, false, false, false, false}));
+  EXPECT_EQ(config.named_firms[1].paid_conversion[0], 0.0);
+  EXPECT_EQ(config.named_firms[1].paid_conversion_given,
+            (std::array<bool, kSegments>{true, false, false, false, false, false}));
+  EXPECT_EQ(config.named_firms[2].paid_conversion_given, (std::array<bool, kSegments>{}));
+  // The firm table: given values where given, firms.paid_conversion elsewhere.
+  const FirmTable table = build_firm_table(config);
+  const auto cell = [&](int s, std::int32_t j) {
+    return static_cast<std::size_t>(layout::segment_firm(s, j, table.size()));
+  };
+  EXPECT_EQ(table.paid_conversion[cell(0, 0)], 0.04);
+  EXPECT_EQ(table.paid_conversion[cell(1, 0)], 0.5);
+  EXPECT_EQ(table.paid_conversion[cell(0, 1)], 0.0);
+  EXPECT_EQ(table.paid_conversion[cell(0, 2)], 0.5);
+
+  const std::string bad = write(
+      firm_toml("Harvey", "vertical_ai",
+                "quality = { legal = 2.0 }\npaid_conversion = { legal = 0.1, finance = 0.2 }\n") +
+          firm_toml("NVIDIA", "chip_vendor", "paid_conversion = 0.5\n") +
+          firm_toml("Over", "consumer_ai", "paid_conversion = 1.5\n"),
+      "bad.toml");
+  const auto lines = lines_of(error_of(bad));
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0], bad +
+                          ":6:44: firm.Harvey.paid_conversion.finance: gives a paid conversion in "
+                          "segment 'finance', which the firm does not serve (its quality table "
+                          "does not list it)");
+  EXPECT_EQ(lines[1], bad +
+                          ":11:19: firm.NVIDIA.paid_conversion: firm 'NVIDIA' has no service layer "
+                          "(its layers: accelerator), so it has no users to convert to a paid "
+                          "tier; list \"service\" in its layers to give it one");
+  EXPECT_EQ(lines[2].rfind(bad + ":16:19: firm.Over.paid_conversion: out of range: got 1.5", 0),
+            0u);
+}
+
 TEST_F(ConfigTest, OnlyAServiceFirmTakesQualityAndPrice) {
   const std::string path = write(firm_toml("NVIDIA", "chip_vendor", "quality = 1.0\nprice = 2\n") +
                                  firm_toml("Azure", "cloud",
@@ -1176,15 +1236,15 @@ TEST_F(ConfigTest, OverridesReachTheValueChainKeys) {
       error_of(path, {{"firm.Naver.layers=[\"service\"]", "--set firm.Naver.layers=..."}}));
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_EQ(lines[0], path +
-                          ":112:20: firm.Naver.training_compute: firm 'Naver' has no model layer "
+                          ":114:20: firm.Naver.training_compute: firm 'Naver' has no model layer "
                           "(its layers: service), so its training_compute must be 0; list "
                           "\"model\" in its layers to give it one");
   EXPECT_EQ(lines[1], path +
-                          ":113:16: firm.Naver.open_weights: firm 'Naver' has no model layer (its "
+                          ":115:16: firm.Naver.open_weights: firm 'Naver' has no model layer (its "
                           "layers: service), so it has no model to release: open_weights must be "
                           "false");
   EXPECT_EQ(lines[2], path +
-                          ":144:16: firm.Wrtn.model_source: partner firm 'Naver' has no model "
+                          ":146:16: firm.Wrtn.model_source: partner firm 'Naver' has no model "
                           "layer (its layers: service), so it has no model to license");
 }
 
@@ -1545,6 +1605,12 @@ void expect_same_config(const Config& a, const Config& b) {
     EXPECT_EQ(x.region, y.region);
     EXPECT_EQ(x.quality, y.quality);
     EXPECT_EQ(x.price, y.price);
+    EXPECT_EQ(x.paid_conversion_given, y.paid_conversion_given);
+    for (int s = 0; s < kSegments; ++s) {
+      if (x.paid_conversion_given[s]) {
+        EXPECT_EQ(x.paid_conversion[s], y.paid_conversion[s]);
+      }
+    }
     EXPECT_EQ(x.serves, y.serves);
     EXPECT_EQ(x.awareness, y.awareness);
     EXPECT_EQ(x.language_fit, y.language_fit);

@@ -237,6 +237,12 @@ struct OneReplicate {
   std::vector<double> base_strategy = std::vector<double>(kParameterCells, 0.25);
   std::vector<double> subsidy = std::vector<double>(kFirms, 0.0);
   std::vector<std::uint8_t> region = std::vector<std::uint8_t>(kFirms, 0);
+  // Every user pays, but a quarter of slot 4's consumers (segment 0): [segment][firm].
+  std::vector<double> paid_conversion = [] {
+    std::vector<double> c(kSegmentCells, 1.0);
+    c[static_cast<std::size_t>(layout::segment_firm(0, 4, kFirms))] = 0.25;
+    return c;
+  }();
   std::vector<std::int32_t> acquired_by = std::vector<std::int32_t>(kFirms, 3);
   std::vector<std::int64_t> cash_at_review = std::vector<std::int64_t>(kFirms, 0);
   std::vector<double> quality_start = std::vector<double>(kFirms, 7.0);
@@ -267,6 +273,7 @@ struct OneReplicate {
         acquired_by.data(), cash_at_review.data(), quality_start.data()};
     c.firm.base_strategy = base_strategy.data();
     c.firm.region = region.data();
+    c.firm.paid_conversion = paid_conversion.data();
     c.tally = tally.data();
     return c;
   }
@@ -317,6 +324,9 @@ TEST(Entry, AnEntrantTakesTheLowestDeadSlotWithoutCustomers) {
     EXPECT_EQ(one.per_segment[3][cell], 0.2 + 0.5 * zq) << "service quality";
     EXPECT_EQ(one.per_segment[4][cell], 0.2 + 0.5 * zq) << "base quality";
     EXPECT_EQ(one.per_segment[5][cell], 10.0 * det_exp(0.3 * zp)) << "base price";
+    // What a user pays until its first offer: the list price times the slot's conversion.
+    const double conversion = s == 0 ? 0.25 : 1.0;
+    EXPECT_EQ(one.per_segment[2][cell], conversion * (10.0 * det_exp(0.3 * zp))) << "service price";
   }
   // The entrant starts with the slot's strategy, acquired by no one, reviewed from its funding.
   for (int p = 0; p < kStrategyParameters; ++p) {
