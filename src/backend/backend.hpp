@@ -30,7 +30,7 @@ struct MarketSetup {
   std::vector<std::uint8_t> customer_region;                 // [customer]
   std::array<std::int64_t, kMarkets> customers_in_market{};  // [segment][region]
   std::vector<double> quality_term;                          // [segment][firm]
-  std::vector<double> price_term;  // [segment][firm] log(1 + r / p_ref)
+  std::vector<double> price_term;                            // [segment][firm] log(1 + r / p_ref)
   // What a user pays on average at step 0, r = paid_conversion x list price (USD per
   // customer-month); the value chain adds passed-through costs from the first step on.
   std::vector<double> service_price;  // [segment][firm]
