@@ -35,7 +35,9 @@ T* raw(thrust::device_vector<T>& v) {
 template <typename T>
 void copy_to_host(const thrust::device_vector<T>& from, std::vector<T>& to) {
   to.resize(from.size());
-  thrust::copy(from.begin(), from.end(), to.begin());
+  // An empty array (an optional one not allocated) copies nothing: the host vector's begin()
+  // would be a null pointer that Thrust dereferences.
+  if (!from.empty()) thrust::copy(from.begin(), from.end(), to.begin());
 }
 
 // Bytes held by the arrays given.

@@ -808,9 +808,13 @@ class TrajectoryFile {
   // utility_offset(segment, region, firm): fixed size, NaN until a frame carries the values.
   void create_utility_offset(const LabelScales& scales) const {
     const std::array<hsize_t, 3> dims{kSegments, kRegions, firms_};
+    // Chunked and compressed like the data variables: the fringe's offsets repeat, so the
+    // array takes little room and its one write adds little to the first step's.
+    const std::array<hsize_t, 3> chunk{kSegments, kRegions,
+                                       firm_chunk(sizeof(double) * kSegments * kRegions)};
     const double not_yet = std::numeric_limits<double>::quiet_NaN();
     H5Handle dataset = create_variable(schema::kUtilityOffset, H5T_IEEE_F64LE, 3, dims.data(),
-                                       nullptr, nullptr, false, &not_yet);
+                                       nullptr, chunk.data(), true, &not_yet);
     attach_scales(dataset, schema::kUtilityOffset.name,
                   {&scales.segment, &scales.region, &scales.firm});
     write_attribute(dataset.get(), schema::kCoordinatesAttr, std::string(schema::kFirmCoordinates));
