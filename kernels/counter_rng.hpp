@@ -39,6 +39,7 @@ enum class DrawPurpose : std::uint32_t {
   kFirmTaste = 15,          // a customer's persistent taste for each firm
   kRestCalibration = 20,    // a calibration round's logit draw (kernels/rest_calibration.hpp)
   kMultiHoming = 21,        // whether a customer drops or adds a service, which, and its logit
+  kFundingRound = 30,       // whether a venture-funded firm's raise closes in a step
 };
 
 // A step value for draws that do not change over time (persistent tastes, set-up).

@@ -1,6 +1,7 @@
 // Firms' side of a step in the dynamic value chain (MODEL.md section 4, steps 2, 4-6, 8).
 //
-// Plan (step 2): a firm spends spend_rate * cash this step, split into compute, data, R&D and
+// Plan (step 2): a firm's budget follows its operating cash flow, and a venture firm's its
+//   cash too (kernels/funding_rounds.hpp, planned_budget), split into compute, data, R&D and
 //   marketing budgets by its strategy (per firm and replicate; see StrategyParameter); its
 //   region's subsidies top up the compute and R&D budgets by compute_subsidy and rd_subsidy.
 //   Memory and merchant chip makers invest their compute budget in capacity (capacity +=
@@ -38,8 +39,10 @@
 // Settle (step 8): cash += customer revenue (sum over segments of users * weight * r) + other
 //   income (outside businesses) + market sales
 //   - market purchases - costs paid outside the economy (production, operation, capex, R&D,
-//   marketing, the fixed cost of running a firm, regulation, acquisitions, less subsidies); a
-//   firm whose cash falls below zero exits.
+//   marketing, the fixed cost of running a firm, regulation, acquisitions, less subsidies);
+//   the step's operating cash flow is recorded for the next budget, and a venture firm short of
+//   runway raises a round (kernels/funding_rounds.hpp); a firm whose cash falls below zero
+//   exits.
 // Money is int64 USD and traded units int64 fixed point: every sum and every conversion from
 // a double into them is checked (kernels/checked_int.hpp); one that would leave the int64
 // range is recorded per firm (OverflowRecord) instead of wrapping, and the run stops.
@@ -51,6 +54,7 @@
 #include "kernels/checked_int.hpp"
 #include "kernels/demand_params.hpp"
 #include "kernels/det_math.hpp"
+#include "kernels/funding_rounds.hpp"
 #include "kernels/hd.hpp"
 #include "kernels/layout.hpp"
 #include "kernels/scaling_law.hpp"
@@ -144,8 +148,9 @@ struct PlanFirmStep {
     const auto strategy = [&](int parameter) {
       return c.dyn.strategy_of(replicate, parameter, c.firm.firms, j);
     };
-    const double cash = static_cast<double>(c.dyn.cash[index]);
-    const double budget = cash > 0.0 ? strategy(kSpendRate) * cash : 0.0;
+    const double budget = planned_budget(
+        c.firm.cash_flow_funded[j] != 0, c.firm.reinvestment_rate[j], c.dyn.operating_income[index],
+        static_cast<double>(c.dyn.cash[index]), strategy(kSpendRate));
     // Scenario subsidies top up the compute and R&D budgets (money from outside the economy,
     // netted against the firm's outside costs when it settles). The compute top-up is paid on
     // what the budget is committed to below (compute_spent), so a firm that has no use for a
@@ -423,12 +428,33 @@ struct SetQualityStart {
 // One thread per (replicate, firm), after the customers chose.
 struct SettleFinance {
   FirmStepContext c;
+  std::uint64_t seed;  // the run's seed: a funding round's draw
+
+  // The step's operating cash flow (kernels/funding_rounds.hpp): revenue and outside income,
+  // less production and operating costs (the outside costs that are not discretionary
+  // spending) and the inputs bought whatever the budget.
+  AIMARKET_HD double operating_cash_flow(std::int64_t replicate, std::int32_t j, std::int64_t index,
+                                         double sales) const {
+    const std::uint8_t mask = c.firm.layer_mask[j];
+    const double discretionary = c.dyn.rd_budget[index] + c.dyn.marketing_budget[index] +
+                                 c.dyn.capex[index] - c.dyn.subsidy[index];
+    double inputs = static_cast<double>(c.m.paid[c.cell(replicate, kMarketHbm, j)]) +
+                    static_cast<double>(c.m.paid[c.cell(replicate, kMarketModel, j)]);
+    if (!(mask & (kLayerBitModel | kLayerBitCloud)))  // inference compute, bought by need
+      inputs += static_cast<double>(c.m.paid[c.cell(replicate, kMarketCloud, j)]);
+    return static_cast<double>(c.dyn.service_revenue[index]) +
+           static_cast<double>(c.firm.other_income[j]) + sales -
+           (static_cast<double>(c.dyn.external_cost[index]) - discretionary) - inputs;
+  }
+
   AIMARKET_HD void operator()(std::int64_t index) const {
     const layout::ReplicateFirm at = layout::split_replicate_firm(index, c.firm.firms);
     const std::int64_t replicate = at.replicate;
     const std::int32_t j = at.firm;
+    c.dyn.funding[index] = 0;
     if (!c.dyn.alive[index]) {
       c.dyn.service_revenue[index] = 0;
+      c.dyn.net_burn[index] = 0.0;
       return;
     }
     double revenue = 0.0;
@@ -456,8 +482,51 @@ struct SettleFinance {
       c.overflowed(index, kOverflowCash);
       return;
     }
+    double sales = 0.0;
+    for (int market = 0; market < kUpstreamMarkets; ++market)
+      sales += static_cast<double>(c.m.revenue[c.cell(replicate, market, j)]);
+    const double earned = static_cast<double>(service_revenue) + sales;
+    const double burn = static_cast<double>(c.dyn.cash[index] - cash);
+    const double trend = c.dyn.revenue_trend[index];
+    c.dyn.net_burn[index] = burn;
+    const double income = operating_cash_flow(replicate, j, index, sales);
+    c.dyn.operating_income[index] = income;
+    if (c.firm.cash_flow_funded[j] && income > 0.0 && c.firm.reinvestment_rate[j] < 1.0) {
+      // What a cash-flow firm does not reinvest goes to its shareholders (dividends and
+      // buybacks), outside the economy: its cash pile follows its income, not the sum of it.
+      std::int64_t payout = 0;
+      std::int64_t external = c.dyn.external_cost[index];
+      if (!checked_to_int64(std::floor((1.0 - c.firm.reinvestment_rate[j]) * income + 0.5),
+                            payout) ||
+          !checked_sub(cash, payout, cash) || !checked_add(external, payout, external)) {
+        c.overflowed(index, kOverflowCash);
+        return;
+      }
+      c.dyn.external_cost[index] = external;
+    }
+    c.dyn.revenue_trend[index] = trend + (earned - trend) / c.p.revenue_trend_months;
+    bool close_down = false;
+    if (!c.firm.cash_flow_funded[j] &&
+        seeks_round(c.p, static_cast<double>(cash), burn)) {  // the edge scans every firm
+      const RoundOutcome round =
+          venture_round(c.p, static_cast<double>(cash), burn, earned, trend,
+                        quality_edge_over_typical(c.firm, c.dyn, replicate, j),
+                        c.dyn.strategy_of(replicate, kSpendRate, c.firm.firms, j), seed,
+                        static_cast<std::uint32_t>(replicate), static_cast<std::uint32_t>(c.step),
+                        static_cast<std::uint32_t>(j));
+      std::int64_t raised = 0;
+      if (round.raised > 0.0) {
+        if (!checked_to_int64(std::floor(round.raised + 0.5), raised) ||
+            !checked_add(cash, raised, cash)) {
+          c.overflowed(index, kOverflowCash);
+          return;
+        }
+      }
+      c.dyn.funding[index] = raised;
+      close_down = round.close_down;
+    }
     c.dyn.cash[index] = cash;
-    if (cash < 0) c.dyn.alive[index] = 0;
+    if (cash < 0 || close_down) c.dyn.alive[index] = 0;
   }
 };
 

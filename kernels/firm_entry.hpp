@@ -152,6 +152,8 @@ struct EnterFirms {
     c.dyn.capex[index] = 0.0;
     c.dyn.external_cost[index] = 0;
     c.dyn.service_revenue[index] = 0;
+    c.dyn.operating_income[index] = 0.0;  // its budget: its venture funding alone, at first
+    c.dyn.revenue_trend[index] = 0.0;
     c.dyn.awareness[index] = c.firm.base_awareness[j];
     // Its quality moves from here: the endogenous quality of its fresh stocks at entry.
     c.dyn.quality_start[index] = UpdateServiceOffer{c}.endogenous_quality(replicate, j);

@@ -31,6 +31,10 @@ struct ValueChainParams {
   double beta_quality;     // utility per Elo point, kappa ln(10) / 400
   double reference_price;  // p_ref of the price term, USD per customer-month
   double customer_weight;  // real customers per agent
+  // Budgets and funding rounds (kernels/funding_rounds.hpp).
+  double raise_runway_months;   // a venture firm raises below this many months of net burn
+  double round_success;         // chance per step that a raise closes, at full traction
+  double revenue_trend_months;  // time constant of the revenue trend
   // Compute layers.
   double hbm_per_accelerator, hbm_unit_cost, accelerator_unit_cost, cloud_operating_cost;
   double cloud_initial_price;
@@ -108,6 +112,9 @@ inline ValueChainParams make_value_chain_params(const Config& config) {
   v.beta_quality = config.demand.beta_quality();
   v.reference_price = config.demand.reference_price;
   v.customer_weight = config.population.customer_weight();
+  v.raise_runway_months = f.raise_runway_months;
+  v.round_success = f.round_success;
+  v.revenue_trend_months = f.revenue_trend_months;
   v.hbm_per_accelerator = k.hbm_per_accelerator;
   v.hbm_unit_cost = k.hbm_unit_cost;
   v.accelerator_unit_cost = k.accelerator_unit_cost;

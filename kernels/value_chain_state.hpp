@@ -93,6 +93,8 @@ struct FirmStatic {
   const std::uint8_t* open_weights;       // [firm]
   const double* base_awareness;           // [firm]
   const std::int64_t* other_income;       // [firm] USD per step from outside the model
+  const std::uint8_t* cash_flow_funded;   // [firm] 1: budget from operating cash flow
+  const double* reinvestment_rate;        // [firm] share of operating cash flow spent
   const std::uint8_t* serves;             // [segment][firm]
   const double* paid_conversion;          // [segment][firm] share of users who pay the price
   const std::int32_t* open_weight_firms;  // indices of firms releasing open weights
@@ -119,6 +121,10 @@ struct FirmDynamic {
   double* capex;                  // [replicate][firm] USD this step (capacity investment)
   std::int64_t* external_cost;    // [replicate][firm] USD paid outside the economy this step
   std::int64_t* service_revenue;  // [replicate][firm] USD from customers this step
+  std::int64_t* funding;          // [replicate][firm] USD raised in a round this step
+  double* net_burn;               // [replicate][firm] USD of cash lost this step, before funding
+  double* operating_income;       // [replicate][firm] USD, last step's operating cash flow
+  double* revenue_trend;          // [replicate][firm] USD, exponential average of revenue
   double* awareness;              // [replicate][firm] sampling awareness of the step
   double* quality_term;           // [replicate][segment][firm] beta_quality * quality
   double* price_term;             // [replicate][segment][firm] log(1 + r / p_ref)

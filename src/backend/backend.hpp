@@ -62,6 +62,8 @@ struct MarketSetup {
   std::vector<std::int32_t> model_developers;   // firms with layer model
   std::vector<double> strategy;                 // [parameter][firm] at start (StrategyParameter)
   std::vector<double> cloud_self_use;           // [firm]
+  std::vector<std::uint8_t> cash_flow_funded;   // [firm] 1: budget from operating cash flow
+  std::vector<double> reinvestment_rate;        // [firm] share of operating cash flow spent
   AdaptationParams adaptation{};                // every 0: off
   AcquisitionParams acquisition{};              // rate 0: off
   std::vector<std::int32_t> acquirers;          // big-tech firms that may acquire
@@ -73,6 +75,7 @@ struct MarketSetup {
   std::vector<std::uint8_t> alive;         // 0: a free slot for entrants
   std::vector<std::int64_t> cash;          // USD
   std::vector<std::int64_t> other_income;  // USD per step, outside money
+  std::vector<double> operating_income;    // USD, each firm's operating cash flow before step 0
   std::vector<double> fab_capacity, hbm_capacity, installed_compute, data_stock;
   std::vector<double> training_compute, capability;
   std::array<std::vector<double>, kUpstreamMarkets> initial_price;  // [firm]
@@ -104,7 +107,8 @@ struct EnsembleSnapshot {
   std::vector<double> rd_stock;                                   // [replicate][firm] USD M
   std::vector<std::int64_t> cash;                                 // [replicate][firm] USD
   std::vector<std::int64_t> service_revenue, external_cost;       // [replicate][firm] USD, step
-  std::vector<std::uint8_t> alive;                                // [replicate][firm]
+  std::vector<std::int64_t> funding;  // [replicate][firm] USD raised in the step (outside money)
+  std::vector<std::uint8_t> alive;    // [replicate][firm]
   std::vector<std::int32_t> acquired_by;  // [replicate][firm] acquirer, or -1
 };
 

@@ -223,6 +223,8 @@ struct FirmStaticState {
         acquirers(to_device(setup.acquirers)),
         base_awareness(to_device(setup.awareness)),
         other_income(to_device(setup.other_income)),
+        cash_flow_funded(to_device(setup.cash_flow_funded)),
+        reinvestment_rate(to_device(setup.reinvestment_rate)),
         export_blocked(to_device(setup.export_blocked)) {}
 
   FirmStatic view() {
@@ -236,6 +238,8 @@ struct FirmStaticState {
     v.open_weights = raw(open_weights);
     v.base_awareness = raw(base_awareness);
     v.other_income = raw(other_income);
+    v.cash_flow_funded = raw(cash_flow_funded);
+    v.reinvestment_rate = raw(reinvestment_rate);
     v.serves = raw(serves);
     v.paid_conversion = raw(paid_conversion);
     v.open_weight_firms = raw(open_weight_firms);
@@ -251,7 +255,8 @@ struct FirmStaticState {
     return bytes_of(serves, paid_conversion, region_term, utility_offset, layer_mask,
                     in_house_chips, region, open_weights, model_source, open_weight_firms,
                     chip_performance, model_developers, base_strategy, cloud_self_use, acquirers,
-                    base_awareness, other_income, export_blocked);
+                    base_awareness, other_income, cash_flow_funded, reinvestment_rate,
+                    export_blocked);
   }
   static double footprint(const EngineSizes& s) {
     const double f = static_cast<double>(s.firms);
@@ -261,8 +266,9 @@ struct FirmStaticState {
     bytes += kMarkets * f * kF64;        // utility_offset
     // layer_mask, in_house_chips, region, open_weights; model_source; open_weight_firms,
     // model_developers, acquirers; chip_performance, cloud_self_use, base_awareness;
-    // base_strategy; other_income.
+    // base_strategy; other_income; cash_flow_funded, reinvestment_rate.
     bytes += f * (4.0 * kU8 + kI32 + 3.0 * kI32 + 3.0 * kF64 + kStrategyParameters * kF64 + kI64);
+    bytes += f * (kU8 + kF64);
     bytes += kRegions * kRegions * kU8;  // export_blocked
     return bytes;
   }
@@ -285,6 +291,8 @@ struct FirmStaticState {
   thrust::device_vector<std::int32_t> acquirers;         // firm indices
   thrust::device_vector<double> base_awareness;          // [firm]
   thrust::device_vector<std::int64_t> other_income;      // [firm]
+  thrust::device_vector<std::uint8_t> cash_flow_funded;  // [firm]
+  thrust::device_vector<double> reinvestment_rate;       // [firm]
   thrust::device_vector<std::uint8_t> export_blocked;    // [seller][buyer region]
 };
 
@@ -318,6 +326,10 @@ struct FirmDynamicState {
         capex(cells.firm(), 0.0),
         external_cost(cells.firm(), 0),
         service_revenue(cells.firm(), 0),
+        funding(cells.firm(), 0),
+        net_burn(cells.firm(), 0.0),
+        operating_income(replicate_rows(setup.operating_income, setup.replicates)),
+        revenue_trend(cells.firm(), 0.0),
         service_price(replicate_rows(setup.service_price, setup.replicates)),
         service_quality(replicate_rows(setup.base_quality, setup.replicates)),
         base_quality(replicate_rows(setup.base_quality, setup.replicates)),
@@ -343,6 +355,10 @@ struct FirmDynamicState {
     v.capex = raw(capex);
     v.external_cost = raw(external_cost);
     v.service_revenue = raw(service_revenue);
+    v.funding = raw(funding);
+    v.net_burn = raw(net_burn);
+    v.operating_income = raw(operating_income);
+    v.revenue_trend = raw(revenue_trend);
     v.awareness = raw(awareness);
     v.quality_term = raw(quality_term);
     v.price_term = raw(price_term);
@@ -368,8 +384,9 @@ struct FirmDynamicState {
                     strategy_next, growth, subsidy, acquired_by, fab_capacity, hbm_capacity,
                     installed_compute, data_stock, training_compute, capability, rd_stock,
                     quality_start, marketing_stock, rd_budget, marketing_budget, capex,
-                    external_cost, service_revenue, service_price, service_quality, base_quality,
-                    base_price, overflow, overflow_any);
+                    external_cost, service_revenue, funding, net_burn, operating_income,
+                    revenue_trend, service_price, service_quality, base_quality, base_price,
+                    overflow, overflow_any);
   }
   static double footprint(const EngineSizes& s) {
     const double firm_cells = static_cast<double>(s.replicates) * static_cast<double>(s.firms);
@@ -379,6 +396,8 @@ struct FirmDynamicState {
     // alive, cash, cash_at_review, subsidy, acquired_by, the twelve stocks and budgets
     // (fab_capacity .. capex, quality_start), external_cost, service_revenue.
     bytes += firm_cells * (kU8 + 2.0 * kI64 + kF64 + kI32 + 12.0 * kF64 + 2.0 * kI64);
+    // funding; net_burn, operating_income, revenue_trend.
+    bytes += firm_cells * (kI64 + 3.0 * kF64);
     // strategy (and strategy_next, growth with adaptation).
     bytes += firm_cells * kStrategyParameters * kF64 * (s.adaptation ? 2.0 : 1.0);
     if (s.adaptation) bytes += firm_cells * kF64;
@@ -415,10 +434,14 @@ struct FirmDynamicState {
   thrust::device_vector<double> capex;
   thrust::device_vector<std::int64_t> external_cost;
   thrust::device_vector<std::int64_t> service_revenue;
-  thrust::device_vector<double> service_price;    // [replicate][segment][firm] r per user
-  thrust::device_vector<double> service_quality;  // [replicate][segment][firm]
-  thrust::device_vector<double> base_quality;     // [replicate][segment][firm]: entrants redraw
-  thrust::device_vector<double> base_price;       // [replicate][segment][firm]
+  thrust::device_vector<std::int64_t> funding;     // [replicate][firm] USD raised this step
+  thrust::device_vector<double> net_burn;          // [replicate][firm] USD lost this step
+  thrust::device_vector<double> operating_income;  // [replicate][firm] USD, last step
+  thrust::device_vector<double> revenue_trend;     // [replicate][firm] USD, average
+  thrust::device_vector<double> service_price;     // [replicate][segment][firm] r per user
+  thrust::device_vector<double> service_quality;   // [replicate][segment][firm]
+  thrust::device_vector<double> base_quality;      // [replicate][segment][firm]: entrants redraw
+  thrust::device_vector<double> base_price;        // [replicate][segment][firm]
   // [replicate][firm] first int64 overflow of the firm's money or units (OverflowRecord).
   thrust::device_vector<std::int64_t> overflow;
   thrust::device_vector<std::uint32_t> overflow_any;  // 1 once any is recorded

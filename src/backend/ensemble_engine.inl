@@ -85,7 +85,7 @@ class Engine final : public EnsembleBackend {
         launch("EnterFirms", replicates_,
                EnterFirms{context, entry_, seed_, static_cast<std::uint32_t>(t)});
       }
-      launch("SettleFinance", firm_threads, SettleFinance{context});
+      launch("SettleFinance", firm_threads, SettleFinance{context, seed_});
       thrust::device_vector<std::int32_t>& acquirers = firm_static_.acquirers;
       if (acquisition_.rate > 0.0 && !acquirers.empty()) {
         launch("AcquireStartups", replicates_,
@@ -181,6 +181,7 @@ class Engine final : public EnsembleBackend {
     copy_to_host(firm_.cash, s.cash);
     copy_to_host(firm_.service_revenue, s.service_revenue);
     copy_to_host(firm_.external_cost, s.external_cost);
+    copy_to_host(firm_.funding, s.funding);
     copy_to_host(firm_.alive, s.alive);
     copy_to_host(firm_.acquired_by, s.acquired_by);
   }

@@ -73,6 +73,11 @@ struct FirmsSettings {
   double marketing_scale = 625.0;  // USD M: marketing stock scale of the saturating awareness
   double awareness_decay = 0.02;   // per step, of the marketing stock
   double fixed_cost = 0.0;         // USD M per step per live firm
+  // Budgets and funding rounds (MODEL.md "Budgets and funding").
+  double reinvestment_rate = 0.5;      // share of operating cash flow a cash-flow firm spends
+  double raise_runway_months = 6.0;    // a venture firm raises when its runway falls below this
+  double round_success = 0.11;         // chance per month that a raise closes, at full traction
+  double revenue_trend_months = 12.0;  // time constant of the revenue trend investors compare
 };
 
 // The compute layers: HBM, accelerators, cloud.
@@ -230,6 +235,9 @@ struct FirmSpec {
   std::optional<double> markup;
   std::optional<double> spend_rate;
   double other_income = 0.0;  // USD M per step from outside the model
+  // "venture" or "cash_flow" (kFinancingNames); absent: by archetype.
+  std::optional<std::string> financing;
+  std::optional<double> reinvestment_rate;  // absent: firms.reinvestment_rate
   double awareness = 1.0;
   std::array<double, kRegions> language_fit{};  // fit to customers of each region, [0,1]
   std::optional<std::string> strategy;          // preset name; absent: by archetype

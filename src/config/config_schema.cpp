@@ -198,8 +198,9 @@ const std::vector<KeySpec> kSettingsKeys = {
      "Cash of each synthetic firm at step 0.", AIMARKET_FIELD(firms.synthetic_cash), nullptr,
      nullptr},
     {"firms", "spend_rate", KeyKind::kFloat, "0.05", "per step", Closed(0.0, 1.0), kNoNames,
-     "Fraction of its cash a firm spends in a step, split by the four `*_share` keys; a "
-     "`[[firm]]` may set its own.",
+     "Fraction of its cash a venture-funded firm spends in a step on top of its operating cash "
+     "flow (1 / the months of runway it plans), split by the four `*_share` keys; a `[[firm]]` "
+     "may set its own. Not used by cash-flow firms (`reinvestment_rate`).",
      AIMARKET_FIELD(firms.spend_rate), nullptr, nullptr},
     {"firms", "compute_share", KeyKind::kFloat, "0.4", "fraction", Closed(0.0, 1.0), kNoNames,
      "Share of a firm's spending on compute (accelerators, HBM, cloud). `compute_share + "
@@ -271,6 +272,29 @@ const std::vector<KeySpec> kSettingsKeys = {
      "economy; with spending a share of cash, it is what makes a firm without revenue run out "
      "of cash and exit.",
      AIMARKET_FIELD(firms.fixed_cost), nullptr, nullptr},
+    {"firms", "reinvestment_rate", KeyKind::kFloat, "0.5", "fraction of operating cash flow",
+     Closed(0.0, 10.0), kNoNames,
+     "Budget of a firm with `financing = \"cash_flow\"` per step: this share of last step's "
+     "operating cash flow (`other_income` plus its AI revenue, less production and input costs; "
+     "docs/MODEL.md, Budgets and funding); a `[[firm]]` may set its own. Unsourced default "
+     "(table of unsourced parameters).",
+     AIMARKET_FIELD(firms.reinvestment_rate), nullptr, nullptr},
+    {"firms", "raise_runway_months", KeyKind::kFloat, "6.0", "months", Closed(0.0, 1000.0),
+     kNoNames,
+     "A venture-funded firm tries to raise a round in a step that leaves it with less than this "
+     "many months of its net burn in cash; 0: no rounds.",
+     AIMARKET_FIELD(firms.raise_runway_months), nullptr, nullptr},
+    {"firms", "round_success", KeyKind::kFloat, "0.11", "probability per step", Closed(0.0, 1.0),
+     kNoNames,
+     "Chance that a raise closes in a step for a firm level with the best service in its "
+     "segments and with revenue at its trend; lower with a quality gap or falling revenue "
+     "(docs/MODEL.md, Budgets and funding).",
+     AIMARKET_FIELD(firms.round_success), nullptr, nullptr},
+    {"firms", "revenue_trend_months", KeyKind::kFloat, "12.0", "steps", Closed(1.0, 1000.0),
+     kNoNames,
+     "Time constant of the exponential average of a firm's revenue that investors compare this "
+     "step's revenue with.",
+     AIMARKET_FIELD(firms.revenue_trend_months), nullptr, nullptr},
 
     // [demand]
     {"demand", "bass_p", KeyKind::kFloat, "0.01", "per step", Closed(0.0, 1.0), kNoNames,
@@ -736,9 +760,23 @@ const std::vector<KeySpec> kFirmKeys = {
      "Data the firm holds at step 0.", AIMARKET_FIRM(data_stock), nullptr, nullptr},
     {"firm", "other_income", KeyKind::kFloat, "0.0", "USD M per step", Closed(0.0, kMaxIncome),
      kNoNames,
-     "Income from businesses outside the model (advertising, devices, non-AI software), "
-     "received every step: outside money, like funding.",
+     "Operating cash flow from businesses outside the model (advertising, devices, non-AI "
+     "software), received every step: outside money. Venture money comes from funding rounds, "
+     "not from here.",
      AIMARKET_FIRM(other_income), nullptr, nullptr},
+    {"firm", "financing", KeyKind::kChoice, nullptr, "-", NoRange(), kFinancingList,
+     "How the firm pays for its spending: `\"venture\"` spends `spend_rate` of its cash plus "
+     "its operating cash flow and raises funding rounds; `\"cash_flow\"` spends "
+     "`reinvestment_rate` of its operating cash flow (docs/MODEL.md, Budgets and funding).",
+     AIMARKET_FIRM_OPTIONAL(financing, nullptr),
+     "`\"cash_flow\"` for big_tech, chip_vendor, memory_vendor and cloud, else `\"venture\"`",
+     nullptr},
+    {"firm", "reinvestment_rate", KeyKind::kFloat, nullptr, "fraction of operating cash flow",
+     Closed(0.0, 10.0), kNoNames,
+     "The firm's own reinvestment rate (with `financing = \"cash_flow\"`), in place of "
+     "`firms.reinvestment_rate`.",
+     AIMARKET_FIRM_OPTIONAL(reinvestment_rate, "firms.reinvestment_rate"),
+     "`firms.reinvestment_rate`", nullptr},
     {"firm", "training_compute", KeyKind::kFloat, "0.0", "FLOP", Closed(0.0, kMaxFlop), kNoNames,
      "Cumulative effective training compute behind the firm's model at step 0; with its "
      "`data_stock` it sets the starting capability. Above 0 only with layer `model`.",

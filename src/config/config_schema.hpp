@@ -61,6 +61,7 @@ constexpr NameList kSegmentList{kSegmentNames, kSegments, "segment"};
 constexpr NameList kRegionList{kRegionNames, kRegions, "region"};
 constexpr NameList kArchetypeList{kArchetypeNames, kArchetypes, "archetype"};
 constexpr NameList kLayerList{kLayerNames, kLayers, "layer"};
+constexpr NameList kFinancingList{kFinancingNames, kFinancingModes, "financing"};
 constexpr NameList kStrategyList{kStrategyChoiceNames, kStrategyChoices, "strategy preset"};
 constexpr NameList kStrategyParameterList{kStrategyParameterNames, kStrategyParameters,
                                           "parameter"};

@@ -201,7 +201,7 @@ double record_frame_bytes(std::int64_t replicates, std::int64_t firms) {
          3.0 * layer_cells * 8.0 +                               // hhi, layer units, layer revenue
          layer_cells * kRegions * 8.0 +                          // region_share
          firm_cells * kRegions * 4.0 +                           // region_customers
-         5.0 * firm_cells * 8.0 +   // quality, capability, data, compute, cash
+         6.0 * firm_cells * 8.0 +   // quality, capability, data, compute, cash, funding
          firm_cells * (1.0 + 4.0);  // alive, owner
 }
 
@@ -213,7 +213,7 @@ double snapshot_bytes(std::int64_t replicates, std::int64_t firms) {
          static_cast<double>(replicates) * kSegments * 4.0 +  // adopters
          market_cells * (4.0 * 8.0 + 8.0) +                   // sold, revenue, bought, paid; price
          firm_cells * kSegments * 2.0 * 8.0 +                 // service price and quality
-         firm_cells * (4.0 * 8.0 + 3.0 * 8.0) +  // capability, data, compute, R&D; cash, flows
+         firm_cells * (4.0 * 8.0 + 4.0 * 8.0) +  // capability, data, compute, R&D; cash, flows
          firm_cells * (1.0 + 4.0);               // alive, acquired_by
 }
 
@@ -369,8 +369,11 @@ RecordFrame make_record_frame(std::int64_t step, const EnsembleSnapshot& snapsho
   frame.data_stock = snapshot.data_stock;
   frame.compute = snapshot.installed_compute;
   frame.cash.resize(firm_cells);
-  for (std::size_t k = 0; k < firm_cells; ++k)
+  frame.funding.resize(firm_cells);
+  for (std::size_t k = 0; k < firm_cells; ++k) {
     frame.cash[k] = static_cast<double>(snapshot.cash[k]) / 1e6;
+    frame.funding[k] = static_cast<double>(snapshot.funding[k]) / 1e6;
+  }
   frame.alive = snapshot.alive;
   frame.owner = snapshot.acquired_by;
 

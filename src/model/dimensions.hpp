@@ -18,6 +18,17 @@ constexpr const char* kArchetypeNames[kArchetypes] = {
     "big_tech", "model_lab",  "chip_vendor", "memory_vendor", "npu_startup",
     "cloud",    "kr_service", "vertical_ai", "consumer_ai",   "data_vendor"};
 
+// How a firm pays for its spending (MODEL.md "Budgets and funding"): "venture" draws down the
+// cash it raised and raises rounds; "cash_flow" reinvests a share of its operating cash flow.
+constexpr int kFinancingModes = 2;
+constexpr const char* kFinancingNames[kFinancingModes] = {"venture", "cash_flow"};
+constexpr int kCashFlowFinancing = 1;
+// Archetypes funded by their operating cash flow (the others, start-ups and labs, by venture
+// rounds): big tech, chip and memory makers, clouds.
+constexpr bool archetype_funded_by_cash_flow(int archetype) {
+  return archetype == 0 || archetype == 2 || archetype == 3 || archetype == 5;
+}
+
 // Layers of the value chain (markets 0-3 of kernels/value_chain_state.hpp share their index).
 constexpr int kLayers = 5;
 constexpr const char* kLayerNames[kLayers] = {"hbm", "accelerator", "cloud", "model", "service"};

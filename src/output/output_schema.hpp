@@ -109,6 +109,11 @@ inline constexpr VariableSpec kCompute{"installed_compute", "H100e",
                                        "accelerators)"};
 // cash(replicate, step, firm), float64
 inline constexpr VariableSpec kCash{"cash", "USD M", "cash held by the firm (million USD)"};
+// funding(replicate, step, firm), float64
+inline constexpr VariableSpec kFunding{"funding", "USD M",
+                                       "venture funding the firm raised in a round this step "
+                                       "(million USD; 0 without a round; docs/MODEL.md, Budgets "
+                                       "and funding)"};
 // owner(replicate, step, firm), int32; -1 where the firm was not acquired
 inline constexpr VariableSpec kOwner{"owner", "1",
                                      "firm slot index of the big-tech firm that acquired the "

@@ -187,6 +187,7 @@ void ForEachDataField(Frame& frame, Visit&& visit) {
   visit(schema::kDataStock, Axes{A::kFirm}, frame.data_stock);
   visit(schema::kCompute, Axes{A::kFirm}, frame.compute);
   visit(schema::kCash, Axes{A::kFirm}, frame.cash);
+  visit(schema::kFunding, Axes{A::kFirm}, frame.funding);
   visit(schema::kAlive, Axes{A::kFirm}, frame.alive);
   visit(schema::kOwner, Axes{A::kFirm}, frame.owner);
 }

@@ -64,6 +64,7 @@ struct RecordFrame {
   std::vector<double> data_stock;       // [replicate][firm] T tokens
   std::vector<double> compute;          // [replicate][firm] installed H100e
   std::vector<double> cash;             // [replicate][firm] USD M
+  std::vector<double> funding;          // [replicate][firm] USD M raised in a round this step
   std::vector<std::uint8_t> alive;      // [replicate][firm] 1 alive, 0 exited
   std::vector<std::int32_t> owner;      // [replicate][firm] acquirer's slot, or -1
   // Written once, from the frame that carries it (the first): [segment][region][firm] the

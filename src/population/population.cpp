@@ -94,6 +94,11 @@ void append_firm(FirmTable& table, const FirmSpec& spec, const FirmsSettings& de
   table.data_stock.push_back(spec.data_stock);
   table.training_compute.push_back(spec.training_compute);
   table.other_income_musd.push_back(spec.other_income);
+  const bool cash_flow = spec.financing
+                             ? *spec.financing == kFinancingNames[kCashFlowFinancing]
+                             : archetype_funded_by_cash_flow(archetype_index(spec.archetype));
+  table.cash_flow_funded.push_back(cash_flow ? 1 : 0);
+  table.reinvestment_rate.push_back(spec.reinvestment_rate.value_or(defaults.reinvestment_rate));
   for (int s = 0; s < kSegments; ++s) table.initial_share.push_back(spec.initial_share[s]);
   table.cloud_self_use.push_back(
       spec.cloud_self_use.value_or(spec.layers[3] ? cloud_self_use_share : 0.0));
@@ -459,6 +464,8 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
   setup.model_source = firms.model_source;
   setup.chip_performance = firms.chip_performance;
   setup.cloud_self_use = firms.cloud_self_use;
+  setup.cash_flow_funded = firms.cash_flow_funded;
+  setup.reinvestment_rate = firms.reinvestment_rate;
   for (const auto& parameter : firms.strategy) {
     setup.strategy.insert(setup.strategy.end(), parameter.begin(), parameter.end());
   }
@@ -479,6 +486,9 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
     setup.cash.push_back(static_cast<std::int64_t>(std::llround(firms.cash_musd[j] * 1e6)));
     setup.other_income.push_back(
         static_cast<std::int64_t>(std::llround(firms.other_income_musd[j] * 1e6)));
+    // Before the first step a firm's operating cash flow is its outside income alone (no AI
+    // revenue has been earned yet): the first budget of a cash-flow firm.
+    setup.operating_income.push_back(static_cast<double>(setup.other_income.back()));
     if (firms.open_weights[j]) setup.open_weight_firms.push_back(static_cast<std::int32_t>(j));
     const double flop = firms.training_compute[j];
     const double tokens = firms.data_stock[j] * 1e12;

@@ -34,8 +34,10 @@ struct FirmTable {
   std::vector<double> cloud_self_use;  // [firm] share of own compute not rented out
   std::vector<double> cash_musd, fab_capacity, hbm_capacity;  // [firm] starting state
   std::vector<double> installed_compute, data_stock, training_compute;
-  std::vector<double> other_income_musd;  // [firm] per step
-  std::vector<std::uint8_t> alive;        // [firm] at step 0; 0: a free slot for entrants
+  std::vector<double> other_income_musd;       // [firm] per step
+  std::vector<std::uint8_t> cash_flow_funded;  // [firm] 1: financing "cash_flow", 0: "venture"
+  std::vector<double> reinvestment_rate;       // [firm] share of operating cash flow spent
+  std::vector<std::uint8_t> alive;             // [firm] at step 0; 0: a free slot for entrants
   std::int32_t size() const { return static_cast<std::int32_t>(name.size()); }
 };
 

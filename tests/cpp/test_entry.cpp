@@ -224,8 +224,10 @@ struct OneReplicate {
   static constexpr std::int64_t kParameterCells = std::int64_t{kStrategyParameters} * kFirms;
   std::vector<std::uint8_t> alive = std::vector<std::uint8_t>(kFirms, 0);
   std::vector<std::int64_t> cash = std::vector<std::int64_t>(kFirms, 0);
-  // External cost and service revenue, [firm].
-  std::array<std::vector<std::int64_t>, 2> money = arrays<2>(kFirms, std::int64_t{0});
+  // External cost, service revenue and funding, [firm].
+  std::array<std::vector<std::int64_t>, 3> money = arrays<3>(kFirms, std::int64_t{0});
+  // Net burn, operating income and revenue trend, [firm].
+  std::array<std::vector<double>, 3> finance = arrays<3>(kFirms, 7.0);
   // The 11 [firm] stocks and budgets of FirmDynamic, fab_capacity to capex.
   std::array<std::vector<double>, 11> stock = arrays<11>(kFirms, 7.0);
   std::vector<double> awareness = std::vector<double>(kFirms, 7.0);
@@ -263,14 +265,40 @@ struct OneReplicate {
     c.firm.base_awareness = base_awareness.data();
     auto& s = stock;
     auto& q = per_segment;
-    c.dyn = FirmDynamic{
-        alive.data(),       cash.data(),           s[0].data(),         s[1].data(),
-        s[2].data(),        s[3].data(),           s[4].data(),         s[5].data(),
-        s[6].data(),        s[7].data(),           s[8].data(),         s[9].data(),
-        s[10].data(),       money[0].data(),       money[1].data(),     awareness.data(),
-        q[0].data(),        q[1].data(),           q[2].data(),         q[3].data(),
-        q[4].data(),        q[5].data(),           strategy.data(),     subsidy.data(),
-        acquired_by.data(), cash_at_review.data(), quality_start.data()};
+    // By name: a positional list of ~30 same-typed pointers would still compile with two
+    // swapped.
+    c.dyn = FirmDynamic{};
+    c.dyn.alive = alive.data();
+    c.dyn.cash = cash.data();
+    c.dyn.fab_capacity = s[0].data();
+    c.dyn.hbm_capacity = s[1].data();
+    c.dyn.installed_compute = s[2].data();
+    c.dyn.data_stock = s[3].data();
+    c.dyn.training_compute = s[4].data();
+    c.dyn.capability = s[5].data();
+    c.dyn.rd_stock = s[6].data();
+    c.dyn.marketing_stock = s[7].data();
+    c.dyn.rd_budget = s[8].data();
+    c.dyn.marketing_budget = s[9].data();
+    c.dyn.capex = s[10].data();
+    c.dyn.external_cost = money[0].data();
+    c.dyn.service_revenue = money[1].data();
+    c.dyn.funding = money[2].data();
+    c.dyn.net_burn = finance[0].data();
+    c.dyn.operating_income = finance[1].data();
+    c.dyn.revenue_trend = finance[2].data();
+    c.dyn.awareness = awareness.data();
+    c.dyn.quality_term = q[0].data();
+    c.dyn.price_term = q[1].data();
+    c.dyn.service_price = q[2].data();
+    c.dyn.service_quality = q[3].data();
+    c.dyn.base_quality = q[4].data();
+    c.dyn.base_price = q[5].data();
+    c.dyn.strategy = strategy.data();
+    c.dyn.subsidy = subsidy.data();
+    c.dyn.acquired_by = acquired_by.data();
+    c.dyn.cash_at_review = cash_at_review.data();
+    c.dyn.quality_start = quality_start.data();
     c.firm.base_strategy = base_strategy.data();
     c.firm.region = region.data();
     c.firm.paid_conversion = paid_conversion.data();
@@ -373,7 +401,7 @@ TEST(Entry, EconomyCashChangesByOutsideFlowsAndFundingExactly) {
       for (std::int32_t j = 0; j < n; ++j) {
         const auto k = static_cast<std::size_t>(layout::replicate_firm(r, j, n));
         change += after.cash[k] - before.cash[k];
-        outside += after.service_revenue[k] - after.external_cost[k] +
+        outside += after.service_revenue[k] - after.external_cost[k] + after.funding[k] +
                    std::llround(sim.firms().other_income_musd[static_cast<std::size_t>(j)] * 1e6) *
                        before.alive[k];
         customers_paid = customers_paid || after.service_revenue[k] > 0;

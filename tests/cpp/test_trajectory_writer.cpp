@@ -146,6 +146,7 @@ RecordFrame SampleFrame(std::int64_t step, std::int64_t replicates = kReplicates
       frame.compute.push_back(1000.0 * static_cast<double>(f + 1) + 10.0 * t +
                               static_cast<double>(r));
       frame.cash.push_back(-5.0 + 20.5 * static_cast<double>(f) + t - static_cast<double>(r));
+      frame.funding.push_back((step + f) % 3 == 0 ? 12.5 * static_cast<double>(f + r) : 0.0);
       frame.alive.push_back((step + r + f) % 4 == 3 ? 0 : 1);
       frame.owner.push_back((step + r + f) % 4 == 3 ? static_cast<std::int32_t>((f + 1) % firms)
                                                     : -1);
@@ -736,6 +737,7 @@ TEST_F(TrajectoryWriterTest, WrongSizeFrameIsAnErrorNamingTheField) {
       {&RecordFrame::data_stock, "data_stock"},
       {&RecordFrame::compute, "installed_compute"},
       {&RecordFrame::cash, "cash"},
+      {&RecordFrame::funding, "funding"},
   };
   for (const auto& [field, name] : doubles) {
     frame = SampleFrame(0);

@@ -35,7 +35,9 @@ std::size_t market_cell(std::int64_t replicate, int market, std::int32_t firms, 
   return static_cast<std::size_t>(layout::replicate_market_firm(replicate, market, j, firms));
 }
 
-// A small upstream economy: one HBM maker, accelerator makers, clouds in two regions.
+// A small upstream economy: one HBM maker, accelerator makers, clouds in two regions. The
+// capacity makers and clouds spend from their cash (financing "venture") so that they have
+// budgets from the first step, before any sales: these tests are about the markets.
 const char* kUpstream = R"(
 [run]
 replicates = 2
@@ -46,18 +48,21 @@ customers = 2000
 hbm_per_accelerator = 6.0
 [[firm]]
 name = "Hynix"
+financing = "venture"
 archetype = "memory_vendor"
 region = "KR"
 hbm_capacity = 60000.0
 cash = 1000.0
 [[firm]]
 name = "ChipA"
+financing = "venture"
 archetype = "chip_vendor"
 region = "US"
 fab_capacity = 8000.0
 cash = 1000.0
 [[firm]]
 name = "ChipB"
+financing = "venture"
 archetype = "chip_vendor"
 region = "US"
 fab_capacity = 4000.0
@@ -70,11 +75,13 @@ fab_capacity = 2000.0
 cash = 1000.0
 [[firm]]
 name = "CloudUS"
+financing = "venture"
 archetype = "cloud"
 region = "US"
 cash = 5000.0
 [[firm]]
 name = "CloudCN"
+financing = "venture"
 archetype = "cloud"
 region = "CN"
 cash = 5000.0
@@ -140,9 +147,11 @@ void expect_markets_conserve(const Simulation& sim, const EnsembleSnapshot& s) {
 
 TEST(ValueChain, MemoryMakerAddsCapacityOnlyAfterAShortStep) {
   // Step 0 is short (84,000 stacks wanted, 59,400 on offer, above), so in step 1 the memory
-  // maker spends its compute budget, spend_rate x compute_share x cash, on capacity: its
-  // outside costs are then production (stacks sold x hbm_unit_cost) + R&D + marketing +
-  // that capex. With a capacity demand cannot fill (invest_utilization 1), the capex is 0.
+  // maker spends its compute budget, compute_share x b, on capacity, b = spend_rate x cash +
+  // step 0's operating cash flow (a venture-financed firm here: HBM sales less their
+  // production cost): its outside costs are then production (stacks sold x hbm_unit_cost) +
+  // R&D + marketing + that capex. With a capacity demand cannot fill (invest_utilization 1),
+  // the capex is 0.
   const auto capex = [](const std::vector<std::string>& extra) {
     const Config config = load_config_text("invest", kUpstream, extra);
     Simulation sim(config, BackendChoice::kCpu);
@@ -154,15 +163,18 @@ TEST(ValueChain, MemoryMakerAddsCapacityOnlyAfterAShortStep) {
     const std::int32_t n = sim.firms().size();
     const auto k = static_cast<std::size_t>(firm_index(sim, "Hynix"));
     const double cash = static_cast<double>(s0.cash[k]);
-    const double sold =
-        static_cast<double>(s1.sold[market_cell(0, kMarketHbm, n, static_cast<std::int32_t>(k))]) /
-        kUnitScale;
+    const std::size_t hbm = market_cell(0, kMarketHbm, n, static_cast<std::int32_t>(k));
+    const double sold0 = static_cast<double>(s0.sold[hbm]) / kUnitScale;
+    const double sold = static_cast<double>(s1.sold[hbm]) / kUnitScale;
     const FirmsSettings& f = config.firms;
-    const double other = sold * config.compute.hbm_unit_cost +
-                         f.spend_rate * (f.rd_share + f.marketing_share) * cash;
+    const double income =
+        std::max(0.0, static_cast<double>(s0.revenue[hbm]) - sold0 * config.compute.hbm_unit_cost);
+    const double budget = f.spend_rate * cash + income;
+    const double other =
+        sold * config.compute.hbm_unit_cost + budget * (f.rd_share + f.marketing_share);
     // The outside cost is rounded to whole USD once.
     return std::pair<double, double>{static_cast<double>(s1.external_cost[k]) - other,
-                                     f.spend_rate * f.compute_share * cash};
+                                     f.compute_share * budget};
   };
   const auto [short_capex, budget] = capex({});
   EXPECT_NEAR(short_capex, budget, 1.0 + 1e-9 * budget);
@@ -191,13 +203,13 @@ TEST(ValueChain, UnitsAndMoneyAreConservedExactly) {
     expect_markets_conserve(sim, after);
     for (std::int64_t r = 0; r < config.run.replicates; ++r) {
       // Money: inter-firm payments cancel; the economy's cash changes only by what customers
-      // paid, outside income, and what was paid outside (production, operation, capex, R&D,
-      // marketing, regulation, acquisition prices, less subsidies).
+      // paid, outside income, funding rounds, and what was paid outside (production, operation,
+      // capex, R&D, marketing, regulation, acquisition prices, less subsidies).
       std::int64_t change = 0, outside = 0;
       for (std::int32_t j = 0; j < n; ++j) {
         const auto k = static_cast<std::size_t>(layout::replicate_firm(r, j, n));
         change += after.cash[k] - before.cash[k];
-        outside += after.service_revenue[k] - after.external_cost[k] +
+        outside += after.service_revenue[k] - after.external_cost[k] + after.funding[k] +
                    std::llround(sim.firms().other_income_musd[static_cast<std::size_t>(j)] * 1e6) *
                        before.alive[k];
       }

@@ -47,6 +47,7 @@ DATA_VARIABLES = {
     "data_stock": (("replicate", "step", "firm"), np.float64, "T tokens"),
     "installed_compute": (("replicate", "step", "firm"), np.float64, "H100e"),
     "cash": (("replicate", "step", "firm"), np.float64, "USD M"),
+    "funding": (("replicate", "step", "firm"), np.float64, "USD M"),
     "alive": (("replicate", "step", "firm"), np.uint8, "1"),
 }
 
@@ -203,8 +204,9 @@ def check_identities(data, firm_region, customer_weight):
     assert not np.any(np.isinf(price))
 
     # Firm state: finite; stocks not negative; alive a 0/1 flag.
-    for name in ["capability", "data_stock", "installed_compute", "cash"]:
+    for name in ["capability", "data_stock", "installed_compute", "cash", "funding"]:
         assert np.all(np.isfinite(data[name])), name
+    assert np.all(data["funding"] >= 0), "a round raises money, never returns it"
     assert np.all(data["data_stock"] >= 0) and np.all(data["installed_compute"] >= 0)
     assert set(np.unique(data["alive"])) <= {0, 1}
 
