@@ -157,6 +157,7 @@ struct MarketArrays {
   std::int64_t* paid;          // buyer's payments, USD
   double* performance_bought;  // buyer's units received times the seller's performance
   double* attraction;          // seller's weight before trade rules: S_j (p_j/perf_j)^-theta
+  double* price_floor;         // seller's own price floor this step (model API: serving cost)
 };
 
 }  // namespace aimarket

@@ -438,7 +438,8 @@ struct UpstreamMarketState {
         bought(cells.market(), 0),
         paid(cells.market(), 0),
         performance_bought(cells.market(), 0.0),
-        attraction(cells.market(), 0.0) {
+        attraction(cells.market(), 0.0),
+        price_floor(cells.market(), 0.0) {
     std::vector<double> prices;
     for (std::int64_t r = 0; r < setup.replicates; ++r) {
       for (int market = 0; market < kUpstreamMarkets; ++market) {
@@ -468,12 +469,14 @@ struct UpstreamMarketState {
     v.paid = raw(paid);
     v.performance_bought = raw(performance_bought);
     v.attraction = raw(attraction);
+    v.price_floor = raw(price_floor);
     return v;
   }
 
   double bytes() const {
     double bytes = bytes_of(price, unit_demand, budget, weight_total, capacity, demand_received,
-                            ration, sold, revenue, bought, paid, performance_bought, attraction);
+                            ration, sold, revenue, bought, paid, performance_bought, attraction,
+                            price_floor);
     for (int market = 0; market < kUpstreamMarkets; ++market)
       bytes += bytes_of(buyers[market], sellers[market]);
     return bytes;
@@ -481,8 +484,8 @@ struct UpstreamMarketState {
   static double footprint(const EngineSizes& s) {
     const double f = static_cast<double>(s.firms);
     const double market_cells = static_cast<double>(s.replicates) * f * kUpstreamMarkets;
-    // price .. attraction: nine doubles, four int64; the buyer and seller lists at every firm.
-    return market_cells * (9.0 * kF64 + 4.0 * kI64) + 2.0 * kUpstreamMarkets * f * kI32;
+    // price .. price_floor: ten doubles, four int64; the buyer and seller lists at every firm.
+    return market_cells * (10.0 * kF64 + 4.0 * kI64) + 2.0 * kUpstreamMarkets * f * kI32;
   }
 
   thrust::device_vector<double> price;
@@ -498,6 +501,7 @@ struct UpstreamMarketState {
   thrust::device_vector<std::int64_t> paid;
   thrust::device_vector<double> performance_bought;
   thrust::device_vector<double> attraction;
+  thrust::device_vector<double> price_floor;
   std::array<thrust::device_vector<std::int32_t>, kUpstreamMarkets> buyers;   // firm indices
   std::array<thrust::device_vector<std::int32_t>, kUpstreamMarkets> sellers;  // firm indices
 };

@@ -483,21 +483,39 @@ const std::vector<KeySpec> kSettingsKeys = {
      "capability scale.",
      AIMARKET_FIELD(models.reference_compute), nullptr, nullptr},
     {"models", "training_share", KeyKind::kFloat, "0.5", "fraction", Closed(0.0, 1.0), kNoNames,
-     "Share of a model developer's compute spent on training; the rest serves inference.",
+     "Share of a model developer's compute, after serving its own customers, kept for "
+     "training; the rest is offered in the model-API market, and what that market does not "
+     "take trains too.",
      AIMARKET_FIELD(models.training_share), nullptr, nullptr},
     {"models", "finetune_gain", KeyKind::kFloat, "0.1", "capability units", Closed(0.0, kMaxBeta),
      kNoNames,
      "Bound of the capability a firm adds to an adopted open base model by fine-tuning on its "
      "local data: `finetune_gain * (1 - exp(-data / firms.domain_data_scale))`.",
      AIMARKET_FIELD(models.finetune_gain), nullptr, nullptr},
-    {"models", "inference_compute_per_customer", KeyKind::kFloat, "5e-4",
-     "H100e-months per real customer-month", Closed(0.0, kMaxQuantity), kNoNames,
-     "Inference compute one real customer uses in a month of service.",
-     AIMARKET_FIELD(models.inference_compute_per_customer), nullptr, nullptr},
-    {"models", "api_initial_price", KeyKind::kFloat, "2.0", "USD per real customer-month",
+    {"models", "tokens_per_customer", KeyKind::kFloat, "0.05", "M tokens per real customer-month",
+     Closed(0.0, kMaxQuantity), kNoNames,
+     "Usage: tokens (prompt and response) one real customer of a service uses in a month. Its "
+     "inference compute is this times `2 x active parameters` FLOP per token.",
+     AIMARKET_FIELD(models.tokens_per_customer), nullptr, nullptr},
+    {"models", "inference_flop_per_h100e_month", KeyKind::kFloat, "2.6e20", "FLOP per H100e-month",
+     OpenClosed(0.0, kMaxFlop), kNoNames,
+     "FLOP one H100e delivers in a month when serving a model (peak throughput times inference "
+     "utilisation).",
+     AIMARKET_FIELD(models.inference_flop_per_h100e_month), nullptr, nullptr},
+    {"models", "api_initial_price", KeyKind::kFloat, "0.75", "USD per M tokens",
      OpenClosed(0.0, kMaxCost), kNoNames,
-     "Price a service firm pays a model developer (API fee) per real customer-month, at step 0.",
+     "API price of a model developer at step 0 (a 3:1 blend of input and output prices) unless "
+     "the firm sets its own `api_price`; it then moves toward clearing like the compute prices.",
      AIMARKET_FIELD(models.api_initial_price), nullptr, nullptr},
+    {"models", "api_price_sensitivity", KeyKind::kFloat, "1.0", "utility per log USD",
+     Closed(0.0, 100.0), kNoNames,
+     "sigma: a service firm's utility from a model supplier falls by sigma times the log of its "
+     "price per M tokens (logit supplier choice).",
+     AIMARKET_FIELD(models.api_price_sensitivity), nullptr, nullptr},
+    {"models", "api_partner_bonus", KeyKind::kFloat, "2.0", "utility", Closed(0.0, 100.0), kNoNames,
+     "Utility a service firm adds to the API of its `model_source` partner: a preference, not "
+     "exclusivity.",
+     AIMARKET_FIELD(models.api_partner_bonus), nullptr, nullptr},
 
     // [scenario]
     {"scenario", "export_controls", KeyKind::kNamePairs, "[]", "-", NoRange(), kRegionList,
@@ -782,6 +800,12 @@ const std::vector<KeySpec> kFirmKeys = {
      kNoNames, "Share of the budget spent on marketing.",
      AIMARKET_FIRM_OPTIONAL(marketing_share, nullptr),
      "its strategy's, else `firms.marketing_share`", nullptr},
+    {"firm", "api_price", KeyKind::kFloat, nullptr, "USD per M tokens", OpenClosed(0.0, kMaxCost),
+     kNoNames,
+     "The firm's API price at step 0 (a 3:1 blend of input and output prices), in place of "
+     "`models.api_initial_price` (meaningful with layer `model`).",
+     AIMARKET_FIRM_OPTIONAL(api_price, "models.api_initial_price"), "`models.api_initial_price`",
+     nullptr},
     {"firm", "cloud_self_use", KeyKind::kFloat, nullptr, "fraction", Closed(0.0, 1.0), kNoNames,
      "Share of the firm's installed compute it keeps for itself (training with layer model) "
      "rather than renting out on the cloud market (meaningful with layer `cloud`).",

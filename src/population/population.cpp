@@ -51,7 +51,8 @@ int archetype_index(const std::string& name) {
 }
 
 void append_firm(FirmTable& table, const FirmSpec& spec, const FirmsSettings& defaults,
-                 const StrategySettings& strategies, double cloud_self_use_share) {
+                 const StrategySettings& strategies, double cloud_self_use_share,
+                 double api_initial_price) {
   table.name.push_back(spec.name);
   table.archetype.push_back(spec.archetype);
   table.region.push_back(spec.region);
@@ -97,6 +98,7 @@ void append_firm(FirmTable& table, const FirmSpec& spec, const FirmsSettings& de
   for (int s = 0; s < kSegments; ++s) table.initial_share.push_back(spec.initial_share[s]);
   table.cloud_self_use.push_back(
       spec.cloud_self_use.value_or(spec.layers[3] ? cloud_self_use_share : 0.0));
+  table.api_price.push_back(spec.api_price.value_or(api_initial_price));
 }
 
 // Archetype a synthetic firm's layers, segments and starting state come from
@@ -328,8 +330,8 @@ FirmTable build_firm_table(const Config& config) {
   table.paid_conversion.assign(kSegments * n, config.firms.paid_conversion);
   table.serves.assign(kSegments * n, 0);
   for (std::size_t j = 0; j < n; ++j) {
-    append_firm(table, specs[j], config.firms, config.strategy,
-                config.compute.cloud_self_use_share);
+    append_firm(table, specs[j], config.firms, config.strategy, config.compute.cloud_self_use_share,
+                config.models.api_initial_price);
     table.alive.push_back(j < live_firms ? 1 : 0);
     for (int s = 0; s < kSegments; ++s) {
       const auto cell = static_cast<std::size_t>(layout::segment_firm(s, j, n));
@@ -511,11 +513,12 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
     const bool develops_or_serves = (mask & (kLayerBitModel | kLayerBitService)) != 0;
     const bool buys[kUpstreamMarkets] = {
         (mask & kLayerBitAccelerator) != 0, has_cloud, !has_cloud && develops_or_serves,
-        has_service && firms.model_source[j] >= 0, develops_or_serves};
+        has_service && firms.model_source[j] != kOwnModel, develops_or_serves};
     for (int market = 0; market < kUpstreamMarkets; ++market) {
       if (sells[market]) {
         setup.sellers[market].push_back(id);
-        setup.initial_price[market][j] = initial_price[market];
+        setup.initial_price[market][j] =
+            market == kMarketModel ? firms.api_price[j] : initial_price[market];
       }
       if (buys[market]) setup.buyers[market].push_back(id);
     }
