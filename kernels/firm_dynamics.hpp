@@ -300,8 +300,9 @@ AIMARKET_HD inline double lab_spare_compute(const FirmStepContext& c, std::int64
   return spare > 0.0 ? spare : 0.0;
 }
 
-// One thread per (replicate, firm), after the cloud market: a lab offers (1 - training_share)
-// of its spare compute in the model-API market, in M tokens, at no less than its serving cost.
+// One thread per (replicate, firm), after the cloud market: a lab offers (1 - its strategy's
+// training_share) of its spare compute in the model-API market, in M tokens, at no less than its
+// serving cost.
 struct SetModelApiSupply {
   FirmStepContext c;
   AIMARKET_HD void operator()(std::int64_t index) const {
@@ -312,7 +313,8 @@ struct SetModelApiSupply {
     const std::int64_t k = c.cell(replicate, kMarketModel, j);
     const double per_mtokens = c.own_compute_per_mtokens(replicate, j);
     const double spare = lab_spare_compute(c, replicate, j, c.dyn.installed_compute[index]);
-    c.m.capacity[k] = per_mtokens > 0.0 ? (1.0 - c.p.training_share) * spare / per_mtokens : 0.0;
+    const double training_share = c.dyn.strategy_of(replicate, kTrainingShare, c.firm.firms, j);
+    c.m.capacity[k] = per_mtokens > 0.0 ? (1.0 - training_share) * spare / per_mtokens : 0.0;
     c.m.price_floor[k] = per_mtokens * c.compute_price_of(replicate, j);
   }
 };

@@ -11,7 +11,7 @@
 // so that at equal prices buyers spread their orders in proportion to what each seller can
 // deliver, and market shares start at capacity shares (the calibration's lever). In the
 // model-API market the weight is the supplier logit of kernels/model_api.hpp instead,
-//   w_ij = exp(b K_j - sigma ln p_j + bonus [j = partner of i]),
+//   w_ij = exp(b K_j - sigma ln p_j + o_j + bonus [j = partner of i]),
 // so that buyers split their tokens in logit shares of capability and price.
 // A buyer in a region with a closed stack (scenario) trades only with sellers of its region.
 // Seller j with capacity S_j faces D_j = sum_i d_ij and, when short, rations proportionally:
@@ -82,7 +82,7 @@ struct MarketClearing {
     const std::int64_t sj = cell(replicate, j);
     if (market == kMarketModel) {
       return api_attraction(capability[layout::replicate_firm(replicate, j, firms)], m.price[sj],
-                            params);
+                            params, firm.api_offset[j]);
     }
     const double attraction = det_exp(-price_sensitivity * det_log(m.price[sj] / performance(j)));
     return m.capacity[sj] >= 0.0 ? m.capacity[sj] * attraction : attraction;

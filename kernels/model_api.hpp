@@ -17,22 +17,25 @@
 // open-weight model it may adopt at compute cost, p_0i = c(N_open) x its compute price (what it
 // paid per H100e-month last step; its own cloud's price if it has one). Logit utilities, in the
 // customers' units (b = beta_quality x quality_per_capability, utility per capability unit):
-//   u_ij = b K_j - sigma ln p_j + bonus [j = model_source of i],
+//   u_ij = b K_j - sigma ln p_j + o_j + bonus [j = model_source of i],
 //   u_i0 = b (K_open + fine-tuning gain of i) - sigma ln p_0i,
 // sigma = api_price_sensitivity, bonus = api_partner_bonus (a preference for a partner, not
-// exclusivity). Shares s_ij = exp(u_ij) / (exp(u_i0) + sum_k exp(u_ik)). The share s_i0 of the
-// firm's tokens is self-hosted (it rents s_i0 u c(N_open) H100e-months per customer in the
-// cloud market); the rest, (1 - s_i0) u per customer, is its demand in the model-API market,
-// which MarketClearing splits with weights w_ij = exp(u_ij), i.e. in the same logit shares. The
-// capability its service is built on is the share-weighted one,
+// exclusivity), o_j the lab's offset: calibrated at the start so that a buyer without partner
+// or self-hosting splits its API spending in the sourced shares (api_share), 0 for labs
+// without one (src/population/population.cpp). Shares s_ij = exp(u_ij) / (exp(u_i0) + sum_k
+// exp(u_ik)). The share s_i0 of the firm's tokens is self-hosted (it rents s_i0 u c(N_open)
+// H100e-months per customer in the cloud market); the rest, (1 - s_i0) u per customer, is its
+// demand in the model-API market, which MarketClearing splits with weights w_ij = exp(u_ij), i.e.
+// in the same logit shares. The capability its service is built on is the share-weighted one,
 //   K_i = sum_j s_ij K_j + s_i0 (K_open + fine-tuning gain).
 // The choice is evaluated on the state the firm sees: prices and capabilities of the last
 // market round, which are those the next round clears at.
 //
 // Supply. Lab j holds H = own compute kept (cloud_self_use x installed) + compute rented this
-// step. Its own customers take u c(N_j) each; of the rest R = H - that, training_share is kept
-// for training and (1 - training_share) R is offered to the API market: capacity
-// (1 - training_share) R / c(N_j) M tokens, so the market's price rule p <- p (D / S)^eta
+// step. Its own customers take u c(N_j) each; of the rest R = H - that, its training_share (a
+// strategy parameter, StrategyParameter kTrainingShare) is kept for training and
+// (1 - training_share) R is offered to the API market: capacity (1 - training_share) R / c(N_j)
+// M tokens, so the market's price rule p <- p (D / S)^eta
 // applies, with the floor c(N_j) x the lab's compute price (what serving costs it). Compute the
 // market does not take trains too: training = R - tokens sold x c(N_j).
 #pragma once
@@ -67,11 +70,12 @@ AIMARKET_HD inline double compute_per_mtokens(double parameters, const ValueChai
   return 2.0 * parameters * 1e6 / p.inference_flop_per_h100e_month;
 }
 
-// The attraction exp(b K - sigma ln p) of a supplier of capability K at price p (> 0).
-AIMARKET_HD inline double api_attraction(double capability, double price,
-                                         const ValueChainParams& p) {
+// The attraction exp(b K - sigma ln p + o) of a supplier of capability K at price p (> 0) with
+// offset o (0 for self-hosting).
+AIMARKET_HD inline double api_attraction(double capability, double price, const ValueChainParams& p,
+                                         double offset = 0.0) {
   const double b = p.beta_quality * p.quality_per_capability;
-  return det_exp(b * capability - p.api_price_sensitivity * det_log(price));
+  return det_exp(b * capability - p.api_price_sensitivity * det_log(price) + offset);
 }
 
 // What a service firm's supplier choice adds up to (weights w = exp(u), see above).
@@ -114,7 +118,7 @@ AIMARKET_HD inline ApiChoice choose_api_supplier(const ValueChainParams& p, cons
     const std::int64_t idx = layout::replicate_firm(replicate, j, n);
     if (!dyn.alive[idx] || (closed && firm.region[j] != region)) continue;
     const double price = m.price[layout::replicate_market_firm(replicate, kMarketModel, j, n)];
-    double w = api_attraction(dyn.capability[idx], price, p);
+    double w = api_attraction(dyn.capability[idx], price, p, firm.api_offset[j]);
     if (firm.model_source[i] == j) w *= partner_factor;
     choice.api_weight += w;
     choice.api_capability += w * dyn.capability[idx];

@@ -45,7 +45,6 @@ struct ValueChainParams {
   double chinchilla_E, chinchilla_A, chinchilla_B, chinchilla_alpha, chinchilla_beta;
   double tokens_per_parameter, flop_per_h100e_month, algorithmic_doubling_months;
   double reference_loss;  // L at reference_compute, compute-optimal
-  double training_share;
   // Inference and the model-API market (kernels/model_api.hpp).
   double tokens_per_customer;             // M tokens per real customer-month
   double inference_flop_per_h100e_month;  // FLOP per H100e-month when serving
@@ -138,7 +137,6 @@ inline ValueChainParams make_value_chain_params(const Config& config) {
   v.tokens_per_parameter = m.tokens_per_parameter;
   v.flop_per_h100e_month = m.flop_per_h100e_month;
   v.algorithmic_doubling_months = m.algorithmic_doubling_months;
-  v.training_share = m.training_share;
   v.finetune_gain = m.finetune_gain;
   v.tokens_per_customer = m.tokens_per_customer;
   v.inference_flop_per_h100e_month = m.inference_flop_per_h100e_month;

@@ -62,6 +62,7 @@ struct MarketSetup {
   std::vector<std::int32_t> model_developers;   // firms with layer model
   std::vector<double> strategy;                 // [parameter][firm] at start (StrategyParameter)
   std::vector<double> cloud_self_use;           // [firm]
+  std::vector<double> api_offset;               // [firm] supplier-logit offset (model_api.hpp)
   AdaptationParams adaptation{};                // every 0: off
   AcquisitionParams acquisition{};              // rate 0: off
   std::vector<std::int32_t> acquirers;          // big-tech firms that may acquire

@@ -220,6 +220,9 @@ struct FirmStaticState {
         model_developers(to_device(setup.model_developers)),
         base_strategy(to_device(setup.strategy)),
         cloud_self_use(to_device(setup.cloud_self_use)),
+        api_offset(setup.api_offset.empty()
+                       ? thrust::device_vector<double>(static_cast<std::size_t>(setup.firms), 0.0)
+                       : to_device(setup.api_offset)),
         acquirers(to_device(setup.acquirers)),
         base_awareness(to_device(setup.awareness)),
         other_income(to_device(setup.other_income)),
@@ -244,13 +247,15 @@ struct FirmStaticState {
     v.model_developer_count = static_cast<std::int32_t>(model_developers.size());
     v.base_strategy = raw(base_strategy);
     v.cloud_self_use = raw(cloud_self_use);
+    v.api_offset = raw(api_offset);
     return v;
   }
 
   double bytes() const {
     return bytes_of(serves, paid_conversion, region_term, utility_offset, layer_mask,
                     in_house_chips, region, open_weights, model_source, open_weight_firms,
-                    chip_performance, model_developers, base_strategy, cloud_self_use, acquirers,
+                    chip_performance, model_developers, base_strategy, cloud_self_use, api_offset,
+                    acquirers,
                     base_awareness, other_income, export_blocked);
   }
   static double footprint(const EngineSizes& s) {
@@ -260,9 +265,9 @@ struct FirmStaticState {
     bytes += f * kRegions * kF64;        // region_term
     bytes += kMarkets * f * kF64;        // utility_offset
     // layer_mask, in_house_chips, region, open_weights; model_source; open_weight_firms,
-    // model_developers, acquirers; chip_performance, cloud_self_use, base_awareness;
-    // base_strategy; other_income.
-    bytes += f * (4.0 * kU8 + kI32 + 3.0 * kI32 + 3.0 * kF64 + kStrategyParameters * kF64 + kI64);
+    // model_developers, acquirers; chip_performance, cloud_self_use, api_offset,
+    // base_awareness; base_strategy; other_income.
+    bytes += f * (4.0 * kU8 + kI32 + 3.0 * kI32 + 4.0 * kF64 + kStrategyParameters * kF64 + kI64);
     bytes += kRegions * kRegions * kU8;  // export_blocked
     return bytes;
   }
@@ -282,6 +287,7 @@ struct FirmStaticState {
   thrust::device_vector<std::int32_t> model_developers;  // firm indices
   thrust::device_vector<double> base_strategy;           // [parameter][firm]
   thrust::device_vector<double> cloud_self_use;          // [firm]
+  thrust::device_vector<double> api_offset;              // [firm]
   thrust::device_vector<std::int32_t> acquirers;         // firm indices
   thrust::device_vector<double> base_awareness;          // [firm]
   thrust::device_vector<std::int64_t> other_income;      // [firm]

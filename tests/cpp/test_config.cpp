@@ -154,7 +154,7 @@ TEST_F(ConfigTest, NoSettingsGiveSchemaDefaultsMatchingTheStructs) {
   EXPECT_EQ(config.models.flop_per_h100e_month, plain.models.flop_per_h100e_month);
   EXPECT_EQ(config.models.algorithmic_doubling_months, plain.models.algorithmic_doubling_months);
   EXPECT_EQ(config.models.reference_compute, plain.models.reference_compute);
-  EXPECT_EQ(config.models.training_share, plain.models.training_share);
+  EXPECT_EQ(config.firms.training_share, plain.firms.training_share);
   EXPECT_EQ(config.models.finetune_gain, plain.models.finetune_gain);
   EXPECT_EQ(config.models.tokens_per_customer, plain.models.tokens_per_customer);
   EXPECT_EQ(config.models.inference_flop_per_h100e_month,
@@ -199,6 +199,7 @@ synthetic_awareness = 3
 foreign_language_fit = 0.25
 synthetic_cash = 12.5
 spend_rate = 0.125
+training_share = 0.625
 compute_share = 0.5
 data_share = 0.125
 rd_share = 0.25
@@ -263,7 +264,6 @@ tokens_per_parameter = 25
 flop_per_h100e_month = 8e20
 algorithmic_doubling_months = 10
 reference_compute = 1e22
-training_share = 0.625
 finetune_gain = 0.2
 tokens_per_customer = 1e-3
 inference_flop_per_h100e_month = 3e20
@@ -412,8 +412,8 @@ TEST_F(ConfigTest, FullFileIsReadIntoEveryField) {
   EXPECT_EQ(config.models.flop_per_h100e_month, 8e20);
   EXPECT_EQ(config.models.algorithmic_doubling_months, 10.0);
   EXPECT_EQ(config.models.reference_compute, 1e22);
-  EXPECT_EQ(config.models.training_share, 0.625);
   EXPECT_EQ(config.models.finetune_gain, 0.2);
+  EXPECT_EQ(config.firms.training_share, 0.625);
   EXPECT_EQ(config.models.tokens_per_customer, 1e-3);
   EXPECT_EQ(config.models.inference_flop_per_h100e_month, 3e20);
   EXPECT_EQ(config.models.api_initial_price, 3.0);
@@ -558,12 +558,12 @@ TEST_F(ConfigTest, SectionsNotImplementedYetAreNamedSo) {
 TEST_F(ConfigTest, ValueChainSectionsAreAccepted) {
   const Config config =
       load_config(write("[compute]\nmax_price_change = 2\n[data]\npublic_data_rate = 0\n[models]\n"
-                        "training_share = 1\n[scenario]\nexport_controls = []\n" +
+                        "tokens_per_customer = 1\n[scenario]\nexport_controls = []\n" +
                         std::string(kOneFirm)),
                   {});
   EXPECT_EQ(config.compute.max_price_change, 2.0);
   EXPECT_EQ(config.data.public_data_rate, 0.0);
-  EXPECT_EQ(config.models.training_share, 1.0);
+  EXPECT_EQ(config.models.tokens_per_customer, 1.0);
   EXPECT_TRUE(config.scenario.export_controls.empty());
 }
 
@@ -1600,7 +1600,7 @@ void expect_same_config(const Config& a, const Config& b) {
   EXPECT_EQ(a.models.flop_per_h100e_month, b.models.flop_per_h100e_month);
   EXPECT_EQ(a.models.algorithmic_doubling_months, b.models.algorithmic_doubling_months);
   EXPECT_EQ(a.models.reference_compute, b.models.reference_compute);
-  EXPECT_EQ(a.models.training_share, b.models.training_share);
+  EXPECT_EQ(a.firms.training_share, b.firms.training_share);
   EXPECT_EQ(a.models.finetune_gain, b.models.finetune_gain);
   EXPECT_EQ(a.models.tokens_per_customer, b.models.tokens_per_customer);
   EXPECT_EQ(a.models.inference_flop_per_h100e_month, b.models.inference_flop_per_h100e_month);

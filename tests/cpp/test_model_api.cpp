@@ -240,6 +240,28 @@ TEST(ModelApi, APartnerIsPreferredNotExclusive) {
   expect_logit_split("model_source = \"LabA\"\n", config.models.api_partner_bonus);
 }
 
+TEST(ModelApi, OffsetsGiveTheSourcedSpendingShares) {
+  // api_share = 0.6 on LabA: its offset is set so that a buyer without partner or
+  // self-hosting spends 60 % of its API money with it (LabB, without a share, takes the rest).
+  // The share is set on LabA by an override so that the market text stays the one above.
+  const Config shared =
+      load_config_text("offsets", two_lab_market(""), {"firm.LabA.api_share=0.6"});
+  Simulation sim(shared, BackendChoice::kCpu);
+  const std::int32_t n = sim.firms().size();
+  const std::int32_t a = firm_index(sim, "LabA");
+  const std::int32_t b = firm_index(sim, "LabB");
+  sim.step();
+  EnsembleSnapshot s;
+  sim.backend().read_snapshot(s);
+  for (std::int64_t r = 0; r < shared.run.replicates; ++r) {
+    const auto ra = static_cast<double>(s.revenue[market_cell(r, kMarketModel, n, a)]);
+    const auto rb = static_cast<double>(s.revenue[market_cell(r, kMarketModel, n, b)]);
+    ASSERT_GT(rb, 0.0);
+    // Each revenue is rounded to whole USD (of about 1e5 USD here) and its units to 2^-16.
+    EXPECT_NEAR(ra / (ra + rb), 0.6, 1e-4) << "replicate " << r;
+  }
+}
+
 // One open-weight lab (with its own cloud) and a service firm that can buy its API or
 // self-host its weights at compute cost, renting compute from the lab's cloud.
 std::string open_model_market(double api_price) {
