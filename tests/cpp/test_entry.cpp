@@ -255,8 +255,9 @@ struct OneReplicate {
   std::vector<std::uint8_t> layer_mask = {
       kLayerBitService, kLayerBitService, kLayerBitModel | kLayerBitService,
       kLayerBitService, kLayerBitService, kLayerBitService};
-  std::vector<double> price = std::vector<double>(kUpstreamMarkets * kFirms, 1.0);
-  std::vector<std::int64_t> traded = std::vector<std::int64_t>(kUpstreamMarkets * kFirms, 0);
+  static constexpr std::int64_t kMarketCells = std::int64_t{kUpstreamMarkets} * kFirms;
+  std::vector<double> price = std::vector<double>(kMarketCells, 1.0);
+  std::vector<std::int64_t> traded = std::vector<std::int64_t>(kMarketCells, 0);
   std::vector<double> api_offset = std::vector<double>(kFirms, 0.0);
 
   FirmStepContext context() {
