@@ -10,27 +10,32 @@
 //   build (in-house: fab capacity; merchant: last step's demand + 10 %, at most capacity);
 //   clouds (and big tech) buy accelerators with it; model developers without a cloud rent
 //   cloud compute with it; service firms without a cloud rent inference compute for their
-//   customers (inference_compute_per_customer per real customer) and, with a partner, buy its
-//   model API per customer; model and service firms buy data.
+//   customers (u c(N) H100e-months per real customer, kernels/model_api.hpp); a service firm
+//   without its own model splits its customers' tokens between the labs' APIs and a self-hosted
+//   open model by the supplier logit (kernels/model_api.hpp), buying the first in the model-API
+//   market and renting compute for the second; model and service firms buy data.
+// Model-API supply (after the cloud market, SetModelApiSupply): each lab offers the compute left
+//   after its own customers, less the training_share it keeps, in M tokens at c(N) each.
 // Produce and accumulate (steps 3-5, after the markets): in-house chip makers build
 //   min(fab capacity, HBM received / HBM per unit) accelerators for themselves at unit cost;
 //   installed compute K <- K (1 - depreciation) + units received * performance * 2^(t / T_pp);
 //   data S <- S (1 - depreciation) + purchases + flywheel * customers + public data (model
-//   developers); training compute C += training_share * (own + rented compute) * FLOP per
-//   H100e-month * 2^(t / T_algo); capability from the scaling law (kernels/scaling_law.hpp);
-//   R&D stock and marketing stock accumulate and decay; awareness saturates in the marketing
-//   stock (marketing_awareness below). Model and service firms receive
+//   developers); training compute C += (own + rented compute - its customers' inference -
+//   API tokens served x c(N)) * FLOP per H100e-month * 2^(t / T_algo); capability from the scaling
+//   law (kernels/scaling_law.hpp); R&D stock and marketing stock accumulate and decay; awareness
+//   saturates in the marketing stock (marketing_awareness below). Model and service firms receive
 //   their region's public data and pay its regulation cost.
 // Service offer (step 6), per segment, in Arena Elo points: quality = base + E(t) - E(start),
-//   E = w_cap * capability used (own model, the open frontier plus a fine-tuning gain
-//   finetune_gain * (1 - exp(-data / scale)), or the partner's) + G_data * (1 - exp(-data /
+//   E = w_cap * capability used (own model, or the supplier logit's share-weighted capability
+//   of the labs' APIs and the open frontier plus a fine-tuning gain finetune_gain *
+//   (1 - exp(-data / scale)), kernels/model_api.hpp) + G_data * (1 - exp(-data /
 //   scale)) + G_rd * (1 - exp(-R&D / scale)), E(start) taken at the initial state or at entry;
 //   with global_model_access a > 0 in its region the capability used is max(that, a * global
 //   frontier + fine-tuning gain); a closed stack adopts only domestic open models. Price: unit
-//   cost u = inference compute per customer * compute price (what it paid; with its own cloud,
-//   its cloud price, the opportunity cost) + partner's API fee, per user. A share c
-//   (paid_conversion) of the firm's users pay the paid tier's list price, the others use the
-//   free tier; the list price recovers the per-user cost from the payers, list = base price +
+//   cost per user = inference compute per customer * compute price (what it paid; with its own
+//   cloud, its cloud price, the opportunity cost) + API tokens per customer * their mean price. A
+//   share c (paid_conversion) of the firm's users pay the paid tier's list price, the others use
+//   the free tier; the list price recovers the per-user cost from the payers, list = base price +
 //   (1 + markup) * u / c, so what a user pays on average is r = c * list = c * base price +
 //   (1 + markup) * u; c = 0 is a free service, r = 0, whose cost the firm bears; c = 1 is
 //   r = base price + (1 + markup) * u, every user paying. r is the service_price: customers
@@ -57,6 +62,7 @@
 #include "kernels/funding_rounds.hpp"
 #include "kernels/hd.hpp"
 #include "kernels/layout.hpp"
+#include "kernels/model_api.hpp"
 #include "kernels/scaling_law.hpp"
 #include "kernels/value_chain_params.hpp"
 #include "kernels/value_chain_state.hpp"
@@ -110,6 +116,31 @@ struct FirmStepContext {
   AIMARKET_HD void overflowed(std::int64_t index, int quantity) const {
     overflow.record(index, static_cast<std::int64_t>(step), quantity);
   }
+  // What firm j pays per H100e-month of compute: its own cloud's price (the opportunity cost),
+  // else what it paid per unit in the cloud market's last round, else the initial price.
+  AIMARKET_HD double compute_price_of(std::int64_t replicate, std::int32_t j) const {
+    const std::int64_t cloud = cell(replicate, kMarketCloud, j);
+    if (firm.layer_mask[j] & kLayerBitCloud) return m.price[cloud];
+    if (m.bought[cloud] > 0) return static_cast<double>(m.paid[cloud]) / units(m.bought[cloud]);
+    return p.cloud_initial_price;
+  }
+  // Fine-tuning gain of firm j on an adopted base: finetune_gain (1 - exp(-data / scale)).
+  AIMARKET_HD double finetune_of(std::int64_t replicate, std::int32_t j) const {
+    const std::int64_t idx = layout::replicate_firm(replicate, j, firm.firms);
+    return p.finetune_gain * (1.0 - det_exp(-dyn.data_stock[idx] / p.domain_data_scale));
+  }
+  // Firm j's supplier choice (kernels/model_api.hpp) at compute price `compute_price`.
+  AIMARKET_HD ApiChoice api_choice(std::int64_t replicate, std::int32_t j,
+                                   double compute_price) const {
+    return choose_api_supplier(p, firm, dyn, m, step, replicate, j, compute_price,
+                               finetune_of(replicate, j));
+  }
+  // c(N) of firm j's own model, H100e-months per M tokens.
+  AIMARKET_HD double own_compute_per_mtokens(std::int64_t replicate, std::int32_t j) const {
+    const std::int64_t idx = layout::replicate_firm(replicate, j, firm.firms);
+    return compute_per_mtokens(
+        active_parameters(dyn.training_compute[idx], dyn.data_stock[idx], step, p), p);
+  }
 };
 
 // One thread per (replicate, firm).
@@ -123,6 +154,8 @@ struct PlanFirmStep {
     // not blindly to capacity: unsold output would be lost. Read before the reset below.
     const double last_demand = c.m.demand_received[c.cell(replicate, kMarketAccelerator, j)];
     const double last_hbm_demand = c.m.demand_received[c.cell(replicate, kMarketHbm, j)];
+    // The compute price the supplier choice sees: last round's, read before the reset.
+    const double compute_price = c.compute_price_of(replicate, j);
     for (int market = 0; market < kUpstreamMarkets; ++market) {
       const std::int64_t k = c.cell(replicate, market, j);
       c.m.unit_demand[k] = 0.0;
@@ -136,6 +169,7 @@ struct PlanFirmStep {
       c.m.bought[k] = 0;
       c.m.paid[k] = 0;
       c.m.performance_bought[k] = 0.0;
+      c.m.price_floor[k] = 0.0;
     }
     c.dyn.rd_budget[index] = 0.0;
     c.dyn.marketing_budget[index] = 0.0;
@@ -205,13 +239,23 @@ struct PlanFirmStep {
         c.m.budget[c.cell(replicate, kMarketCloud, j)] = compute_budget;
         compute_spent += compute_budget;
       }
-      if (mask & kLayerBitService) {
-        c.m.unit_demand[c.cell(replicate, kMarketCloud, j)] =
-            customers * c.p.inference_compute_per_customer;
-      }
     }
-    if ((mask & kLayerBitService) && c.firm.model_source[j] >= 0) {
-      c.m.unit_demand[c.cell(replicate, kMarketModel, j)] = customers;
+    if (mask & kLayerBitService) {
+      // Inference for its customers: its own model's, or the supplier logit's split between
+      // the labs' APIs and a self-hosted open model (kernels/model_api.hpp).
+      const double tokens = customers * c.p.tokens_per_customer;
+      double inference = 0.0;
+      if (c.firm.model_source[j] == kOwnModel) {
+        inference = tokens * c.own_compute_per_mtokens(replicate, j);
+      } else {
+        const ApiChoice choice = c.api_choice(replicate, j, compute_price);
+        const double self = choice.self_share();
+        inference = tokens * self * choice.self_compute;
+        if (choice.api_weight > 0.0) {
+          c.m.unit_demand[c.cell(replicate, kMarketModel, j)] = tokens * (1.0 - self);
+        }
+      }
+      if (!(mask & kLayerBitCloud)) c.m.unit_demand[c.cell(replicate, kMarketCloud, j)] = inference;
     }
     if (mask & (kLayerBitModel | kLayerBitService)) {
       c.m.budget[c.cell(replicate, kMarketData, j)] = budget * strategy(kDataShare);
@@ -225,8 +269,8 @@ struct PlanFirmStep {
       const double rentable = 1.0 - c.firm.cloud_self_use[j];
       c.m.capacity[c.cell(replicate, kMarketCloud, j)] = c.dyn.installed_compute[index] * rentable;
     }
-    c.m.capacity[c.cell(replicate, kMarketModel, j)] = -1.0;  // unlimited
-    c.m.capacity[c.cell(replicate, kMarketData, j)] = -1.0;   // unlimited
+    // Model API: set after the cloud market (SetModelApiSupply).
+    c.m.capacity[c.cell(replicate, kMarketData, j)] = -1.0;  // unlimited
   }
 };
 
@@ -242,6 +286,41 @@ struct SetAcceleratorSupply {
     const double by_hbm = hbm_units / c.p.hbm_per_accelerator;
     const double fab = c.dyn.fab_capacity[index];
     c.m.capacity[c.cell(replicate, kMarketAccelerator, j)] = fab < by_hbm ? fab : by_hbm;
+  }
+};
+
+// Compute a lab holds this step after serving its own customers (kernels/model_api.hpp): own
+// compute kept plus compute rented, less u c(N) per own customer; at least 0.
+AIMARKET_HD inline double lab_spare_compute(const FirmStepContext& c, std::int64_t replicate,
+                                            std::int32_t j, double installed) {
+  const std::uint8_t mask = c.firm.layer_mask[j];
+  const double own = (mask & kLayerBitCloud) ? installed * c.firm.cloud_self_use[j] : 0.0;
+  const double rented = c.m.performance_bought[c.cell(replicate, kMarketCloud, j)];
+  double serving = 0.0;
+  if ((mask & kLayerBitService) && c.firm.model_source[j] == kOwnModel) {
+    serving = c.customers_of(replicate, j) * c.p.tokens_per_customer *
+              c.own_compute_per_mtokens(replicate, j);
+  }
+  const double spare = own + rented - serving;
+  return spare > 0.0 ? spare : 0.0;
+}
+
+// One thread per (replicate, firm), after the cloud market: a lab offers (1 - its strategy's
+// training_share) of its spare compute in the model-API market, in M tokens, at no less than its
+// serving cost.
+struct SetModelApiSupply {
+  FirmStepContext c;
+  AIMARKET_HD void operator()(std::int64_t index) const {
+    const layout::ReplicateFirm at = layout::split_replicate_firm(index, c.firm.firms);
+    const std::int64_t replicate = at.replicate;
+    const std::int32_t j = at.firm;
+    if (!c.dyn.alive[index] || !(c.firm.layer_mask[j] & kLayerBitModel)) return;
+    const std::int64_t k = c.cell(replicate, kMarketModel, j);
+    const double per_mtokens = c.own_compute_per_mtokens(replicate, j);
+    const double spare = lab_spare_compute(c, replicate, j, c.dyn.installed_compute[index]);
+    const double training_share = c.dyn.strategy_of(replicate, kTrainingShare, c.firm.firms, j);
+    c.m.capacity[k] = per_mtokens > 0.0 ? (1.0 - training_share) * spare / per_mtokens : 0.0;
+    c.m.price_floor[k] = per_mtokens * c.compute_price_of(replicate, j);
   }
 };
 
@@ -290,12 +369,14 @@ struct ProduceAndAccumulate {
     c.dyn.data_stock[index] = data;
 
     if (mask & kLayerBitModel) {
-      const double own = (mask & kLayerBitCloud) ? installed * c.firm.cloud_self_use[j] : 0.0;
-      const double rented = c.m.performance_bought[c.cell(replicate, kMarketCloud, j)];
+      // It trains on what its own customers and the API tokens it sold leave of its compute.
+      const double served = c.units(c.m.sold[c.cell(replicate, kMarketModel, j)]) *
+                            c.own_compute_per_mtokens(replicate, j);
+      double trained = lab_spare_compute(c, replicate, j, installed) - served;
+      if (trained < 0.0) trained = 0.0;
       const double algorithmic =
           FirmStepContext::doubling_factor(c.step, c.p.algorithmic_doubling_months);
-      const double training =
-          c.p.training_share * (own + rented) * c.p.flop_per_h100e_month * algorithmic;
+      const double training = trained * c.p.flop_per_h100e_month * algorithmic;
       c.dyn.training_compute[index] += training;
       const double flop = c.dyn.training_compute[index];
       if (flop > 0.0 && data > 0.0) {
@@ -324,18 +405,6 @@ struct ProduceAndAccumulate {
 // One thread per (replicate, segment, firm), after ProduceAndAccumulate.
 struct UpdateServiceOffer {
   FirmStepContext c;
-  // Best capability among the open-weight models a firm of `region` may adopt (a closed
-  // stack adopts only domestic ones).
-  AIMARKET_HD double open_frontier(std::int64_t replicate, int region) const {
-    double best = 0.0;
-    for (std::int32_t k = 0; k < c.firm.open_weight_count; ++k) {
-      const std::int32_t f = c.firm.open_weight_firms[k];
-      if (c.p.region.closed_stack[region] && c.firm.region[f] != region) continue;
-      const std::int64_t idx = layout::replicate_firm(replicate, f, c.firm.firms);
-      if (c.dyn.alive[idx] && c.dyn.capability[idx] > best) best = c.dyn.capability[idx];
-    }
-    return best;
-  }
   // Best capability of any model developer anywhere (open or licensable): the global
   // frontier a firm with global_model_access builds on.
   AIMARKET_HD double global_frontier(std::int64_t replicate) const {
@@ -357,14 +426,13 @@ struct UpdateServiceOffer {
     const double data_fill = 1.0 - det_exp(-c.dyn.data_stock[idx] / c.p.domain_data_scale);
     const double rd_fill = 1.0 - det_exp(-c.dyn.rd_stock[idx] / c.p.rd_scale);
     const double finetune = c.p.finetune_gain * data_fill;
-    const std::int32_t source = c.firm.model_source[j];
+    // Its own model's capability, or the supplier logit's share-weighted one (the labs' APIs
+    // and the self-hosted open frontier plus fine-tuning; kernels/model_api.hpp).
     double capability;
-    if (source == kOwnModel) {
+    if (c.firm.model_source[j] == kOwnModel) {
       capability = c.dyn.capability[idx];
-    } else if (source >= 0 && c.dyn.alive[layout::replicate_firm(replicate, source, n)]) {
-      capability = c.dyn.capability[layout::replicate_firm(replicate, source, n)];
-    } else {  // open base (or a partner that exited): open frontier plus fine-tuning
-      capability = open_frontier(replicate, c.firm.region[j]) + finetune;
+    } else {
+      capability = c.api_choice(replicate, j, c.compute_price_of(replicate, j)).capability();
     }
     // Access to global models (global cooperation): build on the global frontier, fine-tuned
     // on local data, when that beats the firm's own route.
@@ -383,26 +451,25 @@ struct UpdateServiceOffer {
     const std::int64_t replicate = at.replicate;
     const std::int32_t j = at.firm;
     const std::int64_t idx = layout::replicate_firm(replicate, j, n);
-    const std::int32_t source = c.firm.model_source[j];
-
     const double quality =
         c.dyn.base_quality[index] + (endogenous_quality(replicate, j) - c.dyn.quality_start[idx]);
     c.dyn.service_quality[index] = quality;
     c.dyn.quality_term[index] = c.p.beta_quality * quality;
 
-    const std::uint8_t mask = c.firm.layer_mask[j];
-    double compute_price = c.p.cloud_initial_price;
-    if (mask & kLayerBitCloud) {
-      // Its own compute is priced at what it could rent it for (its cloud price): the
-      // opportunity cost, not the operating cost.
-      compute_price = c.m.price[c.cell(replicate, kMarketCloud, j)];
+    // Its own compute is priced at what it could rent it for (its cloud price): the
+    // opportunity cost, not the operating cost; else at what it paid per unit.
+    const double compute_price = c.compute_price_of(replicate, j);
+    // Per user: the tokens it uses, served by its own model, or split by the supplier logit
+    // between self-hosting (compute) and the labs' APIs (their mean price).
+    double unit_cost;
+    if (c.firm.model_source[j] == kOwnModel) {
+      unit_cost = c.p.tokens_per_customer * c.own_compute_per_mtokens(replicate, j) * compute_price;
     } else {
-      const std::int64_t cloud = c.cell(replicate, kMarketCloud, j);
-      if (c.m.bought[cloud] > 0)
-        compute_price = static_cast<double>(c.m.paid[cloud]) / c.units(c.m.bought[cloud]);
+      const ApiChoice choice = c.api_choice(replicate, j, compute_price);
+      const double self = choice.self_share();
+      unit_cost = c.p.tokens_per_customer *
+                  (self * choice.self_compute * compute_price + (1.0 - self) * choice.api_price());
     }
-    const double api_fee = source >= 0 ? c.m.price[c.cell(replicate, kMarketModel, source)] : 0.0;
-    const double unit_cost = c.p.inference_compute_per_customer * compute_price + api_fee;
     const double markup = c.dyn.strategy_of(replicate, kMarkup, n, j);
     // What a user pays on average (revenue per user): conversion x the list price that passes
     // the cost on to the payers.

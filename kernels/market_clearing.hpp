@@ -4,12 +4,15 @@
 // Buyer i wants units with a fixed part U_i (what it must have: HBM for the accelerators it
 // plans, inference compute for its customers, API use of its partner's model) and a budget
 // part B_i (USD it spends: compute and data budgets). It splits its demand across the sellers
-// it may trade with (alive, not itself, not barred by an export control; for the model API only
-// its partner) by an attraction model: price per unit of performance, times the seller's
-// capacity S_j where capacity is limited (HBM, accelerators, cloud compute),
+// it may trade with (alive, not itself, not barred by an export control) by an attraction
+// model: price per unit of performance, times the seller's capacity S_j where capacity is
+// limited (HBM, accelerators, cloud compute),
 //   w_ij = S_j (p_j / perf_j)^(-theta),   d_ij = (U_i + B_i / p_j) w_ij / sum_k w_ik,
 // so that at equal prices buyers spread their orders in proportion to what each seller can
-// deliver, and market shares start at capacity shares (the calibration's lever).
+// deliver, and market shares start at capacity shares (the calibration's lever). In the
+// model-API market the weight is the supplier logit of kernels/model_api.hpp instead,
+//   w_ij = exp(b K_j - sigma ln p_j + o_j + bonus [j = partner of i]),
+// so that buyers split their tokens in logit shares of capability and price.
 // A buyer in a region with a closed stack (scenario) trades only with sellers of its region.
 // Seller j with capacity S_j faces D_j = sum_i d_ij and, when short, rations proportionally:
 //   rho_j = min(1, S_j / D_j),   buyer i receives d_ij rho_j
@@ -20,8 +23,9 @@
 // units or payment, or a sum of them, that would leave the int64 range is recorded as the
 // firm's overflow (OverflowRecord) and left out, and the run stops.
 // Prices then adjust toward clearing: p_j <- p_j (D_j / S_j)^eta, the factor bounded to
-// [1/kappa, kappa], and never below the seller's unit cost. Markets with unlimited capacity
-// (model API, data) keep their prices.
+// [1/kappa, kappa], and never below the seller's unit cost (the market's, or the seller's own
+// price_floor where higher: a lab's serving cost per M tokens). Markets with unlimited capacity
+// (data) keep their prices.
 #pragma once
 
 #include <cmath>
@@ -31,6 +35,7 @@
 #include "kernels/det_math.hpp"
 #include "kernels/hd.hpp"
 #include "kernels/layout.hpp"
+#include "kernels/model_api.hpp"
 #include "kernels/value_chain_state.hpp"
 #include "model/dimensions.hpp"
 
@@ -48,6 +53,9 @@ struct MarketClearing {
   const std::uint8_t* export_blocked;  // [seller region][buyer region]
   bool apply_export_controls;
   double price_sensitivity;  // theta
+  // Model-API market: the supplier logit's terms (kernels/model_api.hpp).
+  const double* capability;  // [replicate][firm]
+  ValueChainParams params;
   MarketArrays m;
   std::uint8_t closed_stack[kRegions];  // 1: the region's buyers trade only at home
   OverflowRecord overflow;              // int64 overflows of money and units
@@ -65,7 +73,6 @@ struct MarketClearing {
         export_blocked[layout::seller_buyer_region(firm.region[j], firm.region[i])]) {
       return false;
     }
-    if (market == kMarketModel && firm.model_source[i] != j) return false;
     if (closed_stack[firm.region[i]] && firm.region[j] != firm.region[i]) return false;
     return true;
   }
@@ -73,11 +80,18 @@ struct MarketClearing {
   // (SellerAttraction) so that the buyer-seller loops cost a multiply, not an exp and a log.
   AIMARKET_HD double attraction_of(std::int64_t replicate, std::int32_t j) const {
     const std::int64_t sj = cell(replicate, j);
+    if (market == kMarketModel) {
+      return api_attraction(capability[layout::replicate_firm(replicate, j, firms)], m.price[sj],
+                            params, firm.api_offset[j]);
+    }
     const double attraction = det_exp(-price_sensitivity * det_log(m.price[sj] / performance(j)));
     return m.capacity[sj] >= 0.0 ? m.capacity[sj] * attraction : attraction;
   }
   AIMARKET_HD double weight(std::int64_t replicate, std::int32_t i, std::int32_t j) const {
     if (!can_trade(replicate, i, j)) return 0.0;
+    if (market == kMarketModel && firm.model_source[i] == j) {
+      return m.attraction[cell(replicate, j)] * det_exp(params.api_partner_bonus);
+    }
     return m.attraction[cell(replicate, j)];
   }
   // Units buyer i asks of seller j (w = weight(replicate, i, j), > 0).
@@ -238,6 +252,7 @@ struct RepriceSeller {
     if (factor < 1.0 / max_change) factor = 1.0 / max_change;
     double price = c.m.price[sj] * factor;
     if (price < price_floor) price = price_floor;
+    if (price < c.m.price_floor[sj]) price = c.m.price_floor[sj];
     c.m.price[sj] = price;
   }
 };

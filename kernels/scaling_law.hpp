@@ -17,6 +17,15 @@
 
 namespace aimarket {
 
+// Parameters N of the model chinchilla_loss trains: sqrt(C / (6 tpp)), or C / (6 D) when the
+// firm holds fewer tokens D than the compute-optimal tpp N.
+AIMARKET_HD inline double model_parameters(double compute_flop, double data_tokens,
+                                           double tokens_per_parameter) {
+  const double parameters = std::sqrt(compute_flop / (6.0 * tokens_per_parameter));
+  if (data_tokens < tokens_per_parameter * parameters) return compute_flop / (6.0 * data_tokens);
+  return parameters;
+}
+
 AIMARKET_HD inline double chinchilla_loss(double compute_flop, double data_tokens, double E,
                                           double A, double B, double alpha, double beta,
                                           double tokens_per_parameter) {

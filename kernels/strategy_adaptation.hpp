@@ -7,9 +7,9 @@
 // uniformly among all firms and takes the first alive one with the same layers; if that peer grew
 // faster, the firm copies the peer's strategy parameters with probability imitation_probability.
 // Otherwise it mutates: each parameter is multiplied by exp(mutation_sd * z) (z standard normal),
-// the four budget shares are renormalised to sum to 1, and the spending rate is capped at 1. Reads
-// come from the current parameters and writes go to a second buffer, so no thread sees another's
-// update; the engine swaps them.
+// the four budget shares are renormalised to sum to 1, and the spending rate and the training
+// share are capped at 1. Reads come from the current parameters and writes go to a second
+// buffer, so no thread sees another's update; the engine swaps them.
 #pragma once
 
 #include <cstdint>
@@ -90,6 +90,7 @@ struct AdaptStrategies {
       for (int p = kComputeShare; p <= kMarketingShare; ++p) next(p) = next(p) / shares;
     }
     if (next(kSpendRate) > 1.0) next(kSpendRate) = 1.0;
+    if (next(kTrainingShare) > 1.0) next(kTrainingShare) = 1.0;  // a share of compute
   }
 };
 

@@ -49,7 +49,11 @@ struct ValueChainParams {
   double chinchilla_E, chinchilla_A, chinchilla_B, chinchilla_alpha, chinchilla_beta;
   double tokens_per_parameter, flop_per_h100e_month, algorithmic_doubling_months;
   double reference_loss;  // L at reference_compute, compute-optimal
-  double training_share, inference_compute_per_customer;
+  // Inference and the model-API market (kernels/model_api.hpp).
+  double tokens_per_customer;             // M tokens per real customer-month
+  double inference_flop_per_h100e_month;  // FLOP per H100e-month when serving
+  double api_price_sensitivity;           // sigma of the supplier logit
+  double api_partner_bonus;               // utility of the model_source partner's API
   double finetune_gain;  // capability, bound of the fine-tuning gain on an open base
   RegionLevers region;
 };
@@ -140,9 +144,11 @@ inline ValueChainParams make_value_chain_params(const Config& config) {
   v.tokens_per_parameter = m.tokens_per_parameter;
   v.flop_per_h100e_month = m.flop_per_h100e_month;
   v.algorithmic_doubling_months = m.algorithmic_doubling_months;
-  v.training_share = m.training_share;
   v.finetune_gain = m.finetune_gain;
-  v.inference_compute_per_customer = m.inference_compute_per_customer;
+  v.tokens_per_customer = m.tokens_per_customer;
+  v.inference_flop_per_h100e_month = m.inference_flop_per_h100e_month;
+  v.api_price_sensitivity = m.api_price_sensitivity;
+  v.api_partner_bonus = m.api_partner_bonus;
   v.reference_loss =
       chinchilla_loss(m.reference_compute, 1e300, m.chinchilla_E, m.chinchilla_A, m.chinchilla_B,
                       m.chinchilla_alpha, m.chinchilla_beta, m.tokens_per_parameter);

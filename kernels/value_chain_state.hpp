@@ -41,9 +41,10 @@ enum StrategyParameter : int {
   kDataShare = 2,
   kRdShare = 3,
   kMarketingShare = 4,
-  kMarkup = 5,  // service price markup over unit cost
+  kMarkup = 5,         // service price markup over unit cost
+  kTrainingShare = 6,  // share of a lab's spare compute kept for training (kernels/model_api.hpp)
 };
-static_assert(kMarkup + 1 == kStrategyParameters,
+static_assert(kTrainingShare + 1 == kStrategyParameters,
               "one StrategyParameter per name in kStrategyParameterNames");
 
 // What overflowed the int64 range (kernels/checked_int.hpp) in a firm's money or units.
@@ -103,6 +104,7 @@ struct FirmStatic {
   std::int32_t model_developer_count;
   const double* base_strategy;   // [parameter][firm] at start (an entrant's too)
   const double* cloud_self_use;  // [firm] share of own compute not rented out
+  const double* api_offset;      // [firm] supplier-logit offset o_j (kernels/model_api.hpp)
 };
 
 struct FirmDynamic {
@@ -163,6 +165,7 @@ struct MarketArrays {
   std::int64_t* paid;          // buyer's payments, USD
   double* performance_bought;  // buyer's units received times the seller's performance
   double* attraction;          // seller's weight before trade rules: S_j (p_j/perf_j)^-theta
+  double* price_floor;         // seller's own price floor this step (model API: serving cost)
 };
 
 }  // namespace aimarket

@@ -64,6 +64,7 @@ struct MarketSetup {
   std::vector<double> cloud_self_use;           // [firm]
   std::vector<std::uint8_t> cash_flow_funded;   // [firm] 1: budget from operating cash flow
   std::vector<double> reinvestment_rate;        // [firm] share of operating cash flow spent
+  std::vector<double> api_offset;               // [firm] supplier-logit offset (model_api.hpp)
   AdaptationParams adaptation{};                // every 0: off
   AcquisitionParams acquisition{};              // rate 0: off
   std::vector<std::int32_t> acquirers;          // big-tech firms that may acquire

@@ -220,6 +220,9 @@ struct FirmStaticState {
         model_developers(to_device(setup.model_developers)),
         base_strategy(to_device(setup.strategy)),
         cloud_self_use(to_device(setup.cloud_self_use)),
+        api_offset(setup.api_offset.empty()
+                       ? thrust::device_vector<double>(static_cast<std::size_t>(setup.firms), 0.0)
+                       : to_device(setup.api_offset)),
         acquirers(to_device(setup.acquirers)),
         base_awareness(to_device(setup.awareness)),
         other_income(to_device(setup.other_income)),
@@ -248,14 +251,15 @@ struct FirmStaticState {
     v.model_developer_count = static_cast<std::int32_t>(model_developers.size());
     v.base_strategy = raw(base_strategy);
     v.cloud_self_use = raw(cloud_self_use);
+    v.api_offset = raw(api_offset);
     return v;
   }
 
   double bytes() const {
     return bytes_of(serves, paid_conversion, region_term, utility_offset, layer_mask,
                     in_house_chips, region, open_weights, model_source, open_weight_firms,
-                    chip_performance, model_developers, base_strategy, cloud_self_use, acquirers,
-                    base_awareness, other_income, cash_flow_funded, reinvestment_rate,
+                    chip_performance, model_developers, base_strategy, cloud_self_use, api_offset,
+                    acquirers, base_awareness, other_income, cash_flow_funded, reinvestment_rate,
                     export_blocked);
   }
   static double footprint(const EngineSizes& s) {
@@ -265,9 +269,9 @@ struct FirmStaticState {
     bytes += f * kRegions * kF64;        // region_term
     bytes += kMarkets * f * kF64;        // utility_offset
     // layer_mask, in_house_chips, region, open_weights; model_source; open_weight_firms,
-    // model_developers, acquirers; chip_performance, cloud_self_use, base_awareness;
-    // base_strategy; other_income; cash_flow_funded, reinvestment_rate.
-    bytes += f * (4.0 * kU8 + kI32 + 3.0 * kI32 + 3.0 * kF64 + kStrategyParameters * kF64 + kI64);
+    // model_developers, acquirers; chip_performance, cloud_self_use, api_offset,
+    // base_awareness; base_strategy; other_income; cash_flow_funded, reinvestment_rate.
+    bytes += f * (4.0 * kU8 + kI32 + 3.0 * kI32 + 4.0 * kF64 + kStrategyParameters * kF64 + kI64);
     bytes += f * (kU8 + kF64);
     bytes += kRegions * kRegions * kU8;  // export_blocked
     return bytes;
@@ -288,6 +292,7 @@ struct FirmStaticState {
   thrust::device_vector<std::int32_t> model_developers;  // firm indices
   thrust::device_vector<double> base_strategy;           // [parameter][firm]
   thrust::device_vector<double> cloud_self_use;          // [firm]
+  thrust::device_vector<double> api_offset;              // [firm]
   thrust::device_vector<std::int32_t> acquirers;         // firm indices
   thrust::device_vector<double> base_awareness;          // [firm]
   thrust::device_vector<std::int64_t> other_income;      // [firm]
@@ -461,7 +466,8 @@ struct UpstreamMarketState {
         bought(cells.market(), 0),
         paid(cells.market(), 0),
         performance_bought(cells.market(), 0.0),
-        attraction(cells.market(), 0.0) {
+        attraction(cells.market(), 0.0),
+        price_floor(cells.market(), 0.0) {
     std::vector<double> prices;
     for (std::int64_t r = 0; r < setup.replicates; ++r) {
       for (int market = 0; market < kUpstreamMarkets; ++market) {
@@ -491,12 +497,14 @@ struct UpstreamMarketState {
     v.paid = raw(paid);
     v.performance_bought = raw(performance_bought);
     v.attraction = raw(attraction);
+    v.price_floor = raw(price_floor);
     return v;
   }
 
   double bytes() const {
     double bytes = bytes_of(price, unit_demand, budget, weight_total, capacity, demand_received,
-                            ration, sold, revenue, bought, paid, performance_bought, attraction);
+                            ration, sold, revenue, bought, paid, performance_bought, attraction,
+                            price_floor);
     for (int market = 0; market < kUpstreamMarkets; ++market)
       bytes += bytes_of(buyers[market], sellers[market]);
     return bytes;
@@ -504,8 +512,8 @@ struct UpstreamMarketState {
   static double footprint(const EngineSizes& s) {
     const double f = static_cast<double>(s.firms);
     const double market_cells = static_cast<double>(s.replicates) * f * kUpstreamMarkets;
-    // price .. attraction: nine doubles, four int64; the buyer and seller lists at every firm.
-    return market_cells * (9.0 * kF64 + 4.0 * kI64) + 2.0 * kUpstreamMarkets * f * kI32;
+    // price .. price_floor: ten doubles, four int64; the buyer and seller lists at every firm.
+    return market_cells * (10.0 * kF64 + 4.0 * kI64) + 2.0 * kUpstreamMarkets * f * kI32;
   }
 
   thrust::device_vector<double> price;
@@ -521,6 +529,7 @@ struct UpstreamMarketState {
   thrust::device_vector<std::int64_t> paid;
   thrust::device_vector<double> performance_bought;
   thrust::device_vector<double> attraction;
+  thrust::device_vector<double> price_floor;
   std::array<thrust::device_vector<std::int32_t>, kUpstreamMarkets> buyers;   // firm indices
   std::array<thrust::device_vector<std::int32_t>, kUpstreamMarkets> sellers;  // firm indices
 };

@@ -11,8 +11,8 @@
 // estimate uses before anything is built (tests/cpp/test_memory.cpp checks it against what the
 // engine allocates).
 //
-// Step order (MODEL.md section 4): firm plans; HBM, accelerator, cloud, model-API and data
-// markets clear; production, data and capability accumulate; service quality and price
+// Step order (MODEL.md section 4): firm plans; HBM, accelerator and cloud markets clear; labs
+// offer their serving capacity; model-API and data markets clear; production, data and capability accumulate; service quality and price
 // update; customers choose; entrants take free slots (when [entry] rate > 0); finance settles;
 // big tech acquires start-ups ([entry] acquisition_rate > 0); every [strategy] adapt_every
 // steps firms review their strategies. A scenario event changes levers between steps.
@@ -60,6 +60,7 @@ class Engine final : public EnsembleBackend {
     launch("SetAcceleratorSupply", firm_threads, SetAcceleratorSupply{context});
     clear_market(kMarketAccelerator, true, t);
     clear_market(kMarketCloud, false, t);
+    launch("SetModelApiSupply", firm_threads, SetModelApiSupply{context});
     clear_market(kMarketModel, false, t);
     clear_market(kMarketData, false, t);
     clock.phase("firm state");
@@ -310,13 +311,14 @@ class Engine final : public EnsembleBackend {
     clearing.export_blocked = raw(firm_static_.export_blocked);
     clearing.apply_export_controls = export_controlled;
     clearing.price_sensitivity = value_chain_.buyer_price_sensitivity;
+    clearing.capability = raw(firm_.capability);
+    clearing.params = value_chain_;
     clearing.m = upstream_.view();
     clearing.overflow = firm_.overflow_record();
     clearing.step = t;
     for (int g = 0; g < kRegions; ++g)
       clearing.closed_stack[g] = value_chain_.region.closed_stack[g];
-    const bool priced =
-        market == kMarketHbm || market == kMarketAccelerator || market == kMarketCloud;
+    const bool priced = market != kMarketData;
     launch("SellerAttraction", replicates_ * sellers, SellerAttraction{clearing});
     launch("SumBuyerWeights", replicates_ * buyers, SumBuyerWeights{clearing});
     launch("ClearSeller", replicates_ * sellers, ClearSeller{clearing});

@@ -58,6 +58,9 @@ struct FirmsSettings {
   double rd_share = 0.3;
   double marketing_share = 0.2;
   double markup = 0.3;  // price markup over AI unit cost
+  // Share of a lab's compute, after its own customers, kept for training (the rest is offered
+  // in the model-API market); a strategy parameter.
+  double training_share = 0.67;
   // Share of a service's users who pay its (paid tier's) price, for named firms that do not set
   // their own and for synthetic firms and entrants; 1: every user pays.
   double paid_conversion = 1.0;
@@ -118,11 +121,13 @@ struct ModelsSettings {
   double tokens_per_parameter = 20.0;    // compute-optimal D / N
   double flop_per_h100e_month = 1.0e21;  // effective training FLOP per H100e-month
   double algorithmic_doubling_months = 8.0;
-  double reference_compute = 1.0e21;             // FLOP where capability is 0
-  double training_share = 0.5;                   // share of a model developer's compute trained on
-  double finetune_gain = 0.1;                    // capability, bound of the fine-tuning gain
-  double inference_compute_per_customer = 5e-4;  // H100e-months per real customer-month
-  double api_initial_price = 2.0;                // USD per real customer-month of model use
+  double reference_compute = 1.0e21;               // FLOP where capability is 0
+  double finetune_gain = 0.1;                      // capability, bound of the fine-tuning gain
+  double tokens_per_customer = 0.05;               // M tokens a real customer uses per month
+  double inference_flop_per_h100e_month = 2.6e20;  // FLOP per H100e-month at inference
+  double api_initial_price = 0.75;                 // USD per M tokens (3:1 blend of in/out)
+  double api_price_sensitivity = 1.0;              // sigma: utility per log of the API price
+  double api_partner_bonus = 2.0;                  // utility of a model_source partner's API
 };
 
 // Policy levers (MODEL.md section 5), per region of the firm (or customer) they act on.
@@ -233,6 +238,7 @@ struct FirmSpec {
   // Absent (std::nullopt): the firm's strategy preset's value, else the [firms] setting of the
   // same name (applied where the firm table is built, src/population).
   std::optional<double> markup;
+  std::optional<double> training_share;  // absent: its strategy's, else firms.training_share
   std::optional<double> spend_rate;
   double other_income = 0.0;  // USD M per step from outside the model
   // "venture" or "cash_flow" (kFinancingNames); absent: by archetype.
@@ -247,6 +253,8 @@ struct FirmSpec {
   std::optional<double> marketing_share;
   // Absent: compute.cloud_self_use_share with layer model, else 0.
   std::optional<double> cloud_self_use;
+  std::optional<double> api_price;  // USD per M tokens at step 0; absent: models.api_initial_price
+  std::optional<double> api_share;  // share of API spending at the start (offset calibration)
   std::array<double, kSegments> initial_share{};  // share of each segment's adopters at step 0
   // Share of each segment's adopters in the firm's home region at step 0, where given
   // (home_share_given); elsewhere, and where not given, initial_share applies.

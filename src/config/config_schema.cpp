@@ -220,6 +220,11 @@ const std::vector<KeySpec> kSettingsKeys = {
      "Markup of a firm's prices over its unit cost (for a service: inference compute and model "
      "fees); a `[[firm]]` may set its own.",
      AIMARKET_FIELD(firms.markup), nullptr, nullptr},
+    {"firms", "training_share", KeyKind::kFloat, "0.67", "fraction", Closed(0.0, 1.0), kNoNames,
+     "Share of a model developer's compute, after serving its own customers, kept for "
+     "training; the rest is offered in the model-API market, and what that market does not "
+     "take trains too. A strategy parameter; a `[[firm]]` may set its own.",
+     AIMARKET_FIELD(firms.training_share), nullptr, nullptr},
     {"firms", "paid_conversion", KeyKind::kFloat, "1.0", "fraction of users", Closed(0.0, 1.0),
      kNoNames,
      "Share of a service's users who pay its price (the paid tier's list price); the others use "
@@ -506,22 +511,35 @@ const std::vector<KeySpec> kSettingsKeys = {
      "Effective training compute of a model of capability 0: the origin of the "
      "capability scale.",
      AIMARKET_FIELD(models.reference_compute), nullptr, nullptr},
-    {"models", "training_share", KeyKind::kFloat, "0.5", "fraction", Closed(0.0, 1.0), kNoNames,
-     "Share of a model developer's compute spent on training; the rest serves inference.",
-     AIMARKET_FIELD(models.training_share), nullptr, nullptr},
     {"models", "finetune_gain", KeyKind::kFloat, "0.1", "capability units", Closed(0.0, kMaxBeta),
      kNoNames,
      "Bound of the capability a firm adds to an adopted open base model by fine-tuning on its "
      "local data: `finetune_gain * (1 - exp(-data / firms.domain_data_scale))`.",
      AIMARKET_FIELD(models.finetune_gain), nullptr, nullptr},
-    {"models", "inference_compute_per_customer", KeyKind::kFloat, "5e-4",
-     "H100e-months per real customer-month", Closed(0.0, kMaxQuantity), kNoNames,
-     "Inference compute one real customer uses in a month of service.",
-     AIMARKET_FIELD(models.inference_compute_per_customer), nullptr, nullptr},
-    {"models", "api_initial_price", KeyKind::kFloat, "2.0", "USD per real customer-month",
+    {"models", "tokens_per_customer", KeyKind::kFloat, "0.05", "M tokens per real customer-month",
+     Closed(0.0, kMaxQuantity), kNoNames,
+     "Usage: tokens (prompt and response) one real customer of a service uses in a month. Its "
+     "inference compute is this times `2 x active parameters` FLOP per token.",
+     AIMARKET_FIELD(models.tokens_per_customer), nullptr, nullptr},
+    {"models", "inference_flop_per_h100e_month", KeyKind::kFloat, "2.6e20", "FLOP per H100e-month",
+     OpenClosed(0.0, kMaxFlop), kNoNames,
+     "FLOP one H100e delivers in a month when serving a model (peak throughput times inference "
+     "utilisation).",
+     AIMARKET_FIELD(models.inference_flop_per_h100e_month), nullptr, nullptr},
+    {"models", "api_initial_price", KeyKind::kFloat, "0.75", "USD per M tokens",
      OpenClosed(0.0, kMaxCost), kNoNames,
-     "Price a service firm pays a model developer (API fee) per real customer-month, at step 0.",
+     "API price of a model developer at step 0 (a 3:1 blend of input and output prices) unless "
+     "the firm sets its own `api_price`; it then moves toward clearing like the compute prices.",
      AIMARKET_FIELD(models.api_initial_price), nullptr, nullptr},
+    {"models", "api_price_sensitivity", KeyKind::kFloat, "1.0", "utility per log USD",
+     Closed(0.0, 100.0), kNoNames,
+     "sigma: a service firm's utility from a model supplier falls by sigma times the log of its "
+     "price per M tokens (logit supplier choice).",
+     AIMARKET_FIELD(models.api_price_sensitivity), nullptr, nullptr},
+    {"models", "api_partner_bonus", KeyKind::kFloat, "2.0", "utility", Closed(0.0, 100.0), kNoNames,
+     "Utility a service firm adds to the API of its `model_source` partner: a preference, not "
+     "exclusivity.",
+     AIMARKET_FIELD(models.api_partner_bonus), nullptr, nullptr},
 
     // [scenario]
     {"scenario", "export_controls", KeyKind::kNamePairs, "[]", "-", NoRange(), kRegionList,
@@ -616,45 +634,45 @@ const std::vector<KeySpec> kSettingsKeys = {
         kStrategyParameterList, meaning,                                                          \
         AIMARKET_SPAN(strategy.presets[index], kStrategyParameters), nullptr,                     \
         "spend_rate in [0, 1] (per step), the four shares in [0, 1] summing to 1, markup in [0, " \
-        "100]"                                                                                    \
+        "100], training_share in [0, 1]"                                                          \
   }
     AIMARKET_PRESET(0, "vertical_integration",
                     "{ spend_rate = 0.03, compute_share = 0.5, data_share = 0.1, rd_share = 0.25, "
-                    "marketing_share = 0.15, markup = 0.5 }",
+                    "marketing_share = 0.15, markup = 0.5, training_share = 0.67 }",
                     "All-round player: invests across the chain, spends steadily (big tech)."),
     AIMARKET_PRESET(
         1, "open_weight",
         "{ spend_rate = 0.03, compute_share = 0.6, data_share = 0.15, rd_share = 0.2, "
-        "marketing_share = 0.05, markup = 0.2 }",
+        "marketing_share = 0.05, markup = 0.2, training_share = 0.67 }",
         "Releases open weights: compute and data for ecosystem reach, low API margins."),
     AIMARKET_PRESET(2, "closed_frontier",
                     "{ spend_rate = 0.06, compute_share = 0.7, data_share = 0.1, rd_share = 0.15, "
-                    "marketing_share = 0.05, markup = 1.0 }",
+                    "marketing_share = 0.05, markup = 1.0, training_share = 0.67 }",
                     "Closed frontier lab: heavy compute, API pricing."),
     AIMARKET_PRESET(
         3, "partner",
         "{ spend_rate = 0.04, compute_share = 0.2, data_share = 0.2, rd_share = 0.2, "
-        "marketing_share = 0.4, markup = 0.5 }",
+        "marketing_share = 0.4, markup = 0.5, training_share = 0.67 }",
         "Licenses a lab's model (set `model_source` to the partner) and competes on reach."),
     AIMARKET_PRESET(4, "adopt_global_base",
                     "{ spend_rate = 0.04, compute_share = 0.2, data_share = 0.35, rd_share = 0.2, "
-                    "marketing_share = 0.25, markup = 0.3 }",
+                    "marketing_share = 0.25, markup = 0.3, training_share = 0.67 }",
                     "Fast follower: adopts a global or open base model, fine-tunes on local data."),
     AIMARKET_PRESET(5, "sovereign_full_stack",
                     "{ spend_rate = 0.04, compute_share = 0.5, data_share = 0.2, rd_share = 0.2, "
-                    "marketing_share = 0.1, markup = 0.4 }",
+                    "marketing_share = 0.1, markup = 0.4, training_share = 0.67 }",
                     "Builds its own stack (models on home infrastructure)."),
     AIMARKET_PRESET(6, "vertical_niche",
                     "{ spend_rate = 0.04, compute_share = 0.15, data_share = 0.4, rd_share = 0.25, "
-                    "marketing_share = 0.2, markup = 0.6 }",
+                    "marketing_share = 0.2, markup = 0.6, training_share = 0.67 }",
                     "One industry, domain data."),
     AIMARKET_PRESET(7, "memory_specialist",
                     "{ spend_rate = 0.03, compute_share = 0.8, data_share = 0.0, rd_share = 0.15, "
-                    "marketing_share = 0.05, markup = 0.3 }",
+                    "marketing_share = 0.05, markup = 0.3, training_share = 0.67 }",
                     "Memory maker: puts its budget into HBM capacity."),
     AIMARKET_PRESET(8, "npu_challenger",
                     "{ spend_rate = 0.05, compute_share = 0.6, data_share = 0.0, rd_share = 0.3, "
-                    "marketing_share = 0.1, markup = 0.2 }",
+                    "marketing_share = 0.1, markup = 0.2, training_share = 0.67 }",
                     "AI-chip start-up: fab capacity and R&D, low margins."),
 #undef AIMARKET_PRESET
 #define AIMARKET_ARCHETYPE_STRATEGY(index, key)                                   \
@@ -800,6 +818,11 @@ const std::vector<KeySpec> kFirmKeys = {
     {"firm", "markup", KeyKind::kFloat, nullptr, "fraction of unit cost", Closed(0.0, 100.0),
      kNoNames, "The firm's own markup, in place of `firms.markup`.",
      AIMARKET_FIRM_OPTIONAL(markup, "firms.markup"), "`firms.markup`", nullptr},
+    {"firm", "training_share", KeyKind::kFloat, nullptr, "fraction", Closed(0.0, 1.0), kNoNames,
+     "The firm's own training share (of its compute after its own customers), in place of its "
+     "strategy's (or `firms.training_share`).",
+     AIMARKET_FIRM_OPTIONAL(training_share, "its strategy's or firms.training_share"),
+     "its strategy's, else `firms.training_share`", nullptr},
     {"firm", "spend_rate", KeyKind::kFloat, nullptr, "per step", Closed(0.0, 1.0), kNoNames,
      "The firm's own spending rate, in place of its strategy's (or `firms.spend_rate`).",
      AIMARKET_FIRM_OPTIONAL(spend_rate, "its strategy's or firms.spend_rate"),
@@ -820,6 +843,17 @@ const std::vector<KeySpec> kFirmKeys = {
      kNoNames, "Share of the budget spent on marketing.",
      AIMARKET_FIRM_OPTIONAL(marketing_share, nullptr),
      "its strategy's, else `firms.marketing_share`", nullptr},
+    {"firm", "api_price", KeyKind::kFloat, nullptr, "USD per M tokens", OpenClosed(0.0, kMaxCost),
+     kNoNames,
+     "The firm's API price at step 0 (a 3:1 blend of input and output prices), in place of "
+     "`models.api_initial_price` (meaningful with layer `model`).",
+     AIMARKET_FIRM_OPTIONAL(api_price, "models.api_initial_price"), "`models.api_initial_price`",
+     nullptr},
+    {"firm", "api_share", KeyKind::kFloat, nullptr, "fraction", Closed(0.0, 1.0), kNoNames,
+     "The lab's share of API spending at the start: its supplier-logit offset is set so that a "
+     "service firm without partner or self-hosting spends this share with it (labs without one "
+     "share the rest at offset 0). Meaningful with layer `model`; the shares must sum below 1.",
+     AIMARKET_FIRM_OPTIONAL(api_share, "none: offset 0"), "none (offset 0)", nullptr},
     {"firm", "cloud_self_use", KeyKind::kFloat, nullptr, "fraction", Closed(0.0, 1.0), kNoNames,
      "Share of the firm's installed compute it keeps for itself (training with layer model) "
      "rather than renting out on the cloud market (meaningful with layer `cloud`).",

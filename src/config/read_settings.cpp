@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "config/config_internal.hpp"
+#include "kernels/value_chain_state.hpp"
 
 namespace aimarket::config_internal {
 
@@ -133,6 +134,11 @@ void check_settings(Config& config, const SettingNodes& nodes, Problems& problem
     if (found == nodes.valid.end()) continue;
     const auto& preset = config.strategy.presets[static_cast<std::size_t>(k)];
     const double shares = preset[1] + preset[2] + preset[3] + preset[4];
+    if (preset[kTrainingShare] > 1.0) {
+      problems.add(*found->second, key + ".training_share",
+                   "a training share is a share of compute, at most 1; got " +
+                       config_schema::number_text(preset[kTrainingShare]));
+    }
     if (preset[0] > 1.0) {
       problems.add(*found->second, key + ".spend_rate",
                    "a spending rate is a share of cash per step, at most 1; got " +

@@ -54,9 +54,10 @@ constexpr const char* kStrategyChoiceNames[kStrategyChoices] = {"none",
 constexpr int kStrategies = kStrategyChoices - 1;  // presets (all but "none")
 
 // Parameters of a strategy preset, in kernels/value_chain_state.hpp StrategyParameter order.
-constexpr int kStrategyParameters = 6;
+constexpr int kStrategyParameters = 7;
 constexpr const char* kStrategyParameterNames[kStrategyParameters] = {
-    "spend_rate", "compute_share", "data_share", "rd_share", "marketing_share", "markup"};
+    "spend_rate",      "compute_share", "data_share",    "rd_share",
+    "marketing_share", "markup",        "training_share"};
 
 // Largest consideration set (demand.consideration_set): it sizes the candidate arrays on each
 // device thread's stack (kernels/customer_choice.hpp), so the config may not exceed it.

@@ -140,7 +140,7 @@ inline constexpr VariableSpec kUtilityOffset{
 // a layer dimension.
 inline constexpr VariableSpec kLayerUnit{"layer_unit", "", "unit of the layer's quantities"};
 inline constexpr const char* kLayerUnitNames[kLayers] = {
-    "HBM stacks", "accelerator units", "H100e-months", "customer-months", "customers"};
+    "HBM stacks", "accelerator units", "H100e-months", "M tokens", "customers"};
 
 // --- Variable attributes ------------------------------------------------------------------
 inline constexpr const char* kUnitsAttr = "units";

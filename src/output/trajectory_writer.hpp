@@ -40,8 +40,8 @@ struct RunMetadata {
 
 // One recorded step, for all replicates. Row-major, outermost index first. Layers are all of
 // kLayerNames (hbm, accelerator, cloud, model, service); each layer's units are its own:
-// HBM stacks, accelerator units, H100e-months of cloud compute, customer-months of model
-// API use, and customers (real customers, agents x customer_weight) for service.
+// HBM stacks, accelerator units, H100e-months of cloud compute, M tokens of model API use,
+// and customers (real customers, agents x customer_weight) for service.
 struct RecordFrame {
   std::int64_t step = 0;                // step index (0 = state after the first step)
   std::vector<std::int32_t> customers;  // [replicate][segment][firm] customer agents

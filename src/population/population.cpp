@@ -27,7 +27,8 @@ static_assert(std::string_view(kStrategyParameterNames[kSpendRate]) == "spend_ra
                   std::string_view(kStrategyParameterNames[kDataShare]) == "data_share" &&
                   std::string_view(kStrategyParameterNames[kRdShare]) == "rd_share" &&
                   std::string_view(kStrategyParameterNames[kMarketingShare]) == "marketing_share" &&
-                  std::string_view(kStrategyParameterNames[kMarkup]) == "markup",
+                  std::string_view(kStrategyParameterNames[kMarkup]) == "markup" &&
+                  std::string_view(kStrategyParameterNames[kTrainingShare]) == "training_share",
               "kStrategyParameterNames follows StrategyParameter");
 
 // Index drawn from a discrete distribution by inverse CDF.
@@ -51,7 +52,8 @@ int archetype_index(const std::string& name) {
 }
 
 void append_firm(FirmTable& table, const FirmSpec& spec, const FirmsSettings& defaults,
-                 const StrategySettings& strategies, double cloud_self_use_share) {
+                 const StrategySettings& strategies, double cloud_self_use_share,
+                 double api_initial_price) {
   table.name.push_back(spec.name);
   table.archetype.push_back(spec.archetype);
   table.region.push_back(spec.region);
@@ -77,10 +79,12 @@ void append_firm(FirmTable& table, const FirmSpec& spec, const FirmsSettings& de
   }
   // In StrategyParameter order; unsized, so that a parameter added to the model but not here
   // fails the static_assert instead of reading as zero.
-  const double fallback[] = {defaults.spend_rate, defaults.compute_share,   defaults.data_share,
-                             defaults.rd_share,   defaults.marketing_share, defaults.markup};
-  const std::optional<double> own[] = {spec.spend_rate, spec.compute_share,   spec.data_share,
-                                       spec.rd_share,   spec.marketing_share, spec.markup};
+  const double fallback[] = {defaults.spend_rate,    defaults.compute_share,   defaults.data_share,
+                             defaults.rd_share,      defaults.marketing_share, defaults.markup,
+                             defaults.training_share};
+  const std::optional<double> own[] = {spec.spend_rate,    spec.compute_share,   spec.data_share,
+                                       spec.rd_share,      spec.marketing_share, spec.markup,
+                                       spec.training_share};
   static_assert(std::size(fallback) == kStrategyParameters && std::size(own) == kStrategyParameters,
                 "one value per strategy parameter");
   for (int p = 0; p < kStrategyParameters; ++p) {
@@ -102,6 +106,8 @@ void append_firm(FirmTable& table, const FirmSpec& spec, const FirmsSettings& de
   for (int s = 0; s < kSegments; ++s) table.initial_share.push_back(spec.initial_share[s]);
   table.cloud_self_use.push_back(
       spec.cloud_self_use.value_or(spec.layers[3] ? cloud_self_use_share : 0.0));
+  table.api_price.push_back(spec.api_price.value_or(api_initial_price));
+  table.api_share.push_back(spec.api_share.value_or(-1.0));
 }
 
 // Archetype a synthetic firm's layers, segments and starting state come from
@@ -333,8 +339,8 @@ FirmTable build_firm_table(const Config& config) {
   table.paid_conversion.assign(kSegments * n, config.firms.paid_conversion);
   table.serves.assign(kSegments * n, 0);
   for (std::size_t j = 0; j < n; ++j) {
-    append_firm(table, specs[j], config.firms, config.strategy,
-                config.compute.cloud_self_use_share);
+    append_firm(table, specs[j], config.firms, config.strategy, config.compute.cloud_self_use_share,
+                config.models.api_initial_price);
     table.alive.push_back(j < live_firms ? 1 : 0);
     for (int s = 0; s < kSegments; ++s) {
       const auto cell = static_cast<std::size_t>(layout::segment_firm(s, j, n));
@@ -404,6 +410,47 @@ CustomerPopulation build_customer_population(const PopulationSettings& populatio
   }
   return out;
 }
+
+namespace {
+
+// Supplier-logit offsets o_j of the labs (kernels/model_api.hpp), from their sourced starting
+// shares of API spending (`api_share`), in closed form: a buyer without partner or
+// self-hosting spends w_j p_j / sum_k w_k p_k with lab j, w = exp(b K - sigma ln p + o). Labs
+// without a share keep o = 0 and together take 1 - sum of the shares; each lab with one gets
+// exp(o_j) w_j p_j = share_j / (1 - sum) x sum over the others of w_k p_k. Without such labs,
+// or with shares summing to 1 or more, every offset is 0.
+std::vector<double> api_offsets(const FirmTable& firms, const std::vector<double>& capability,
+                                const ValueChainParams& v) {
+  const auto n = static_cast<std::size_t>(firms.size());
+  std::vector<double> offset(n, 0.0);
+  const double b = v.beta_quality * v.quality_per_capability;
+  double others = 0.0;
+  double shares = 0.0;
+  for (std::size_t j = 0; j < n; ++j) {
+    if (!(firms.layer_mask[j] & kLayerBitModel) || !firms.alive[j]) continue;
+    const double price = firms.api_price[j];
+    const double spend =
+        std::exp(b * capability[j] - v.api_price_sensitivity * std::log(price)) * price;
+    if (firms.api_share[j] >= 0.0) {
+      shares += firms.api_share[j];
+    } else {
+      others += spend;
+    }
+  }
+  if (!(others > 0.0) || shares >= 1.0) return offset;
+  for (std::size_t j = 0; j < n; ++j) {
+    if (!(firms.layer_mask[j] & kLayerBitModel) || !firms.alive[j] || firms.api_share[j] < 0.0)
+      continue;
+    if (!(firms.api_share[j] > 0.0)) continue;  // a share of 0 keeps offset 0
+    const double price = firms.api_price[j];
+    const double log_spend =
+        b * capability[j] - v.api_price_sensitivity * std::log(price) + std::log(price);
+    offset[j] = std::log(firms.api_share[j] / (1.0 - shares) * others) - log_spend;
+  }
+  return offset;
+}
+
+}  // namespace
 
 MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
                               const CustomerPopulation& customers) {
@@ -501,6 +548,7 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
   setup.installed_compute = firms.installed_compute;
   setup.data_stock = firms.data_stock;
   setup.training_compute = firms.training_compute;
+  setup.api_offset = api_offsets(firms, setup.capability, v);
 
   // Who trades in which market (MODEL.md section 3).
   const double initial_price[kUpstreamMarkets] = {k.hbm_initial_price, k.accelerator_initial_price,
@@ -521,11 +569,12 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
     const bool develops_or_serves = (mask & (kLayerBitModel | kLayerBitService)) != 0;
     const bool buys[kUpstreamMarkets] = {
         (mask & kLayerBitAccelerator) != 0, has_cloud, !has_cloud && develops_or_serves,
-        has_service && firms.model_source[j] >= 0, develops_or_serves};
+        has_service && firms.model_source[j] != kOwnModel, develops_or_serves};
     for (int market = 0; market < kUpstreamMarkets; ++market) {
       if (sells[market]) {
         setup.sellers[market].push_back(id);
-        setup.initial_price[market][j] = initial_price[market];
+        setup.initial_price[market][j] =
+            market == kMarketModel ? firms.api_price[j] : initial_price[market];
       }
       if (buys[market]) setup.buyers[market].push_back(id);
     }

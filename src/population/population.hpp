@@ -32,6 +32,8 @@ struct FirmTable {
   std::array<std::vector<double>, kStrategyParameters> strategy;
   std::vector<double> initial_share;   // [firm][segment] share of adopters at step 0
   std::vector<double> cloud_self_use;  // [firm] share of own compute not rented out
+  std::vector<double> api_price;       // [firm] API price at step 0, USD per M tokens
+  std::vector<double> api_share;       // [firm] API spending share at start, or -1 (none)
   std::vector<double> cash_musd, fab_capacity, hbm_capacity;  // [firm] starting state
   std::vector<double> installed_compute, data_stock, training_compute;
   std::vector<double> other_income_musd;       // [firm] per step

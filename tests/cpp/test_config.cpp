@@ -154,11 +154,14 @@ TEST_F(ConfigTest, NoSettingsGiveSchemaDefaultsMatchingTheStructs) {
   EXPECT_EQ(config.models.flop_per_h100e_month, plain.models.flop_per_h100e_month);
   EXPECT_EQ(config.models.algorithmic_doubling_months, plain.models.algorithmic_doubling_months);
   EXPECT_EQ(config.models.reference_compute, plain.models.reference_compute);
-  EXPECT_EQ(config.models.training_share, plain.models.training_share);
+  EXPECT_EQ(config.firms.training_share, plain.firms.training_share);
   EXPECT_EQ(config.models.finetune_gain, plain.models.finetune_gain);
-  EXPECT_EQ(config.models.inference_compute_per_customer,
-            plain.models.inference_compute_per_customer);
+  EXPECT_EQ(config.models.tokens_per_customer, plain.models.tokens_per_customer);
+  EXPECT_EQ(config.models.inference_flop_per_h100e_month,
+            plain.models.inference_flop_per_h100e_month);
   EXPECT_EQ(config.models.api_initial_price, plain.models.api_initial_price);
+  EXPECT_EQ(config.models.api_price_sensitivity, plain.models.api_price_sensitivity);
+  EXPECT_EQ(config.models.api_partner_bonus, plain.models.api_partner_bonus);
   EXPECT_TRUE(config.scenario.export_controls.empty());
 
   const std::array<double, kSegments> segments = {0.40, 0.30, 0.08, 0.08, 0.06, 0.08};
@@ -196,6 +199,7 @@ synthetic_awareness = 3
 foreign_language_fit = 0.25
 synthetic_cash = 12.5
 spend_rate = 0.125
+training_share = 0.625
 compute_share = 0.5
 data_share = 0.125
 rd_share = 0.25
@@ -260,10 +264,12 @@ tokens_per_parameter = 25
 flop_per_h100e_month = 8e20
 algorithmic_doubling_months = 10
 reference_compute = 1e22
-training_share = 0.625
 finetune_gain = 0.2
-inference_compute_per_customer = 1e-3
+tokens_per_customer = 1e-3
+inference_flop_per_h100e_month = 3e20
 api_initial_price = 3
+api_price_sensitivity = 1.5
+api_partner_bonus = 0.5
 
 [scenario]
 export_controls = [["US", "CN"], ["EU", "CN"]]
@@ -406,10 +412,13 @@ TEST_F(ConfigTest, FullFileIsReadIntoEveryField) {
   EXPECT_EQ(config.models.flop_per_h100e_month, 8e20);
   EXPECT_EQ(config.models.algorithmic_doubling_months, 10.0);
   EXPECT_EQ(config.models.reference_compute, 1e22);
-  EXPECT_EQ(config.models.training_share, 0.625);
   EXPECT_EQ(config.models.finetune_gain, 0.2);
-  EXPECT_EQ(config.models.inference_compute_per_customer, 1e-3);
+  EXPECT_EQ(config.firms.training_share, 0.625);
+  EXPECT_EQ(config.models.tokens_per_customer, 1e-3);
+  EXPECT_EQ(config.models.inference_flop_per_h100e_month, 3e20);
   EXPECT_EQ(config.models.api_initial_price, 3.0);
+  EXPECT_EQ(config.models.api_price_sensitivity, 1.5);
+  EXPECT_EQ(config.models.api_partner_bonus, 0.5);
   // Seller region, buyer region: US -> CN and EU -> CN.
   EXPECT_EQ(config.scenario.export_controls, (std::vector<std::pair<int, int>>{{0, 3}, {2, 3}}));
 
@@ -549,12 +558,12 @@ TEST_F(ConfigTest, SectionsNotImplementedYetAreNamedSo) {
 TEST_F(ConfigTest, ValueChainSectionsAreAccepted) {
   const Config config =
       load_config(write("[compute]\nmax_price_change = 2\n[data]\npublic_data_rate = 0\n[models]\n"
-                        "training_share = 1\n[scenario]\nexport_controls = []\n" +
+                        "tokens_per_customer = 1\n[scenario]\nexport_controls = []\n" +
                         std::string(kOneFirm)),
                   {});
   EXPECT_EQ(config.compute.max_price_change, 2.0);
   EXPECT_EQ(config.data.public_data_rate, 0.0);
-  EXPECT_EQ(config.models.training_share, 1.0);
+  EXPECT_EQ(config.models.tokens_per_customer, 1.0);
   EXPECT_TRUE(config.scenario.export_controls.empty());
 }
 
@@ -838,7 +847,7 @@ TEST_F(ConfigTest, ValueChainRangesAreChecked) {
       "[models]\n"                                  // 13
       "chinchilla_alpha = 2.5\n"                    // 14
       "flop_per_h100e_month = 1e41\n"               // 15
-      "inference_compute_per_customer = -1\n"       // 16
+      "tokens_per_customer = -1\n"                  // 16
       "chinchilla_E = 0\n");                        // 17
   const auto lines = lines_of(error_of(path));
   ASSERT_EQ(lines.size(), 13u);
@@ -872,7 +881,7 @@ TEST_F(ConfigTest, ValueChainRangesAreChecked) {
                            ":15:24: models.flop_per_h100e_month: out of range: got 1e41, valid "
                            "range (0, 1e40]");
   EXPECT_EQ(lines[11], path +
-                           ":16:34: models.inference_compute_per_customer: must not be "
+                           ":16:23: models.tokens_per_customer: must not be "
                            "negative, got -1 (valid range [0, 1e12])");
   EXPECT_EQ(lines[12],
             path + ":17:16: models.chinchilla_E: out of range: got 0, valid range (0, 100]");
@@ -1236,15 +1245,15 @@ TEST_F(ConfigTest, OverridesReachTheValueChainKeys) {
       error_of(path, {{"firm.Naver.layers=[\"service\"]", "--set firm.Naver.layers=..."}}));
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_EQ(lines[0], path +
-                          ":114:20: firm.Naver.training_compute: firm 'Naver' has no model layer "
+                          ":117:20: firm.Naver.training_compute: firm 'Naver' has no model layer "
                           "(its layers: service), so its training_compute must be 0; list "
                           "\"model\" in its layers to give it one");
   EXPECT_EQ(lines[1], path +
-                          ":115:16: firm.Naver.open_weights: firm 'Naver' has no model layer (its "
+                          ":118:16: firm.Naver.open_weights: firm 'Naver' has no model layer (its "
                           "layers: service), so it has no model to release: open_weights must be "
                           "false");
   EXPECT_EQ(lines[2], path +
-                          ":146:16: firm.Wrtn.model_source: partner firm 'Naver' has no model "
+                          ":149:16: firm.Wrtn.model_source: partner firm 'Naver' has no model "
                           "layer (its layers: service), so it has no model to license");
 }
 
@@ -1591,10 +1600,13 @@ void expect_same_config(const Config& a, const Config& b) {
   EXPECT_EQ(a.models.flop_per_h100e_month, b.models.flop_per_h100e_month);
   EXPECT_EQ(a.models.algorithmic_doubling_months, b.models.algorithmic_doubling_months);
   EXPECT_EQ(a.models.reference_compute, b.models.reference_compute);
-  EXPECT_EQ(a.models.training_share, b.models.training_share);
+  EXPECT_EQ(a.firms.training_share, b.firms.training_share);
   EXPECT_EQ(a.models.finetune_gain, b.models.finetune_gain);
-  EXPECT_EQ(a.models.inference_compute_per_customer, b.models.inference_compute_per_customer);
+  EXPECT_EQ(a.models.tokens_per_customer, b.models.tokens_per_customer);
+  EXPECT_EQ(a.models.inference_flop_per_h100e_month, b.models.inference_flop_per_h100e_month);
   EXPECT_EQ(a.models.api_initial_price, b.models.api_initial_price);
+  EXPECT_EQ(a.models.api_price_sensitivity, b.models.api_price_sensitivity);
+  EXPECT_EQ(a.models.api_partner_bonus, b.models.api_partner_bonus);
   EXPECT_EQ(a.scenario.export_controls, b.scenario.export_controls);
   ASSERT_EQ(a.named_firms.size(), b.named_firms.size());
   for (std::size_t i = 0; i < a.named_firms.size(); ++i) {

@@ -251,16 +251,35 @@ struct OneReplicate {
   // Slot 4 serves on firm 2's model (a partner); the others on their own.
   std::vector<std::int32_t> model_source = {kOwnModel, kOwnModel, kOwnModel,
                                             kOwnModel, 2,         kOwnModel};
+  // Firm 2 is the one lab (layer model) a buyer's supplier choice sees (kernels/model_api.hpp);
+  // the market arrays it reads: prices 1, nothing bought yet, no offsets.
+  std::vector<std::int32_t> model_developers = {2};
+  std::vector<std::uint8_t> layer_mask = {
+      kLayerBitService, kLayerBitService, kLayerBitModel | kLayerBitService,
+      kLayerBitService, kLayerBitService, kLayerBitService};
+  static constexpr std::int64_t kMarketCells = std::int64_t{kUpstreamMarkets} * kFirms;
+  std::vector<double> price = std::vector<double>(kMarketCells, 1.0);
+  std::vector<std::int64_t> traded = std::vector<std::int64_t>(kMarketCells, 0);
+  std::vector<double> api_offset = std::vector<double>(kFirms, 0.0);
 
   FirmStepContext context() {
     FirmStepContext c{};
-    c.p.beta_quality = 2.0;
+    // Utility per Elo point of the order of ln(10) / 400: the supplier logit's weights
+    // exp(beta x 165 x capability) stay finite (beta 2 would overflow exp at capability 7).
+    c.p.beta_quality = 0.005;
     c.p.quality_per_capability = 165.0;
     c.p.data_quality_gain = 23.0;
     c.p.rd_quality_gain = 90.0;
     c.p.domain_data_scale = 1.0;
     c.p.rd_scale = 1.0;
     c.firm.model_source = model_source.data();
+    c.firm.model_developers = model_developers.data();
+    c.firm.model_developer_count = 1;
+    c.firm.layer_mask = layer_mask.data();
+    c.firm.api_offset = api_offset.data();
+    c.m.price = price.data();
+    c.m.paid = traded.data();
+    c.m.bought = traded.data();
     c.firm.firms = kFirms;
     c.firm.base_awareness = base_awareness.data();
     auto& s = stock;
@@ -367,9 +386,10 @@ TEST(Entry, AnEntrantTakesTheLowestDeadSlotWithoutCustomers) {
   }
   EXPECT_EQ(one.acquired_by[4], -1);
   EXPECT_EQ(one.cash_at_review[4], one.cash[4]);
-  // Its quality moves from its endogenous quality at entry: its partner's capability (7) in
+  // Its quality moves from its endogenous quality at entry: the capability of its one supplier
+  // (the partner, 7, in the logit's share-weighted mean w 7 / w: exact to an ulp or two) in
   // Elo, no data or R&D yet; other slots keep theirs.
-  EXPECT_EQ(one.quality_start[4], 165.0 * 7.0);
+  EXPECT_DOUBLE_EQ(one.quality_start[4], 165.0 * 7.0);
   EXPECT_EQ(one.quality_start[2], 7.0);
 
   // A second entrant in the same step would take slot 5, never 3 (customer left) or 2.

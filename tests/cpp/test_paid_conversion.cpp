@@ -53,7 +53,7 @@ initial_adoption = { consumer = 0.6, enterprise = 0.6 }
 [firms]
 paid_conversion = 0.25
 [models]
-inference_compute_per_customer = 0.0
+tokens_per_customer = 0.0
 [demand]
 bass_p = 0.05
 reconsider_rate = 0.2
@@ -143,9 +143,8 @@ TEST(PaidConversion, AFreeServiceEarnsNothingAndBearsItsCost) {
   // With inference compute the unit cost is positive: a paying firm passes it on (its price
   // rises above its base price), a free one (c = 0) charges nothing and still pays for the
   // compute it rents (for training and for its users' inference).
-  const Config config =
-      load_config_text("free_bears_cost", kNoCostMarket,
-                       {"models.inference_compute_per_customer=5e-4", "firm.Free.price=0"});
+  const Config config = load_config_text("free_bears_cost", kNoCostMarket,
+                                         {"models.tokens_per_customer=0.05", "firm.Free.price=0"});
   Simulation sim(config, BackendChoice::kCpu);
   const std::int32_t n = sim.firms().size();
   EnsembleSnapshot s;

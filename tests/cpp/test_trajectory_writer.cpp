@@ -471,7 +471,7 @@ TEST_F(TrajectoryWriterTest, WritesFramesCoordinatesAndMetadata) {
             (std::vector<std::string>{"hbm", "accelerator", "cloud", "model", "service"}));
   EXPECT_EQ(ReadStrings(f, schema::kLayerUnit.name),
             (std::vector<std::string>{"HBM stacks", "accelerator units", "H100e-months",
-                                      "customer-months", "customers"}));
+                                      "M tokens", "customers"}));
 
   // Every dimension of every variable has its coordinate attached as a dimension scale.
   std::vector<std::pair<const char*, std::vector<const char*>>> dims_of = {

@@ -312,7 +312,9 @@ region = "US"
 
 TEST(ValueChain, CapabilityFollowsTheChinchillaCurveWhenDataIsUnlimited) {
   // One developer with its own cloud and effectively unlimited data: after one step its
-  // capability is the closed form at C = training_share x own compute x FLOP per H100e-month.
+  // capability is the closed form at C = own compute x FLOP per H100e-month. It trains on the
+  // compute its customers and its API sales leave (kernels/model_api.hpp): all of it here, as
+  // it has neither customers nor API buyers.
   const Config config = load_config_text("scaling", R"(
 [run]
 replicates = 1
@@ -335,8 +337,8 @@ data_stock = 1000000.0
   EnsembleSnapshot s;
   sim.backend().read_snapshot(s);
   const ModelsSettings& m = config.models;
-  const long double compute = static_cast<long double>(m.training_share) * 250000.0L *
-                              config.compute.cloud_self_use_share * m.flop_per_h100e_month;
+  const long double compute =
+      250000.0L * config.compute.cloud_self_use_share * m.flop_per_h100e_month;
   const auto loss = [&](long double c) {
     const long double n_params = std::sqrt(c / (6.0L * m.tokens_per_parameter));
     const long double tokens = m.tokens_per_parameter * n_params;
@@ -454,13 +456,17 @@ TEST(ValueChain, InvestingInComputeBuysCapabilityAndThenCustomers) {
   // Two labs alike in everything but cash: the richer one rents more cloud compute each step
   // (and spends more on R&D and marketing, in the same shares), trains more, reaches a higher
   // capability, and so, through service quality, wins more customers. The comparison is
-  // deterministic for the seed; the gaps are large.
+  // deterministic for the seed; the gaps are large. Usage is 0 here: a bigger model also costs
+  // more to serve per customer (kernels/model_api.hpp), which would confound the quality
+  // channel this test isolates (tested in test_model_api.cpp).
   const Config config = load_config_text("invest", R"(
 [run]
 replicates = 2
 seed = 11
 [population]
 customers = 20000
+[models]
+tokens_per_customer = 0.0
 [demand]
 bass_p = 0.05
 bass_q = 0.2
@@ -530,8 +536,10 @@ TEST(ValueChain, FirstStepQualityIsTheConfiguredEloPlusTheFirstMonthsChange) {
   sim.backend().read_snapshot(after);
 
   const FirmsSettings& f = config.firms;
-  // The endogenous quality of firm j in a state, as docs/MODEL.md defines it (no region of
-  // the baseline has a closed stack or global model access at the start).
+  // The endogenous quality of firm j with its own model in a state, as docs/MODEL.md defines
+  // it (no region of the baseline has a closed stack or global model access at the start).
+  // Firms that buy their model (API or self-hosted) are left out here: their capability is
+  // the supplier logit's, tested against its closed form in test_model_api.cpp.
   const auto endogenous = [&](const EnsembleSnapshot& s, std::int64_t r, std::int32_t j) {
     const auto at = [&](std::int32_t k) {
       return static_cast<std::size_t>(layout::replicate_firm(r, k, n));
@@ -539,18 +547,8 @@ TEST(ValueChain, FirstStepQualityIsTheConfiguredEloPlusTheFirstMonthsChange) {
     const double data_fill = 1.0 - std::exp(-s.data_stock[at(j)] / f.domain_data_scale);
     const double rd_fill = 1.0 - std::exp(-s.rd_stock[at(j)] / f.rd_scale);
     const std::int32_t source = firms.model_source[static_cast<std::size_t>(j)];
-    double capability = 0.0;
-    if (source == kOwnModel) {
-      capability = s.capability[at(j)];
-    } else if (source >= 0 && s.alive[at(source)]) {
-      capability = s.capability[at(source)];
-    } else {
-      for (std::int32_t k = 0; k < n; ++k) {
-        if (firms.open_weights[static_cast<std::size_t>(k)] && s.alive[at(k)])
-          capability = std::max(capability, s.capability[at(k)]);
-      }
-      capability += config.models.finetune_gain * data_fill;
-    }
+    EXPECT_EQ(source, kOwnModel);
+    const double capability = s.capability[at(j)];
     return f.quality_per_capability * capability + f.data_quality_gain * data_fill +
            f.rd_quality_gain * rd_fill;
   };
@@ -560,6 +558,7 @@ TEST(ValueChain, FirstStepQualityIsTheConfiguredEloPlusTheFirstMonthsChange) {
   double largest_change = 0.0;
   for (std::int64_t r = 0; r < config.run.replicates; ++r) {
     for (std::int32_t j = 0; j < n; ++j) {
+      if (firms.model_source[static_cast<std::size_t>(j)] != kOwnModel) continue;
       const double start = endogenous(before, r, j);
       const double change = endogenous(after, r, j) - start;
       largest_start = std::max(largest_start, std::abs(start));
