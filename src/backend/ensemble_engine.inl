@@ -43,7 +43,7 @@ class Engine final : public EnsembleBackend {
         upstream_(setup, cells()) {
     // The level each firm's endogenous quality moves from: its value at the initial state.
     if (!frozen_) {
-      launch("SetQualityStart", replicates_ * firms_, SetQualityStart{firm_context(0)});
+      launch("SetQualityStart", replicates_ * firms_ * kSegments, SetQualityStart{firm_context(0)});
     }
   }
 
@@ -176,6 +176,12 @@ class Engine final : public EnsembleBackend {
     copy_to_host(firm_.service_quality, s.service_quality);
     copy_to_host(firm_.capability, s.capability);
     copy_to_host(firm_.data_stock, s.data_stock);
+    copy_to_host(firm_.public_held, s.public_held);
+    copy_to_host(firm_.licensed_held, s.licensed_held);
+    copy_to_host(firm_.general_acquired, s.general_acquired);
+    copy_to_host(firm_.data_licensed, s.data_licensed);
+    copy_to_host(firm_.domain_data, s.domain_data);
+    copy_to_host(firm_.domain_acquired, s.domain_acquired);
     copy_to_host(firm_.installed_compute, s.installed_compute);
     copy_to_host(firm_.rd_stock, s.rd_stock);
     copy_to_host(firm_.cash, s.cash);
@@ -314,8 +320,9 @@ class Engine final : public EnsembleBackend {
     clearing.step = t;
     for (int g = 0; g < kRegions; ++g)
       clearing.closed_stack[g] = value_chain_.region.closed_stack[g];
-    const bool priced =
-        market == kMarketHbm || market == kMarketAccelerator || market == kMarketCloud;
+    // Data is priced too: vendors' corpora are finite (kernels/data_stocks.hpp).
+    const bool priced = market == kMarketHbm || market == kMarketAccelerator ||
+                        market == kMarketCloud || market == kMarketData;
     launch("SellerAttraction", replicates_ * sellers, SellerAttraction{clearing});
     launch("SumBuyerWeights", replicates_ * buyers, SumBuyerWeights{clearing});
     launch("ClearSeller", replicates_ * sellers, ClearSeller{clearing});

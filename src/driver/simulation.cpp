@@ -214,6 +214,8 @@ double snapshot_bytes(std::int64_t replicates, std::int64_t firms) {
          market_cells * (4.0 * 8.0 + 8.0) +                   // sold, revenue, bought, paid; price
          firm_cells * kSegments * 2.0 * 8.0 +                 // service price and quality
          firm_cells * (4.0 * 8.0 + 3.0 * 8.0) +  // capability, data, compute, R&D; cash, flows
+         firm_cells * 4.0 * 8.0 +                // public, licensed, acquired, vendor licensed
+         firm_cells * kSegments * 2.0 * 8.0 +    // domain data and its ledger
          firm_cells * (1.0 + 4.0);               // alive, acquired_by
 }
 
@@ -366,7 +368,17 @@ RecordFrame make_record_frame(std::int64_t step, const EnsembleSnapshot& snapsho
   frame.region_share.assign(layer_cells * kRegions, 0.0);
   frame.price.assign(layer_cells * static_cast<std::size_t>(firms), nan);
   frame.capability = snapshot.capability;
+  // Data held: general text (public and licensed, trained on) plus domain data in every segment.
   frame.data_stock = snapshot.data_stock;
+  for (std::int64_t r = 0; r < replicates; ++r) {
+    for (int seg = 0; seg < kSegments; ++seg) {
+      for (std::int32_t j = 0; j < firms; ++j) {
+        frame.data_stock[static_cast<std::size_t>(layout::replicate_firm(r, j, firms))] +=
+            snapshot.domain_data[static_cast<std::size_t>(
+                layout::replicate_segment_firm(r, seg, j, firms))];
+      }
+    }
+  }
   frame.compute = snapshot.installed_compute;
   frame.cash.resize(firm_cells);
   for (std::size_t k = 0; k < firm_cells; ++k)
