@@ -136,6 +136,11 @@ Simulation::Simulation(const Config& config, BackendChoice choice, std::string* 
   layout_.firms = firms_.size();
   layout_.customer_weight = config_.population.customer_weight();
   layout_.firm_region = firms_.region;
+  layout_.sells_data.assign(static_cast<std::size_t>(layout_.firms), 0);
+  for (std::int32_t j = 0; j < layout_.firms; ++j) {
+    const auto jj = static_cast<std::size_t>(j);
+    layout_.sells_data[jj] = (firms_.layer_mask[jj] & kSellsDataBit) != 0 ? 1 : 0;
+  }
   for (int layer = 0; layer < kLayers; ++layer) {
     layout_.sells[layer].assign(static_cast<std::size_t>(layout_.firms), 0);
   }
@@ -201,8 +206,10 @@ double record_frame_bytes(std::int64_t replicates, std::int64_t firms) {
          3.0 * layer_cells * 8.0 +                               // hhi, layer units, layer revenue
          layer_cells * kRegions * 8.0 +                          // region_share
          firm_cells * kRegions * 4.0 +                           // region_customers
-         5.0 * firm_cells * 8.0 +   // quality, capability, data, compute, cash
-         firm_cells * (1.0 + 4.0);  // alive, owner
+         5.0 * firm_cells * 8.0 +        // quality, capability, data, compute, cash
+         2.0 * firm_cells * 8.0 +        // data price and revenue
+         firm_cells * kSegments * 8.0 +  // domain data
+         firm_cells * (1.0 + 4.0);       // alive, owner
 }
 
 double snapshot_bytes(std::int64_t replicates, std::int64_t firms) {
@@ -368,14 +375,24 @@ RecordFrame make_record_frame(std::int64_t step, const EnsembleSnapshot& snapsho
   frame.region_share.assign(layer_cells * kRegions, 0.0);
   frame.price.assign(layer_cells * static_cast<std::size_t>(firms), nan);
   frame.capability = snapshot.capability;
-  // Data held: general text (public and licensed, trained on) plus domain data in every segment.
+  // Data held: general text (public and licensed, trained on) plus domain data in every
+  // segment; the data market's price and revenue of each vendor.
   frame.data_stock = snapshot.data_stock;
+  frame.domain_data = snapshot.domain_data;
+  frame.data_price.assign(firm_cells, nan);
+  frame.data_revenue.assign(firm_cells, 0.0);
   for (std::int64_t r = 0; r < replicates; ++r) {
-    for (int seg = 0; seg < kSegments; ++seg) {
-      for (std::int32_t j = 0; j < firms; ++j) {
-        frame.data_stock[static_cast<std::size_t>(layout::replicate_firm(r, j, firms))] +=
-            snapshot.domain_data[static_cast<std::size_t>(
-                layout::replicate_segment_firm(r, seg, j, firms))];
+    for (std::int32_t j = 0; j < firms; ++j) {
+      const auto k = static_cast<std::size_t>(layout::replicate_firm(r, j, firms));
+      for (int seg = 0; seg < kSegments; ++seg) {
+        frame.data_stock[k] += snapshot.domain_data[static_cast<std::size_t>(
+            layout::replicate_segment_firm(r, seg, j, firms))];
+      }
+      const auto market =
+          static_cast<std::size_t>(layout::replicate_market_firm(r, kMarketData, j, firms));
+      if (record.sells_data[static_cast<std::size_t>(j)]) {
+        frame.data_price[k] = snapshot.price[market];
+        frame.data_revenue[k] = static_cast<double>(snapshot.revenue[market]);
       }
     }
   }
