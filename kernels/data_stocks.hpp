@@ -20,6 +20,13 @@
 
 namespace aimarket {
 
+// The data market trades units of a million tokens (1e-6 T tokens), counted like every traded
+// quantity in 2^-16 of a unit: 15 tokens, so that a small buyer's purchase from one of many
+// vendors does not round to nothing at any price (in T tokens the step, 15 M tokens, cost up to
+// a million USD). Prices on the market are USD per unit; the config and the output say USD per
+// T tokens.
+constexpr double kDataUnitTokens = 1e-6;  // T tokens per traded data unit
+
 // Growth factor of the world's text since the start, (1 + g)^(t / 12), at month `step`.
 AIMARKET_HD inline double text_growth_factor(const ValueChainParams& p, double step) {
   return det_exp(p.public_text_log_growth * step);

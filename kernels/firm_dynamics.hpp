@@ -132,7 +132,7 @@ AIMARKET_HD inline double accumulate_data(const FirmStepContext& c, std::int64_t
   const double scraped = lab ? c.p.public_data_rate : 0.0;
   const double public_held = next_public_held(
       c.dyn.public_held[index], scraped, public_text_stock(c.p, c.step), c.p.data_depreciation);
-  double outside = c.units(c.m.bought[c.cell(replicate, kMarketData, j)]);
+  double outside = c.units(c.m.bought[c.cell(replicate, kMarketData, j)]) * kDataUnitTokens;
   if (mask & (kLayerBitModel | kLayerBitService))
     outside += c.p.region.public_data[c.firm.region[j]];
   double customers[kSegments];
@@ -322,7 +322,7 @@ struct PlanFirmStep {
     c.m.capacity[c.cell(replicate, kMarketModel, j)] = -1.0;  // unlimited
     // A data vendor licenses what is left of its corpus (kernels/data_stocks.hpp).
     c.m.capacity[c.cell(replicate, kMarketData, j)] =
-        licensable_corpus_left(c.p, c.step, c.dyn.data_licensed[index]);
+        licensable_corpus_left(c.p, c.step, c.dyn.data_licensed[index]) / kDataUnitTokens;
   }
 };
 
@@ -378,7 +378,8 @@ struct ProduceAndAccumulate {
       external += c.p.region.regulation_cost[region];  // compliance with the region's rules
     }
     if (mask & kSellsDataBit) {
-      const double licensed = c.units(c.m.sold[c.cell(replicate, kMarketData, j)]);
+      const double licensed =
+          c.units(c.m.sold[c.cell(replicate, kMarketData, j)]) * kDataUnitTokens;
       c.dyn.data_licensed[index] += licensed;
       external += licensed * c.p.data_unit_cost;
     }

@@ -13,6 +13,7 @@
 #include <limits>
 #include <utility>
 
+#include "kernels/data_stocks.hpp"
 #include "version.hpp"
 
 namespace aimarket {
@@ -391,7 +392,7 @@ RecordFrame make_record_frame(std::int64_t step, const EnsembleSnapshot& snapsho
       const auto market =
           static_cast<std::size_t>(layout::replicate_market_firm(r, kMarketData, j, firms));
       if (record.sells_data[static_cast<std::size_t>(j)]) {
-        frame.data_price[k] = snapshot.price[market];
+        frame.data_price[k] = snapshot.price[market] / kDataUnitTokens;  // USD per T tokens
         frame.data_revenue[k] = static_cast<double>(snapshot.revenue[market]);
       }
     }

@@ -46,6 +46,9 @@ std::size_t segment_cell(std::int64_t replicate, int segment, std::int32_t firms
 
 double units(std::int64_t fixed_point) { return static_cast<double>(fixed_point) / kUnitScale; }
 
+// T tokens of a fixed-point quantity on the data market (units of kDataUnitTokens).
+double tokens(std::int64_t fixed_point) { return units(fixed_point) * kDataUnitTokens; }
+
 TEST(Data, PublicTextAndVendorCorporaGrowAtTheConfiguredRate) {
   // W(t) = W0 (1 + g)^(t / 12): after a year the stock is W0 (1 + g), after two W0 (1 + g)^2.
   ValueChainParams p{};
@@ -143,7 +146,7 @@ cash = 10.0
   const std::int32_t lab = firm_index(sim, "Lab");
   const std::int32_t vendor = firm_index(sim, "Vendor");
   const double kappa = config.compute.max_price_change;
-  double price = 7.5e8;
+  double price = 7.5e8 * kDataUnitTokens;  // USD per traded unit, as the market holds it
   double sold_before = 0.0;
   for (int t = 0; t < 4; ++t) {
     sim.step();
@@ -151,11 +154,11 @@ cash = 10.0
     sim.backend().read_snapshot(s);
     const double capacity = licensable_corpus_left(p, static_cast<double>(t), sold_before);
     for (std::int64_t r = 0; r < config.run.replicates; ++r) {
-      const double sold = units(s.sold[data_cell(r, n, vendor)]);
+      const double sold = tokens(s.sold[data_cell(r, n, vendor)]);
       // One pair: floor(demand x capacity / demand x 2^16) / 2^16, at most one fixed-point unit
-      // below the capacity (the ratio's rounding is 1e-16 relative).
+      // below the capacity (the ratio's and the unit conversions' rounding is 1e-15 relative).
       EXPECT_LE(sold, capacity * (1.0 + 1e-15)) << "step " << t;
-      EXPECT_GE(sold, capacity - 1.0 / kUnitScale - 1e-15) << "step " << t;
+      EXPECT_GE(sold, capacity * (1.0 - 1e-15) - kDataUnitTokens / kUnitScale) << "step " << t;
       EXPECT_EQ(s.sold[data_cell(r, n, vendor)], s.bought[data_cell(r, n, lab)]);
       EXPECT_EQ(s.revenue[data_cell(r, n, vendor)], s.paid[data_cell(r, n, lab)]);
       // The price it sold at, then moved up by the bound: demand is thousands of times the
@@ -179,7 +182,7 @@ cash = 10.0
   plenty.step();
   EnsembleSnapshot s;
   plenty.backend().read_snapshot(s);
-  EXPECT_DOUBLE_EQ(s.price[data_cell(0, n, vendor)], 7.5e8 / kappa);
+  EXPECT_DOUBLE_EQ(s.price[data_cell(0, n, vendor)], 7.5e8 * kDataUnitTokens / kappa);
 }
 
 // Every firm's data after a step follows the update rule of docs/MODEL.md, computed here from
@@ -212,7 +215,7 @@ TEST(Data, EveryFirmsDataFollowsItsUpdateRule) {
         const auto jj = static_cast<std::size_t>(j);
         const std::uint8_t mask = firms.layer_mask[jj];
         const bool lab = (mask & kLayerBitModel) != 0;
-        double outside = units(after.bought[data_cell(r, n, j)]);
+        double outside = tokens(after.bought[data_cell(r, n, j)]);
         if (mask & (kLayerBitModel | kLayerBitService))
           outside += config.scenario.public_data[static_cast<std::size_t>(firms.region[jj])];
         double customers[kSegments];
@@ -319,7 +322,7 @@ run_invariant(const Config& config, int steps, bool check) {
       }
       EXPECT_EQ(sold, bought) << "step " << t;
       EXPECT_EQ(revenue, paid) << "step " << t;
-      sold_total[static_cast<std::size_t>(r)] += units(sold);
+      sold_total[static_cast<std::size_t>(r)] += tokens(sold);
       // Licensed general text in firms' ledgers: at most what they started with plus what the
       // vendors ever sold (entry resets and data sold to firms without a model only lower it;
       // released data is off here). Sums of thousands of terms: relative 1e-12.
