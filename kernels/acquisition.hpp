@@ -8,7 +8,8 @@
 // price is at most `max_cash_share` of its own cash. Then
 //   acquirer cash += target cash - price   (the price goes to the target's owners, outside
 //                                          the economy, and is booked as an outside cost),
-//   acquirer data += target data, acquirer capability = max(both),
+//   acquirer data: merge_data (kernels/firm_dynamics.hpp: the larger public-text scrape, the
+//   sum of licensed text and of domain data per segment), acquirer capability = max(both),
 //   target: dead, acquired_by = acquirer, cash 0;
 // the target's customers move to the acquirer in the next customer phase (to no provider in
 // a segment the acquirer does not serve), and the slot is free for entrants once they have.
@@ -88,7 +89,7 @@ struct AcquireStartups {
       c.dyn.cash[bi] = cash;
       c.dyn.external_cost[bi] = external;
       c.dyn.cash[ti] = 0;
-      c.dyn.data_stock[bi] += c.dyn.data_stock[ti];
+      merge_data(c, replicate, buyer, target);
       if (c.dyn.capability[ti] > c.dyn.capability[bi]) c.dyn.capability[bi] = c.dyn.capability[ti];
       c.dyn.alive[ti] = 0;
       c.dyn.acquired_by[ti] = buyer;

@@ -19,17 +19,21 @@
 // Produce and accumulate (steps 3-5, after the markets): in-house chip makers build
 //   min(fab capacity, HBM received / HBM per unit) accelerators for themselves at unit cost;
 //   installed compute K <- K (1 - depreciation) + units received * performance * 2^(t / T_pp);
-//   data S <- S (1 - depreciation) + purchases + flywheel * customers + public data (model
-//   developers); training compute C += (own + rented compute - its customers' inference -
-//   API tokens served x c(N)) * FLOP per H100e-month * 2^(t / T_algo); capability from the scaling
-//   law (kernels/scaling_law.hpp); R&D stock and marketing stock accumulate and decay; awareness
-//   saturates in the marketing stock (marketing_awareness below). Model and service firms receive
-//   their region's public data and pay its regulation cost.
+//   data (accumulate_data below; kernels/data_stocks.hpp): general text G = public text held
+//   P (scraped by model developers, never above the world's stock) + licensed text L, and
+//   domain data D_s per segment from the firm's customers there (the flywheel) and, for a firm
+//   that develops no model, its purchases split over its segments; training compute C +=
+//   (own + rented compute - its customers' inference - API tokens served x c(N)) * FLOP per
+//   H100e-month * 2^(t / T_algo); capability from the scaling law (kernels/scaling_law.hpp);
+//   R&D stock and marketing stock accumulate and decay; awareness saturates in the marketing
+//   stock (marketing_awareness below). Model and service firms receive their region's public
+//   data and pay its regulation cost.
 // Service offer (step 6), per segment, in Arena Elo points: quality = base + E(t) - E(start),
 //   E = w_cap * capability used (own model, or the supplier logit's share-weighted capability
 //   of the labs' APIs and the open frontier plus a fine-tuning gain finetune_gain *
-//   (1 - exp(-data / scale)), kernels/model_api.hpp) + G_data * (1 - exp(-data /
-//   scale)) + G_rd * (1 - exp(-R&D / scale)), E(start) taken at the initial state or at entry;
+//   (1 - exp(-D_s / scale)), kernels/model_api.hpp) + G_data * (1 - exp(-D_s / scale)) +
+//   G_rd * (1 - exp(-R&D / scale)), D_s the firm's domain data in segment s, E(start) taken
+//   per segment at the initial state or at entry;
 //   with global_model_access a > 0 in its region the capability used is max(that, a * global
 //   frontier + fine-tuning gain); a closed stack adopts only domestic open models. Price: unit
 //   cost per user = inference compute per customer * compute price (what it paid; with its own
@@ -57,6 +61,7 @@
 #include <cstdint>
 
 #include "kernels/checked_int.hpp"
+#include "kernels/data_stocks.hpp"
 #include "kernels/demand_params.hpp"
 #include "kernels/det_math.hpp"
 #include "kernels/funding_rounds.hpp"
@@ -125,6 +130,8 @@ struct FirmStepContext {
     return p.cloud_initial_price;
   }
   // Fine-tuning gain of firm j on an adopted base: finetune_gain (1 - exp(-data / scale)).
+  // Fine-tuning gain on the firm's general text (the supplier split of its unit cost; the
+  // quality of a segment uses the domain data of that segment, UpdateServiceOffer).
   AIMARKET_HD double finetune_of(std::int64_t replicate, std::int32_t j) const {
     const std::int64_t idx = layout::replicate_firm(replicate, j, firm.firms);
     return p.finetune_gain * (1.0 - det_exp(-dyn.data_stock[idx] / p.domain_data_scale));
@@ -142,6 +149,101 @@ struct FirmStepContext {
         active_parameters(dyn.training_compute[idx], dyn.data_stock[idx], step, p), p);
   }
 };
+
+// Data of firm j in the step (docs/MODEL.md, "Data: finite, priced, per segment"), after the
+// data market cleared; returns the general text held, G = P + L, which training uses.
+//   P <- min(W(t), P (1 - delta) + public_data_rate [model developers]);
+//   outside data o = licensed on the data market + the region's released data (model and
+//     service firms): a model developer adds it to its general text, L <- L (1 - delta) + o;
+//     a firm without a model splits it over the segments it serves in proportion to its
+//     customers there (evenly when it has none), o_s;
+//   D_s <- D_s (1 - delta) + flywheel_tokens_per_customer x customers in s + o_s.
+// The ledgers general_acquired and domain_acquired add what came in (before depreciation), so
+// L <= general_acquired and D_s <= domain_acquired hold in every step (rounding is monotone).
+AIMARKET_HD inline double accumulate_data(const FirmStepContext& c, std::int64_t replicate,
+                                          std::int32_t j) {
+  const std::int32_t n = c.firm.firms;
+  const std::int64_t index = layout::replicate_firm(replicate, j, n);
+  const std::uint8_t mask = c.firm.layer_mask[j];
+  const double keep = 1.0 - c.p.data_depreciation;
+  const bool lab = (mask & kLayerBitModel) != 0;
+  const double scraped = lab ? c.p.public_data_rate : 0.0;
+  const double public_held = next_public_held(
+      c.dyn.public_held[index], scraped, public_text_stock(c.p, c.step), c.p.data_depreciation);
+  double outside = c.units(c.m.bought[c.cell(replicate, kMarketData, j)]) * kDataUnitTokens;
+  if (mask & (kLayerBitModel | kLayerBitService))
+    outside += c.p.region.public_data[c.firm.region[j]];
+  double customers[kSegments];
+  double served_customers = 0.0;
+  int served = 0;
+  for (int s = 0; s < kSegments; ++s) {
+    customers[s] =
+        static_cast<double>(c.tally[layout::replicate_segment_firm(replicate, s, j, n)]) *
+        c.p.customer_weight;
+    if (c.firm.serves[layout::segment_firm(s, j, n)]) {
+      served_customers += customers[s];
+      ++served;
+    }
+  }
+  // A lab licenses corpora to train on; a firm without a model fine-tunes on domain data.
+  const bool general = lab || served == 0;
+  double licensed = c.dyn.licensed_held[index] * keep;
+  if (general && outside > 0.0) {
+    licensed += outside;
+    c.dyn.general_acquired[index] += outside;
+  }
+  for (int s = 0; s < kSegments; ++s) {
+    double inflow = c.p.flywheel_tokens_per_customer * customers[s];
+    if (!general && c.firm.serves[layout::segment_firm(s, j, n)]) {
+      inflow += served_customers > 0.0 ? outside * (customers[s] / served_customers)
+                                       : outside / static_cast<double>(served);
+    }
+    const std::int64_t row = layout::replicate_segment_firm(replicate, s, j, n);
+    c.dyn.domain_data[row] = c.dyn.domain_data[row] * keep + inflow;
+    c.dyn.domain_acquired[row] += inflow;
+  }
+  c.dyn.public_held[index] = public_held;
+  c.dyn.licensed_held[index] = licensed;
+  c.dyn.data_stock[index] = public_held + licensed;
+  return c.dyn.data_stock[index];
+}
+
+// An acquirer takes over a target's data: the public text both scraped is one web, so the
+// acquirer keeps the larger scrape (never above the world's stock); licensed text and domain
+// data are distinct holdings and add, and so do their ledgers.
+AIMARKET_HD inline void merge_data(const FirmStepContext& c, std::int64_t replicate,
+                                   std::int32_t acquirer, std::int32_t target) {
+  const std::int32_t n = c.firm.firms;
+  const std::int64_t a = layout::replicate_firm(replicate, acquirer, n);
+  const std::int64_t t = layout::replicate_firm(replicate, target, n);
+  if (c.dyn.public_held[t] > c.dyn.public_held[a]) c.dyn.public_held[a] = c.dyn.public_held[t];
+  c.dyn.licensed_held[a] += c.dyn.licensed_held[t];
+  c.dyn.general_acquired[a] += c.dyn.general_acquired[t];
+  c.dyn.data_stock[a] = c.dyn.public_held[a] + c.dyn.licensed_held[a];
+  for (int s = 0; s < kSegments; ++s) {
+    const std::int64_t ra = layout::replicate_segment_firm(replicate, s, acquirer, n);
+    const std::int64_t rt = layout::replicate_segment_firm(replicate, s, target, n);
+    c.dyn.domain_data[ra] += c.dyn.domain_data[rt];
+    c.dyn.domain_acquired[ra] += c.dyn.domain_acquired[rt];
+  }
+}
+
+// An entrant's data, all zero (kernels/firm_entry.hpp).
+AIMARKET_HD inline void reset_data(const FirmStepContext& c, std::int64_t replicate,
+                                   std::int32_t j) {
+  const std::int32_t n = c.firm.firms;
+  const std::int64_t index = layout::replicate_firm(replicate, j, n);
+  c.dyn.data_stock[index] = 0.0;
+  c.dyn.public_held[index] = 0.0;
+  c.dyn.licensed_held[index] = 0.0;
+  c.dyn.general_acquired[index] = 0.0;
+  c.dyn.data_licensed[index] = 0.0;
+  for (int s = 0; s < kSegments; ++s) {
+    const std::int64_t row = layout::replicate_segment_firm(replicate, s, j, n);
+    c.dyn.domain_data[row] = 0.0;
+    c.dyn.domain_acquired[row] = 0.0;
+  }
+}
 
 // One thread per (replicate, firm).
 struct PlanFirmStep {
@@ -270,7 +372,9 @@ struct PlanFirmStep {
       c.m.capacity[c.cell(replicate, kMarketCloud, j)] = c.dyn.installed_compute[index] * rentable;
     }
     // Model API: set after the cloud market (SetModelApiSupply).
-    c.m.capacity[c.cell(replicate, kMarketData, j)] = -1.0;  // unlimited
+    // A data vendor licenses what is left of its corpus (kernels/data_stocks.hpp).
+    c.m.capacity[c.cell(replicate, kMarketData, j)] =
+        licensable_corpus_left(c.p, c.step, c.dyn.data_licensed[index]) / kDataUnitTokens;
   }
 };
 
@@ -356,17 +460,17 @@ struct ProduceAndAccumulate {
     }
     c.dyn.installed_compute[index] = installed;
 
-    const double customers = c.customers_of(replicate, j);
     const int region = c.firm.region[j];
-    double data = c.dyn.data_stock[index] * (1.0 - c.p.data_depreciation);
-    data += c.units(c.m.bought[c.cell(replicate, kMarketData, j)]);
-    data += c.p.flywheel_tokens_per_customer * customers;
-    if (mask & kLayerBitModel) data += c.p.public_data_rate;
     if (mask & (kLayerBitModel | kLayerBitService)) {
-      data += c.p.region.public_data[region];          // the region's public data (policy)
       external += c.p.region.regulation_cost[region];  // compliance with the region's rules
     }
-    c.dyn.data_stock[index] = data;
+    if (mask & kSellsDataBit) {
+      const double licensed =
+          c.units(c.m.sold[c.cell(replicate, kMarketData, j)]) * kDataUnitTokens;
+      c.dyn.data_licensed[index] += licensed;
+      external += licensed * c.p.data_unit_cost;
+    }
+    const double data = accumulate_data(c, replicate, j);
 
     if (mask & kLayerBitModel) {
       // It trains on what its own customers and the API tokens it sold leave of its compute.
@@ -416,14 +520,17 @@ struct UpdateServiceOffer {
     }
     return best;
   }
-  // Endogenous quality of firm j, in Elo: the capability term plus the saturating data and
-  // R&D gains. Quality moves by its change since the start (or the firm's entry), so the
-  // configured Elo is the quality at the start whatever the firm's stocks are.
-  AIMARKET_HD double endogenous_quality(std::int64_t replicate, std::int32_t j) const {
+  // Endogenous quality of firm j in segment s, in Elo: the capability term plus the
+  // saturating data and R&D gains, the data gain from the firm's domain data in s only.
+  // Quality moves by its change since the start (or the firm's entry), so the configured Elo
+  // is the quality at the start whatever the firm's stocks are.
+  AIMARKET_HD double endogenous_quality(std::int64_t replicate, std::int32_t j, int segment) const {
     const std::int32_t n = c.firm.firms;
     const std::int64_t idx = layout::replicate_firm(replicate, j, n);
+    const double domain =
+        c.dyn.domain_data[layout::replicate_segment_firm(replicate, segment, j, n)];
     // Each gain saturates at its bound: 1 - exp(-x / scale) runs from 0 to 1.
-    const double data_fill = 1.0 - det_exp(-c.dyn.data_stock[idx] / c.p.domain_data_scale);
+    const double data_fill = 1.0 - det_exp(-domain / c.p.domain_data_scale);
     const double rd_fill = 1.0 - det_exp(-c.dyn.rd_stock[idx] / c.p.rd_scale);
     const double finetune = c.p.finetune_gain * data_fill;
     // Its own model's capability, or the supplier logit's share-weighted one (the labs' APIs
@@ -432,7 +539,10 @@ struct UpdateServiceOffer {
     if (c.firm.model_source[j] == kOwnModel) {
       capability = c.dyn.capability[idx];
     } else {
-      capability = c.api_choice(replicate, j, c.compute_price_of(replicate, j)).capability();
+      // Fine-tuned on its domain data in this segment.
+      capability = choose_api_supplier(c.p, c.firm, c.dyn, c.m, c.step, replicate, j,
+                                       c.compute_price_of(replicate, j), finetune)
+                       .capability();
     }
     // Access to global models (global cooperation): build on the global frontier, fine-tuned
     // on local data, when that beats the firm's own route.
@@ -450,9 +560,9 @@ struct UpdateServiceOffer {
     const layout::ReplicateSegmentFirm at = layout::split_replicate_segment_firm(index, n);
     const std::int64_t replicate = at.replicate;
     const std::int32_t j = at.firm;
-    const std::int64_t idx = layout::replicate_firm(replicate, j, n);
     const double quality =
-        c.dyn.base_quality[index] + (endogenous_quality(replicate, j) - c.dyn.quality_start[idx]);
+        c.dyn.base_quality[index] +
+        (endogenous_quality(replicate, j, at.segment) - c.dyn.quality_start[index]);
     c.dyn.service_quality[index] = quality;
     c.dyn.quality_term[index] = c.p.beta_quality * quality;
 
@@ -481,14 +591,16 @@ struct UpdateServiceOffer {
   }
 };
 
-// One thread per (replicate, firm), once before the first step: each firm's endogenous
-// quality at the initial state, the level its quality moves from (an entrant's is set when it
-// enters, kernels/firm_entry.hpp).
+// One thread per (replicate, segment, firm), once before the first step: each firm's
+// endogenous quality in each segment at the initial state, the level its quality moves from
+// (an entrant's is set when it enters, kernels/firm_entry.hpp).
 struct SetQualityStart {
   FirmStepContext c;
   AIMARKET_HD void operator()(std::int64_t index) const {
-    const layout::ReplicateFirm at = layout::split_replicate_firm(index, c.firm.firms);
-    c.dyn.quality_start[index] = UpdateServiceOffer{c}.endogenous_quality(at.replicate, at.firm);
+    const layout::ReplicateSegmentFirm at =
+        layout::split_replicate_segment_firm(index, c.firm.firms);
+    c.dyn.quality_start[index] =
+        UpdateServiceOffer{c}.endogenous_quality(at.replicate, at.firm, at.segment);
   }
 };
 

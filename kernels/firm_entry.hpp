@@ -13,10 +13,11 @@
 //   an entrant's cash is its venture funding, funding * exp(funding_log_sd * z) USD M
 //     (z standard normal, capped at kMaxEntrantCash), money from outside the economy; its
 //     stocks (capacity, compute, data, training compute, capability, R&D, marketing) start at
-//     0; its base quality per segment is Normal(quality_mean, quality_sd) and base price
-//     LogNormal(log price_median, price_log_sd), like a synthetic firm's (a list price, which
-//     the slot's paid_conversion, firms.paid_conversion, of its users pay); its strategy
-//     parameters are the slot's starting ones and it was acquired by no one.
+//     0 (reset_data: its data and data ledgers too); its base quality per segment is
+//     Normal(quality_mean, quality_sd) and base price LogNormal(log price_median, price_log_sd),
+//     like a synthetic firm's (a list price, which the slot's paid_conversion,
+//     firms.paid_conversion, of its users pay); its strategy parameters are the slot's starting
+//     ones and it was acquired by no one.
 // The thread walks the slots in index order, and every draw is keyed by (replicate, step,
 // slot), so the result is the same on any thread count and on CPU and GPU.
 #pragma once
@@ -142,7 +143,7 @@ struct EnterFirms {
     c.dyn.fab_capacity[index] = 0.0;
     c.dyn.hbm_capacity[index] = 0.0;
     c.dyn.installed_compute[index] = 0.0;
-    c.dyn.data_stock[index] = 0.0;
+    reset_data(c, replicate, j);
     c.dyn.training_compute[index] = 0.0;
     c.dyn.capability[index] = 0.0;
     c.dyn.rd_stock[index] = 0.0;
@@ -155,8 +156,6 @@ struct EnterFirms {
     c.dyn.operating_income[index] = 0.0;  // its budget: its venture funding alone, at first
     c.dyn.revenue_trend[index] = 0.0;
     c.dyn.awareness[index] = c.firm.base_awareness[j];
-    // Its quality moves from here: the endogenous quality of its fresh stocks at entry.
-    c.dyn.quality_start[index] = UpdateServiceOffer{c}.endogenous_quality(replicate, j);
     for (int s = 0; s < kSegments; ++s) {
       // One counter per (slot, segment): the agent field numbers them.
       const auto agent = static_cast<std::uint32_t>(layout::firm_segment(j, s));
@@ -167,6 +166,8 @@ struct EnterFirms {
       const std::int64_t cell = layout::replicate_segment_firm(replicate, s, j, n);
       c.dyn.base_quality[cell] = quality;
       c.dyn.base_price[cell] = price;
+      // Its quality moves from here: the endogenous quality of its fresh stocks at entry.
+      c.dyn.quality_start[cell] = UpdateServiceOffer{c}.endogenous_quality(replicate, j, s);
       // The offer until the next step's service update recomputes it from the value chain.
       c.dyn.quality_term[cell] = c.p.beta_quality * quality;
       c.dyn.service_quality[cell] = quality;

@@ -45,6 +45,10 @@ struct ValueChainParams {
   double buyer_price_sensitivity;
   // Data.
   double flywheel_tokens_per_customer, public_data_rate, data_depreciation;
+  double public_text_stock;       // T tokens of public human text at step 0
+  double public_text_log_growth;  // log(1 + annual growth) / 12, per month
+  double vendor_corpus;           // T tokens a data vendor may license, at step 0
+  double data_unit_cost;          // USD per T tokens a vendor pays to license and deliver
   // Models (Chinchilla L = E + A / N^alpha + B / D^beta).
   double chinchilla_E, chinchilla_A, chinchilla_B, chinchilla_alpha, chinchilla_beta;
   double tokens_per_parameter, flop_per_h100e_month, algorithmic_doubling_months;
@@ -92,6 +96,8 @@ struct EntryParams {
 // units see the structs alone. The scenario's region levers and entry boosts come from
 // make_scenario_update (src/population/population.hpp), which events reuse.
 #ifndef __CUDACC__
+#include <cmath>
+
 #include "config/config.hpp"
 #include "kernels/scaling_law.hpp"
 
@@ -136,6 +142,10 @@ inline ValueChainParams make_value_chain_params(const Config& config) {
   v.flywheel_tokens_per_customer = data.flywheel_tokens_per_customer;
   v.public_data_rate = data.public_data_rate;
   v.data_depreciation = data.depreciation;
+  v.public_text_stock = data.public_text_stock;
+  v.public_text_log_growth = std::log1p(data.public_text_growth) / 12.0;
+  v.vendor_corpus = data.vendor_corpus;
+  v.data_unit_cost = data.data_unit_cost;
   v.chinchilla_E = m.chinchilla_E;
   v.chinchilla_A = m.chinchilla_A;
   v.chinchilla_B = m.chinchilla_B;

@@ -113,7 +113,7 @@ struct FirmDynamic {
   double* fab_capacity;           // [replicate][firm] accelerator units per step
   double* hbm_capacity;           // [replicate][firm] HBM stacks per step
   double* installed_compute;      // [replicate][firm] H100e
-  double* data_stock;             // [replicate][firm] T tokens
+  double* data_stock;             // [replicate][firm] T tokens of general text (trained on)
   double* training_compute;       // [replicate][firm] cumulative effective FLOP
   double* capability;             // [replicate][firm]
   double* rd_stock;               // [replicate][firm] USD M
@@ -142,7 +142,15 @@ struct FirmDynamic {
   double* subsidy;               // [replicate][firm] USD of budget top-ups this step
   std::int32_t* acquired_by;     // [replicate][firm] acquirer of a dead slot, or -1
   std::int64_t* cash_at_review;  // [replicate][firm] USD at the last strategy review
-  double* quality_start;         // [replicate][firm] endogenous quality at start/entry (Elo)
+  double* quality_start;  // [replicate][segment][firm] endogenous quality at start/entry (Elo)
+  // Data (kernels/data_stocks.hpp): general text, trained on, is public_held + licensed_held
+  // (data_stock); domain data counts only in its segment's quality.
+  double* public_held;       // [replicate][firm] T tokens of public text held
+  double* licensed_held;     // [replicate][firm] T tokens of licensed or released general text
+  double* general_acquired;  // [replicate][firm] T tokens of general text ever licensed/released
+  double* data_licensed;     // [replicate][firm] T tokens a data vendor has ever licensed out
+  double* domain_data;       // [replicate][segment][firm] T tokens held
+  double* domain_acquired;   // [replicate][segment][firm] T tokens ever gathered or bought
   // Accessor of a strategy parameter.
   AIMARKET_HD double& strategy_of(std::int64_t replicate, int parameter, std::int32_t firms,
                                   std::int32_t j) const {

@@ -111,6 +111,11 @@ struct EnsembleSnapshot {
   std::vector<std::int64_t> funding;  // [replicate][firm] USD raised in the step (outside money)
   std::vector<std::uint8_t> alive;    // [replicate][firm]
   std::vector<std::int32_t> acquired_by;  // [replicate][firm] acquirer, or -1
+
+  // Data (kernels/data_stocks.hpp): data_stock above is general text = public_held +
+  // licensed_held; [replicate][firm] T tokens, domain_* [replicate][segment][firm].
+  std::vector<double> public_held, licensed_held, general_acquired, data_licensed;
+  std::vector<double> domain_data, domain_acquired;
 };
 
 // The sizes that decide what an engine allocates (backend/ensemble_engine.inl), all known from

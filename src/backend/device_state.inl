@@ -324,7 +324,13 @@ struct FirmDynamicState {
         training_compute(replicate_rows(setup.training_compute, setup.replicates)),
         capability(replicate_rows(setup.capability, setup.replicates)),
         rd_stock(cells.firm(), 0.0),
-        quality_start(cells.firm(), 0.0),
+        quality_start(cells.segment_firm(), 0.0),
+        public_held(replicate_rows(public_part(setup), setup.replicates)),
+        licensed_held(replicate_rows(licensed_part(setup), setup.replicates)),
+        general_acquired(replicate_rows(licensed_part(setup), setup.replicates)),
+        data_licensed(cells.firm(), 0.0),
+        domain_data(cells.segment_firm(), 0.0),
+        domain_acquired(cells.segment_firm(), 0.0),
         marketing_stock(cells.firm(), 0.0),
         rd_budget(cells.firm(), 0.0),
         marketing_budget(cells.firm(), 0.0),
@@ -354,6 +360,12 @@ struct FirmDynamicState {
     v.capability = raw(capability);
     v.rd_stock = raw(rd_stock);
     v.quality_start = raw(quality_start);
+    v.public_held = raw(public_held);
+    v.licensed_held = raw(licensed_held);
+    v.general_acquired = raw(general_acquired);
+    v.data_licensed = raw(data_licensed);
+    v.domain_data = raw(domain_data);
+    v.domain_acquired = raw(domain_acquired);
     v.marketing_stock = raw(marketing_stock);
     v.rd_budget = raw(rd_budget);
     v.marketing_budget = raw(marketing_budget);
@@ -391,16 +403,32 @@ struct FirmDynamicState {
                     quality_start, marketing_stock, rd_budget, marketing_budget, capex,
                     external_cost, service_revenue, funding, net_burn, operating_income,
                     revenue_trend, service_price, service_quality, base_quality, base_price,
-                    overflow, overflow_any);
+                    overflow, overflow_any, public_held, licensed_held, general_acquired,
+                    data_licensed, domain_data, domain_acquired);
+  }
+  // A firm's starting general text (firm data_stock) is public text up to the world's stock at
+  // the start, and licensed text beyond it (kernels/data_stocks.hpp).
+  static std::vector<double> public_part(const MarketSetup& setup) {
+    std::vector<double> part(setup.data_stock);
+    for (double& d : part) d = std::min(d, setup.value_chain.public_text_stock);
+    return part;
+  }
+  static std::vector<double> licensed_part(const MarketSetup& setup) {
+    std::vector<double> part(setup.data_stock);
+    for (double& d : part) d -= std::min(d, setup.value_chain.public_text_stock);
+    return part;
   }
   static double footprint(const EngineSizes& s) {
     const double firm_cells = static_cast<double>(s.replicates) * static_cast<double>(s.firms);
     const double segment_firm_cells = firm_cells * kSegments;
     // quality_term, price_term; awareness.
     double bytes = 2.0 * segment_firm_cells * kF64 + firm_cells * kF64;
-    // alive, cash, cash_at_review, subsidy, acquired_by, the twelve stocks and budgets
-    // (fab_capacity .. capex, quality_start), external_cost, service_revenue.
-    bytes += firm_cells * (kU8 + 2.0 * kI64 + kF64 + kI32 + 12.0 * kF64 + 2.0 * kI64);
+    // alive, cash, cash_at_review, subsidy, acquired_by, the eleven stocks and budgets
+    // (fab_capacity .. capex), the four data stocks and ledgers (public_held ..
+    // data_licensed), external_cost, service_revenue.
+    bytes += firm_cells * (kU8 + 2.0 * kI64 + kF64 + kI32 + 15.0 * kF64 + 2.0 * kI64);
+    // quality_start, domain_data, domain_acquired.
+    bytes += segment_firm_cells * 3.0 * kF64;
     // funding; net_burn, operating_income, revenue_trend.
     bytes += firm_cells * (kI64 + 3.0 * kF64);
     // strategy (and strategy_next, growth with adaptation).
@@ -432,7 +460,14 @@ struct FirmDynamicState {
   thrust::device_vector<double> rd_stock;
   // Endogenous quality (Elo) at the start, or at entry for an entrant: quality moves by the
   // change of the value-chain terms since then.
-  thrust::device_vector<double> quality_start;  // [replicate][firm]
+  thrust::device_vector<double> quality_start;  // [replicate][segment][firm]
+  // Data (kernels/data_stocks.hpp): [replicate][firm], domain_* [replicate][segment][firm].
+  thrust::device_vector<double> public_held;
+  thrust::device_vector<double> licensed_held;
+  thrust::device_vector<double> general_acquired;
+  thrust::device_vector<double> data_licensed;
+  thrust::device_vector<double> domain_data;
+  thrust::device_vector<double> domain_acquired;
   thrust::device_vector<double> marketing_stock;
   thrust::device_vector<double> rd_budget;
   thrust::device_vector<double> marketing_budget;
@@ -502,9 +537,9 @@ struct UpstreamMarketState {
   }
 
   double bytes() const {
-    double bytes = bytes_of(price, unit_demand, budget, weight_total, capacity, demand_received,
-                            ration, sold, revenue, bought, paid, performance_bought, attraction,
-                            price_floor);
+    double bytes =
+        bytes_of(price, unit_demand, budget, weight_total, capacity, demand_received, ration, sold,
+                 revenue, bought, paid, performance_bought, attraction, price_floor);
     for (int market = 0; market < kUpstreamMarkets; ++market)
       bytes += bytes_of(buyers[market], sellers[market]);
     return bytes;

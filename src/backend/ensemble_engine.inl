@@ -12,11 +12,11 @@
 // engine allocates).
 //
 // Step order (MODEL.md section 4): firm plans; HBM, accelerator and cloud markets clear; labs
-// offer their serving capacity; model-API and data markets clear; production, data and capability accumulate; service quality and price
-// update; customers choose; entrants take free slots (when [entry] rate > 0); finance settles;
-// big tech acquires start-ups ([entry] acquisition_rate > 0); every [strategy] adapt_every
-// steps firms review their strategies. A scenario event changes levers between steps.
-// With `frozen` only the customer phases run.
+// offer their serving capacity; model-API and data markets clear; production, data and capability
+// accumulate; service quality and price update; customers choose; entrants take free slots (when
+// [entry] rate > 0); finance settles; big tech acquires start-ups ([entry] acquisition_rate > 0);
+// every [strategy] adapt_every steps firms review their strategies. A scenario event changes levers
+// between steps. With `frozen` only the customer phases run.
 
 #include "backend/device_state.inl"
 
@@ -43,7 +43,7 @@ class Engine final : public EnsembleBackend {
         upstream_(setup, cells()) {
     // The level each firm's endogenous quality moves from: its value at the initial state.
     if (!frozen_) {
-      launch("SetQualityStart", replicates_ * firms_, SetQualityStart{firm_context(0)});
+      launch("SetQualityStart", replicates_ * firms_ * kSegments, SetQualityStart{firm_context(0)});
     }
   }
 
@@ -177,6 +177,12 @@ class Engine final : public EnsembleBackend {
     copy_to_host(firm_.service_quality, s.service_quality);
     copy_to_host(firm_.capability, s.capability);
     copy_to_host(firm_.data_stock, s.data_stock);
+    copy_to_host(firm_.public_held, s.public_held);
+    copy_to_host(firm_.licensed_held, s.licensed_held);
+    copy_to_host(firm_.general_acquired, s.general_acquired);
+    copy_to_host(firm_.data_licensed, s.data_licensed);
+    copy_to_host(firm_.domain_data, s.domain_data);
+    copy_to_host(firm_.domain_acquired, s.domain_acquired);
     copy_to_host(firm_.installed_compute, s.installed_compute);
     copy_to_host(firm_.rd_stock, s.rd_stock);
     copy_to_host(firm_.cash, s.cash);
@@ -318,7 +324,10 @@ class Engine final : public EnsembleBackend {
     clearing.step = t;
     for (int g = 0; g < kRegions; ++g)
       clearing.closed_stack[g] = value_chain_.region.closed_stack[g];
-    const bool priced = market != kMarketData;
+    // Every market reprices toward clearing: the model API against the labs' serving capacity
+    // (kernels/model_api.hpp), data against the vendors' finite corpora
+    // (kernels/data_stocks.hpp).
+    const bool priced = true;
     launch("SellerAttraction", replicates_ * sellers, SellerAttraction{clearing});
     launch("SumBuyerWeights", replicates_ * buyers, SumBuyerWeights{clearing});
     launch("ClearSeller", replicates_ * sellers, ClearSeller{clearing});

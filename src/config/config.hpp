@@ -105,11 +105,14 @@ struct ComputeSettings {
 };
 
 struct DataSettings {
-  double flywheel_tokens_per_customer = 2e-8;  // T tokens per real customer per step
-  double public_data_rate = 0.2;               // T tokens per step to every model developer
-  double depreciation = 0.01;                  // per step
-  double data_unit_cost = 2e5;                 // USD per T tokens (data vendors' cost)
-  double data_initial_price = 1e6;             // USD per T tokens
+  double flywheel_tokens_per_customer = 8.07e-9;  // T tokens per real customer per step
+  double public_data_rate = 0.2;                  // T tokens per step to every model developer
+  double depreciation = 0.01;                     // per step
+  double data_unit_cost = 2e5;                    // USD per T tokens (data vendors' cost)
+  double data_initial_price = 1e6;                // USD per T tokens
+  double public_text_stock = 300.0;               // T tokens of public human text at step 0
+  double public_text_growth = 0.07;               // per year
+  double vendor_corpus = 0.08;                    // T tokens each data vendor may license
 };
 
 struct ModelsSettings {

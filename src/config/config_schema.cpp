@@ -239,8 +239,8 @@ const std::vector<KeySpec> kSettingsKeys = {
      AIMARKET_FIELD(firms.quality_per_capability), nullptr, nullptr},
     {"firms", "data_quality_gain", KeyKind::kFloat, "23.0", "Arena Elo points",
      Closed(0.0, kMaxQuality), kNoNames,
-     "Bound of the quality a firm gains from its data: `data_quality_gain * (1 - exp(-data / "
-     "domain_data_scale))`.",
+     "Bound of the quality a firm gains in a segment from its domain data there: "
+     "`data_quality_gain * (1 - exp(-domain data / domain_data_scale))`.",
      AIMARKET_FIELD(firms.data_quality_gain), nullptr, nullptr},
     {"firms", "rd_quality_gain", KeyKind::kFloat, "90.0", "Arena Elo points",
      Closed(0.0, kMaxQuality), kNoNames,
@@ -249,8 +249,8 @@ const std::vector<KeySpec> kSettingsKeys = {
      AIMARKET_FIELD(firms.rd_quality_gain), nullptr, nullptr},
     {"firms", "domain_data_scale", KeyKind::kFloat, "0.01", "T tokens",
      OpenClosed(0.0, kMaxQuantity), kNoNames,
-     "Data stock at which the data gain (and the fine-tuning gain) reaches 1 - 1/e (63 %) of "
-     "its bound.",
+     "Domain data (in one segment) at which the data gain (and the fine-tuning gain) reaches "
+     "1 - 1/e (63 %) of its bound.",
      AIMARKET_FIELD(firms.domain_data_scale), nullptr, nullptr},
     {"firms", "rd_scale", KeyKind::kFloat, "100.0", "USD M", OpenClosed(0.0, kMaxCash), kNoNames,
      "R&D stock at which the R&D gain reaches 1 - 1/e (63 %) of `rd_quality_gain`.",
@@ -455,24 +455,43 @@ const std::vector<KeySpec> kSettingsKeys = {
      AIMARKET_FIELD(compute.buyer_price_sensitivity), nullptr, nullptr},
 
     // [data]
-    {"data", "flywheel_tokens_per_customer", KeyKind::kFloat, "2e-8",
+    {"data", "flywheel_tokens_per_customer", KeyKind::kFloat, "8.07e-9",
      "T tokens per real customer per step", Closed(0.0, kMaxQuantity), kNoNames,
-     "Data a firm gains each step from each real customer using its service (the data "
-     "flywheel).",
+     "Domain data a firm gathers each step from each real customer using its service in a "
+     "segment (the data flywheel), added to its domain data in that segment only.",
      AIMARKET_FIELD(data.flywheel_tokens_per_customer), nullptr, nullptr},
     {"data", "public_data_rate", KeyKind::kFloat, "0.2", "T tokens per step",
      Closed(0.0, kMaxQuantity), kNoNames,
-     "Public data every model developer (a firm with layer `model`) gains each step.",
+     "Public text every model developer (a firm with layer `model`) scrapes each step; what it "
+     "holds never exceeds the public text that exists (`public_text_stock`).",
      AIMARKET_FIELD(data.public_data_rate), nullptr, nullptr},
     {"data", "depreciation", KeyKind::kFloat, "0.01", "per step", Closed(0.0, 1.0), kNoNames,
-     "Fraction of a data stock that goes stale each step.", AIMARKET_FIELD(data.depreciation),
-     nullptr, nullptr},
+     "Fraction of every data stock (public, licensed and domain) that goes stale each step.",
+     AIMARKET_FIELD(data.depreciation), nullptr, nullptr},
     {"data", "data_unit_cost", KeyKind::kFloat, "2e5", "USD per T tokens",
-     OpenClosed(0.0, kMaxCost), kNoNames, "Data vendors' cost of producing one trillion tokens.",
+     OpenClosed(0.0, kMaxCost), kNoNames,
+     "Data vendors' cost of licensing and delivering one trillion tokens (paid outside the "
+     "economy; the floor of the data price).",
      AIMARKET_FIELD(data.data_unit_cost), nullptr, nullptr},
     {"data", "data_initial_price", KeyKind::kFloat, "1e6", "USD per T tokens",
-     OpenClosed(0.0, kMaxCost), kNoNames, "Price of data at step 0.",
+     OpenClosed(0.0, kMaxCost), kNoNames,
+     "Price of licensed data at step 0; it then moves toward clearing like compute prices.",
      AIMARKET_FIELD(data.data_initial_price), nullptr, nullptr},
+    {"data", "public_text_stock", KeyKind::kFloat, "300.0", "T tokens",
+     OpenClosed(0.0, kMaxQuantity), kNoNames,
+     "Stock of public human text in the world at step 0; no firm holds more public text than "
+     "exists.",
+     AIMARKET_FIELD(data.public_text_stock), nullptr, nullptr},
+    {"data", "public_text_growth", KeyKind::kFloat, "0.07", "per year", Closed(0.0, 10.0), kNoNames,
+     "Growth of the public text stock, and of each data vendor's corpus: stock x (1 + "
+     "growth)^(months / 12).",
+     AIMARKET_FIELD(data.public_text_growth), nullptr, nullptr},
+    {"data", "vendor_corpus", KeyKind::kFloat, "0.08", "T tokens", Closed(0.0, kMaxQuantity),
+     kNoNames,
+     "Text each data vendor (a firm that sells data) may license at step 0, growing like the "
+     "public stock; each token is licensed once, so a vendor's capacity on the data market is "
+     "what is left of its corpus.",
+     AIMARKET_FIELD(data.vendor_corpus), nullptr, nullptr},
 
     // [models]
     {"models", "chinchilla_E", KeyKind::kFloat, "1.69", "loss (nats per token)",
@@ -514,7 +533,8 @@ const std::vector<KeySpec> kSettingsKeys = {
     {"models", "finetune_gain", KeyKind::kFloat, "0.1", "capability units", Closed(0.0, kMaxBeta),
      kNoNames,
      "Bound of the capability a firm adds to an adopted open base model by fine-tuning on its "
-     "local data: `finetune_gain * (1 - exp(-data / firms.domain_data_scale))`.",
+     "domain data in a segment: `finetune_gain * (1 - exp(-domain data / "
+     "firms.domain_data_scale))`, in that segment.",
      AIMARKET_FIELD(models.finetune_gain), nullptr, nullptr},
     {"models", "tokens_per_customer", KeyKind::kFloat, "0.05", "M tokens per real customer-month",
      Closed(0.0, kMaxQuantity), kNoNames,
@@ -775,7 +795,9 @@ const std::vector<KeySpec> kFirmKeys = {
      "model developer trains and serves on it.",
      AIMARKET_FIRM(installed_compute), nullptr, nullptr},
     {"firm", "data_stock", KeyKind::kFloat, "0.0", "T tokens", Closed(0.0, kMaxQuantity), kNoNames,
-     "Data the firm holds at step 0.", AIMARKET_FIRM(data_stock), nullptr, nullptr},
+     "General text the firm holds at step 0 (public text up to `data.public_text_stock`, "
+     "licensed text beyond it); its domain data starts at 0.",
+     AIMARKET_FIRM(data_stock), nullptr, nullptr},
     {"firm", "other_income", KeyKind::kFloat, "0.0", "USD M per step", Closed(0.0, kMaxIncome),
      kNoNames,
      "Operating cash flow from businesses outside the model (advertising, devices, non-AI "

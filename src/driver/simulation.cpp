@@ -13,6 +13,7 @@
 #include <limits>
 #include <utility>
 
+#include "kernels/data_stocks.hpp"
 #include "version.hpp"
 
 namespace aimarket {
@@ -136,6 +137,11 @@ Simulation::Simulation(const Config& config, BackendChoice choice, std::string* 
   layout_.firms = firms_.size();
   layout_.customer_weight = config_.population.customer_weight();
   layout_.firm_region = firms_.region;
+  layout_.sells_data.assign(static_cast<std::size_t>(layout_.firms), 0);
+  for (std::int32_t j = 0; j < layout_.firms; ++j) {
+    const auto jj = static_cast<std::size_t>(j);
+    layout_.sells_data[jj] = (firms_.layer_mask[jj] & kSellsDataBit) != 0 ? 1 : 0;
+  }
   for (int layer = 0; layer < kLayers; ++layer) {
     layout_.sells[layer].assign(static_cast<std::size_t>(layout_.firms), 0);
   }
@@ -201,8 +207,10 @@ double record_frame_bytes(std::int64_t replicates, std::int64_t firms) {
          3.0 * layer_cells * 8.0 +                               // hhi, layer units, layer revenue
          layer_cells * kRegions * 8.0 +                          // region_share
          firm_cells * kRegions * 4.0 +                           // region_customers
-         6.0 * firm_cells * 8.0 +   // quality, capability, data, compute, cash, funding
-         firm_cells * (1.0 + 4.0);  // alive, owner
+         6.0 * firm_cells * 8.0 +        // quality, capability, data, compute, cash, funding
+         2.0 * firm_cells * 8.0 +        // data price and revenue
+         firm_cells * kSegments * 8.0 +  // domain data
+         firm_cells * (1.0 + 4.0);       // alive, owner
 }
 
 double snapshot_bytes(std::int64_t replicates, std::int64_t firms) {
@@ -214,6 +222,8 @@ double snapshot_bytes(std::int64_t replicates, std::int64_t firms) {
          market_cells * (4.0 * 8.0 + 8.0) +                   // sold, revenue, bought, paid; price
          firm_cells * kSegments * 2.0 * 8.0 +                 // service price and quality
          firm_cells * (4.0 * 8.0 + 4.0 * 8.0) +  // capability, data, compute, R&D; cash, flows
+         firm_cells * 4.0 * 8.0 +                // public, licensed, acquired, vendor licensed
+         firm_cells * kSegments * 2.0 * 8.0 +    // domain data and its ledger
          firm_cells * (1.0 + 4.0);               // alive, acquired_by
 }
 
@@ -366,7 +376,27 @@ RecordFrame make_record_frame(std::int64_t step, const EnsembleSnapshot& snapsho
   frame.region_share.assign(layer_cells * kRegions, 0.0);
   frame.price.assign(layer_cells * static_cast<std::size_t>(firms), nan);
   frame.capability = snapshot.capability;
+  // Data held: general text (public and licensed, trained on) plus domain data in every
+  // segment; the data market's price and revenue of each vendor.
   frame.data_stock = snapshot.data_stock;
+  frame.domain_data = snapshot.domain_data;
+  frame.data_price.assign(firm_cells, nan);
+  frame.data_revenue.assign(firm_cells, 0.0);
+  for (std::int64_t r = 0; r < replicates; ++r) {
+    for (std::int32_t j = 0; j < firms; ++j) {
+      const auto k = static_cast<std::size_t>(layout::replicate_firm(r, j, firms));
+      for (int seg = 0; seg < kSegments; ++seg) {
+        frame.data_stock[k] += snapshot.domain_data[static_cast<std::size_t>(
+            layout::replicate_segment_firm(r, seg, j, firms))];
+      }
+      const auto market =
+          static_cast<std::size_t>(layout::replicate_market_firm(r, kMarketData, j, firms));
+      if (record.sells_data[static_cast<std::size_t>(j)]) {
+        frame.data_price[k] = snapshot.price[market] / kDataUnitTokens;  // USD per T tokens
+        frame.data_revenue[k] = static_cast<double>(snapshot.revenue[market]);
+      }
+    }
+  }
   frame.compute = snapshot.installed_compute;
   frame.cash.resize(firm_cells);
   frame.funding.resize(firm_cells);

@@ -71,6 +71,7 @@ struct RecordLayout {
   double customer_weight = 1.0;
   std::vector<int> firm_region;                          // [firm]
   std::array<std::vector<std::uint8_t>, kLayers> sells;  // [layer][firm]
+  std::vector<std::uint8_t> sells_data;                  // [firm] a data vendor
 };
 
 // One ensemble in memory: population, backend, and the step counter. Tests drive it directly.

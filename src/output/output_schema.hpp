@@ -101,8 +101,25 @@ inline constexpr VariableSpec kCapability{"capability", "1",
                                           "model capability of the firm, in log reducible-loss "
                                           "units (0 at the reference compute; see docs/MODEL.md)"};
 // data_stock(replicate, step, firm), float64
-inline constexpr VariableSpec kDataStock{"data_stock", "T tokens",
-                                         "training data held by the firm (10^12 tokens)"};
+inline constexpr VariableSpec kDataStock{
+    "data_stock", "T tokens",
+    "data held by the firm (10^12 tokens): general text (public and licensed, what a model "
+    "developer trains on) plus domain data in every segment (see docs/MODEL.md)"};
+// domain_data(replicate, step, segment, firm), float64
+inline constexpr VariableSpec kDomainData{
+    "domain_data", "T tokens",
+    "domain data the firm holds in the segment (10^12 tokens), from its customers there and its "
+    "purchases; it raises the firm's quality in that segment only (see docs/MODEL.md)"};
+// data_price(replicate, step, firm), float64; NaN where the firm sells no data
+inline constexpr VariableSpec kDataPrice{
+    "data_price", "USD per T tokens",
+    "the data vendor's price of licensed text after the step's adjustment toward clearing; NaN "
+    "where the firm sells no data"};
+// data_revenue(replicate, step, firm), float64
+inline constexpr VariableSpec kDataRevenue{
+    "data_revenue", "USD per step",
+    "what the firm earned licensing text on the data market in the step (0 where it sells no "
+    "data)"};
 // compute(replicate, step, firm), float64
 inline constexpr VariableSpec kCompute{"installed_compute", "H100e",
                                        "compute installed at the firm (H100-equivalent "

@@ -185,6 +185,9 @@ void ForEachDataField(Frame& frame, Visit&& visit) {
   visit(schema::kServiceQuality, Axes{A::kFirm}, frame.service_quality);
   visit(schema::kCapability, Axes{A::kFirm}, frame.capability);
   visit(schema::kDataStock, Axes{A::kFirm}, frame.data_stock);
+  visit(schema::kDomainData, Axes{A::kSegment, A::kFirm}, frame.domain_data);
+  visit(schema::kDataPrice, Axes{A::kFirm}, frame.data_price);
+  visit(schema::kDataRevenue, Axes{A::kFirm}, frame.data_revenue);
   visit(schema::kCompute, Axes{A::kFirm}, frame.compute);
   visit(schema::kCash, Axes{A::kFirm}, frame.cash);
   visit(schema::kFunding, Axes{A::kFirm}, frame.funding);

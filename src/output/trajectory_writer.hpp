@@ -61,7 +61,10 @@ struct RecordFrame {
   std::vector<double> service_quality;  // [replicate][firm] Arena Elo points, customer-weighted
                                         //   mean over segments; NaN without a service
   std::vector<double> capability;       // [replicate][firm] model capability (log units)
-  std::vector<double> data_stock;       // [replicate][firm] T tokens
+  std::vector<double> data_stock;       // [replicate][firm] T tokens, general + domain
+  std::vector<double> domain_data;      // [replicate][segment][firm] T tokens
+  std::vector<double> data_price;       // [replicate][firm] USD per T tokens; NaN: no data sold
+  std::vector<double> data_revenue;     // [replicate][firm] USD in the step
   std::vector<double> compute;          // [replicate][firm] installed H100e
   std::vector<double> cash;             // [replicate][firm] USD M
   std::vector<double> funding;          // [replicate][firm] USD M raised in a round this step

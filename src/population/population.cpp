@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "kernels/counter_rng.hpp"
+#include "kernels/data_stocks.hpp"
 #include "kernels/demand_params.hpp"
 #include "kernels/det_math.hpp"
 #include "kernels/layout.hpp"
@@ -553,7 +554,7 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
   // Who trades in which market (MODEL.md section 3).
   const double initial_price[kUpstreamMarkets] = {k.hbm_initial_price, k.accelerator_initial_price,
                                                   k.cloud_initial_price, m.api_initial_price,
-                                                  data.data_initial_price};
+                                                  data.data_initial_price * kDataUnitTokens};
   for (int market = 0; market < kUpstreamMarkets; ++market) {
     setup.initial_price[market].assign(n, 0.0);
   }
@@ -581,7 +582,7 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
   }
   setup.price_floor = {k.hbm_unit_cost,
                        k.accelerator_unit_cost + k.hbm_per_accelerator * k.hbm_unit_cost,
-                       k.cloud_operating_cost, 0.0, data.data_unit_cost};
+                       k.cloud_operating_cost, 0.0, data.data_unit_cost * kDataUnitTokens};
   setup.export_blocked = scenario.export_blocked;
   v.region = scenario.levers;
   for (int g = 0; g < kRegions; ++g)

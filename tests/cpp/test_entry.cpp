@@ -247,7 +247,11 @@ struct OneReplicate {
   }();
   std::vector<std::int32_t> acquired_by = std::vector<std::int32_t>(kFirms, 3);
   std::vector<std::int64_t> cash_at_review = std::vector<std::int64_t>(kFirms, 0);
-  std::vector<double> quality_start = std::vector<double>(kFirms, 7.0);
+  std::vector<double> quality_start = std::vector<double>(kSegmentCells, 7.0);
+  // The four [firm] data stocks and ledgers (public_held .. data_licensed) and the two
+  // [segment][firm] ones (domain_data, domain_acquired).
+  std::array<std::vector<double>, 4> data = arrays<4>(kFirms, 7.0);
+  std::array<std::vector<double>, 2> domain = arrays<2>(kSegmentCells, 7.0);
   // Slot 4 serves on firm 2's model (a partner); the others on their own.
   std::vector<std::int32_t> model_source = {kOwnModel, kOwnModel, kOwnModel,
                                             kOwnModel, 2,         kOwnModel};
@@ -318,6 +322,12 @@ struct OneReplicate {
     c.dyn.acquired_by = acquired_by.data();
     c.dyn.cash_at_review = cash_at_review.data();
     c.dyn.quality_start = quality_start.data();
+    c.dyn.public_held = data[0].data();
+    c.dyn.licensed_held = data[1].data();
+    c.dyn.general_acquired = data[2].data();
+    c.dyn.data_licensed = data[3].data();
+    c.dyn.domain_data = domain[0].data();
+    c.dyn.domain_acquired = domain[1].data();
     c.firm.base_strategy = base_strategy.data();
     c.firm.region = region.data();
     c.firm.paid_conversion = paid_conversion.data();
@@ -386,11 +396,26 @@ TEST(Entry, AnEntrantTakesTheLowestDeadSlotWithoutCustomers) {
   }
   EXPECT_EQ(one.acquired_by[4], -1);
   EXPECT_EQ(one.cash_at_review[4], one.cash[4]);
-  // Its quality moves from its endogenous quality at entry: the capability of its one supplier
-  // (the partner, 7, in the logit's share-weighted mean w 7 / w: exact to an ulp or two) in
-  // Elo, no data or R&D yet; other slots keep theirs.
-  EXPECT_DOUBLE_EQ(one.quality_start[4], 165.0 * 7.0);
-  EXPECT_EQ(one.quality_start[2], 7.0);
+  // Its data starts at zero, every stock and ledger, in every segment; other slots keep theirs.
+  for (std::size_t k = 0; k < one.data.size(); ++k) {
+    EXPECT_EQ(one.data[k][4], 0.0) << "data " << k;
+    EXPECT_EQ(one.data[k][2], 7.0) << "data " << k;
+  }
+  // Its quality moves from its endogenous quality at entry, in each segment: the capability of
+  // its one supplier (the partner, 7, in the logit's share-weighted mean w 7 / w: exact to an
+  // ulp or two) in Elo, no data or R&D yet; other slots keep theirs.
+  for (int s = 0; s < kSegments; ++s) {
+    const auto cell = [&](std::int32_t j) {
+      return static_cast<std::size_t>(
+          layout::replicate_segment_firm(0, s, j, OneReplicate::kFirms));
+    };
+    for (std::size_t k = 0; k < one.domain.size(); ++k) {
+      EXPECT_EQ(one.domain[k][cell(4)], 0.0) << "domain " << k << " segment " << s;
+      EXPECT_EQ(one.domain[k][cell(2)], 7.0) << "domain " << k << " segment " << s;
+    }
+    EXPECT_DOUBLE_EQ(one.quality_start[cell(4)], 165.0 * 7.0) << "segment " << s;
+    EXPECT_EQ(one.quality_start[cell(2)], 7.0) << "segment " << s;
+  }
 
   // A second entrant in the same step would take slot 5, never 3 (customer left) or 2.
   OneReplicate two;

@@ -83,6 +83,7 @@ RecordFrame SampleFrame(std::int64_t step, std::int64_t replicates = kReplicates
   frame.step = step;
   const auto F = static_cast<std::size_t>(firms);
   const double nan = std::numeric_limits<double>::quiet_NaN();
+  const auto step_value = static_cast<double>(step);
   for (std::int64_t r = 0; r < replicates; ++r) {
     std::vector<std::int64_t> firm_customers(F, 0);
     for (std::int64_t s = 0; s < kSegments; ++s) {
@@ -90,6 +91,9 @@ RecordFrame SampleFrame(std::int64_t step, std::int64_t replicates = kReplicates
       for (std::int64_t f = 0; f < firms; ++f) {
         const std::int64_t customers = 100 * step + 10 * r + 3 * s + f;
         frame.customers.push_back(static_cast<std::int32_t>(customers));
+        // Domain data per segment, summing to less than data_stock below.
+        frame.domain_data.push_back(0.01 * static_cast<double>(s + 1) + 0.001 * step_value +
+                                    0.0001 * static_cast<double>(f + r));
         firm_customers[static_cast<std::size_t>(f)] += customers;
         segment_adopters += customers;
       }
@@ -143,6 +147,8 @@ RecordFrame SampleFrame(std::int64_t step, std::int64_t replicates = kReplicates
       frame.capability.push_back(0.125 * t - 0.25 * static_cast<double>(f) +
                                  0.0625 * static_cast<double>(r));
       frame.data_stock.push_back(1.5 + t + 0.25 * static_cast<double>(f) + static_cast<double>(r));
+      frame.data_price.push_back(f % 2 == 0 ? nan : 7.5e8 + 1e6 * t + static_cast<double>(f + r));
+      frame.data_revenue.push_back(f % 2 == 0 ? 0.0 : 6e7 + t + static_cast<double>(f + r));
       frame.compute.push_back(1000.0 * static_cast<double>(f + 1) + 10.0 * t +
                               static_cast<double>(r));
       frame.cash.push_back(-5.0 + 20.5 * static_cast<double>(f) + t - static_cast<double>(r));
@@ -323,6 +329,9 @@ void ExpectSampleFrames(hid_t file, std::int64_t steps, std::int64_t replicates 
       {schema::kServiceQuality.name, &RecordFrame::service_quality},
       {schema::kCapability.name, &RecordFrame::capability},
       {schema::kDataStock.name, &RecordFrame::data_stock},
+      {schema::kDomainData.name, &RecordFrame::domain_data},
+      {schema::kDataPrice.name, &RecordFrame::data_price},
+      {schema::kDataRevenue.name, &RecordFrame::data_revenue},
       {schema::kCompute.name, &RecordFrame::compute},
       {schema::kCash.name, &RecordFrame::cash},
   };
@@ -422,6 +431,12 @@ TEST_F(TrajectoryWriterTest, WritesFramesCoordinatesAndMetadata) {
       {&schema::kServiceQuality, {"replicate", "step", "firm"}, H5T_IEEE_F64LE, kFirmCoordinates},
       {&schema::kCapability, {"replicate", "step", "firm"}, H5T_IEEE_F64LE, kFirmCoordinates},
       {&schema::kDataStock, {"replicate", "step", "firm"}, H5T_IEEE_F64LE, kFirmCoordinates},
+      {&schema::kDomainData,
+       {"replicate", "step", "segment", "firm"},
+       H5T_IEEE_F64LE,
+       kFirmCoordinates},
+      {&schema::kDataPrice, {"replicate", "step", "firm"}, H5T_IEEE_F64LE, kFirmCoordinates},
+      {&schema::kDataRevenue, {"replicate", "step", "firm"}, H5T_IEEE_F64LE, kFirmCoordinates},
       {&schema::kCompute, {"replicate", "step", "firm"}, H5T_IEEE_F64LE, kFirmCoordinates},
       {&schema::kCash, {"replicate", "step", "firm"}, H5T_IEEE_F64LE, kFirmCoordinates},
       {&schema::kAlive, {"replicate", "step", "firm"}, H5T_STD_U8LE, kFirmCoordinates},
@@ -735,6 +750,9 @@ TEST_F(TrajectoryWriterTest, WrongSizeFrameIsAnErrorNamingTheField) {
       {&RecordFrame::price, "price"},
       {&RecordFrame::capability, "capability"},
       {&RecordFrame::data_stock, "data_stock"},
+      {&RecordFrame::domain_data, "domain_data"},
+      {&RecordFrame::data_price, "data_price"},
+      {&RecordFrame::data_revenue, "data_revenue"},
       {&RecordFrame::compute, "installed_compute"},
       {&RecordFrame::cash, "cash"},
       {&RecordFrame::funding, "funding"},

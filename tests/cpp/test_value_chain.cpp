@@ -536,15 +536,18 @@ TEST(ValueChain, FirstStepQualityIsTheConfiguredEloPlusTheFirstMonthsChange) {
   sim.backend().read_snapshot(after);
 
   const FirmsSettings& f = config.firms;
-  // The endogenous quality of firm j with its own model in a state, as docs/MODEL.md defines
-  // it (no region of the baseline has a closed stack or global model access at the start).
-  // Firms that buy their model (API or self-hosted) are left out here: their capability is
-  // the supplier logit's, tested against its closed form in test_model_api.cpp.
-  const auto endogenous = [&](const EnsembleSnapshot& s, std::int64_t r, std::int32_t j) {
+  // The endogenous quality of firm j with its own model in segment seg in a state, as
+  // docs/MODEL.md defines it (no region of the baseline has a closed stack or global model
+  // access at the start); the data gain is the firm's domain data in that segment. Firms that
+  // buy their model (API or self-hosted) are left out here: their capability is the supplier
+  // logit's, tested against its closed form in test_model_api.cpp.
+  const auto endogenous = [&](const EnsembleSnapshot& s, std::int64_t r, std::int32_t j, int seg) {
     const auto at = [&](std::int32_t k) {
       return static_cast<std::size_t>(layout::replicate_firm(r, k, n));
     };
-    const double data_fill = 1.0 - std::exp(-s.data_stock[at(j)] / f.domain_data_scale);
+    const double domain =
+        s.domain_data[static_cast<std::size_t>(layout::replicate_segment_firm(r, seg, j, n))];
+    const double data_fill = 1.0 - std::exp(-domain / f.domain_data_scale);
     const double rd_fill = 1.0 - std::exp(-s.rd_stock[at(j)] / f.rd_scale);
     const std::int32_t source = firms.model_source[static_cast<std::size_t>(j)];
     EXPECT_EQ(source, kOwnModel);
@@ -559,12 +562,12 @@ TEST(ValueChain, FirstStepQualityIsTheConfiguredEloPlusTheFirstMonthsChange) {
   for (std::int64_t r = 0; r < config.run.replicates; ++r) {
     for (std::int32_t j = 0; j < n; ++j) {
       if (firms.model_source[static_cast<std::size_t>(j)] != kOwnModel) continue;
-      const double start = endogenous(before, r, j);
-      const double change = endogenous(after, r, j) - start;
-      largest_start = std::max(largest_start, std::abs(start));
       for (int seg = 0; seg < kSegments; ++seg) {
         const auto sj = static_cast<std::size_t>(layout::segment_firm(seg, j, n));
         if (!firms.serves[sj]) continue;
+        const double start = endogenous(before, r, j, seg);
+        const double change = endogenous(after, r, j, seg) - start;
+        largest_start = std::max(largest_start, std::abs(start));
         const auto cell = static_cast<std::size_t>(layout::replicate_segment_firm(r, seg, j, n));
         largest_change = std::max(largest_change, std::abs(change));
         // exp here and det_exp on the device differ in the last bits only.

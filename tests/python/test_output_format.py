@@ -45,6 +45,9 @@ DATA_VARIABLES = {
     "price": (("replicate", "step", "layer", "firm"), np.float64, PRICE_UNITS),
     "capability": (("replicate", "step", "firm"), np.float64, "1"),
     "data_stock": (("replicate", "step", "firm"), np.float64, "T tokens"),
+    "domain_data": (("replicate", "step", "segment", "firm"), np.float64, "T tokens"),
+    "data_price": (("replicate", "step", "firm"), np.float64, "USD per T tokens"),
+    "data_revenue": (("replicate", "step", "firm"), np.float64, "USD per step"),
     "installed_compute": (("replicate", "step", "firm"), np.float64, "H100e"),
     "cash": (("replicate", "step", "firm"), np.float64, "USD M"),
     "funding": (("replicate", "step", "firm"), np.float64, "USD M"),
@@ -208,6 +211,11 @@ def check_identities(data, firm_region, customer_weight):
         assert np.all(np.isfinite(data[name])), name
     assert np.all(data["funding"] >= 0), "a round raises money, never returns it"
     assert np.all(data["data_stock"] >= 0) and np.all(data["installed_compute"] >= 0)
+    # Data: domain data is part of all data held; a data price is NaN exactly where the firm
+    # earned nothing on the data market and sells no data.
+    assert np.all(data["domain_data"] >= 0)
+    assert np.all(data["domain_data"].sum(axis=2) <= data["data_stock"] * (1 + 1e-12))
+    assert np.all(data["data_revenue"][np.isnan(data["data_price"])] == 0)
     assert set(np.unique(data["alive"])) <= {0, 1}
 
 
