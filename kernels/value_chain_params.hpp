@@ -33,7 +33,7 @@ struct ValueChainParams {
   double customer_weight;  // real customers per agent
   // Budgets and funding rounds (kernels/funding_rounds.hpp).
   double raise_runway_months;   // a venture firm raises below this many months of net burn
-  double round_success;         // chance per step that a raise closes, at full traction
+  double round_success;         // chance per step that a typical firm's raise closes
   double revenue_trend_months;  // time constant of the revenue trend
   // Compute layers.
   double hbm_per_accelerator, hbm_unit_cost, accelerator_unit_cost, cloud_operating_cost;

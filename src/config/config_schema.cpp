@@ -291,9 +291,10 @@ const std::vector<KeySpec> kSettingsKeys = {
      AIMARKET_FIELD(firms.raise_runway_months), nullptr, nullptr},
     {"firms", "round_success", KeyKind::kFloat, "0.11", "probability per step", Closed(0.0, 1.0),
      kNoNames,
-     "Chance that a raise closes in a step for a firm level with the best service in its "
-     "segments and with revenue at its trend; lower with a quality gap or falling revenue "
-     "(docs/MODEL.md, Budgets and funding).",
+     "Chance that a raise closes in a step for a typical firm of its markets (quality at "
+     "their mean) with revenue at its trend; the odds scale with 10^(edge / 400), edge its "
+     "Elo margin over that mean, and with revenue / trend (docs/MODEL.md, Budgets and "
+     "funding).",
      AIMARKET_FIELD(firms.round_success), nullptr, nullptr},
     {"firms", "revenue_trend_months", KeyKind::kFloat, "12.0", "steps", Closed(1.0, 1000.0),
      kNoNames,

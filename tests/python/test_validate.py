@@ -244,6 +244,79 @@ def test_korea_counts_korean_firms_among_koreas_adopters(tmp_path):
     assert all(row["result"] == "report" for row in rows.values())
 
 
+def write_flows(path, ratios, funding=True, dates=None):
+    """The hand-made trajectory plus a year of money flows: steps dated 2023-12 .. 2025-01,
+    so 2024 is steps 1..12. In 2024 a layer's revenue in its m-th month is
+    ratio x reported x m / 78 (m = 1..12, sum 78), so its 2024 sum is ratio x reported; the
+    months outside 2024 carry 1e15 USD, which a sum that leaked past the year would show."""
+    dates = dates or [f"{2023 + (11 + k) // 12}-{(11 + k) % 12 + 1:02d}" for k in range(14)]
+    T = len(dates)
+    write_handmade(path, steps=T)
+    in_year = np.array([d.startswith("2024-") for d in dates])
+    month = np.cumsum(in_year) * in_year                         # 1..12 inside 2024, else 0
+    rev = np.full((1, T, len(LAYERS)), 1e15)
+    for t in vr.FLOW_TARGETS:
+        reported = 1.0 if t["value"] is None else t["value"]
+        rev[0, in_year, LAYERS.index(t["layer"])] = (
+            ratios[t["layer"]] * reported * 1e9 * month[in_year] / 78.0)
+    with h5py.File(path, "a") as f:
+        f.create_dataset("date", data=dates, dtype=h5py.string_dtype())
+        f.create_dataset("layer_revenue", data=rev)
+        f.create_dataset("cash", data=np.full((1, T, len(FIRMS)), 1000.0))
+        if funding:
+            fund = np.zeros((1, T, len(FIRMS)))
+            fund[0, in_year, 2] = 100.0                        # USD M a month to one firm
+            fund[0, ~in_year, 2] = 1e9
+            f.create_dataset("funding", data=fund)
+    return path
+
+
+FLOW_RATIOS = dict(hbm=1.2, accelerator=2.0, cloud=0.625, model=3.0, service=1.0)
+
+
+def test_flows_sum_the_twelve_months_of_2024_and_judge_the_ratio(tmp_path):
+    path = write_flows(tmp_path / "flows.h5", FLOW_RATIOS)
+    out = tmp_path / "flows.json"
+    r = run_script(path, "--only", "flows", "--json", out)
+    assert r.returncode == 0, r.stderr
+    rows = {row["statistic"]: row for row in json.loads(out.read_text())["rows"]}
+    expected = dict(hbm="pass", accelerator="miss", cloud="miss", service="pass")
+    for t in vr.FLOW_TARGETS:
+        row = rows[f"{t['layer']} revenue 2024, B USD"]
+        reported = 1.0 if t["value"] is None else t["value"]
+        assert row["values"]["measured"] == pytest.approx(FLOW_RATIOS[t["layer"]] * reported)
+        if t["value"] is None:                    # NF: reported, no verdict
+            assert row["result"] == "report" and row["target"] == "NF"
+        else:
+            assert row["values"]["ratio"] == pytest.approx(FLOW_RATIOS[t["layer"]])
+            assert row["result"] == expected[t["layer"]]
+    assert "**miss**" in r.stdout                 # a miss is printed, never hidden
+    fund = rows["venture funding raised in 2024, B USD"]
+    assert fund["values"]["measured"] == pytest.approx(1.2)     # 12 x 100 USD M
+    assert fund["result"] == "miss"
+    # the handmade firms hold no hyperscaler: each cash line says so and the rest goes on
+    assert rows["Microsoft cash, end of 2024 vs start of the run, B USD"]["result"] == "skipped"
+
+
+def test_flow_verdict_edges():
+    assert vr.flow_verdict(1.5) == "pass" and vr.flow_verdict(1 / 1.5) == "pass"
+    assert vr.flow_verdict(1.51) == "miss" and vr.flow_verdict(0.66) == "miss"
+
+
+def test_flows_without_funding_or_a_full_year_are_skipped_with_the_reason(tmp_path):
+    path = write_flows(tmp_path / "old.h5", FLOW_RATIOS, funding=False)
+    rows = {r.statistic: r for r in vr.section_flows(vr.read_trajectory(path))}
+    fund = rows["venture funding raised in 2024, B USD"]
+    assert fund.result == "skipped" and "funding" in fund.note
+    assert rows["hbm revenue 2024, B USD"].result == "pass"
+    # record_every = 3: four steps dated 2024, no yearly sum
+    sparse = [f"2024-{m:02d}" for m in (3, 6, 9, 12)]
+    path = write_flows(tmp_path / "sparse.h5", FLOW_RATIOS, dates=sparse)
+    rows = vr.section_flows(vr.read_trajectory(path))
+    revenue = [r for r in rows if "revenue" in r.statistic]
+    assert revenue and all(r.result == "skipped" and "all 12" in r.note for r in revenue)
+
+
 def test_the_2024_leader_is_read_from_the_data(tmp_path):
     path = write_handmade(tmp_path / "lead.h5", steps=13)
     with h5py.File(path, "r+") as f:
@@ -331,8 +404,14 @@ def test_end_to_end_report_names_every_section(small_run, tmp_path):
     rows = json.loads(js.read_text())["rows"]
     assert {row["section"] for row in rows} == set(vr.SECTIONS)
     assert all(row["result"] in ("pass", "miss", "skipped", "report") for row in rows)
-    # only the dynamics and Korea sections report values without a target
-    assert {row["section"] for row in rows if row["result"] == "report"} == {"dynamics", "korea"}
+    # only the dynamics, Korea and flows (NF figures, cash) sections report values without a
+    # target
+    assert {row["section"] for row in rows if row["result"] == "report"} == {
+        "dynamics", "korea", "flows"}
+    # the 30-step run from 2024-01 covers 2024: every layer has its 2024 row, none skipped
+    flows = {row["statistic"]: row for row in rows if row["section"] == "flows"}
+    for t in vr.FLOW_TARGETS:
+        assert flows[f"{t['layer']} revenue 2024, B USD"]["result"] != "skipped"
     # every share target is reported, found or not
     assert sum(row["section"] == "shares" for row in rows) == len(vr.SHARE_TARGETS)
     # a 30-step run cannot give five-year persistence: said, not hidden

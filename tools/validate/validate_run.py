@@ -10,6 +10,9 @@ each statistic with its measured value, target, tolerance (and why), source, and
                  number of firms with customers at years 0, 1, 2, 5 and the last step
   korea          Korea's home market: Korean firms' share of Korea's adopters at months 0, 12,
                  24 and the last step, and where the named Korean firms' customers live
+  flows          2024 money flows: each layer's revenue summed over 2024-01..2024-12 against
+                 the reported 2024 figure (within a factor 1.5); funding raised in 2024; the
+                 hyperscalers' cash at the end of 2024 against its start
   size-tail      firm-size tail exponent (Hill estimator) at the last recorded step
   growth         shape of the yearly log growth-rate distribution (Laplace vs Normal)
   volatility     growth volatility vs firm size (slope beta)
@@ -157,7 +160,7 @@ MIN_GROWTH_OBS = 30
 YEAR = 12                       # steps per year (one step per month)
 
 TITLE = "aimarket trajectory"
-SECTIONS = ["shares", "concentration", "dynamics", "korea", "size-tail", "growth",
+SECTIONS = ["shares", "concentration", "dynamics", "korea", "flows", "size-tail", "growth",
             "volatility", "churn", "persistence"]
 SECTION_TITLES = {
     "shares": "1. Starting shares vs calibration figures (first recorded step)",
@@ -165,6 +168,8 @@ SECTION_TITLES = {
     "dynamics": "2b. Dynamics: the 2024 consumer leader, service concentration, firms with "
                 "customers",
     "korea": "2c. Korea's home market: Korean firms' share of Korea's adopters",
+    "flows": "2d. 2024 money flows: layer revenue, funding and cash against reported 2024 "
+             "figures",
     "size-tail": "3a. Firm-size tail exponent (Hill) at the last recorded step",
     "growth": "3b. Growth-rate distribution shape (yearly log growth)",
     "volatility": "3c. Growth volatility vs size",
@@ -738,6 +743,208 @@ def section_korea(tr):
     return rows
 
 
+# --------------------------------------------------------------------------------------------
+# 2024 money flows. Reported 2024 figures, USD B, each with what it measures and its source.
+# value None = NF (no figure found): the row is reported without a verdict.
+# The model's layers (docs/MODEL.md): hbm = memory makers' sales of HBM to accelerator makers;
+# accelerator = accelerator makers' sales to clouds; cloud = rental of accelerator compute to
+# labs and service firms; model = labs' sales of model (API) access to service firms;
+# service = what customers pay service firms.
+# --------------------------------------------------------------------------------------------
+
+FLOW_YEAR = 2024
+FLOW_FACTOR = 1.5     # the issue's bar: model/reported within [1/1.5, 1.5]
+# Why a factor and not sampling error: the reported figures mix fiscal years, run rates and
+# survey estimates of differing scope, so only a factor 1.5 is a fair test.
+FLOW_TOLERANCE = "model/reported in [1/1.5, 1.5] (figures of mixed scope and vintage)"
+FLOW_TARGETS = [
+    # HBM: 20.1 % of 84.2 B USD DRAM revenue in 2024 (TrendForce estimate made in Mar-May 2024;
+    # ../shared/calibration/figures_2024.md section 7) = 16.9 B USD. HBM sold to all buyers
+    # (NVIDIA, AMD, custom accelerators).
+    dict(layer="hbm", value=0.201 * 84.2,
+         measures="HBM revenue, calendar 2024 (TrendForce estimate: 20.1 % of 84.2 B USD DRAM "
+                  "revenue)",
+         source="TrendForce via https://iconnect007.com/article/139990/2024-hbm-supply-bit-"
+                "growth-estimated-to-reach-260-making-up-14-of-dram-industry/139987/ein "
+                "(figures_2024.md section 7)"),
+    # Accelerators: NVIDIA Data Center revenue, fiscal 2025 (Feb 2024 - Jan 2025): 115.2 B USD
+    # (includes data-centre networking and systems, not only GPUs), plus AMD's data-centre GPU
+    # (Instinct) revenue for calendar 2024, "more than 5 B USD" (CEO, Q3 2024 call).
+    # Not included: Intel Gaudi, Google TPU, AWS Trainium and other in-house chips (not sold).
+    dict(layer="accelerator", value=115.2 + 5.0,
+         measures="NVIDIA Data Center revenue FY2025 (Feb 2024-Jan 2025, incl. networking) "
+                  "115.2 B + AMD Instinct 2024 ~5 B; in-house chips (TPU, Trainium) excluded",
+         source="https://www.datacenterdynamics.com/en/news/nvidia-posts-record-data-center-"
+                "revenue-to-provide-spectrum-x-for-openais-stargate-project; AMD: "
+                "https://gfmreview.com/technology/amd-teases-its-gpu-biz-approaching-the-scale-"
+                "of-cpu-operations"),
+    # Cloud: GPU rental (GPU-as-a-service, bare metal, training clusters, inference compute at
+    # hyperscalers and GPU clouds), 2024: 8.1 B USD. A market-research estimate (method:
+    # installed rentable GPUs x utilisation x hourly price), the weakest figure of the table.
+    # Cross-checks, not used: Microsoft's AI business passed a 13 B USD annual run rate in
+    # Oct-Dec 2024 (includes Azure OpenAI and Copilot, i.e. also the model and service
+    # layers); CoreWeave projected ~2.3 B USD of 2024 revenue.
+    dict(layer="cloud", value=8.1,
+         measures="GPU rental (GPU-as-a-service) revenue 2024, market-research estimate; the "
+                  "model's cloud layer is rental of accelerators to labs and service firms",
+         source="https://marksparksolutions.com/reports/gpu-rental-market (cross-checks: "
+                "Microsoft AI run rate 13 B USD, Dec 2024 quarter, https://news.themarketisopen."
+                "com/microsoft-surpasses-40-billion-in-cloud-revenue-for-first-time-ai-business-"
+                "hits-13-billion-annual-run-rate; CoreWeave ~2.3 B USD projected, https://"
+                "chipsahoycapital.substack.com/p/gpu-as-a-service-break-even-analysis)"),
+    # Model APIs: NF. No 2024 total of foundation-model API revenue was found. Partial figures:
+    # OpenAI API ~0.5 B USD annualised in June 2024 (FutureSearch estimate) or ~1 B USD
+    # ("model access", The Information, mid-2024); Menlo's 13.8 B USD is all enterprise gen-AI
+    # spend (applications, models, infrastructure), not API revenue alone; Anthropic NF.
+    dict(layer="model", value=None,
+         measures="foundation-model API revenue 2024: NF (OpenAI API alone ~0.5-1 B USD "
+                  "annualised mid-2024; Menlo's 13.8 B USD enterprise gen-AI spend is broader)",
+         source="NF; partial: https://lesswrong.com/posts/BmqKxL3BedDTCjer3 (FutureSearch); "
+                "https://synthedia.substack.com/p/openai-doubled-revenue-and-is-doing; "
+                "https://www.globenewswire.com/news-release/2024/11/20/2984728/0/en/Menlo-"
+                "Ventures-2024-State-of-Generative-AI-Report-Reveals-6x-Spike-in-Enterprise-"
+                "Spending-as-Market-Leaders-Shift.html"),
+    # Services: ChatGPT revenue 2024, 2.7 B USD (OpenAI's documents, of 3.7 B USD total 2024
+    # revenue, New York Times, Sep 2024) + enterprise spend on gen-AI applications 2024,
+    # 4.6 B USD (Menlo Ventures 2024 report) = 7.3 B USD. ChatGPT Enterprise and Team
+    # (~1 B USD annualised mid-2024) may be counted in both; Google's and Microsoft's consumer
+    # AI subscriptions are not included.
+    dict(layer="service", value=2.7 + 4.6,
+         measures="ChatGPT revenue 2024 (2.7 B) + enterprise gen-AI application spend 2024 "
+                  "(Menlo, 4.6 B); up to ~1 B counted twice; other consumer AI subscriptions "
+                  "not included",
+         source="https://anunlimitedamountofmoney.com/openai-is-rapidly-expanding-while-"
+                "spending-heavily/dfdb786e51c3ab58b1756501e97b0575dce23216/ (NYT); "
+                "https://aibase.com/news/12116; https://menlovc.com/2024-the-state-of-"
+                "generative-ai-in-the-enterprise/"),
+]
+# Venture funding raised by private AI companies worldwide, 2024: 100.4 B USD (CB Insights,
+# State of AI 2024). Other counts: Dealroom 110 B USD; PitchBook 56 B USD for generative AI
+# alone. The model's funding covers only its firm slots (labs and start-ups).
+FUNDING_2024 = dict(
+    value=100.4,
+    measures="private AI companies' equity funding worldwide, 2024 (CB Insights; Dealroom: "
+             "110 B USD)",
+    source="CB Insights State of AI 2024 via https://businessabc.net/the-state-of-ai-in-2025-"
+           "key-trends-shaping-the-future-of-artificial-intelligence; Dealroom via "
+           "https://thefuturemedia.eu/ai-investments-surge-62-to-110b-in-2024-while-startup-"
+           "funding-falls-12")
+HYPERSCALERS = ["Google", "Microsoft", "Amazon", "Meta"]
+CASH_SOURCE = "plausibility only: no reported figure for the model's AI cash"
+
+
+def flow_verdict(ratio):
+    """pass when model/reported lies within [1/FLOW_FACTOR, FLOW_FACTOR], else miss."""
+    return "pass" if 1.0 / FLOW_FACTOR <= ratio <= FLOW_FACTOR else "miss"
+
+
+def step_dates(tr, f):
+    """The calendar month ("2024-03") of each recorded step: the file's `date` coordinate, or
+    start_month + step where an older file has none."""
+    if "date" in f:
+        return [_text(d) for d in f["date"][:]]
+    return [month_label(tr, int(s)) for s in tr.steps]
+
+
+def year_indices(dates, year):
+    """Indices of the recorded steps dated in `year`, and the months among them."""
+    idx = [i for i, d in enumerate(dates) if str(d).startswith(f"{year}-")]
+    return idx, {dates[i] for i in idx}
+
+
+def spread_b(x):
+    return "" if x.size < 2 else f" +- {x.std(ddof=1):.3g}"
+
+
+def section_flows(tr):
+    """Each layer's revenue summed over the twelve months of FLOW_YEAR (layer_revenue is USD
+    per step, one step a month), mean and sd over replicates, against FLOW_TARGETS; funding
+    raised in the year against FUNDING_2024; the hyperscalers' cash at the end of the year
+    against the start of the run (report)."""
+    import h5py
+    sec = "flows"
+    rows = []
+    with h5py.File(tr.path, "r") as f:
+        dates = step_dates(tr, f)
+        idx, months = year_indices(dates, FLOW_YEAR)
+        layer_revenue = f["layer_revenue"][:] if "layer_revenue" in f else None
+        funding = f["funding"][:] if "funding" in f else None
+        cash = f["cash"][:] if "cash" in f else None
+    full_year = len(months) == 12 and len(idx) == 12
+    why = (f"the file records {len(idx)} steps dated {FLOW_YEAR} ({len(months)} distinct "
+           f"months); a yearly sum needs all 12 (record_every = 1)")
+    for t in FLOW_TARGETS:
+        stat = f"{t['layer']} revenue {FLOW_YEAR}, B USD"
+        target = "NF" if t["value"] is None else f"{t['value']:.3g} B USD"
+        if layer_revenue is None:
+            rows.append(skipped(sec, stat, "the file has no layer_revenue", target, t["source"]))
+            continue
+        if t["layer"] not in tr.layers:
+            rows.append(skipped(sec, stat, f"the file has no layer {t['layer']!r}", target,
+                                t["source"]))
+            continue
+        if not full_year:
+            rows.append(skipped(sec, stat, why, target, t["source"]))
+            continue
+        li = tr.layers.index(t["layer"])
+        per_rep = layer_revenue[:, idx, li].sum(axis=1) / 1e9      # (R,) B USD
+        mean = float(per_rep.mean())
+        measured = f"{mean:.3g}{spread_b(per_rep)} B USD"
+        values = dict(measured=mean, replicates=[float(v) for v in per_rep],
+                      reported=t["value"])
+        if t["value"] is None:
+            rows.append(Row(sec, stat, measured, "NF", "- (no reported figure)", t["source"],
+                            "report", t["measures"], values))
+            continue
+        ratio = mean / t["value"]
+        values["ratio"] = ratio
+        rows.append(Row(sec, stat, measured, target, FLOW_TOLERANCE, t["source"],
+                        flow_verdict(ratio), f"model/reported = {ratio:.2f}; {t['measures']}",
+                        values))
+
+    stat = f"venture funding raised in {FLOW_YEAR}, B USD"
+    target = f"{FUNDING_2024['value']:.3g} B USD"
+    if funding is None:
+        rows.append(skipped(sec, stat, "the file has no dataset 'funding' (written by newer "
+                            "versions only)", target, FUNDING_2024["source"]))
+    elif not full_year:
+        rows.append(skipped(sec, stat, why, target, FUNDING_2024["source"]))
+    else:
+        per_rep = np.nansum(funding[:, idx, :], axis=(1, 2)) / 1e3    # USD M -> B USD
+        mean = float(per_rep.mean())
+        ratio = mean / FUNDING_2024["value"]
+        rows.append(Row(sec, stat, f"{mean:.3g}{spread_b(per_rep)} B USD", target,
+                        FLOW_TOLERANCE, FUNDING_2024["source"], flow_verdict(ratio),
+                        f"model/reported = {ratio:.2f}; {FUNDING_2024['measures']}; the model "
+                        f"counts only its own firm slots",
+                        dict(measured=mean, ratio=ratio, reported=FUNDING_2024["value"],
+                             replicates=[float(v) for v in per_rep])))
+
+    end = [i for i, d in enumerate(dates) if d == f"{FLOW_YEAR}-12"]
+    for name in HYPERSCALERS:
+        stat = f"{name} cash, end of {FLOW_YEAR} vs start of the run, B USD"
+        slots = firm_indices(tr, name)
+        if cash is None:
+            rows.append(skipped(sec, stat, "the file has no dataset 'cash'", "-", CASH_SOURCE))
+            continue
+        if not slots:
+            rows.append(skipped(sec, stat, f"no firm named {name}", "-", CASH_SOURCE))
+            continue
+        if not end:
+            rows.append(skipped(sec, stat, f"step {FLOW_YEAR}-12 is not recorded", "-",
+                                CASH_SOURCE))
+            continue
+        first = cash[:, 0, slots].sum(axis=1) / 1e3
+        last = cash[:, end[0], slots].sum(axis=1) / 1e3
+        rows.append(Row(sec, stat, f"{float(first.mean()):.3g} -> {float(last.mean()):.3g}"
+                        f"{spread_b(last)} B USD", "-", "- (sd across replicates)", CASH_SOURCE,
+                        "report", f"start = first recorded step ({dates[0]}); ratio "
+                        f"{float(last.mean()) / float(first.mean()):.2f}"
+                        if float(first.mean()) != 0 else f"start ({dates[0]}) is 0",
+                        dict(start=float(first.mean()), end=float(last.mean()))))
+    return rows
+
+
 def year_pairs(tr, window_years):
     """Recorded-position pairs (i0, i1) one year apart, non-overlapping, ending at the last
     recorded step, within the last `window_years` years. Returns (pairs, reason if none)."""
@@ -1174,6 +1381,8 @@ def main(argv=None):
         rows += section_dynamics(tr)
     if "korea" in todo:
         rows += section_korea(tr)
+    if "flows" in todo:
+        rows += section_flows(tr)
     if "size-tail" in todo:
         rows += section_size_tail(tr, figs)
     if "growth" in todo:
