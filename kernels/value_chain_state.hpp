@@ -135,6 +135,10 @@ struct FirmDynamic {
   std::int32_t* acquired_by;     // [replicate][firm] acquirer of a dead slot, or -1
   std::int64_t* cash_at_review;  // [replicate][firm] USD at the last strategy review
   double* quality_start;         // [replicate][firm] endogenous quality at start/entry (Elo)
+  double* packaging_capacity;    // [replicate][firm] accelerator units per step (reserved)
+  // [replicate][firm][CapacityPlanLayout::stride()] pipelines of capacity orders and demand
+  // estimates (kernels/capacity_investment.hpp).
+  double* capacity_plan;
   // Accessor of a strategy parameter.
   AIMARKET_HD double& strategy_of(std::int64_t replicate, int parameter, std::int32_t firms,
                                   std::int32_t j) const {

@@ -74,6 +74,10 @@ struct MarketSetup {
   std::vector<std::int64_t> cash;          // USD
   std::vector<std::int64_t> other_income;  // USD per step, outside money
   std::vector<double> fab_capacity, hbm_capacity, installed_compute, data_stock;
+  // [firm] packaging capacity reserved, accelerator units per step; doubles per firm of the
+  // capacity pipelines.
+  std::vector<double> packaging_capacity;
+  std::int64_t capacity_plan_stride = 0;
   std::vector<double> training_compute, capability;
   std::array<std::vector<double>, kUpstreamMarkets> initial_price;  // [firm]
   std::array<std::vector<std::int32_t>, kUpstreamMarkets> buyers;   // firm indices
@@ -106,6 +110,9 @@ struct EnsembleSnapshot {
   std::vector<std::int64_t> service_revenue, external_cost;       // [replicate][firm] USD, step
   std::vector<std::uint8_t> alive;                                // [replicate][firm]
   std::vector<std::int32_t> acquired_by;  // [replicate][firm] acquirer, or -1
+
+  // [replicate][firm] fab, HBM and packaging capacity, units per step.
+  std::vector<double> fab_capacity, hbm_capacity, packaging_capacity;
 };
 
 // The sizes that decide what an engine allocates (backend/ensemble_engine.inl), all known from
@@ -119,6 +126,9 @@ struct EngineSizes {
   bool sampled_consideration = false;  // demand.consideration_set in [1, firms)
   bool adaptation = false;             // strategy.adapt_every > 0
   bool rest_calibration = false;       // demand.calibration_rounds > 0
+
+  // Doubles per firm and replicate of the capacity pipelines (kernels/capacity_investment.hpp).
+  std::int64_t capacity_plan_stride = 0;
 };
 
 // Bytes an engine allocates for its arrays (device memory on CUDA, host memory on the CPU

@@ -246,6 +246,9 @@ struct OneReplicate {
   std::vector<std::int32_t> acquired_by = std::vector<std::int32_t>(kFirms, 3);
   std::vector<std::int64_t> cash_at_review = std::vector<std::int64_t>(kFirms, 0);
   std::vector<double> quality_start = std::vector<double>(kFirms, 7.0);
+  std::vector<double> packaging = std::vector<double>(kFirms, 3.0);
+  // Capacity pipelines of one slot (pipeline_slots 1 below): 4 x 1 + 2 x 4 = 12 per firm.
+  std::vector<double> capacity_plan = std::vector<double>(kFirms * 12, 5.0);
   // Slot 4 serves on firm 2's model (a partner); the others on their own.
   std::vector<std::int32_t> model_source = {kOwnModel, kOwnModel, kOwnModel,
                                             kOwnModel, 2,         kOwnModel};
@@ -258,19 +261,21 @@ struct OneReplicate {
     c.p.rd_quality_gain = 90.0;
     c.p.domain_data_scale = 1.0;
     c.p.rd_scale = 1.0;
+    c.p.pipeline_slots = 1;
     c.firm.model_source = model_source.data();
     c.firm.firms = kFirms;
     c.firm.base_awareness = base_awareness.data();
     auto& s = stock;
     auto& q = per_segment;
     c.dyn = FirmDynamic{
-        alive.data(),       cash.data(),           s[0].data(),         s[1].data(),
-        s[2].data(),        s[3].data(),           s[4].data(),         s[5].data(),
-        s[6].data(),        s[7].data(),           s[8].data(),         s[9].data(),
-        s[10].data(),       money[0].data(),       money[1].data(),     awareness.data(),
-        q[0].data(),        q[1].data(),           q[2].data(),         q[3].data(),
-        q[4].data(),        q[5].data(),           strategy.data(),     subsidy.data(),
-        acquired_by.data(), cash_at_review.data(), quality_start.data()};
+        alive.data(),        cash.data(),           s[0].data(),          s[1].data(),
+        s[2].data(),         s[3].data(),           s[4].data(),          s[5].data(),
+        s[6].data(),         s[7].data(),           s[8].data(),          s[9].data(),
+        s[10].data(),        money[0].data(),       money[1].data(),      awareness.data(),
+        q[0].data(),         q[1].data(),           q[2].data(),          q[3].data(),
+        q[4].data(),         q[5].data(),           strategy.data(),      subsidy.data(),
+        acquired_by.data(),  cash_at_review.data(), quality_start.data(), packaging.data(),
+        capacity_plan.data()};
     c.firm.base_strategy = base_strategy.data();
     c.firm.region = region.data();
     c.firm.paid_conversion = paid_conversion.data();
@@ -312,6 +317,13 @@ TEST(Entry, AnEntrantTakesTheLowestDeadSlotWithoutCustomers) {
   for (std::size_t k = 0; k < one.stock.size(); ++k) {
     EXPECT_EQ(one.stock[k][4], 0.0) << "stock " << k << " starts at zero";
     EXPECT_EQ(one.stock[k][2], 7.0);
+  }
+  // No packaging, no capacity on order, no demand history for the entrant; others untouched.
+  EXPECT_EQ(one.packaging[4], 0.0);
+  EXPECT_EQ(one.packaging[2], 3.0);
+  for (std::size_t k = 0; k < 12; ++k) {
+    EXPECT_EQ(one.capacity_plan[4 * 12 + k], 0.0) << "plan entry " << k;
+    EXPECT_EQ(one.capacity_plan[2 * 12 + k], 5.0) << "plan entry " << k;
   }
   EXPECT_EQ(one.awareness[4], 0.75) << "awareness back to the slot's base";
   EXPECT_EQ(one.awareness[2], 7.0);
