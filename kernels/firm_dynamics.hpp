@@ -209,8 +209,11 @@ struct PlanCapacity {
   // cloud_self_use; both parts must be met, so the target is the larger. Its own demand is
   // its labs' compute budget at its own cloud price (what a lab without a cloud would rent
   // with it) plus its services' inference compute. Returns the USD it puts into accelerators
-  // (a budget in the accelerator market), at last step's price per unit of performance
-  // (before it traded: the initial price), within `available`.
+  // (a budget in the accelerator market): the H100e it wants at last step's price per unit
+  // of performance (before it traded: the initial price), but at most at what an H100e is
+  // worth to it, its rental margin over its expected life, (cloud price - operating cost) /
+  // depreciation (no discounting), so above that price it buys fewer units (unit-elastic
+  // demand) instead of paying any price; within `available`.
   AIMARKET_HD double invest_as_cloud(double compute_budget, double customers,
                                      double available) const {
     const std::int32_t j = layout::split_replicate_firm(index, c.firm.firms).firm;
@@ -237,9 +240,11 @@ struct PlanCapacity {
     const double wanted = capacity_order(target, c.p.target_utilization, position);  // H100e
     const double technology =
         FirmStepContext::doubling_factor(c.step, c.p.price_performance_doubling_months);
-    const double price = last.performance_bought > 0.0
-                             ? last.accelerators_paid / last.performance_bought
-                             : c.p.accelerator_initial_price;
+    double price = last.performance_bought > 0.0 ? last.accelerators_paid / last.performance_bought
+                                                 : c.p.accelerator_initial_price;
+    const double margin = c.m.price[c.cell(replicate, kMarketCloud, j)] - c.p.cloud_operating_cost;
+    const double worth = margin > 0.0 ? technology * margin / c.p.compute_depreciation : 0.0;
+    if (worth < price) price = worth;
     double spend = wanted / technology * price;
     if (spend > available) spend = available;
     return spend;
@@ -304,11 +309,13 @@ struct PlanFirmStep {
     const bool merchant_chips = (mask & kLayerBitAccelerator) && !c.firm.in_house_chips[j];
     const bool memory_maker = (mask & kLayerBitHbm) != 0;
     const double customers = c.customers_of(replicate, j);
-    // What the firm may put into capacity: the cash left after its other budgets (topped up
-    // by the compute subsidy); a firm that cannot pay for what demand asks invests less.
+    // What the firm may put into capacity this step: its spending for the step (spend_rate x
+    // cash) less its other budgets, topped up by the compute subsidy. Demand sets how much
+    // it orders; this only caps it, so a firm that cannot pay invests less and a large order
+    // is paid over several steps' orders instead of emptying the till at once.
     const double data_budget =
         (mask & (kLayerBitModel | kLayerBitService)) ? budget * strategy(kDataShare) : 0.0;
-    double available = cash - own_rd - c.dyn.marketing_budget[index] - data_budget;
+    double available = budget - own_rd - c.dyn.marketing_budget[index] - data_budget;
     available = available > 0.0 ? available * (1.0 + compute_subsidy) : 0.0;
     const PlanCapacity capacity{c, index, last};
     capacity.arrive_and_depreciate();

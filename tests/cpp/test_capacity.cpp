@@ -232,7 +232,9 @@ TEST(Capacity, MemoryMakerOrdersForDemandOverTargetUtilisationAndGetsItAfterTheL
   // capacity at capacity_cost_hbm each, paid now, in place at step 1 + lead = 5. Steps 2-4 see the
   // same demand and the position (60,000 + 45,000 on order) already covers it: no order.
   const int lead = 4;
-  const HbmPath p = hbm_path({"compute.lead_time_hbm=4", "compute.target_utilization=0.8"}, 8);
+  // Cash of 100 USD B: the step's spending cap (spend_rate x cash) does not bind.
+  const HbmPath p = hbm_path(
+      {"compute.lead_time_hbm=4", "compute.target_utilization=0.8", "firm.Hynix.cash=100000"}, 8);
   const Config config = load_config_text("capacity", kMakers, {});
   const double order = 84000.0 / 0.8 - 60000.0;
   // The outside cost is rounded to whole USD once; the order's cost is a product of doubles.
@@ -257,11 +259,12 @@ TEST(Capacity, IdleMemoryMakerBuildsNothing) {
 
 TEST(Capacity, InvestmentIsCappedByTheCashLeftAfterOtherBudgets) {
   // A memory maker with 10 USD M: the 45,000-stack order would cost 90 USD M at 2,000 USD a
-  // stack; it spends what is left after its R&D and marketing budgets, and no more.
+  // stack; it spends its step's spending (spend_rate x cash) less its R&D and marketing
+  // budgets, and no more.
   const HbmPath p = hbm_path({"compute.lead_time_hbm=4", "firm.Hynix.cash=10"}, 3);
   const Config config = load_config_text("capacity", kMakers, {"firm.Hynix.cash=10"});
   const FirmsSettings& f = config.firms;
-  const double available = p.cash[1] * (1.0 - f.spend_rate * (f.rd_share + f.marketing_share));
+  const double available = p.cash[1] * f.spend_rate * (1.0 - f.rd_share - f.marketing_share);
   ASSERT_LT(available, 45000.0 * config.compute.capacity_cost_hbm) << "the test needs a cap";
   // Whole-USD rounding of the outside cost, and doubles of order 1e7.
   EXPECT_NEAR(p.capex[1], available, 1.0 + 1e-9 * available);
