@@ -4,11 +4,13 @@
 //   cash too (kernels/funding_rounds.hpp, planned_budget), split into compute, data, R&D and
 //   marketing budgets by its strategy (per firm and replicate; see StrategyParameter); its
 //   region's subsidies top up the compute and R&D budgets by compute_subsidy and rd_subsidy.
-//   Memory and merchant chip makers invest their compute budget in capacity (capacity +=
-//   budget / capacity_cost) when last step's demand filled at least invest_utilization of it
-//   (else the budget is not spent); accelerator makers order the HBM for what they plan to
-//   build (in-house: fab capacity; merchant: last step's demand + 10 %, at most capacity);
-//   clouds (and big tech) buy accelerators with it; model developers without a cloud rent
+//   Memory makers, merchant chip makers and clouds invest from expected demand, with lead
+//   times (PlanCapacity below, kernels/capacity_investment.hpp): capacity (HBM, fab, reserved
+//   packaging, installed compute) is ordered for expected demand / target utilisation, paid
+//   when ordered (packaging: by the foundry, outside the economy), capped by the cash left
+//   after the firm's other budgets, and arrives lead_time steps later; accelerator makers
+//   order the HBM for what they plan to build (in-house: min(fab, packaging); merchant: last
+//   step's demand + 10 %, at most that); model developers without a cloud rent
 //   cloud compute with it; service firms without a cloud rent inference compute for their
 //   customers (u c(N) H100e-months per real customer, kernels/model_api.hpp); a service firm
 //   without its own model splits its customers' tokens between the labs' APIs and a self-hosted
@@ -17,8 +19,9 @@
 // Model-API supply (after the cloud market, SetModelApiSupply): each lab offers the compute left
 //   after its own customers, less the training_share it keeps, in M tokens at c(N) each.
 // Produce and accumulate (steps 3-5, after the markets): in-house chip makers build
-//   min(fab capacity, HBM received / HBM per unit) accelerators for themselves at unit cost;
-//   installed compute K <- K (1 - depreciation) + units received * performance * 2^(t / T_pp);
+//   min(fab capacity, HBM received / HBM per unit, packaging) accelerators for themselves at
+//   unit cost; installed compute K <- K (1 - depreciation) + units received lead_time_cloud
+//   steps ago * performance * 2^(t_bought / T_pp) (+ in-house units at once);
 //   data (accumulate_data below; kernels/data_stocks.hpp): general text G = public text held
 //   P (scraped by model developers, never above the world's stock) + licensed text L, and
 //   domain data D_s per segment from the firm's customers there (the flywheel) and, for a firm
@@ -60,6 +63,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "kernels/capacity_investment.hpp"
 #include "kernels/checked_int.hpp"
 #include "kernels/data_stocks.hpp"
 #include "kernels/demand_params.hpp"
@@ -116,6 +120,10 @@ struct FirmStepContext {
   }
   AIMARKET_HD static double doubling_factor(double months, double doubling_months) {
     return det_exp(months / doubling_months * 0.6931471805599453);
+  }
+  // The firm's block of capacity pipelines and demand estimates.
+  AIMARKET_HD double* capacity_plan(std::int64_t index) const {
+    return dyn.capacity_plan + index * CapacityPlanLayout{p.pipeline_slots}.stride();
   }
   // Records that a quantity (OverflowQuantity) of firm cell `index` left the int64 range.
   AIMARKET_HD void overflowed(std::int64_t index, int quantity) const {
@@ -245,6 +253,276 @@ AIMARKET_HD inline void reset_data(const FirmStepContext& c, std::int64_t replic
   }
 }
 
+// Demand-led capacity of one (replicate, firm) in PlanFirmStep (kernels/capacity_investment.hpp
+// for the rule). Horizons: a capacity maker observes last step's demand and its order is in
+// the capacity lead steps from now, h = lead + 1; a cloud's accelerators, bought now, are
+// installed at the end of step t + lead and rented from t + lead + 1, h = lead + 2.
+struct PlanCapacity {
+  // What the firm saw in the previous step's markets.
+  struct LastStep {
+    double hbm_demand;          // HBM stacks asked of it
+    double accelerator_demand;  // accelerator units asked of it
+    double rent_demand;         // H100e-months of its cloud asked
+    double accelerators_paid;   // USD it paid for accelerators
+    double performance_bought;  // units x performance it received
+  };
+  const FirmStepContext& c;
+  std::int64_t index;
+  LastStep last;
+
+  AIMARKET_HD double* block() const { return c.capacity_plan(index); }
+  AIMARKET_HD CapacityPlanLayout layout() const { return CapacityPlanLayout{c.p.pipeline_slots}; }
+  AIMARKET_HD std::int64_t step() const { return static_cast<std::int64_t>(c.step); }
+  AIMARKET_HD std::int32_t lead(int kind) const { return c.p.lead_time[kind]; }
+  AIMARKET_HD double* ring(int kind) const { return block() + layout().ring(kind); }
+  AIMARKET_HD double pipeline(int kind) const { return pipeline_total(ring(kind), lead(kind)); }
+
+  // Records this step's observation of a demand series; returns its growth estimate.
+  AIMARKET_HD double observe(int series, double demand) const {
+    double& previous = block()[layout().last_demand(series)];
+    double& growth = block()[layout().growth(series)];
+    growth = updated_growth(growth, previous, demand, c.p.demand_smoothing);
+    previous = demand;
+    return growth;
+  }
+
+  // Capacities depreciate, then the orders placed lead steps ago arrive.
+  AIMARKET_HD void arrive_and_depreciate() const {
+    const double keep = 1.0 - c.p.capacity_depreciation;
+    double& fab = c.dyn.fab_capacity[index];
+    double& hbm = c.dyn.hbm_capacity[index];
+    double& packaging = c.dyn.packaging_capacity[index];
+    fab = fab * keep + take_arrival(ring(kCapacityFab), step(), lead(kCapacityFab));
+    hbm = hbm * keep + take_arrival(ring(kCapacityHbm), step(), lead(kCapacityHbm));
+    packaging =
+        packaging * keep + take_arrival(ring(kCapacityPackaging), step(), lead(kCapacityPackaging));
+  }
+
+  // Orders capacity of `kind` for `expected` demand, at `unit_cost` USD per unit per step of
+  // capacity, within `available` USD (reduced by what it spends); returns the USD spent.
+  AIMARKET_HD double order(int kind, double& capacity, double expected, double unit_cost,
+                           double& available) const {
+    double units = capacity_order(expected, c.p.target_utilization, capacity + pipeline(kind));
+    double cost = units * unit_cost;
+    if (cost > available) {
+      units = available / unit_cost;
+      cost = available;
+    }
+    available -= cost;
+    capacity += place_order(ring(kind), step(), lead(kind), units);
+    return cost;
+  }
+
+  // A memory or merchant chip maker: HBM and fab capacity at their capacity costs, packaging
+  // reserved at the foundry (its capex is the foundry's, outside the economy, recovered in
+  // the accelerator unit cost). Returns the capex.
+  AIMARKET_HD double invest_as_maker(bool merchant_chips, bool memory_maker,
+                                     double available) const {
+    double spent = 0.0;
+    if (merchant_chips) {
+      const double d = last.accelerator_demand;
+      const double g = observe(kSeriesAccelerator, d);
+      const double fab_expected = expected_demand(d, g, lead(kCapacityFab) + 1.0);
+      spent += order(kCapacityFab, c.dyn.fab_capacity[index], fab_expected,
+                     c.p.capacity_cost_accelerator, available);
+      if (c.p.limit_packaging) {
+        double free_of_charge = 1.0;  // the foundry pays; nothing leaves the firm's cash
+        order(kCapacityPackaging, c.dyn.packaging_capacity[index],
+              expected_demand(d, g, lead(kCapacityPackaging) + 1.0), 0.0, free_of_charge);
+      }
+    }
+    if (memory_maker) {
+      const double d = last.hbm_demand;
+      const double g = observe(kSeriesHbm, d);
+      spent +=
+          order(kCapacityHbm, c.dyn.hbm_capacity[index],
+                expected_demand(d, g, lead(kCapacityHbm) + 1.0), c.p.capacity_cost_hbm, available);
+    }
+    return spent;
+  }
+
+  // A cloud: the installed compute its expected rental demand (on the share 1 - s it rents
+  // out) and its own labs' and services' demand (on the share s it keeps) need, s its
+  // cloud_self_use; both parts must be met, so the target is the larger. Its own demand is
+  // its labs' compute budget at its own cloud price (what a lab without a cloud would rent
+  // with it) plus its services' inference compute `inference` (H100e-months). Returns the USD it puts into accelerators
+  // (a budget in the accelerator market): the H100e it wants at last step's price per unit
+  // of performance (before it traded: the initial price), but at most at what an H100e is
+  // worth to it, its rental margin over its expected life, (cloud price - operating cost) /
+  // depreciation (no discounting), so above that price it buys fewer units (unit-elastic
+  // demand) instead of paying any price; within `available`.
+  AIMARKET_HD double invest_as_cloud(double compute_budget, double inference,
+                                     double available) const {
+    const std::int32_t j = layout::split_replicate_firm(index, c.firm.firms).firm;
+    const std::int64_t replicate = layout::split_replicate_firm(index, c.firm.firms).replicate;
+    const std::uint8_t mask = c.firm.layer_mask[j];
+    const double self_use = c.firm.cloud_self_use[j];
+    double own = 0.0;
+    if (mask & kLayerBitModel) {
+      const double own_price = c.m.price[c.cell(replicate, kMarketCloud, j)];
+      own += compute_budget / own_price;
+    }
+    if (mask & kLayerBitService) own += inference;
+    const double g_rent = observe(kSeriesCloudRent, last.rent_demand);
+    const double g_own = observe(kSeriesCloudOwn, own);
+    const double horizon = lead(kCapacityCloud) + 2.0;
+    double target = 0.0;
+    if (self_use < 1.0)
+      target = expected_demand(last.rent_demand, g_rent, horizon) / (1.0 - self_use);
+    if (self_use > 0.0) {
+      const double for_own = expected_demand(own, g_own, horizon) / self_use;
+      if (for_own > target) target = for_own;
+    }
+    const double position = c.dyn.installed_compute[index] + pipeline(kCapacityCloud);
+    const double wanted = capacity_order(target, c.p.target_utilization, position);  // H100e
+    const double technology =
+        FirmStepContext::doubling_factor(c.step, c.p.price_performance_doubling_months);
+    double price = last.performance_bought > 0.0 ? last.accelerators_paid / last.performance_bought
+                                                 : c.p.accelerator_initial_price;
+    const double margin = c.m.price[c.cell(replicate, kMarketCloud, j)] - c.p.cloud_operating_cost;
+    const double worth = margin > 0.0 ? technology * margin / c.p.compute_depreciation : 0.0;
+    if (worth < price) price = worth;
+    double spend = wanted / technology * price;
+    if (spend > available) spend = available;
+    return spend;
+  }
+};
+
+// Demand-led capacity of one (replicate, firm) in PlanFirmStep (kernels/capacity_investment.hpp
+// for the rule). Horizons: a capacity maker observes last step's demand and its order is in
+// the capacity lead steps from now, h = lead + 1; a cloud's accelerators, bought now, are
+// installed at the end of step t + lead and rented from t + lead + 1, h = lead + 2.
+struct PlanCapacity {
+  // What the firm saw in the previous step's markets.
+  struct LastStep {
+    double hbm_demand;          // HBM stacks asked of it
+    double accelerator_demand;  // accelerator units asked of it
+    double rent_demand;         // H100e-months of its cloud asked
+    double accelerators_paid;   // USD it paid for accelerators
+    double performance_bought;  // units x performance it received
+  };
+  const FirmStepContext& c;
+  std::int64_t index;
+  LastStep last;
+
+  AIMARKET_HD double* block() const { return c.capacity_plan(index); }
+  AIMARKET_HD CapacityPlanLayout layout() const { return CapacityPlanLayout{c.p.pipeline_slots}; }
+  AIMARKET_HD std::int64_t step() const { return static_cast<std::int64_t>(c.step); }
+  AIMARKET_HD std::int32_t lead(int kind) const { return c.p.lead_time[kind]; }
+  AIMARKET_HD double* ring(int kind) const { return block() + layout().ring(kind); }
+  AIMARKET_HD double pipeline(int kind) const { return pipeline_total(ring(kind), lead(kind)); }
+
+  // Records this step's observation of a demand series; returns its growth estimate.
+  AIMARKET_HD double observe(int series, double demand) const {
+    double& previous = block()[layout().last_demand(series)];
+    double& growth = block()[layout().growth(series)];
+    growth = updated_growth(growth, previous, demand, c.p.demand_smoothing);
+    previous = demand;
+    return growth;
+  }
+
+  // Capacities depreciate, then the orders placed lead steps ago arrive.
+  AIMARKET_HD void arrive_and_depreciate() const {
+    const double keep = 1.0 - c.p.capacity_depreciation;
+    double& fab = c.dyn.fab_capacity[index];
+    double& hbm = c.dyn.hbm_capacity[index];
+    double& packaging = c.dyn.packaging_capacity[index];
+    fab = fab * keep + take_arrival(ring(kCapacityFab), step(), lead(kCapacityFab));
+    hbm = hbm * keep + take_arrival(ring(kCapacityHbm), step(), lead(kCapacityHbm));
+    packaging =
+        packaging * keep + take_arrival(ring(kCapacityPackaging), step(), lead(kCapacityPackaging));
+  }
+
+  // Orders capacity of `kind` for `expected` demand, at `unit_cost` USD per unit per step of
+  // capacity, within `available` USD (reduced by what it spends); returns the USD spent.
+  AIMARKET_HD double order(int kind, double& capacity, double expected, double unit_cost,
+                           double& available) const {
+    double units = capacity_order(expected, c.p.target_utilization, capacity + pipeline(kind));
+    double cost = units * unit_cost;
+    if (cost > available) {
+      units = available / unit_cost;
+      cost = available;
+    }
+    available -= cost;
+    capacity += place_order(ring(kind), step(), lead(kind), units);
+    return cost;
+  }
+
+  // A memory or merchant chip maker: HBM and fab capacity at their capacity costs, packaging
+  // reserved at the foundry (its capex is the foundry's, outside the economy, recovered in
+  // the accelerator unit cost). Returns the capex.
+  AIMARKET_HD double invest_as_maker(bool merchant_chips, bool memory_maker,
+                                     double available) const {
+    double spent = 0.0;
+    if (merchant_chips) {
+      const double d = last.accelerator_demand;
+      const double g = observe(kSeriesAccelerator, d);
+      const double fab_expected = expected_demand(d, g, lead(kCapacityFab) + 1.0);
+      spent += order(kCapacityFab, c.dyn.fab_capacity[index], fab_expected,
+                     c.p.capacity_cost_accelerator, available);
+      if (c.p.limit_packaging) {
+        double free_of_charge = 1.0;  // the foundry pays; nothing leaves the firm's cash
+        order(kCapacityPackaging, c.dyn.packaging_capacity[index],
+              expected_demand(d, g, lead(kCapacityPackaging) + 1.0), 0.0, free_of_charge);
+      }
+    }
+    if (memory_maker) {
+      const double d = last.hbm_demand;
+      const double g = observe(kSeriesHbm, d);
+      spent +=
+          order(kCapacityHbm, c.dyn.hbm_capacity[index],
+                expected_demand(d, g, lead(kCapacityHbm) + 1.0), c.p.capacity_cost_hbm, available);
+    }
+    return spent;
+  }
+
+  // A cloud: the installed compute its expected rental demand (on the share 1 - s it rents
+  // out) and its own labs' and services' demand (on the share s it keeps) need, s its
+  // cloud_self_use; both parts must be met, so the target is the larger. Its own demand is
+  // its labs' compute budget at its own cloud price (what a lab without a cloud would rent
+  // with it) plus its services' inference compute. Returns the USD it puts into accelerators
+  // (a budget in the accelerator market): the H100e it wants at last step's price per unit
+  // of performance (before it traded: the initial price), but at most at what an H100e is
+  // worth to it, its rental margin over its expected life, (cloud price - operating cost) /
+  // depreciation (no discounting), so above that price it buys fewer units (unit-elastic
+  // demand) instead of paying any price; within `available`.
+  AIMARKET_HD double invest_as_cloud(double compute_budget, double customers,
+                                     double available) const {
+    const std::int32_t j = layout::split_replicate_firm(index, c.firm.firms).firm;
+    const std::int64_t replicate = layout::split_replicate_firm(index, c.firm.firms).replicate;
+    const std::uint8_t mask = c.firm.layer_mask[j];
+    const double self_use = c.firm.cloud_self_use[j];
+    double own = 0.0;
+    if (mask & kLayerBitModel) {
+      const double own_price = c.m.price[c.cell(replicate, kMarketCloud, j)];
+      own += compute_budget / own_price;
+    }
+    if (mask & kLayerBitService) own += customers * c.p.inference_compute_per_customer;
+    const double g_rent = observe(kSeriesCloudRent, last.rent_demand);
+    const double g_own = observe(kSeriesCloudOwn, own);
+    const double horizon = lead(kCapacityCloud) + 2.0;
+    double target = 0.0;
+    if (self_use < 1.0)
+      target = expected_demand(last.rent_demand, g_rent, horizon) / (1.0 - self_use);
+    if (self_use > 0.0) {
+      const double for_own = expected_demand(own, g_own, horizon) / self_use;
+      if (for_own > target) target = for_own;
+    }
+    const double position = c.dyn.installed_compute[index] + pipeline(kCapacityCloud);
+    const double wanted = capacity_order(target, c.p.target_utilization, position);  // H100e
+    const double technology =
+        FirmStepContext::doubling_factor(c.step, c.p.price_performance_doubling_months);
+    double price = last.performance_bought > 0.0 ? last.accelerators_paid / last.performance_bought
+                                                 : c.p.accelerator_initial_price;
+    const double margin = c.m.price[c.cell(replicate, kMarketCloud, j)] - c.p.cloud_operating_cost;
+    const double worth = margin > 0.0 ? technology * margin / c.p.compute_depreciation : 0.0;
+    if (worth < price) price = worth;
+    double spend = wanted / technology * price;
+    if (spend > available) spend = available;
+    return spend;
+  }
+};
+
 // One thread per (replicate, firm).
 struct PlanFirmStep {
   FirmStepContext c;
@@ -258,6 +536,11 @@ struct PlanFirmStep {
     const double last_hbm_demand = c.m.demand_received[c.cell(replicate, kMarketHbm, j)];
     // The compute price the supplier choice sees: last round's, read before the reset.
     const double compute_price = c.compute_price_of(replicate, j);
+    // Demand-led capacity (PlanCapacity) reads last step's demands and accelerator purchases.
+    const PlanCapacity::LastStep last{
+        last_hbm_demand, last_demand, c.m.demand_received[c.cell(replicate, kMarketCloud, j)],
+        static_cast<double>(c.m.paid[c.cell(replicate, kMarketAccelerator, j)]),
+        c.m.performance_bought[c.cell(replicate, kMarketAccelerator, j)]};
     for (int market = 0; market < kUpstreamMarkets; ++market) {
       const std::int64_t k = c.cell(replicate, market, j);
       c.m.unit_demand[k] = 0.0;
@@ -299,54 +582,44 @@ struct PlanFirmStep {
     c.dyn.rd_budget[index] = own_rd * (1.0 + c.p.region.rd_subsidy[region]);
     c.dyn.marketing_budget[index] = budget * strategy(kMarketingShare);
 
-    c.dyn.fab_capacity[index] = c.dyn.fab_capacity[index] * (1.0 - c.p.capacity_depreciation);
-    c.dyn.hbm_capacity[index] = c.dyn.hbm_capacity[index] * (1.0 - c.p.capacity_depreciation);
     const bool merchant_chips = (mask & kLayerBitAccelerator) && !c.firm.in_house_chips[j];
     const bool memory_maker = (mask & kLayerBitHbm) != 0;
+    const double customers = c.customers_of(replicate, j);
+    // What the firm may put into capacity this step: its spending for the step (spend_rate x
+    // cash) less its other budgets, topped up by the compute subsidy. Demand sets how much
+    // it orders; this only caps it, so a firm that cannot pay invests less and a large order
+    // is paid over several steps' orders instead of emptying the till at once.
+    const double data_budget =
+        (mask & (kLayerBitModel | kLayerBitService)) ? budget * strategy(kDataShare) : 0.0;
+    double available = budget - own_rd - c.dyn.marketing_budget[index] - data_budget;
+    available = available > 0.0 ? available * (1.0 + compute_subsidy) : 0.0;
+    const PlanCapacity capacity{c, index, last};
+    capacity.arrive_and_depreciate();
     if (merchant_chips || memory_maker) {
-      // Capacity makers put their compute budget into capacity, split evenly if both, but
-      // only where last step's demand filled at least invest_utilization of the capacity:
-      // with idle capacity the budget is not spent (no capacity is built for no buyers).
-      const double share = merchant_chips && memory_maker ? 0.5 : 1.0;
-      const bool fab_short = c.step > 0.0 && last_demand > 0.0 &&
-                             last_demand >= c.p.invest_utilization * c.dyn.fab_capacity[index];
-      const bool hbm_short = c.step > 0.0 && last_hbm_demand > 0.0 &&
-                             last_hbm_demand >= c.p.invest_utilization * c.dyn.hbm_capacity[index];
-      double spent = 0.0;
-      if (merchant_chips && fab_short) {
-        c.dyn.fab_capacity[index] += share * compute_budget / c.p.capacity_cost_accelerator;
-        spent += share * compute_budget;
-      }
-      if (memory_maker && hbm_short) {
-        c.dyn.hbm_capacity[index] += share * compute_budget / c.p.capacity_cost_hbm;
-        spent += share * compute_budget;
-      }
+      // Capacity makers' investment follows demand, not the compute budget.
+      const double spent = capacity.invest_as_maker(merchant_chips, memory_maker, available);
       c.dyn.capex[index] = spent;
       compute_spent = spent;
       compute_budget = 0.0;
     }
-    const double customers = c.customers_of(replicate, j);
 
     if (mask & kLayerBitAccelerator) {
       double planned = c.dyn.fab_capacity[index];
-      if (merchant_chips && c.step > 0.0 && 1.1 * last_demand < planned)
+      if (c.p.limit_packaging && c.dyn.packaging_capacity[index] < planned)
+        planned = c.dyn.packaging_capacity[index];
+      // With no demand seen last step (the first step, or one in which no cloud ordered) it
+      // offers its whole capacity: buyers split their orders by what sellers offer, so a
+      // maker offering nothing would never see demand again.
+      if (merchant_chips && c.step > 0.0 && last_demand > 0.0 && 1.1 * last_demand < planned)
         planned = 1.1 * last_demand;
       c.m.unit_demand[c.cell(replicate, kMarketHbm, j)] = planned * c.p.hbm_per_accelerator;
     }
-    if (mask & kLayerBitCloud) {
-      c.m.budget[c.cell(replicate, kMarketAccelerator, j)] = compute_budget;
-      compute_spent += compute_budget;
-    } else {
-      if (mask & kLayerBitModel) {
-        c.m.budget[c.cell(replicate, kMarketCloud, j)] = compute_budget;
-        compute_spent += compute_budget;
-      }
-    }
+    // Inference for its customers (a cloud counts it in its own demand below): its own
+    // model's, or the supplier logit's split between the labs' APIs and a self-hosted open
+    // model (kernels/model_api.hpp).
+    double inference = 0.0;
     if (mask & kLayerBitService) {
-      // Inference for its customers: its own model's, or the supplier logit's split between
-      // the labs' APIs and a self-hosted open model (kernels/model_api.hpp).
       const double tokens = customers * c.p.tokens_per_customer;
-      double inference = 0.0;
       if (c.firm.model_source[j] == kOwnModel) {
         inference = tokens * c.own_compute_per_mtokens(replicate, j);
       } else {
@@ -358,6 +631,18 @@ struct PlanFirmStep {
         }
       }
       if (!(mask & kLayerBitCloud)) c.m.unit_demand[c.cell(replicate, kMarketCloud, j)] = inference;
+    }
+    if (mask & kLayerBitCloud) {
+      // A cloud buys the accelerators its renters' and its own labs' expected demand needs;
+      // the compute budget only measures its labs' demand.
+      const double spend = capacity.invest_as_cloud(compute_budget, inference, available);
+      c.m.budget[c.cell(replicate, kMarketAccelerator, j)] = spend;
+      compute_spent += spend;
+    } else {
+      if (mask & kLayerBitModel) {
+        c.m.budget[c.cell(replicate, kMarketCloud, j)] = compute_budget;
+        compute_spent += compute_budget;
+      }
     }
     if (mask & (kLayerBitModel | kLayerBitService)) {
       c.m.budget[c.cell(replicate, kMarketData, j)] = budget * strategy(kDataShare);
@@ -379,7 +664,8 @@ struct PlanFirmStep {
 };
 
 // One thread per (replicate, firm), after the HBM market: merchant accelerator supply is
-// limited by fab capacity and by the HBM received, min(fab, HBM / HBM per unit).
+// limited by fab capacity, by the HBM received and by the packaging capacity reserved,
+// min(fab, HBM / HBM per unit, packaging) (packaging only with compute.packaging_capacity).
 struct SetAcceleratorSupply {
   FirmStepContext c;
   AIMARKET_HD void operator()(std::int64_t index) const {
@@ -388,8 +674,11 @@ struct SetAcceleratorSupply {
     const std::int32_t j = at.firm;
     const double hbm_units = c.units(c.m.bought[c.cell(replicate, kMarketHbm, j)]);
     const double by_hbm = hbm_units / c.p.hbm_per_accelerator;
-    const double fab = c.dyn.fab_capacity[index];
-    c.m.capacity[c.cell(replicate, kMarketAccelerator, j)] = fab < by_hbm ? fab : by_hbm;
+    double supply = c.dyn.fab_capacity[index];
+    if (by_hbm < supply) supply = by_hbm;
+    if (c.p.limit_packaging && c.dyn.packaging_capacity[index] < supply)
+      supply = c.dyn.packaging_capacity[index];
+    c.m.capacity[c.cell(replicate, kMarketAccelerator, j)] = supply;
   }
 };
 
@@ -449,12 +738,26 @@ struct ProduceAndAccumulate {
     external += c.units(c.m.sold[c.cell(replicate, kMarketCloud, j)]) * c.p.cloud_operating_cost;
 
     double installed = c.dyn.installed_compute[index] * (1.0 - c.p.compute_depreciation);
-    installed += c.m.performance_bought[c.cell(replicate, kMarketAccelerator, j)] * technology;
+    // Accelerators bought now are installed lead_time_cloud steps later (data-centre build
+    // and installation), with the technology of the month they were bought; what was bought
+    // that long ago arrives now.
+    {
+      const CapacityPlanLayout plan{c.p.pipeline_slots};
+      double* ring = c.capacity_plan(index) + plan.ring(kCapacityCloud);
+      const std::int32_t lead = c.p.lead_time[kCapacityCloud];
+      const std::int64_t t = static_cast<std::int64_t>(c.step);
+      installed += take_arrival(ring, t, lead);
+      installed += place_order(
+          ring, t, lead,
+          c.m.performance_bought[c.cell(replicate, kMarketAccelerator, j)] * technology);
+    }
     if ((mask & kLayerBitAccelerator) && c.firm.in_house_chips[j]) {
       const double by_hbm =
           c.units(c.m.bought[c.cell(replicate, kMarketHbm, j)]) / c.p.hbm_per_accelerator;
-      const double fab = c.dyn.fab_capacity[index];
-      const double built = fab < by_hbm ? fab : by_hbm;
+      double built = c.dyn.fab_capacity[index];
+      if (by_hbm < built) built = by_hbm;
+      if (c.p.limit_packaging && c.dyn.packaging_capacity[index] < built)
+        built = c.dyn.packaging_capacity[index];
       installed += built * c.firm.chip_performance[j] * technology;
       external += built * c.p.accelerator_unit_cost;
     }

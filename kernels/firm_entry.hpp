@@ -142,6 +142,13 @@ struct EnterFirms {
     }
     c.dyn.fab_capacity[index] = 0.0;
     c.dyn.hbm_capacity[index] = 0.0;
+    c.dyn.packaging_capacity[index] = 0.0;
+    {
+      // A fresh firm has no capacity on order and no demand history.
+      double* plan = c.capacity_plan(index);
+      const std::int64_t stride = CapacityPlanLayout{c.p.pipeline_slots}.stride();
+      for (std::int64_t k = 0; k < stride; ++k) plan[k] = 0.0;
+    }
     c.dyn.installed_compute[index] = 0.0;
     reset_data(c, replicate, j);
     c.dyn.training_compute[index] = 0.0;

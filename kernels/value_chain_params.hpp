@@ -3,6 +3,7 @@
 
 #include <cstdint>
 
+#include "kernels/capacity_investment.hpp"
 #include "model/dimensions.hpp"
 
 namespace aimarket {
@@ -41,7 +42,13 @@ struct ValueChainParams {
   double price_performance_doubling_months, compute_depreciation;
   double price_adjustment_speed, max_price_change;
   double capacity_cost_accelerator, capacity_cost_hbm, capacity_depreciation;
-  double invest_utilization;  // capacity is added only when demand fills this share of it
+  // Demand-led capacity (kernels/capacity_investment.hpp).
+  double target_utilization;               // u*: capacity is ordered for expected demand / u*
+  double demand_smoothing;                 // lambda of the growth estimate
+  std::int32_t lead_time[kCapacityKinds];  // steps from order to capacity (CapacityKind)
+  std::int32_t pipeline_slots;             // longest lead time, at least 1
+  std::uint8_t limit_packaging;            // 1: accelerator output limited by packaging
+  double accelerator_initial_price;        // USD per unit: a cloud's price guess before trading
   double buyer_price_sensitivity;
   // Data.
   double flywheel_tokens_per_customer, public_data_rate, data_depreciation;
@@ -137,7 +144,18 @@ inline ValueChainParams make_value_chain_params(const Config& config) {
   v.capacity_cost_accelerator = k.capacity_cost_accelerator;
   v.capacity_cost_hbm = k.capacity_cost_hbm;
   v.capacity_depreciation = k.capacity_depreciation;
-  v.invest_utilization = k.invest_utilization;
+  v.target_utilization = k.target_utilization;
+  v.demand_smoothing = k.demand_smoothing;
+  v.lead_time[kCapacityHbm] = static_cast<std::int32_t>(k.lead_time_hbm);
+  v.lead_time[kCapacityFab] = static_cast<std::int32_t>(k.lead_time_fab);
+  v.lead_time[kCapacityPackaging] = static_cast<std::int32_t>(k.lead_time_packaging);
+  v.lead_time[kCapacityCloud] = static_cast<std::int32_t>(k.lead_time_cloud);
+  v.pipeline_slots = 1;
+  for (const std::int32_t lead : v.lead_time) {
+    if (lead > v.pipeline_slots) v.pipeline_slots = lead;
+  }
+  v.limit_packaging = k.packaging_capacity > 0.0 ? 1 : 0;
+  v.accelerator_initial_price = k.accelerator_initial_price;
   v.buyer_price_sensitivity = k.buyer_price_sensitivity;
   v.flywheel_tokens_per_customer = data.flywheel_tokens_per_customer;
   v.public_data_rate = data.public_data_rate;
@@ -163,6 +181,11 @@ inline ValueChainParams make_value_chain_params(const Config& config) {
       chinchilla_loss(m.reference_compute, 1e300, m.chinchilla_E, m.chinchilla_A, m.chinchilla_B,
                       m.chinchilla_alpha, m.chinchilla_beta, m.tokens_per_parameter);
   return v;
+}
+
+// Doubles per (replicate, firm) of the capacity pipelines and demand estimates.
+inline std::int64_t capacity_plan_stride(const Config& config) {
+  return CapacityPlanLayout{make_value_chain_params(config).pipeline_slots}.stride();
 }
 
 inline AdaptationParams make_adaptation_params(const StrategySettings& s) {

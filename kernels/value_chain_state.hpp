@@ -151,6 +151,10 @@ struct FirmDynamic {
   double* data_licensed;     // [replicate][firm] T tokens a data vendor has ever licensed out
   double* domain_data;       // [replicate][segment][firm] T tokens held
   double* domain_acquired;   // [replicate][segment][firm] T tokens ever gathered or bought
+  double* packaging_capacity;    // [replicate][firm] accelerator units per step (reserved)
+  // [replicate][firm][CapacityPlanLayout::stride()] pipelines of capacity orders and demand
+  // estimates (kernels/capacity_investment.hpp).
+  double* capacity_plan;
   // Accessor of a strategy parameter.
   AIMARKET_HD double& strategy_of(std::int64_t replicate, int parameter, std::int32_t firms,
                                   std::int32_t j) const {

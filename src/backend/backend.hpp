@@ -78,6 +78,10 @@ struct MarketSetup {
   std::vector<std::int64_t> other_income;  // USD per step, outside money
   std::vector<double> operating_income;    // USD, each firm's operating cash flow before step 0
   std::vector<double> fab_capacity, hbm_capacity, installed_compute, data_stock;
+  // [firm] packaging capacity reserved, accelerator units per step; doubles per firm of the
+  // capacity pipelines.
+  std::vector<double> packaging_capacity;
+  std::int64_t capacity_plan_stride = 0;
   std::vector<double> training_compute, capability;
   std::array<std::vector<double>, kUpstreamMarkets> initial_price;  // [firm]
   std::array<std::vector<std::int32_t>, kUpstreamMarkets> buyers;   // firm indices
@@ -116,6 +120,8 @@ struct EnsembleSnapshot {
   // licensed_held; [replicate][firm] T tokens, domain_* [replicate][segment][firm].
   std::vector<double> public_held, licensed_held, general_acquired, data_licensed;
   std::vector<double> domain_data, domain_acquired;
+  // [replicate][firm] fab, HBM and packaging capacity, units per step.
+  std::vector<double> fab_capacity, hbm_capacity, packaging_capacity;
 };
 
 // The sizes that decide what an engine allocates (backend/ensemble_engine.inl), all known from
@@ -129,6 +135,9 @@ struct EngineSizes {
   bool sampled_consideration = false;  // demand.consideration_set in [1, firms)
   bool adaptation = false;             // strategy.adapt_every > 0
   bool rest_calibration = false;       // demand.calibration_rounds > 0
+
+  // Doubles per firm and replicate of the capacity pipelines (kernels/capacity_investment.hpp).
+  std::int64_t capacity_plan_stride = 0;
 };
 
 // Bytes an engine allocates for its arrays (device memory on CUDA, host memory on the CPU

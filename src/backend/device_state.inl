@@ -319,6 +319,8 @@ struct FirmDynamicState {
         acquired_by(cells.firm(), -1),
         fab_capacity(replicate_rows(setup.fab_capacity, setup.replicates)),
         hbm_capacity(replicate_rows(setup.hbm_capacity, setup.replicates)),
+        packaging_capacity(replicate_rows(setup.packaging_capacity, setup.replicates)),
+        capacity_plan(cells.firm() * static_cast<std::size_t>(setup.capacity_plan_stride), 0.0),
         installed_compute(replicate_rows(setup.installed_compute, setup.replicates)),
         data_stock(replicate_rows(setup.data_stock, setup.replicates)),
         training_compute(replicate_rows(setup.training_compute, setup.replicates)),
@@ -354,6 +356,8 @@ struct FirmDynamicState {
     v.cash = raw(cash);
     v.fab_capacity = raw(fab_capacity);
     v.hbm_capacity = raw(hbm_capacity);
+    v.packaging_capacity = raw(packaging_capacity);
+    v.capacity_plan = raw(capacity_plan);
     v.installed_compute = raw(installed_compute);
     v.data_stock = raw(data_stock);
     v.training_compute = raw(training_compute);
@@ -399,6 +403,7 @@ struct FirmDynamicState {
   double bytes() const {
     return bytes_of(quality_term, price_term, awareness, alive, cash, cash_at_review, strategy,
                     strategy_next, growth, subsidy, acquired_by, fab_capacity, hbm_capacity,
+                    packaging_capacity, capacity_plan,
                     installed_compute, data_stock, training_compute, capability, rd_stock,
                     quality_start, marketing_stock, rd_budget, marketing_budget, capex,
                     external_cost, service_revenue, funding, net_burn, operating_income,
@@ -431,6 +436,8 @@ struct FirmDynamicState {
     bytes += segment_firm_cells * 3.0 * kF64;
     // funding; net_burn, operating_income, revenue_trend.
     bytes += firm_cells * (kI64 + 3.0 * kF64);
+    // packaging_capacity and the capacity pipelines.
+    bytes += firm_cells * kF64 * (1.0 + static_cast<double>(s.capacity_plan_stride));
     // strategy (and strategy_next, growth with adaptation).
     bytes += firm_cells * kStrategyParameters * kF64 * (s.adaptation ? 2.0 : 1.0);
     if (s.adaptation) bytes += firm_cells * kF64;
@@ -453,6 +460,8 @@ struct FirmDynamicState {
   thrust::device_vector<std::int32_t> acquired_by;  // [replicate][firm]
   thrust::device_vector<double> fab_capacity;
   thrust::device_vector<double> hbm_capacity;
+  thrust::device_vector<double> packaging_capacity;  // [replicate][firm]
+  thrust::device_vector<double> capacity_plan;       // [replicate][firm][stride]
   thrust::device_vector<double> installed_compute;
   thrust::device_vector<double> data_stock;
   thrust::device_vector<double> training_compute;

@@ -184,6 +184,9 @@ class Engine final : public EnsembleBackend {
     copy_to_host(firm_.domain_data, s.domain_data);
     copy_to_host(firm_.domain_acquired, s.domain_acquired);
     copy_to_host(firm_.installed_compute, s.installed_compute);
+    copy_to_host(firm_.fab_capacity, s.fab_capacity);
+    copy_to_host(firm_.hbm_capacity, s.hbm_capacity);
+    copy_to_host(firm_.packaging_capacity, s.packaging_capacity);
     copy_to_host(firm_.rd_stock, s.rd_stock);
     copy_to_host(firm_.cash, s.cash);
     copy_to_host(firm_.service_revenue, s.service_revenue);

@@ -99,9 +99,19 @@ struct ComputeSettings {
   double capacity_cost_accelerator = 40000.0;       // USD per unit/month of added fab capacity
   double capacity_cost_hbm = 2000.0;                // USD per stack/month of added HBM capacity
   double capacity_depreciation = 0.01;              // per step, fab and HBM capacity
-  double invest_utilization = 1.0;       // add capacity only when demand fills this share
   double cloud_self_use_share = 0.5;     // share of a cloud-owning model firm's compute kept
   double buyer_price_sensitivity = 2.0;  // theta: buyers split spend by (price/perf)^-theta
+
+  // Demand-led capacity (docs/MODEL.md, "Capacity"): target utilisation u*, smoothing of the
+  // growth estimate, lead times from order to capacity in steps, and packaging capacity at
+  // the start in accelerator units per step (0: packaging does not limit output).
+  double target_utilization = 0.8;
+  double demand_smoothing = 0.3;
+  std::int64_t lead_time_hbm = 12;
+  std::int64_t lead_time_fab = 18;
+  std::int64_t lead_time_packaging = 12;
+  std::int64_t lead_time_cloud = 3;
+  double packaging_capacity = 0.0;
 };
 
 struct DataSettings {

@@ -438,12 +438,36 @@ const std::vector<KeySpec> kSettingsKeys = {
     {"compute", "capacity_depreciation", KeyKind::kFloat, "0.01", "per step", Closed(0.0, 1.0),
      kNoNames, "Fraction of fab and HBM capacity lost each step.",
      AIMARKET_FIELD(compute.capacity_depreciation), nullptr, nullptr},
-    {"compute", "invest_utilization", KeyKind::kFloat, "1.0", "fraction", Closed(0.0, 1.0),
+    {"compute", "target_utilization", KeyKind::kFloat, "0.8", "fraction", OpenClosed(0.0, 1.0),
      kNoNames,
-     "A memory or chip maker adds capacity only when last step's demand filled at least this "
-     "share of its capacity (1: demand at least equal to capacity, i.e. a short market); otherwise "
-     "its capacity budget is not spent. 0: always invest.",
-     AIMARKET_FIELD(compute.invest_utilization), nullptr, nullptr},
+     "u*: memory makers, merchant chip makers and clouds order capacity for their expected "
+     "demand / u* (docs/MODEL.md, \"Capacity\"); with capacity and orders above that, they "
+     "order nothing.",
+     AIMARKET_FIELD(compute.target_utilization), nullptr, nullptr},
+    {"compute", "demand_smoothing", KeyKind::kFloat, "0.3", "-", Closed(0.0, 1.0), kNoNames,
+     "lambda of the adaptive growth estimate g <- (1 - lambda) g + lambda (D_t / D_{t-1} - 1) "
+     "from which capacity holders expect demand D (1 + g)^h at the step an order arrives.",
+     AIMARKET_FIELD(compute.demand_smoothing), nullptr, nullptr},
+    {"compute", "lead_time_hbm", KeyKind::kInteger, "12", "months", Integers(0, 120), kNoNames,
+     "Steps from ordering HBM (TSV) capacity to its first output; paid when ordered.",
+     AIMARKET_FIELD(compute.lead_time_hbm), nullptr, nullptr},
+    {"compute", "lead_time_fab", KeyKind::kInteger, "18", "months", Integers(0, 120), kNoNames,
+     "Steps from a merchant chip maker's ordering fab capacity to its first output; paid when "
+     "ordered.",
+     AIMARKET_FIELD(compute.lead_time_fab), nullptr, nullptr},
+    {"compute", "lead_time_packaging", KeyKind::kInteger, "12", "months", Integers(0, 120),
+     kNoNames, "Steps from reserving packaging (CoWoS-class) capacity to its first output.",
+     AIMARKET_FIELD(compute.lead_time_packaging), nullptr, nullptr},
+    {"compute", "lead_time_cloud", KeyKind::kInteger, "3", "months", Integers(0, 120), kNoNames,
+     "Steps from a cloud's buying accelerators to their being installed (0: installed at the "
+     "end of the step bought, rented from the next).",
+     AIMARKET_FIELD(compute.lead_time_cloud), nullptr, nullptr},
+    {"compute", "packaging_capacity", KeyKind::kFloat, "0.0", "accelerator units per step",
+     Closed(0.0, kMaxQuantity), kNoNames,
+     "Packaging (CoWoS-class) capacity at the start, split across accelerator makers by fab "
+     "capacity; a maker's accelerator output is at most min(fab, HBM / hbm_per_accelerator, "
+     "its packaging). 0: packaging does not limit output.",
+     AIMARKET_FIELD(compute.packaging_capacity), nullptr, nullptr},
     {"compute", "cloud_self_use_share", KeyKind::kFloat, "0.5", "fraction", Closed(0.0, 1.0),
      kNoNames,
      "Share of its installed compute a firm active in both cloud and model keeps for its own "

@@ -224,6 +224,7 @@ double snapshot_bytes(std::int64_t replicates, std::int64_t firms) {
          firm_cells * (4.0 * 8.0 + 4.0 * 8.0) +  // capability, data, compute, R&D; cash, flows
          firm_cells * 4.0 * 8.0 +                // public, licensed, acquired, vendor licensed
          firm_cells * kSegments * 2.0 * 8.0 +    // domain data and its ledger
+         firm_cells * 3.0 * 8.0 +                // fab, HBM and packaging capacity
          firm_cells * (1.0 + 4.0);               // alive, acquired_by
 }
 
@@ -267,6 +268,7 @@ MemoryEstimate estimate_memory(const Config& config, bool cuda) {
   sizes.adaptation = config.strategy.adapt_every > 0;
   sizes.rest_calibration = config.demand.calibration_rounds > 0;
   sizes.services = config.demand.max_services;
+  sizes.capacity_plan_stride = capacity_plan_stride(config);
   const EngineFootprint engine = engine_footprint(sizes);
 
   const double customers = static_cast<double>(sizes.customers);

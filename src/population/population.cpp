@@ -546,6 +546,18 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
   }
   setup.fab_capacity = firms.fab_capacity;
   setup.hbm_capacity = firms.hbm_capacity;
+  // Packaging (CoWoS-class) capacity reserved by each accelerator maker at the start: the
+  // configured total split by fab capacity (docs/MODEL.md, "Capacity").
+  setup.packaging_capacity.assign(n, 0.0);
+  if (k.packaging_capacity > 0.0) {
+    double fab_total = 0.0;
+    for (std::size_t j = 0; j < n; ++j) fab_total += firms.fab_capacity[j];
+    if (fab_total > 0.0) {
+      for (std::size_t j = 0; j < n; ++j)
+        setup.packaging_capacity[j] = k.packaging_capacity * firms.fab_capacity[j] / fab_total;
+    }
+  }
+  setup.capacity_plan_stride = capacity_plan_stride(config);
   setup.installed_compute = firms.installed_compute;
   setup.data_stock = firms.data_stock;
   setup.training_compute = firms.training_compute;

@@ -252,6 +252,9 @@ struct OneReplicate {
   // [segment][firm] ones (domain_data, domain_acquired).
   std::array<std::vector<double>, 4> data = arrays<4>(kFirms, 7.0);
   std::array<std::vector<double>, 2> domain = arrays<2>(kSegmentCells, 7.0);
+  std::vector<double> packaging = std::vector<double>(kFirms, 3.0);
+  // Capacity pipelines of one slot (pipeline_slots 1 below): 4 x 1 + 2 x 4 = 12 per firm.
+  std::vector<double> capacity_plan = std::vector<double>(kFirms * 12, 5.0);
   // Slot 4 serves on firm 2's model (a partner); the others on their own.
   std::vector<std::int32_t> model_source = {kOwnModel, kOwnModel, kOwnModel,
                                             kOwnModel, 2,         kOwnModel};
@@ -276,6 +279,7 @@ struct OneReplicate {
     c.p.rd_quality_gain = 90.0;
     c.p.domain_data_scale = 1.0;
     c.p.rd_scale = 1.0;
+    c.p.pipeline_slots = 1;
     c.firm.model_source = model_source.data();
     c.firm.model_developers = model_developers.data();
     c.firm.model_developer_count = 1;
@@ -328,6 +332,8 @@ struct OneReplicate {
     c.dyn.data_licensed = data[3].data();
     c.dyn.domain_data = domain[0].data();
     c.dyn.domain_acquired = domain[1].data();
+    c.dyn.packaging_capacity = packaging.data();
+    c.dyn.capacity_plan = capacity_plan.data();
     c.firm.base_strategy = base_strategy.data();
     c.firm.region = region.data();
     c.firm.paid_conversion = paid_conversion.data();
@@ -369,6 +375,13 @@ TEST(Entry, AnEntrantTakesTheLowestDeadSlotWithoutCustomers) {
   for (std::size_t k = 0; k < one.stock.size(); ++k) {
     EXPECT_EQ(one.stock[k][4], 0.0) << "stock " << k << " starts at zero";
     EXPECT_EQ(one.stock[k][2], 7.0);
+  }
+  // No packaging, no capacity on order, no demand history for the entrant; others untouched.
+  EXPECT_EQ(one.packaging[4], 0.0);
+  EXPECT_EQ(one.packaging[2], 3.0);
+  for (std::size_t k = 0; k < 12; ++k) {
+    EXPECT_EQ(one.capacity_plan[4 * 12 + k], 0.0) << "plan entry " << k;
+    EXPECT_EQ(one.capacity_plan[2 * 12 + k], 5.0) << "plan entry " << k;
   }
   EXPECT_EQ(one.awareness[4], 0.75) << "awareness back to the slot's base";
   EXPECT_EQ(one.awareness[2], 7.0);

@@ -61,6 +61,7 @@ EngineSizes sizes_of(const Config& config) {
   s.adaptation = config.strategy.adapt_every > 0;
   s.rest_calibration = config.demand.calibration_rounds > 0;
   s.services = config.demand.max_services;
+  s.capacity_plan_stride = capacity_plan_stride(config);
   return s;
 }
 

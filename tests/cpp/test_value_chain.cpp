@@ -103,8 +103,8 @@ TEST(ValueChain, HbmShortageIsRationedInProportionToDemand) {
   sim.backend().read_snapshot(s);
   const std::int32_t n = sim.firms().size();
   const double keep = 1.0 - config.compute.capacity_depreciation;
-  // No capacity is added in the first step: a maker invests only after a step whose demand
-  // filled its capacity (compute.invest_utilization), and there is no such step yet.
+  // No capacity is added in the first step: a maker orders capacity for the demand it saw,
+  // and has seen none yet (tests/cpp/test_capacity.cpp).
   const double supply = 60000.0 * keep;
   double demand[3];
   const double fabs[3] = {8000.0, 4000.0, 2000.0};
@@ -143,43 +143,6 @@ void expect_markets_conserve(const Simulation& sim, const EnsembleSnapshot& s) {
       EXPECT_EQ(revenue, paid) << "market " << market << " replicate " << r;
     }
   }
-}
-
-TEST(ValueChain, MemoryMakerAddsCapacityOnlyAfterAShortStep) {
-  // Step 0 is short (84,000 stacks wanted, 59,400 on offer, above), so in step 1 the memory
-  // maker spends its compute budget, compute_share x b, on capacity, b = spend_rate x cash +
-  // step 0's operating cash flow (a venture-financed firm here: HBM sales less their
-  // production cost): its outside costs are then production (stacks sold x hbm_unit_cost) +
-  // R&D + marketing + that capex. With a capacity demand cannot fill (invest_utilization 1),
-  // the capex is 0.
-  const auto capex = [](const std::vector<std::string>& extra) {
-    const Config config = load_config_text("invest", kUpstream, extra);
-    Simulation sim(config, BackendChoice::kCpu);
-    sim.step();
-    EnsembleSnapshot s0, s1;
-    sim.backend().read_snapshot(s0);
-    sim.step();
-    sim.backend().read_snapshot(s1);
-    const std::int32_t n = sim.firms().size();
-    const auto k = static_cast<std::size_t>(firm_index(sim, "Hynix"));
-    const double cash = static_cast<double>(s0.cash[k]);
-    const std::size_t hbm = market_cell(0, kMarketHbm, n, static_cast<std::int32_t>(k));
-    const double sold0 = static_cast<double>(s0.sold[hbm]) / kUnitScale;
-    const double sold = static_cast<double>(s1.sold[hbm]) / kUnitScale;
-    const FirmsSettings& f = config.firms;
-    const double income =
-        std::max(0.0, static_cast<double>(s0.revenue[hbm]) - sold0 * config.compute.hbm_unit_cost);
-    const double budget = f.spend_rate * cash + income;
-    const double other =
-        sold * config.compute.hbm_unit_cost + budget * (f.rd_share + f.marketing_share);
-    // The outside cost is rounded to whole USD once.
-    return std::pair<double, double>{static_cast<double>(s1.external_cost[k]) - other,
-                                     f.compute_share * budget};
-  };
-  const auto [short_capex, budget] = capex({});
-  EXPECT_NEAR(short_capex, budget, 1.0 + 1e-9 * budget);
-  const auto [idle_capex, unused] = capex({"firm.Hynix.hbm_capacity=200000"});
-  EXPECT_NEAR(idle_capex, 0.0, 1.0 + 1e-9 * unused) << "an idle memory maker builds nothing";
 }
 
 TEST(ValueChain, UnitsAndMoneyAreConservedExactly) {
@@ -224,10 +187,35 @@ TEST(ValueChain, UnitsAndMoneyAreConservedExactly) {
   EXPECT_GT(acquired, 0) << "with a bid every step, big tech should have bought start-ups";
 }
 
+// kUpstream with a lab in each cloud region that rents compute with its budget.
+const std::string kUpstreamWithLabs = std::string(kUpstream) + R"(
+[[firm]]
+name = "LabUS"
+archetype = "model_lab"
+region = "US"
+cash = 1000.0
+[[firm]]
+name = "LabCN"
+archetype = "model_lab"
+region = "CN"
+cash = 1000.0
+)";
+
 TEST(ValueChain, ExportControlBlocksAcceleratorSales) {
-  const auto cn_units = [](const std::vector<std::string>& extra) {
-    const Config config = load_config_text("export", kUpstream, extra);
+  // Clouds buy accelerators for the rental demand they saw (demand-led capacity), so the
+  // check reads the second step: in the first they saw none.
+  // Each cloud starts with some compute: a buyer splits its demand by seller capacity, so a
+  // cloud without any would see none.
+  const std::vector<std::string> installed = {"firm.CloudUS.installed_compute=1000",
+                                              "firm.CloudCN.installed_compute=1000"};
+  const auto with = [&](std::vector<std::string> extra) {
+    extra.insert(extra.end(), installed.begin(), installed.end());
+    return extra;
+  };
+  const auto cn_units = [&](const std::vector<std::string>& extra) {
+    const Config config = load_config_text("export", kUpstreamWithLabs, with(extra));
     Simulation sim(config, BackendChoice::kCpu);
+    sim.step();
     sim.step();
     EnsembleSnapshot s;
     sim.backend().read_snapshot(s);
@@ -236,9 +224,10 @@ TEST(ValueChain, ExportControlBlocksAcceleratorSales) {
   };
   EXPECT_GT(cn_units({}), 0) << "without a control the CN cloud buys accelerators";
   // US sellers barred from CN buyers: the CN cloud can still buy from the KR NPU maker only.
-  const Config config =
-      load_config_text("export2", kUpstream, {"scenario.export_controls=[[\"US\", \"CN\"]]"});
+  const Config config = load_config_text("export2", kUpstreamWithLabs,
+                                         with({"scenario.export_controls=[[\"US\", \"CN\"]]"}));
   Simulation sim(config, BackendChoice::kCpu);
+  sim.step();
   sim.step();
   EnsembleSnapshot s;
   sim.backend().read_snapshot(s);
@@ -249,9 +238,11 @@ TEST(ValueChain, ExportControlBlocksAcceleratorSales) {
   const std::int64_t kr_sold =
       s.sold[market_cell(0, kMarketAccelerator, n, firm_index(sim, "ChipC"))];
   EXPECT_LE(s.bought[market_cell(0, kMarketAccelerator, n, cn)], kr_sold);
-  const Config blocked_all = load_config_text(
-      "export3", kUpstream, {"scenario.export_controls=[[\"US\", \"CN\"], [\"KR\", \"CN\"]]"});
+  const Config blocked_all =
+      load_config_text("export3", kUpstreamWithLabs,
+                       with({"scenario.export_controls=[[\"US\", \"CN\"], [\"KR\", \"CN\"]]"}));
   Simulation sim_all(blocked_all, BackendChoice::kCpu);
+  sim_all.step();
   sim_all.step();
   sim_all.backend().read_snapshot(s);
   EXPECT_EQ(s.bought[market_cell(0, kMarketAccelerator, n, cn)], 0);
