@@ -345,7 +345,8 @@ struct PlanCapacity {
   // out) and its own labs' and services' demand (on the share s it keeps) need, s its
   // cloud_self_use; both parts must be met, so the target is the larger. Its own demand is
   // its labs' compute budget at its own cloud price (what a lab without a cloud would rent
-  // with it) plus its services' inference compute `inference` (H100e-months). Returns the USD it puts into accelerators
+  // with it) plus its services' inference compute `inference` (H100e-months). Returns the
+  // USD it puts into accelerators
   // (a budget in the accelerator market): the H100e it wants at last step's price per unit
   // of performance (before it traded: the initial price), but at most at what an H100e is
   // worth to it, its rental margin over its expected life, (cloud price - operating cost) /
@@ -363,141 +364,6 @@ struct PlanCapacity {
       own += compute_budget / own_price;
     }
     if (mask & kLayerBitService) own += inference;
-    const double g_rent = observe(kSeriesCloudRent, last.rent_demand);
-    const double g_own = observe(kSeriesCloudOwn, own);
-    const double horizon = lead(kCapacityCloud) + 2.0;
-    double target = 0.0;
-    if (self_use < 1.0)
-      target = expected_demand(last.rent_demand, g_rent, horizon) / (1.0 - self_use);
-    if (self_use > 0.0) {
-      const double for_own = expected_demand(own, g_own, horizon) / self_use;
-      if (for_own > target) target = for_own;
-    }
-    const double position = c.dyn.installed_compute[index] + pipeline(kCapacityCloud);
-    const double wanted = capacity_order(target, c.p.target_utilization, position);  // H100e
-    const double technology =
-        FirmStepContext::doubling_factor(c.step, c.p.price_performance_doubling_months);
-    double price = last.performance_bought > 0.0 ? last.accelerators_paid / last.performance_bought
-                                                 : c.p.accelerator_initial_price;
-    const double margin = c.m.price[c.cell(replicate, kMarketCloud, j)] - c.p.cloud_operating_cost;
-    const double worth = margin > 0.0 ? technology * margin / c.p.compute_depreciation : 0.0;
-    if (worth < price) price = worth;
-    double spend = wanted / technology * price;
-    if (spend > available) spend = available;
-    return spend;
-  }
-};
-
-// Demand-led capacity of one (replicate, firm) in PlanFirmStep (kernels/capacity_investment.hpp
-// for the rule). Horizons: a capacity maker observes last step's demand and its order is in
-// the capacity lead steps from now, h = lead + 1; a cloud's accelerators, bought now, are
-// installed at the end of step t + lead and rented from t + lead + 1, h = lead + 2.
-struct PlanCapacity {
-  // What the firm saw in the previous step's markets.
-  struct LastStep {
-    double hbm_demand;          // HBM stacks asked of it
-    double accelerator_demand;  // accelerator units asked of it
-    double rent_demand;         // H100e-months of its cloud asked
-    double accelerators_paid;   // USD it paid for accelerators
-    double performance_bought;  // units x performance it received
-  };
-  const FirmStepContext& c;
-  std::int64_t index;
-  LastStep last;
-
-  AIMARKET_HD double* block() const { return c.capacity_plan(index); }
-  AIMARKET_HD CapacityPlanLayout layout() const { return CapacityPlanLayout{c.p.pipeline_slots}; }
-  AIMARKET_HD std::int64_t step() const { return static_cast<std::int64_t>(c.step); }
-  AIMARKET_HD std::int32_t lead(int kind) const { return c.p.lead_time[kind]; }
-  AIMARKET_HD double* ring(int kind) const { return block() + layout().ring(kind); }
-  AIMARKET_HD double pipeline(int kind) const { return pipeline_total(ring(kind), lead(kind)); }
-
-  // Records this step's observation of a demand series; returns its growth estimate.
-  AIMARKET_HD double observe(int series, double demand) const {
-    double& previous = block()[layout().last_demand(series)];
-    double& growth = block()[layout().growth(series)];
-    growth = updated_growth(growth, previous, demand, c.p.demand_smoothing);
-    previous = demand;
-    return growth;
-  }
-
-  // Capacities depreciate, then the orders placed lead steps ago arrive.
-  AIMARKET_HD void arrive_and_depreciate() const {
-    const double keep = 1.0 - c.p.capacity_depreciation;
-    double& fab = c.dyn.fab_capacity[index];
-    double& hbm = c.dyn.hbm_capacity[index];
-    double& packaging = c.dyn.packaging_capacity[index];
-    fab = fab * keep + take_arrival(ring(kCapacityFab), step(), lead(kCapacityFab));
-    hbm = hbm * keep + take_arrival(ring(kCapacityHbm), step(), lead(kCapacityHbm));
-    packaging =
-        packaging * keep + take_arrival(ring(kCapacityPackaging), step(), lead(kCapacityPackaging));
-  }
-
-  // Orders capacity of `kind` for `expected` demand, at `unit_cost` USD per unit per step of
-  // capacity, within `available` USD (reduced by what it spends); returns the USD spent.
-  AIMARKET_HD double order(int kind, double& capacity, double expected, double unit_cost,
-                           double& available) const {
-    double units = capacity_order(expected, c.p.target_utilization, capacity + pipeline(kind));
-    double cost = units * unit_cost;
-    if (cost > available) {
-      units = available / unit_cost;
-      cost = available;
-    }
-    available -= cost;
-    capacity += place_order(ring(kind), step(), lead(kind), units);
-    return cost;
-  }
-
-  // A memory or merchant chip maker: HBM and fab capacity at their capacity costs, packaging
-  // reserved at the foundry (its capex is the foundry's, outside the economy, recovered in
-  // the accelerator unit cost). Returns the capex.
-  AIMARKET_HD double invest_as_maker(bool merchant_chips, bool memory_maker,
-                                     double available) const {
-    double spent = 0.0;
-    if (merchant_chips) {
-      const double d = last.accelerator_demand;
-      const double g = observe(kSeriesAccelerator, d);
-      const double fab_expected = expected_demand(d, g, lead(kCapacityFab) + 1.0);
-      spent += order(kCapacityFab, c.dyn.fab_capacity[index], fab_expected,
-                     c.p.capacity_cost_accelerator, available);
-      if (c.p.limit_packaging) {
-        double free_of_charge = 1.0;  // the foundry pays; nothing leaves the firm's cash
-        order(kCapacityPackaging, c.dyn.packaging_capacity[index],
-              expected_demand(d, g, lead(kCapacityPackaging) + 1.0), 0.0, free_of_charge);
-      }
-    }
-    if (memory_maker) {
-      const double d = last.hbm_demand;
-      const double g = observe(kSeriesHbm, d);
-      spent +=
-          order(kCapacityHbm, c.dyn.hbm_capacity[index],
-                expected_demand(d, g, lead(kCapacityHbm) + 1.0), c.p.capacity_cost_hbm, available);
-    }
-    return spent;
-  }
-
-  // A cloud: the installed compute its expected rental demand (on the share 1 - s it rents
-  // out) and its own labs' and services' demand (on the share s it keeps) need, s its
-  // cloud_self_use; both parts must be met, so the target is the larger. Its own demand is
-  // its labs' compute budget at its own cloud price (what a lab without a cloud would rent
-  // with it) plus its services' inference compute. Returns the USD it puts into accelerators
-  // (a budget in the accelerator market): the H100e it wants at last step's price per unit
-  // of performance (before it traded: the initial price), but at most at what an H100e is
-  // worth to it, its rental margin over its expected life, (cloud price - operating cost) /
-  // depreciation (no discounting), so above that price it buys fewer units (unit-elastic
-  // demand) instead of paying any price; within `available`.
-  AIMARKET_HD double invest_as_cloud(double compute_budget, double customers,
-                                     double available) const {
-    const std::int32_t j = layout::split_replicate_firm(index, c.firm.firms).firm;
-    const std::int64_t replicate = layout::split_replicate_firm(index, c.firm.firms).replicate;
-    const std::uint8_t mask = c.firm.layer_mask[j];
-    const double self_use = c.firm.cloud_self_use[j];
-    double own = 0.0;
-    if (mask & kLayerBitModel) {
-      const double own_price = c.m.price[c.cell(replicate, kMarketCloud, j)];
-      own += compute_budget / own_price;
-    }
-    if (mask & kLayerBitService) own += customers * c.p.inference_compute_per_customer;
     const double g_rent = observe(kSeriesCloudRent, last.rent_demand);
     const double g_own = observe(kSeriesCloudOwn, own);
     const double horizon = lead(kCapacityCloud) + 2.0;
