@@ -56,13 +56,17 @@ AIMARKET_HD inline double algorithmic_progress(double step, const ValueChainPara
   return det_exp(step / p.algorithmic_doubling_months * 0.6931471805599453);
 }
 
-// Active parameters N of a model trained on `training_flop` effective FLOP with `data_t` T
-// tokens at step t (0 without a model).
+// Active parameters N of the model a lab serves, trained on `training_flop` effective FLOP with
+// `data_t` T tokens at step t (0 without a model): the scaling law's size, at most
+// max_served_parameters (a lab serves a distilled or mixture-of-experts model, not its whole
+// accumulated training run).
 AIMARKET_HD inline double active_parameters(double training_flop, double data_t, double step,
                                             const ValueChainParams& p) {
   if (!(training_flop > 0.0)) return 0.0;
   const double flop = training_flop / algorithmic_progress(step, p);
-  return model_parameters(flop, data_t > 0.0 ? data_t * 1e12 : 1e300, p.tokens_per_parameter);
+  const double n =
+      model_parameters(flop, data_t > 0.0 ? data_t * 1e12 : 1e300, p.tokens_per_parameter);
+  return n < p.max_served_parameters ? n : p.max_served_parameters;
 }
 
 // c(N): H100e-months to serve one M tokens on a model of N active parameters.

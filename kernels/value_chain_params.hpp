@@ -63,6 +63,7 @@ struct ValueChainParams {
   // Inference and the model-API market (kernels/model_api.hpp).
   double tokens_per_customer;             // M tokens per real customer-month
   double inference_flop_per_h100e_month;  // FLOP per H100e-month when serving
+  double max_served_parameters;           // cap on a served model's active parameters
   double api_price_sensitivity;           // sigma of the supplier logit
   double api_partner_bonus;               // utility of the model_source partner's API
   double finetune_gain;  // capability, bound of the fine-tuning gain on an open base
@@ -175,6 +176,7 @@ inline ValueChainParams make_value_chain_params(const Config& config) {
   v.finetune_gain = m.finetune_gain;
   v.tokens_per_customer = m.tokens_per_customer;
   v.inference_flop_per_h100e_month = m.inference_flop_per_h100e_month;
+  v.max_served_parameters = m.max_served_parameters;
   v.api_price_sensitivity = m.api_price_sensitivity;
   v.api_partner_bonus = m.api_partner_bonus;
   v.reference_loss =

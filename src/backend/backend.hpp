@@ -122,6 +122,9 @@ struct EnsembleSnapshot {
   std::vector<double> domain_data, domain_acquired;
   // [replicate][firm] fab, HBM and packaging capacity, units per step.
   std::vector<double> fab_capacity, hbm_capacity, packaging_capacity;
+  std::vector<double> capex;  // [replicate][firm] USD put into capacity in the step
+  // [replicate][firm] USD, the step's operating cash flow (kernels/funding_rounds.hpp).
+  std::vector<double> operating_income;
 };
 
 // The sizes that decide what an engine allocates (backend/ensemble_engine.inl), all known from

@@ -187,6 +187,8 @@ class Engine final : public EnsembleBackend {
     copy_to_host(firm_.fab_capacity, s.fab_capacity);
     copy_to_host(firm_.hbm_capacity, s.hbm_capacity);
     copy_to_host(firm_.packaging_capacity, s.packaging_capacity);
+    copy_to_host(firm_.capex, s.capex);
+    copy_to_host(firm_.operating_income, s.operating_income);
     copy_to_host(firm_.rd_stock, s.rd_stock);
     copy_to_host(firm_.cash, s.cash);
     copy_to_host(firm_.service_revenue, s.service_revenue);

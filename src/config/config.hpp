@@ -138,6 +138,7 @@ struct ModelsSettings {
   double finetune_gain = 0.1;                      // capability, bound of the fine-tuning gain
   double tokens_per_customer = 0.05;               // M tokens a real customer uses per month
   double inference_flop_per_h100e_month = 2.6e20;  // FLOP per H100e-month at inference
+  double max_served_parameters = 4.05e11;          // active parameters of the largest served model
   double api_initial_price = 0.75;                 // USD per M tokens (3:1 blend of in/out)
   double api_price_sensitivity = 1.0;              // sigma: utility per log of the API price
   double api_partner_bonus = 2.0;                  // utility of a model_source partner's API

@@ -571,6 +571,13 @@ const std::vector<KeySpec> kSettingsKeys = {
      "FLOP one H100e delivers in a month when serving a model (peak throughput times inference "
      "utilisation).",
      AIMARKET_FIELD(models.inference_flop_per_h100e_month), nullptr, nullptr},
+    {"models", "max_served_parameters", KeyKind::kFloat, "4.05e11", "parameters",
+     OpenClosed(0.0, 1e15), kNoNames,
+     "Most active parameters of a model a lab serves: the served model is the scaling law's "
+     "size at the lab's training compute, at most this (labs distil their frontier runs and "
+     "serve mixtures of experts rather than serve ever larger models; docs/MODEL.md, \"The "
+     "model-API market\"). Sets the inference compute per token, 2 N FLOP.",
+     AIMARKET_FIELD(models.max_served_parameters), nullptr, nullptr},
     {"models", "api_initial_price", KeyKind::kFloat, "0.75", "USD per M tokens",
      OpenClosed(0.0, kMaxCost), kNoNames,
      "API price of a model developer at step 0 (a 3:1 blend of input and output prices) unless "

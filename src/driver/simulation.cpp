@@ -224,8 +224,8 @@ double snapshot_bytes(std::int64_t replicates, std::int64_t firms) {
          firm_cells * (4.0 * 8.0 + 4.0 * 8.0) +  // capability, data, compute, R&D; cash, flows
          firm_cells * 4.0 * 8.0 +                // public, licensed, acquired, vendor licensed
          firm_cells * kSegments * 2.0 * 8.0 +    // domain data and its ledger
-         firm_cells * 3.0 * 8.0 +                // fab, HBM and packaging capacity
-         firm_cells * (1.0 + 4.0);               // alive, acquired_by
+         firm_cells * 5.0 * 8.0 +   // fab, HBM and packaging capacity; capex, operating cash flow
+         firm_cells * (1.0 + 4.0);  // alive, acquired_by
 }
 
 double host_available_bytes() {

@@ -5,6 +5,7 @@
 // same on any thread count.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -196,9 +197,10 @@ cash = 1000.0
 
 // The memory maker's capex and HBM capacity by step.
 struct HbmPath {
-  std::vector<double> capex;     // USD, per step
-  std::vector<double> capacity;  // stacks per step, per step
-  std::vector<double> cash;      // USD at the start of each step
+  std::vector<double> capex;             // USD, per step
+  std::vector<double> capacity;          // stacks per step, per step
+  std::vector<double> cash;              // USD at the start of each step
+  std::vector<double> operating_income;  // USD, the step's operating cash flow
 };
 
 HbmPath hbm_path(const std::vector<std::string>& extra, int steps) {
@@ -212,14 +214,9 @@ HbmPath hbm_path(const std::vector<std::string>& extra, int steps) {
   for (int t = 0; t < steps; ++t) {
     sim.step();
     sim.backend().read_snapshot(s);
-    const double cash = static_cast<double>(before.cash[firm_cell(0, n, k)]);
-    path.cash.push_back(cash);
-    const double sold = static_cast<double>(s.sold[market_cell(0, kMarketHbm, n, k)]) / kUnitScale;
-    const FirmsSettings& f = config.firms;
-    // Outside costs other than capex: production at unit cost, R&D and marketing budgets.
-    const double other = sold * config.compute.hbm_unit_cost +
-                         f.spend_rate * (f.rd_share + f.marketing_share) * cash;
-    path.capex.push_back(static_cast<double>(s.external_cost[firm_cell(0, n, k)]) - other);
+    path.cash.push_back(static_cast<double>(before.cash[firm_cell(0, n, k)]));
+    path.capex.push_back(s.capex[firm_cell(0, n, k)]);
+    path.operating_income.push_back(s.operating_income[firm_cell(0, n, k)]);
     path.capacity.push_back(s.hbm_capacity[firm_cell(0, n, k)]);
     before = s;
   }
@@ -232,9 +229,11 @@ TEST(Capacity, MemoryMakerOrdersForDemandOverTargetUtilisationAndGetsItAfterTheL
   // capacity at capacity_cost_hbm each, paid now, in place at step 1 + lead = 5. Steps 2-4 see the
   // same demand and the position (60,000 + 45,000 on order) already covers it: no order.
   const int lead = 4;
-  // Cash of 100 USD B: the step's spending cap (spend_rate x cash) does not bind.
-  const HbmPath p = hbm_path(
-      {"compute.lead_time_hbm=4", "compute.target_utilization=0.8", "firm.Hynix.cash=100000"}, 8);
+  // Outside income of 100 USD B a month: the step's spending cap (its budget, reinvestment_rate
+  // x operating cash flow, less its other parts) does not bind.
+  const HbmPath p = hbm_path({"compute.lead_time_hbm=4", "compute.target_utilization=0.8",
+                              "firm.Hynix.other_income=100000"},
+                             8);
   const Config config = load_config_text("capacity", kMakers, {});
   const double order = 84000.0 / 0.8 - 60000.0;
   // The outside cost is rounded to whole USD once; the order's cost is a product of doubles.
@@ -257,14 +256,15 @@ TEST(Capacity, IdleMemoryMakerBuildsNothing) {
   }
 }
 
-TEST(Capacity, InvestmentIsCappedByTheCashLeftAfterOtherBudgets) {
-  // A memory maker with 10 USD M: the 45,000-stack order would cost 90 USD M at 2,000 USD a
-  // stack; it spends its step's spending (spend_rate x cash) less its R&D and marketing
-  // budgets, and no more.
-  const HbmPath p = hbm_path({"compute.lead_time_hbm=4", "firm.Hynix.cash=10"}, 3);
-  const Config config = load_config_text("capacity", kMakers, {"firm.Hynix.cash=10"});
+TEST(Capacity, InvestmentIsCappedByTheBudgetLeftAfterOtherBudgets) {
+  // The 45,000-stack order would cost 90 USD M at 2,000 USD a stack; the memory maker, financed
+  // by its cash flow, spends at most its step's budget (reinvestment_rate x the previous step's
+  // operating cash flow, its HBM margin) less its R&D and marketing budgets.
+  const HbmPath p = hbm_path({"compute.lead_time_hbm=4"}, 3);
+  const Config config = load_config_text("capacity", kMakers, {});
   const FirmsSettings& f = config.firms;
-  const double available = p.cash[1] * f.spend_rate * (1.0 - f.rd_share - f.marketing_share);
+  const double available = f.reinvestment_rate * std::max(0.0, p.operating_income[0]) *
+                           (1.0 - f.rd_share - f.marketing_share);
   ASSERT_LT(available, 45000.0 * config.compute.capacity_cost_hbm) << "the test needs a cap";
   // Whole-USD rounding of the outside cost, and doubles of order 1e7.
   EXPECT_NEAR(p.capex[1], available, 1.0 + 1e-9 * available);
@@ -276,7 +276,11 @@ TEST(Capacity, PackagingBindsWhenItIsTheSmallestLimit) {
   // orders HBM for what it can package (6 x its packaging, 8,400 stacks in all, no rationing)
   // and offers that many accelerators; once the clouds order (step 1) no maker sells more.
   const Config config =
-      load_config_text("packaging", kUpstream, {"compute.packaging_capacity=1400"});
+      load_config_text("packaging", kUpstream,
+                       // Outside income, so that the clouds' budgets (reinvestment_rate x
+                       // operating cash flow) can pay for what the labs' rentals ask.
+                       {"compute.packaging_capacity=1400", "firm.CloudUS.other_income=5000",
+                        "firm.CloudCN.other_income=5000"});
   Simulation sim(config, BackendChoice::kCpu);
   const std::int32_t n = sim.firms().size();
   const char* makers[3] = {"ChipA", "ChipB", "ChipC"};

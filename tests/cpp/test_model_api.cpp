@@ -146,6 +146,37 @@ TEST(ModelApi, InferenceComputePerCustomerIsProportionalToParametersAndUsage) {
   EXPECT_NEAR(rented_per_customer(1e24, 0.10) / base, 2.0, 1e-6);
 }
 
+TEST(ModelApi, AServedModelIsAtMostMaxServedParameters) {
+  // 1e26 FLOP on the compute-optimal path is N = sqrt(1e26 / 120) = 9.1e11 parameters, above
+  // the baseline's N_max = 4.05e11: the lab serves a model of N_max, so it rents u c(N_max) per
+  // customer; with a cap above N, c(N) as before.
+  const auto rented_per_customer = [](const std::vector<std::string>& extra) {
+    const Config config = load_config_text("capped", own_model_market(1e26, 0.05), extra);
+    Simulation sim(config, BackendChoice::kCpu);
+    const std::int32_t n = sim.firms().size();
+    const std::int32_t lab = firm_index(sim, "Lab");
+    EnsembleSnapshot before, after;
+    sim.backend().read_snapshot(before);
+    sim.step();
+    sim.backend().read_snapshot(after);
+    const double customers = customers_of(config, before, 0, n, lab);
+    EXPECT_GT(customers, 0.0);
+    return std::pair<double, double>{
+        units(after.bought[market_cell(0, kMarketCloud, n, lab)]) / customers,
+        // Fixed point: the units are rounded down to 2^-16 of an H100e-month per pair.
+        (2.0 / kUnitScale) / customers};
+  };
+  const Config config = load_config_text("capped", own_model_market(1e26, 0.05));
+  const ValueChainParams p = make_value_chain_params(config);
+  ASSERT_LT(p.max_served_parameters, std::sqrt(1e26 / 120.0)) << "the test needs the cap to bind";
+  const auto [capped, capped_tolerance] = rented_per_customer({});
+  const double at_cap = 0.05 * compute_per_mtokens(p.max_served_parameters, p);
+  EXPECT_NEAR(capped, at_cap, capped_tolerance + 1e-9 * at_cap);
+  const auto [free, free_tolerance] = rented_per_customer({"models.max_served_parameters=1e13"});
+  const double uncapped = 0.05 * compute_per_mtokens(std::sqrt(1e26 / 120.0), p);
+  EXPECT_NEAR(free, uncapped, free_tolerance + 1e-9 * uncapped);
+}
+
 // Two labs with their own clouds selling API access (no open-weight model: no self-hosting),
 // one service firm buying. Labs' capacity far exceeds the demand: no rationing.
 std::string two_lab_market(const std::string& buyer_extra) {
