@@ -433,9 +433,10 @@ struct PlanFirmStep {
     const auto strategy = [&](int parameter) {
       return c.dyn.strategy_of(replicate, parameter, c.firm.firms, j);
     };
-    const double budget = planned_budget(
-        c.firm.cash_flow_funded[j] != 0, c.firm.reinvestment_rate[j], c.dyn.operating_income[index],
-        static_cast<double>(c.dyn.cash[index]), strategy(kSpendRate));
+    const double budget =
+        planned_budget(c.firm.cash_flow_funded[j] != 0, c.firm.reinvestment_rate[j],
+                       c.dyn.operating_income[index], static_cast<double>(c.dyn.cash[index]),
+                       static_cast<double>(c.dyn.cash_at_round[index]), strategy(kSpendRate));
     // Scenario subsidies top up the compute and R&D budgets (money from outside the economy,
     // netted against the firm's outside costs when it settles). The compute top-up is paid on
     // what the budget is committed to below (compute_spent), so a firm that has no use for a
@@ -871,6 +872,7 @@ struct SettleFinance {
         }
       }
       c.dyn.funding[index] = raised;
+      if (raised > 0) c.dyn.cash_at_round[index] = cash;  // the burn it plans from now on
       close_down = round.close_down;
     }
     c.dyn.cash[index] = cash;

@@ -136,6 +136,7 @@ struct EnterFirms {
     c.dyn.alive[index] = 1;
     c.dyn.cash[index] = static_cast<std::int64_t>(std::floor(funding + 0.5));
     c.dyn.cash_at_review[index] = c.dyn.cash[index];
+    c.dyn.cash_at_round[index] = c.dyn.cash[index];  // its seed round
     c.dyn.acquired_by[index] = -1;
     for (int p = 0; p < kStrategyParameters; ++p) {
       c.dyn.strategy_of(replicate, p, n, j) = c.firm.base_strategy[layout::parameter_firm(p, j, n)];

@@ -9,11 +9,15 @@
 //           model API fees, and inference compute of a service firm without a model),
 // and the next step's budget is
 //   cash-flow firm (big tech, chip and memory makers, clouds):  b = rho_j max(0, OCF),
-//   venture firm (labs, start-ups):                              b = s_j cash + max(0, OCF),
+//   venture firm (labs, start-ups):    b = min(s_j C_round, cash) + max(0, OCF),
 // rho_j the firm's `reinvestment_rate`, s_j its strategy's `spend_rate` (1 / the months of
-// runway it plans). A cash-flow firm's spending follows its income, not its cash pile, and
-// it pays out (1 - rho_j) max(0, OCF) to its shareholders (kernels/firm_dynamics.hpp,
-// SettleFinance); a venture firm reinvests what it earns and draws down what it raised.
+// runway it plans), C_round the cash it held after its last round (or at the start or its
+// entry). A cash-flow firm's spending follows its income, not its cash pile, and it pays out
+// (1 - rho_j) max(0, OCF) to its shareholders (kernels/firm_dynamics.hpp, SettleFinance); a
+// venture firm reinvests what it earns and draws down what it raised at the burn it planned
+// when it raised, so its runway shortens month by month until it raises again (a burn that
+// were a share of the cash left would keep the runway at 1 / s_j months for ever, and no
+// firm would ever run short).
 //
 // Funding round. A venture firm whose cash after a step covers fewer than M months of that
 // step's net burn B (cash lost before funding), cash < M B, tries to raise (M =
@@ -47,10 +51,13 @@ namespace aimarket {
 
 // The budget of a step (above) from last step's operating cash flow and the cash at hand.
 AIMARKET_HD inline double planned_budget(bool cash_flow_funded, double reinvestment_rate,
-                                         double operating_income, double cash, double spend_rate) {
+                                         double operating_income, double cash, double cash_at_round,
+                                         double spend_rate) {
   const double income = operating_income > 0.0 ? operating_income : 0.0;
   if (cash_flow_funded) return reinvestment_rate * income;
-  return (cash > 0.0 ? spend_rate * cash : 0.0) + income;
+  double burn = cash_at_round > 0.0 ? spend_rate * cash_at_round : 0.0;
+  if (burn > cash) burn = cash > 0.0 ? cash : 0.0;
+  return burn + income;
 }
 
 // The revenue factor of a raise: R / R_bar; 1 while the trend is zero.

@@ -142,16 +142,19 @@ struct FirmDynamic {
   double* subsidy;               // [replicate][firm] USD of budget top-ups this step
   std::int32_t* acquired_by;     // [replicate][firm] acquirer of a dead slot, or -1
   std::int64_t* cash_at_review;  // [replicate][firm] USD at the last strategy review
+  // [replicate][firm] USD a venture firm held after its last round (or at start or entry): it
+  // plans its burn on this, spend_rate x cash_at_round a step (kernels/funding_rounds.hpp).
+  std::int64_t* cash_at_round;
   double* quality_start;  // [replicate][segment][firm] endogenous quality at start/entry (Elo)
   // Data (kernels/data_stocks.hpp): general text, trained on, is public_held + licensed_held
   // (data_stock); domain data counts only in its segment's quality.
-  double* public_held;       // [replicate][firm] T tokens of public text held
-  double* licensed_held;     // [replicate][firm] T tokens of licensed or released general text
-  double* general_acquired;  // [replicate][firm] T tokens of general text ever licensed/released
-  double* data_licensed;     // [replicate][firm] T tokens a data vendor has ever licensed out
-  double* domain_data;       // [replicate][segment][firm] T tokens held
-  double* domain_acquired;   // [replicate][segment][firm] T tokens ever gathered or bought
-  double* packaging_capacity;    // [replicate][firm] accelerator units per step (reserved)
+  double* public_held;         // [replicate][firm] T tokens of public text held
+  double* licensed_held;       // [replicate][firm] T tokens of licensed or released general text
+  double* general_acquired;    // [replicate][firm] T tokens of general text ever licensed/released
+  double* data_licensed;       // [replicate][firm] T tokens a data vendor has ever licensed out
+  double* domain_data;         // [replicate][segment][firm] T tokens held
+  double* domain_acquired;     // [replicate][segment][firm] T tokens ever gathered or bought
+  double* packaging_capacity;  // [replicate][firm] accelerator units per step (reserved)
   // [replicate][firm][CapacityPlanLayout::stride()] pipelines of capacity orders and demand
   // estimates (kernels/capacity_investment.hpp).
   double* capacity_plan;

@@ -311,6 +311,7 @@ struct FirmDynamicState {
         alive(replicate_rows(setup.alive, setup.replicates)),
         cash(replicate_rows(setup.cash, setup.replicates)),
         cash_at_review(replicate_rows(setup.cash, setup.replicates)),
+        cash_at_round(replicate_rows(setup.cash, setup.replicates)),
         strategy(replicate_rows(setup.strategy, setup.replicates)),
         strategy_next(
             adaptation ? setup.strategy.size() * static_cast<std::size_t>(setup.replicates) : 0),
@@ -391,6 +392,7 @@ struct FirmDynamicState {
     v.subsidy = raw(subsidy);
     v.acquired_by = raw(acquired_by);
     v.cash_at_review = raw(cash_at_review);
+    v.cash_at_round = raw(cash_at_round);
     return v;
   }
   OverflowRecord overflow_record() {
@@ -401,15 +403,14 @@ struct FirmDynamicState {
   }
 
   double bytes() const {
-    return bytes_of(quality_term, price_term, awareness, alive, cash, cash_at_review, strategy,
-                    strategy_next, growth, subsidy, acquired_by, fab_capacity, hbm_capacity,
-                    packaging_capacity, capacity_plan,
-                    installed_compute, data_stock, training_compute, capability, rd_stock,
-                    quality_start, marketing_stock, rd_budget, marketing_budget, capex,
-                    external_cost, service_revenue, funding, net_burn, operating_income,
-                    revenue_trend, service_price, service_quality, base_quality, base_price,
-                    overflow, overflow_any, public_held, licensed_held, general_acquired,
-                    data_licensed, domain_data, domain_acquired);
+    return bytes_of(quality_term, price_term, awareness, alive, cash, cash_at_review, cash_at_round,
+                    strategy, strategy_next, growth, subsidy, acquired_by, fab_capacity,
+                    hbm_capacity, packaging_capacity, capacity_plan, installed_compute, data_stock,
+                    training_compute, capability, rd_stock, quality_start, marketing_stock,
+                    rd_budget, marketing_budget, capex, external_cost, service_revenue, funding,
+                    net_burn, operating_income, revenue_trend, service_price, service_quality,
+                    base_quality, base_price, overflow, overflow_any, public_held, licensed_held,
+                    general_acquired, data_licensed, domain_data, domain_acquired);
   }
   // A firm's starting general text (firm data_stock) is public text up to the world's stock at
   // the start, and licensed text beyond it (kernels/data_stocks.hpp).
@@ -428,10 +429,10 @@ struct FirmDynamicState {
     const double segment_firm_cells = firm_cells * kSegments;
     // quality_term, price_term; awareness.
     double bytes = 2.0 * segment_firm_cells * kF64 + firm_cells * kF64;
-    // alive, cash, cash_at_review, subsidy, acquired_by, the eleven stocks and budgets
-    // (fab_capacity .. capex), the four data stocks and ledgers (public_held ..
+    // alive, cash, cash_at_review, cash_at_round, subsidy, acquired_by, the eleven stocks and
+    // budgets (fab_capacity .. capex), the four data stocks and ledgers (public_held ..
     // data_licensed), external_cost, service_revenue.
-    bytes += firm_cells * (kU8 + 2.0 * kI64 + kF64 + kI32 + 15.0 * kF64 + 2.0 * kI64);
+    bytes += firm_cells * (kU8 + 3.0 * kI64 + kF64 + kI32 + 15.0 * kF64 + 2.0 * kI64);
     // quality_start, domain_data, domain_acquired.
     bytes += segment_firm_cells * 3.0 * kF64;
     // funding; net_burn, operating_income, revenue_trend.
@@ -453,6 +454,7 @@ struct FirmDynamicState {
   thrust::device_vector<std::uint8_t> alive;
   thrust::device_vector<std::int64_t> cash;
   thrust::device_vector<std::int64_t> cash_at_review;
+  thrust::device_vector<std::int64_t> cash_at_round;
   thrust::device_vector<double> strategy;           // [replicate][parameter][firm]
   thrust::device_vector<double> strategy_next;      // adaptation writes here, then swaps
   thrust::device_vector<double> growth;             // [replicate][firm] at a review

@@ -247,6 +247,7 @@ struct OneReplicate {
   }();
   std::vector<std::int32_t> acquired_by = std::vector<std::int32_t>(kFirms, 3);
   std::vector<std::int64_t> cash_at_review = std::vector<std::int64_t>(kFirms, 0);
+  std::vector<std::int64_t> cash_at_round = std::vector<std::int64_t>(kFirms, 0);
   std::vector<double> quality_start = std::vector<double>(kSegmentCells, 7.0);
   // The four [firm] data stocks and ledgers (public_held .. data_licensed) and the two
   // [segment][firm] ones (domain_data, domain_acquired).
@@ -325,6 +326,7 @@ struct OneReplicate {
     c.dyn.subsidy = subsidy.data();
     c.dyn.acquired_by = acquired_by.data();
     c.dyn.cash_at_review = cash_at_review.data();
+    c.dyn.cash_at_round = cash_at_round.data();
     c.dyn.quality_start = quality_start.data();
     c.dyn.public_held = data[0].data();
     c.dyn.licensed_held = data[1].data();
@@ -409,6 +411,7 @@ TEST(Entry, AnEntrantTakesTheLowestDeadSlotWithoutCustomers) {
   }
   EXPECT_EQ(one.acquired_by[4], -1);
   EXPECT_EQ(one.cash_at_review[4], one.cash[4]);
+  EXPECT_EQ(one.cash_at_round[4], one.cash[4]) << "an entrant plans its burn on its seed round";
   // Its data starts at zero, every stock and ledger, in every segment; other slots keep theirs.
   for (std::size_t k = 0; k < one.data.size(); ++k) {
     EXPECT_EQ(one.data[k][4], 0.0) << "data " << k;

@@ -17,14 +17,18 @@ namespace {
 
 using testing::load_config_text;
 
-TEST(Funding, BudgetFollowsOperatingCashFlowAndAVentureFirmsCash) {
+TEST(Funding, BudgetFollowsOperatingCashFlowAndAVentureFirmsLastRound) {
   // Cash-flow firm: rho x OCF, whatever its cash; nothing from a negative OCF.
-  EXPECT_DOUBLE_EQ(planned_budget(true, 0.5, 8e9, 1e12, 0.03), 4e9);
-  EXPECT_DOUBLE_EQ(planned_budget(true, 0.5, -8e9, 1e12, 0.03), 0.0);
-  // Venture firm: spend_rate x cash + OCF; a negative OCF and a negative cash add nothing.
-  EXPECT_DOUBLE_EQ(planned_budget(false, 0.5, 2e8, 1e10, 0.06), 0.06 * 1e10 + 2e8);
-  EXPECT_DOUBLE_EQ(planned_budget(false, 0.5, -2e8, 1e10, 0.06), 0.06 * 1e10);
-  EXPECT_DOUBLE_EQ(planned_budget(false, 0.5, 3e7, -5.0, 0.06), 3e7);
+  EXPECT_DOUBLE_EQ(planned_budget(true, 0.5, 8e9, 1e12, 1e12, 0.03), 4e9);
+  EXPECT_DOUBLE_EQ(planned_budget(true, 0.5, -8e9, 1e12, 1e12, 0.03), 0.0);
+  // Venture firm: spend_rate x the cash after its last round + OCF, whatever cash is left
+  // while that covers the burn; a negative OCF and a negative cash add nothing.
+  EXPECT_DOUBLE_EQ(planned_budget(false, 0.5, 2e8, 1e10, 1e10, 0.06), 0.06 * 1e10 + 2e8);
+  EXPECT_DOUBLE_EQ(planned_budget(false, 0.5, 2e8, 4e9, 1e10, 0.06), 0.06 * 1e10 + 2e8);
+  EXPECT_DOUBLE_EQ(planned_budget(false, 0.5, -2e8, 1e10, 1e10, 0.06), 0.06 * 1e10);
+  EXPECT_DOUBLE_EQ(planned_budget(false, 0.5, 3e7, -5.0, 1e10, 0.06), 3e7);
+  // Less cash than the planned burn: it spends what it has.
+  EXPECT_DOUBLE_EQ(planned_budget(false, 0.5, 0.0, 2e8, 1e10, 0.06), 2e8);
 }
 
 TEST(Funding, RoundOddsScaleWithTheOddsOfBeatingTheTypicalFirmAndWithGrowth) {
@@ -157,11 +161,18 @@ TEST(Funding, ALabWhoseRaiseFailsWithoutRevenueClosesDown) {
   EnsembleSnapshot before, after;
   sim.backend().read_snapshot(before);
   bool closed = false;
+  std::int64_t first_burn = -1;
   for (int t = 0; t < 60 && !closed; ++t) {
     sim.step();
     sim.backend().read_snapshot(after);
     const auto k = static_cast<std::size_t>(layout::replicate_firm(0, 0, n));
     EXPECT_EQ(after.funding[k], 0);
+    // It burns what it planned at the start (spend_rate x its starting cash, and the fixed
+    // cost) every month, so its runway shortens: whole-USD rounding of the step's costs.
+    if (first_burn < 0) first_burn = before.cash[k] - after.cash[k];
+    if (after.alive[k]) {
+      EXPECT_NEAR(before.cash[k] - after.cash[k], first_burn, 2) << "step " << t;
+    }
     if (before.alive[k] && !after.alive[k]) {
       closed = true;
       // It closed down with cash left, less than one month of its burn, not bankrupt.
