@@ -156,8 +156,8 @@ inline constexpr VariableSpec kUtilityOffset{
 // of price) are counted, in kLayerNames order. An auxiliary coordinate of every variable with
 // a layer dimension.
 inline constexpr VariableSpec kLayerUnit{"layer_unit", "", "unit of the layer's quantities"};
-inline constexpr const char* kLayerUnitNames[kLayers] = {
-    "HBM stacks", "accelerator units", "H100e-months", "M tokens", "customers"};
+inline constexpr const char* kLayerUnitNames[kLayers] = {"HBM stacks", "accelerator units",
+                                                         "H100e-months", "M tokens", "customers"};
 
 // --- Variable attributes ------------------------------------------------------------------
 inline constexpr const char* kUnitsAttr = "units";

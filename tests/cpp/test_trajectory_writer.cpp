@@ -485,8 +485,8 @@ TEST_F(TrajectoryWriterTest, WritesFramesCoordinatesAndMetadata) {
   EXPECT_EQ(ReadStrings(f, schema::kLayer.name),
             (std::vector<std::string>{"hbm", "accelerator", "cloud", "model", "service"}));
   EXPECT_EQ(ReadStrings(f, schema::kLayerUnit.name),
-            (std::vector<std::string>{"HBM stacks", "accelerator units", "H100e-months",
-                                      "M tokens", "customers"}));
+            (std::vector<std::string>{"HBM stacks", "accelerator units", "H100e-months", "M tokens",
+                                      "customers"}));
 
   // Every dimension of every variable has its coordinate attached as a dimension scale.
   std::vector<std::pair<const char*, std::vector<const char*>>> dims_of = {

@@ -317,6 +317,88 @@ def test_flows_without_funding_or_a_full_year_are_skipped_with_the_reason(tmp_pa
     assert revenue and all(r.result == "skipped" and "all 12" in r.note for r in revenue)
 
 
+SUPPLY_CONFIG = """
+[compute]
+accelerator_unit_cost = 3000.0
+hbm_per_accelerator = 6.0
+hbm_unit_cost = 250.0
+[data]
+public_text_stock = 300.0
+public_text_growth = 0.07
+"""
+
+
+def write_supply(path):
+    """write_flows' file (2024 = steps 1..12 of 2023-12 .. 2025-01) with prices, units, compute,
+    data and model-layer shares whose 2024 statistics are known; the months outside 2024 carry
+    values a leak would show."""
+    write_flows(path, FLOW_RATIOS)
+    T, F = 14, len(FIRMS)
+    with h5py.File(path, "r+") as f:
+        f.attrs["config"] = SUPPLY_CONFIG
+        rev, units = f["layer_revenue"][:], f["layer_units"][:]
+        units[0, :, :] = 10.0
+        hbm_price = np.full(T, 1e9)
+        hbm_price[1:13] = 500.0                      # twice the unit cost ...
+        hbm_price[7] = 250.0                         # ... but one month at the cost floor
+        rev[0, :, 0] = hbm_price * 10.0
+        cost = 3000.0 + 6.0 * hbm_price
+        rev[0, :, 1] = np.where(np.arange(T) < 13, vr.ACCELERATOR_MARKUP["value"] * cost, 1e9) * 10
+        rev[0, :, 2] = 1e9
+        units[0, 12, 2] = 100.0                      # 2024-12: 1 USD per GPU-hour
+        rev[0, 12, 2] = 1.0 * vr.HOURS_PER_MONTH * 100.0
+        f["layer_revenue"][...] = rev
+        f["layer_units"][...] = units
+        price = np.full((1, T, len(LAYERS), F), np.nan)
+        price[0, :, 2, 0] = 1.0                      # NVIDIA slot rents out compute here
+        f.create_dataset("price", data=price)
+        installed = np.full((1, T, F), 1000.0)
+        installed[0, :, 0] = 400.0                   # 100 rented of its 400: 25 %
+        f.create_dataset("installed_compute", data=installed)
+        held = np.full((1, T, F), 1.0)
+        held[0, 12, 2] = 20.0                        # OpenAI, 2024-12: 20 T tokens
+        held[0, 13, 4] = 1e6                         # 2025-01, outside the year
+        f.create_dataset("data_stock", data=held)
+        shares = np.zeros((1, T, len(LAYERS), F))
+        shares[0, :, 3, 2] = 0.5                     # OpenAI half the model layer in 2024
+        shares[0, 0, 3, 2] = shares[0, 13, 3, 2] = 1.0
+        f.create_dataset("revenue_share", data=shares)
+    return path
+
+
+def test_supply_compares_2024_prices_data_and_shares(tmp_path):
+    path = write_supply(tmp_path / "supply.h5")
+    rows = {r.statistic: r for r in vr.section_supply(vr.read_trajectory(path))}
+    acc = rows["accelerator price / cost of making one, 2024"]
+    assert acc.values["measured"] == pytest.approx(vr.ACCELERATOR_MARKUP["value"])
+    assert acc.result == "pass"
+    hbm = rows["HBM price / unit cost, lowest month of 2024"]
+    assert hbm.values["measured"] == pytest.approx(1.0) and hbm.result == "miss"
+    assert hbm.values["first"] == pytest.approx(2.0)
+    rent = rows["H100e rental price, 2024-12, USD per GPU-hour"]
+    assert rent.values["measured"] == pytest.approx(1.0) and rent.result == "miss"
+    used = rows["rented share of the clouds' installed compute, 2024-12"]
+    assert used.values["measured"] == pytest.approx(0.25) and used.result == "report"
+    data = rows["largest general text held, end of 2024, T tokens"]
+    assert data.values["measured"] == pytest.approx(20.0) and data.result == "pass"
+    assert "held by OpenAI" in data.note
+    assert data.values["world"] == pytest.approx(300.0 * 1.07 ** (12 / 12))
+    share = rows["model-layer revenue share of OpenAI, 2024"]
+    assert share.values["measured"] == pytest.approx(0.5) and share.result == "pass"
+    # no firm named Google or Anthropic in the hand-made table: said, not hidden
+    assert rows["model-layer revenue share of Google, 2024"].result == "skipped"
+
+
+def test_supply_without_a_config_is_skipped_with_the_reason(tmp_path):
+    path = write_supply(tmp_path / "noconfig.h5")
+    with h5py.File(path, "r+") as f:
+        del f.attrs["config"]
+    rows = {r.statistic: r for r in vr.section_supply(vr.read_trajectory(path))}
+    acc = rows["accelerator price / cost of making one, 2024"]
+    assert acc.result == "skipped" and "config" in acc.note
+    assert rows["H100e rental price, 2024-12, USD per GPU-hour"].result == "miss"
+
+
 def test_the_2024_leader_is_read_from_the_data(tmp_path):
     path = write_handmade(tmp_path / "lead.h5", steps=13)
     with h5py.File(path, "r+") as f:
@@ -404,10 +486,10 @@ def test_end_to_end_report_names_every_section(small_run, tmp_path):
     rows = json.loads(js.read_text())["rows"]
     assert {row["section"] for row in rows} == set(vr.SECTIONS)
     assert all(row["result"] in ("pass", "miss", "skipped", "report") for row in rows)
-    # only the dynamics, Korea and flows (NF figures, cash) sections report values without a
-    # target
+    # only the dynamics, Korea, flows (NF figures, cash) and supply (cloud use) sections report
+    # values without a target
     assert {row["section"] for row in rows if row["result"] == "report"} == {
-        "dynamics", "korea", "flows"}
+        "dynamics", "korea", "flows", "supply"}
     # the 30-step run from 2024-01 covers 2024: every layer has its 2024 row, none skipped
     flows = {row["statistic"]: row for row in rows if row["section"] == "flows"}
     for t in vr.FLOW_TARGETS:

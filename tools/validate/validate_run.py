@@ -13,6 +13,9 @@ each statistic with its measured value, target, tolerance (and why), source, and
   flows          2024 money flows: each layer's revenue summed over 2024-01..2024-12 against
                  the reported 2024 figure (within a factor 1.5); funding raised in 2024; the
                  hyperscalers' cash at the end of 2024 against its start
+  supply         the 2024 supply side: accelerator price / cost, HBM price / unit cost (sold
+                 out), the rental price in 2024-12, the clouds' rented share (report), the
+                 largest data holding, the model layer's revenue shares
   size-tail      firm-size tail exponent (Hill estimator) at the last recorded step
   growth         shape of the yearly log growth-rate distribution (Laplace vs Normal)
   volatility     growth volatility vs firm size (slope beta)
@@ -160,8 +163,8 @@ MIN_GROWTH_OBS = 30
 YEAR = 12                       # steps per year (one step per month)
 
 TITLE = "aimarket trajectory"
-SECTIONS = ["shares", "concentration", "dynamics", "korea", "flows", "size-tail", "growth",
-            "volatility", "churn", "persistence"]
+SECTIONS = ["shares", "concentration", "dynamics", "korea", "flows", "supply", "size-tail",
+            "growth", "volatility", "churn", "persistence"]
 SECTION_TITLES = {
     "shares": "1. Starting shares vs calibration figures (first recorded step)",
     "concentration": "2. Concentration ordering at the start (HHI x 10,000)",
@@ -170,6 +173,8 @@ SECTION_TITLES = {
     "korea": "2c. Korea's home market: Korean firms' share of Korea's adopters",
     "flows": "2d. 2024 money flows: layer revenue, funding and cash against reported 2024 "
              "figures",
+    "supply": "2e. The 2024 supply side: prices against cost, the rental price, data held, the "
+              "model layer's shares",
     "size-tail": "3a. Firm-size tail exponent (Hill) at the last recorded step",
     "growth": "3b. Growth-rate distribution shape (yearly log growth)",
     "volatility": "3c. Growth volatility vs size",
@@ -945,6 +950,222 @@ def section_flows(tr):
     return rows
 
 
+# The 2024 supply side (section 2e). Each a structural figure of 2024, not a level the model is
+# calibrated to: prices against cost, the rental price, data against the world's stock, the
+# model layer's shares.
+# Accelerators: Raymond James estimated that an H100 costs NVIDIA 3,320 USD to make, HBM
+# included, and sells for 25,000-30,000 USD (via Barron's, Aug 2023; Epoch AI uses it in
+# github.com/epoch-research/training-cost-trends): price / cost 7.5-9.0, midpoint 8.3.
+ACCELERATOR_MARKUP = dict(
+    value=27500.0 / 3320.0,
+    measures="price / cost of making an accelerator (model: the layer's mean price over "
+             "accelerator_unit_cost + hbm_per_accelerator x the HBM price), 2024",
+    source="Raymond James via https://www.techspot.com/news/99839-nvidia-garners-reported-1000-"
+           "profit-each-h100-gpu.html; https://github.com/epoch-research/training-cost-trends")
+# HBM: sold out for 2024 (SK hynix, 21 Feb 2024; Micron, 20 Mar 2024; figures_2024.md section
+# 7). In the model a sold-out market is one whose price stays above its cost floor (the price
+# rule p <- p (D / S)^eta falls to the unit cost only when supply exceeds demand).
+HBM_SOLD_OUT_SOURCE = ("https://www.eenewseurope.com/en/micron-has-also-sold-out-of-hbm-drams-"
+                       "for-2024/; http://www.Datacenterdynamics.com/en/news/sk-hynix-confirms-"
+                       "hbm-chips-sold-out-for-2024-limited-supply-left-for-2025/ "
+                       "(figures_2024.md section 7)")
+# H100 rental: "$2 H100s" by late 2024 on GPU clouds, from >$8/h at the 2023 peak (Eugene
+# Cheah, Latent Space, Oct 2024; figures_2024.md section 5); early 2024: median across clouds
+# ">$7" (AIMultiple), specialised clouds ~2.85 (weak attribution). Per H100e-month: x 730.
+RENTAL_2024_12 = dict(
+    value=2.0,
+    measures="H100 rental price, late 2024, USD per GPU-hour (model: the cloud layer's mean "
+             "price in 2024-12 / 730 hours)",
+    source="Latent Space, \"$2 H100s\", https://www.latent.space/p/gpu-bubble (figures_2024.md "
+           "section 5)")
+HOURS_PER_MONTH = 730.0
+# The largest disclosed 2024 training set: Llama 3, 15 T tokens (Meta, "The Llama 3 Herd of
+# Models", arXiv:2407.21783). A lab trains on what it holds, so its general text should be of
+# this order.
+LARGEST_TRAINING_SET = dict(
+    value=15.0,
+    measures="largest general text (public + licensed) a firm holds, end of 2024, T tokens, "
+             "against the largest disclosed 2024 training set (Llama 3: 15 T)",
+    source="Meta, arXiv:2407.21783")
+# Enterprise LLM API spending shares, 2023 (Menlo Ventures; figures_2024.md section 1), read
+# as the 2024 model layer's revenue shares (the config's api_share calibrates the offsets of a
+# buyer without partner to them at the start).
+MODEL_SHARE_TARGETS = [("OpenAI", 0.50), ("Anthropic", 0.12), ("Google", 0.07)]
+MODEL_SHARE_SOURCE = "Menlo Ventures 2023 enterprise LLM API shares (figures_2024.md section 1)"
+
+
+def run_config(f):
+    """The resolved config the run wrote into the file (attribute `config`), or None."""
+    import tomllib
+    text = f.attrs.get("config")
+    if text is None:
+        return None
+    if isinstance(text, bytes):
+        text = text.decode()
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return None
+
+
+def section_supply(tr):
+    """The 2024 supply side: the accelerators' price against their cost, HBM's price against
+    its cost floor (sold out), the late-2024 rental price, the clouds' rented share of their
+    compute (report), the largest data holding against the world's public text and the
+    largest 2024 training set, and the model layer's 2024 revenue shares."""
+    import h5py
+    sec = "supply"
+    rows = []
+    with h5py.File(tr.path, "r") as f:
+        dates = step_dates(tr, f)
+        idx, months = year_indices(dates, FLOW_YEAR)
+        have = {k: k in f for k in ("layer_revenue", "layer_units", "price", "installed_compute",
+                                    "data_stock", "revenue_share")}
+        revenue = f["layer_revenue"][:] if have["layer_revenue"] else None
+        units = f["layer_units"][:] if have["layer_units"] else None
+        price = f["price"][:] if have["price"] else None
+        installed = f["installed_compute"][:] if have["installed_compute"] else None
+        data = f["data_stock"][:] if have["data_stock"] else None
+        shares = f["revenue_share"][:] if have["revenue_share"] else None
+        config = run_config(f)
+    full_year = len(months) == 12 and len(idx) == 12
+    why = (f"the file records {len(idx)} steps dated {FLOW_YEAR} ({len(months)} distinct "
+           f"months); the year needs all 12 (record_every = 1)")
+    end = [i for i, d in enumerate(dates) if d == f"{FLOW_YEAR}-12"]
+
+    def mean_price(layer, steps):
+        """(R, len(steps)) the layer's mean price per unit: its revenue over its units."""
+        li = tr.layers.index(layer)
+        u = units[:, steps, li]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(u > 0, revenue[:, steps, li] / np.where(u > 0, u, 1.0), np.nan)
+
+    prices_known = revenue is not None and units is not None
+    compute = (config or {}).get("compute", {})
+
+    stat = f"accelerator price / cost of making one, {FLOW_YEAR}"
+    target = f"{ACCELERATOR_MARKUP['value']:.2f}"
+    if not prices_known or config is None:
+        rows.append(skipped(sec, stat, "the file has no layer_revenue, layer_units or config",
+                            target, ACCELERATOR_MARKUP["source"]))
+    elif not full_year:
+        rows.append(skipped(sec, stat, why, target, ACCELERATOR_MARKUP["source"]))
+    else:
+        cost = (compute.get("accelerator_unit_cost", 0.0) +
+                compute.get("hbm_per_accelerator", 0.0) * mean_price("hbm", idx))
+        ratio_by_month = mean_price("accelerator", idx) / cost          # (R, 12)
+        per_rep = np.nanmean(ratio_by_month, axis=1)
+        mean = float(per_rep.mean())
+        ratio = mean / ACCELERATOR_MARKUP["value"]
+        first = float(np.nanmean(ratio_by_month[:, 0]))
+        last = float(np.nanmean(ratio_by_month[:, -1]))
+        rows.append(Row(sec, stat, f"{mean:.3g}{spread_b(per_rep)}", target, FLOW_TOLERANCE,
+                        ACCELERATOR_MARKUP["source"], flow_verdict(ratio),
+                        f"model/reported = {ratio:.2f}; {first:.3g} in {dates[idx[0]]}, {last:.3g} "
+                        f"in {dates[idx[-1]]}; {ACCELERATOR_MARKUP['measures']}",
+                        dict(measured=mean, ratio=ratio, first=first, last=last,
+                             reported=ACCELERATOR_MARKUP["value"])))
+
+    stat = f"HBM price / unit cost, lowest month of {FLOW_YEAR}"
+    target = "> 1 in every month (sold out)"
+    tolerance = "above the cost floor (the price falls to it only when supply exceeds demand)"
+    if not prices_known or config is None:
+        rows.append(skipped(sec, stat, "the file has no layer_revenue, layer_units or config",
+                            target, HBM_SOLD_OUT_SOURCE))
+    elif not full_year:
+        rows.append(skipped(sec, stat, why, target, HBM_SOLD_OUT_SOURCE))
+    else:
+        ratio_by_month = mean_price("hbm", idx) / compute.get("hbm_unit_cost", np.nan)
+        lowest = float(np.nanmin(ratio_by_month))
+        first, last = float(np.nanmean(ratio_by_month[:, 0])), float(np.nanmean(ratio_by_month[:, -1]))
+        rows.append(Row(sec, stat, f"{lowest:.3g}", target, tolerance, HBM_SOLD_OUT_SOURCE,
+                        "pass" if lowest > 1.0 + 1e-9 else "miss",
+                        f"price / unit cost {first:.3g} in {dates[idx[0]]}, {last:.3g} in "
+                        f"{dates[idx[-1]]}; SK hynix and Micron sold out their 2024 HBM",
+                        dict(measured=lowest, first=first, last=last)))
+
+    stat = f"H100e rental price, {FLOW_YEAR}-12, USD per GPU-hour"
+    target = f"{RENTAL_2024_12['value']:.3g}"
+    if not prices_known:
+        rows.append(skipped(sec, stat, "the file has no layer_revenue or layer_units", target,
+                            RENTAL_2024_12["source"]))
+    elif not end:
+        rows.append(skipped(sec, stat, f"step {FLOW_YEAR}-12 is not recorded", target,
+                            RENTAL_2024_12["source"]))
+    else:
+        per_rep = mean_price("cloud", [end[0]])[:, 0] / HOURS_PER_MONTH
+        start = float(np.nanmean(mean_price("cloud", [0])[:, 0])) / HOURS_PER_MONTH
+        mean = float(np.nanmean(per_rep))
+        ratio = mean / RENTAL_2024_12["value"]
+        rows.append(Row(sec, stat, f"{mean:.3g}{spread_b(per_rep)}", target, FLOW_TOLERANCE,
+                        RENTAL_2024_12["source"], flow_verdict(ratio),
+                        f"model/reported = {ratio:.2f}; {start:.3g} at the first recorded step "
+                        f"({dates[0]}; reported early 2024: median >7, specialised clouds "
+                        f"~2.85); {RENTAL_2024_12['measures']}",
+                        dict(measured=mean, ratio=ratio, start=start,
+                             reported=RENTAL_2024_12["value"])))
+
+    stat = f"rented share of the clouds' installed compute, {FLOW_YEAR}-12"
+    if not (prices_known and installed is not None and price is not None) or not end:
+        rows.append(skipped(sec, stat, "the file lacks layer_units, installed_compute, price or "
+                            f"step {FLOW_YEAR}-12", "NF", "NF"))
+    else:
+        li = tr.layers.index("cloud")
+        t = end[0]
+        clouds = np.isfinite(price[:, t, li, :])                       # (R, F) cloud sellers
+        held = np.where(clouds, installed[:, t, :], 0.0).sum(axis=1)
+        per_rep = units[:, t, li] / np.where(held > 0, held, np.nan)
+        mean = float(np.nanmean(per_rep))
+        rows.append(Row(sec, stat, pct(mean), "NF", "- (no reported figure)", "NF", "report",
+                        "H100e-months rented in the month over the H100e installed at the firms "
+                        "that rent out compute (their own labs' and services' use included in "
+                        "the installed base)", dict(measured=mean)))
+
+    data_cfg = (config or {}).get("data", {})
+    stat = f"largest general text held, end of {FLOW_YEAR}, T tokens"
+    target = f"{LARGEST_TRAINING_SET['value']:.3g} T tokens"
+    if data is None or not end or config is None:
+        rows.append(skipped(sec, stat, "the file lacks data_stock, config or step "
+                            f"{FLOW_YEAR}-12", target, LARGEST_TRAINING_SET["source"]))
+    else:
+        t = end[0]
+        per_rep = np.nanmax(data[:, t, :], axis=1)
+        mean = float(per_rep.mean())
+        world = data_cfg.get("public_text_stock", np.nan) * (
+            1.0 + data_cfg.get("public_text_growth", 0.0)) ** (int(tr.steps[t]) / 12.0)
+        ratio = mean / LARGEST_TRAINING_SET["value"]
+        holder = tr.names[int(np.argmax(np.nanmean(data[:, t, :], axis=0)))]
+        rows.append(Row(sec, stat, f"{mean:.3g}{spread_b(per_rep)} T tokens", target,
+                        FLOW_TOLERANCE, LARGEST_TRAINING_SET["source"], flow_verdict(ratio),
+                        f"model/reported = {ratio:.2f}; held by {holder}; the world's public "
+                        f"text then {world:.3g} T tokens (held / world = {mean / world:.2f})",
+                        dict(measured=mean, ratio=ratio, world=world)))
+
+    for name, share in MODEL_SHARE_TARGETS:
+        stat = f"model-layer revenue share of {name}, {FLOW_YEAR}"
+        slots = firm_indices(tr, name)
+        if shares is None or revenue is None:
+            rows.append(skipped(sec, stat, "the file has no revenue_share or layer_revenue",
+                                pct(share), MODEL_SHARE_SOURCE))
+            continue
+        if not slots:
+            rows.append(skipped(sec, stat, f"no firm named {name}", pct(share), MODEL_SHARE_SOURCE))
+            continue
+        if not full_year:
+            rows.append(skipped(sec, stat, why, pct(share), MODEL_SHARE_SOURCE))
+            continue
+        li = tr.layers.index("model")
+        total = revenue[:, idx, li]                                     # (R, 12)
+        firm = (np.nan_to_num(shares[:, idx, li, :][:, :, slots]).sum(axis=2) * total)
+        per_rep = firm.sum(axis=1) / np.where(total.sum(axis=1) > 0, total.sum(axis=1), np.nan)
+        mean = float(np.nanmean(per_rep))
+        ratio = mean / share
+        rows.append(Row(sec, stat, pct(mean), pct(share), FLOW_TOLERANCE, MODEL_SHARE_SOURCE,
+                        flow_verdict(ratio), f"model/reported = {ratio:.2f}",
+                        dict(measured=mean, ratio=ratio, reported=share)))
+    return rows
+
+
 def year_pairs(tr, window_years):
     """Recorded-position pairs (i0, i1) one year apart, non-overlapping, ending at the last
     recorded step, within the last `window_years` years. Returns (pairs, reason if none)."""
@@ -1383,6 +1604,8 @@ def main(argv=None):
         rows += section_korea(tr)
     if "flows" in todo:
         rows += section_flows(tr)
+    if "supply" in todo:
+        rows += section_supply(tr)
     if "size-tail" in todo:
         rows += section_size_tail(tr, figs)
     if "growth" in todo:
