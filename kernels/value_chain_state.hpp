@@ -36,7 +36,7 @@ constexpr double kUnitScale = 65536.0;
 // A firm's strategy parameters (MODEL.md section 5; configs/strategies/), per replicate
 // because strategy adaptation moves them: [replicate][parameter][firm].
 enum StrategyParameter : int {
-  kSpendRate = 0,     // share of cash spent per step
+  kSpendRate = 0,     // share of the cash after the last round spent per step
   kComputeShare = 1,  // shares of the budget: compute (or capacity), data, R&D, marketing
   kDataShare = 2,
   kRdShare = 3,

@@ -50,8 +50,8 @@ struct FirmsSettings {
   double synthetic_awareness = 1.0;   // marketing awareness weight
   double foreign_language_fit = 0.5;  // language fit of a firm outside its home region
   double synthetic_cash = 5.0;        // USD M, starting cash of a synthetic firm
-  // Spending: each step a firm spends spend_rate * cash, split by these shares (per firm
-  // overridable); shares must sum to 1.
+  // Spending: each step a venture firm spends spend_rate * its cash after its last round (plus
+  // its operating cash flow), split by these shares (per firm overridable); shares sum to 1.
   double spend_rate = 0.05;  // per step
   double compute_share = 0.4;
   double data_share = 0.1;

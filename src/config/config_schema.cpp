@@ -198,9 +198,11 @@ const std::vector<KeySpec> kSettingsKeys = {
      "Cash of each synthetic firm at step 0.", AIMARKET_FIELD(firms.synthetic_cash), nullptr,
      nullptr},
     {"firms", "spend_rate", KeyKind::kFloat, "0.05", "per step", Closed(0.0, 1.0), kNoNames,
-     "Fraction of its cash a venture-funded firm spends in a step on top of its operating cash "
-     "flow (1 / the months of runway it plans), split by the four `*_share` keys; a `[[firm]]` "
-     "may set its own. Not used by cash-flow firms (`reinvestment_rate`).",
+     "Fraction of the cash it held after its last funding round (or at the start, or its entry) "
+     "that a venture-funded firm spends in a step on top of its operating cash flow: 1 / the "
+     "months of runway it plans when it raises, so its runway shortens until it raises again. "
+     "Split by the four `*_share` keys; a `[[firm]]` may set its own. Not used by cash-flow "
+     "firms (`reinvestment_rate`).",
      AIMARKET_FIELD(firms.spend_rate), nullptr, nullptr},
     {"firms", "compute_share", KeyKind::kFloat, "0.4", "fraction", Closed(0.0, 1.0), kNoNames,
      "Share of a firm's spending on compute (accelerators, HBM, cloud). `compute_share + "
@@ -274,8 +276,8 @@ const std::vector<KeySpec> kSettingsKeys = {
     {"firms", "fixed_cost", KeyKind::kFloat, "0.0", "USD M per step", Closed(0.0, kMaxCash),
      kNoNames,
      "Fixed cost of running a firm (staff, offices) every live firm pays each step, outside the "
-     "economy; with spending a share of cash, it is what makes a firm without revenue run out "
-     "of cash and exit.",
+     "economy; with the planned burn (`spend_rate`), it is what makes a firm without revenue "
+     "or funding run out of cash and exit.",
      AIMARKET_FIELD(firms.fixed_cost), nullptr, nullptr},
     {"firms", "reinvestment_rate", KeyKind::kFloat, "0.5", "fraction of operating cash flow",
      Closed(0.0, 10.0), kNoNames,
@@ -837,8 +839,9 @@ const std::vector<KeySpec> kFirmKeys = {
      "not from here.",
      AIMARKET_FIRM(other_income), nullptr, nullptr},
     {"firm", "financing", KeyKind::kChoice, nullptr, "-", NoRange(), kFinancingList,
-     "How the firm pays for its spending: `\"venture\"` spends `spend_rate` of its cash plus "
-     "its operating cash flow and raises funding rounds; `\"cash_flow\"` spends "
+     "How the firm pays for its spending: `\"venture\"` spends `spend_rate` of the cash it held "
+     "after its last round plus its operating cash flow and raises funding rounds; "
+     "`\"cash_flow\"` spends "
      "`reinvestment_rate` of its operating cash flow (docs/MODEL.md, Budgets and funding).",
      AIMARKET_FIRM_OPTIONAL(financing, nullptr),
      "`\"cash_flow\"` for big_tech, chip_vendor, memory_vendor and cloud, else `\"venture\"`",

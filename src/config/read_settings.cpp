@@ -141,7 +141,7 @@ void check_settings(Config& config, const SettingNodes& nodes, Problems& problem
     }
     if (preset[0] > 1.0) {
       problems.add(*found->second, key + ".spend_rate",
-                   "a spending rate is a share of cash per step, at most 1; got " +
+                   "a spending rate is a share of the raised cash per step, at most 1; got " +
                        config_schema::number_text(preset[0]));
     }
     if (std::fabs(shares - 1.0) > kShareSumTolerance) {
