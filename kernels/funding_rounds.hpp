@@ -30,10 +30,12 @@
 //   growth = R / R_bar, R this step's revenue (customers and sales), R_bar its exponential
 //     average with time constant `revenue_trend_months` (1 before any revenue),
 // p0 = `round_success`, the chance of a typical firm with flat revenue. A closed round brings
-// S = B / s_j (as many months of this burn as the
-// firm's spending rate plans for) from outside the economy. A raise that fails leaves a firm
-// without revenue with less than a month of cash to close down; every firm exits when its
-// cash is negative.
+// S = B / s_j - cash from outside the economy: the firm then holds 1 / s_j months of this burn,
+// the runway its spending rate plans for. (A round of B / s_j on top of the cash left would
+// grow the planned burn by a fixed factor at every round, (M + 1 / s_j) s_j = 1.36 at
+// M = 6, s_j = 0.06, whatever the firm's traction: exponential funding for ever.) A raise that
+// fails leaves a firm without revenue with less than a month of cash to close down; every firm
+// exits when its cash is negative.
 #pragma once
 
 #include <cmath>
@@ -125,7 +127,9 @@ AIMARKET_HD inline RoundOutcome venture_round(const ValueChainParams& p, double 
   const double chance = round_chance(p.round_success, edge, round_growth(revenue, trend));
   const DrawBlock d = draw_block(seed, replicate, step, firm, DrawPurpose::kFundingRound, 0);
   if (spend_rate > 0.0 && uniform_open01(d.word[0]) < chance) {
-    out.raised = burn / spend_rate;
+    // Enough to hold 1 / spend_rate months of this burn: the runway it plans, topped up.
+    const double raised = burn / spend_rate - (cash > 0.0 ? cash : 0.0);
+    out.raised = raised > 0.0 ? raised : 0.0;
   } else if (!(revenue > 0.0) && cash < burn) {
     out.close_down = true;
   }

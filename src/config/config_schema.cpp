@@ -289,7 +289,8 @@ const std::vector<KeySpec> kSettingsKeys = {
     {"firms", "raise_runway_months", KeyKind::kFloat, "6.0", "months", Closed(0.0, 1000.0),
      kNoNames,
      "A venture-funded firm tries to raise a round in a step that leaves it with less than this "
-     "many months of its net burn in cash; 0: no rounds.",
+     "many months of its net burn in cash; a closed round brings its cash to 1 / spend_rate "
+     "months of that burn. 0: no rounds.",
      AIMARKET_FIELD(firms.raise_runway_months), nullptr, nullptr},
     {"firms", "round_success", KeyKind::kFloat, "0.11", "probability per step", Closed(0.0, 1.0),
      kNoNames,

@@ -63,9 +63,9 @@ TEST(Funding, ARoundBringsTheMonthsOfBurnTheSpendingRatePlans) {
   EXPECT_FALSE(none.close_down);
   EXPECT_FALSE(seeks_round(sure, 70e6, 10e6));
   EXPECT_FALSE(seeks_round(sure, 1e6, -10e6)) << "a firm that earns cash does not raise";
-  // At 50 M it raises 10 M / 0.05 = 200 M: twenty months of the burn.
+  // At 50 M it raises 10 M / 0.05 - 50 M = 150 M: it then holds twenty months of the burn.
   const RoundOutcome raised = venture_round(sure, 50e6, 10e6, 0.0, 0.0, 0.0, 0.05, 1, 0, 3, 4);
-  EXPECT_DOUBLE_EQ(raised.raised, 200e6);
+  EXPECT_DOUBLE_EQ(raised.raised, 150e6);
   EXPECT_FALSE(raised.close_down);
   // A round that cannot close: a firm without revenue and less than a month of cash closes
   // down; one with revenue, or with more than a month of cash, goes on.
@@ -141,10 +141,12 @@ TEST(Funding, AVentureLabRaisesItsPlannedRunwayWhenItRunsShort) {
       const std::int64_t burn = before.cash[k] - (after.cash[k] - after.funding[k]);
       if (after.funding[k] > 0) {
         ++rounds;
-        // Raised = burn / spend_rate, rounded to the dollar, and only when cash before the
-        // round covered fewer than 6 months of the burn.
-        EXPECT_EQ(after.funding[k], std::llround(static_cast<double>(burn) / 0.05));
-        EXPECT_LT(static_cast<double>(after.cash[k] - after.funding[k]), 6.0 * burn);
+        // Raised = burn / spend_rate less the cash left, rounded to the dollar, and only when
+        // that cash covered fewer than 6 months of the burn: it then holds 20 months of it.
+        const std::int64_t left = after.cash[k] - after.funding[k];
+        EXPECT_EQ(after.funding[k],
+                  std::llround(static_cast<double>(burn) / 0.05 - static_cast<double>(left)));
+        EXPECT_LT(static_cast<double>(left), 6.0 * burn);
       } else if (burn > 0) {
         EXPECT_GE(static_cast<double>(after.cash[k]), 6.0 * burn) << "short and not raising";
       }
