@@ -443,15 +443,11 @@ struct PlanFirmStep {
     // compute budget (a pure service firm rents inference by need) or leaves it unspent (idle
     // capacity) gets none.
     const double compute_subsidy = c.p.region.compute_subsidy[region];
-    // The strategy's split, re-allocated away from items the firm has no use for.
-    const BudgetShares share =
-        usable_budget_shares(mask, BudgetShares{strategy(kComputeShare), strategy(kDataShare),
-                                                strategy(kRdShare), strategy(kMarketingShare)});
-    const double own_rd = budget * share.rd;
-    double compute_budget = budget * share.compute * (1.0 + compute_subsidy);
+    const double own_rd = budget * strategy(kRdShare);
+    double compute_budget = budget * strategy(kComputeShare) * (1.0 + compute_subsidy);
     double compute_spent = 0.0;
     c.dyn.rd_budget[index] = own_rd * (1.0 + c.p.region.rd_subsidy[region]);
-    c.dyn.marketing_budget[index] = budget * share.marketing;
+    c.dyn.marketing_budget[index] = budget * strategy(kMarketingShare);
 
     const bool merchant_chips = (mask & kLayerBitAccelerator) && !c.firm.in_house_chips[j];
     const bool memory_maker = (mask & kLayerBitHbm) != 0;
@@ -460,7 +456,8 @@ struct PlanFirmStep {
     // cash) less its other budgets, topped up by the compute subsidy. Demand sets how much
     // it orders; this only caps it, so a firm that cannot pay invests less and a large order
     // is paid over several steps' orders instead of emptying the till at once.
-    const double data_budget = budget * share.data;
+    const double data_budget =
+        (mask & (kLayerBitModel | kLayerBitService)) ? budget * strategy(kDataShare) : 0.0;
     double available = budget - own_rd - c.dyn.marketing_budget[index] - data_budget;
     available = available > 0.0 ? available * (1.0 + compute_subsidy) : 0.0;
     const PlanCapacity capacity{c, index, last};
@@ -515,7 +512,7 @@ struct PlanFirmStep {
       }
     }
     if (mask & (kLayerBitModel | kLayerBitService)) {
-      c.m.budget[c.cell(replicate, kMarketData, j)] = data_budget;
+      c.m.budget[c.cell(replicate, kMarketData, j)] = budget * strategy(kDataShare);
     }
     c.dyn.subsidy[index] = compute_spent * compute_subsidy / (1.0 + compute_subsidy) +
                            own_rd * c.p.region.rd_subsidy[region];

@@ -62,28 +62,6 @@ AIMARKET_HD inline double planned_budget(bool cash_flow_funded, double reinvestm
   return burn + income;
 }
 
-// A strategy's budget shares, with those the firm has no use for handed to the others in
-// proportion to theirs (MODEL.md, "Budgets and funding"): a compute budget needs a layer that
-// spends one (model: rented compute; cloud: accelerators; chip and memory makers: capacity),
-// a data budget a model or a service to train or tune. A pure service firm rents its
-// customers' inference by need, outside the budget, so its compute share goes to data, R&D
-// and marketing; a capacity maker's data share to its capex, R&D and marketing. Nothing is
-// left silently unspent; shares a firm can use all come back unchanged.
-struct BudgetShares {
-  double compute, data, rd, marketing;
-};
-AIMARKET_HD inline BudgetShares usable_budget_shares(std::uint8_t layer_mask, BudgetShares s) {
-  const bool uses_compute =
-      (layer_mask & (kLayerBitModel | kLayerBitCloud | kLayerBitAccelerator | kLayerBitHbm)) != 0;
-  const bool uses_data = (layer_mask & (kLayerBitModel | kLayerBitService)) != 0;
-  if (uses_compute && uses_data) return s;
-  if (!uses_compute) s.compute = 0.0;
-  if (!uses_data) s.data = 0.0;
-  const double total = s.compute + s.data + s.rd + s.marketing;
-  if (!(total > 0.0)) return BudgetShares{0.0, 0.0, 0.0, 0.0};
-  return BudgetShares{s.compute / total, s.data / total, s.rd / total, s.marketing / total};
-}
-
 // The revenue factor of a raise: R / R_bar; 1 while the trend is zero.
 AIMARKET_HD inline double round_growth(double revenue, double trend) {
   if (!(trend > 0.0)) return 1.0;
