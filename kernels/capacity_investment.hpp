@@ -55,7 +55,7 @@ constexpr double kMaxGrowth = 1.0;
 struct CapacityPlanLayout {
   std::int32_t slots;  // the longest lead time (at least 1)
   AIMARKET_HD std::int64_t stride() const {
-    return static_cast<std::int64_t>(kCapacityKinds) * slots + 2 * kDemandSeries;
+    return static_cast<std::int64_t>(kCapacityKinds) * slots + std::int64_t{2} * kDemandSeries;
   }
   AIMARKET_HD std::int64_t ring(int kind) const { return static_cast<std::int64_t>(kind) * slots; }
   AIMARKET_HD std::int64_t last_demand(int series) const {

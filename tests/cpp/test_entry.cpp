@@ -221,6 +221,8 @@ struct OneReplicate {
   static constexpr std::int32_t kFirms = 6;
   // Entries of one replicate's [segment][firm] and [parameter][firm] arrays.
   static constexpr std::int64_t kSegmentCells = std::int64_t{kSegments} * kFirms;
+  // Capacity pipelines of one slot (pipeline_slots 1 below): 4 x 1 + 2 x 4 = 12 per firm.
+  static constexpr std::size_t kPlanStride = 12;
   static constexpr std::int64_t kParameterCells = std::int64_t{kStrategyParameters} * kFirms;
   std::vector<std::uint8_t> alive = std::vector<std::uint8_t>(kFirms, 0);
   std::vector<std::int64_t> cash = std::vector<std::int64_t>(kFirms, 0);
@@ -254,8 +256,7 @@ struct OneReplicate {
   std::array<std::vector<double>, 4> data = arrays<4>(kFirms, 7.0);
   std::array<std::vector<double>, 2> domain = arrays<2>(kSegmentCells, 7.0);
   std::vector<double> packaging = std::vector<double>(kFirms, 3.0);
-  // Capacity pipelines of one slot (pipeline_slots 1 below): 4 x 1 + 2 x 4 = 12 per firm.
-  std::vector<double> capacity_plan = std::vector<double>(kFirms * 12, 5.0);
+  std::vector<double> capacity_plan = std::vector<double>(std::size_t{kFirms} * kPlanStride, 5.0);
   // Slot 4 serves on firm 2's model (a partner); the others on their own.
   std::vector<std::int32_t> model_source = {kOwnModel, kOwnModel, kOwnModel,
                                             kOwnModel, 2,         kOwnModel};
@@ -381,9 +382,10 @@ TEST(Entry, AnEntrantTakesTheLowestDeadSlotWithoutCustomers) {
   // No packaging, no capacity on order, no demand history for the entrant; others untouched.
   EXPECT_EQ(one.packaging[4], 0.0);
   EXPECT_EQ(one.packaging[2], 3.0);
-  for (std::size_t k = 0; k < 12; ++k) {
-    EXPECT_EQ(one.capacity_plan[4 * 12 + k], 0.0) << "plan entry " << k;
-    EXPECT_EQ(one.capacity_plan[2 * 12 + k], 5.0) << "plan entry " << k;
+  constexpr std::size_t stride = OneReplicate::kPlanStride;
+  for (std::size_t k = 0; k < stride; ++k) {
+    EXPECT_EQ(one.capacity_plan[4 * stride + k], 0.0) << "plan entry " << k;
+    EXPECT_EQ(one.capacity_plan[2 * stride + k], 5.0) << "plan entry " << k;
   }
   EXPECT_EQ(one.awareness[4], 0.75) << "awareness back to the slot's base";
   EXPECT_EQ(one.awareness[2], 7.0);
