@@ -20,24 +20,10 @@
 namespace aimarket {
 namespace {
 
+using testing::firm_cell;
+using testing::firm_index;
 using testing::load_config_text;
-
-std::int32_t firm_index(const Simulation& sim, const std::string& name) {
-  const auto& names = sim.firms().name;
-  for (std::size_t j = 0; j < names.size(); ++j) {
-    if (names[j] == name) return static_cast<std::int32_t>(j);
-  }
-  ADD_FAILURE() << "no firm " << name;
-  return -1;
-}
-
-std::size_t firm_cell(std::int64_t replicate, std::int32_t firms, std::int32_t j) {
-  return static_cast<std::size_t>(layout::replicate_firm(replicate, j, firms));
-}
-
-std::size_t market_cell(std::int64_t replicate, int market, std::int32_t firms, std::int32_t j) {
-  return static_cast<std::size_t>(layout::replicate_market_firm(replicate, market, j, firms));
-}
+using testing::market_cell;
 
 // The rule alone: demand grows at a constant rate g; the firm observes last step's demand
 // each step, orders, and its orders arrive `lead` steps later. With lambda = 1 the growth

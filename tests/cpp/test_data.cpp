@@ -21,30 +21,18 @@
 namespace aimarket {
 namespace {
 
+using testing::firm_cell;
+using testing::firm_index;
 using testing::load_config_text;
-
-std::int32_t firm_index(const Simulation& sim, const std::string& name) {
-  const auto& names = sim.firms().name;
-  for (std::size_t j = 0; j < names.size(); ++j) {
-    if (names[j] == name) return static_cast<std::int32_t>(j);
-  }
-  ADD_FAILURE() << "no firm " << name;
-  return -1;
-}
+using testing::units;
 
 std::size_t data_cell(std::int64_t replicate, std::int32_t firms, std::int32_t j) {
   return static_cast<std::size_t>(layout::replicate_market_firm(replicate, kMarketData, j, firms));
 }
 
-std::size_t firm_cell(std::int64_t replicate, std::int32_t firms, std::int32_t j) {
-  return static_cast<std::size_t>(layout::replicate_firm(replicate, j, firms));
-}
-
 std::size_t segment_cell(std::int64_t replicate, int segment, std::int32_t firms, std::int32_t j) {
   return static_cast<std::size_t>(layout::replicate_segment_firm(replicate, segment, j, firms));
 }
-
-double units(std::int64_t fixed_point) { return static_cast<double>(fixed_point) / kUnitScale; }
 
 // T tokens of a fixed-point quantity on the data market (units of kDataUnitTokens).
 double tokens(std::int64_t fixed_point) { return units(fixed_point) * kDataUnitTokens; }

@@ -19,24 +19,11 @@
 namespace aimarket {
 namespace {
 
+using testing::firm_cell;
+using testing::firm_index;
 using testing::load_config_text;
-
-std::int32_t firm_index(const Simulation& sim, const std::string& name) {
-  const auto& names = sim.firms().name;
-  for (std::size_t j = 0; j < names.size(); ++j) {
-    if (names[j] == name) return static_cast<std::int32_t>(j);
-  }
-  ADD_FAILURE() << "no firm " << name;
-  return -1;
-}
-
-std::size_t market_cell(std::int64_t replicate, int market, std::int32_t firms, std::int32_t j) {
-  return static_cast<std::size_t>(layout::replicate_market_firm(replicate, market, j, firms));
-}
-
-std::size_t firm_cell(std::int64_t replicate, std::int32_t firms, std::int32_t j) {
-  return static_cast<std::size_t>(layout::replicate_firm(replicate, j, firms));
-}
+using testing::market_cell;
+using testing::units;
 
 // Real customers of firm j in a snapshot (agents times their weight).
 double customers_of(const Config& config, const EnsembleSnapshot& s, std::int64_t replicate,
@@ -48,8 +35,6 @@ double customers_of(const Config& config, const EnsembleSnapshot& s, std::int64_
   }
   return static_cast<double>(agents) * config.population.customer_weight();
 }
-
-double units(std::int64_t fixed_point) { return static_cast<double>(fixed_point) / kUnitScale; }
 
 // A number as TOML text, to the last bit (std::to_string keeps six decimals only).
 std::string exact(double x) {

@@ -1,6 +1,8 @@
 // Shared helpers for the C++ tests.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -10,6 +12,8 @@
 
 #include "config/config.hpp"
 #include "driver/simulation.hpp"
+#include "kernels/layout.hpp"
+#include "kernels/value_chain_state.hpp"
 
 namespace aimarket::testing {
 
@@ -36,6 +40,30 @@ inline Config load_config_text(const std::string& name, const std::string& text,
   overrides.reserve(assignments.size());
   for (const auto& a : assignments) overrides.push_back({a, "test " + a});
   return load_config(path.string(), overrides);
+}
+
+// The slot of the firm named `name` (a test failure, and -1, when there is none).
+inline std::int32_t firm_index(const Simulation& sim, const std::string& name) {
+  const auto& names = sim.firms().name;
+  for (std::size_t j = 0; j < names.size(); ++j) {
+    if (names[j] == name) return static_cast<std::int32_t>(j);
+  }
+  ADD_FAILURE() << "no firm " << name;
+  return -1;
+}
+
+// Offsets into a snapshot's [replicate][firm] and [replicate][market][firm] arrays.
+inline std::size_t firm_cell(std::int64_t replicate, std::int32_t firms, std::int32_t j) {
+  return static_cast<std::size_t>(layout::replicate_firm(replicate, j, firms));
+}
+inline std::size_t market_cell(std::int64_t replicate, int market, std::int32_t firms,
+                               std::int32_t j) {
+  return static_cast<std::size_t>(layout::replicate_market_firm(replicate, market, j, firms));
+}
+
+// A traded quantity in units from its int64 fixed point.
+inline double units(std::int64_t fixed_point) {
+  return static_cast<double>(fixed_point) / kUnitScale;
 }
 
 // Runs `steps` steps on the CPU backend and returns the simulation for inspection.

@@ -20,20 +20,9 @@
 namespace aimarket {
 namespace {
 
+using testing::firm_index;
 using testing::load_config_text;
-
-std::int32_t firm_index(const Simulation& sim, const std::string& name) {
-  const auto& names = sim.firms().name;
-  for (std::size_t j = 0; j < names.size(); ++j) {
-    if (names[j] == name) return static_cast<std::int32_t>(j);
-  }
-  ADD_FAILURE() << "no firm " << name;
-  return -1;
-}
-
-std::size_t market_cell(std::int64_t replicate, int market, std::int32_t firms, std::int32_t j) {
-  return static_cast<std::size_t>(layout::replicate_market_firm(replicate, market, j, firms));
-}
+using testing::market_cell;
 
 // A small upstream economy: one HBM maker, accelerator makers, clouds in two regions. The
 // capacity makers and clouds spend from their cash (financing "venture") so that they have
