@@ -110,4 +110,10 @@ AIMARKET_HD inline double det_log(double x) {
   return ed * kLn2Hi + (log_m + ed * kLn2Lo);
 }
 
+// 2^(months / doubling_months): growth by a doubling time (hardware price-performance,
+// algorithmic progress), through det_exp so that it is the same on CPU and GPU.
+AIMARKET_HD inline double doubling_factor(double months, double doubling_months) {
+  return det_exp(months / doubling_months * 0.6931471805599453);
+}
+
 }  // namespace aimarket

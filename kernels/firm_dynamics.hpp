@@ -118,9 +118,6 @@ struct FirmStepContext {
   AIMARKET_HD double units(std::int64_t fixed_point) const {
     return static_cast<double>(fixed_point) / kUnitScale;
   }
-  AIMARKET_HD static double doubling_factor(double months, double doubling_months) {
-    return det_exp(months / doubling_months * 0.6931471805599453);
-  }
   // The firm's block of capacity pipelines and demand estimates.
   AIMARKET_HD double* capacity_plan(std::int64_t index) const {
     return dyn.capacity_plan + index * CapacityPlanLayout{p.pipeline_slots}.stride();
@@ -152,9 +149,8 @@ struct FirmStepContext {
   }
   // c(N) of firm j's own model, H100e-months per M tokens.
   AIMARKET_HD double own_compute_per_mtokens(std::int64_t replicate, std::int32_t j) const {
-    const std::int64_t idx = layout::replicate_firm(replicate, j, firm.firms);
-    return compute_per_mtokens(
-        active_parameters(dyn.training_compute[idx], dyn.data_stock[idx], step, p), p);
+    return served_compute_per_mtokens(dyn, layout::replicate_firm(replicate, j, firm.firms), step,
+                                      p);
   }
 };
 
@@ -376,8 +372,7 @@ struct PlanCapacity {
     }
     const double position = c.dyn.installed_compute[index] + pipeline(kCapacityCloud);
     const double wanted = capacity_order(target, c.p.target_utilization, position);  // H100e
-    const double technology =
-        FirmStepContext::doubling_factor(c.step, c.p.price_performance_doubling_months);
+    const double technology = doubling_factor(c.step, c.p.price_performance_doubling_months);
     double price = last.performance_bought > 0.0 ? last.accelerators_paid / last.performance_bought
                                                  : c.p.accelerator_initial_price;
     const double margin = c.m.price[c.cell(replicate, kMarketCloud, j)] - c.p.cloud_operating_cost;
@@ -596,8 +591,7 @@ struct ProduceAndAccumulate {
       return;
     }
     const std::uint8_t mask = c.firm.layer_mask[j];
-    const double technology =
-        FirmStepContext::doubling_factor(c.step, c.p.price_performance_doubling_months);
+    const double technology = doubling_factor(c.step, c.p.price_performance_doubling_months);
     double external = 0.0;
     external += c.units(c.m.sold[c.cell(replicate, kMarketHbm, j)]) * c.p.hbm_unit_cost;
     external +=
@@ -648,8 +642,7 @@ struct ProduceAndAccumulate {
                             c.own_compute_per_mtokens(replicate, j);
       double trained = lab_spare_compute(c, replicate, j, installed) - served;
       if (trained < 0.0) trained = 0.0;
-      const double algorithmic =
-          FirmStepContext::doubling_factor(c.step, c.p.algorithmic_doubling_months);
+      const double algorithmic = algorithmic_progress(c.step, c.p);
       const double training = trained * c.p.flop_per_h100e_month * algorithmic;
       c.dyn.training_compute[index] += training;
       const double flop = c.dyn.training_compute[index];

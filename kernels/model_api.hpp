@@ -53,7 +53,7 @@ namespace aimarket {
 
 // Algorithmic progress 2^(t / T_algo) at step t.
 AIMARKET_HD inline double algorithmic_progress(double step, const ValueChainParams& p) {
-  return det_exp(step / p.algorithmic_doubling_months * 0.6931471805599453);
+  return doubling_factor(step, p.algorithmic_doubling_months);
 }
 
 // Active parameters N of the model a lab serves, trained on `training_flop` effective FLOP with
@@ -72,6 +72,13 @@ AIMARKET_HD inline double active_parameters(double training_flop, double data_t,
 // c(N): H100e-months to serve one M tokens on a model of N active parameters.
 AIMARKET_HD inline double compute_per_mtokens(double parameters, const ValueChainParams& p) {
   return 2.0 * parameters * 1e6 / p.inference_flop_per_h100e_month;
+}
+
+// c(N) of the model firm `idx` ([replicate][firm] cell) serves at step t.
+AIMARKET_HD inline double served_compute_per_mtokens(const FirmDynamic& dyn, std::int64_t idx,
+                                                     double step, const ValueChainParams& p) {
+  return compute_per_mtokens(
+      active_parameters(dyn.training_compute[idx], dyn.data_stock[idx], step, p), p);
 }
 
 // The attraction exp(b K - sigma ln p + o) of a supplier of capability K at price p (> 0) with
@@ -142,9 +149,8 @@ AIMARKET_HD inline ApiChoice choose_api_supplier(const ValueChainParams& p, cons
   }
   choice.self_capability = best + finetune;
   if (open >= 0) {
-    const std::int64_t idx = layout::replicate_firm(replicate, open, n);
-    choice.self_compute = compute_per_mtokens(
-        active_parameters(dyn.training_compute[idx], dyn.data_stock[idx], step, p), p);
+    choice.self_compute =
+        served_compute_per_mtokens(dyn, layout::replicate_firm(replicate, open, n), step, p);
     const double self_price = choice.self_compute * compute_price;
     if (self_price > 0.0)
       choice.self_weight = api_attraction(choice.self_capability, self_price, p);
