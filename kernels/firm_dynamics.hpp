@@ -794,9 +794,9 @@ struct SettleFinance {
     const std::int64_t replicate = at.replicate;
     const std::int32_t j = at.firm;
     c.dyn.funding[index] = 0;
+    c.dyn.leaving[index] = 0;
     if (!c.dyn.alive[index]) {
       c.dyn.service_revenue[index] = 0;
-      c.dyn.net_burn[index] = 0.0;
       return;
     }
     double revenue = 0.0;
@@ -830,7 +830,6 @@ struct SettleFinance {
     const double earned = static_cast<double>(service_revenue) + sales;
     const double burn = static_cast<double>(c.dyn.cash[index] - cash);
     const double trend = c.dyn.revenue_trend[index];
-    c.dyn.net_burn[index] = burn;
     const double income = operating_cash_flow(replicate, j, index, sales);
     c.dyn.operating_income[index] = income;
     if (c.firm.cash_flow_funded[j] && income > 0.0 && c.firm.reinvestment_rate[j] < 1.0) {
@@ -869,7 +868,18 @@ struct SettleFinance {
       close_down = round.close_down;
     }
     c.dyn.cash[index] = cash;
-    if (cash < 0 || close_down) c.dyn.alive[index] = 0;
+    // Exit is applied after every firm has settled (ApplyExits): the round odds of other firms
+    // read which firms are alive.
+    if (cash < 0 || close_down) c.dyn.leaving[index] = 1;
+  }
+};
+
+// One thread per (replicate, firm), after SettleFinance: a firm whose cash fell below zero, or
+// that closed down after a failed raise, exits.
+struct ApplyExits {
+  FirmStepContext c;
+  AIMARKET_HD void operator()(std::int64_t index) const {
+    if (c.dyn.leaving[index]) c.dyn.alive[index] = 0;
   }
 };
 

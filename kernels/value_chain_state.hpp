@@ -124,12 +124,14 @@ struct FirmDynamic {
   std::int64_t* external_cost;    // [replicate][firm] USD paid outside the economy this step
   std::int64_t* service_revenue;  // [replicate][firm] USD from customers this step
   std::int64_t* funding;          // [replicate][firm] USD raised in a round this step
-  double* net_burn;               // [replicate][firm] USD of cash lost this step, before funding
-  double* operating_income;       // [replicate][firm] USD, last step's operating cash flow
-  double* revenue_trend;          // [replicate][firm] USD, exponential average of revenue
-  double* awareness;              // [replicate][firm] sampling awareness of the step
-  double* quality_term;           // [replicate][segment][firm] beta_quality * quality
-  double* price_term;             // [replicate][segment][firm] log(1 + r / p_ref)
+  // [replicate][firm] 1: the firm exits at the end of this step's settlement (ApplyExits), so
+  // that every firm's settlement sees the same live firms whatever the thread order.
+  std::uint8_t* leaving;
+  double* operating_income;  // [replicate][firm] USD, last step's operating cash flow
+  double* revenue_trend;     // [replicate][firm] USD, exponential average of revenue
+  double* awareness;         // [replicate][firm] sampling awareness of the step
+  double* quality_term;      // [replicate][segment][firm] beta_quality * quality
+  double* price_term;        // [replicate][segment][firm] log(1 + r / p_ref)
   // What a user pays on average, r = paid_conversion x the paid tier's list price (USD per
   // customer-month; the list price itself when every user pays): revenue per user.
   double* service_price;    // [replicate][segment][firm]

@@ -341,7 +341,7 @@ struct FirmDynamicState {
         external_cost(cells.firm(), 0),
         service_revenue(cells.firm(), 0),
         funding(cells.firm(), 0),
-        net_burn(cells.firm(), 0.0),
+        leaving(cells.firm(), 0),
         operating_income(replicate_rows(setup.operating_income, setup.replicates)),
         revenue_trend(cells.firm(), 0.0),
         service_price(replicate_rows(setup.service_price, setup.replicates)),
@@ -378,7 +378,7 @@ struct FirmDynamicState {
     v.external_cost = raw(external_cost);
     v.service_revenue = raw(service_revenue);
     v.funding = raw(funding);
-    v.net_burn = raw(net_burn);
+    v.leaving = raw(leaving);
     v.operating_income = raw(operating_income);
     v.revenue_trend = raw(revenue_trend);
     v.awareness = raw(awareness);
@@ -408,7 +408,7 @@ struct FirmDynamicState {
                     hbm_capacity, packaging_capacity, capacity_plan, installed_compute, data_stock,
                     training_compute, capability, rd_stock, quality_start, marketing_stock,
                     rd_budget, marketing_budget, capex, external_cost, service_revenue, funding,
-                    net_burn, operating_income, revenue_trend, service_price, service_quality,
+                    leaving, operating_income, revenue_trend, service_price, service_quality,
                     base_quality, base_price, overflow, overflow_any, public_held, licensed_held,
                     general_acquired, data_licensed, domain_data, domain_acquired);
   }
@@ -435,8 +435,8 @@ struct FirmDynamicState {
     bytes += firm_cells * (kU8 + 3.0 * kI64 + kF64 + kI32 + 15.0 * kF64 + 2.0 * kI64);
     // quality_start, domain_data, domain_acquired.
     bytes += segment_firm_cells * 3.0 * kF64;
-    // funding; net_burn, operating_income, revenue_trend.
-    bytes += firm_cells * (kI64 + 3.0 * kF64);
+    // funding; leaving; operating_income, revenue_trend.
+    bytes += firm_cells * (kI64 + kU8 + 2.0 * kF64);
     // packaging_capacity and the capacity pipelines.
     bytes += firm_cells * kF64 * (1.0 + static_cast<double>(s.capacity_plan_stride));
     // strategy (and strategy_next, growth with adaptation).
@@ -486,7 +486,7 @@ struct FirmDynamicState {
   thrust::device_vector<std::int64_t> external_cost;
   thrust::device_vector<std::int64_t> service_revenue;
   thrust::device_vector<std::int64_t> funding;     // [replicate][firm] USD raised this step
-  thrust::device_vector<double> net_burn;          // [replicate][firm] USD lost this step
+  thrust::device_vector<std::uint8_t> leaving;     // [replicate][firm] exits after settlement
   thrust::device_vector<double> operating_income;  // [replicate][firm] USD, last step
   thrust::device_vector<double> revenue_trend;     // [replicate][firm] USD, average
   thrust::device_vector<double> service_price;     // [replicate][segment][firm] r per user

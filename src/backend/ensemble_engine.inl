@@ -87,6 +87,7 @@ class Engine final : public EnsembleBackend {
                EnterFirms{context, entry_, seed_, static_cast<std::uint32_t>(t)});
       }
       launch("SettleFinance", firm_threads, SettleFinance{context, seed_});
+      launch("ApplyExits", firm_threads, ApplyExits{context});
       thrust::device_vector<std::int32_t>& acquirers = firm_static_.acquirers;
       if (acquisition_.rate > 0.0 && !acquirers.empty()) {
         launch("AcquireStartups", replicates_,

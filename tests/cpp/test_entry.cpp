@@ -229,7 +229,8 @@ struct OneReplicate {
   // External cost, service revenue and funding, [firm].
   std::array<std::vector<std::int64_t>, 3> money = arrays<3>(kFirms, std::int64_t{0});
   // Net burn, operating income and revenue trend, [firm].
-  std::array<std::vector<double>, 3> finance = arrays<3>(kFirms, 7.0);
+  std::array<std::vector<double>, 2> finance = arrays<2>(kFirms, 7.0);
+  std::vector<std::uint8_t> leaving = std::vector<std::uint8_t>(kFirms, 0);
   // The 11 [firm] stocks and budgets of FirmDynamic, fab_capacity to capex.
   std::array<std::vector<double>, 11> stock = arrays<11>(kFirms, 7.0);
   std::vector<double> awareness = std::vector<double>(kFirms, 7.0);
@@ -313,9 +314,9 @@ struct OneReplicate {
     c.dyn.external_cost = money[0].data();
     c.dyn.service_revenue = money[1].data();
     c.dyn.funding = money[2].data();
-    c.dyn.net_burn = finance[0].data();
-    c.dyn.operating_income = finance[1].data();
-    c.dyn.revenue_trend = finance[2].data();
+    c.dyn.leaving = leaving.data();
+    c.dyn.operating_income = finance[0].data();
+    c.dyn.revenue_trend = finance[1].data();
     c.dyn.awareness = awareness.data();
     c.dyn.quality_term = q[0].data();
     c.dyn.price_term = q[1].data();
