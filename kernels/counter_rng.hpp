@@ -40,6 +40,7 @@ enum class DrawPurpose : std::uint32_t {
   kRestCalibration = 20,    // a calibration round's logit draw (kernels/rest_calibration.hpp)
   kMultiHoming = 21,        // whether a customer drops or adds a service, which, and its logit
   kFundingRound = 30,       // whether a venture-funded firm's raise closes in a step
+  kParameterDraw = 40,      // a replicate's value of an uncertain parameter (host, at set-up)
 };
 
 // A step value for draws that do not change over time (persistent tastes, set-up).

@@ -319,8 +319,7 @@ struct CustomerChoiceStep {
         layout::replicate_segment_firm(who.replicate, who.segment, j, firm.firms);
     double u = firm.quality_term[cell] - who.price_weight * firm.price_term[cell];
     u = u + firm.region_term[layout::firm_region(j, who.region)];
-    u = u +
-        firm.utility_offset[layout::segment_region_firm(who.segment, who.region, j, firm.firms)];
+    u = u + firm.offset(who.replicate, who.segment, who.region, j);
     u = u + market.network_term[cell];
     if (who.current >= 0 && j != who.current) u = u - demand.switching_cost;
     return u;

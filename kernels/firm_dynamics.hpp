@@ -96,7 +96,10 @@ AIMARKET_HD inline double marketing_awareness(double stock, const ValueChainPara
 }
 
 struct FirmStepContext {
-  ValueChainParams p;
+  // The value-chain parameters of each replicate (parameter uncertainty: a replicate may draw
+  // its own values of the keys docs/CONFIG.md marks as uncertain), [replicate].
+  const ValueChainParams* params;
+  RegionLevers levers;  // the scenario's levers in force, the same in every replicate
   FirmStatic firm;
   FirmDynamic dyn;
   MarketArrays m;
@@ -104,6 +107,15 @@ struct FirmStepContext {
   double step;                // t, in months since the start
   OverflowRecord overflow;    // int64 overflows of money and units
 
+  // The parameters of `replicate`.
+  AIMARKET_HD const ValueChainParams& p(std::int64_t replicate) const { return params[replicate]; }
+  // The parameters of the replicate of firm cell `index` ([replicate][firm]).
+  AIMARKET_HD const ValueChainParams& p_of_cell(std::int64_t index) const {
+    return params[layout::split_replicate_firm(index, firm.firms).replicate];
+  }
+  // The sizes every replicate shares (lead times, pipeline slots and the packaging limit are
+  // never drawn per replicate: they size the capacity pipelines): replicate 0's.
+  AIMARKET_HD const ValueChainParams& shared() const { return params[0]; }
   AIMARKET_HD std::int64_t cell(std::int64_t replicate, int market, std::int32_t j) const {
     return layout::replicate_market_firm(replicate, market, j, firm.firms);
   }
@@ -113,14 +125,14 @@ struct FirmStepContext {
     for (int s = 0; s < kSegments; ++s) {
       agents += tally[layout::replicate_segment_firm(replicate, s, j, firm.firms)];
     }
-    return static_cast<double>(agents) * p.customer_weight;
+    return static_cast<double>(agents) * p(replicate).customer_weight;
   }
   AIMARKET_HD double units(std::int64_t fixed_point) const {
     return static_cast<double>(fixed_point) / kUnitScale;
   }
   // The firm's block of capacity pipelines and demand estimates.
   AIMARKET_HD double* capacity_plan(std::int64_t index) const {
-    return dyn.capacity_plan + index * CapacityPlanLayout{p.pipeline_slots}.stride();
+    return dyn.capacity_plan + index * CapacityPlanLayout{shared().pipeline_slots}.stride();
   }
   // Records that a quantity (OverflowQuantity) of firm cell `index` left the int64 range.
   AIMARKET_HD void overflowed(std::int64_t index, int quantity) const {
@@ -132,25 +144,26 @@ struct FirmStepContext {
     const std::int64_t cloud = cell(replicate, kMarketCloud, j);
     if (firm.layer_mask[j] & kLayerBitCloud) return m.price[cloud];
     if (m.bought[cloud] > 0) return static_cast<double>(m.paid[cloud]) / units(m.bought[cloud]);
-    return p.cloud_initial_price;
+    return p(replicate).cloud_initial_price;
   }
   // Fine-tuning gain of firm j on an adopted base: finetune_gain (1 - exp(-data / scale)).
   // Fine-tuning gain on the firm's general text (the supplier split of its unit cost; the
   // quality of a segment uses the domain data of that segment, UpdateServiceOffer).
   AIMARKET_HD double finetune_of(std::int64_t replicate, std::int32_t j) const {
     const std::int64_t idx = layout::replicate_firm(replicate, j, firm.firms);
-    return p.finetune_gain * (1.0 - det_exp(-dyn.data_stock[idx] / p.domain_data_scale));
+    const ValueChainParams& q = p(replicate);
+    return q.finetune_gain * (1.0 - det_exp(-dyn.data_stock[idx] / q.domain_data_scale));
   }
   // Firm j's supplier choice (kernels/model_api.hpp) at compute price `compute_price`.
   AIMARKET_HD ApiChoice api_choice(std::int64_t replicate, std::int32_t j,
                                    double compute_price) const {
-    return choose_api_supplier(p, firm, dyn, m, step, replicate, j, compute_price,
-                               finetune_of(replicate, j));
+    return choose_api_supplier(p(replicate), levers, firm, dyn, m, step, replicate, j,
+                               compute_price, finetune_of(replicate, j));
   }
   // c(N) of firm j's own model, H100e-months per M tokens.
   AIMARKET_HD double own_compute_per_mtokens(std::int64_t replicate, std::int32_t j) const {
     return served_compute_per_mtokens(dyn, layout::replicate_firm(replicate, j, firm.firms), step,
-                                      p);
+                                      p(replicate));
   }
 };
 
@@ -169,21 +182,21 @@ AIMARKET_HD inline double accumulate_data(const FirmStepContext& c, std::int64_t
   const std::int32_t n = c.firm.firms;
   const std::int64_t index = layout::replicate_firm(replicate, j, n);
   const std::uint8_t mask = c.firm.layer_mask[j];
-  const double keep = 1.0 - c.p.data_depreciation;
+  const double keep = 1.0 - c.p(replicate).data_depreciation;
   const bool lab = (mask & kLayerBitModel) != 0;
-  const double scraped = lab ? c.p.public_data_rate : 0.0;
-  const double public_held = next_public_held(
-      c.dyn.public_held[index], scraped, public_text_stock(c.p, c.step), c.p.data_depreciation);
+  const double scraped = lab ? c.p(replicate).public_data_rate : 0.0;
+  const double public_held =
+      next_public_held(c.dyn.public_held[index], scraped, public_text_stock(c.p(replicate), c.step),
+                       c.p(replicate).data_depreciation);
   double outside = c.units(c.m.bought[c.cell(replicate, kMarketData, j)]) * kDataUnitTokens;
-  if (mask & (kLayerBitModel | kLayerBitService))
-    outside += c.p.region.public_data[c.firm.region[j]];
+  if (mask & (kLayerBitModel | kLayerBitService)) outside += c.levers.public_data[c.firm.region[j]];
   double customers[kSegments];
   double served_customers = 0.0;
   int served = 0;
   for (int s = 0; s < kSegments; ++s) {
     customers[s] =
         static_cast<double>(c.tally[layout::replicate_segment_firm(replicate, s, j, n)]) *
-        c.p.customer_weight;
+        c.p(replicate).customer_weight;
     if (c.firm.serves[layout::segment_firm(s, j, n)]) {
       served_customers += customers[s];
       ++served;
@@ -197,7 +210,7 @@ AIMARKET_HD inline double accumulate_data(const FirmStepContext& c, std::int64_t
     c.dyn.general_acquired[index] += outside;
   }
   for (int s = 0; s < kSegments; ++s) {
-    double inflow = c.p.flywheel_tokens_per_customer * customers[s];
+    double inflow = c.p(replicate).flywheel_tokens_per_customer * customers[s];
     if (!general && c.firm.serves[layout::segment_firm(s, j, n)]) {
       inflow += served_customers > 0.0 ? outside * (customers[s] / served_customers)
                                        : outside / static_cast<double>(served);
@@ -267,9 +280,11 @@ struct PlanCapacity {
   LastStep last;
 
   AIMARKET_HD double* block() const { return c.capacity_plan(index); }
-  AIMARKET_HD CapacityPlanLayout layout() const { return CapacityPlanLayout{c.p.pipeline_slots}; }
+  AIMARKET_HD CapacityPlanLayout layout() const {
+    return CapacityPlanLayout{c.shared().pipeline_slots};
+  }
   AIMARKET_HD std::int64_t step() const { return static_cast<std::int64_t>(c.step); }
-  AIMARKET_HD std::int32_t lead(int kind) const { return c.p.lead_time[kind]; }
+  AIMARKET_HD std::int32_t lead(int kind) const { return c.shared().lead_time[kind]; }
   AIMARKET_HD double* ring(int kind) const { return block() + layout().ring(kind); }
   AIMARKET_HD double pipeline(int kind) const { return pipeline_total(ring(kind), lead(kind)); }
 
@@ -277,14 +292,14 @@ struct PlanCapacity {
   AIMARKET_HD double observe(int series, double demand) const {
     double& previous = block()[layout().last_demand(series)];
     double& growth = block()[layout().growth(series)];
-    growth = updated_growth(growth, previous, demand, c.p.demand_smoothing);
+    growth = updated_growth(growth, previous, demand, c.p_of_cell(index).demand_smoothing);
     previous = demand;
     return growth;
   }
 
   // Capacities depreciate, then the orders placed lead steps ago arrive.
   AIMARKET_HD void arrive_and_depreciate() const {
-    const double keep = 1.0 - c.p.capacity_depreciation;
+    const double keep = 1.0 - c.p_of_cell(index).capacity_depreciation;
     double& fab = c.dyn.fab_capacity[index];
     double& hbm = c.dyn.hbm_capacity[index];
     double& packaging = c.dyn.packaging_capacity[index];
@@ -298,7 +313,8 @@ struct PlanCapacity {
   // capacity, within `available` USD (reduced by what it spends); returns the USD spent.
   AIMARKET_HD double order(int kind, double& capacity, double expected, double unit_cost,
                            double& available) const {
-    double units = capacity_order(expected, c.p.target_utilization, capacity + pipeline(kind));
+    double units =
+        capacity_order(expected, c.p_of_cell(index).target_utilization, capacity + pipeline(kind));
     double cost = units * unit_cost;
     if (cost > available) {
       units = available / unit_cost;
@@ -320,8 +336,8 @@ struct PlanCapacity {
       const double g = observe(kSeriesAccelerator, d);
       const double fab_expected = expected_demand(d, g, lead(kCapacityFab) + 1.0);
       spent += order(kCapacityFab, c.dyn.fab_capacity[index], fab_expected,
-                     c.p.capacity_cost_accelerator, available);
-      if (c.p.limit_packaging) {
+                     c.p_of_cell(index).capacity_cost_accelerator, available);
+      if (c.shared().limit_packaging) {
         double free_of_charge = 1.0;  // the foundry pays; nothing leaves the firm's cash
         order(kCapacityPackaging, c.dyn.packaging_capacity[index],
               expected_demand(d, g, lead(kCapacityPackaging) + 1.0), 0.0, free_of_charge);
@@ -330,9 +346,9 @@ struct PlanCapacity {
     if (memory_maker) {
       const double d = last.hbm_demand;
       const double g = observe(kSeriesHbm, d);
-      spent +=
-          order(kCapacityHbm, c.dyn.hbm_capacity[index],
-                expected_demand(d, g, lead(kCapacityHbm) + 1.0), c.p.capacity_cost_hbm, available);
+      spent += order(kCapacityHbm, c.dyn.hbm_capacity[index],
+                     expected_demand(d, g, lead(kCapacityHbm) + 1.0),
+                     c.p_of_cell(index).capacity_cost_hbm, available);
     }
     return spent;
   }
@@ -371,12 +387,16 @@ struct PlanCapacity {
       if (for_own > target) target = for_own;
     }
     const double position = c.dyn.installed_compute[index] + pipeline(kCapacityCloud);
-    const double wanted = capacity_order(target, c.p.target_utilization, position);  // H100e
-    const double technology = doubling_factor(c.step, c.p.price_performance_doubling_months);
+    const double wanted =
+        capacity_order(target, c.p_of_cell(index).target_utilization, position);  // H100e
+    const double technology =
+        doubling_factor(c.step, c.p_of_cell(index).price_performance_doubling_months);
     double price = last.performance_bought > 0.0 ? last.accelerators_paid / last.performance_bought
-                                                 : c.p.accelerator_initial_price;
-    const double margin = c.m.price[c.cell(replicate, kMarketCloud, j)] - c.p.cloud_operating_cost;
-    const double worth = margin > 0.0 ? technology * margin / c.p.compute_depreciation : 0.0;
+                                                 : c.p_of_cell(index).accelerator_initial_price;
+    const double margin =
+        c.m.price[c.cell(replicate, kMarketCloud, j)] - c.p_of_cell(index).cloud_operating_cost;
+    const double worth =
+        margin > 0.0 ? technology * margin / c.p_of_cell(index).compute_depreciation : 0.0;
     if (worth < price) price = worth;
     double spend = wanted / technology * price;
     if (spend > available) spend = available;
@@ -437,11 +457,11 @@ struct PlanFirmStep {
     // what the budget is committed to below (compute_spent), so a firm that has no use for a
     // compute budget (a pure service firm rents inference by need) or leaves it unspent (idle
     // capacity) gets none.
-    const double compute_subsidy = c.p.region.compute_subsidy[region];
+    const double compute_subsidy = c.levers.compute_subsidy[region];
     const double own_rd = budget * strategy(kRdShare);
     double compute_budget = budget * strategy(kComputeShare) * (1.0 + compute_subsidy);
     double compute_spent = 0.0;
-    c.dyn.rd_budget[index] = own_rd * (1.0 + c.p.region.rd_subsidy[region]);
+    c.dyn.rd_budget[index] = own_rd * (1.0 + c.levers.rd_subsidy[region]);
     c.dyn.marketing_budget[index] = budget * strategy(kMarketingShare);
 
     const bool merchant_chips = (mask & kLayerBitAccelerator) && !c.firm.in_house_chips[j];
@@ -467,21 +487,22 @@ struct PlanFirmStep {
 
     if (mask & kLayerBitAccelerator) {
       double planned = c.dyn.fab_capacity[index];
-      if (c.p.limit_packaging && c.dyn.packaging_capacity[index] < planned)
+      if (c.shared().limit_packaging && c.dyn.packaging_capacity[index] < planned)
         planned = c.dyn.packaging_capacity[index];
       // With no demand seen last step (the first step, or one in which no cloud ordered) it
       // offers its whole capacity: buyers split their orders by what sellers offer, so a
       // maker offering nothing would never see demand again.
       if (merchant_chips && c.step > 0.0 && last_demand > 0.0 && 1.1 * last_demand < planned)
         planned = 1.1 * last_demand;
-      c.m.unit_demand[c.cell(replicate, kMarketHbm, j)] = planned * c.p.hbm_per_accelerator;
+      c.m.unit_demand[c.cell(replicate, kMarketHbm, j)] =
+          planned * c.p(replicate).hbm_per_accelerator;
     }
     // Inference for its customers (a cloud counts it in its own demand below): its own
     // model's, or the supplier logit's split between the labs' APIs and a self-hosted open
     // model (kernels/model_api.hpp).
     double inference = 0.0;
     if (mask & kLayerBitService) {
-      const double tokens = customers * c.p.tokens_per_customer;
+      const double tokens = customers * c.p(replicate).tokens_per_customer;
       if (c.firm.model_source[j] == kOwnModel) {
         inference = tokens * c.own_compute_per_mtokens(replicate, j);
       } else {
@@ -510,7 +531,7 @@ struct PlanFirmStep {
       c.m.budget[c.cell(replicate, kMarketData, j)] = budget * strategy(kDataShare);
     }
     c.dyn.subsidy[index] = compute_spent * compute_subsidy / (1.0 + compute_subsidy) +
-                           own_rd * c.p.region.rd_subsidy[region];
+                           own_rd * c.levers.rd_subsidy[region];
 
     // What the firm offers as a seller (accelerators: set after the HBM market clears).
     c.m.capacity[c.cell(replicate, kMarketHbm, j)] = c.dyn.hbm_capacity[index];
@@ -521,7 +542,8 @@ struct PlanFirmStep {
     // Model API: set after the cloud market (SetModelApiSupply).
     // A data vendor licenses what is left of its corpus (kernels/data_stocks.hpp).
     c.m.capacity[c.cell(replicate, kMarketData, j)] =
-        licensable_corpus_left(c.p, c.step, c.dyn.data_licensed[index]) / kDataUnitTokens;
+        licensable_corpus_left(c.p(replicate), c.step, c.dyn.data_licensed[index]) /
+        kDataUnitTokens;
   }
 };
 
@@ -535,10 +557,10 @@ struct SetAcceleratorSupply {
     const std::int64_t replicate = at.replicate;
     const std::int32_t j = at.firm;
     const double hbm_units = c.units(c.m.bought[c.cell(replicate, kMarketHbm, j)]);
-    const double by_hbm = hbm_units / c.p.hbm_per_accelerator;
+    const double by_hbm = hbm_units / c.p(replicate).hbm_per_accelerator;
     double supply = c.dyn.fab_capacity[index];
     if (by_hbm < supply) supply = by_hbm;
-    if (c.p.limit_packaging && c.dyn.packaging_capacity[index] < supply)
+    if (c.shared().limit_packaging && c.dyn.packaging_capacity[index] < supply)
       supply = c.dyn.packaging_capacity[index];
     c.m.capacity[c.cell(replicate, kMarketAccelerator, j)] = supply;
   }
@@ -553,7 +575,7 @@ AIMARKET_HD inline double lab_spare_compute(const FirmStepContext& c, std::int64
   const double rented = c.m.performance_bought[c.cell(replicate, kMarketCloud, j)];
   double serving = 0.0;
   if ((mask & kLayerBitService) && c.firm.model_source[j] == kOwnModel) {
-    serving = c.customers_of(replicate, j) * c.p.tokens_per_customer *
+    serving = c.customers_of(replicate, j) * c.p(replicate).tokens_per_customer *
               c.own_compute_per_mtokens(replicate, j);
   }
   const double spare = own + rented - serving;
@@ -591,21 +613,23 @@ struct ProduceAndAccumulate {
       return;
     }
     const std::uint8_t mask = c.firm.layer_mask[j];
-    const double technology = doubling_factor(c.step, c.p.price_performance_doubling_months);
+    const double technology =
+        doubling_factor(c.step, c.p(replicate).price_performance_doubling_months);
     double external = 0.0;
-    external += c.units(c.m.sold[c.cell(replicate, kMarketHbm, j)]) * c.p.hbm_unit_cost;
+    external += c.units(c.m.sold[c.cell(replicate, kMarketHbm, j)]) * c.p(replicate).hbm_unit_cost;
+    external += c.units(c.m.sold[c.cell(replicate, kMarketAccelerator, j)]) *
+                c.p(replicate).accelerator_unit_cost;
     external +=
-        c.units(c.m.sold[c.cell(replicate, kMarketAccelerator, j)]) * c.p.accelerator_unit_cost;
-    external += c.units(c.m.sold[c.cell(replicate, kMarketCloud, j)]) * c.p.cloud_operating_cost;
+        c.units(c.m.sold[c.cell(replicate, kMarketCloud, j)]) * c.p(replicate).cloud_operating_cost;
 
-    double installed = c.dyn.installed_compute[index] * (1.0 - c.p.compute_depreciation);
+    double installed = c.dyn.installed_compute[index] * (1.0 - c.p(replicate).compute_depreciation);
     // Accelerators bought now are installed lead_time_cloud steps later (data-centre build
     // and installation), with the technology of the month they were bought; what was bought
     // that long ago arrives now.
     {
-      const CapacityPlanLayout plan{c.p.pipeline_slots};
+      const CapacityPlanLayout plan{c.shared().pipeline_slots};
       double* ring = c.capacity_plan(index) + plan.ring(kCapacityCloud);
-      const std::int32_t lead = c.p.lead_time[kCapacityCloud];
+      const std::int32_t lead = c.shared().lead_time[kCapacityCloud];
       const std::int64_t t = static_cast<std::int64_t>(c.step);
       installed += take_arrival(ring, t, lead);
       installed += place_order(
@@ -613,26 +637,26 @@ struct ProduceAndAccumulate {
           c.m.performance_bought[c.cell(replicate, kMarketAccelerator, j)] * technology);
     }
     if ((mask & kLayerBitAccelerator) && c.firm.in_house_chips[j]) {
-      const double by_hbm =
-          c.units(c.m.bought[c.cell(replicate, kMarketHbm, j)]) / c.p.hbm_per_accelerator;
+      const double by_hbm = c.units(c.m.bought[c.cell(replicate, kMarketHbm, j)]) /
+                            c.p(replicate).hbm_per_accelerator;
       double built = c.dyn.fab_capacity[index];
       if (by_hbm < built) built = by_hbm;
-      if (c.p.limit_packaging && c.dyn.packaging_capacity[index] < built)
+      if (c.shared().limit_packaging && c.dyn.packaging_capacity[index] < built)
         built = c.dyn.packaging_capacity[index];
       installed += built * c.firm.chip_performance[j] * technology;
-      external += built * c.p.accelerator_unit_cost;
+      external += built * c.p(replicate).accelerator_unit_cost;
     }
     c.dyn.installed_compute[index] = installed;
 
     const int region = c.firm.region[j];
     if (mask & (kLayerBitModel | kLayerBitService)) {
-      external += c.p.region.regulation_cost[region];  // compliance with the region's rules
+      external += c.levers.regulation_cost[region];  // compliance with the region's rules
     }
     if (mask & kSellsDataBit) {
       const double licensed =
           c.units(c.m.sold[c.cell(replicate, kMarketData, j)]) * kDataUnitTokens;
       c.dyn.data_licensed[index] += licensed;
-      external += licensed * c.p.data_unit_cost;
+      external += licensed * c.p(replicate).data_unit_cost;
     }
     const double data = accumulate_data(c, replicate, j);
 
@@ -642,24 +666,24 @@ struct ProduceAndAccumulate {
                             c.own_compute_per_mtokens(replicate, j);
       double trained = lab_spare_compute(c, replicate, j, installed) - served;
       if (trained < 0.0) trained = 0.0;
-      const double algorithmic = algorithmic_progress(c.step, c.p);
-      const double training = trained * c.p.flop_per_h100e_month * algorithmic;
+      const double algorithmic = algorithmic_progress(c.step, c.p(replicate));
+      const double training = trained * c.p(replicate).flop_per_h100e_month * algorithmic;
       c.dyn.training_compute[index] += training;
       const double flop = c.dyn.training_compute[index];
       if (flop > 0.0 && data > 0.0) {
-        const double capability = model_capability(flop, data * 1e12, c.p);
+        const double capability = model_capability(flop, data * 1e12, c.p(replicate));
         c.dyn.capability[index] = capability > 0.0 ? capability : 0.0;
       }
     }
-    c.dyn.rd_stock[index] =
-        c.dyn.rd_stock[index] * (1.0 - c.p.rd_depreciation) + c.dyn.rd_budget[index] / 1e6;
-    c.dyn.marketing_stock[index] = next_marketing_stock(c.dyn.marketing_stock[index],
-                                                        c.dyn.marketing_budget[index] / 1e6, c.p);
-    c.dyn.awareness[index] =
-        c.firm.base_awareness[j] + marketing_awareness(c.dyn.marketing_stock[index], c.p);
+    c.dyn.rd_stock[index] = c.dyn.rd_stock[index] * (1.0 - c.p(replicate).rd_depreciation) +
+                            c.dyn.rd_budget[index] / 1e6;
+    c.dyn.marketing_stock[index] = next_marketing_stock(
+        c.dyn.marketing_stock[index], c.dyn.marketing_budget[index] / 1e6, c.p(replicate));
+    c.dyn.awareness[index] = c.firm.base_awareness[j] +
+                             marketing_awareness(c.dyn.marketing_stock[index], c.p(replicate));
 
     external += c.dyn.rd_budget[index] + c.dyn.marketing_budget[index] + c.dyn.capex[index];
-    external += c.p.fixed_cost;
+    external += c.p(replicate).fixed_cost;
     external -= c.dyn.subsidy[index];
     std::int64_t external_cost = 0;
     if (!checked_to_int64(std::floor(external + 0.5), external_cost)) {
@@ -693,9 +717,9 @@ struct UpdateServiceOffer {
     const double domain =
         c.dyn.domain_data[layout::replicate_segment_firm(replicate, segment, j, n)];
     // Each gain saturates at its bound: 1 - exp(-x / scale) runs from 0 to 1.
-    const double data_fill = 1.0 - det_exp(-domain / c.p.domain_data_scale);
-    const double rd_fill = 1.0 - det_exp(-c.dyn.rd_stock[idx] / c.p.rd_scale);
-    const double finetune = c.p.finetune_gain * data_fill;
+    const double data_fill = 1.0 - det_exp(-domain / c.p(replicate).domain_data_scale);
+    const double rd_fill = 1.0 - det_exp(-c.dyn.rd_stock[idx] / c.p(replicate).rd_scale);
+    const double finetune = c.p(replicate).finetune_gain * data_fill;
     // Its own model's capability, or the supplier logit's share-weighted one (the labs' APIs
     // and the self-hosted open frontier plus fine-tuning; kernels/model_api.hpp).
     double capability;
@@ -703,19 +727,19 @@ struct UpdateServiceOffer {
       capability = c.dyn.capability[idx];
     } else {
       // Fine-tuned on its domain data in this segment.
-      capability = choose_api_supplier(c.p, c.firm, c.dyn, c.m, c.step, replicate, j,
-                                       c.compute_price_of(replicate, j), finetune)
+      capability = choose_api_supplier(c.p(replicate), c.levers, c.firm, c.dyn, c.m, c.step,
+                                       replicate, j, c.compute_price_of(replicate, j), finetune)
                        .capability();
     }
     // Access to global models (global cooperation): build on the global frontier, fine-tuned
     // on local data, when that beats the firm's own route.
-    const double access = c.p.region.global_model_access[c.firm.region[j]];
+    const double access = c.levers.global_model_access[c.firm.region[j]];
     if (access > 0.0) {
       const double adopted = access * global_frontier(replicate) + finetune;
       if (adopted > capability) capability = adopted;
     }
-    return c.p.quality_per_capability * capability + c.p.data_quality_gain * data_fill +
-           c.p.rd_quality_gain * rd_fill;
+    return c.p(replicate).quality_per_capability * capability +
+           c.p(replicate).data_quality_gain * data_fill + c.p(replicate).rd_quality_gain * rd_fill;
   }
   AIMARKET_HD void operator()(std::int64_t index) const {
     const std::int32_t n = c.firm.firms;
@@ -727,7 +751,7 @@ struct UpdateServiceOffer {
         c.dyn.base_quality[index] +
         (endogenous_quality(replicate, j, at.segment) - c.dyn.quality_start[index]);
     c.dyn.service_quality[index] = quality;
-    c.dyn.quality_term[index] = c.p.beta_quality * quality;
+    c.dyn.quality_term[index] = c.p(replicate).beta_quality * quality;
 
     // Its own compute is priced at what it could rent it for (its cloud price): the
     // opportunity cost, not the operating cost; else at what it paid per unit.
@@ -736,11 +760,12 @@ struct UpdateServiceOffer {
     // between self-hosting (compute) and the labs' APIs (their mean price).
     double unit_cost;
     if (c.firm.model_source[j] == kOwnModel) {
-      unit_cost = c.p.tokens_per_customer * c.own_compute_per_mtokens(replicate, j) * compute_price;
+      unit_cost = c.p(replicate).tokens_per_customer * c.own_compute_per_mtokens(replicate, j) *
+                  compute_price;
     } else {
       const ApiChoice choice = c.api_choice(replicate, j, compute_price);
       const double self = choice.self_share();
-      unit_cost = c.p.tokens_per_customer *
+      unit_cost = c.p(replicate).tokens_per_customer *
                   (self * choice.self_compute * compute_price + (1.0 - self) * choice.api_price());
     }
     const double markup = c.dyn.strategy_of(replicate, kMarkup, n, j);
@@ -750,7 +775,7 @@ struct UpdateServiceOffer {
     const double price =
         revenue_per_user(c.dyn.base_price[index], (1.0 + markup) * unit_cost, conversion);
     c.dyn.service_price[index] = price;
-    c.dyn.price_term[index] = aimarket::price_term(price, c.p.reference_price);
+    c.dyn.price_term[index] = aimarket::price_term(price, c.p(replicate).reference_price);
   }
 };
 
@@ -802,7 +827,8 @@ struct SettleFinance {
     double revenue = 0.0;
     for (int s = 0; s < kSegments; ++s) {
       const std::int64_t row = layout::replicate_segment_firm(replicate, s, j, c.firm.firms);
-      revenue += static_cast<double>(c.tally[row]) * c.p.customer_weight * c.dyn.service_price[row];
+      revenue += static_cast<double>(c.tally[row]) * c.p(replicate).customer_weight *
+                 c.dyn.service_price[row];
     }
     std::int64_t service_revenue = 0;
     if (!checked_to_int64(std::floor(revenue + 0.5), service_revenue)) {
@@ -845,12 +871,12 @@ struct SettleFinance {
       }
       c.dyn.external_cost[index] = external;
     }
-    c.dyn.revenue_trend[index] = trend + (earned - trend) / c.p.revenue_trend_months;
+    c.dyn.revenue_trend[index] = trend + (earned - trend) / c.p(replicate).revenue_trend_months;
     bool close_down = false;
-    if (!c.firm.cash_flow_funded[j] &&
-        seeks_round(c.p, static_cast<double>(cash), burn)) {  // the edge scans every firm
+    if (!c.firm.cash_flow_funded[j] && seeks_round(c.p(replicate), static_cast<double>(cash),
+                                                   burn)) {  // the edge scans every firm
       const RoundOutcome round =
-          venture_round(c.p, static_cast<double>(cash), burn, earned, trend,
+          venture_round(c.p(replicate), static_cast<double>(cash), burn, earned, trend,
                         quality_edge_over_typical(c.firm, c.dyn, replicate, j),
                         c.dyn.strategy_of(replicate, kSpendRate, c.firm.firms, j), seed,
                         static_cast<std::uint32_t>(replicate), static_cast<std::uint32_t>(c.step),

@@ -147,7 +147,7 @@ struct EnterFirms {
     {
       // A fresh firm has no capacity on order and no demand history.
       double* plan = c.capacity_plan(index);
-      const std::int64_t stride = CapacityPlanLayout{c.p.pipeline_slots}.stride();
+      const std::int64_t stride = CapacityPlanLayout{c.p(replicate).pipeline_slots}.stride();
       for (std::int64_t k = 0; k < stride; ++k) plan[k] = 0.0;
     }
     c.dyn.installed_compute[index] = 0.0;
@@ -177,13 +177,13 @@ struct EnterFirms {
       // Its quality moves from here: the endogenous quality of its fresh stocks at entry.
       c.dyn.quality_start[cell] = UpdateServiceOffer{c}.endogenous_quality(replicate, j, s);
       // The offer until the next step's service update recomputes it from the value chain.
-      c.dyn.quality_term[cell] = c.p.beta_quality * quality;
+      c.dyn.quality_term[cell] = c.p(replicate).beta_quality * quality;
       c.dyn.service_quality[cell] = quality;
       // What a user pays until then: conversion x list price, no cost passed through yet.
       const double paid =
           revenue_per_user(price, 0.0, c.firm.paid_conversion[layout::segment_firm(s, j, n)]);
       c.dyn.service_price[cell] = paid;
-      c.dyn.price_term[cell] = aimarket::price_term(paid, c.p.reference_price);
+      c.dyn.price_term[cell] = aimarket::price_term(paid, c.p(replicate).reference_price);
     }
   }
 };

@@ -52,10 +52,11 @@ struct MarketClearing {
   const std::uint8_t* alive;           // [replicate][firm]
   const std::uint8_t* export_blocked;  // [seller region][buyer region]
   bool apply_export_controls;
-  double price_sensitivity;  // theta
   // Model-API market: the supplier logit's terms (kernels/model_api.hpp).
   const double* capability;  // [replicate][firm]
-  ValueChainParams params;
+  // Each replicate's parameters (buyers' price sensitivity theta, the supplier logit's, the
+  // repricing speed), [replicate].
+  const ValueChainParams* params;
   MarketArrays m;
   std::uint8_t closed_stack[kRegions];  // 1: the region's buyers trade only at home
   OverflowRecord overflow;              // int64 overflows of money and units
@@ -82,15 +83,16 @@ struct MarketClearing {
     const std::int64_t sj = cell(replicate, j);
     if (market == kMarketModel) {
       return api_attraction(capability[layout::replicate_firm(replicate, j, firms)], m.price[sj],
-                            params, firm.api_offset[j]);
+                            params[replicate], firm.api_offset[j]);
     }
-    const double attraction = det_exp(-price_sensitivity * det_log(m.price[sj] / performance(j)));
+    const double theta = params[replicate].buyer_price_sensitivity;
+    const double attraction = det_exp(-theta * det_log(m.price[sj] / performance(j)));
     return m.capacity[sj] >= 0.0 ? m.capacity[sj] * attraction : attraction;
   }
   AIMARKET_HD double weight(std::int64_t replicate, std::int32_t i, std::int32_t j) const {
     if (!can_trade(replicate, i, j)) return 0.0;
     if (market == kMarketModel && firm.model_source[i] == j) {
-      return m.attraction[cell(replicate, j)] * det_exp(params.api_partner_bonus);
+      return m.attraction[cell(replicate, j)] * det_exp(params[replicate].api_partner_bonus);
     }
     return m.attraction[cell(replicate, j)];
   }
@@ -229,12 +231,12 @@ struct ReceiveBuyer {
 // Phase (d), one thread per (replicate, seller), after (c): the price moves toward clearing.
 struct RepriceSeller {
   MarketClearing c;
-  double speed;        // eta
-  double max_change;   // kappa
   double price_floor;  // unit cost
   AIMARKET_HD void operator()(std::int64_t index) const {
     const layout::ReplicateEntry at = layout::split_replicate_entry(index, c.seller_count);
     const std::int64_t replicate = at.replicate;
+    const double speed = c.params[replicate].price_adjustment_speed;  // eta
+    const double max_change = c.params[replicate].max_price_change;   // kappa
     const std::int32_t j = c.sellers[at.entry];
     const std::int64_t sj = c.cell(replicate, j);
     const double capacity = c.m.capacity[sj];

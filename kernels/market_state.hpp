@@ -5,6 +5,10 @@
 
 #include <cstdint>
 
+#include "kernels/hd.hpp"
+#include "kernels/layout.hpp"
+#include "model/dimensions.hpp"
+
 namespace aimarket {
 
 // Per-customer state. Only the services used are per replicate; a customer's segment and
@@ -24,14 +28,24 @@ struct CustomerView {
 // per replicate: the value chain moves them (they stay at their config values when frozen).
 struct FirmView {
   std::int32_t firms;
-  const double* quality_term;    // [replicate][segment][firm]  beta_quality * quality
-  const double* price_term;      // [replicate][segment][firm]  log(1 + price / p_ref)
-  const std::uint8_t* serves;    // [segment][firm]  1 if the firm sells to the segment
-  const double* region_term;     // [firm][region]   beta_home [home] + beta_language * fit
-  const double* utility_offset;  // [segment][region][firm]  calibrated xi (0 without calibration)
-  const double* awareness;       // [replicate][firm] awareness weight
-  const std::uint8_t* alive;     // [replicate][firm]
-  const std::int32_t* acquired_by;  // [replicate][firm] acquirer of a dead firm, or -1
+  const double* quality_term;  // [replicate][segment][firm]  beta_quality * quality
+  const double* price_term;    // [replicate][segment][firm]  log(1 + price / p_ref)
+  const std::uint8_t* serves;  // [segment][firm]  1 if the firm sells to the segment
+  const double* region_term;   // [firm][region]   beta_home [home] + beta_language * fit
+  // Calibrated xi (0 without calibration), [class][segment][region][firm]: replicates that run
+  // with the same parameters share a calibration class (src/uncertainty).
+  const double* utility_offset;
+  const std::int32_t* calibration_class;  // [replicate]
+  const double* awareness;                // [replicate][firm] awareness weight
+  const std::uint8_t* alive;              // [replicate][firm]
+  const std::int32_t* acquired_by;        // [replicate][firm] acquirer of a dead firm, or -1
+
+  // Firm j's calibrated offset in the (segment, region) market of the replicate.
+  AIMARKET_HD double offset(std::int64_t replicate, int segment, int region, std::int32_t j) const {
+    const std::int64_t calibration = calibration_class[replicate];
+    return utility_offset[calibration * kMarkets * firms +
+                          layout::segment_region_firm(segment, region, j, firms)];
+  }
 };
 
 // Market aggregates recomputed at the start of each step from the tallies, per replicate.

@@ -111,16 +111,18 @@ struct ApiChoice {
   AIMARKET_HD double api_price() const { return api_weight > 0.0 ? api_spend / api_weight : 0.0; }
 };
 
-// Firm i's supplier choice in the replicate, at compute price `compute_price` (USD per
+// Firm i's supplier choice in the replicate (a closed stack's buyers trade only at home), at
+// compute price `compute_price` (USD per
 // H100e-month) and fine-tuning gain `finetune`.
-AIMARKET_HD inline ApiChoice choose_api_supplier(const ValueChainParams& p, const FirmStatic& firm,
+AIMARKET_HD inline ApiChoice choose_api_supplier(const ValueChainParams& p,
+                                                 const RegionLevers& levers, const FirmStatic& firm,
                                                  const FirmDynamic& dyn, const MarketArrays& m,
                                                  double step, std::int64_t replicate,
                                                  std::int32_t i, double compute_price,
                                                  double finetune) {
   const std::int32_t n = firm.firms;
   const int region = firm.region[i];
-  const bool closed = p.region.closed_stack[region] != 0;
+  const bool closed = levers.closed_stack[region] != 0;
   ApiChoice choice;
   const double partner_factor = det_exp(p.api_partner_bonus);
   for (std::int32_t k = 0; k < firm.model_developer_count; ++k) {

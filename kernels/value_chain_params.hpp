@@ -67,7 +67,6 @@ struct ValueChainParams {
   double api_price_sensitivity;           // sigma of the supplier logit
   double api_partner_bonus;               // utility of the model_source partner's API
   double finetune_gain;  // capability, bound of the fine-tuning gain on an open base
-  RegionLevers region;
 };
 
 // Strategy adaptation (docs/CONFIG.md [strategy]): every `every` steps each firm may imitate a

@@ -37,9 +37,11 @@ struct MarketSetup {
   std::vector<std::uint8_t> serves;   // [segment][firm]
   std::vector<double> region_term;    // [firm][region]
   std::vector<double> awareness;      // [firm]
-  // Calibrated utility offsets xi (src/calibration/rest_point.hpp); empty: all 0.
-  std::vector<double> utility_offset;  // [segment][region][firm]
-  bool rest_calibration = false;       // the engine can count rest choices (calibration on)
+  // Calibration classes (src/calibration/rest_point.hpp): replicates that run with the same
+  // parameters share one class and its utility offsets xi, which start at 0.
+  std::int32_t calibration_classes = 1;
+  std::vector<std::int32_t> calibration_class;  // [replicate]; empty: all in class 0
+  bool rest_calibration = false;  // the engine can count rest choices (calibration on)
   // Customers who already use a service at step 0 (population.initial_adoption), the same in
   // every replicate: provider per customer (-1: none) and the tallies that match it.
   std::vector<std::int32_t> initial_provider;      // [customer], empty: nobody
@@ -52,6 +54,10 @@ struct MarketSetup {
   // The value chain (ignored when frozen: quality and price then stay as above).
   bool frozen = true;
   ValueChainParams value_chain{};
+  RegionLevers levers{};  // the scenario's levers at the start
+  // Parameter uncertainty (src/uncertainty): each replicate's parameters, the config's with
+  // its draws of the uncertain keys, [replicate]; empty: value_chain in every replicate.
+  std::vector<ValueChainParams> value_chain_by_replicate;
   std::vector<std::uint8_t> layer_mask;         // [firm] kLayerBit* and kSellsDataBit
   std::vector<std::uint8_t> in_house_chips;     // [firm]
   std::vector<std::uint8_t> firm_region;        // [firm]
@@ -131,13 +137,14 @@ struct EnsembleSnapshot {
 // the config before anything is built.
 struct EngineSizes {
   std::int64_t replicates = 0;
-  std::int64_t customers = 0;          // per replicate
-  std::int64_t firms = 0;              // firm slots: named, synthetic and free
-  std::int64_t services = 1;           // demand.max_services: services per customer
-  bool initial_customers = false;      // population.initial_adoption > 0 in some segment
-  bool sampled_consideration = false;  // demand.consideration_set in [1, firms)
-  bool adaptation = false;             // strategy.adapt_every > 0
-  bool rest_calibration = false;       // demand.calibration_rounds > 0
+  std::int64_t customers = 0;            // per replicate
+  std::int64_t firms = 0;                // firm slots: named, synthetic and free
+  std::int64_t services = 1;             // demand.max_services: services per customer
+  bool initial_customers = false;        // population.initial_adoption > 0 in some segment
+  bool sampled_consideration = false;    // demand.consideration_set in [1, firms)
+  bool adaptation = false;               // strategy.adapt_every > 0
+  bool rest_calibration = false;         // demand.calibration_rounds > 0
+  std::int64_t calibration_classes = 1;  // MarketSetup::calibration_classes
 
   // Doubles per firm and replicate of the capacity pipelines (kernels/capacity_investment.hpp).
   std::int64_t capacity_plan_stride = 0;
@@ -185,7 +192,7 @@ class EnsembleBackend {
   // Each firm's calibration group per (segment, region) market, [segment][region][firm]
   // (-1: none).
   virtual void set_rest_groups(const std::vector<std::int32_t>& group) = 0;
-  // Replaces the utility offsets xi, [segment][region][firm].
+  // Replaces the utility offsets xi, [class][segment][region][firm].
   virtual void set_utility_offset(const std::vector<double>& offset) = 0;
   // Customers per provider: [replicate][segment][firm].
   virtual void read_tallies(std::vector<std::int32_t>& tally) = 0;

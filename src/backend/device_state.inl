@@ -206,10 +206,13 @@ struct FirmStaticState {
         serves(to_device(setup.serves)),
         paid_conversion(to_device(setup.paid_conversion)),
         region_term(to_device(setup.region_term)),
-        utility_offset(setup.utility_offset.empty()
-                           ? thrust::device_vector<double>(
-                                 std::size_t{kMarkets} * static_cast<std::size_t>(setup.firms), 0.0)
-                           : to_device(setup.utility_offset)),
+        utility_offset(std::size_t{kMarkets} * static_cast<std::size_t>(setup.firms) *
+                           static_cast<std::size_t>(setup.calibration_classes),
+                       0.0),
+        calibration_class(
+            setup.calibration_class.empty()
+                ? thrust::device_vector<std::int32_t>(static_cast<std::size_t>(setup.replicates), 0)
+                : to_device(setup.calibration_class)),
         layer_mask(to_device(setup.layer_mask)),
         in_house_chips(to_device(setup.in_house_chips)),
         region(to_device(setup.firm_region)),
@@ -228,7 +231,16 @@ struct FirmStaticState {
         other_income(to_device(setup.other_income)),
         cash_flow_funded(to_device(setup.cash_flow_funded)),
         reinvestment_rate(to_device(setup.reinvestment_rate)),
-        export_blocked(to_device(setup.export_blocked)) {}
+        export_blocked(to_device(setup.export_blocked)),
+        params(to_device(replicate_value_chain(setup))) {}
+
+  // Each replicate's value-chain parameters: its draws of the uncertain keys where the setup
+  // has them (MarketSetup::value_chain_by_replicate), else the config's in every replicate.
+  static std::vector<ValueChainParams> replicate_value_chain(const MarketSetup& setup) {
+    if (!setup.value_chain_by_replicate.empty()) return setup.value_chain_by_replicate;
+    return std::vector<ValueChainParams>(static_cast<std::size_t>(setup.replicates),
+                                         setup.value_chain);
+  }
 
   FirmStatic view() {
     FirmStatic v{};
@@ -256,33 +268,36 @@ struct FirmStaticState {
   }
 
   double bytes() const {
-    return bytes_of(serves, paid_conversion, region_term, utility_offset, layer_mask,
-                    in_house_chips, region, open_weights, model_source, open_weight_firms,
-                    chip_performance, model_developers, base_strategy, cloud_self_use, api_offset,
-                    acquirers, base_awareness, other_income, cash_flow_funded, reinvestment_rate,
-                    export_blocked);
+    return bytes_of(serves, paid_conversion, region_term, utility_offset, calibration_class,
+                    layer_mask, in_house_chips, region, open_weights, model_source,
+                    open_weight_firms, chip_performance, model_developers, base_strategy,
+                    cloud_self_use, api_offset, acquirers, base_awareness, other_income,
+                    cash_flow_funded, reinvestment_rate, export_blocked, params);
   }
   static double footprint(const EngineSizes& s) {
     const double f = static_cast<double>(s.firms);
-    double bytes = kSegments * f * kU8;  // serves
-    bytes += kSegments * f * kF64;       // paid_conversion
-    bytes += f * kRegions * kF64;        // region_term
-    bytes += kMarkets * f * kF64;        // utility_offset
+    double bytes = kSegments * f * kU8;                                         // serves
+    bytes += kSegments * f * kF64;                                              // paid_conversion
+    bytes += f * kRegions * kF64;                                               // region_term
+    bytes += kMarkets * f * kF64 * static_cast<double>(s.calibration_classes);  // utility_offset
+    bytes += static_cast<double>(s.replicates) * kI32;                          // calibration_class
     // layer_mask, in_house_chips, region, open_weights; model_source; open_weight_firms,
     // model_developers, acquirers; chip_performance, cloud_self_use, api_offset,
     // base_awareness; base_strategy; other_income; cash_flow_funded, reinvestment_rate.
     bytes += f * (4.0 * kU8 + kI32 + 3.0 * kI32 + 4.0 * kF64 + kStrategyParameters * kF64 + kI64);
     bytes += f * (kU8 + kF64);
-    bytes += kRegions * kRegions * kU8;  // export_blocked
+    bytes += kRegions * kRegions * kU8;                                     // export_blocked
+    bytes += static_cast<double>(s.replicates) * sizeof(ValueChainParams);  // params
     return bytes;
   }
 
   std::int32_t firms;
-  thrust::device_vector<std::uint8_t> serves;      // [segment][firm]
-  thrust::device_vector<double> paid_conversion;   // [segment][firm]
-  thrust::device_vector<double> region_term;       // [firm][region]
-  thrust::device_vector<double> utility_offset;    // [segment][region][firm] calibrated xi
-  thrust::device_vector<std::uint8_t> layer_mask;  // [firm]
+  thrust::device_vector<std::uint8_t> serves;             // [segment][firm]
+  thrust::device_vector<double> paid_conversion;          // [segment][firm]
+  thrust::device_vector<double> region_term;              // [firm][region]
+  thrust::device_vector<double> utility_offset;           // [class][segment][region][firm] xi
+  thrust::device_vector<std::int32_t> calibration_class;  // [replicate]
+  thrust::device_vector<std::uint8_t> layer_mask;         // [firm]
   thrust::device_vector<std::uint8_t> in_house_chips;
   thrust::device_vector<std::uint8_t> region;
   thrust::device_vector<std::uint8_t> open_weights;
@@ -299,6 +314,7 @@ struct FirmStaticState {
   thrust::device_vector<std::uint8_t> cash_flow_funded;  // [firm]
   thrust::device_vector<double> reinvestment_rate;       // [firm]
   thrust::device_vector<std::uint8_t> export_blocked;    // [seller][buyer region]
+  thrust::device_vector<ValueChainParams> params;        // [replicate]
 };
 
 // Each firm's state per replicate, with the service offer the customers see and the record

@@ -29,7 +29,7 @@ class Engine final : public EnsembleBackend {
         seed_(setup.seed),
         demand_(setup.demand),
         frozen_(setup.frozen),
-        value_chain_(setup.value_chain),
+        levers_(setup.levers),
         entry_(setup.entry),
         adaptation_(setup.adaptation),
         acquisition_(setup.acquisition),
@@ -134,7 +134,7 @@ class Engine final : public EnsembleBackend {
   }
 
   void apply_scenario(const ScenarioUpdate& update) override {
-    value_chain_.region = update.levers;
+    levers_ = update.levers;
     thrust::copy(update.region_term.begin(), update.region_term.end(),
                  firm_static_.region_term.begin());
     thrust::copy(update.export_blocked.begin(), update.export_blocked.end(),
@@ -322,25 +322,20 @@ class Engine final : public EnsembleBackend {
     clearing.alive = raw(firm_.alive);
     clearing.export_blocked = raw(firm_static_.export_blocked);
     clearing.apply_export_controls = export_controlled;
-    clearing.price_sensitivity = value_chain_.buyer_price_sensitivity;
     clearing.capability = raw(firm_.capability);
-    clearing.params = value_chain_;
+    clearing.params = raw(firm_static_.params);
     clearing.m = upstream_.view();
     clearing.overflow = firm_.overflow_record();
     clearing.step = t;
-    for (int g = 0; g < kRegions; ++g)
-      clearing.closed_stack[g] = value_chain_.region.closed_stack[g];
+    for (int g = 0; g < kRegions; ++g) clearing.closed_stack[g] = levers_.closed_stack[g];
     // Every market reprices toward clearing: the model API against the labs' serving capacity
     // (kernels/model_api.hpp), data against the vendors' finite corpora
     // (kernels/data_stocks.hpp).
-    const bool priced = true;
     launch("SellerAttraction", replicates_ * sellers, SellerAttraction{clearing});
     launch("SumBuyerWeights", replicates_ * buyers, SumBuyerWeights{clearing});
     launch("ClearSeller", replicates_ * sellers, ClearSeller{clearing});
     launch("ReceiveBuyer", replicates_ * buyers, ReceiveBuyer{clearing});
-    launch("RepriceSeller", replicates_ * sellers,
-           RepriceSeller{clearing, priced ? value_chain_.price_adjustment_speed : 0.0,
-                         value_chain_.max_price_change, price_floor_[market]});
+    launch("RepriceSeller", replicates_ * sellers, RepriceSeller{clearing, price_floor_[market]});
   }
 
   // The segment aggregates the customers' choice reads (MODEL.md, one step, items 1-3),
@@ -373,6 +368,7 @@ class Engine final : public EnsembleBackend {
     v.serves = raw(firm_static_.serves);
     v.region_term = raw(firm_static_.region_term);
     v.utility_offset = raw(firm_static_.utility_offset);
+    v.calibration_class = raw(firm_static_.calibration_class);
     v.awareness = raw(firm_.awareness);
     v.alive = raw(firm_.alive);
     v.acquired_by = raw(firm_.acquired_by);
@@ -380,7 +376,8 @@ class Engine final : public EnsembleBackend {
   }
   FirmStepContext firm_context(std::int64_t t) {
     FirmStepContext c{};
-    c.p = value_chain_;
+    c.params = raw(firm_static_.params);
+    c.levers = levers_;
     c.firm = firm_static_.view();
     c.dyn = firm_.view();
     c.m = upstream_.view();
@@ -396,7 +393,7 @@ class Engine final : public EnsembleBackend {
   std::uint64_t seed_;
   DemandParams demand_;
   bool frozen_;
-  ValueChainParams value_chain_;
+  RegionLevers levers_;  // the scenario's levers in force (apply_scenario changes them)
   EntryParams entry_;
   AdaptationParams adaptation_;
   AcquisitionParams acquisition_;

@@ -10,27 +10,30 @@
 namespace aimarket {
 namespace {
 
-// One round's choices per group, summed over replicates: chosen into the group, and of those
-// kept within it (the chooser's current provider in the same group); and each market's
-// adopters.
+// One round's choices per group, summed over the replicates of a calibration class: chosen
+// into the group, and of those kept within it (the chooser's current provider in the same
+// group); and each market's adopters.
 struct RoundCounts {
   std::vector<double> chosen, kept, adopted;  // [group]
   std::vector<double> market;                 // adopters per (segment, region) market
   std::vector<double> newcomers;              // non-adopters with a choice, per market
 };
 
-RoundCounts count_round(EnsembleBackend& engine, const RestProblem& problem,
-                        std::int64_t replicates, std::uint32_t round) {
+std::vector<RoundCounts> count_round(EnsembleBackend& engine, const RestProblem& problem,
+                                     const CalibrationClasses& classes, std::uint32_t round) {
   std::vector<std::int32_t> chosen, kept, adopted;
   engine.count_rest_choices(round, chosen, kept, adopted);
-  RoundCounts out;
-  out.chosen.assign(problem.groups.size(), 0.0);
-  out.kept.assign(problem.groups.size(), 0.0);
-  out.adopted.assign(problem.groups.size(), 0.0);
-  out.market.assign(std::size_t{kMarkets}, 0.0);
-  out.newcomers.assign(out.market.size(), 0.0);
+  std::vector<RoundCounts> per_class(static_cast<std::size_t>(classes.count));
+  for (RoundCounts& out : per_class) {
+    out.chosen.assign(problem.groups.size(), 0.0);
+    out.kept.assign(problem.groups.size(), 0.0);
+    out.adopted.assign(problem.groups.size(), 0.0);
+    out.market.assign(std::size_t{kMarkets}, 0.0);
+    out.newcomers.assign(out.market.size(), 0.0);
+  }
   const std::int32_t n = problem.firms;
-  for (std::int64_t rep = 0; rep < replicates; ++rep) {
+  for (std::int64_t rep = 0; rep < classes.replicates(); ++rep) {
+    RoundCounts& out = per_class[static_cast<std::size_t>(classes.of(rep))];
     for (int s = 0; s < kSegments; ++s) {
       for (int r = 0; r < kRegions; ++r) {
         for (std::int32_t j = 0; j < n; ++j) {
@@ -49,7 +52,7 @@ RoundCounts count_round(EnsembleBackend& engine, const RestProblem& problem,
       }
     }
   }
-  return out;
+  return per_class;
 }
 
 // Group g's expected one-step flows in a round (kernels/rest_calibration.hpp), in customers
@@ -82,12 +85,18 @@ Flows group_flows(const RoundCounts& counts, const RestProblem& problem, std::si
   return f;
 }
 
-// Offsets per (segment, region, firm) from the groups' offsets.
-std::vector<double> spread(const RestProblem& problem, const std::vector<double>& group_offset) {
-  std::vector<double> offset(problem.group.size(), 0.0);
-  for (std::size_t cell = 0; cell < problem.group.size(); ++cell) {
-    const std::int32_t g = problem.group[cell];
-    if (g >= 0) offset[cell] = group_offset[static_cast<std::size_t>(g)] + problem.anchor[cell];
+// Offsets per (class, segment, region, firm) from each class's group offsets, [class][group].
+std::vector<double> spread(const RestProblem& problem,
+                           const std::vector<std::vector<double>>& group_offset) {
+  const std::size_t cells = problem.group.size();
+  std::vector<double> offset(group_offset.size() * cells, 0.0);
+  for (std::size_t c = 0; c < group_offset.size(); ++c) {
+    for (std::size_t cell = 0; cell < cells; ++cell) {
+      const std::int32_t g = problem.group[cell];
+      if (g >= 0)
+        offset[c * cells + cell] =
+            group_offset[c][static_cast<std::size_t>(g)] + problem.anchor[cell];
+    }
   }
   return offset;
 }
@@ -159,81 +168,93 @@ RestProblem make_rest_problem(const FirmTable& firms, std::int32_t named_firms,
 }
 
 RestFit calibrate_utilities(EnsembleBackend& engine, const RestProblem& problem,
-                            std::int64_t replicates, std::int64_t rounds) {
+                            const CalibrationClasses& classes, std::int64_t rounds) {
   const std::size_t groups = problem.groups.size();
-  std::vector<double> offset(groups, 0.0), average(groups, 0.0);
+  const auto class_count = static_cast<std::size_t>(classes.count);
+  std::vector<std::vector<double>> offset(class_count, std::vector<double>(groups, 0.0));
+  std::vector<std::vector<double>> average = offset;
   // Rounds from `first_averaged` on enter the average (the second half).
   const std::int64_t first_averaged = rounds / 2;
   engine.set_rest_groups(problem.group);
   for (std::int64_t round = 0; round < rounds; ++round) {
     engine.set_utility_offset(spread(problem, offset));
-    const RoundCounts counts =
-        count_round(engine, problem, replicates, static_cast<std::uint32_t>(round));
-    for (std::size_t g = 0; g < groups; ++g) {
-      const Flows f = group_flows(counts, problem, g);
-      const double weight = std::max(f.rho, f.h);        // of the larger flow
-      if (f.adopters <= 0.0 || weight <= 0.0) continue;  // nobody chooses: nothing to match
-      // A flow nobody made this round counts as half a customer of the larger flow, so the
-      // step stays finite.
-      const double inflow = std::max(f.inflow(), 0.5 * weight);
-      const double outflow = std::max(f.outflow(problem.groups[g].target), 0.5 * weight);
-      // Newton's step: the derivative of log(inflow) in the offset is about 1 - P(an outsider
-      // joins) for the adopters' part and 1 - P(a newcomer joins) for the newcomers', that of
-      // -log(outflow) about P(a member stays) times the adopters' part of the outflow; 1 for
-      // plain logit, up to 2 with switching costs, where a full step would overshoot.
-      const double outsiders = f.adopters - f.start;
-      const double joins = outsiders > 0.0 ? f.stock_in / outsiders : 0.0;
-      const double newcomer_joins = f.newcomers > 0.0 ? f.adopted / f.newcomers : 0.0;
-      const double stays = f.start > 0.0 ? f.kept / f.start : 0.0;
-      const double slope_in =
-          (f.rho * f.stock_in * (1.0 - joins) + f.h * f.adopted * (1.0 - newcomer_joins)) / inflow;
-      const double slope_out = f.rho * std::max(f.stock_out, 0.0) * stays / outflow;
-      const double slope = std::clamp(slope_in + slope_out, 0.5, 2.5);
-      offset[g] += (std::log(outflow) - std::log(inflow)) / slope;
-    }
-    if (round >= first_averaged) {
-      for (std::size_t g = 0; g < groups; ++g) average[g] += offset[g];
+    const std::vector<RoundCounts> counts =
+        count_round(engine, problem, classes, static_cast<std::uint32_t>(round));
+    for (std::size_t c = 0; c < class_count; ++c) {
+      for (std::size_t g = 0; g < groups; ++g) {
+        const Flows f = group_flows(counts[c], problem, g);
+        const double weight = std::max(f.rho, f.h);        // of the larger flow
+        if (f.adopters <= 0.0 || weight <= 0.0) continue;  // nobody chooses: nothing to match
+        // A flow nobody made this round counts as half a customer of the larger flow, so the
+        // step stays finite.
+        const double inflow = std::max(f.inflow(), 0.5 * weight);
+        const double outflow = std::max(f.outflow(problem.groups[g].target), 0.5 * weight);
+        // Newton's step: the derivative of log(inflow) in the offset is about 1 - P(an
+        // outsider joins) for the adopters' part and 1 - P(a newcomer joins) for the
+        // newcomers', that of -log(outflow) about P(a member stays) times the adopters' part
+        // of the outflow; 1 for plain logit, up to 2 with switching costs, where a full step
+        // would overshoot.
+        const double outsiders = f.adopters - f.start;
+        const double joins = outsiders > 0.0 ? f.stock_in / outsiders : 0.0;
+        const double newcomer_joins = f.newcomers > 0.0 ? f.adopted / f.newcomers : 0.0;
+        const double stays = f.start > 0.0 ? f.kept / f.start : 0.0;
+        const double slope_in =
+            (f.rho * f.stock_in * (1.0 - joins) + f.h * f.adopted * (1.0 - newcomer_joins)) /
+            inflow;
+        const double slope_out = f.rho * std::max(f.stock_out, 0.0) * stays / outflow;
+        const double slope = std::clamp(slope_in + slope_out, 0.5, 2.5);
+        offset[c][g] += (std::log(outflow) - std::log(inflow)) / slope;
+      }
+      if (round >= first_averaged) {
+        for (std::size_t g = 0; g < groups; ++g) average[c][g] += offset[c][g];
+      }
     }
   }
   const auto averaged_rounds = static_cast<double>(rounds - first_averaged);
-  for (double& a : average) a /= averaged_rounds;
-  // Only differences within a market matter to its customers' choices, so each market's
-  // level is free: set its fringe's offset to 0, which makes a named firm's offset its
-  // utility above the fringe's level beyond what its quality, price and region terms say.
-  std::vector<double> level(std::size_t{kMarkets}, 0.0);
-  for (std::size_t g = 0; g < groups; ++g) {
-    const RestProblem::Group& group = problem.groups[g];
-    if (group.fringe)
-      level[static_cast<std::size_t>(layout::segment_region(group.segment, group.region))] =
-          average[g];
-  }
-  for (std::size_t g = 0; g < groups; ++g) {
-    const RestProblem::Group& group = problem.groups[g];
-    average[g] -=
-        level[static_cast<std::size_t>(layout::segment_region(group.segment, group.region))];
+  for (std::vector<double>& class_average : average) {
+    for (double& a : class_average) a /= averaged_rounds;
+    // Only differences within a market matter to its customers' choices, so each market's
+    // level is free: set its fringe's offset to 0, which makes a named firm's offset its
+    // utility above the fringe's level beyond what its quality, price and region terms say.
+    std::vector<double> level(std::size_t{kMarkets}, 0.0);
+    for (std::size_t g = 0; g < groups; ++g) {
+      const RestProblem::Group& group = problem.groups[g];
+      if (group.fringe)
+        level[static_cast<std::size_t>(layout::segment_region(group.segment, group.region))] =
+            class_average[g];
+    }
+    for (std::size_t g = 0; g < groups; ++g) {
+      const RestProblem::Group& group = problem.groups[g];
+      class_average[g] -=
+          level[static_cast<std::size_t>(layout::segment_region(group.segment, group.region))];
+    }
   }
 
   RestFit fit;
   fit.rounds = rounds;
+  fit.classes = classes.count;
   fit.offset = spread(problem, average);
   engine.set_utility_offset(fit.offset);
   // One more round, with draws no round used, measures how well the averaged offsets hold.
-  const RoundCounts check =
-      count_round(engine, problem, replicates, static_cast<std::uint32_t>(rounds));
-  fit.measured.assign(groups, 0.0);
-  fit.z.assign(groups, 0.0);
-  for (std::size_t g = 0; g < groups; ++g) {
-    const Flows f = group_flows(check, problem, g);
-    const double target = problem.groups[g].target;
-    // The group's share after the expected one-step flows, and the net flow's sampling sd:
-    // binomial counts of the adopters' and the newcomers' choices (target share in each).
-    const double after = f.adopters + f.h * f.newcomers;
-    const double net = f.inflow() - f.outflow(target);
-    fit.measured[g] = after > 0.0 ? (f.start + f.inflow() - f.rho * f.stock_out) / after : 0.0;
-    const double variance =
-        target * (1.0 - target) * (f.rho * f.rho * f.adopters + f.h * f.h * f.newcomers);
-    fit.z[g] = variance > 0.0 ? net / std::sqrt(variance) : 0.0;
-    fit.max_abs_z = std::max(fit.max_abs_z, std::abs(fit.z[g]));
+  const std::vector<RoundCounts> check =
+      count_round(engine, problem, classes, static_cast<std::uint32_t>(rounds));
+  fit.measured.assign(class_count * groups, 0.0);
+  fit.z.assign(class_count * groups, 0.0);
+  for (std::size_t c = 0; c < class_count; ++c) {
+    for (std::size_t g = 0; g < groups; ++g) {
+      const Flows f = group_flows(check[c], problem, g);
+      const double target = problem.groups[g].target;
+      // The group's share after the expected one-step flows, and the net flow's sampling sd:
+      // binomial counts of the adopters' and the newcomers' choices (target share in each).
+      const double after = f.adopters + f.h * f.newcomers;
+      const double net = f.inflow() - f.outflow(target);
+      const std::size_t at = c * groups + g;
+      fit.measured[at] = after > 0.0 ? (f.start + f.inflow() - f.rho * f.stock_out) / after : 0.0;
+      const double variance =
+          target * (1.0 - target) * (f.rho * f.rho * f.adopters + f.h * f.h * f.newcomers);
+      fit.z[at] = variance > 0.0 ? net / std::sqrt(variance) : 0.0;
+      fit.max_abs_z = std::max(fit.max_abs_z, std::abs(fit.z[at]));
+    }
   }
   return fit;
 }
@@ -248,13 +269,17 @@ std::string rest_fit_summary(const RestProblem& problem, const RestFit& fit) {
     std::snprintf(line, sizeof line, "utility inversion: no starting customers to calibrate on");
     return line;
   }
-  const RestProblem::Group& w = problem.groups[worst];
+  const RestProblem::Group& w = problem.groups[worst % problem.groups.size()];
+  const std::string classes =
+      fit.classes > 1 ? " in each of " + std::to_string(fit.classes) +
+                            " calibration classes (replicates with their own parameters)"
+                      : std::string();
   std::snprintf(line, sizeof line,
-                "utility inversion: %zu groups in %lld rounds; in a check round the furthest, "
+                "utility inversion: %zu groups%s in %lld rounds; in a check round the furthest, "
                 "%s in %s (%s), would hold %.4f after one step against a start of %.4f (%.1f sd)",
-                problem.groups.size(), static_cast<long long>(fit.rounds), w.name.c_str(),
-                kSegmentNames[w.segment], kRegionNames[w.region], fit.measured[worst], w.target,
-                fit.z[worst]);
+                problem.groups.size(), classes.c_str(), static_cast<long long>(fit.rounds),
+                w.name.c_str(), kSegmentNames[w.segment], kRegionNames[w.region],
+                fit.measured[worst], w.target, fit.z[worst]);
   return line;
 }
 

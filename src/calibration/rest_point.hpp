@@ -60,14 +60,29 @@ struct RestProblem {
 RestProblem make_rest_problem(const FirmTable& firms, std::int32_t named_firms,
                               const MarketSetup& setup);
 
+// Which replicates are calibrated together: those that run with the same parameters (all of
+// them without parameter uncertainty) share a class, whose choices are pooled and whose
+// offsets they share; each replicate with its own parameter values is its own class, so that
+// its starting shares are a rest point of its own economy (src/uncertainty).
+struct CalibrationClasses {
+  std::int32_t count = 1;
+  std::vector<std::int32_t> of_replicate;  // [replicate]
+  std::int64_t replicates() const { return static_cast<std::int64_t>(of_replicate.size()); }
+  std::int32_t of(std::int64_t replicate) const {
+    return of_replicate[static_cast<std::size_t>(replicate)];
+  }
+};
+
 // What the inversion found.
 struct RestFit {
-  // [segment][region][firm] utility offsets xi; in each market the fringe's is 0 (only
+  // [class][segment][region][firm] utility offsets xi; in each market the fringe's is 0 (only
   // differences within a market matter).
   std::vector<double> offset;
   std::int64_t rounds = 0;
-  // Per group: its share after the expected one-step flows measured with the final offsets in
-  // one more round, and the net flow in binomial standard deviations of that round.
+  std::int32_t classes = 1;
+  // Per class and group, [class][group]: its share after the expected one-step flows measured
+  // with the final offsets in one more round, and the net flow in binomial standard deviations
+  // of that round.
   std::vector<double> measured;
   std::vector<double> z;
   double max_abs_z = 0.0;
@@ -76,7 +91,7 @@ struct RestFit {
 // Runs `rounds` rounds on `engine` (built with MarketSetup::rest_calibration, at the state of
 // the step about to choose), leaves the averaged offsets in the engine and returns them.
 RestFit calibrate_utilities(EnsembleBackend& engine, const RestProblem& problem,
-                            std::int64_t replicates, std::int64_t rounds);
+                            const CalibrationClasses& classes, std::int64_t rounds);
 
 // One line for the run's log: groups, rounds, and the group furthest from its target in the
 // check round (in binomial standard deviations).

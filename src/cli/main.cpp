@@ -30,6 +30,7 @@ struct CommonConfigOptions {
   std::string config_path;
   std::vector<std::string> set;
   std::string steps, replicates, seed;  // strings: validated by the config schema
+  std::string parameters;               // a design file, one row per replicate
 
   std::vector<aimarket::ConfigOverride> overrides() const {
     std::vector<aimarket::ConfigOverride> out;
@@ -55,6 +56,20 @@ void add_config_options(CLI::App* cmd, CommonConfigOptions& opts) {
                   "Monte Carlo replicates, advanced together; overrides run.replicates")
       ->type_name("R");
   cmd->add_option("--seed", opts.seed, "Master random seed; overrides run.seed")->type_name("S");
+  cmd->add_option("--parameters", opts.parameters,
+                  "CSV design: a header of uncertain keys (section.name), one row of values per "
+                  "replicate; sets the replicate count (see docs/CONFIG.md, \"Parameter "
+                  "uncertainty\")")
+      ->type_name("FILE.csv");
+}
+
+// Loads the config with its overrides and, with --parameters, its design file.
+aimarket::Config load_with_design(const CommonConfigOptions& opts) {
+  aimarket::Config config = aimarket::load_config(opts.config_path, opts.overrides());
+  if (!opts.parameters.empty()) {
+    aimarket::read_parameter_file(opts.parameters, !opts.replicates.empty(), config);
+  }
+  return config;
 }
 
 void print_config_error(const aimarket::ConfigError& e) {
@@ -417,7 +432,7 @@ int run_program(int argc, char** argv) {
   const CommonConfigOptions& opts = run->parsed() ? run_opts : validate_opts;
   aimarket::Config config;
   try {
-    config = aimarket::load_config(opts.config_path, opts.overrides());
+    config = load_with_design(opts);
   } catch (const aimarket::ConfigError& e) {
     print_config_error(e);
     return kExitBadInput;

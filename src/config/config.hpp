@@ -24,6 +24,9 @@ struct RunSettings {
   std::string start = "2024-01";  // calendar month of step 0 (YYYY-MM)
   std::int64_t record_every = 1;  // write the state every this many steps
   double flush_seconds = 2.0;     // the output file is flushed at least this often
+  // true: each replicate draws its own value of every key given a prior (Config::priors);
+  // false: every replicate uses each such key's `value`.
+  bool parameter_uncertainty = true;
 };
 
 struct PopulationSettings {
@@ -276,6 +279,38 @@ struct FirmSpec {
   std::array<bool, kSegments> home_share_given{};
 };
 
+// A prior of an uncertain parameter (docs/CONFIG.md, "Parameter uncertainty"): a float key
+// given as a table, e.g. `awareness_max = { distribution = "log_uniform", low = 8.25,
+// high = 33, source = "..." }`. Each replicate draws its own value (src/uncertainty).
+struct ParameterPrior {
+  std::string key;           // "section.name"
+  std::string distribution;  // one of kPriorDistributions
+  double low = 0.0;          // uniform, log_uniform, triangular: the support [low, high]
+  double high = 0.0;
+  double mode = 0.0;  // triangular
+  double mean = 0.0;  // normal (redrawn outside the key's valid range)
+  double sd = 0.0;
+  std::string source;  // where the range comes from, or why it is this wide
+};
+
+inline constexpr const char* kPriorDistributions[] = {"uniform", "log_uniform", "normal",
+                                                      "triangular"};
+
+// The keys that may be given a prior: every float key whose value reaches the kernels only
+// through each replicate's value-chain parameters (kernels/value_chain_params.hpp). Keys that
+// also shape the state every replicate starts from (initial capability, prices and offsets,
+// utility terms, the utility inversion) or the size of arrays are not among them yet.
+const std::vector<std::string>& replicate_parameter_keys();
+
+// An external design (`aimarket run CONFIG --parameters FILE.csv`): one row per replicate, one
+// column per key of replicate_parameter_keys(). A column replaces that key's prior.
+struct ParameterDesign {
+  std::string path;               // the file as given; empty: no design
+  std::vector<std::string> keys;  // "section.name", the file's columns in order
+  std::vector<double> values;     // [row][column]
+  std::int64_t rows = 0;
+};
+
 struct Config {
   RunSettings run;
   PopulationSettings population;
@@ -289,7 +324,9 @@ struct Config {
   StrategySettings strategy;
   std::vector<ScenarioEvent> events;  // in date order
   std::vector<FirmSpec> named_firms;
-  std::string source_path;  // the config file as given
+  std::vector<ParameterPrior> priors;  // in the order of replicate_parameter_keys()
+  ParameterDesign design;              // --parameters FILE.csv, else empty
+  std::string source_path;             // the config file as given
   // Every file the config was read from: the config file as given, then its base chain
   // (`base = ...`), each path as it was opened. A run refuses to write over any of them.
   std::vector<std::string> source_files;
@@ -314,6 +351,21 @@ struct ConfigOverride {
 // Reads, overrides, validates and resolves a config.
 // Throws ConfigError (never anything else for bad input) listing every problem found.
 Config load_config(const std::string& path, const std::vector<ConfigOverride>& overrides);
+
+// Reads a design file (CSV: a header of keys, then one row of numbers per replicate; lines
+// starting with '#' and blank lines are skipped) into config.design and sets run.replicates to
+// its row count. With `replicates_given` (--replicates on the command line) the counts must
+// agree. Throws ConfigError naming file:line, the key and what is wrong for every problem
+// found (an unknown key, a key that cannot vary by replicate, a repeated column, a field that
+// is not a number or out of the key's range, a row of the wrong length, no rows).
+void read_parameter_file(const std::string& path, bool replicates_given, Config& config);
+
+// Sets a key of replicate_parameter_keys() in `config` (a replicate's draw).
+void set_parameter(Config& config, const std::string& key, double value);
+// The value of a key of replicate_parameter_keys() in `config`.
+double parameter_value(const Config& config, const std::string& key);
+// True when `value` is a valid value of the key (its schema range).
+bool parameter_in_range(const std::string& key, double value);
 
 // The layers a firm of archetype kArchetypeNames[archetype] is active in unless it lists its own.
 std::array<bool, kLayers> archetype_default_layers(int archetype);

@@ -38,6 +38,12 @@ constexpr std::string_view kDefaultSource = "\036default";
 
 constexpr double kShareSumTolerance = 1e-9;
 
+// True when `value` lies within `range` (its open ends excluded).
+inline bool value_in_range(double value, const Range& range) {
+  if (range.min_open ? !(value > range.min) : !(value >= range.min)) return false;
+  return range.max_open ? value < range.max : value <= range.max;
+}
+
 // The [[event]] array of tables: scenario changes from a date on.
 constexpr std::string_view kEventSection = "event";
 
@@ -192,6 +198,12 @@ struct SettingNodes {
 };
 
 bool store_setting(const KeySpec& spec, const toml::node& node, Config& config, Reader& reader);
+// ---------------------------------------------------------------------------------------------
+// read_priors.cpp: a float key given as a table, its prior (Config::priors), and its point
+// value; a number given later (an override) drops the key's prior.
+bool is_replicate_parameter(const std::string& key);
+bool read_prior(const KeySpec& spec, const toml::table& table, Config& config, Reader& reader);
+void drop_prior(const std::string& key, Config& config);
 void apply_defaults(Config& config, Reader& reader);
 void read_settings(const toml::table& root, Config& config, Reader& reader, SettingNodes& nodes);
 void check_settings(Config& config, const SettingNodes& nodes, Problems& problems);

@@ -109,9 +109,9 @@ const std::vector<KeySpec> kSettingsKeys = {
     // [run]
     {"run", "steps", KeyKind::kInteger, "120", "months", Integers(1, 10000000), kNoNames,
      "Steps simulated; one step is one month.", AIMARKET_FIELD(run.steps), nullptr, nullptr},
-    {"run", "replicates", KeyKind::kInteger, "1", "replicates", Integers(1, 100000), kNoNames,
-     "Independent Monte Carlo replicates, advanced together.", AIMARKET_FIELD(run.replicates),
-     nullptr, nullptr},
+    {"run", "replicates", KeyKind::kInteger, "1", "replicates", Integers(1, kMaxReplicates),
+     kNoNames, "Independent Monte Carlo replicates, advanced together.",
+     AIMARKET_FIELD(run.replicates), nullptr, nullptr},
     {"run", "seed", KeyKind::kInteger, "1", "-", Integers(0, INT64_MAX), kNoNames,
      "Master seed of the counter-based random number generator: same seed, same results.",
      AIMARKET_FIELD(run.seed), nullptr, nullptr},
@@ -123,6 +123,11 @@ const std::vector<KeySpec> kSettingsKeys = {
     {"run", "flush_seconds", KeyKind::kFloat, "2.0", "seconds", OpenClosed(0.0, 3600.0), kNoNames,
      "The output file is flushed to disk at least this often (wall-clock time).",
      AIMARKET_FIELD(run.flush_seconds), nullptr, nullptr},
+    {"run", "parameter_uncertainty", KeyKind::kBool, "true", "-", NoRange(), kNoNames,
+     "true: each replicate draws its own value of every key given a prior (a table with a "
+     "`distribution`; see \"Parameter uncertainty\" below); false: every replicate uses each such "
+     "key's `value`.",
+     AIMARKET_FIELD(run.parameter_uncertainty), nullptr, nullptr},
 
     // [population]
     {"population", "customers", KeyKind::kInteger, "100000", "agents per replicate",

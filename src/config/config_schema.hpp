@@ -32,6 +32,9 @@ enum class KeyKind {
   kTable,       // table keyed by `names`, numbers in the range; names not listed keep their value
 };
 
+// The most replicates a run may have (run.replicates' range; a parameter file's rows).
+constexpr std::int64_t kMaxReplicates = 100000;
+
 // Valid values of a number, or of each number in a table. Open ends exclude the bound.
 struct Range {
   double min;

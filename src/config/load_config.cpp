@@ -4,6 +4,7 @@
 // that a user fixes a config in one pass; each names where the value came from
 // (file:line:column, or the command-line option), the key, and what is wrong. Each job has its
 // own file (config_internal.hpp lists them); this one runs them in order.
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,13 @@ Config load_config(const std::string& path, const std::vector<ConfigOverride>& o
   if (problems.empty()) check_has_firms(config, nodes, problems);
   if (!problems.empty()) problems.throw_all();
 
+  // Priors in the order of replicate_parameter_keys(), whatever order the files gave them in.
+  const std::vector<std::string>& order = replicate_parameter_keys();
+  std::stable_sort(config.priors.begin(), config.priors.end(),
+                   [&](const ParameterPrior& a, const ParameterPrior& b) {
+                     return std::find(order.begin(), order.end(), a.key) <
+                            std::find(order.begin(), order.end(), b.key);
+                   });
   config.source_path = path;
   config.source_files = chain;
   config.resolved_toml = resolved_toml(config);

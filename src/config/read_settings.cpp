@@ -52,7 +52,10 @@ void read_settings(const toml::table& root, Config& config, Reader& reader, Sett
                                                 setting_suggestion(section, name.str()));
           continue;
         }
-        if (store_setting(*spec, value, config, reader)) {
+        const bool prior = spec->kind == KeyKind::kFloat && value.is_table();
+        if (!prior) drop_prior(key, config);
+        if (prior ? read_prior(*spec, *value.as_table(), config, reader)
+                  : store_setting(*spec, value, config, reader)) {
           nodes.valid[key] = &value;
           nodes.refused.erase(key);
         } else {

@@ -102,16 +102,47 @@ std::string firm_toml(FirmSpec firm) {
   return text;
 }
 
+// A key with a prior: its table, point value first.
+std::string prior_text(const ParameterPrior& prior, double value) {
+  using config_schema::toml_float;
+  std::string text = "{ value = " + toml_float(value) +
+                     ", distribution = " + config_schema::toml_string(prior.distribution);
+  if (prior.distribution == "normal") {
+    text += ", mean = " + toml_float(prior.mean) + ", sd = " + toml_float(prior.sd);
+  } else {
+    text += ", low = " + toml_float(prior.low) + ", high = " + toml_float(prior.high);
+    if (prior.distribution == "triangular") text += ", mode = " + toml_float(prior.mode);
+  }
+  return text + ", source = " + config_schema::toml_string(prior.source) + " }";
+}
+
+const ParameterPrior* prior_of(const Config& config, const std::string& key) {
+  for (const ParameterPrior& prior : config.priors) {
+    if (prior.key == key) return &prior;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 std::string resolved_toml(Config config) {
   std::string text =
       "# Effective configuration: every key with its value after defaults and overrides.\n";
+  if (!config.design.path.empty()) {
+    text += "# Each replicate's values of " + join(config.design.keys, ", ") +
+            " come from the parameter file " + config.design.path + " (" +
+            std::to_string(config.design.rows) +
+            " rows; the output's parameter_value holds them).\n";
+  }
   for (const auto& section : config_schema::settings_sections()) {
     text += "\n[" + std::string(section.name) + "]\n";
     for (const KeySpec& spec : config_schema::settings_keys()) {
       if (std::string_view(spec.section) != section.name) continue;
-      text += std::string(spec.name) + " = " + setting_value_text(spec, config) + "\n";
+      const ParameterPrior* prior = prior_of(config, setting_key(spec));
+      text += std::string(spec.name) + " = " +
+              (prior != nullptr ? prior_text(*prior, *std::get<double*>(spec.field.setting(config)))
+                                : setting_value_text(spec, config)) +
+              "\n";
     }
   }
   for (const ScenarioEvent& event : config.events) {

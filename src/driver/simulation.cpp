@@ -127,7 +127,14 @@ Simulation::Simulation(const Config& config, BackendChoice choice, std::string* 
       memory_(admit(config_, cuda_)),
       firms_(build_firm_table(config)),
       customers_(build_customer_population(config.population)) {
-  const MarketSetup setup = make_market_setup(config_, firms_, customers_);
+  MarketSetup setup = make_market_setup(config_, firms_, customers_);
+  draws_ = aimarket::parameter_draws(config_);
+  if (!draws_.empty()) {
+    setup.value_chain_by_replicate = value_chain_by_replicate(config_, draws_);
+  }
+  classes_ = calibration_classes(draws_, config_.run.replicates);
+  setup.calibration_classes = classes_.count;
+  setup.calibration_class = classes_.of_replicate;
   backend_ = cuda_ ? make_cuda_backend(setup) : make_cpu_backend(setup);
   if (setup.rest_calibration) {
     rest_problem_ =
@@ -167,8 +174,8 @@ void Simulation::step() {
     // "Utilities calibrated from shares"), and those levers take effect from this step's
     // choice on.
     backend_->advance_firms(0);
-    rest_fit_ = calibrate_utilities(*backend_, rest_problem_, config_.run.replicates,
-                                    config_.demand.calibration_rounds);
+    rest_fit_ =
+        calibrate_utilities(*backend_, rest_problem_, classes_, config_.demand.calibration_rounds);
     backend_->apply_scenario(make_scenario_update(config_.scenario, config_, firms_));
   }
   // Scenario events dated at this step (or before the run's start, at step 0) take effect
@@ -269,6 +276,8 @@ MemoryEstimate estimate_memory(const Config& config, bool cuda) {
   sizes.rest_calibration = config.demand.calibration_rounds > 0;
   sizes.services = config.demand.max_services;
   sizes.capacity_plan_stride = capacity_plan_stride(config);
+  sizes.calibration_classes =
+      calibration_classes(parameter_draws(config), config.run.replicates).count;
   const EngineFootprint engine = engine_footprint(sizes);
 
   const double customers = static_cast<double>(sizes.customers);
@@ -345,12 +354,23 @@ RunMetadata Simulation::metadata() const {
   meta.firm_name = firms_.name;
   meta.firm_archetype = firms_.archetype;
   for (int r : firms_.region) meta.firm_region.push_back(kRegionNames[r]);
+  meta.parameter_name = draws_.keys;
+  meta.parameter_origin = draws_.origin;
+  meta.parameter_value = draws_.values;
   return meta;
 }
 
 std::vector<double> Simulation::utility_offsets() const {
-  if (!rest_fit_.offset.empty()) return rest_fit_.offset;
-  return std::vector<double>(std::size_t{kMarkets} * static_cast<std::size_t>(firms_.size()), 0.0);
+  const std::size_t cells = std::size_t{kMarkets} * static_cast<std::size_t>(firms_.size());
+  std::vector<double> offsets(static_cast<std::size_t>(config_.run.replicates) * cells, 0.0);
+  if (rest_fit_.offset.empty()) return offsets;
+  for (std::int64_t r = 0; r < config_.run.replicates; ++r) {
+    const auto from = rest_fit_.offset.begin() +
+                      static_cast<std::ptrdiff_t>(static_cast<std::size_t>(classes_.of(r)) * cells);
+    std::copy(from, from + static_cast<std::ptrdiff_t>(cells),
+              offsets.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(r) * cells));
+  }
+  return offsets;
 }
 
 bool is_recorded_step(std::int64_t step, std::int64_t record_every, std::int64_t steps) {

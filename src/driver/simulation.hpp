@@ -14,6 +14,7 @@
 #include "config/config.hpp"
 #include "output/trajectory_writer.hpp"
 #include "population/population.hpp"
+#include "uncertainty/parameter_draws.hpp"
 
 namespace aimarket {
 
@@ -100,8 +101,10 @@ class Simulation {
   // demand.calibration_rounds).
   const RestProblem& rest_problem() const { return rest_problem_; }
   const RestFit& rest_fit() const { return rest_fit_; }
-  // The utility offsets xi in force, [segment][region][firm]: the calibrated ones once the
-  // first step ran with demand.calibration_rounds > 0, else 0 (the output's utility_offset).
+  // Each replicate's values of the uncertain keys (empty without priors or a design).
+  const ParameterDraws& parameter_draws() const { return draws_; }
+  // The utility offsets xi in force, [replicate][segment][region][firm]: the calibrated ones once
+  // the first step ran with demand.calibration_rounds > 0, else 0 (the output's utility_offset).
   std::vector<double> utility_offsets() const;
 
  private:
@@ -116,6 +119,8 @@ class Simulation {
   EnsembleSnapshot snapshot_;
   RestProblem rest_problem_;
   RestFit rest_fit_;
+  ParameterDraws draws_;        // each replicate's values of the uncertain keys
+  CalibrationClasses classes_;  // replicates calibrated together (the same parameters)
 };
 
 // The recorded-step rule: every record_every-th step, and always the last one.

@@ -31,6 +31,7 @@ enum DimensionId : std::int32_t {
   kSegmentDimId = 3,
   kRegionDimId = 4,
   kLayerDimId = 5,
+  kParameterDimId = 6,
 };
 
 inline constexpr VariableSpec kReplicate{"replicate", "",
@@ -142,14 +143,29 @@ inline constexpr VariableSpec kAlive{"alive", "1",
                                      "has exited"};
 
 // --- Calibration, written once ----------------------------------------------------------
-// utility_offset(segment, region, firm), float64: the utility offsets xi the inversion of the
-// first step calibrated from the starting shares (docs/MODEL.md, "Utilities calibrated from
-// shares"), the same in every replicate; 0 without calibration. Written with the first
+// utility_offset(replicate, segment, region, firm), float64: the utility offsets xi the
+// inversion of the first step calibrated from the starting shares (docs/MODEL.md, "Utilities
+// calibrated from shares"), the same in every replicate of a calibration class (replicates
+// with the same parameters); 0 without calibration. Written with the first
 // recorded step; NaN (the fill value) in a file that holds no step.
 inline constexpr VariableSpec kUtilityOffset{
     "utility_offset", "utility",
     "calibrated utility offset xi of the firm in each (segment, region) market: the mean "
     "utility that makes the starting shares a rest point (0 without calibration)"};
+
+// --- Parameter uncertainty, written at creation (only when the run has uncertain keys) ------
+// parameter(parameter): the uncertain keys, "section.name" (src/uncertainty); a dimension.
+inline constexpr VariableSpec kParameter{"parameter", "",
+                                         "config key whose value each replicate draws or reads "
+                                         "from a parameter file"};
+// parameter_origin(parameter): where the key's values come from (its prior and source, the
+// parameter file, or its point value). An auxiliary coordinate of parameter_value.
+inline constexpr VariableSpec kParameterOrigin{"parameter_origin", "",
+                                               "where the key's values come from"};
+// parameter_value(replicate, parameter), float64: the value each replicate ran with, in the
+// key's unit (docs/CONFIG.md).
+inline constexpr VariableSpec kParameterValue{"parameter_value", "the key's unit (docs/CONFIG.md)",
+                                              "value of the uncertain config key in the replicate"};
 
 // --- Layer units ---------------------------------------------------------------------------
 // layer_unit(layer): the unit in which each layer's units (layer_units, and the denominator

@@ -443,6 +443,7 @@ class TrajectoryFile {
     const LabelScales scales = create_coordinates(meta);
     create_data_variables(meta, scales);
     create_utility_offset(scales);
+    if (!meta.parameter_name.empty()) create_parameter_values(meta, scales);
     flush();
   }
 
@@ -809,19 +810,42 @@ class TrajectoryFile {
   }
 
   // Extends a dataset along `step` and writes `count` at `start`.
-  // utility_offset(segment, region, firm): fixed size, NaN until a frame carries the values.
+  // utility_offset(replicate, segment, region, firm): fixed size, NaN until a frame carries
+  // the values.
   void create_utility_offset(const LabelScales& scales) const {
-    const std::array<hsize_t, 3> dims{kSegments, kRegions, firms_};
-    // Chunked and compressed like the data variables: the fringe's offsets repeat, so the
-    // array takes little room and its one write adds little to the first step's.
-    const std::array<hsize_t, 3> chunk{kSegments, kRegions,
-                                       firm_chunk(sizeof(double) * kSegments * kRegions)};
+    const std::array<hsize_t, 4> dims{replicates_, kSegments, kRegions, firms_};
+    // Chunked and compressed like the data variables: the fringe's offsets repeat, and so do
+    // the replicates' of one calibration class, so the array takes little room and its one
+    // write adds little to the first step's.
+    const std::size_t per_firm = sizeof(double) * kSegments * kRegions;
+    const std::array<hsize_t, 4> chunk{
+        replicate_chunk(per_firm * static_cast<std::size_t>(firm_chunk(per_firm))), kSegments,
+        kRegions, firm_chunk(per_firm)};
     const double not_yet = std::numeric_limits<double>::quiet_NaN();
-    H5Handle dataset = create_variable(schema::kUtilityOffset, H5T_IEEE_F64LE, 3, dims.data(),
+    H5Handle dataset = create_variable(schema::kUtilityOffset, H5T_IEEE_F64LE, 4, dims.data(),
                                        nullptr, chunk.data(), true, &not_yet);
     attach_scales(dataset, schema::kUtilityOffset.name,
-                  {&scales.segment, &scales.region, &scales.firm});
+                  {&scales.replicate, &scales.segment, &scales.region, &scales.firm});
     write_attribute(dataset.get(), schema::kCoordinatesAttr, std::string(schema::kFirmCoordinates));
+  }
+
+  // parameter(parameter), parameter_origin(parameter) and parameter_value(replicate,
+  // parameter), all known before the first step.
+  void create_parameter_values(const RunMetadata& meta, const LabelScales& scales) const {
+    const auto parameters = static_cast<hsize_t>(meta.parameter_name.size());
+    H5Handle parameter = create_filled_variable(schema::kParameter, meta.parameter_name);
+    make_dimension_scale(parameter, schema::kParameter, schema::kParameterDimId);
+    H5Handle origin = create_filled_variable(schema::kParameterOrigin, meta.parameter_origin);
+    attach_scales(origin, schema::kParameterOrigin.name, {&parameter});
+    const std::array<hsize_t, 2> dims{replicates_, parameters};
+    H5Handle dataset = create_variable(schema::kParameterValue, H5T_IEEE_F64LE, 2, dims.data(),
+                                       nullptr, nullptr, false);
+    errors_.check_status(H5Dwrite(dataset.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                                  meta.parameter_value.data()),
+                         std::string("writing dataset '") + schema::kParameterValue.name + "'");
+    attach_scales(dataset, schema::kParameterValue.name, {&scales.replicate, &parameter});
+    write_attribute(dataset.get(), schema::kCoordinatesAttr,
+                    std::string(schema::kParameterOrigin.name));
   }
 
   void write_utility_offset(const std::vector<double>& values) const {
@@ -926,6 +950,15 @@ struct TrajectoryWriter::Impl {
       throw std::invalid_argument(prefix + "start_month '" + meta.start_month +
                                   "' is not a YYYY-MM month");
     }
+    const std::size_t parameters = meta.parameter_name.size();
+    if (meta.parameter_origin.size() != parameters ||
+        meta.parameter_value.size() != static_cast<std::size_t>(meta.replicates) * parameters) {
+      throw std::invalid_argument(
+          prefix + "parameter_value holds " + std::to_string(meta.parameter_value.size()) +
+          " values and parameter_origin " + std::to_string(meta.parameter_origin.size()) +
+          " texts for " + std::to_string(meta.replicates) + " replicates x " +
+          std::to_string(parameters) + " parameters");
+    }
   }
 
   void validate(const RecordFrame& frame) const {
@@ -943,12 +976,13 @@ struct TrajectoryWriter::Impl {
             FrameSizeError(frame, spec.name, values.size(), expected, nouns + " = " + sizes));
       }
     });
-    const std::size_t offsets = std::size_t{kMarkets} * firms;
+    const std::size_t offsets = replicates * std::size_t{kMarkets} * firms;
     if (!frame.utility_offset.empty() && frame.utility_offset.size() != offsets) {
       throw std::invalid_argument(
           FrameSizeError(frame, schema::kUtilityOffset.name, frame.utility_offset.size(), offsets,
-                         "segments x regions x firms = " + std::to_string(kSegments) + " x " +
-                             std::to_string(kRegions) + " x " + std::to_string(firms)));
+                         "replicates x segments x regions x firms = " + std::to_string(replicates) +
+                             " x " + std::to_string(kSegments) + " x " + std::to_string(kRegions) +
+                             " x " + std::to_string(firms)));
     }
     if (frame.step < 0 || frame.step <= last_pushed_step) {
       throw std::invalid_argument("trajectory frame: 'step' " + std::to_string(frame.step) +

@@ -36,6 +36,11 @@ struct RunMetadata {
   std::vector<std::string> firm_name;
   std::vector<std::string> firm_archetype;
   std::vector<std::string> firm_region;
+  // Parameter uncertainty (src/uncertainty): the uncertain keys, where each one's values come
+  // from, and each replicate's values, [replicate][parameter]; empty without any.
+  std::vector<std::string> parameter_name;
+  std::vector<std::string> parameter_origin;
+  std::vector<double> parameter_value;
 };
 
 // One recorded step, for all replicates. Row-major, outermost index first. Layers are all of
@@ -70,8 +75,9 @@ struct RecordFrame {
   std::vector<double> funding;          // [replicate][firm] USD M raised in a round this step
   std::vector<std::uint8_t> alive;      // [replicate][firm] 1 alive, 0 exited
   std::vector<std::int32_t> owner;      // [replicate][firm] acquirer's slot, or -1
-  // Written once, from the frame that carries it (the first): [segment][region][firm] the
-  // calibrated utility offsets (output_schema::kUtilityOffset); empty in the other frames.
+  // Written once, from the frame that carries it (the first): the calibrated utility offsets
+  // (output_schema::kUtilityOffset), [replicate][segment][region][firm]; empty in the other
+  // frames.
   std::vector<double> utility_offset;
 };
 

@@ -500,7 +500,7 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
   // The value chain.
   setup.frozen = config.firms.frozen;
   setup.value_chain = make_value_chain_params(config);
-  ValueChainParams& v = setup.value_chain;
+  const ValueChainParams& v = setup.value_chain;
   const ComputeSettings& k = config.compute;
   const DataSettings& data = config.data;
   const ModelsSettings& m = config.models;
@@ -596,7 +596,7 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
                        k.accelerator_unit_cost + k.hbm_per_accelerator * k.hbm_unit_cost,
                        k.cloud_operating_cost, 0.0, data.data_unit_cost * kDataUnitTokens};
   setup.export_blocked = scenario.export_blocked;
-  v.region = scenario.levers;
+  setup.levers = scenario.levers;
   for (int g = 0; g < kRegions; ++g)
     setup.entry.region_boost[g] = scenario.entry_boost[static_cast<std::size_t>(g)];
   return setup;

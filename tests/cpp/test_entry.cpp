@@ -271,18 +271,24 @@ struct OneReplicate {
   std::vector<double> price = std::vector<double>(kMarketCells, 1.0);
   std::vector<std::int64_t> traded = std::vector<std::int64_t>(kMarketCells, 0);
   std::vector<double> api_offset = std::vector<double>(kFirms, 0.0);
+  // The replicate's parameters: utility per Elo point of the order of ln(10) / 400, so that
+  // the supplier logit's weights exp(beta x 165 x capability) stay finite (beta 2 would
+  // overflow exp at capability 7).
+  ValueChainParams params = [] {
+    ValueChainParams p{};
+    p.beta_quality = 0.005;
+    p.quality_per_capability = 165.0;
+    p.data_quality_gain = 23.0;
+    p.rd_quality_gain = 90.0;
+    p.domain_data_scale = 1.0;
+    p.rd_scale = 1.0;
+    p.pipeline_slots = 1;
+    return p;
+  }();
 
   FirmStepContext context() {
     FirmStepContext c{};
-    // Utility per Elo point of the order of ln(10) / 400: the supplier logit's weights
-    // exp(beta x 165 x capability) stay finite (beta 2 would overflow exp at capability 7).
-    c.p.beta_quality = 0.005;
-    c.p.quality_per_capability = 165.0;
-    c.p.data_quality_gain = 23.0;
-    c.p.rd_quality_gain = 90.0;
-    c.p.domain_data_scale = 1.0;
-    c.p.rd_scale = 1.0;
-    c.p.pipeline_slots = 1;
+    c.params = &params;
     c.firm.model_source = model_source.data();
     c.firm.model_developers = model_developers.data();
     c.firm.model_developer_count = 1;

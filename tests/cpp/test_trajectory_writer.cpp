@@ -647,6 +647,32 @@ TEST_F(TrajectoryWriterTest, OverwriteKeepsTheOldFileUntilTheFirstFrameIsOnDisk)
 }
 
 // A run that records nothing (stopped before its first recorded step) still leaves its file.
+// Each replicate's values of the uncertain keys are written with the file, (replicate,
+// parameter); metadata whose sizes disagree is refused before the file exists.
+TEST_F(TrajectoryWriterTest, ParameterValuesAreWrittenAtCreation) {
+  const std::string path = TestPath("parameters.h5");
+  RunMetadata meta = SampleMetadata();
+  meta.parameter_name = {"firms.awareness_max", "compute.target_utilization"};
+  meta.parameter_origin = {"log_uniform(8.25, 33): s", "parameter file d.csv"};
+  for (std::int64_t r = 0; r < meta.replicates; ++r) {
+    meta.parameter_value.push_back(10.0 + static_cast<double>(r));
+    meta.parameter_value.push_back(0.5 + 0.1 * static_cast<double>(r));
+  }
+  RunMetadata bad = meta;
+  bad.parameter_value.pop_back();
+  EXPECT_THROW(TrajectoryWriter(path, bad, /*overwrite=*/false, 2.0), std::invalid_argument);
+  EXPECT_FALSE(fs::exists(path));
+  {
+    TrajectoryWriter writer(path, meta, /*overwrite=*/false, 2.0);
+    writer.push(SampleFrame(0));
+    writer.finish();
+  }
+  Id file(OpenReadOnly(path), H5Fclose);
+  ASSERT_GE(file.get(), 0);
+  EXPECT_EQ(ReadAll<double>(file.get(), schema::kParameterValue.name, H5T_NATIVE_DOUBLE),
+            meta.parameter_value);
+}
+
 TEST_F(TrajectoryWriterTest, RunWithoutFramesLeavesItsFileAtTheEnd) {
   const std::string path = TestPath("no_frames.h5");
   TrajectoryWriter writer(path, SampleMetadata(), /*overwrite=*/false, 2.0);
@@ -660,15 +686,17 @@ TEST_F(TrajectoryWriterTest, RunWithoutFramesLeavesItsFileAtTheEnd) {
   // No step, no calibration written: the utility offsets read as their fill value, NaN.
   const std::vector<double> offsets =
       ReadAll<double>(file.get(), schema::kUtilityOffset.name, H5T_NATIVE_DOUBLE);
-  ASSERT_EQ(offsets.size(), std::size_t{kMarkets} * 3);
+  ASSERT_EQ(offsets.size(),
+            static_cast<std::size_t>(SampleMetadata().replicates) * std::size_t{kMarkets} * 3);
   for (double xi : offsets) EXPECT_TRUE(std::isnan(xi));
 }
 
-// The utility offsets come with the frame that carries them, once, as (segment, region,
-// firm), and a frame with the wrong number of them is refused naming the field.
+// The utility offsets come with the frame that carries them, once, as (replicate, segment,
+// region, firm), and a frame with the wrong number of them is refused naming the field.
 TEST_F(TrajectoryWriterTest, UtilityOffsetsAreWrittenOnceFromTheFrameThatCarriesThem) {
   const std::string path = TestPath("offsets.h5");
-  std::vector<double> offsets(std::size_t{kMarkets} * 3);
+  const auto replicates = static_cast<std::size_t>(SampleMetadata().replicates);
+  std::vector<double> offsets(replicates * std::size_t{kMarkets} * 3);
   for (std::size_t k = 0; k < offsets.size(); ++k) offsets[k] = 0.25 * static_cast<double>(k) - 3.0;
   {
     TrajectoryWriter writer(path, SampleMetadata(), /*overwrite=*/false, 2.0);
@@ -678,10 +706,12 @@ TEST_F(TrajectoryWriterTest, UtilityOffsetsAreWrittenOnceFromTheFrameThatCarries
       writer.push(bad);
       ADD_FAILURE() << "a frame with too few utility offsets was accepted";
     } catch (const std::invalid_argument& e) {
-      EXPECT_NE(std::string(e.what()).find("'utility_offset' has 89 values, expected 90 "
-                                           "(segments x regions x firms = 6 x 5 x 3)"),
-                std::string::npos)
-          << e.what();
+      const std::string expected =
+          "'utility_offset' has " + std::to_string(offsets.size() - 1) + " values, expected " +
+          std::to_string(offsets.size()) +
+          " (replicates x segments x regions x firms = " + std::to_string(replicates) +
+          " x 6 x 5 x 3)";
+      EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
     }
     RecordFrame first = SampleFrame(0);
     first.utility_offset = offsets;

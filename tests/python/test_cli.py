@@ -7,6 +7,8 @@ import shutil
 import stat
 import subprocess
 
+import h5py
+import numpy as np
 import pytest
 
 from conftest import REPO
@@ -391,3 +393,52 @@ def test_named_firm_may_not_take_a_generated_name(run_aimarket, tmp_path):
     assert f"{config}:4:8: firm.synthetic-00000.name: names starting with 'synthetic-' are " \
            "reserved" in result.stderr
     assert not out.exists()
+
+
+def test_parameter_file_rows_reach_their_replicates(run_aimarket, tmp_path):
+    # One key per row set apart from the others: each replicate's recorded value is its row's.
+    design = tmp_path / "design.csv"
+    design.write_text("# three replicates\nfirms.awareness_max,compute.target_utilization\n"
+                      "10,0.6\n20,0.7\n30,0.9\n")
+    out = tmp_path / "design.h5"
+    result = run_aimarket("run", BASELINE, "--out", out, "--steps", "2", "--parameters", design,
+                          "--set", "population.customers=2000",
+                          "--set", "demand.calibration_rounds=2", "--progress", "none")
+    assert result.returncode == 0, result.stderr
+    with h5py.File(out, "r") as f:
+        assert f.attrs["replicates"] == 3
+        names = [n.decode() for n in f["parameter"][()]]
+        assert names == ["firms.awareness_max", "compute.target_utilization"]
+        values = f["parameter_value"][()]
+        assert values.shape == (3, 2)
+        np.testing.assert_array_equal(values[:, 0], [10, 20, 30])
+        np.testing.assert_array_equal(values[:, 1], [0.6, 0.7, 0.9])
+        assert all(o.decode() == f"parameter file {design}" for o in f["parameter_origin"][()])
+        assert "parameter file" in f.attrs["config"]
+
+
+@pytest.mark.parametrize("text, needle", [
+    ("firms.awareness_mx\n1\n", ":1: column 1: unknown key 'firms.awareness_mx'"),
+    ("demand.taste_sd\n1\n", ":1: demand.taste_sd: cannot vary by replicate"),
+    ("firms.round_success\n0.1\nhigh\n", ":3: firms.round_success: expected a finite number"),
+    ("firms.round_success\n2\n", ":2: firms.round_success: out of range: got 2"),
+    ("firms.round_success,firms.rd_scale\n0.1\n", ":2: row: 1 fields, but the header names 2"),
+])
+def test_bad_parameter_files_exit_2_and_write_nothing(run_aimarket, tmp_path, text, needle):
+    design = tmp_path / "design.csv"
+    design.write_text(text)
+    out = tmp_path / "never.h5"
+    result = run_aimarket("run", BASELINE, "--out", out, "--parameters", design)
+    assert result.returncode == 2, result.stderr
+    assert f"{design}{needle}" in result.stderr, result.stderr
+    assert not out.exists()
+
+
+def test_parameter_file_row_count_must_match_replicates(run_aimarket, tmp_path):
+    design = tmp_path / "design.csv"
+    design.write_text("firms.round_success\n0.1\n0.2\n")
+    result = run_aimarket("validate", BASELINE, "--parameters", design, "--replicates", "3")
+    assert result.returncode == 2
+    assert "2 rows, but --replicates is 3" in result.stderr
+    assert run_aimarket("validate", BASELINE, "--parameters", design,
+                        "--replicates", "2").returncode == 0

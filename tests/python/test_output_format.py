@@ -141,11 +141,12 @@ def check_with_h5py(path, status="complete"):
             assert 1 <= dataset.chunks[0] <= sizes["replicate"], name
         assert float(f["customers"].attrs["customer_weight"]) == float(attrs["customer_weight"])
 
-        # The calibrated utility offsets: written once, (segment, region, firm); NaN (the
-        # fill value) only in a file that holds no step.
+        # The calibrated utility offsets: written once, (replicate, segment, region, firm);
+        # NaN (the fill value) only in a file that holds no step.
         xi = f["utility_offset"]
-        assert xi.dtype == np.float64 and xi.shape == (len(SEGMENTS), len(REGIONS), firms)
-        for axis, dim in enumerate(("segment", "region", "firm")):
+        assert xi.dtype == np.float64
+        assert xi.shape == (sizes["replicate"], len(SEGMENTS), len(REGIONS), firms)
+        for axis, dim in enumerate(("replicate", "segment", "region", "firm")):
             assert [s.name for s in xi.dims[axis].values()] == [f"/{dim}"]
         assert xi.attrs["units"] == "utility"
         assert xi.attrs["coordinates"] == "firm_name firm_archetype firm_region"
@@ -283,9 +284,9 @@ def check_with_xarray(path, status="complete"):
             assert set(ds[name].coords) == expected, name
         for name in ["firm_name", "firm_archetype", "firm_region"]:
             assert ds[name].dims == ("firm",)
-        assert ds["utility_offset"].dims == ("segment", "region", "firm")
-        assert set(ds["utility_offset"].coords) == {"segment", "region", "firm", "firm_name",
-                                                    "firm_archetype", "firm_region"}
+        assert ds["utility_offset"].dims == ("replicate", "segment", "region", "firm")
+        assert set(ds["utility_offset"].coords) == {"replicate", "segment", "region", "firm",
+                                                    "firm_name", "firm_archetype", "firm_region"}
         assert ds["replicate"].values.tolist() == list(range(replicates))
         assert ds["alive"].dtype == np.uint8
 
