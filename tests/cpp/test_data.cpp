@@ -183,7 +183,9 @@ TEST(Data, EveryFirmsDataFollowsItsUpdateRule) {
       "configs/baseline.toml", {"population.customers=20000", "population.synthetic_firms=150",
                                 "run.replicates=2", "scenario.public_data={KR=0.01}",
                                 // An acquisition merges data after the update: off here.
-                                "entry.acquisition_rate=0"});
+                                "entry.acquisition_rate=0",
+                                // The rule uses the config's values: every replicate's.
+                                "run.parameter_uncertainty=false"});
   Simulation sim(config, BackendChoice::kCpu);
   const FirmTable& firms = sim.firms();
   const ValueChainParams p = make_value_chain_params(config);
@@ -339,7 +341,9 @@ Config invariant_config() {
       "configs/baseline.toml",
       {"population.customers=20000", "population.synthetic_firms=200", "run.replicates=2",
        "entry.free_slots=40", "entry.rate=4", "entry.acquisition_rate=1",
-       "entry.acquisition_max_cash_share=0.5"});
+       "entry.acquisition_max_cash_share=0.5",
+       // The checks use the config's values: every replicate runs them.
+       "run.parameter_uncertainty=false"});
 }
 
 TEST(Data, NoFirmEverHoldsMoreDataThanExists) { run_invariant(invariant_config(), 12, true); }

@@ -25,21 +25,19 @@ using testing::load_config_text;
 using testing::load_repo_config;
 using testing::source_path;
 
-// A small baseline: the full firm table, few customers.
-const std::vector<std::string> kSmall = {"population.customers=2000", "run.replicates=4",
-                                         "demand.calibration_rounds=4"};
+// A small market without priors of its own (the textbook logit market).
+const std::vector<std::string> kSmall = {"population.customers=2000", "run.replicates=4"};
 
-std::string baseline_path() { return source_path("configs/baseline.toml"); }
-
-// A config on top of the baseline with the given TOML text added.
-Config baseline_with(const std::string& name, const std::string& text,
-                     std::vector<std::string> assignments = kSmall) {
-  return load_config_text(name, "base = \"" + baseline_path() + "\"\n" + text, assignments);
+// A config on top of `base` (a repository path) with the given TOML text added.
+Config config_with(const std::string& name, const std::string& text,
+                   std::vector<std::string> assignments = kSmall,
+                   const std::string& base = "configs/textbook/logit.toml") {
+  return load_config_text(name, "base = \"" + source_path(base) + "\"\n" + text, assignments);
 }
 
 std::string error_of(const std::string& name, const std::string& text) {
   try {
-    baseline_with(name, text);
+    config_with(name, text);
   } catch (const ConfigError& error) {
     return error.what();
   }
@@ -48,7 +46,7 @@ std::string error_of(const std::string& name, const std::string& text) {
 }
 
 TEST(Priors, AreReadWithTheirPointValueAndRoundTripThroughTheResolvedConfig) {
-  const Config config = baseline_with("priors_read", R"(
+  const Config config = config_with("priors_read", R"(
 [firms]
 awareness_max = { distribution = "log_uniform", low = 8.25, high = 33, source = "half to double" }
 raise_runway_months = { value = 5, distribution = "triangular", low = 3, mode = 6, high = 12, source = "s" }
@@ -87,11 +85,11 @@ target_utilization = { distribution = "normal", mean = 0.8, sd = 0.04, source = 
 }
 
 TEST(Priors, AnOverrideWithANumberDropsThePrior) {
-  const Config config = baseline_with("priors_dropped", R"(
+  const Config config = config_with("priors_dropped", R"(
 [firms]
 awareness_max = { distribution = "uniform", low = 10, high = 20, source = "s" }
 )",
-                                      {"population.customers=2000", "firms.awareness_max=12"});
+                                    {"population.customers=2000", "firms.awareness_max=12"});
   EXPECT_TRUE(config.priors.empty());
   EXPECT_EQ(config.firms.awareness_max, 12.0);
 }
@@ -218,7 +216,7 @@ awareness_max = { distribution = "log_uniform", low = 8.25, high = 33, source = 
 [compute]
 target_utilization = { distribution = "uniform", low = 0.6, high = 0.95, source = "s" }
 )";
-  const Config reference = baseline_with("draws_reference", priors);
+  const Config reference = config_with("draws_reference", priors, kSmall, "configs/baseline.toml");
   // A scenario: the same priors under other levers.
   const Config scenario = load_config_text(
       "draws_scenario",
@@ -229,33 +227,40 @@ target_utilization = { distribution = "uniform", low = 0.6, high = 0.95, source 
   EXPECT_EQ(a.values, b.values);  // bit for bit: comparisons are paired
 
   // Another seed draws other values.
-  const Config reseeded = baseline_with(
-      "draws_reseeded", priors, {"population.customers=2000", "run.replicates=4", "run.seed=2"});
+  const Config reseeded =
+      config_with("draws_reseeded", priors,
+                  {"population.customers=2000", "run.replicates=4", "run.seed=2"},
+                  "configs/baseline.toml");
   const ParameterDraws c = parameter_draws(reseeded);
   for (std::size_t i = 0; i < a.values.size(); ++i) EXPECT_NE(a.values[i], c.values[i]);
 
-  // More replicates, and a prior on a third key: the first replicates' draws of the first two
-  // keys stay as they were.
-  const Config more = baseline_with(
+  // More replicates, and a prior on one more key (a small market without priors of its
+  // own): the first replicates' draws of the other keys stay as they were.
+  const Config fewer = config_with("draws_fewer", priors);
+  const Config more = config_with(
       "draws_more",
       priors +
           "[data]\npublic_data_rate = { distribution = \"uniform\", low = 0.1, high = 0.4, "
           "source = \"s\" }\n",
       {"population.customers=2000", "run.replicates=9"});
+  const ParameterDraws f = parameter_draws(fewer);
   const ParameterDraws d = parameter_draws(more);
-  ASSERT_EQ(d.keys.size(), 3u);
-  for (std::int64_t r = 0; r < a.replicates; ++r) {
-    EXPECT_EQ(d.at(r, 0), a.at(r, 0));  // firms.awareness_max
-    EXPECT_EQ(d.at(r, 1), a.at(r, 1));  // compute.target_utilization
+  ASSERT_EQ(f.keys,
+            (std::vector<std::string>{"firms.awareness_max", "compute.target_utilization"}));
+  ASSERT_EQ(d.keys, (std::vector<std::string>{"firms.awareness_max", "compute.target_utilization",
+                                              "data.public_data_rate"}));
+  for (std::int64_t r = 0; r < f.replicates; ++r) {
+    EXPECT_EQ(d.at(r, 0), f.at(r, 0));
+    EXPECT_EQ(d.at(r, 1), f.at(r, 1));
   }
 
   // Off: every replicate runs the point value.
-  Config off = reference;
+  Config off = fewer;
   off.run.parameter_uncertainty = false;
   const ParameterDraws e = parameter_draws(off);
   for (std::int64_t r = 0; r < e.replicates; ++r) {
     EXPECT_EQ(e.at(r, 0), 16.5);
-    EXPECT_EQ(e.at(r, 1), reference.compute.target_utilization);
+    EXPECT_EQ(e.at(r, 1), fewer.compute.target_utilization);
   }
 }
 
@@ -301,8 +306,9 @@ double design_value(const Config& config, const std::string& key, std::size_t k,
 // design_value), with `calibration_rounds` rounds of the utility inversion.
 Config two_replicates(const std::vector<int>& rows, int calibration_rounds) {
   Config config = load_repo_config(
-      "configs/baseline.toml", {"population.customers=2000", "run.replicates=2",
-                                "demand.calibration_rounds=" + std::to_string(calibration_rounds)});
+      "configs/baseline.toml",
+      {"population.customers=2000", "run.replicates=2", "run.parameter_uncertainty=false",
+       "demand.calibration_rounds=" + std::to_string(calibration_rounds)});
   const Config point = config;
   const std::vector<std::string>& keys = replicate_parameter_keys();
   config.design.path = "test design";
@@ -327,9 +333,10 @@ TEST(ParameterDraws, EachReplicateRunsAsIfItsValuesWereTheConfigs) {
   // comparison is not between two unchanged runs. Without the utility inversion, which pools
   // the replicates of a config but not replicates of different parameters (the next test).
   const Config design = two_replicates({0, 1}, 0);
-  const Config unchanged = load_repo_config(
-      "configs/baseline.toml",
-      {"population.customers=2000", "run.replicates=2", "demand.calibration_rounds=0"});
+  const Config unchanged =
+      load_repo_config("configs/baseline.toml",
+                       {"population.customers=2000", "run.replicates=2",
+                        "run.parameter_uncertainty=false", "demand.calibration_rounds=0"});
   const std::vector<std::string>& keys = replicate_parameter_keys();
   for (int row = 0; row < 2; ++row) {
     Config point = unchanged;
@@ -384,7 +391,7 @@ class ParameterFile : public ::testing::Test {
 };
 
 TEST_F(ParameterFile, RowsBecomeReplicatesAndReplaceTheKeysPrior) {
-  Config config = baseline_with("design_rows", R"(
+  Config config = config_with("design_rows", R"(
 [firms]
 awareness_max = { distribution = "log_uniform", low = 8.25, high = 33, source = "s" }
 round_success = { distribution = "uniform", low = 0.05, high = 0.2, source = "s" }

@@ -504,8 +504,9 @@ data_stock = 50.0
 // level of its capability, data and R&D (hundreds of Elo points at the start).
 TEST(ValueChain, FirstStepQualityIsTheConfiguredEloPlusTheFirstMonthsChange) {
   const Config config = testing::load_repo_config(
-      "configs/baseline.toml", {"population.synthetic_firms=0", "entry.free_slots=0",
-                                "population.customers=2000", "run.replicates=2"});
+      "configs/baseline.toml",
+      {"population.synthetic_firms=0", "entry.free_slots=0", "population.customers=2000",
+       "run.replicates=2", "run.parameter_uncertainty=false"});  // the config's values
   Simulation sim(config, BackendChoice::kCpu);
   const auto& firms = sim.firms();
   const std::int32_t n = firms.size();

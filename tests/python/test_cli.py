@@ -407,13 +407,17 @@ def test_parameter_file_rows_reach_their_replicates(run_aimarket, tmp_path):
     assert result.returncode == 0, result.stderr
     with h5py.File(out, "r") as f:
         assert f.attrs["replicates"] == 3
+        # The file's columns first, then the baseline's other priors, drawn.
         names = [n.decode() for n in f["parameter"][()]]
-        assert names == ["firms.awareness_max", "compute.target_utilization"]
+        assert names[:2] == ["firms.awareness_max", "compute.target_utilization"]
         values = f["parameter_value"][()]
-        assert values.shape == (3, 2)
+        assert values.shape == (3, len(names))
         np.testing.assert_array_equal(values[:, 0], [10, 20, 30])
         np.testing.assert_array_equal(values[:, 1], [0.6, 0.7, 0.9])
-        assert all(o.decode() == f"parameter file {design}" for o in f["parameter_origin"][()])
+        origins = [o.decode() for o in f["parameter_origin"][()]]
+        assert origins[:2] == [f"parameter file {design}"] * 2
+        assert all(o.startswith(("uniform", "log_uniform", "triangular", "normal"))
+                   for o in origins[2:])
         assert "parameter file" in f.attrs["config"]
 
 

@@ -226,9 +226,18 @@ def check_with_xarray(path, status="complete"):
         replicates = int(ds.attrs["replicates"])
         steps = int(ds.attrs["steps_recorded"])
         firms = ds.sizes["firm"]
-        assert dict(ds.sizes) == {"replicate": replicates, "step": steps, "firm": firms,
-                                  "segment": len(SEGMENTS), "region": len(REGIONS),
-                                  "layer": len(LAYERS)}
+        expected_sizes = {"replicate": replicates, "step": steps, "firm": firms,
+                          "segment": len(SEGMENTS), "region": len(REGIONS), "layer": len(LAYERS)}
+        if "parameter" in ds.dims:  # a run with uncertain keys (the baseline has priors)
+            parameters = ds.sizes["parameter"]
+            assert parameters >= 1
+            expected_sizes["parameter"] = parameters
+            assert ds["parameter_value"].dims == ("replicate", "parameter")
+            assert set(ds["parameter_value"].coords) == {"replicate", "parameter",
+                                                         "parameter_origin"}
+            assert all("." in str(key) for key in ds["parameter"].values)
+            assert np.all(np.isfinite(ds["parameter_value"].values))
+        assert dict(ds.sizes) == expected_sizes
         assert ds.attrs["status"] == status
         assert ds.attrs["title"] == "aimarket trajectory"
 
