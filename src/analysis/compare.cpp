@@ -84,6 +84,21 @@ Comparison compare_files(const std::vector<ScenarioFile>& files,
     }
   }
   const std::string reference = files.front().name;
+  // Parameter draws: attribution needs every scenario's replicate r to have run replicate r's
+  // draws of the reference (true for scenarios run with one seed from configs with the same
+  // priors).
+  bool same_draws = c.paired && !first.parameter.empty();
+  for (const TrajectoryReader& reader : readers) {
+    same_draws = same_draws && reader.info().parameter == first.parameter &&
+                 reader.info().parameter_value == first.parameter_value;
+  }
+  if (same_draws) {
+    c.parameters = first.parameter;
+  } else if (!first.parameter.empty()) {
+    c.notes.push_back(
+        "the replicates carry parameter draws, but not the same ones in every file (other "
+        "priors, seeds or designs): differences are not attributed to parameters");
+  }
   if (c.paired) {
     c.pairing = "Paired: every scenario ran with seed " + std::to_string(c.seed) +
                 " and replicates 0.." + std::to_string(c.replicates - 1) +
@@ -185,6 +200,13 @@ Comparison compare_files(const std::vector<ScenarioFile>& files,
         const std::vector<double>& ref = measures[0][k].values;
         row.difference = c.paired ? paired_difference(ref, series.values, kConfidenceLevel)
                                   : welch_difference(ref, series.values, kConfidenceLevel);
+        if (!c.parameters.empty() && !series.proportion) {
+          std::vector<double> difference(ref.size(), kNaN);
+          for (std::size_t r = 0; r < ref.size() && r < series.values.size(); ++r) {
+            difference[r] = series.values[r] - ref[r];
+          }
+          row.attribution = attribute_difference(difference, c.parameters, first.parameter_value);
+        }
       }
       c.rows.push_back(std::move(row));
     }

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/attribution.hpp"
 #include "analysis/statistics.hpp"
 #include "analysis/trajectory_reader.hpp"
 #include "config/config.hpp"
@@ -95,6 +96,9 @@ struct ComparisonRow {
   Summary summary;             // n, mean, sd; ci_low/ci_high Student t (Wilson for proportions)
   Summary difference;          // vs the reference's row with the same key; NaN for the reference
   std::vector<double> values;  // per replicate
+  // What drives the difference when the replicates carry parameter draws (attribution.hpp);
+  // n = 0 where not computed (the reference, no draws, unpaired files, 0/1 measures).
+  Attribution attribution;
 };
 
 struct Comparison {
@@ -108,7 +112,9 @@ struct Comparison {
   std::vector<std::string> dates;  // the dates reported
   std::vector<ComparisonRow> rows;
   std::vector<std::string> notes;  // unavailable measures and other caveats
-  std::string command;             // the command line that made it ("" if unknown)
+  // The uncertain keys every file's replicates drew alike (empty: none, or not paired).
+  std::vector<std::string> parameters;
+  std::string command;  // the command line that made it ("" if unknown)
 };
 
 // One scenario's trajectory file and its name.

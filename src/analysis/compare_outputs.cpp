@@ -65,6 +65,40 @@ std::string csv_number(double value) {
 
 }  // namespace
 
+namespace {
+
+// The second table of a comparison whose replicates carry parameter draws: for each
+// difference from the reference, the share of its spread over replicates the parameters
+// explain and the keys that drive it.
+std::string attribution_table(const Comparison& c) {
+  std::ostringstream out;
+  out << "\n### What drives each difference\n\n"
+      << "The replicates carry draws of " << c.parameters.size()
+      << " uncertain keys (the same in every scenario), so each difference's spread over "
+         "replicates is parameter uncertainty and sampling noise together. parameters: the "
+         "share of that spread a linear fit on the draws explains (adjusted R^2; at least the "
+         "parameters' share, the rest is sampling noise and effects the linear fit misses). "
+         "Drivers: the keys whose draws the difference follows most (Spearman's rho).\n\n"
+      << "| measure | layer | firm | date | scenario | \xCE\x94 | parameters | drivers |\n"
+      << "|---|---|---|---|---|---|---|---|\n";
+  for (const ComparisonRow& row : c.rows) {
+    if (row.attribution.n == 0) continue;
+    char share[32] = "n/a";
+    if (std::isfinite(row.attribution.parameter_share)) {
+      std::snprintf(share, sizeof share, "%.0f %%", 100.0 * row.attribution.parameter_share);
+    }
+    out << "| " << row.key.measure << " | " << row.key.layer << " | "
+        << markdown_escape(row.key.firm) << " | " << row.key.date << " | "
+        << markdown_escape(row.scenario) << " | " << format_interval(row.difference) << " | "
+        << share << " | " << markdown_escape(drivers_text(row.attribution, 3)) << " |\n";
+  }
+  out << "\nn/a: too few replicates for the fit (at least the number of varying keys + 3), or "
+         "a difference that does not vary.\n";
+  return out.str();
+}
+
+}  // namespace
+
 std::string markdown_table(const Comparison& c) {
   const std::size_t scenarios = c.scenario.size();
   const std::size_t per_scenario = scenarios > 0 ? c.rows.size() / scenarios : 0;
@@ -98,13 +132,14 @@ std::string markdown_table(const Comparison& c) {
          "(means over its segments) by its Korean customers: an approximation that ignores the "
          "Korean customers' own segment mix. n/a: not available (see notes).\n";
   for (const std::string& note : c.notes) out << "Note: " << note << ".\n";
+  if (!c.parameters.empty()) out << attribution_table(c);
   return out.str();
 }
 
 void write_comparison_csv(const Comparison& c, const std::string& path) {
   std::ostringstream out;
   out << "scenario,measure,layer,region,firm,date,step,n,mean,sd,ci_low,ci_high,diff_mean,"
-         "diff_ci_low,diff_ci_high\n";
+         "diff_ci_low,diff_ci_high,diff_parameter_share,diff_drivers\n";
   for (const ComparisonRow& row : c.rows) {
     out << csv_field(row.scenario) << ',' << csv_field(row.key.measure) << ','
         << csv_field(row.key.layer) << ',' << csv_field(row.key.region) << ','
@@ -112,7 +147,9 @@ void write_comparison_csv(const Comparison& c, const std::string& path) {
         << row.summary.n << ',' << csv_number(row.summary.mean) << ',' << csv_number(row.summary.sd)
         << ',' << csv_number(row.summary.ci_low) << ',' << csv_number(row.summary.ci_high) << ','
         << csv_number(row.difference.mean) << ',' << csv_number(row.difference.ci_low) << ','
-        << csv_number(row.difference.ci_high) << '\n';
+        << csv_number(row.difference.ci_high) << ','
+        << csv_number(row.attribution.n > 0 ? row.attribution.parameter_share : kNaN) << ','
+        << csv_field(drivers_text(row.attribution, 3)) << '\n';
   }
   // Under a temporary name, then renamed over any earlier comparison (run_compare has checked
   // that it may be replaced).

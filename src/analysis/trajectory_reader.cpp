@@ -681,6 +681,32 @@ TrajectoryReader::TrajectoryReader(const std::string& path) : file_(std::make_un
     throw InputError(quoted(path) + ": 'date' holds " + std::to_string(info_.date.size()) +
                      " entries but 'step' " + std::to_string(info_.step.size()));
   }
+
+  // Each replicate's values of the uncertain keys, where the run had any.
+  silence_hdf5_errors();
+  const bool has_parameters = H5Lexists(file.file, schema::kParameterValue.name, H5P_DEFAULT) > 0;
+  hdf5::innermost_error();  // clear
+  if (has_parameters) {
+    info_.parameter = string_coordinate(file, schema::kParameter.name, kAll);
+    const Object values = open_dataset(file, schema::kParameterValue.name);
+    const std::vector<hsize_t> dims =
+        extents(file, values, schema::kParameterValue.name, 2, 2, "a (replicate, parameter) table");
+    if (dims[0] != static_cast<hsize_t>(info_.replicates) || dims[1] != info_.parameter.size()) {
+      throw InputError(quoted(path) + ": 'parameter_value' is " + std::to_string(dims[0]) + " x " +
+                       std::to_string(dims[1]) + " but the file has " +
+                       std::to_string(info_.replicates) + " replicates and " +
+                       std::to_string(info_.parameter.size()) + " parameters");
+    }
+    if (H5Tget_class(values.type.get()) != H5T_FLOAT) {
+      throw InputError(quoted(path) + ": dataset 'parameter_value' does not hold floats");
+    }
+    info_.parameter_value.resize(static_cast<std::size_t>(dims[0] * dims[1]));
+    if (!info_.parameter_value.empty() &&
+        H5Dread(values.id.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                info_.parameter_value.data()) < 0) {
+      fail(path, "reading dataset 'parameter_value'");
+    }
+  }
 }
 
 TrajectoryReader::~TrajectoryReader() = default;

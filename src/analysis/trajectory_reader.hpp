@@ -40,6 +40,10 @@ struct TrajectoryInfo {
   std::vector<std::string> layer, region, segment;                  // coordinate labels
   std::vector<std::int64_t> step;  // [recorded step] model step index
   std::vector<std::string> date;   // [recorded step] YYYY-MM
+  // Parameter uncertainty: the uncertain keys and each replicate's values,
+  // [replicate][parameter]; empty in a run without any (or from a version before them).
+  std::vector<std::string> parameter;
+  std::vector<double> parameter_value;
 
   bool complete() const;
   std::size_t firms() const { return firm_name.size(); }

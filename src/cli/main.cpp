@@ -3,6 +3,7 @@
 // written), 1 when the run itself fails (or memory runs out, or an internal error occurs), 130
 // when interrupted by a signal (the file keeps every recorded step).
 #include <CLI/CLI.hpp>
+#include <charconv>
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
@@ -61,6 +62,35 @@ void add_config_options(CLI::App* cmd, CommonConfigOptions& opts) {
                   "replicate; sets the replicate count (see docs/CONFIG.md, \"Parameter "
                   "uncertainty\")")
       ->type_name("FILE.csv");
+}
+
+// A CSV field: quoted when it holds a comma or a quote (RFC 4180).
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\n") == std::string::npos) return text;
+  std::string out = "\"";
+  for (const char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+// `aimarket priors`: the uncertain keys, one row each; empty fields where a distribution has
+// no such parameter. The design file's columns, when given, are listed as "file".
+void print_priors(const aimarket::Config& config) {
+  std::printf("key,distribution,low,high,mode,mean,sd,value,source\n");
+  for (const aimarket::ParameterPrior& p : config.priors) {
+    const bool normal = p.distribution == "normal";
+    const auto number = [](bool given, double v) {
+      if (!given) return std::string();
+      char text[32];
+      const auto end = std::to_chars(text, text + sizeof text, v).ptr;  // shortest exact form
+      return std::string(text, end);
+    };
+    std::printf("%s,%s,%s,%s,%s,%s,%s,%s,%s\n", p.key.c_str(), p.distribution.c_str(),
+                number(!normal, p.low).c_str(), number(!normal, p.high).c_str(),
+                number(p.distribution == "triangular", p.mode).c_str(),
+                number(normal, p.mean).c_str(), number(normal, p.sd).c_str(),
+                number(true, aimarket::parameter_value(config, p.key)).c_str(),
+                csv_field(p.source).c_str());
+  }
 }
 
 // Loads the config with its overrides and, with --parameters, its design file.
@@ -384,6 +414,14 @@ int run_program(int argc, char** argv) {
       "outcome measures across replicates with confidence intervals");
   add_compare_options(compare, compare_opts, compare_backend, compare_progress);
 
+  // priors
+  CommonConfigOptions priors_opts;
+  CLI::App* priors = app.add_subcommand(
+      "priors",
+      "Print the config's uncertain keys as CSV: key, distribution, its parameters, point value "
+      "and source (see docs/CONFIG.md, \"Parameter uncertainty\")");
+  add_config_options(priors, priors_opts);
+
   // keys
   CLI::App* keys = app.add_subcommand(
       "keys", "Print every config key with its default, unit and range (Markdown)");
@@ -429,13 +467,19 @@ int run_program(int argc, char** argv) {
     return aimarket::analysis::run_compare(compare_opts);
   }
 
-  const CommonConfigOptions& opts = run->parsed() ? run_opts : validate_opts;
+  const CommonConfigOptions& opts =
+      run->parsed() ? run_opts : (priors->parsed() ? priors_opts : validate_opts);
   aimarket::Config config;
   try {
     config = load_with_design(opts);
   } catch (const aimarket::ConfigError& e) {
     print_config_error(e);
     return kExitBadInput;
+  }
+
+  if (priors->parsed()) {
+    print_priors(config);
+    return kExitSuccess;
   }
 
   if (validate->parsed()) {

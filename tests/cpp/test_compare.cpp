@@ -319,6 +319,17 @@ TEST(CompareCommonRandomNumbers, AConfigComparedWithItselfDiffersByExactlyZero) 
     }
   }
   EXPECT_GT(with_interval, 10u);
+
+  // The baseline's priors: every scenario's replicate r ran the same draws, so differences are
+  // attributed to them (here too few replicates for the fit's share: the drivers are listed).
+  const Config baseline = testing::load_repo_config("configs/baseline.toml");
+  EXPECT_EQ(c.parameters.size(), baseline.priors.size());
+  EXPECT_EQ(c.rows[half].attribution.drivers.size(), c.parameters.size());
+  EXPECT_NE(out.find("What drives each difference"), std::string::npos) << out;
+  std::ifstream csv(dir / "out" / "comparison.csv");
+  std::string header;
+  std::getline(csv, header);
+  EXPECT_NE(header.find("diff_parameter_share,diff_drivers"), std::string::npos) << header;
 }
 
 TEST(CompareCommonRandomNumbers, EveryScenarioRunsWithTheFirstConfigsSeedReplicatesAndSteps) {
