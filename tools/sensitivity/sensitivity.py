@@ -3,9 +3,10 @@
 keys: Morris elementary effects and Sobol first-order and total indices, with SALib.
 
     sensitivity.py design  CONFIG --method sobol|morris --n N --out DIR   # draw the design
-    sensitivity.py analyze DIR RUN.h5 --at 2026-12 [--at ...]            # indices and figures
-    sensitivity.py run     CONFIG --method ... --n N --out DIR [--aimarket PATH] [--set K=V ...]
-                                                                          # all three steps
+    sensitivity.py analyze DIR RUN.h5 --at 2026-12 [--at ...] [--noise NOISE.h5]
+                                                                          # indices and figures
+    sensitivity.py run     CONFIG --method ... --n N --out DIR [--noise-replicates R]
+                           [--aimarket PATH] [--set K=V ...]              # all of it
 
 `design` reads the priors of CONFIG (`aimarket priors`), lets SALib draw a design in the unit
 hypercube (Saltelli's scheme for Sobol, N (D + 2) rows, or Morris trajectories, N (D + 1)
@@ -24,10 +25,14 @@ Outcomes (each replicate, at the last recorded step of each --at month):
   service_hhi        Herfindahl index of the service layer (0-1)
   kr_survival        share of the Korean firms alive at the start still alive
 
-Each replicate also has its own random stream, so agent-sampling noise is part of every
-outcome: it appears in Sobol's indices as variance no parameter explains (total indices
-summing to less than 1) and widens the intervals. Run with enough customers that it is small
-beside the parameters' effects, and read the intervals.
+Each replicate also has its own random stream, so sampling noise (the agents' and the
+market's own randomness: who adopts, which rounds close, which entrants come) is part of every
+outcome. In Saltelli's scheme each row is a different replicate, so noise inflates every total
+index alike (towards noise variance / outcome variance) and blurs the first-order ones. `run`
+therefore also runs --noise-replicates replicates at the point values
+(run.parameter_uncertainty = false) and reports the noise's share of each outcome's variance
+over the design: where it is near 1, the outcome is decided by chance, not by these
+parameters, and the indices say nothing about them.
 """
 from __future__ import annotations
 
@@ -173,7 +178,7 @@ def outcomes_at(run: Path, months: list[str]) -> dict[str, dict[str, np.ndarray]
 
 # --- Analysis -------------------------------------------------------------------------------
 
-def analyze(out: Path, run: Path, months: list[str]) -> None:
+def analyze(out: Path, run: Path, months: list[str], noise: Path | None = None) -> None:
     from SALib.analyze import morris as morris_analyze
     from SALib.analyze import sobol as sobol_analyze
     spec = json.loads((out / "design.json").read_text())
@@ -190,8 +195,19 @@ def analyze(out: Path, run: Path, months: list[str]) -> None:
         raise PlotError(f"{run} did not run the design's keys {missing}: run it with "
                         f"--parameters {out / 'design.csv'}")
     rows = []
+    floor = outcomes_at(noise, months) if noise is not None else {}
+    noise_rows = []
     for month, outcomes in outcomes_at(run, months).items():
         for outcome, y in outcomes.items():
+            if month in floor:
+                z = floor[month][outcome]
+                z = z[np.isfinite(z)]
+                variance = float(np.var(y, ddof=1)) if len(y) > 1 else float("nan")
+                noise_rows.append({"month": month, "outcome": outcome, "replicates": len(z),
+                                   "noise_sd": float(np.std(z, ddof=1)),
+                                   "design_sd": math.sqrt(variance),
+                                   "noise_share": float(np.var(z, ddof=1)) / variance
+                                   if variance > 0 else float("nan")})
             if np.any(~np.isfinite(y)):
                 print(f"{outcome} at {month}: undefined in some replicates, skipped",
                       file=sys.stderr)
@@ -213,22 +229,42 @@ def analyze(out: Path, run: Path, months: list[str]) -> None:
                                  "mu_star": s["mu_star"][k], "mu_star_conf": s["mu_star_conf"][k],
                                  "sigma": s["sigma"][k]})
             figure(out, spec["method"], month, outcome, rows[-len(problem["names"]):],
-                   float(np.mean(y)), float(np.std(y)))
+                   float(np.mean(y)), float(np.std(y)),
+                   noise_rows[-1]["noise_share"] if month in floor else None)
     if not rows:
         raise PlotError("no outcome varied across the design: nothing to analyse")
     with (out / "indices.csv").open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    (out / "indices.md").write_text(markdown(spec, rows))
+    if noise_rows:
+        with (out / "noise.csv").open("w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(noise_rows[0]))
+            writer.writeheader()
+            writer.writerows(noise_rows)
+    (out / "indices.md").write_text(markdown(spec, rows, noise_rows))
     print(f"{out / 'indices.csv'}, {out / 'indices.md'} and figures written")
 
 
-def markdown(spec: dict, rows: list[dict]) -> str:
-    """For each outcome and month, the keys ranked by their total index (or mu*)."""
+def markdown(spec: dict, rows: list[dict], noise_rows: list[dict]) -> str:
+    """The noise floor, then for each outcome and month the keys ranked by their total index
+    (or mu*)."""
     sobol = spec["method"] == "sobol"
     lines = [f"Method: {spec['method']}, n = {spec['n']}, seed = {spec['seed']}, "
              f"config {spec['config']}.", ""]
+    if noise_rows:
+        lines += ["### Sampling noise against the parameters", "",
+                  "sd over the design's replicates (parameters and noise) and over "
+                  f"{noise_rows[0]['replicates']} replicates at the point values (noise "
+                  "alone); noise share = noise variance / design variance (near 1: the outcome "
+                  "is decided by chance, and the indices below say little about the "
+                  "parameters).", "",
+                  "| outcome | date | sd, design | sd, noise alone | noise share |",
+                  "|---|---|---|---|---|"]
+        for r in noise_rows:
+            lines.append(f"| {r['outcome']} | {r['month']} | {r['design_sd']:.3g} | "
+                         f"{r['noise_sd']:.3g} | {r['noise_share']:.2f} |")
+        lines.append("")
     groups = {}
     for row in rows:
         groups.setdefault((row["outcome"], row["month"]), []).append(row)
@@ -236,13 +272,13 @@ def markdown(spec: dict, rows: list[dict]) -> str:
         lines += [f"### {OUTCOMES[outcome]} ({outcome}), {month}", ""]
         if sobol:
             lines += ["| key | S1 (95 % interval) | ST (95 % interval) |", "|---|---|---|"]
-            group.sort(key=lambda r: -r["ST"])
+            group.sort(key=lambda r: -np.nan_to_num(r["ST"]))
             for r in group:
                 lines.append(f"| `{r['key']}` | {r['S1']:.2f} +- {r['S1_conf']:.2f} | "
                              f"{r['ST']:.2f} +- {r['ST_conf']:.2f} |")
         else:
             lines += ["| key | mu* (95 % interval) | sigma |", "|---|---|---|"]
-            group.sort(key=lambda r: -r["mu_star"])
+            group.sort(key=lambda r: -np.nan_to_num(r["mu_star"]))
             for r in group:
                 lines.append(f"| `{r['key']}` | {r['mu_star']:.3g} +- {r['mu_star_conf']:.2g} | "
                              f"{r['sigma']:.3g} |")
@@ -251,38 +287,40 @@ def markdown(spec: dict, rows: list[dict]) -> str:
 
 
 def figure(out: Path, method: str, month: str, outcome: str, rows: list[dict], mean: float,
-           sd: float) -> None:
+           sd: float, noise_share: float | None) -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     keys = [r["key"] for r in rows]
     fig, ax = plt.subplots(figsize=(7.5, 0.32 * len(keys) + 1.6))
     y = np.arange(len(keys))
+    # NaN (an index SALib could not estimate, e.g. a variance of 0 within a resample) is drawn
+    # as 0 without an interval; indices.md shows it as nan.
+    def column(name, order):
+        return np.nan_to_num(np.array([rows[i][name] for i in order], dtype=float))
+
     if method == "sobol":
-        order = np.argsort([r["ST"] for r in rows])
-        st = np.array([rows[i]["ST"] for i in order])
-        s1 = np.array([rows[i]["S1"] for i in order])
-        ax.barh(y + 0.2, st, 0.4, xerr=[rows[i]["ST_conf"] for i in order], label="total (ST)",
-                color="#4c72b0")
-        ax.barh(y - 0.2, s1, 0.4, xerr=[rows[i]["S1_conf"] for i in order],
+        order = np.argsort(column("ST", range(len(rows))))
+        ax.barh(y + 0.2, column("ST", order), 0.4, xerr=column("ST_conf", order),
+                label="total (ST)", color="#4c72b0")
+        ax.barh(y - 0.2, column("S1", order), 0.4, xerr=column("S1_conf", order),
                 label="first order (S1)", color="#dd8452")
-        ax.set_xlabel("Sobol index (share of the outcome's variance), 95 % interval "
-                      "(axis cut at -0.25 and 1.25)")
+        ax.set_xlabel("Sobol index (share of variance), 95 % interval; axis cut at -0.25, 1.25")
         ax.axvline(0.0, color="black", linewidth=0.6)
         ax.set_xlim(-0.25, 1.25)
     else:
-        order = np.argsort([r["mu_star"] for r in rows])
-        ax.barh(y, [rows[i]["mu_star"] for i in order],
-                xerr=[rows[i]["mu_star_conf"] for i in order], color="#4c72b0")
-        ax.set_xlabel("Morris mu* (mean absolute elementary effect, outcome units per unit of "
-                      "the prior's quantile), 95 % interval")
+        order = np.argsort(column("mu_star", range(len(rows))))
+        ax.barh(y, column("mu_star", order), xerr=column("mu_star_conf", order), color="#4c72b0")
+        ax.set_xlabel("Morris mu* (outcome units per unit of the prior's quantile), 95 % interval")
     ax.set_yticks(y, [keys[i] for i in order], fontsize=8)
-    ax.set_title(f"{OUTCOMES[outcome]}, {month}\nmean {mean:.3g}, sd {sd:.2g} over the design",
-                 fontsize=10)
+    noise = f"; sampling noise alone: {noise_share:.0%} of the variance" \
+        if noise_share is not None and math.isfinite(noise_share) else ""
+    ax.set_title(f"{OUTCOMES[outcome]}, {month}\nmean {mean:.3g}, sd {sd:.2g} over the design"
+                 f"{noise}", fontsize=9)
     if method == "sobol":
         ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
-    fig.savefig(out / f"{method}_{outcome}_{month}.png", dpi=110)
+    fig.savefig(out / f"{method}_{outcome}_{month}.png", dpi=110, bbox_inches="tight")
     plt.close(fig)
 
 
@@ -313,14 +351,18 @@ def main(argv=None) -> None:
         if name == "run":
             p.add_argument("--steps", type=int, help="steps of the run (default: the config's)")
             p.add_argument("--at", action="append", required=True, metavar="YYYY-MM")
+            p.add_argument("--noise-replicates", type=int, default=32, metavar="R",
+                           help="replicates at the point values that measure the sampling "
+                                "noise alone (0: none)")
     p = commands.add_parser("analyze")
     p.add_argument("out", type=Path, help="the design's folder")
     p.add_argument("run", type=Path, help="the run of DIR/design.csv")
     p.add_argument("--at", action="append", required=True, metavar="YYYY-MM")
+    p.add_argument("--noise", type=Path, help="a run of the same config at the point values")
     args = parser.parse_args(argv)
 
     if args.command == "analyze":
-        analyze(args.out, args.run, args.at)
+        analyze(args.out, args.run, args.at, args.noise)
         return
     priors = read_priors(args.config, args.aimarket, args.set)
     design = write_design(args.out, priors, args.method, args.n, args.seed, args.config)
@@ -335,7 +377,19 @@ def main(argv=None) -> None:
     print(" ".join(command), flush=True)
     if subprocess.run(command, env=dict(os.environ)).returncode != 0:
         raise PlotError("the run failed (see above)")
-    analyze(args.out, run, args.at)
+    noise = None
+    if args.noise_replicates > 0:
+        noise = args.out / "noise.h5"
+        command = [args.aimarket, "run", str(args.config), "--replicates",
+                   str(args.noise_replicates), "--set", "run.parameter_uncertainty=false",
+                   "--out", str(noise), "--overwrite", "--progress", "none"]
+        command += [a for s in args.set for a in ("--set", s)]
+        if args.steps:
+            command += ["--steps", str(args.steps)]
+        print(" ".join(command), flush=True)
+        if subprocess.run(command, env=dict(os.environ)).returncode != 0:
+            raise PlotError("the noise run failed (see above)")
+    analyze(args.out, run, args.at, noise)
 
 
 if __name__ == "__main__":
