@@ -458,11 +458,15 @@ struct PlanFirmStep {
     // compute budget (a pure service firm rents inference by need) or leaves it unspent (idle
     // capacity) gets none.
     const double compute_subsidy = c.levers.compute_subsidy[region];
-    const double own_rd = budget * strategy(kRdShare);
-    double compute_budget = budget * strategy(kComputeShare) * (1.0 + compute_subsidy);
+    // The strategy's split, re-allocated away from items the firm has no use for.
+    const BudgetShares share =
+        usable_budget_shares(mask, BudgetShares{strategy(kComputeShare), strategy(kDataShare),
+                                                strategy(kRdShare), strategy(kMarketingShare)});
+    const double own_rd = budget * share.rd;
+    double compute_budget = budget * share.compute * (1.0 + compute_subsidy);
     double compute_spent = 0.0;
     c.dyn.rd_budget[index] = own_rd * (1.0 + c.levers.rd_subsidy[region]);
-    c.dyn.marketing_budget[index] = budget * strategy(kMarketingShare);
+    c.dyn.marketing_budget[index] = budget * share.marketing;
 
     const bool merchant_chips = (mask & kLayerBitAccelerator) && !c.firm.in_house_chips[j];
     const bool memory_maker = (mask & kLayerBitHbm) != 0;
@@ -471,8 +475,7 @@ struct PlanFirmStep {
     // cash) less its other budgets, topped up by the compute subsidy. Demand sets how much
     // it orders; this only caps it, so a firm that cannot pay invests less and a large order
     // is paid over several steps' orders instead of emptying the till at once.
-    const double data_budget =
-        (mask & (kLayerBitModel | kLayerBitService)) ? budget * strategy(kDataShare) : 0.0;
+    const double data_budget = budget * share.data;
     double available = budget - own_rd - c.dyn.marketing_budget[index] - data_budget;
     available = available > 0.0 ? available * (1.0 + compute_subsidy) : 0.0;
     const PlanCapacity capacity{c, index, last};
@@ -528,7 +531,7 @@ struct PlanFirmStep {
       }
     }
     if (mask & (kLayerBitModel | kLayerBitService)) {
-      c.m.budget[c.cell(replicate, kMarketData, j)] = budget * strategy(kDataShare);
+      c.m.budget[c.cell(replicate, kMarketData, j)] = data_budget;
     }
     c.dyn.subsidy[index] = compute_spent * compute_subsidy / (1.0 + compute_subsidy) +
                            own_rd * c.levers.rd_subsidy[region];
@@ -854,9 +857,12 @@ struct SettleFinance {
     for (int market = 0; market < kUpstreamMarkets; ++market)
       sales += static_cast<double>(c.m.revenue[c.cell(replicate, market, j)]);
     const double earned = static_cast<double>(service_revenue) + sales;
-    const double burn = static_cast<double>(c.dyn.cash[index] - cash);
     const double trend = c.dyn.revenue_trend[index];
     const double income = operating_cash_flow(replicate, j, index, sales);
+    // The burn a raise is sized for (kernels/funding_rounds.hpp): reinvested earnings are not
+    // a draw on raised money.
+    const double burn = round_burn(static_cast<double>(c.dyn.cash[index] - cash),
+                                   c.dyn.operating_income[index], income);
     c.dyn.operating_income[index] = income;
     if (c.firm.cash_flow_funded[j] && income > 0.0 && c.firm.reinvestment_rate[j] < 1.0) {
       // What a cash-flow firm does not reinvest goes to its shareholders (dividends and

@@ -20,8 +20,11 @@
 // firm would ever run short).
 //
 // Funding round. A venture firm whose cash after a step covers fewer than M months of that
-// step's net burn B (cash lost before funding), cash < M B, tries to raise (M =
-// `raise_runway_months`). The round closes with odds
+// step's burn B, cash < M B, tries to raise (M = `raise_runway_months`). B is the cash the
+// step cost it less the spending of the previous step's earnings, which its budget
+// reinvests (round_burn below): what it draws on raised money, its planned draw plus any
+// operating loss. (The cash lost alone would count a one-off sale's income, spent the next
+// month, as a month of burn, and size a round for it.) The round closes with odds
 //   p / (1 - p) = p0 / (1 - p0) * 10^(edge / 400) * growth,
 //   edge = the firm's quality margin over the typical firm of its market, max over the
 //     segments it serves of q_js - mean_k q_ks (unweighted mean over the live firms serving
@@ -60,6 +63,28 @@ AIMARKET_HD inline double planned_budget(bool cash_flow_funded, double reinvestm
   double burn = cash_at_round > 0.0 ? spend_rate * cash_at_round : 0.0;
   if (burn > cash) burn = cash > 0.0 ? cash : 0.0;
   return burn + income;
+}
+
+// A strategy's budget shares, with those the firm has no use for handed to the others in
+// proportion to theirs (MODEL.md, "Budgets and funding"): a compute budget needs a layer that
+// spends one (model: rented compute; cloud: accelerators; chip and memory makers: capacity),
+// a data budget a model or a service to train or tune. A pure service firm rents its
+// customers' inference by need, outside the budget, so its compute share goes to data, R&D
+// and marketing; a capacity maker's data share to its capex, R&D and marketing. Nothing is
+// left silently unspent; shares a firm can use all come back unchanged.
+struct BudgetShares {
+  double compute, data, rd, marketing;
+};
+AIMARKET_HD inline BudgetShares usable_budget_shares(std::uint8_t layer_mask, BudgetShares s) {
+  const bool uses_compute =
+      (layer_mask & (kLayerBitModel | kLayerBitCloud | kLayerBitAccelerator | kLayerBitHbm)) != 0;
+  const bool uses_data = (layer_mask & (kLayerBitModel | kLayerBitService)) != 0;
+  if (uses_compute && uses_data) return s;
+  if (!uses_compute) s.compute = 0.0;
+  if (!uses_data) s.data = 0.0;
+  const double total = s.compute + s.data + s.rd + s.marketing;
+  if (!(total > 0.0)) return BudgetShares{0.0, 0.0, 0.0, 0.0};
+  return BudgetShares{s.compute / total, s.data / total, s.rd / total, s.marketing / total};
 }
 
 // The revenue factor of a raise: R / R_bar; 1 while the trend is zero.
@@ -108,6 +133,16 @@ AIMARKET_HD inline double quality_edge_over_typical(const FirmStatic& firm, cons
 // fails), and whether it closes down after a failed raise. `cash` is after settlement, `burn`
 // the cash the step cost it (> 0 when it burns), `revenue` its revenue of the step and
 // `trend` the revenue trend before this step. Draw keyed by (replicate, step, firm).
+// The burn a round is sized for: the cash the step cost (`cash_lost`) less the spending of
+// the previous step's positive operating cash flow, which the budget reinvested, plus this
+// step's, which the cash lost already netted out:
+//   B = cash_lost - max(0, OCF_{t-1}) + max(0, OCF_t) = planned draw + max(0, -OCF_t)
+// when the budget is spent (budget = draw + max(0, OCF_{t-1}), cash lost = budget - OCF_t).
+AIMARKET_HD inline double round_burn(double cash_lost, double previous_income, double income) {
+  return cash_lost - (previous_income > 0.0 ? previous_income : 0.0) +
+         (income > 0.0 ? income : 0.0);
+}
+
 // Whether a venture firm tries to raise: it burns cash and has less than M months of it.
 AIMARKET_HD inline bool seeks_round(const ValueChainParams& p, double cash, double burn) {
   return burn > 0.0 && cash < p.raise_runway_months * burn;

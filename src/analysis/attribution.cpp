@@ -92,6 +92,7 @@ Attribution attribute_difference(const std::vector<double>& differences,
   out.n = static_cast<std::int64_t>(rows.size());
   if (rows.size() < 3 || p == 0) return out;
   std::vector<double> d;
+  d.reserve(rows.size());
   for (std::size_t r : rows) d.push_back(differences[r]);
   const double mean = std::accumulate(d.begin(), d.end(), 0.0) / static_cast<double>(d.size());
   double tss = 0.0;
@@ -103,6 +104,7 @@ Attribution attribute_difference(const std::vector<double>& differences,
   const std::vector<double> d_rank = ranks(d);
   for (std::size_t k = 0; k < p; ++k) {
     std::vector<double> col;
+    col.reserve(rows.size());
     for (std::size_t r : rows) col.push_back(values[r * p + k]);
     const double m = std::accumulate(col.begin(), col.end(), 0.0) / static_cast<double>(col.size());
     double ss = 0.0;

@@ -333,6 +333,11 @@ void write_comparison_h5(const Comparison& c, const std::string& path, bool over
                  numbers([](const ComparisonRow& r) { return r.difference.ci_low; }));
     file.doubles(t, "diff_ci_high", {n},
                  numbers([](const ComparisonRow& r) { return r.difference.ci_high; }));
+    file.doubles(t, "diff_parameter_share", {n}, numbers([](const ComparisonRow& r) {
+                   return r.attribution.n > 0 ? r.attribution.parameter_share : kNaN;
+                 }));
+    file.strings(t, "diff_drivers", {n},
+                 column([](const ComparisonRow& r) { return drivers_text(r.attribution, 3); }));
     const hsize_t replicates = static_cast<hsize_t>(c.replicates);
     std::vector<double> values;
     values.reserve(n * replicates);

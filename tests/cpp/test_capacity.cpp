@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "kernels/capacity_investment.hpp"
+#include "kernels/funding_rounds.hpp"
 #include "kernels/layout.hpp"
 #include "kernels/value_chain_state.hpp"
 #include "test_support.hpp"
@@ -245,12 +246,15 @@ TEST(Capacity, IdleMemoryMakerBuildsNothing) {
 TEST(Capacity, InvestmentIsCappedByTheBudgetLeftAfterOtherBudgets) {
   // The 45,000-stack order would cost 90 USD M at 2,000 USD a stack; the memory maker, financed
   // by its cash flow, spends at most its step's budget (reinvestment_rate x the previous step's
-  // operating cash flow, its HBM margin) less its R&D and marketing budgets.
+  // operating cash flow, its HBM margin) less its R&D and marketing budgets, its data share
+  // (it has no use for data) handed to the others in proportion.
   const HbmPath p = hbm_path({"compute.lead_time_hbm=4"}, 3);
   const Config config = load_config_text("capacity", kMakers, {});
   const FirmsSettings& f = config.firms;
+  const BudgetShares shares = usable_budget_shares(
+      kLayerBitHbm, BudgetShares{f.compute_share, f.data_share, f.rd_share, f.marketing_share});
   const double available = f.reinvestment_rate * std::max(0.0, p.operating_income[0]) *
-                           (1.0 - f.rd_share - f.marketing_share);
+                           (1.0 - shares.rd - shares.marketing);
   ASSERT_LT(available, 45000.0 * config.compute.capacity_cost_hbm) << "the test needs a cap";
   // Whole-USD rounding of the outside cost, and doubles of order 1e7.
   EXPECT_NEAR(p.capex[1], available, 1.0 + 1e-9 * available);

@@ -338,12 +338,11 @@ run_invariant(const Config& config, int steps, bool check) {
 
 Config invariant_config() {
   return testing::load_repo_config(
-      "configs/baseline.toml",
-      {"population.customers=20000", "population.synthetic_firms=200", "run.replicates=2",
-       "entry.free_slots=40", "entry.rate=4", "entry.acquisition_rate=1",
-       "entry.acquisition_max_cash_share=0.5",
-       // The checks use the config's values: every replicate runs them.
-       "run.parameter_uncertainty=false"});
+      "configs/baseline.toml", {"population.customers=20000", "population.synthetic_firms=200",
+                                "run.replicates=2", "entry.free_slots=40", "entry.rate=4",
+                                "entry.acquisition_rate=1", "entry.acquisition_max_cash_share=0.5",
+                                // The checks use the config's values: every replicate runs them.
+                                "run.parameter_uncertainty=false"});
 }
 
 TEST(Data, NoFirmEverHoldsMoreDataThanExists) { run_invariant(invariant_config(), 12, true); }

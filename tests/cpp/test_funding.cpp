@@ -31,6 +31,33 @@ TEST(Funding, BudgetFollowsOperatingCashFlowAndAVentureFirmsLastRound) {
   EXPECT_DOUBLE_EQ(planned_budget(false, 0.5, 0.0, 2e8, 1e10, 0.06), 2e8);
 }
 
+TEST(Funding, BudgetSharesAFirmCannotUseGoToTheOthersInProportion) {
+  const BudgetShares strategy{0.4, 0.1, 0.3, 0.2};
+  // A lab (model layer) uses every item: the strategy's shares unchanged.
+  const BudgetShares lab = usable_budget_shares(kLayerBitModel, strategy);
+  EXPECT_EQ(lab.compute, 0.4);
+  EXPECT_EQ(lab.data, 0.1);
+  EXPECT_EQ(lab.rd, 0.3);
+  EXPECT_EQ(lab.marketing, 0.2);
+  // A pure service firm has no use for compute: 0.1 / 0.3 / 0.2 over 0.6.
+  const BudgetShares service = usable_budget_shares(kLayerBitService, strategy);
+  EXPECT_EQ(service.compute, 0.0);
+  EXPECT_DOUBLE_EQ(service.data, 0.1 / 0.6);
+  EXPECT_DOUBLE_EQ(service.rd, 0.3 / 0.6);
+  EXPECT_DOUBLE_EQ(service.marketing, 0.2 / 0.6);
+  // A memory maker has no use for data: 0.4 / 0.3 / 0.2 over 0.9.
+  const BudgetShares maker = usable_budget_shares(kLayerBitHbm, strategy);
+  EXPECT_EQ(maker.data, 0.0);
+  EXPECT_DOUBLE_EQ(maker.compute, 0.4 / 0.9);
+  EXPECT_DOUBLE_EQ(maker.rd, 0.3 / 0.9);
+  EXPECT_DOUBLE_EQ(maker.marketing, 0.2 / 0.9);
+  EXPECT_DOUBLE_EQ(maker.compute + maker.data + maker.rd + maker.marketing, 1.0);
+  // Nothing usable at all: nothing is spent.
+  const BudgetShares none =
+      usable_budget_shares(kLayerBitService, BudgetShares{1.0, 0.0, 0.0, 0.0});
+  EXPECT_EQ(none.rd + none.marketing + none.data + none.compute, 0.0);
+}
+
 TEST(Funding, RoundOddsScaleWithTheOddsOfBeatingTheTypicalFirmAndWithGrowth) {
   // A typical firm with flat revenue: p0.
   EXPECT_NEAR(round_chance(0.11, 0.0, 1.0), 0.11, 1e-15);
@@ -73,6 +100,22 @@ TEST(Funding, ARoundBringsTheMonthsOfBurnTheSpendingRatePlans) {
   EXPECT_TRUE(venture_round(never, 5e6, 10e6, 0.0, 0.0, 0.0, 0.05, 1, 0, 3, 4).close_down);
   EXPECT_FALSE(venture_round(never, 5e6, 10e6, 1e6, 0.0, 0.0, 0.05, 1, 0, 3, 4).close_down);
   EXPECT_FALSE(venture_round(never, 20e6, 10e6, 0.0, 0.0, 0.0, 0.05, 1, 0, 3, 4).close_down);
+}
+
+TEST(Funding, ARoundIsSizedForTheDrawOnRaisedMoneyNotForReinvestedEarnings) {
+  // A venture firm draws 10 a step from its last round. Steady income of 50: it spends 60 and
+  // earns 50, cash lost 10 = its draw. A one-off sale of 100 last step, spent this step: cash
+  // lost 110, but only 10 of it is a draw on raised money. An operating loss of 20 this step
+  // (nothing earned last step): cash lost 30, all of it drawn.
+  EXPECT_DOUBLE_EQ(round_burn(10.0, 50.0, 50.0), 10.0);
+  EXPECT_DOUBLE_EQ(round_burn(110.0, 100.0, 0.0), 10.0);
+  EXPECT_DOUBLE_EQ(round_burn(30.0, 0.0, -20.0), 30.0);
+  // The windfall's month does not look like 11 months of burn to a firm with 60 of cash left:
+  // it seeks no round (runway 6 months of 10 = 60 is not short).
+  ValueChainParams p{};
+  p.raise_runway_months = 6.0;
+  EXPECT_TRUE(seeks_round(p, 60.0, 110.0));
+  EXPECT_FALSE(seeks_round(p, 60.0, round_burn(110.0, 100.0, 0.0)));
 }
 
 TEST(Funding, RoundsCloseAtTheirChance) {
@@ -123,6 +166,17 @@ compute_share = 0.5
 data_share = 0.1
 rd_share = 0.25
 marketing_share = 0.15
+[[firm]]
+name = "Svc"
+archetype = "consumer_ai"
+region = "US"
+layers = ["service"]
+cash = 100.0
+spend_rate = 0.05
+compute_share = 0.4
+data_share = 0.1
+rd_share = 0.3
+marketing_share = 0.2
 )";
 
 TEST(Funding, AVentureLabRaisesItsPlannedRunwayWhenItRunsShort) {
@@ -186,6 +240,20 @@ TEST(Funding, ALabWhoseRaiseFailsWithoutRevenueClosesDown) {
     before = after;
   }
   EXPECT_TRUE(closed);
+}
+
+TEST(Funding, APureServiceFirmSpendsItsComputeShareOnItsOtherBudgets) {
+  // Step 0: budget = spend_rate x starting cash = 0.05 x 100 = 5 M; the firm serves customers
+  // and has no model or cloud, so its compute share (0.4) goes to data, R&D and marketing in
+  // proportion: R&D 5 x 0.3 / 0.6 = 2.5 M, the R&D stock after the step (it starts at 0).
+  const Config config = load_config_text("service", kFunded);
+  Simulation sim(config, BackendChoice::kCpu);
+  sim.step();
+  EnsembleSnapshot s;
+  sim.backend().read_snapshot(s);
+  const std::int32_t n = sim.firms().size();
+  EXPECT_NEAR(s.rd_stock[static_cast<std::size_t>(layout::replicate_firm(0, 2, n))],
+              0.05 * 100.0 * 0.3 / 0.6, 1e-9);
 }
 
 TEST(Funding, ACashFlowFirmsFirstBudgetIsItsReinvestedOutsideCashFlow) {

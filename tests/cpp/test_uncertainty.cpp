@@ -30,7 +30,7 @@ const std::vector<std::string> kSmall = {"population.customers=2000", "run.repli
 
 // A config on top of `base` (a repository path) with the given TOML text added.
 Config config_with(const std::string& name, const std::string& text,
-                   std::vector<std::string> assignments = kSmall,
+                   const std::vector<std::string>& assignments = kSmall,
                    const std::string& base = "configs/textbook/logit.toml") {
   return load_config_text(name, "base = \"" + source_path(base) + "\"\n" + text, assignments);
 }
@@ -227,10 +227,9 @@ target_utilization = { distribution = "uniform", low = 0.6, high = 0.95, source 
   EXPECT_EQ(a.values, b.values);  // bit for bit: comparisons are paired
 
   // Another seed draws other values.
-  const Config reseeded =
-      config_with("draws_reseeded", priors,
-                  {"population.customers=2000", "run.replicates=4", "run.seed=2"},
-                  "configs/baseline.toml");
+  const Config reseeded = config_with(
+      "draws_reseeded", priors, {"population.customers=2000", "run.replicates=4", "run.seed=2"},
+      "configs/baseline.toml");
   const ParameterDraws c = parameter_draws(reseeded);
   for (std::size_t i = 0; i < a.values.size(); ++i) EXPECT_NE(a.values[i], c.values[i]);
 
@@ -333,10 +332,9 @@ TEST(ParameterDraws, EachReplicateRunsAsIfItsValuesWereTheConfigs) {
   // comparison is not between two unchanged runs. Without the utility inversion, which pools
   // the replicates of a config but not replicates of different parameters (the next test).
   const Config design = two_replicates({0, 1}, 0);
-  const Config unchanged =
-      load_repo_config("configs/baseline.toml",
-                       {"population.customers=2000", "run.replicates=2",
-                        "run.parameter_uncertainty=false", "demand.calibration_rounds=0"});
+  const Config unchanged = load_repo_config(
+      "configs/baseline.toml", {"population.customers=2000", "run.replicates=2",
+                                "run.parameter_uncertainty=false", "demand.calibration_rounds=0"});
   const std::vector<std::string>& keys = replicate_parameter_keys();
   for (int row = 0; row < 2; ++row) {
     Config point = unchanged;

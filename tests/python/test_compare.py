@@ -22,7 +22,8 @@ BASELINE = str(REPO / "configs" / "baseline.toml")
 SMALL = ["--set", "population.customers=2000", "--set", "population.synthetic_firms=20",
          "--steps", "3", "--replicates", "3", "--backend", "cpu", "--progress", "none"]
 TABLE_COLUMNS = ["scenario", "measure", "layer", "region", "firm", "date", "step", "n", "mean",
-                 "sd", "ci_low", "ci_high", "diff_mean", "diff_ci_low", "diff_ci_high"]
+                 "sd", "ci_low", "ci_high", "diff_mean", "diff_ci_low", "diff_ci_high",
+                 "diff_parameter_share", "diff_drivers"]
 
 
 def scenario_config(tmp_path, name, text):

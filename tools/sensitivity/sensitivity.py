@@ -333,6 +333,17 @@ def default_aimarket() -> str:
     return "aimarket"
 
 
+def run_aimarket(args, out: Path, extra: list[str], what: str) -> None:
+    """`aimarket run` of the config into `out`, with the tool's --set and --steps."""
+    command = [args.aimarket, "run", str(args.config), "--out", str(out), "--overwrite", *extra]
+    command += [a for s in args.set for a in ("--set", s)]
+    if args.steps:
+        command += ["--steps", str(args.steps)]
+    print(" ".join(command), flush=True)
+    if subprocess.run(command, env=dict(os.environ)).returncode != 0:
+        raise PlotError(f"{what} failed (see above)")
+
+
 def main(argv=None) -> None:
     parser = argument_parser(__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -369,26 +380,13 @@ def main(argv=None) -> None:
     if args.command == "design":
         return
     run = args.out / "run.h5"
-    command = [args.aimarket, "run", str(args.config), "--parameters", str(design), "--out",
-               str(run), "--overwrite", "--progress", "lines"]
-    command += [a for s in args.set for a in ("--set", s)]
-    if args.steps:
-        command += ["--steps", str(args.steps)]
-    print(" ".join(command), flush=True)
-    if subprocess.run(command, env=dict(os.environ)).returncode != 0:
-        raise PlotError("the run failed (see above)")
+    run_aimarket(args, run, ["--parameters", str(design), "--progress", "lines"], "the run")
     noise = None
     if args.noise_replicates > 0:
         noise = args.out / "noise.h5"
-        command = [args.aimarket, "run", str(args.config), "--replicates",
-                   str(args.noise_replicates), "--set", "run.parameter_uncertainty=false",
-                   "--out", str(noise), "--overwrite", "--progress", "none"]
-        command += [a for s in args.set for a in ("--set", s)]
-        if args.steps:
-            command += ["--steps", str(args.steps)]
-        print(" ".join(command), flush=True)
-        if subprocess.run(command, env=dict(os.environ)).returncode != 0:
-            raise PlotError("the noise run failed (see above)")
+        run_aimarket(args, noise, ["--replicates", str(args.noise_replicates), "--set",
+                                   "run.parameter_uncertainty=false", "--progress", "none"],
+                     "the noise run")
     analyze(args.out, run, args.at, noise)
 
 

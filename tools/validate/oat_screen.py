@@ -138,7 +138,9 @@ def run(args, name, sets):
     out = Path(args.out_dir) / f"{name}.h5"
     cmd = [args.aimarket, "run", args.config, "--out", str(out), "--steps", str(args.steps),
            "--replicates", str(args.replicates), "--progress", "none",
-           "--set", f"population.customers={args.customers}"]
+           "--set", f"population.customers={args.customers}",
+           # One key at a time: every other key at its point value, not drawn from its prior.
+           "--set", "run.parameter_uncertainty=false"]
     if args.seed is not None:
         cmd += ["--seed", str(args.seed)]
     if args.threads:
