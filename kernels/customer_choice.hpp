@@ -66,8 +66,12 @@ AIMARKET_HD inline double firm_taste(std::uint64_t seed, std::int64_t replicate,
 struct CustomerChoiceStep {
   std::uint64_t seed;
   std::uint32_t step;
+  // The config's demand parameters, for those every replicate shares (reconsider_rate and the
+  // Bass terms, which the utility inversion's targets use; the sizes max_services and
+  // consideration_set); `replicate_demand` for the tastes and weights a replicate may draw.
   DemandParams demand;
-  bool consider_all_firms;  // consideration_set == 0 or >= firms
+  const DemandParams* replicate_demand;  // [replicate]
+  bool consider_all_firms;               // consideration_set == 0 or >= firms
   CustomerView customer;
   FirmView firm;
   SegmentMarketView market;
@@ -107,11 +111,12 @@ struct CustomerChoiceStep {
     who.segment = segment;
     who.region = customer.region[c];
     who.current = current;
-    who.price_weight = demand.beta_price;
-    if (demand.price_taste_sd > 0.0) {
+    const DemandParams& own = replicate_demand[replicate];
+    who.price_weight = own.beta_price;
+    if (own.price_taste_sd > 0.0) {
       const double z = standard_normal(seed, static_cast<std::uint32_t>(replicate), kTimelessStep,
                                        static_cast<std::uint32_t>(c), DrawPurpose::kPriceTaste);
-      who.price_weight = demand.beta_price * det_exp(demand.price_taste_sd * z);
+      who.price_weight = own.beta_price * det_exp(own.price_taste_sd * z);
     }
     if (consider_all_firms) return choose_among_all(who, logit_uniform);
     return choose_among_sampled(who, logit_uniform);
@@ -249,7 +254,7 @@ struct CustomerChoiceStep {
                                    static_cast<std::uint32_t>(c), DrawPurpose::kMultiHoming, 0);
     int used = 0;
     for (int k = 0; k < customer.secondary_slots; ++k) used += others[k] >= 0 ? 1 : 0;
-    if (used > 0 && uniform_open01(d.word[0]) < demand.drop_service_rate) {
+    if (used > 0 && uniform_open01(d.word[0]) < replicate_demand[replicate].drop_service_rate) {
       int pick = static_cast<int>(uniform_open01(d.word[1]) * used);
       pick = pick < used ? pick : used - 1;
       for (int k = 0; k < customer.secondary_slots; ++k) {
@@ -263,7 +268,7 @@ struct CustomerChoiceStep {
       }
     }
     if (used >= customer.secondary_slots) return;
-    if (!(uniform_open01(d.word[2]) < demand.add_service_rate)) return;
+    if (!(uniform_open01(d.word[2]) < replicate_demand[replicate].add_service_rate)) return;
     CustomerChoiceStep adder = *this;
     adder.consideration_block = kMaxConsiderationSet;
     const std::int32_t added = adder.choose(replicate, c, -1, segment, uniform_open01(d.word[3]));
@@ -304,14 +309,14 @@ struct CustomerChoiceStep {
       cache.pair = j / 2;
       cache.z = firm_taste_pair(seed, who.replicate, who.customer, cache.pair);
     }
-    return demand.taste_sd * (j % 2 == 0 ? cache.z.first : cache.z.second);
+    return replicate_demand[who.replicate].taste_sd * (j % 2 == 0 ? cache.z.first : cache.z.second);
   }
 
   // The utility with the persistent taste; without durable tastes (taste_sd = 0) no draw is
   // made, so such runs cost what they did before tastes existed.
   AIMARKET_HD double tasted_utility(const Chooser& who, std::int32_t j, TasteCache& cache) const {
     const double u = utility(who, j);
-    return demand.taste_sd > 0.0 ? u + taste(who, j, cache) : u;
+    return replicate_demand[who.replicate].taste_sd > 0.0 ? u + taste(who, j, cache) : u;
   }
 
   AIMARKET_HD double utility(const Chooser& who, std::int32_t j) const {
@@ -321,7 +326,9 @@ struct CustomerChoiceStep {
     u = u + firm.region_term[layout::firm_region(j, who.region)];
     u = u + firm.offset(who.replicate, who.segment, who.region, j);
     u = u + market.network_term[cell];
-    if (who.current >= 0 && j != who.current) u = u - demand.switching_cost;
+    if (who.current >= 0 && j != who.current) {
+      u = u - replicate_demand[who.replicate].switching_cost;
+    }
     return u;
   }
 

@@ -61,7 +61,7 @@ struct UpdateSegmentAdoption {
 
 // One thread per (replicate, segment, firm). Runs after UpdateSegmentAdoption.
 struct UpdateNetworkTerm {
-  double beta_network;
+  const DemandParams* demand;  // [replicate]: beta_network
   std::int32_t firms;
   SegmentMarketView market;
 
@@ -70,6 +70,7 @@ struct UpdateNetworkTerm {
     const layout::ReplicateSegmentFirm at = layout::split_replicate_segment_firm(index, firms);
     const std::int32_t adopters =
         market.adopters[layout::replicate_segment(at.replicate, at.segment)];
+    const double beta_network = demand[at.replicate].beta_network;
     double term = 0.0;
     if (beta_network != 0.0 && adopters > 0) {
       const double share = static_cast<double>(market.tally[index]) / adopters;
@@ -82,13 +83,14 @@ struct UpdateNetworkTerm {
 // One thread per (replicate, segment, region): the market's awareness-weighted consideration
 // sampler. Sequential in firms within a thread, so the table is the same on every backend.
 struct BuildAwarenessSampler {
-  double installed_base_weight;  // lambda
+  const DemandParams* demand;  // [replicate]: lambda, awareness_installed_base
   FirmView firm;
   SegmentMarketView market;
 
   // The thread's index is its [replicate][segment][region] offset.
   AIMARKET_HD void operator()(std::int64_t index) const {
     const layout::ReplicateSegmentRegion at = layout::split_replicate_segment_region(index);
+    const double installed_base_weight = demand[at.replicate].awareness_installed_base;
     const std::int32_t n = firm.firms;
     // Rows of the market's firms: [replicate][segment][region][firm], [segment][firm],
     // [replicate][firm].

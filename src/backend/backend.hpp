@@ -58,6 +58,8 @@ struct MarketSetup {
   // Parameter uncertainty (src/uncertainty): each replicate's parameters, the config's with
   // its draws of the uncertain keys, [replicate]; empty: value_chain in every replicate.
   std::vector<ValueChainParams> value_chain_by_replicate;
+  // The same for the demand side's per-replicate keys (taste, price and switching weights).
+  std::vector<DemandParams> demand_by_replicate;
   std::vector<std::uint8_t> layer_mask;         // [firm] kLayerBit* and kSellsDataBit
   std::vector<std::uint8_t> in_house_chips;     // [firm]
   std::vector<std::uint8_t> firm_region;        // [firm]

@@ -232,7 +232,15 @@ struct FirmStaticState {
         cash_flow_funded(to_device(setup.cash_flow_funded)),
         reinvestment_rate(to_device(setup.reinvestment_rate)),
         export_blocked(to_device(setup.export_blocked)),
-        params(to_device(replicate_value_chain(setup))) {}
+        params(to_device(replicate_value_chain(setup))),
+        demand(to_device(replicate_demand(setup))) {}
+
+  // Each replicate's demand parameters: its draws where the setup has them
+  // (MarketSetup::demand_by_replicate), else the config's in every replicate.
+  static std::vector<DemandParams> replicate_demand(const MarketSetup& setup) {
+    if (!setup.demand_by_replicate.empty()) return setup.demand_by_replicate;
+    return std::vector<DemandParams>(static_cast<std::size_t>(setup.replicates), setup.demand);
+  }
 
   // Each replicate's value-chain parameters: its draws of the uncertain keys where the setup
   // has them (MarketSetup::value_chain_by_replicate), else the config's in every replicate.
@@ -272,7 +280,7 @@ struct FirmStaticState {
                     layer_mask, in_house_chips, region, open_weights, model_source,
                     open_weight_firms, chip_performance, model_developers, base_strategy,
                     cloud_self_use, api_offset, acquirers, base_awareness, other_income,
-                    cash_flow_funded, reinvestment_rate, export_blocked, params);
+                    cash_flow_funded, reinvestment_rate, export_blocked, params, demand);
   }
   static double footprint(const EngineSizes& s) {
     const double f = static_cast<double>(s.firms);
@@ -288,6 +296,7 @@ struct FirmStaticState {
     bytes += f * (kU8 + kF64);
     bytes += kRegions * kRegions * kU8;                                     // export_blocked
     bytes += static_cast<double>(s.replicates) * sizeof(ValueChainParams);  // params
+    bytes += static_cast<double>(s.replicates) * sizeof(DemandParams);      // demand
     return bytes;
   }
 
@@ -315,6 +324,7 @@ struct FirmStaticState {
   thrust::device_vector<double> reinvestment_rate;       // [firm]
   thrust::device_vector<std::uint8_t> export_blocked;    // [seller][buyer region]
   thrust::device_vector<ValueChainParams> params;        // [replicate]
+  thrust::device_vector<DemandParams> demand;            // [replicate]
 };
 
 // Each firm's state per replicate, with the service offer the customers see and the record

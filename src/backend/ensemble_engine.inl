@@ -75,9 +75,10 @@ class Engine final : public EnsembleBackend {
     clock.phase("market aggregates");
     const SegmentMarketView market = market_aggregates();
     clock.phase("customer choice");
-    launch("CustomerChoiceStep", replicates_ * ((customers_ + 1) / 2),
-           CustomerChoiceStep{seed_, static_cast<std::uint32_t>(t), demand_, consider_all_firms_,
-                              customer_.view(), firm_view(), market});
+    launch(
+        "CustomerChoiceStep", replicates_ * ((customers_ + 1) / 2),
+        CustomerChoiceStep{seed_, static_cast<std::uint32_t>(t), demand_, raw(firm_static_.demand),
+                           consider_all_firms_, customer_.view(), firm_view(), market});
     if (!frozen_) {
       clock.phase("finance");
       // Entry comes before finance so that a firm exiting in this step's settlement is never
@@ -115,8 +116,8 @@ class Engine final : public EnsembleBackend {
     thrust::fill(segment_market_.rest_kept.begin(), segment_market_.rest_kept.end(), 0);
     thrust::fill(segment_market_.rest_adopted.begin(), segment_market_.rest_adopted.end(), 0);
     CountRestChoices counter{
-        CustomerChoiceStep{seed_, rest_calibration_step(round), demand_, consider_all_firms_,
-                           customer_.view(), firm_view(), market},
+        CustomerChoiceStep{seed_, rest_calibration_step(round), demand_, raw(firm_static_.demand),
+                           consider_all_firms_, customer_.view(), firm_view(), market},
         raw(segment_market_.rest_group), raw(segment_market_.rest_chosen),
         raw(segment_market_.rest_kept), raw(segment_market_.rest_adopted)};
     launch("CountRestChoices", replicates_ * customers_, counter);
@@ -348,10 +349,10 @@ class Engine final : public EnsembleBackend {
         "UpdateSegmentAdoption", segment_threads,
         UpdateSegmentAdoption{demand_, firms_, raw(segment_market_.customers_in_market), market});
     launch("UpdateNetworkTerm", segment_threads * firms_,
-           UpdateNetworkTerm{demand_.beta_network, firms_, market});
+           UpdateNetworkTerm{raw(firm_static_.demand), firms_, market});
     if (!consider_all_firms_) {
       launch("BuildAwarenessSampler", static_cast<std::int64_t>(cells().segment_region()),
-             BuildAwarenessSampler{demand_.awareness_installed_base, firm_view(), market});
+             BuildAwarenessSampler{raw(firm_static_.demand), firm_view(), market});
     }
     return market;
   }

@@ -13,9 +13,11 @@
 namespace aimarket {
 
 const std::vector<std::string>& replicate_parameter_keys() {
-  // Each reaches the kernels only through ValueChainParams (make_value_chain_params), read per
-  // replicate; none is read while the starting state is set up (src/population,
-  // src/calibration) or sizes an array. Adding a key here needs exactly that to hold.
+  // Each reaches the kernels only through ValueChainParams (make_value_chain_params) or
+  // DemandParams (make_demand_params), read per replicate; none is read while the starting
+  // state is set up (src/population; the utility inversion's targets in src/calibration) or
+  // sizes an array. Adding a key here needs exactly that to hold
+  // (ParameterDraws.EachReplicateRunsAsIfItsValuesWereTheConfigs checks it).
   static const std::vector<std::string> keys = {
       "firms.data_quality_gain",
       "firms.rd_quality_gain",
@@ -51,6 +53,14 @@ const std::vector<std::string>& replicate_parameter_keys() {
       "models.max_served_parameters",
       "models.api_partner_bonus",
       "models.finetune_gain",
+      "demand.taste_sd",
+      "demand.price_taste_sd",
+      "demand.beta_price",
+      "demand.switching_cost",
+      "demand.beta_network",
+      "demand.awareness_installed_base",
+      "demand.add_service_rate",
+      "demand.drop_service_rate",
   };
   return keys;
 }

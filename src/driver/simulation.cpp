@@ -131,6 +131,7 @@ Simulation::Simulation(const Config& config, BackendChoice choice, std::string* 
   draws_ = aimarket::parameter_draws(config_);
   if (!draws_.empty()) {
     setup.value_chain_by_replicate = value_chain_by_replicate(config_, draws_);
+    setup.demand_by_replicate = demand_by_replicate(config_, draws_);
   }
   classes_ = calibration_classes(draws_, config_.run.replicates);
   setup.calibration_classes = classes_.count;

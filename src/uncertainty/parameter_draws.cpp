@@ -144,19 +144,33 @@ Config replicate_config(const Config& config, const ParameterDraws& draws, std::
   return out;
 }
 
-std::vector<ValueChainParams> value_chain_by_replicate(const Config& config,
-                                                       const ParameterDraws& draws) {
-  std::vector<ValueChainParams> params;
-  params.reserve(static_cast<std::size_t>(config.run.replicates));
-  // One copy, every uncertain key overwritten for each replicate in turn.
+namespace {
+
+// `make(config)` of each replicate's config: one copy of `config`, every uncertain key
+// overwritten for each replicate in turn.
+template <typename Make>
+auto per_replicate(const Config& config, const ParameterDraws& draws, Make make) {
+  std::vector<decltype(make(config))> out;
+  out.reserve(static_cast<std::size_t>(config.run.replicates));
   Config scratch = config;
   for (std::int64_t r = 0; r < config.run.replicates; ++r) {
     for (std::size_t k = 0; k < draws.keys.size(); ++k) {
       set_parameter(scratch, draws.keys[k], draws.at(r, k));
     }
-    params.push_back(make_value_chain_params(scratch));
+    out.push_back(make(scratch));
   }
-  return params;
+  return out;
+}
+
+}  // namespace
+
+std::vector<ValueChainParams> value_chain_by_replicate(const Config& config,
+                                                       const ParameterDraws& draws) {
+  return per_replicate(config, draws, [](const Config& c) { return make_value_chain_params(c); });
+}
+
+std::vector<DemandParams> demand_by_replicate(const Config& config, const ParameterDraws& draws) {
+  return per_replicate(config, draws, [](const Config& c) { return make_demand_params(c.demand); });
 }
 
 }  // namespace aimarket

@@ -12,6 +12,7 @@
 
 #include "calibration/rest_point.hpp"
 #include "config/config.hpp"
+#include "kernels/demand_params.hpp"
 #include "kernels/value_chain_params.hpp"
 
 namespace aimarket {
@@ -48,5 +49,7 @@ Config replicate_config(const Config& config, const ParameterDraws& draws, std::
 // Each replicate's value-chain parameters (MarketSetup::value_chain_by_replicate).
 std::vector<ValueChainParams> value_chain_by_replicate(const Config& config,
                                                        const ParameterDraws& draws);
+// Each replicate's demand parameters (MarketSetup::demand_by_replicate).
+std::vector<DemandParams> demand_by_replicate(const Config& config, const ParameterDraws& draws);
 
 }  // namespace aimarket
