@@ -332,6 +332,8 @@ def main(argv=None):
     rows = []
     for q in params:
         base = lookup(ref["config"], q["key"])
+        if isinstance(base, dict):  # a key with a prior: its point value (docs/CONFIG.md)
+            base = base["value"]
         for factor in FACTORS:
             value = screen_value(q, base, ref["config"], factor)
             name = f"{q['key']}-x{factor:g}"

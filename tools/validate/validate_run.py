@@ -995,7 +995,9 @@ MODEL_SHARE_SOURCE = "Menlo Ventures 2023 enterprise LLM API shares (figures_202
 
 
 def run_config(f):
-    """The resolved config the run wrote into the file (attribute `config`), or None."""
+    """The resolved config the run wrote into the file (attribute `config`), or None. A key
+    given a prior (a table with a `distribution`) reads as its point value `value`: the checks
+    that read the config use keys the baseline does not draw per replicate."""
     import tomllib
     text = f.attrs.get("config")
     if text is None:
@@ -1003,9 +1005,15 @@ def run_config(f):
     if isinstance(text, bytes):
         text = text.decode()
     try:
-        return tomllib.loads(text)
+        config = tomllib.loads(text)
     except tomllib.TOMLDecodeError:
         return None
+    for section in config.values():
+        if isinstance(section, dict):
+            for key, value in section.items():
+                if isinstance(value, dict) and "distribution" in value:
+                    section[key] = value.get("value")
+    return config
 
 
 def section_supply(tr):
