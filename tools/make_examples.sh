@@ -7,7 +7,8 @@
 #   tools/make_examples.sh [AIMARKET]        (default: build/aimarket)
 #
 # Sizes (override through the environment): EXAMPLE_CUSTOMERS=30000 customer agents per
-# replicate, EXAMPLE_SYNTHETIC_FIRMS=200, EXAMPLE_STEPS=72 months, EXAMPLE_REPLICATES=6.
+# replicate, EXAMPLE_SYNTHETIC_FIRMS=200, EXAMPLE_STEPS=72 months, EXAMPLE_REPLICATES=20 (enough
+# for the comparison to attribute each difference to the baseline's 14 priors: > 14 + 3).
 # The run files go to a temporary folder (deleted at the end); results/examples/ receives
 # PNG figures, the HTML report, and the comparison table as Markdown and CSV.
 # A scenario config that does not exist yet is left out, with a message; the baseline alone
@@ -24,7 +25,7 @@ out="$repo/results/examples"
 customers="${EXAMPLE_CUSTOMERS:-30000}"
 synthetic="${EXAMPLE_SYNTHETIC_FIRMS:-200}"
 steps="${EXAMPLE_STEPS:-72}"
-replicates="${EXAMPLE_REPLICATES:-6}"
+replicates="${EXAMPLE_REPLICATES:-20}"
 
 say() { echo "make_examples: $*" >&2; }
 
