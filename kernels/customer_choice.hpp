@@ -112,6 +112,8 @@ struct CustomerChoiceStep {
     who.region = customer.region[c];
     who.current = current;
     const DemandParams& own = replicate_demand[replicate];
+    who.taste_sd = own.taste_sd;
+    who.switching_cost = own.switching_cost;
     who.price_weight = own.beta_price;
     if (own.price_taste_sd > 0.0) {
       const double z = standard_normal(seed, static_cast<std::uint32_t>(replicate), kTimelessStep,
@@ -295,6 +297,10 @@ struct CustomerChoiceStep {
     int region;
     std::int32_t current;
     double price_weight;  // beta_price * tau_i
+    // The replicate's taste sd and switching cost, read once per choice rather than once per
+    // firm compared.
+    double taste_sd;
+    double switching_cost;
   };
 
   // The chooser's taste term taste_sd z_ij, keeping the last pair of firms drawn: a pass over
@@ -309,14 +315,14 @@ struct CustomerChoiceStep {
       cache.pair = j / 2;
       cache.z = firm_taste_pair(seed, who.replicate, who.customer, cache.pair);
     }
-    return replicate_demand[who.replicate].taste_sd * (j % 2 == 0 ? cache.z.first : cache.z.second);
+    return who.taste_sd * (j % 2 == 0 ? cache.z.first : cache.z.second);
   }
 
   // The utility with the persistent taste; without durable tastes (taste_sd = 0) no draw is
   // made, so such runs cost what they did before tastes existed.
   AIMARKET_HD double tasted_utility(const Chooser& who, std::int32_t j, TasteCache& cache) const {
     const double u = utility(who, j);
-    return replicate_demand[who.replicate].taste_sd > 0.0 ? u + taste(who, j, cache) : u;
+    return who.taste_sd > 0.0 ? u + taste(who, j, cache) : u;
   }
 
   AIMARKET_HD double utility(const Chooser& who, std::int32_t j) const {
@@ -327,7 +333,7 @@ struct CustomerChoiceStep {
     u = u + firm.offset(who.replicate, who.segment, who.region, j);
     u = u + market.network_term[cell];
     if (who.current >= 0 && j != who.current) {
-      u = u - replicate_demand[who.replicate].switching_cost;
+      u = u - who.switching_cost;
     }
     return u;
   }

@@ -232,22 +232,17 @@ struct FirmStaticState {
         cash_flow_funded(to_device(setup.cash_flow_funded)),
         reinvestment_rate(to_device(setup.reinvestment_rate)),
         export_blocked(to_device(setup.export_blocked)),
-        params(to_device(replicate_value_chain(setup))),
-        demand(to_device(replicate_demand(setup))) {}
+        params(per_replicate(setup.value_chain_by_replicate, setup.value_chain, setup.replicates)),
+        demand(per_replicate(setup.demand_by_replicate, setup.demand, setup.replicates)) {}
 
-  // Each replicate's demand parameters: its draws where the setup has them
-  // (MarketSetup::demand_by_replicate), else the config's in every replicate.
-  static std::vector<DemandParams> replicate_demand(const MarketSetup& setup) {
-    if (!setup.demand_by_replicate.empty()) return setup.demand_by_replicate;
-    return std::vector<DemandParams>(static_cast<std::size_t>(setup.replicates), setup.demand);
-  }
-
-  // Each replicate's value-chain parameters: its draws of the uncertain keys where the setup
-  // has them (MarketSetup::value_chain_by_replicate), else the config's in every replicate.
-  static std::vector<ValueChainParams> replicate_value_chain(const MarketSetup& setup) {
-    if (!setup.value_chain_by_replicate.empty()) return setup.value_chain_by_replicate;
-    return std::vector<ValueChainParams>(static_cast<std::size_t>(setup.replicates),
-                                         setup.value_chain);
+  // Each replicate's parameters on the device: its draws of the uncertain keys where the setup
+  // has them (`drawn`, [replicate]), else the config's (`config`) in every replicate.
+  template <typename Params>
+  static thrust::device_vector<Params> per_replicate(const std::vector<Params>& drawn,
+                                                     const Params& config,
+                                                     std::int64_t replicates) {
+    if (!drawn.empty()) return to_device(drawn);
+    return thrust::device_vector<Params>(static_cast<std::size_t>(replicates), config);
   }
 
   FirmStatic view() {

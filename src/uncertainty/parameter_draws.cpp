@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -49,8 +50,8 @@ double draw_from_prior(const ParameterPrior& prior, std::uint64_t seed, std::int
   const std::uint32_t stream = key_stream(prior.key);
   if (prior.distribution == "normal") {
     // Redrawn while outside the key's range: the config requires mean +- 4 sd inside it, so a
-    // redraw is needed once in ~16,000 draws and 16 in a row never happen in practice; the
-    // 17th attempt's value is kept clamped to mean +- 4 sd, which lies inside the range.
+    // redraw is needed once in ~16,000 draws and 16 in a row never happen in practice; should
+    // they, the mean (inside the range) is returned.
     for (std::uint32_t attempt = 0; attempt < 16; ++attempt) {
       const double z =
           standard_normal(seed, r, kTimelessStep - attempt, stream, DrawPurpose::kParameterDraw);
@@ -115,33 +116,17 @@ CalibrationClasses calibration_classes(const ParameterDraws& draws, std::int64_t
   CalibrationClasses classes;
   classes.count = 0;
   classes.of_replicate.assign(static_cast<std::size_t>(replicates), 0);
-  const std::size_t width = draws.keys.size();
-  std::vector<std::int64_t> first_of_class;  // a replicate of each class
+  const auto width = static_cast<std::ptrdiff_t>(draws.keys.size());
+  std::map<std::vector<double>, std::int32_t> class_of_row;  // a row of values -> its class
   for (std::int64_t r = 0; r < replicates; ++r) {
-    std::int32_t found = -1;
-    for (std::size_t c = 0; c < first_of_class.size() && found < 0; ++c) {
-      bool same = true;
-      for (std::size_t k = 0; k < width && same; ++k) {
-        same = draws.at(r, k) == draws.at(first_of_class[c], k);
-      }
-      if (same) found = static_cast<std::int32_t>(c);
-    }
-    if (found < 0) {
-      found = classes.count++;
-      first_of_class.push_back(r);
-    }
-    classes.of_replicate[static_cast<std::size_t>(r)] = found;
+    const auto row = draws.values.begin() + static_cast<std::ptrdiff_t>(r) * width;
+    const auto [at, added] =
+        class_of_row.try_emplace(std::vector<double>(row, row + width), classes.count);
+    if (added) ++classes.count;
+    classes.of_replicate[static_cast<std::size_t>(r)] = at->second;
   }
   if (classes.count == 0) classes.count = 1;
   return classes;
-}
-
-Config replicate_config(const Config& config, const ParameterDraws& draws, std::int64_t replicate) {
-  Config out = config;
-  for (std::size_t k = 0; k < draws.keys.size(); ++k) {
-    set_parameter(out, draws.keys[k], draws.at(replicate, k));
-  }
-  return out;
 }
 
 namespace {

@@ -43,9 +43,6 @@ ParameterDraws parameter_draws(const Config& config);
 // class, numbered in order of first appearance.
 CalibrationClasses calibration_classes(const ParameterDraws& draws, std::int64_t replicates);
 
-// The config replicate `replicate` runs with: `config` with that replicate's values.
-Config replicate_config(const Config& config, const ParameterDraws& draws, std::int64_t replicate);
-
 // Each replicate's value-chain parameters (MarketSetup::value_chain_by_replicate).
 std::vector<ValueChainParams> value_chain_by_replicate(const Config& config,
                                                        const ParameterDraws& draws);

@@ -49,7 +49,7 @@ import h5py
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plot"))
-from plotio import PlotError, argument_parser, cli_main  # noqa: E402
+from plotio import PlotError, argument_parser, cli_main, texts  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 OUTCOMES = {
@@ -140,17 +140,13 @@ def write_design(out: Path, priors: list[dict], method: str, n: int, seed: int,
 
 # --- Outcomes -------------------------------------------------------------------------------
 
-def text(values) -> list[str]:
-    return [v.decode() if isinstance(v, bytes) else str(v) for v in values]
-
-
 def outcomes_at(run: Path, months: list[str]) -> dict[str, dict[str, np.ndarray]]:
     """Each outcome of each replicate at each month: {month: {outcome: [replicate]}}."""
     with h5py.File(run, "r") as f:
-        dates = text(f["date"][()])
-        regions = text(f["region"][()])
-        layers = text(f["layer"][()])
-        firm_region = np.array(text(f["firm_region"][()]))
+        dates = list(texts(f["date"]))
+        regions = list(texts(f["region"]))
+        layers = list(texts(f["layer"]))
+        firm_region = texts(f["firm_region"])
         kr = regions.index("KR")
         korean = firm_region == "KR"
         alive0 = f["alive"][:, 0, :].astype(bool)
@@ -187,7 +183,7 @@ def analyze(out: Path, run: Path, months: list[str], noise: Path | None = None) 
     problem = unit_problem(priors)
     with h5py.File(run, "r") as f:
         replicates = int(f.attrs["replicates"])
-        names = text(f["parameter"][()]) if "parameter" in f else []
+        names = list(texts(f["parameter"])) if "parameter" in f else []
     if replicates != len(unit):
         raise PlotError(f"{run} has {replicates} replicates but the design {len(unit)} rows")
     missing = [p["key"] for p in priors if p["key"] not in names]
