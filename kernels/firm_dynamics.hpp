@@ -37,8 +37,9 @@
 //   (1 - exp(-D_s / scale)), kernels/model_api.hpp) + G_data * (1 - exp(-D_s / scale)) +
 //   G_rd * (1 - exp(-R&D / scale)), D_s the firm's domain data in segment s, E(start) taken
 //   per segment at the initial state or at entry;
-//   with global_model_access a > 0 in its region the capability used is max(that, a * global
-//   frontier + fine-tuning gain); a closed stack adopts only domestic open models. Price: unit
+//   foreign labs and open models weigh in the supplier logit by the region's
+//   global_model_access (a closed stack: domestic ones only), and fine-tuning never lifts an
+//   adopted model above the world's frontier (kernels/model_api.hpp). Price: unit
 //   cost per user = inference compute per customer * compute price (what it paid; with its own
 //   cloud, its cloud price, the opportunity cost) + API tokens per customer * their mean price. A
 //   share c (paid_conversion) of the firm's users pay the paid tier's list price, the others use
@@ -699,17 +700,6 @@ struct ProduceAndAccumulate {
 // One thread per (replicate, segment, firm), after ProduceAndAccumulate.
 struct UpdateServiceOffer {
   FirmStepContext c;
-  // Best capability of any model developer anywhere (open or licensable): the global
-  // frontier a firm with global_model_access builds on.
-  AIMARKET_HD double global_frontier(std::int64_t replicate) const {
-    double best = 0.0;
-    for (std::int32_t k = 0; k < c.firm.model_developer_count; ++k) {
-      const std::int64_t idx =
-          layout::replicate_firm(replicate, c.firm.model_developers[k], c.firm.firms);
-      if (c.dyn.alive[idx] && c.dyn.capability[idx] > best) best = c.dyn.capability[idx];
-    }
-    return best;
-  }
   // Endogenous quality of firm j in segment s, in Elo: the capability term plus the
   // saturating data and R&D gains, the data gain from the firm's domain data in s only.
   // Quality moves by its change since the start (or the firm's entry), so the configured Elo
@@ -733,13 +723,6 @@ struct UpdateServiceOffer {
       capability = choose_api_supplier(c.p(replicate), c.levers, c.firm, c.dyn, c.m, c.step,
                                        replicate, j, c.compute_price_of(replicate, j), finetune)
                        .capability();
-    }
-    // Access to global models (global cooperation): build on the global frontier, fine-tuned
-    // on local data, when that beats the firm's own route.
-    const double access = c.levers.global_model_access[c.firm.region[j]];
-    if (access > 0.0) {
-      const double adopted = access * global_frontier(replicate) + finetune;
-      if (adopted > capability) capability = adopted;
     }
     return c.p(replicate).quality_per_capability * capability +
            c.p(replicate).data_quality_gain * data_fill + c.p(replicate).rd_quality_gain * rd_fill;

@@ -11,8 +11,9 @@
 // so that at equal prices buyers spread their orders in proportion to what each seller can
 // deliver, and market shares start at capacity shares (the calibration's lever). In the
 // model-API market the weight is the supplier logit of kernels/model_api.hpp instead,
-//   w_ij = exp(b K_j - sigma ln p_j + o_j + bonus [j = partner of i]),
-// so that buyers split their tokens in logit shares of capability and price.
+//   w_ij = a_ij exp(b K_j - sigma ln p_j + o_j + bonus [j = partner of i]),
+// a_ij the buyer region's access to a foreign lab's model (1 at home; model_access), so that
+// buyers split their tokens in logit shares of capability and price.
 // A buyer in a region with a closed stack (scenario) trades only with sellers of its region.
 // Seller j with capacity S_j faces D_j = sum_i d_ij and, when short, rations proportionally:
 //   rho_j = min(1, S_j / D_j),   buyer i receives d_ij rho_j
@@ -58,8 +59,8 @@ struct MarketClearing {
   // repricing speed), [replicate].
   const ValueChainParams* params;
   MarketArrays m;
-  std::uint8_t closed_stack[kRegions];  // 1: the region's buyers trade only at home
-  OverflowRecord overflow;              // int64 overflows of money and units
+  RegionLevers levers;      // closed stacks (every market), access to foreign models (API)
+  OverflowRecord overflow;  // int64 overflows of money and units
   std::int64_t step;
 
   AIMARKET_HD std::int64_t cell(std::int64_t replicate, std::int32_t j) const {
@@ -74,7 +75,7 @@ struct MarketClearing {
         export_blocked[layout::seller_buyer_region(firm.region[j], firm.region[i])]) {
       return false;
     }
-    if (closed_stack[firm.region[i]] && firm.region[j] != firm.region[i]) return false;
+    if (levers.closed_stack[firm.region[i]] && firm.region[j] != firm.region[i]) return false;
     return true;
   }
   // The seller's attraction, the same for every buyer: computed once per seller and step
@@ -91,10 +92,13 @@ struct MarketClearing {
   }
   AIMARKET_HD double weight(std::int64_t replicate, std::int32_t i, std::int32_t j) const {
     if (!can_trade(replicate, i, j)) return 0.0;
-    if (market == kMarketModel && firm.model_source[i] == j) {
-      return m.attraction[cell(replicate, j)] * det_exp(params[replicate].api_partner_bonus);
-    }
-    return m.attraction[cell(replicate, j)];
+    double w = m.attraction[cell(replicate, j)];
+    if (market != kMarketModel) return w;
+    if (firm.model_source[i] == j) w *= det_exp(params[replicate].api_partner_bonus);
+    // The same access weight as the buyer's own supplier choice (1 leaves w bit for bit).
+    const double access = model_access(levers, firm.region[i], firm.region[j]);
+    if (access < 1.0) w *= access;
+    return w;
   }
   // Units buyer i asks of seller j (w = weight(replicate, i, j), > 0).
   AIMARKET_HD double pair_demand(std::int64_t replicate, std::int32_t i, std::int32_t j,

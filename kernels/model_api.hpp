@@ -17,8 +17,14 @@
 // open-weight model it may adopt at compute cost, p_0i = c(N_open) x its compute price (what it
 // paid per H100e-month last step; its own cloud's price if it has one). Logit utilities, in the
 // customers' units (b = beta_quality x quality_per_capability, utility per capability unit):
-//   u_ij = b K_j - sigma ln p_j + o_j + bonus [j = model_source of i],
-//   u_i0 = b (K_open + fine-tuning gain of i) - sigma ln p_0i,
+//   u_ij = b K_j - sigma ln p_j + o_j + bonus [j = model_source of i] + ln a_ij,
+//   u_i0 = b min(K_open + fine-tuning gain of i, K_frontier) - sigma ln p_0i + ln a_i,open,
+// a_ij = 1 for a supplier of i's own region and global_model_access a_g of i's region g for a
+// foreign one (access to global models is a property of the region: every firm in it, service
+// firm or lab, faces the same a_g; 0 excludes foreign models, a closed stack counts as 0).
+// Fine-tuning on domain data adapts a model but cannot lift it above the world's frontier
+// K_frontier (the best capability of any living model developer): adopting a model never makes
+// its adopter better than the best model there is.
 // sigma = api_price_sensitivity, bonus = api_partner_bonus (a preference for a partner, not
 // exclusivity), o_j the lab's offset: calibrated at the start so that a buyer without partner
 // or self-hosting splits its API spending in the sourced shares (api_share), 0 for labs
@@ -111,8 +117,29 @@ struct ApiChoice {
   AIMARKET_HD double api_price() const { return api_weight > 0.0 ? api_spend / api_weight : 0.0; }
 };
 
-// Firm i's supplier choice in the replicate (a closed stack's buyers trade only at home), at
-// compute price `compute_price` (USD per
+// Best capability of any living model developer in the replicate: the world's frontier, the
+// ceiling of what adopting and fine-tuning a model can reach.
+AIMARKET_HD inline double world_frontier(const FirmStatic& firm, const FirmDynamic& dyn,
+                                         std::int64_t replicate) {
+  double best = 0.0;
+  for (std::int32_t k = 0; k < firm.model_developer_count; ++k) {
+    const std::int64_t idx =
+        layout::replicate_firm(replicate, firm.model_developers[k], firm.firms);
+    if (dyn.alive[idx] && dyn.capability[idx] > best) best = dyn.capability[idx];
+  }
+  return best;
+}
+
+// Access weight a_ij of buyer region `region` to a model of a developer in `supplier_region`:
+// 1 at home, the region's global_model_access abroad, 0 abroad for a closed stack.
+AIMARKET_HD inline double model_access(const RegionLevers& levers, int region,
+                                       int supplier_region) {
+  if (supplier_region == region) return 1.0;
+  if (levers.closed_stack[region] != 0) return 0.0;
+  return levers.global_model_access[region];
+}
+
+// Firm i's supplier choice in the replicate, at compute price `compute_price` (USD per
 // H100e-month) and fine-tuning gain `finetune`.
 AIMARKET_HD inline ApiChoice choose_api_supplier(const ValueChainParams& p,
                                                  const RegionLevers& levers, const FirmStatic& firm,
@@ -122,40 +149,48 @@ AIMARKET_HD inline ApiChoice choose_api_supplier(const ValueChainParams& p,
                                                  double finetune) {
   const std::int32_t n = firm.firms;
   const int region = firm.region[i];
-  const bool closed = levers.closed_stack[region] != 0;
   ApiChoice choice;
   const double partner_factor = det_exp(p.api_partner_bonus);
   for (std::int32_t k = 0; k < firm.model_developer_count; ++k) {
     const std::int32_t j = firm.model_developers[k];
     if (j == i) continue;
     const std::int64_t idx = layout::replicate_firm(replicate, j, n);
-    if (!dyn.alive[idx] || (closed && firm.region[j] != region)) continue;
+    const double access = model_access(levers, region, firm.region[j]);
+    if (!dyn.alive[idx] || !(access > 0.0)) continue;
     const double price = m.price[layout::replicate_market_firm(replicate, kMarketModel, j, n)];
     double w = api_attraction(dyn.capability[idx], price, p, firm.api_offset[j]);
     if (firm.model_source[i] == j) w *= partner_factor;
+    // exp(ln a) = a: full access leaves the weight as it is (bit for bit).
+    if (access < 1.0) w *= access;
     choice.api_weight += w;
     choice.api_capability += w * dyn.capability[idx];
     choice.api_spend += w * price;
   }
-  // The best open-weight model it may adopt (a closed stack adopts only domestic ones).
+  // The best open-weight model it may adopt (foreign ones only with access to them).
   std::int32_t open = -1;
   double best = 0.0;
   for (std::int32_t k = 0; k < firm.open_weight_count; ++k) {
     const std::int32_t f = firm.open_weight_firms[k];
-    if (closed && firm.region[f] != region) continue;
+    if (!(model_access(levers, region, firm.region[f]) > 0.0)) continue;
     const std::int64_t idx = layout::replicate_firm(replicate, f, n);
     if (dyn.alive[idx] && (open < 0 || dyn.capability[idx] > best)) {
       open = f;
       best = dyn.capability[idx];
     }
   }
-  choice.self_capability = best + finetune;
+  // Fine-tuned, but never above the frontier.
+  const double frontier = world_frontier(firm, dyn, replicate);
+  const double tuned = best + finetune;
+  choice.self_capability = open >= 0 && tuned > frontier ? frontier : tuned;
   if (open >= 0) {
     choice.self_compute =
         served_compute_per_mtokens(dyn, layout::replicate_firm(replicate, open, n), step, p);
     const double self_price = choice.self_compute * compute_price;
-    if (self_price > 0.0)
+    if (self_price > 0.0) {
       choice.self_weight = api_attraction(choice.self_capability, self_price, p);
+      const double access = model_access(levers, region, firm.region[open]);
+      if (access < 1.0) choice.self_weight *= access;
+    }
   }
   return choice;
 }

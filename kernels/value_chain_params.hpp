@@ -10,13 +10,16 @@ namespace aimarket {
 
 // Policy levers per region of the firm (docs/CONFIG.md [scenario]); a scenario's timeline
 // changes them between steps.
+static_assert(kRegions == 5, "RegionLevers' default access lists every region");
 struct RegionLevers {
-  double compute_subsidy[kRegions];      // top-up of the compute budget, fraction
-  double rd_subsidy[kRegions];           // top-up of the R&D budget, fraction
-  double public_data[kRegions];          // T tokens per step to each model/service firm
-  double regulation_cost[kRegions];      // USD per step per model or service firm
-  double global_model_access[kRegions];  // share of the global frontier a firm may build on
-  std::uint8_t closed_stack[kRegions];   // 1: the region's buyers trade only at home
+  double compute_subsidy[kRegions];  // top-up of the compute budget, fraction
+  double rd_subsidy[kRegions];       // top-up of the R&D budget, fraction
+  double public_data[kRegions];      // T tokens per step to each model/service firm
+  double regulation_cost[kRegions];  // USD per step per model or service firm
+  // Weight of foreign models (labs' APIs, open weights) in the region's supplier choice: 1 full
+  // access (the default everywhere), 0 none (kernels/model_api.hpp).
+  double global_model_access[kRegions] = {1.0, 1.0, 1.0, 1.0, 1.0};
+  std::uint8_t closed_stack[kRegions];  // 1: the region's buyers trade only at home
 };
 
 struct ValueChainParams {

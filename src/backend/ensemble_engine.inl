@@ -328,7 +328,7 @@ class Engine final : public EnsembleBackend {
     clearing.m = upstream_.view();
     clearing.overflow = firm_.overflow_record();
     clearing.step = t;
-    for (int g = 0; g < kRegions; ++g) clearing.closed_stack[g] = levers_.closed_stack[g];
+    clearing.levers = levers_;
     // Every market reprices toward clearing: the model API against the labs' serving capacity
     // (kernels/model_api.hpp), data against the vendors' finite corpora
     // (kernels/data_stocks.hpp).

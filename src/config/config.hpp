@@ -151,12 +151,13 @@ struct ModelsSettings {
 struct ScenarioSettings {
   // Forbidden (seller region, buyer region) pairs for accelerators and HBM.
   std::vector<std::pair<int, int>> export_controls;
-  std::array<double, kRegions> compute_subsidy{};      // top-up of compute budgets, fraction
-  std::array<double, kRegions> rd_subsidy{};           // top-up of R&D budgets, fraction
-  std::array<double, kRegions> public_data{};          // T tokens per step per model/service firm
-  std::array<double, kRegions> regulation_cost{};      // USD M per step per model/service firm
-  std::array<double, kRegions> global_model_access{};  // share of the global frontier usable
-  std::array<double, kRegions> closed_stack{};         // 1: the region trades only at home
+  std::array<double, kRegions> compute_subsidy{};  // top-up of compute budgets, fraction
+  std::array<double, kRegions> rd_subsidy{};       // top-up of R&D budgets, fraction
+  std::array<double, kRegions> public_data{};      // T tokens per step per model/service firm
+  std::array<double, kRegions> regulation_cost{};  // USD M per step per model/service firm
+  std::array<double, kRegions> global_model_access{1.0, 1.0, 1.0, 1.0,
+                                                   1.0};  // foreign models' weight
+  std::array<double, kRegions> closed_stack{};            // 1: the region trades only at home
   std::array<double, kRegions> home_procurement{};  // utility for home firms, per customer region
   std::array<double, kRegions> entry_boost{};       // extra entrants per step per region
   double closed_stack_penalty = 1.0;                // utility lost abroad by a closed stack

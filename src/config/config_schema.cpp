@@ -622,11 +622,14 @@ const std::vector<KeySpec> kSettingsKeys = {
     {"scenario", "regulation_cost", KeyKind::kTable, "{}", "USD M per step", Closed(0.0, kMaxCash),
      kRegionList, "Compliance cost each model or service firm of the region pays every step.",
      AIMARKET_SPAN(scenario.regulation_cost, kRegions), nullptr, nullptr},
-    {"scenario", "global_model_access", KeyKind::kTable, "{}", "fraction", Closed(0.0, 1.0),
+    {"scenario", "global_model_access", KeyKind::kTable,
+     "{ US = 1.0, KR = 1.0, EU = 1.0, CN = 1.0, ROW = 1.0 }", "fraction", Closed(0.0, 1.0),
      kRegionList,
-     "Share of the global frontier model (the best capability of any model developer) the "
-     "region's service firms can build on and fine-tune with local data (partnerships, "
-     "licences); 0: only their own route (own, partner or open model).",
+     "Access of the region's firms to foreign models: the weight of a foreign lab's API and of "
+     "a foreign open-weight model in their supplier choice (docs/MODEL.md, \"The model-API "
+     "market\"). 1: the same access as a home firm (every region's default: access is "
+     "symmetric, no region gets a model others cannot); 0: home models only. It applies to "
+     "every firm of the region alike and grants no capability beyond what the models offer.",
      AIMARKET_SPAN(scenario.global_model_access, kRegions), nullptr, nullptr},
     {"scenario", "closed_stack", KeyKind::kTable, "{}", "0 or 1", Closed(0.0, 1.0), kRegionList,
      "1 closes the region's stack (the Galapagos case): its firms buy only from home sellers in "

@@ -479,8 +479,8 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
   }
   setup.serves = firms.serves;
   // With the utility inversion on, the engine starts without the levers that act on customers'
-  // utility at once (home procurement, a closed stack, global model access), and the driver
-  // applies the config's whole [scenario] once the utilities are calibrated
+  // utility at once (home procurement, a closed stack, restricted access to foreign models),
+  // and the driver applies the config's whole [scenario] once the utilities are calibrated
   // (src/calibration/rest_point.hpp): those levers then move utilities away from the calibrated
   // rest point instead of being absorbed into it. The other levers (export controls,
   // regulation costs, subsidies, public data, entry boosts) act on utility only through the
@@ -490,7 +490,7 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
   if (setup.rest_calibration) {
     start_levers.home_procurement.fill(0.0);
     start_levers.closed_stack.fill(0.0);
-    start_levers.global_model_access.fill(0.0);
+    start_levers.global_model_access.fill(1.0);
   }
   const ScenarioUpdate scenario = make_scenario_update(start_levers, config, firms);
   setup.region_term = scenario.region_term;

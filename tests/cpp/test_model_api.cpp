@@ -1,7 +1,8 @@
 // The open model-API market and inference compute (kernels/model_api.hpp, MODEL.md "The
 // model-API market"): inference compute per customer proportional to the model's active
 // parameters and to usage; supplier shares against the logit's closed form (with and without a
-// partner); self-hosting an open model chosen when the API is dear; every lab selling to
+// partner, and a foreign lab weighed by the buyer region's model access); self-hosting an open
+// model chosen when the API is dear, fine-tuning capped at the frontier; every lab selling to
 // several service firms in the baseline with units and money conserved; determinism on 1 and
 // 2 threads.
 #include <gtest/gtest.h>
@@ -164,7 +165,8 @@ TEST(ModelApi, AServedModelIsAtMostMaxServedParameters) {
 
 // Two labs with their own clouds selling API access (no open-weight model: no self-hosting),
 // one service firm buying. Labs' capacity far exceeds the demand: no rationing.
-std::string two_lab_market(const std::string& buyer_extra) {
+std::string two_lab_market(const std::string& buyer_extra, const std::string& lab_b_region = "US",
+                           const std::string& scenario = "") {
   return R"(
 [run]
 replicates = 2
@@ -189,7 +191,8 @@ api_price = 15.0
 [[firm]]
 name = "LabB"
 archetype = "model_lab"
-region = "US"
+region = ")" +
+         lab_b_region + R"("
 layers = ["cloud", "model"]
 installed_compute = 1e6
 cloud_self_use = 1.0
@@ -203,13 +206,19 @@ archetype = "consumer_ai"
 region = "US"
 quality = 1100.0
 initial_share = { consumer = 1.0 }
-)" + buyer_extra;
+)" + buyer_extra +
+         scenario;
 }
 
 // Tokens each lab sold in step 1 against the logit closed form
 // s_j = exp(b K_j - sigma ln p_j + bonus [partner]) / sum_k (same).
-void expect_logit_split(const std::string& buyer_extra, double partner_bonus_of_a) {
-  const Config config = load_config_text("two_labs", two_lab_market(buyer_extra));
+// access_of_b: LabB's access weight a (global_model_access of the buyer's region when LabB is
+// foreign), which multiplies its attraction: ln a in its utility.
+void expect_logit_split(const std::string& buyer_extra, double partner_bonus_of_a,
+                        const std::string& lab_b_region = "US", const std::string& scenario = "",
+                        double access_of_b = 1.0) {
+  const Config config =
+      load_config_text("two_labs", two_lab_market(buyer_extra, lab_b_region, scenario));
   Simulation sim(config, BackendChoice::kCpu);
   const std::int32_t n = sim.firms().size();
   const std::int32_t a = firm_index(sim, "LabA");
@@ -226,7 +235,7 @@ void expect_logit_split(const std::string& buyer_extra, double partner_bonus_of_
     const double kb = before.capability[firm_cell(r, n, b)];
     ASSERT_GT(ka, kb) << "LabA has the better model, LabB the lower price";
     const double wa = std::exp(beta * ka - sigma * std::log(15.0) + partner_bonus_of_a);
-    const double wb = std::exp(beta * kb - sigma * std::log(1.0));
+    const double wb = access_of_b * std::exp(beta * kb - sigma * std::log(1.0));
     const double tokens =
         customers_of(config, before, r, n, app) * config.models.tokens_per_customer;
     ASSERT_GT(tokens, 0.0);
@@ -256,6 +265,18 @@ TEST(ModelApi, APartnerIsPreferredNotExclusive) {
   expect_logit_split("model_source = \"LabA\"\n", config.models.api_partner_bonus);
 }
 
+TEST(ModelApi, AForeignLabWeighsByTheBuyersRegionsModelAccess) {
+  // LabB sits in EU, the buyer in US. Full access (every region's default) is the home case
+  // bit for bit; access a multiplies LabB's attraction by a; 0, or a closed US stack, leaves
+  // LabA alone.
+  expect_logit_split("", 0.0, "EU");
+  expect_logit_split("", 0.0, "EU", "[scenario]\nglobal_model_access = { US = 0.25 }\n", 0.25);
+  expect_logit_split("", 0.0, "EU", "[scenario]\nglobal_model_access = { US = 0.0 }\n", 0.0);
+  expect_logit_split("", 0.0, "EU", "[scenario]\nclosed_stack = { US = 1.0 }\n", 0.0);
+  // Another region's access does not touch the US buyer.
+  expect_logit_split("", 0.0, "EU", "[scenario]\nglobal_model_access = { EU = 0.0 }\n", 1.0);
+}
+
 TEST(ModelApi, OffsetsGiveTheSourcedSpendingShares) {
   // api_share = 0.6 on LabA: its offset is set so that a buyer without partner or
   // self-hosting spends 60 % of its API money with it (LabB, without a share, takes the rest).
@@ -280,7 +301,7 @@ TEST(ModelApi, OffsetsGiveTheSourcedSpendingShares) {
 
 // One open-weight lab (with its own cloud) and a service firm that can buy its API or
 // self-host its weights at compute cost, renting compute from the lab's cloud.
-std::string open_model_market(double api_price) {
+std::string open_model_market(double api_price, const std::string& app_extra = "") {
   return R"(
 [run]
 replicates = 2
@@ -309,7 +330,7 @@ archetype = "consumer_ai"
 region = "US"
 quality = 1100.0
 initial_share = { consumer = 1.0 }
-)";
+)" + app_extra;
 }
 
 TEST(ModelApi, SelfHostingIsChosenWhenTheApiIsDearerThanCompute) {
@@ -350,6 +371,38 @@ TEST(ModelApi, SelfHostingIsChosenWhenTheApiIsDearerThanCompute) {
   const double self_price = compute_per_mtokens(std::sqrt(1e24 / 120.0), p) * 1500.0;
   EXPECT_GT(self_share(100.0 * self_price), 0.95) << "API 100 x dearer than compute";
   EXPECT_LT(self_share(0.01 * self_price), 0.05) << "API 100 x cheaper than compute";
+}
+
+TEST(ModelApi, FineTuningCannotLiftAnAdoptedModelAboveTheFrontier) {
+  // The open lab is the only model developer, so its capability K is the frontier. The app
+  // holds 1 T tokens (1 - exp(-100) of the fine-tuning bound) and a large bound: uncapped,
+  // self-hosting would bring K + gain; capped, it brings K, the API's capability. At the API
+  // price equal to the self-hosting price the two then tie: s_0 = 1/2.
+  const Config probe = load_config_text("o", open_model_market(1.0));
+  const ValueChainParams q = make_value_chain_params(probe);
+  const double compute = compute_per_mtokens(std::sqrt(1e24 / 120.0), q);  // compute-optimal
+  const double price = compute * probe.compute.cloud_initial_price;
+  const Config config =
+      load_config_text("capped_finetune", open_model_market(price, "data_stock = 1.0\n"),
+                       {"models.finetune_gain=1.0"});
+  const ValueChainParams p = make_value_chain_params(config);
+  Simulation sim(config, BackendChoice::kCpu);
+  const std::int32_t n = sim.firms().size();
+  const std::int32_t app = firm_index(sim, "App");
+  EnsembleSnapshot before, after;
+  sim.backend().read_snapshot(before);
+  sim.step();
+  sim.backend().read_snapshot(after);
+  const double tokens = customers_of(config, before, 0, n, app) * config.models.tokens_per_customer;
+  ASSERT_GT(tokens, 0.0);
+  const double rented = units(after.bought[market_cell(0, kMarketCloud, n, app)]);
+  // Fixed point: units rounded down to 2^-16 per pair; det_exp/det_log against exp/log.
+  const double tolerance = 1.0 / kUnitScale + 1e-9 * tokens * compute;
+  EXPECT_NEAR(rented, tokens * 0.5 * compute, tolerance);
+  // The uncapped share, e^(b g) / (1 + e^(b g)), is far from 1/2 here: the check can fail.
+  const double bg = p.beta_quality * p.quality_per_capability * p.finetune_gain;
+  const double uncapped = std::exp(bg) / (1.0 + std::exp(bg));
+  ASSERT_GT(std::abs(uncapped - 0.5) * tokens * compute, 1000.0 * tolerance);
 }
 
 std::vector<std::string> small_baseline(std::vector<std::string> extra = {}) {

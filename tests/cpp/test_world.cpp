@@ -394,5 +394,59 @@ TEST(World, EveryScenarioFileValidatesAndRunsAShortHorizon) {
   }
 }
 
+// The scenario with its levers taken out: the baseline's [scenario], [[event]]s and [strategy],
+// and each named firm's strategy and strategy parameters as the baseline gives them. Every
+// other key stays as the scenario file has it.
+Config without_levers(Config scenario, const Config& baseline) {
+  scenario.scenario = baseline.scenario;
+  scenario.events = baseline.events;
+  scenario.strategy = baseline.strategy;
+  for (FirmSpec& firm : scenario.named_firms) {
+    for (const FirmSpec& base : baseline.named_firms) {
+      if (base.name != firm.name) continue;
+      firm.strategy = base.strategy;
+      firm.spend_rate = base.spend_rate;
+      firm.compute_share = base.compute_share;
+      firm.data_share = base.data_share;
+      firm.rd_share = base.rd_share;
+      firm.marketing_share = base.marketing_share;
+      firm.markup = base.markup;
+      firm.training_share = base.training_share;
+    }
+  }
+  return scenario;
+}
+
+TEST(World, EachScenarioWithoutItsLeversIsTheBaselineBitForBit) {
+  // Attribution (MODEL.md, "Scenarios"): a scenario file changes the baseline only through its
+  // levers, so every difference it makes is the levers' doing. With them taken out it runs the
+  // baseline to the last bit (cash, customers, capabilities, qualities, prices); with them in,
+  // it differs (the comparison can fail).
+  const std::vector<std::string> small = {"population.customers=5000",
+                                          "population.synthetic_firms=100", "run.replicates=2"};
+  const auto run = [](const Config& config) {
+    Simulation sim(config, BackendChoice::kCpu);
+    for (int t = 0; t < 4; ++t) sim.step();
+    EnsembleSnapshot s;
+    sim.backend().read_snapshot(s);
+    return s;
+  };
+  const Config baseline = testing::load_repo_config("configs/baseline.toml", small);
+  const EnsembleSnapshot base = run(baseline);
+  for (const char* name :
+       {"global_cooperation", "domestic_competition", "sovereign_ai", "galapagos"}) {
+    SCOPED_TRACE(name);
+    const Config scenario =
+        testing::load_repo_config(std::string("configs/scenarios/") + name + ".toml", small);
+    const EnsembleSnapshot removed = run(without_levers(scenario, baseline));
+    EXPECT_EQ(removed.cash, base.cash);
+    EXPECT_EQ(removed.tally, base.tally);
+    EXPECT_EQ(removed.capability, base.capability);
+    EXPECT_EQ(removed.service_quality, base.service_quality);
+    EXPECT_EQ(removed.service_price, base.service_price);
+    EXPECT_NE(run(scenario).cash, base.cash) << "its levers change some firm's cash in 4 steps";
+  }
+}
+
 }  // namespace
 }  // namespace aimarket
