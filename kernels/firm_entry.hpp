@@ -9,7 +9,11 @@
 //     exited firm leave in the customer phase after its exit, so its slot is free from then);
 //   the min(K, free slots) lowest-index free slots are revived; surplus entrants are lost;
 //   a scenario's entry boost adds K_g ~ Poisson(region_boost_g) entrants into the free slots
-//     of region g (own counter per region), after the base draw;
+//     of region g whose archetype the boost draws on (scenario.entry_boost_archetypes; any by
+//     default), own counter per region, after the base draw;
+//   a slot's archetype (drawn at set-up from entry.archetype_mix) gives the entrant its layers
+//     and segments: a cloud, chip maker or model lab enters with no capacity, compute or
+//     model and builds them from its funding like any firm of its kind;
 //   an entrant's cash is its venture funding, funding * exp(funding_log_sd * z) USD M
 //     (z standard normal, capped at kMaxEntrantCash), money from outside the economy; its
 //     stocks (capacity, compute, data, training compute, capability, R&D, marketing) start at
@@ -94,6 +98,11 @@ struct EnterFirms {
     return true;
   }
 
+  // A boosted entrant into region g may take slot j: in g, of an archetype the boost draws on.
+  AIMARKET_HD bool boost_may_take(std::int32_t j, int g) const {
+    return c.firm.region[j] == g && e.boost_archetype[c.firm.archetype[j]] != 0;
+  }
+
   AIMARKET_HD void operator()(std::int64_t replicate) const {
     const std::int32_t n = c.firm.firms;
     std::int64_t free_slots = 0;
@@ -111,13 +120,13 @@ struct EnterFirms {
       if (!(e.region_boost[g] > 0.0)) continue;
       std::int64_t free_in_region = 0;
       for (std::int32_t j = e.first_slot; j < n; ++j) {
-        if (c.firm.region[j] == g && slot_is_free(replicate, j)) ++free_in_region;
+        if (boost_may_take(j, g) && slot_is_free(replicate, j)) ++free_in_region;
       }
       std::int64_t extra =
           poisson_entrants(seed, r, step, e.region_boost[g], free_in_region,
                            DrawPurpose::kEntrantRegion, static_cast<std::uint32_t>(g));
       for (std::int32_t j = e.first_slot; j < n && extra > 0; ++j) {
-        if (c.firm.region[j] != g || !slot_is_free(replicate, j)) continue;
+        if (!boost_may_take(j, g) || !slot_is_free(replicate, j)) continue;
         enter(replicate, j);
         --extra;
       }

@@ -97,6 +97,7 @@ struct EntryParams {
   double price_median, price_log_sd;  // an entrant's base price ~ LogNormal
   std::int32_t first_slot;            // entrants may take slots first_slot .. firms-1
   double region_boost[kRegions];      // extra entrants per step into free slots of each region
+  std::uint8_t boost_archetype[kArchetypes];  // 1: boosted entrants may take such a slot
 };
 
 }  // namespace aimarket

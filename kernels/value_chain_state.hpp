@@ -89,6 +89,7 @@ struct FirmStatic {
   const std::uint8_t* layer_mask;         // [firm]
   const std::uint8_t* in_house_chips;     // [firm] 1: accelerators for its own use only
   const std::uint8_t* region;             // [firm]
+  const std::uint8_t* archetype;          // [firm], index into kArchetypeNames
   const double* chip_performance;         // [firm] H100e per unit at step 0
   const std::int32_t* model_source;       // [firm]
   const std::uint8_t* open_weights;       // [firm]

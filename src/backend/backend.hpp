@@ -63,6 +63,7 @@ struct MarketSetup {
   std::vector<std::uint8_t> layer_mask;         // [firm] kLayerBit* and kSellsDataBit
   std::vector<std::uint8_t> in_house_chips;     // [firm]
   std::vector<std::uint8_t> firm_region;        // [firm]
+  std::vector<std::uint8_t> firm_archetype;     // [firm], index into kArchetypeNames
   std::vector<std::uint8_t> open_weights;       // [firm]
   std::vector<std::int32_t> model_source;       // [firm] kOwnModel, kOpenModel or partner
   std::vector<std::int32_t> open_weight_firms;  // firms releasing open weights
@@ -104,6 +105,7 @@ struct ScenarioUpdate {
   std::vector<double> region_term;                                  // [firm][region]
   std::array<std::uint8_t, layout::kRegionPairs> export_blocked{};  // [seller][buyer region]
   std::array<double, kRegions> entry_boost{};                       // extra entrants per step
+  std::array<std::uint8_t, kArchetypes> entry_boost_archetype{};    // 1: boost may fill it
 };
 
 // The state a recorded step reads back from the device.

@@ -216,6 +216,7 @@ struct FirmStaticState {
         layer_mask(to_device(setup.layer_mask)),
         in_house_chips(to_device(setup.in_house_chips)),
         region(to_device(setup.firm_region)),
+        archetype(to_device(setup.firm_archetype)),
         open_weights(to_device(setup.open_weights)),
         model_source(to_device(setup.model_source)),
         open_weight_firms(to_device(setup.open_weight_firms)),
@@ -251,6 +252,7 @@ struct FirmStaticState {
     v.layer_mask = raw(layer_mask);
     v.in_house_chips = raw(in_house_chips);
     v.region = raw(region);
+    v.archetype = raw(archetype);
     v.chip_performance = raw(chip_performance);
     v.model_source = raw(model_source);
     v.open_weights = raw(open_weights);
@@ -272,7 +274,7 @@ struct FirmStaticState {
 
   double bytes() const {
     return bytes_of(serves, paid_conversion, region_term, utility_offset, calibration_class,
-                    layer_mask, in_house_chips, region, open_weights, model_source,
+                    layer_mask, in_house_chips, region, archetype, open_weights, model_source,
                     open_weight_firms, chip_performance, model_developers, base_strategy,
                     cloud_self_use, api_offset, acquirers, base_awareness, other_income,
                     cash_flow_funded, reinvestment_rate, export_blocked, params, demand);
@@ -284,10 +286,11 @@ struct FirmStaticState {
     bytes += f * kRegions * kF64;                                               // region_term
     bytes += kMarkets * f * kF64 * static_cast<double>(s.calibration_classes);  // utility_offset
     bytes += static_cast<double>(s.replicates) * kI32;                          // calibration_class
-    // layer_mask, in_house_chips, region, open_weights; model_source; open_weight_firms,
-    // model_developers, acquirers; chip_performance, cloud_self_use, api_offset,
-    // base_awareness; base_strategy; other_income; cash_flow_funded, reinvestment_rate.
-    bytes += f * (4.0 * kU8 + kI32 + 3.0 * kI32 + 4.0 * kF64 + kStrategyParameters * kF64 + kI64);
+    // layer_mask, in_house_chips, region, archetype, open_weights; model_source;
+    // open_weight_firms, model_developers, acquirers; chip_performance, cloud_self_use,
+    // api_offset, base_awareness; base_strategy; other_income; cash_flow_funded,
+    // reinvestment_rate.
+    bytes += f * (5.0 * kU8 + kI32 + 3.0 * kI32 + 4.0 * kF64 + kStrategyParameters * kF64 + kI64);
     bytes += f * (kU8 + kF64);
     bytes += kRegions * kRegions * kU8;                                     // export_blocked
     bytes += static_cast<double>(s.replicates) * sizeof(ValueChainParams);  // params
@@ -304,6 +307,7 @@ struct FirmStaticState {
   thrust::device_vector<std::uint8_t> layer_mask;         // [firm]
   thrust::device_vector<std::uint8_t> in_house_chips;
   thrust::device_vector<std::uint8_t> region;
+  thrust::device_vector<std::uint8_t> archetype;  // [firm], index into kArchetypeNames
   thrust::device_vector<std::uint8_t> open_weights;
   thrust::device_vector<std::int32_t> model_source;
   thrust::device_vector<std::int32_t> open_weight_firms;  // firm indices

@@ -83,7 +83,10 @@ class Engine final : public EnsembleBackend {
       clock.phase("finance");
       // Entry comes before finance so that a firm exiting in this step's settlement is never
       // replaced in the same step: its slot is free once its customers have left (next step).
-      if (entry_.rate > 0.0 && entry_.first_slot < firms_) {
+      // A scenario's boost enters firms too when the base rate is 0.
+      bool boosted = false;
+      for (int g = 0; g < kRegions; ++g) boosted = boosted || entry_.region_boost[g] > 0.0;
+      if ((entry_.rate > 0.0 || boosted) && entry_.first_slot < firms_) {
         launch("EnterFirms", replicates_,
                EnterFirms{context, entry_, seed_, static_cast<std::uint32_t>(t)});
       }
@@ -142,6 +145,8 @@ class Engine final : public EnsembleBackend {
                  firm_static_.export_blocked.begin());
     for (int g = 0; g < kRegions; ++g)
       entry_.region_boost[g] = update.entry_boost[static_cast<std::size_t>(g)];
+    for (int a = 0; a < kArchetypes; ++a)
+      entry_.boost_archetype[a] = update.entry_boost_archetype[static_cast<std::size_t>(a)];
   }
 
   void read_tallies(std::vector<std::int32_t>& tally) override {

@@ -160,7 +160,9 @@ struct ScenarioSettings {
   std::array<double, kRegions> closed_stack{};            // 1: the region trades only at home
   std::array<double, kRegions> home_procurement{};  // utility for home firms, per customer region
   std::array<double, kRegions> entry_boost{};       // extra entrants per step per region
-  double closed_stack_penalty = 1.0;                // utility lost abroad by a closed stack
+  // Archetypes the boosted entrants come from (above 0); all 0: any archetype.
+  std::array<double, kArchetypes> entry_boost_archetypes{};
+  double closed_stack_penalty = 1.0;  // utility lost abroad by a closed stack
 };
 
 // A change of scenario levers from a date on ([[event]] tables): `scenario` is the complete
@@ -186,11 +188,12 @@ struct StrategySettings {
 // Entry of start-ups into free firm slots (MODEL.md section 4 step 9). Firm capacity is
 // fixed at start: `free_slots` extra slots are dead at step 0 and entrants revive dead slots.
 struct EntrySettings {
-  std::int64_t free_slots = 0;                 // extra firm slots, dead at start, for entrants
-  double rate = 0.0;                           // expected entrants per step per replicate (Poisson)
-  double funding = 5.0;                        // USD M, median venture funding (starting cash)
-  double funding_log_sd = 1.0;                 // log-sd of the log-normal funding
-  std::string archetype = "consumer_ai";       // archetype of the entry slots in the firm table
+  std::int64_t free_slots = 0;  // extra firm slots, dead at start, for entrants
+  double rate = 0.0;            // expected entrants per step per replicate (Poisson)
+  double funding = 5.0;         // USD M, median venture funding (starting cash)
+  double funding_log_sd = 1.0;  // log-sd of the log-normal funding
+  // Archetype shares of the entry slots (each slot draws its own); consumer_ai alone by default.
+  std::array<double, kArchetypes> archetype_mix{0, 0, 0, 0, 0, 0, 0, 0, 1.0, 0};
   double acquisition_rate = 0.0;               // chance per step that a big-tech firm bids
   double acquisition_max_cash_share = 0.1;     // price at most this share of the bidder's cash
   double acquisition_revenue_multiple = 60.0;  // price = cash + multiple * monthly revenue

@@ -92,9 +92,10 @@ const std::vector<SectionSpec> kSettingsSections = {
      "Entry of start-ups (dynamic mode only): each step a replicate draws K ~ Poisson(`rate`) "
      "entrants, who take the lowest-index free slots (the `free_slots` extra slots, dead at "
      "start, and the slots of exited synthetic firms once their customers have left). An "
-     "entrant is a service firm like a synthetic one (quality, price and awareness from "
-     "`[firms] synthetic_*`, an open base model, every segment) whose starting cash is its "
-     "venture funding, `funding*exp(funding_log_sd*z)`, z standard normal. Entrants beyond the "
+     "entrant is a firm of its slot's archetype like a synthetic one (its layers and segments; "
+     "quality, price and awareness from `[firms] synthetic_*`; capacity, compute and model "
+     "built from nothing) whose starting cash is its venture funding, "
+     "`funding*exp(funding_log_sd*z)`, z standard normal. Entrants beyond the "
      "free slots are lost. Big-tech firms acquire start-ups (the synthetic and entry slots) "
      "when `acquisition_rate` > 0: see docs/MODEL.md."},
     {"strategy",
@@ -651,6 +652,12 @@ const std::vector<KeySpec> kSettingsKeys = {
      "Extra start-ups entering the region's free slots every step (Poisson), on top of "
      "`entry.rate` (needs `entry.free_slots` in the region).",
      AIMARKET_SPAN(scenario.entry_boost, kRegions), nullptr, nullptr},
+    {"scenario", "entry_boost_archetypes", KeyKind::kTable, "{}", "1 = from this archetype",
+     Closed(0.0, 1.0), kArchetypeList,
+     "Archetypes the `entry_boost` entrants come from: they take only free slots of the "
+     "archetypes listed with a value of at least 0.5 (slots are drawn from "
+     "`entry.archetype_mix`); none listed: any archetype.",
+     AIMARKET_SPAN(scenario.entry_boost_archetypes, kArchetypes), nullptr, nullptr},
 
     // [entry]
     {"entry", "free_slots", KeyKind::kInteger, "0", "firms", Integers(0, 1000000), kNoNames,
@@ -670,10 +677,12 @@ const std::vector<KeySpec> kSettingsKeys = {
      "Standard deviation of the log of an entrant's funding (log-normal); a draw is capped at "
      "the largest cash a config may give a firm, 1e7 USD M.",
      AIMARKET_FIELD(entry.funding_log_sd), nullptr, nullptr},
-    {"entry", "archetype", KeyKind::kChoice, "\"consumer_ai\"", "-", NoRange(), kArchetypeList,
-     "Archetype of the `free_slots` slots in the firm table (a label: entrants are service "
-     "firms whatever it is).",
-     AIMARKET_FIELD(entry.archetype), nullptr, nullptr},
+    {"entry", "archetype_mix", KeyKind::kShares, "{ consumer_ai = 1.0 }", "fractions",
+     Closed(0.0, 1.0), kArchetypeList,
+     "Archetype shares of the `free_slots` slots: each slot draws its archetype (and a "
+     "`kr_service` slot sits in KR, like a synthetic one), and an entrant there is a firm of "
+     "that archetype: its layers and segments, with fresh stocks (docs/MODEL.md, entry).",
+     AIMARKET_SPAN(entry.archetype_mix, kArchetypes), nullptr, nullptr},
     {"entry", "acquisition_rate", KeyKind::kFloat, "0.0", "per step", Closed(0.0, 1.0), kNoNames,
      "Probability per step that a big-tech firm bids for a start-up; 0 turns acquisition off.",
      AIMARKET_FIELD(entry.acquisition_rate), nullptr, nullptr},

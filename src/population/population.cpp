@@ -303,29 +303,36 @@ FirmTable build_firm_table(const Config& config) {
     }
     specs.push_back(spec);
   }
-  // Free slots for entrants: service firms like the synthetic ones, dead until an entrant
-  // takes one (kernels/firm_entry.hpp draws its quality, price and cash then). Quality and
-  // price here are placeholders of the right kind (a positive price) for a dead slot.
+  // Free slots for entrants: firms like the synthetic ones of an archetype drawn from
+  // entry.archetype_mix (its layers and segments), dead until an entrant takes one
+  // (kernels/firm_entry.hpp draws its quality, price and cash then and starts its stocks at 0).
+  // Quality and price here are placeholders of the right kind (a positive price) for a dead
+  // slot.
   const std::size_t live_firms = specs.size();
   for (std::int64_t k = 0; k < config.entry.free_slots; ++k) {
     FirmSpec spec;
     char name[32];
     std::snprintf(name, sizeof name, "%s%05lld", kFreeSlotPrefix, static_cast<long long>(k));
     spec.name = name;
-    spec.archetype = config.entry.archetype;
     const DrawBlock d = draw_block(config.run.seed, 0, kTimelessStep, static_cast<std::uint32_t>(k),
                                    DrawPurpose::kEntrySlot, 0);
+    const int archetype =
+        draw_category(uniform_open01(d.word[1]), config.entry.archetype_mix.data(), kArchetypes);
+    shape_synthetic_firm(spec, archetype, 1.0, uniform_open01(d.word[2]), synthetic);
     spec.region =
         draw_category(uniform_open01(d.word[0]), config.population.region_shares.data(), kRegions);
+    if (spec.archetype == "kr_service") spec.region = 1;  // KR, as for a synthetic firm
     for (int s = 0; s < kSegments; ++s) {
-      spec.quality[s] = synthetic.synthetic_quality_mean;
-      spec.price[s] = synthetic.synthetic_price_median;
-      spec.serves[s] = true;
+      spec.quality[s] = spec.serves[s] ? synthetic.synthetic_quality_mean : 0.0;
+      spec.price[s] = spec.serves[s] ? synthetic.synthetic_price_median : 1.0;
     }
     spec.awareness = synthetic.synthetic_awareness;
-    spec.layers = {};
-    spec.layers[4] = true;  // service
-    spec.model_source = "open";
+    // Nothing before entry: stocks start at 0 when an entrant takes the slot.
+    spec.installed_compute = 0.0;
+    spec.training_compute = 0.0;
+    spec.data_stock = 0.0;
+    spec.fab_capacity = 0.0;
+    spec.hbm_capacity = 0.0;
     spec.cash = 0.0;
     for (int r = 0; r < kRegions; ++r) {
       spec.language_fit[r] = r == spec.region ? 1.0 : synthetic.foreign_language_fit;
@@ -508,6 +515,8 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
   setup.layer_mask = firms.layer_mask;
   setup.in_house_chips = firms.in_house_chips;
   for (int r : firms.region) setup.firm_region.push_back(static_cast<std::uint8_t>(r));
+  for (const std::string& a : firms.archetype)
+    setup.firm_archetype.push_back(static_cast<std::uint8_t>(archetype_index(a)));
   setup.open_weights = firms.open_weights;
   setup.model_source = firms.model_source;
   setup.chip_performance = firms.chip_performance;
@@ -599,6 +608,8 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
   setup.levers = scenario.levers;
   for (int g = 0; g < kRegions; ++g)
     setup.entry.region_boost[g] = scenario.entry_boost[static_cast<std::size_t>(g)];
+  for (int a = 0; a < kArchetypes; ++a)
+    setup.entry.boost_archetype[a] = scenario.entry_boost_archetype[static_cast<std::size_t>(a)];
   return setup;
 }
 
@@ -631,6 +642,14 @@ ScenarioUpdate make_scenario_update(const ScenarioSettings& scenario, const Conf
     update.levers.global_model_access[g] = scenario.global_model_access[r];
     update.levers.closed_stack[g] = scenario.closed_stack[r] >= 0.5 ? 1 : 0;
     update.entry_boost[r] = scenario.entry_boost[r];
+  }
+  // Boosted entrants come from the archetypes listed (at least 0.5), or from any.
+  const bool restricted =
+      std::any_of(scenario.entry_boost_archetypes.begin(), scenario.entry_boost_archetypes.end(),
+                  [](double v) { return v >= 0.5; });
+  for (std::size_t a = 0; a < kArchetypes; ++a) {
+    update.entry_boost_archetype[a] =
+        !restricted || scenario.entry_boost_archetypes[a] >= 0.5 ? 1 : 0;
   }
   return update;
 }

@@ -1,6 +1,7 @@
 // Entry of start-ups into free firm slots (MODEL.md section 4 step 9; kernels/firm_entry.hpp):
 // entrants arrive at the Poisson rate, take only dead slots without customers, bring their
-// funding as outside money, and the result does not depend on thread count.
+// funding as outside money, take their slot's archetype (a boost may draw on some archetypes
+// only), and the result does not depend on thread count.
 #include <gtest/gtest.h>
 
 #include <array>
@@ -86,12 +87,13 @@ TEST(Entry, SectionIsReadWithItsDefaults) {
   EXPECT_EQ(config.entry.rate, 2.5);
   EXPECT_EQ(config.entry.funding, 5.0);
   EXPECT_EQ(config.entry.funding_log_sd, 1.0);
-  EXPECT_EQ(config.entry.archetype, "consumer_ai");
-  EXPECT_EQ(market({"entry.archetype=\"kr_service\""}).entry.archetype, "kr_service");
+  EXPECT_EQ(config.entry.archetype_mix[8], 1.0) << "consumer_ai alone by default";
+  EXPECT_EQ(market({"entry.archetype_mix={ kr_service = 1.0 }"}).entry.archetype_mix[6], 1.0);
   EXPECT_THROW(market({"entry.rate=-1"}), ConfigError);
   EXPECT_THROW(market({"entry.funding=0"}), ConfigError);
   EXPECT_THROW(market({"entry.free_slots=1.5"}), ConfigError);
-  EXPECT_THROW(market({"entry.archetype=\"startup\""}), ConfigError);
+  EXPECT_THROW(market({"entry.archetype_mix={ startup = 1.0 }"}), ConfigError);
+  EXPECT_THROW(market({"entry.archetype_mix={ cloud = 0.5 }"}), ConfigError) << "sums to 1";
 }
 
 TEST(Entry, FreeSlotsAreDeadAtStartAndNamedInTheFirmTable) {
@@ -115,6 +117,66 @@ TEST(Entry, FreeSlotsAreDeadAtStartAndNamedInTheFirmTable) {
       }
     }
   }
+}
+
+TEST(Entry, SlotsTakeTheirArchetypesLayersAndBoostedEntrantsTheirArchetypes) {
+  // Half the slots are clouds, half consumer apps, in US and KR. No base entry; a boost of 5
+  // a month into KR drawing on clouds only: every entrant is a Korean cloud slot, and a
+  // cloud slot has the cloud layer and serves no segment. Without the archetype list the same
+  // boost also fills Korean consumer-app slots (the list is what keeps them out).
+  const std::vector<std::string> mix = {
+      "entry.rate=0", "entry.archetype_mix={ consumer_ai = 0.5, cloud = 0.5 }",
+      "population.region_shares={ US = 0.5, KR = 0.5 }", "scenario.entry_boost={ KR = 5.0 }"};
+  const auto entrants = [](const Config& config) {
+    Simulation sim(config, BackendChoice::kCpu);
+    for (int t = 0; t < 6; ++t) sim.step();
+    EnsembleSnapshot s;
+    sim.backend().read_snapshot(s);
+    const FirmTable& firms = sim.firms();
+    std::array<int, kArchetypes> by_archetype{};
+    for (std::int64_t r = 0; r < config.run.replicates; ++r) {
+      for (std::int32_t j = 12; j < firms.size(); ++j) {
+        if (!s.alive[static_cast<std::size_t>(layout::replicate_firm(r, j, firms.size()))])
+          continue;
+        const auto jj = static_cast<std::size_t>(j);
+        EXPECT_EQ(firms.region[jj], 1) << "a boosted entrant enters KR";
+        for (int a = 0; a < kArchetypes; ++a)
+          by_archetype[a] += firms.archetype[jj] == kArchetypeNames[a];
+      }
+    }
+    return by_archetype;
+  };
+  std::vector<std::string> clouds_only = mix;
+  clouds_only.push_back("scenario.entry_boost_archetypes={ cloud = 1.0 }");
+  const Config config = market(clouds_only);
+  {
+    Simulation sim(config, BackendChoice::kCpu);
+    const FirmTable& firms = sim.firms();
+    int clouds = 0, apps = 0;
+    for (std::int32_t j = 12; j < firms.size(); ++j) {
+      const auto jj = static_cast<std::size_t>(j);
+      const bool cloud = firms.archetype[jj] == "cloud";
+      clouds += cloud;
+      apps += firms.archetype[jj] == "consumer_ai";
+      EXPECT_EQ((firms.layer_mask[jj] & kLayerBitCloud) != 0, cloud) << firms.name[jj];
+      EXPECT_EQ((firms.layer_mask[jj] & kLayerBitService) != 0, !cloud) << firms.name[jj];
+      if (cloud) {
+        for (int seg = 0; seg < kSegments; ++seg) {
+          const auto cell = static_cast<std::size_t>(layout::segment_firm(seg, j, firms.size()));
+          EXPECT_EQ(firms.serves[cell], 0) << firms.name[jj];
+        }
+      }
+    }
+    // 400 slots, each a fair coin: both kinds are there (P(< 100 of one) ~ 1e-24).
+    EXPECT_GT(clouds, 100);
+    EXPECT_GT(apps, 100);
+  }
+  const auto restricted = entrants(config);
+  EXPECT_GT(restricted[5], 0) << "clouds entered";
+  EXPECT_EQ(restricted[8], 0) << "no consumer app entered";
+  const auto any = entrants(market(mix));
+  EXPECT_GT(any[5], 0);
+  EXPECT_GT(any[8], 0) << "without the list a boosted entrant may be a consumer app";
 }
 
 TEST(Entry, PoissonDrawHasTheRequestedMean) {
