@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes the example figures and report committed in results/examples/ (docs/PLOTTING.md):
-# a small baseline and the three Korean policy scenarios (configs/scenarios/) run through
+# a small baseline, the three Korean policy scenarios and the Galapagos warning
+# (configs/scenarios/) run through
 # `aimarket compare` with common random numbers, then the plotting tools of tools/plot/.
 # About 1-2 minutes on 2 cores with the CPU backend.
 #
@@ -44,7 +45,7 @@ if [ ! -x "$python" ] || ! "$python" -c 'import h5py, matplotlib' 2>/dev/null; t
 fi
 
 configs=("$repo/configs/baseline.toml")
-for scenario in global_cooperation domestic_competition sovereign_ai; do
+for scenario in global_cooperation domestic_competition sovereign_ai galapagos; do
   config="$repo/configs/scenarios/$scenario.toml"
   if [ -f "$config" ]; then
     configs+=("$config")

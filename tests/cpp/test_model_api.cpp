@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kernels/layout.hpp"
@@ -35,6 +36,15 @@ double customers_of(const Config& config, const EnsembleSnapshot& s, std::int64_
         s.tally[static_cast<std::size_t>(layout::replicate_segment_firm(replicate, seg, j, firms))];
   }
   return static_cast<double>(agents) * config.population.customer_weight();
+}
+
+// The state before and after one step of `sim`.
+std::pair<EnsembleSnapshot, EnsembleSnapshot> step_once(Simulation& sim) {
+  std::pair<EnsembleSnapshot, EnsembleSnapshot> states;
+  sim.backend().read_snapshot(states.first);
+  sim.step();
+  sim.backend().read_snapshot(states.second);
+  return states;
 }
 
 // A number as TOML text, to the last bit (std::to_string keeps six decimals only).
@@ -111,10 +121,7 @@ TEST(ModelApi, InferenceComputePerCustomerIsProportionalToParametersAndUsage) {
     Simulation sim(config, BackendChoice::kCpu);
     const std::int32_t n = sim.firms().size();
     const std::int32_t lab = firm_index(sim, "Lab");
-    EnsembleSnapshot before, after;
-    sim.backend().read_snapshot(before);
-    sim.step();
-    sim.backend().read_snapshot(after);
+    const auto [before, after] = step_once(sim);
     const double customers = customers_of(config, before, 0, n, lab);
     EXPECT_GT(customers, 0.0);
     const double rented = units(after.bought[market_cell(0, kMarketCloud, n, lab)]);
@@ -141,10 +148,7 @@ TEST(ModelApi, AServedModelIsAtMostMaxServedParameters) {
     Simulation sim(config, BackendChoice::kCpu);
     const std::int32_t n = sim.firms().size();
     const std::int32_t lab = firm_index(sim, "Lab");
-    EnsembleSnapshot before, after;
-    sim.backend().read_snapshot(before);
-    sim.step();
-    sim.backend().read_snapshot(after);
+    const auto [before, after] = step_once(sim);
     const double customers = customers_of(config, before, 0, n, lab);
     EXPECT_GT(customers, 0.0);
     return std::pair<double, double>{
@@ -224,10 +228,7 @@ void expect_logit_split(const std::string& buyer_extra, double partner_bonus_of_
   const std::int32_t a = firm_index(sim, "LabA");
   const std::int32_t b = firm_index(sim, "LabB");
   const std::int32_t app = firm_index(sim, "App");
-  EnsembleSnapshot before, after;
-  sim.backend().read_snapshot(before);
-  sim.step();
-  sim.backend().read_snapshot(after);
+  const auto [before, after] = step_once(sim);
   const double beta = config.demand.beta_quality() * config.firms.quality_per_capability;
   const double sigma = config.models.api_price_sensitivity;
   for (std::int64_t r = 0; r < config.run.replicates; ++r) {
@@ -344,10 +345,7 @@ TEST(ModelApi, SelfHostingIsChosenWhenTheApiIsDearerThanCompute) {
     const std::int32_t n = sim.firms().size();
     const std::int32_t lab = firm_index(sim, "OpenLab");
     const std::int32_t app = firm_index(sim, "App");
-    EnsembleSnapshot before, after;
-    sim.backend().read_snapshot(before);
-    sim.step();
-    sim.backend().read_snapshot(after);
+    const auto [before, after] = step_once(sim);
     const ValueChainParams p = make_value_chain_params(config);
     const double compute = compute_per_mtokens(std::sqrt(1e24 / 120.0), p);  // compute-optimal
     const double self_price = compute * config.compute.cloud_initial_price;
@@ -389,10 +387,7 @@ TEST(ModelApi, FineTuningCannotLiftAnAdoptedModelAboveTheFrontier) {
   Simulation sim(config, BackendChoice::kCpu);
   const std::int32_t n = sim.firms().size();
   const std::int32_t app = firm_index(sim, "App");
-  EnsembleSnapshot before, after;
-  sim.backend().read_snapshot(before);
-  sim.step();
-  sim.backend().read_snapshot(after);
+  const auto [before, after] = step_once(sim);
   const double tokens = customers_of(config, before, 0, n, app) * config.models.tokens_per_customer;
   ASSERT_GT(tokens, 0.0);
   const double rented = units(after.bought[market_cell(0, kMarketCloud, n, app)]);
