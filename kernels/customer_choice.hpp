@@ -114,6 +114,8 @@ struct CustomerChoiceStep {
     const DemandParams& own = replicate_demand[replicate];
     who.taste_sd = own.taste_sd;
     who.switching_cost = own.switching_cost;
+    who.beta_home = own.beta_home;
+    who.beta_language = own.beta_language;
     who.price_weight = own.beta_price;
     if (own.price_taste_sd > 0.0) {
       const double z = standard_normal(seed, static_cast<std::uint32_t>(replicate), kTimelessStep,
@@ -301,6 +303,8 @@ struct CustomerChoiceStep {
     // firm compared.
     double taste_sd;
     double switching_cost;
+    double beta_home;
+    double beta_language;
   };
 
   // The chooser's taste term taste_sd z_ij, keeping the last pair of firms drawn: a pass over
@@ -329,7 +333,7 @@ struct CustomerChoiceStep {
     const std::int64_t cell =
         layout::replicate_segment_firm(who.replicate, who.segment, j, firm.firms);
     double u = firm.quality_term[cell] - who.price_weight * firm.price_term[cell];
-    u = u + firm.region_term[layout::firm_region(j, who.region)];
+    u = u + firm.region_term(j, who.region, who.beta_home, who.beta_language);
     u = u + firm.offset(who.replicate, who.segment, who.region, j);
     u = u + market.network_term[cell];
     if (who.current >= 0 && j != who.current) {

@@ -5,6 +5,7 @@
 
 #include "kernels/det_math.hpp"
 #include "kernels/hd.hpp"
+#include "model/dimensions.hpp"
 
 namespace aimarket {
 
@@ -23,6 +24,16 @@ struct DemandParams {
   double switching_cost;
   double price_taste_sd;  // log-sd of a customer's persistent price sensitivity
   double taste_sd;        // sd of a customer's persistent taste for each firm (utility)
+  double beta_home;       // utility of a firm of the customer's own region
+  double beta_language;   // utility per unit of the firm's language fit to the region
+};
+
+// The scenario's levers that enter the customers' utility at once (docs/CONFIG.md
+// [scenario]); the host changes them between steps, the same in every replicate.
+struct UtilityLevers {
+  double home_procurement[kRegions];    // utility for home firms, per customer region
+  std::uint8_t closed_stack[kRegions];  // 1: the region's firms are a closed stack
+  double closed_stack_penalty;          // utility a closed-stack firm loses abroad
 };
 
 // The price term of utility, log(1 + p / p_ref): log p less log p_ref well above p_ref, so
@@ -72,6 +83,8 @@ inline DemandParams make_demand_params(const DemandSettings& d) {
   p.switching_cost = d.switching_cost;
   p.price_taste_sd = d.price_taste_sd;
   p.taste_sd = d.taste_sd;
+  p.beta_home = d.beta_home;
+  p.beta_language = d.beta_language;
   return p;
 }
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "kernels/demand_params.hpp"
 #include "kernels/hd.hpp"
 #include "kernels/layout.hpp"
 #include "model/dimensions.hpp"
@@ -31,7 +32,9 @@ struct FirmView {
   const double* quality_term;  // [replicate][segment][firm]  beta_quality * quality
   const double* price_term;    // [replicate][segment][firm]  log(1 + price / p_ref)
   const std::uint8_t* serves;  // [segment][firm]  1 if the firm sells to the segment
-  const double* region_term;   // [firm][region]   beta_home [home] + beta_language * fit
+  const double* language_fit;  // [firm][region] fit of the firm's language to the region
+  const std::uint8_t* home;    // [firm] the firm's home region
+  UtilityLevers levers;        // the scenario's levers that act on utility at once
   // Calibrated xi (0 without calibration), [class][segment][region][firm]: replicates that run
   // with the same parameters share a calibration class (src/uncertainty).
   const double* utility_offset;
@@ -39,6 +42,19 @@ struct FirmView {
   const double* awareness;                // [replicate][firm] awareness weight
   const std::uint8_t* alive;              // [replicate][firm]
   const std::int32_t* acquired_by;        // [replicate][firm] acquirer of a dead firm, or -1
+
+  // Firm j's region term for customers of region g, for a replicate with home bias beta_home
+  // and language weight beta_language (docs/MODEL.md, the utility): beta_language x fit,
+  // + beta_home + home_procurement_g at home, - closed_stack_penalty abroad for a firm of a
+  // closed stack.
+  AIMARKET_HD double region_term(std::int32_t j, int g, double beta_home,
+                                 double beta_language) const {
+    double term = beta_language * language_fit[layout::firm_region(j, g)];
+    const int h = home[j];
+    if (h == g) term += beta_home + levers.home_procurement[g];
+    if (h != g && levers.closed_stack[h] != 0) term -= levers.closed_stack_penalty;
+    return term;
+  }
 
   // Firm j's calibrated offset in the (segment, region) market of the replicate.
   AIMARKET_HD double offset(std::int64_t replicate, int segment, int region, std::int32_t j) const {

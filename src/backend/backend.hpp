@@ -35,7 +35,7 @@ struct MarketSetup {
   // customer-month); the value chain adds passed-through costs from the first step on.
   std::vector<double> service_price;  // [segment][firm]
   std::vector<std::uint8_t> serves;   // [segment][firm]
-  std::vector<double> region_term;    // [firm][region]
+  std::vector<double> language_fit;   // [firm][region] fit of each firm's language
   std::vector<double> awareness;      // [firm]
   // Calibration classes (src/calibration/rest_point.hpp): replicates that run with the same
   // parameters share one class and its utility offsets xi, which start at 0.
@@ -54,7 +54,8 @@ struct MarketSetup {
   // The value chain (ignored when frozen: quality and price then stay as above).
   bool frozen = true;
   ValueChainParams value_chain{};
-  RegionLevers levers{};  // the scenario's levers at the start
+  RegionLevers levers{};           // the scenario's levers at the start
+  UtilityLevers utility_levers{};  // its levers on utility at the start
   // Parameter uncertainty (src/uncertainty): each replicate's parameters, the config's with
   // its draws of the uncertain keys, [replicate]; empty: value_chain in every replicate.
   std::vector<ValueChainParams> value_chain_by_replicate;
@@ -102,7 +103,7 @@ struct MarketSetup {
 // What a scenario event changes between steps (docs/CONFIG.md [[event]]).
 struct ScenarioUpdate {
   RegionLevers levers{};
-  std::vector<double> region_term;                                  // [firm][region]
+  UtilityLevers utility_levers{};  // home procurement, closed stacks and their penalty
   std::array<std::uint8_t, layout::kRegionPairs> export_blocked{};  // [seller][buyer region]
   std::array<double, kRegions> entry_boost{};                       // extra entrants per step
   std::array<std::uint8_t, kArchetypes> entry_boost_archetype{};    // 1: boost may fill it

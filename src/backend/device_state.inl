@@ -205,7 +205,7 @@ struct FirmStaticState {
       : firms(setup.firms),
         serves(to_device(setup.serves)),
         paid_conversion(to_device(setup.paid_conversion)),
-        region_term(to_device(setup.region_term)),
+        language_fit(to_device(setup.language_fit)),
         utility_offset(std::size_t{kMarkets} * static_cast<std::size_t>(setup.firms) *
                            static_cast<std::size_t>(setup.calibration_classes),
                        0.0),
@@ -273,7 +273,7 @@ struct FirmStaticState {
   }
 
   double bytes() const {
-    return bytes_of(serves, paid_conversion, region_term, utility_offset, calibration_class,
+    return bytes_of(serves, paid_conversion, language_fit, utility_offset, calibration_class,
                     layer_mask, in_house_chips, region, archetype, open_weights, model_source,
                     open_weight_firms, chip_performance, model_developers, base_strategy,
                     cloud_self_use, api_offset, acquirers, base_awareness, other_income,
@@ -283,7 +283,7 @@ struct FirmStaticState {
     const double f = static_cast<double>(s.firms);
     double bytes = kSegments * f * kU8;                                         // serves
     bytes += kSegments * f * kF64;                                              // paid_conversion
-    bytes += f * kRegions * kF64;                                               // region_term
+    bytes += f * kRegions * kF64;                                               // language_fit
     bytes += kMarkets * f * kF64 * static_cast<double>(s.calibration_classes);  // utility_offset
     bytes += static_cast<double>(s.replicates) * kI32;                          // calibration_class
     // layer_mask, in_house_chips, region, archetype, open_weights; model_source;
@@ -301,7 +301,7 @@ struct FirmStaticState {
   std::int32_t firms;
   thrust::device_vector<std::uint8_t> serves;             // [segment][firm]
   thrust::device_vector<double> paid_conversion;          // [segment][firm]
-  thrust::device_vector<double> region_term;              // [firm][region]
+  thrust::device_vector<double> language_fit;             // [firm][region]
   thrust::device_vector<double> utility_offset;           // [class][segment][region][firm] xi
   thrust::device_vector<std::int32_t> calibration_class;  // [replicate]
   thrust::device_vector<std::uint8_t> layer_mask;         // [firm]

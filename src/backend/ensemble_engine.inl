@@ -30,6 +30,7 @@ class Engine final : public EnsembleBackend {
         demand_(setup.demand),
         frozen_(setup.frozen),
         levers_(setup.levers),
+        utility_levers_(setup.utility_levers),
         entry_(setup.entry),
         adaptation_(setup.adaptation),
         acquisition_(setup.acquisition),
@@ -139,8 +140,7 @@ class Engine final : public EnsembleBackend {
 
   void apply_scenario(const ScenarioUpdate& update) override {
     levers_ = update.levers;
-    thrust::copy(update.region_term.begin(), update.region_term.end(),
-                 firm_static_.region_term.begin());
+    utility_levers_ = update.utility_levers;
     thrust::copy(update.export_blocked.begin(), update.export_blocked.end(),
                  firm_static_.export_blocked.begin());
     for (int g = 0; g < kRegions; ++g)
@@ -372,7 +372,9 @@ class Engine final : public EnsembleBackend {
     v.quality_term = raw(firm_.quality_term);
     v.price_term = raw(firm_.price_term);
     v.serves = raw(firm_static_.serves);
-    v.region_term = raw(firm_static_.region_term);
+    v.language_fit = raw(firm_static_.language_fit);
+    v.home = raw(firm_static_.region);
+    v.levers = utility_levers_;
     v.utility_offset = raw(firm_static_.utility_offset);
     v.calibration_class = raw(firm_static_.calibration_class);
     v.awareness = raw(firm_.awareness);
@@ -399,7 +401,9 @@ class Engine final : public EnsembleBackend {
   std::uint64_t seed_;
   DemandParams demand_;
   bool frozen_;
-  RegionLevers levers_;  // the scenario's levers in force (apply_scenario changes them)
+  RegionLevers levers_;
+  UtilityLevers utility_levers_;  // the scenario's levers on utility (apply_scenario changes them)
+                                  // // the scenario's levers in force (apply_scenario changes them)
   EntryParams entry_;
   AdaptationParams adaptation_;
   AcquisitionParams acquisition_;

@@ -54,7 +54,7 @@ struct RestProblem {
 
 // Groups and targets from the firm table and the starting customers the setup assigns
 // (MarketSetup::initial_market_tally and initial_market_share, [segment][region][firm];
-// quality and region terms from MarketSetup::quality_term and region_term):
+// quality terms from MarketSetup::quality_term):
 // a fringe with no starting customer has no target an offset could reach and is left out (its
 // firms keep offset 0).
 RestProblem make_rest_problem(const FirmTable& firms, std::int32_t named_firms,

@@ -61,6 +61,8 @@ const std::vector<std::string>& replicate_parameter_keys() {
       "demand.awareness_installed_base",
       "demand.add_service_rate",
       "demand.drop_service_rate",
+      "demand.beta_home",
+      "demand.beta_language",
   };
   return keys;
 }

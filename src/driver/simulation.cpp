@@ -177,13 +177,13 @@ void Simulation::step() {
     backend_->advance_firms(0);
     rest_fit_ =
         calibrate_utilities(*backend_, rest_problem_, classes_, config_.demand.calibration_rounds);
-    backend_->apply_scenario(make_scenario_update(config_.scenario, config_, firms_));
+    backend_->apply_scenario(make_scenario_update(config_.scenario));
   }
   // Scenario events dated at this step (or before the run's start, at step 0) take effect
   // before it; each event holds the complete lever set in force from its date.
   for (const ScenarioEvent& event : config_.events) {
     if (event.step == steps_done_)
-      backend_->apply_scenario(make_scenario_update(event.scenario, config_, firms_));
+      backend_->apply_scenario(make_scenario_update(event.scenario));
   }
   if (calibrate) {
     backend_->finish_step(0);

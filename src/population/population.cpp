@@ -499,8 +499,9 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
     start_levers.closed_stack.fill(0.0);
     start_levers.global_model_access.fill(1.0);
   }
-  const ScenarioUpdate scenario = make_scenario_update(start_levers, config, firms);
-  setup.region_term = scenario.region_term;
+  const ScenarioUpdate scenario = make_scenario_update(start_levers);
+  setup.language_fit = firms.language_fit;
+  setup.utility_levers = scenario.utility_levers;
   setup.awareness = firms.awareness;
   assign_initial_customers(config, firms, customers, setup);
 
@@ -613,23 +614,17 @@ MarketSetup make_market_setup(const Config& config, const FirmTable& firms,
   return setup;
 }
 
-ScenarioUpdate make_scenario_update(const ScenarioSettings& scenario, const Config& config,
-                                    const FirmTable& firms) {
-  const DemandSettings& d = config.demand;
+ScenarioUpdate make_scenario_update(const ScenarioSettings& scenario) {
   ScenarioUpdate update;
-  const auto n = static_cast<std::size_t>(firms.size());
-  update.region_term.resize(n * kRegions);
-  for (std::size_t j = 0; j < n; ++j) {
-    const int home = firms.region[j];
-    const bool closed = scenario.closed_stack[static_cast<std::size_t>(home)] >= 0.5;
-    for (int r = 0; r < kRegions; ++r) {
-      const auto cell = static_cast<std::size_t>(layout::firm_region(j, r));
-      double term = d.beta_language * firms.language_fit[cell];
-      if (home == r) term += d.beta_home + scenario.home_procurement[static_cast<std::size_t>(r)];
-      if (home != r && closed) term -= scenario.closed_stack_penalty;
-      update.region_term[cell] = term;
-    }
+  // The levers on utility: the customers' choice adds them to each firm's region term
+  // (kernels/market_state.hpp, FirmView::region_term), with each replicate's beta_home and
+  // beta_language.
+  for (int g = 0; g < kRegions; ++g) {
+    const auto r = static_cast<std::size_t>(g);
+    update.utility_levers.home_procurement[g] = scenario.home_procurement[r];
+    update.utility_levers.closed_stack[g] = scenario.closed_stack[r] >= 0.5 ? 1 : 0;
   }
+  update.utility_levers.closed_stack_penalty = scenario.closed_stack_penalty;
   for (const auto& [seller, buyer] : scenario.export_controls) {
     update.export_blocked[static_cast<std::size_t>(layout::seller_buyer_region(seller, buyer))] = 1;
   }

@@ -64,11 +64,11 @@ struct CustomerPopulation {
 };
 CustomerPopulation build_customer_population(const PopulationSettings& population);
 
-// What a scenario's levers mean on the device: the utility's region terms (home bias, language
-// fit, home procurement, a closed stack's penalty abroad), export controls, region levers and
-// entry boosts. make_market_setup uses the config's [scenario]; events use theirs.
-ScenarioUpdate make_scenario_update(const ScenarioSettings& scenario, const Config& config,
-                                    const FirmTable& firms);
+// What a scenario's levers mean on the device: the levers on utility (home procurement, a
+// closed stack and its penalty abroad, which the customers' choice adds to each firm's region
+// term), export controls, region levers and entry boosts. make_market_setup uses the
+// config's [scenario]; events use theirs.
+ScenarioUpdate make_scenario_update(const ScenarioSettings& scenario);
 
 // The device-side inputs: utility terms premultiplied by their coefficients. With
 // demand.calibration_rounds > 0 the levers acting on utility at once (home procurement, closed

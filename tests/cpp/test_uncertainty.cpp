@@ -101,8 +101,9 @@ TEST(Priors, BadPriorsAreRefusedNamingTheKey) {
   };
   const Case cases[] = {
       // A key every replicate shares at set-up.
-      {"[demand]\nbeta_home = { distribution = \"uniform\", low = 0, high = 2, source = \"s\" }",
-       "demand.beta_home: cannot be given a prior"},
+      {"[demand]\nelo_discernment = { distribution = \"uniform\", low = 0, high = 2, source = "
+       "\"s\" }",
+       "demand.elo_discernment: cannot be given a prior"},
       {"[firms]\nawareness_max = { distribution = \"uniform\", low = 1, high = 2 }",
        "firms.awareness_max.source: missing"},
       {"[firms]\nawareness_max = { low = 1, high = 2, source = \"s\" }",
@@ -423,7 +424,7 @@ TEST_F(ParameterFile, BadFilesAreRefusedNamingLineAndKey) {
   const std::vector<Case> cases = {
       {"firms.awareness_mx\n1\n", ":1: column 1: unknown key 'firms.awareness_mx'"},
       {"firms.awareness_mx\n1\n", "did you mean 'firms.awareness_max'"},
-      {"demand.beta_home\n1\n", ":1: demand.beta_home: cannot vary by replicate"},
+      {"demand.elo_discernment\n1\n", ":1: demand.elo_discernment: cannot vary by replicate"},
       {"firms.awareness_max,firms.awareness_max\n1,2\n", "firms.awareness_max: repeated column"},
       {"firms.awareness_max\n1\nabc\n",
        ":3: firms.awareness_max: expected a finite number, got "

@@ -423,7 +423,7 @@ def test_parameter_file_rows_reach_their_replicates(run_aimarket, tmp_path):
 
 @pytest.mark.parametrize("text, needle", [
     ("firms.awareness_mx\n1\n", ":1: column 1: unknown key 'firms.awareness_mx'"),
-    ("demand.beta_home\n1\n", ":1: demand.beta_home: cannot vary by replicate"),
+    ("demand.elo_discernment\n1\n", ":1: demand.elo_discernment: cannot vary by replicate"),
     ("firms.round_success\n0.1\nhigh\n", ":3: firms.round_success: expected a finite number"),
     ("firms.round_success\n2\n", ":2: firms.round_success: out of range: got 2"),
     ("firms.round_success,firms.rd_scale\n0.1\n", ":2: row: 1 fields, but the header names 2"),
