@@ -182,8 +182,7 @@ void Simulation::step() {
   // Scenario events dated at this step (or before the run's start, at step 0) take effect
   // before it; each event holds the complete lever set in force from its date.
   for (const ScenarioEvent& event : config_.events) {
-    if (event.step == steps_done_)
-      backend_->apply_scenario(make_scenario_update(event.scenario));
+    if (event.step == steps_done_) backend_->apply_scenario(make_scenario_update(event.scenario));
   }
   if (calibrate) {
     backend_->finish_step(0);
